@@ -1,0 +1,193 @@
+// src/domain/transition.ts — the one pure function through which every pipeline move happens.
+// Store.apply calls it; MCP/chat use `legalEvents` to explain what is possible from a stage.
+import { Either, Match, Schema } from "effect"
+import type { ExecutionState } from "./ExecutionState.js"
+import type { PipelineEvent, PipelineEventTag } from "./PipelineEvent.js"
+import { type ArchiveReason, roleStage, Stage, type StageTag } from "./Stage.js"
+import type { WorkItem } from "./WorkItem.js"
+
+export class TransitionError extends Schema.TaggedError<TransitionError>()("TransitionError", {
+  id: Schema.String,
+  from: Schema.String,
+  event: Schema.String,
+  reason: Schema.String,
+  legal: Schema.Array(Schema.String),
+}) {
+  override get message(): string {
+    const legal = this.legal.length === 0 ? "none" : this.legal.join(", ")
+    return `cannot apply ${this.event} to ${this.id} in ${this.from}: ${this.reason} (legal from ${this.from}: ${legal})`
+  }
+}
+
+/** Events that never depend on the stage: they describe a node's agent, which may outlive a move. */
+const executionEvents: ReadonlyArray<PipelineEventTag> = [
+  "Heartbeat",
+  "AgentExited",
+  "RateLimitHit",
+  "ExecutionCleared",
+]
+const holdEvents: ReadonlyArray<PipelineEventTag> = ["Block", "Hold", "Abandon", "Supersede"]
+
+const stageEvents: Record<StageTag, ReadonlyArray<PipelineEventTag>> = {
+  Backlog: ["Start", ...holdEvents],
+  Coding: ["AgentStarted", "GatesPassed", "GatesFailed", "Reset", ...holdEvents],
+  Qa: ["AgentStarted", "QaApproved", "QaRejected", "Reset", ...holdEvents],
+  Merge: ["AgentStarted", "Merged", "MergeFailed", "Reset", ...holdEvents],
+  Done: ["Complete"],
+  Archived: ["Unblock"],
+}
+
+const revivable = new Set(["Blocked", "ReviewHold", "MergeFailed", "Abandoned"])
+
+/** The events that may be applied to an item in `stage` (execution events are always listed). */
+export const legalEvents = (stage: Stage): ReadonlyArray<PipelineEventTag> => {
+  if (stage._tag === "Archived" && !revivable.has(stage.reason._tag)) return executionEvents
+  return [...stageEvents[stage._tag], ...executionEvents]
+}
+
+const isValidItem = Schema.is(Schema.Struct({ stage: Stage }))
+
+export const transition = (
+  item: WorkItem,
+  event: PipelineEvent,
+): Either.Either<WorkItem, TransitionError> => {
+  const fail = (reason: string) =>
+    Either.left(
+      new TransitionError({
+        id: item.id,
+        from: item.stage._tag,
+        event: event._tag,
+        reason,
+        legal: legalEvents(item.stage),
+      }),
+    )
+  if (!legalEvents(item.stage).includes(event._tag)) {
+    return fail(`${event._tag} is not a move out of ${describeStage(item.stage)}`)
+  }
+  const touched = { ...item, updatedAt: Math.max(item.updatedAt, event.at) }
+  const moveTo = (
+    stage: Stage,
+    changes: Partial<WorkItem> = {},
+  ): Either.Either<WorkItem, TransitionError> => {
+    const next: WorkItem = { ...touched, ...changes, stage }
+    return isValidItem(next)
+      ? Either.right(next)
+      : fail(`the resulting stage ${JSON.stringify(stage)} is invalid`)
+  }
+  const setExecution = (node: string, state: ExecutionState): Either.Either<WorkItem, TransitionError> =>
+    Either.right({ ...touched, execution: { ...item.execution, [node]: state } })
+  const running = (node: string) => {
+    const state = item.execution[node]
+    return state?._tag === "Running" ? state : undefined
+  }
+  const withoutFeedback = (): WorkItem => {
+    const { feedback: _feedback, ...rest } = touched
+    return rest
+  }
+
+  return Match.value(event).pipe(
+    Match.tagsExhaustive({
+      Start: () => moveTo({ _tag: "Coding" }, { attempts: 0 }),
+      AgentStarted: (e) => {
+        if (roleStage[e.role] !== item.stage._tag) {
+          return fail(`a ${e.role} works on ${roleStage[e.role]} items, never on ${item.stage._tag}`)
+        }
+        if (running(e.node) !== undefined) return fail(`node ${e.node} already runs an agent on this item`)
+        return setExecution(e.node, {
+          _tag: "Running",
+          agent: e.agent,
+          role: e.role,
+          startedAt: e.at,
+          heartbeatAt: e.at,
+        })
+      },
+      Heartbeat: (e) => {
+        const state = running(e.node)
+        if (state === undefined) return fail(`node ${e.node} runs no agent on this item`)
+        return setExecution(e.node, { ...state, heartbeatAt: Math.max(state.heartbeatAt, e.at) })
+      },
+      AgentExited: (e) => {
+        const state = item.execution[e.node]
+        if (state?._tag !== "Running" && state?._tag !== "RateLimited") {
+          return fail(`node ${e.node} runs no agent on this item`)
+        }
+        return setExecution(e.node, { _tag: "Completed", outcome: e.outcome })
+      },
+      RateLimitHit: (e) => {
+        if (running(e.node) === undefined) return fail(`node ${e.node} runs no agent on this item`)
+        return setExecution(e.node, { _tag: "RateLimited", resetAt: e.resetAt })
+      },
+      ExecutionCleared: (e) => {
+        const { [e.node]: _cleared, ...rest } = item.execution
+        return Either.right({ ...touched, execution: rest })
+      },
+      GatesPassed: (e) => {
+        if (e.qa !== "none") return moveTo({ _tag: "Qa" }, withoutFeedback())
+        if (e.commitsAhead < 1) return fail(noCommits(e.featureBranch))
+        return moveTo(
+          { _tag: "Merge", featureBranch: e.featureBranch, commitsAhead: e.commitsAhead },
+          withoutFeedback(),
+        )
+      },
+      GatesFailed: (e) => {
+        const attempts = item.attempts + 1
+        if (attempts > e.retryLimit) {
+          return moveTo(
+            {
+              _tag: "Archived",
+              reason: { _tag: "Blocked", why: `gave up after ${attempts} attempts: ${e.why}` },
+            },
+            { attempts, feedback: e.why },
+          )
+        }
+        return moveTo({ _tag: "Coding" }, { attempts, feedback: e.why })
+      },
+      QaApproved: (e) => {
+        if (e.commitsAhead < 1) return fail(noCommits(e.featureBranch))
+        return moveTo(
+          { _tag: "Merge", featureBranch: e.featureBranch, commitsAhead: e.commitsAhead },
+          withoutFeedback(),
+        )
+      },
+      QaRejected: (e) => moveTo({ _tag: "Coding" }, { feedback: e.notes }),
+      Merged: (e) => moveTo({ _tag: "Done", mergeCommit: e.mergeCommit, mergedAt: e.mergedAt }),
+      MergeFailed: (e) => moveTo({ _tag: "Archived", reason: { _tag: "MergeFailed", why: e.why } }),
+      Block: (e) => moveTo({ _tag: "Archived", reason: { _tag: "Blocked", why: e.why } }),
+      Hold: () => moveTo({ _tag: "Archived", reason: { _tag: "ReviewHold" } }),
+      Abandon: () => moveTo({ _tag: "Archived", reason: { _tag: "Abandoned" } }),
+      Supersede: (e) => moveTo({ _tag: "Archived", reason: { _tag: "Superseded", by: e.by } }),
+      Complete: () => moveTo({ _tag: "Archived", reason: { _tag: "Completed" } }),
+      Unblock: () => moveTo({ _tag: "Backlog" }, { attempts: 0 }),
+      Reset: () => moveTo({ _tag: "Backlog" }, { attempts: 0 }),
+    }),
+  )
+}
+
+const noCommits = (branch: string) =>
+  `${branch} has no commits ahead of the base branch, so there is nothing to merge: check that the agent committed its work on that branch`
+
+/** A short human description of a stage, used in error messages and status lines. */
+export const describeStage = (stage: Stage): string =>
+  Match.value(stage).pipe(
+    Match.tagsExhaustive({
+      Backlog: () => "Backlog",
+      Coding: () => "Coding",
+      Qa: () => "QA",
+      Merge: (s) =>
+        `Merge (${s.featureBranch}, ${s.commitsAhead} commit${s.commitsAhead === 1 ? "" : "s"} ahead)`,
+      Done: (s) => `Done (${s.mergeCommit.slice(0, 12)})`,
+      Archived: (s) => `Archived (${describeReason(s.reason)})`,
+    }),
+  )
+
+export const describeReason = (reason: ArchiveReason): string =>
+  Match.value(reason).pipe(
+    Match.tagsExhaustive({
+      Blocked: (r) => `blocked: ${r.why}`,
+      MergeFailed: (r) => `merge failed: ${r.why}`,
+      ReviewHold: () => "on review hold",
+      Abandoned: () => "abandoned",
+      Superseded: (r) => `superseded by ${r.by}`,
+      Completed: () => "completed",
+    }),
+  )
