@@ -1,0 +1,125 @@
+// src/layers/Persistence.ts — durable storage of the project's Yjs document in `.huskies/huskies.db`:
+// an append-only log of updates plus snapshots, compacted in one transaction. Used only by Store.
+import { SqlClient } from "@effect/sql"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { Context, Effect, Layer, Schema } from "effect"
+import { randomUUID } from "node:crypto"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import { migrate } from "./migrations.js"
+
+export class PersistError extends Schema.TaggedError<PersistError>()("PersistError", {
+  operation: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `could not ${this.operation} in the huskies database: ${this.detail} (the change was not applied; check disk space and permissions of .huskies/huskies.db)`
+  }
+}
+
+export type Durability = "normal" | "full"
+
+export interface StoredState {
+  /** The latest snapshot, covering every update with seq <= snapshotSeq. */
+  readonly snapshot: Uint8Array | undefined
+  readonly snapshotSeq: number
+  /** Updates appended after the snapshot, in append order. */
+  readonly tail: ReadonlyArray<Uint8Array>
+  readonly lastSeq: number
+}
+
+export interface PersistenceShape {
+  readonly load: Effect.Effect<StoredState, PersistError>
+  /** Appends one update; when this succeeds the update is on disk (see Durability). */
+  readonly append: (update: Uint8Array) => Effect.Effect<number, PersistError>
+  /** Replaces every update up to `uptoSeq` with `snapshot`, atomically. */
+  readonly compact: (snapshot: Uint8Array, uptoSeq: number) => Effect.Effect<void, PersistError>
+  /** This machine's node id, created on first open and kept in the database (never replicated). */
+  readonly nodeId: string
+  readonly path: string
+}
+
+export class Persistence extends Context.Tag("huskies/Persistence")<Persistence, PersistenceShape>() {}
+
+const toPersistError = (operation: string) => (cause: unknown) =>
+  new PersistError({ operation, detail: describeCause(cause) })
+
+const describeCause = (cause: unknown): string => {
+  if (typeof cause === "object" && cause !== null && "cause" in cause && cause.cause instanceof Error) {
+    return cause.cause.message
+  }
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
+const toBytes = (value: unknown): Uint8Array => {
+  if (value instanceof Uint8Array) return value
+  throw new Error(`expected a BLOB, found ${typeof value}`)
+}
+
+const make = (path: string, durability: Durability) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    // WAL with synchronous=NORMAL survives a crash or kill of the process with every committed
+    // transaction; "full" also survives power loss at the price of an fsync per write.
+    yield* sql.unsafe(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`)
+    yield* sql.unsafe("PRAGMA busy_timeout = 5000")
+    yield* migrate(sql)
+
+    const existing = yield* sql<{ value: string }>`SELECT value FROM local_meta WHERE key = 'node_id'`
+    let nodeId = existing[0]?.value
+    if (nodeId === undefined) {
+      nodeId = `node-${randomUUID()}`
+      yield* sql`INSERT INTO local_meta (key, value) VALUES ('node_id', ${nodeId})`
+    }
+
+    const load = Effect.gen(function* () {
+      const snaps = yield* sql<{ upto_seq: number; data: unknown }>`
+        SELECT upto_seq, data FROM snapshots ORDER BY upto_seq DESC LIMIT 1`
+      const snap = snaps[0]
+      const snapshotSeq = snap?.upto_seq ?? 0
+      const rows = yield* sql<{ seq: number; data: unknown }>`
+        SELECT seq, data FROM updates WHERE seq > ${snapshotSeq} ORDER BY seq`
+      const last = yield* sql<{ seq: number | null }>`SELECT MAX(seq) AS seq FROM updates`
+      return {
+        snapshot: snap === undefined ? undefined : toBytes(snap.data),
+        snapshotSeq,
+        tail: rows.map((r) => toBytes(r.data)),
+        lastSeq: Math.max(snapshotSeq, last[0]?.seq ?? 0),
+      } satisfies StoredState
+    }).pipe(Effect.mapError(toPersistError("read the stored state")))
+
+    const append = (update: Uint8Array) =>
+      sql<{ seq: number }>`INSERT INTO updates (data) VALUES (${update}) RETURNING seq`.pipe(
+        Effect.map((rows) => rows[0]?.seq ?? 0),
+        Effect.mapError(toPersistError("save a change")),
+      )
+
+    const compact = (snapshot: Uint8Array, uptoSeq: number) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            yield* sql`INSERT OR REPLACE INTO snapshots (upto_seq, data, created_at) VALUES (${uptoSeq}, ${snapshot}, ${Date.now()})`
+            yield* sql`DELETE FROM snapshots WHERE upto_seq < ${uptoSeq}`
+            yield* sql`DELETE FROM updates WHERE seq <= ${uptoSeq}`
+          }),
+        )
+        .pipe(Effect.mapError(toPersistError("compact the change log")))
+
+    return { load, append, compact, nodeId, path } satisfies PersistenceShape
+  })
+
+/** Persistence in the SQLite file at `path` (created with its directory when missing). */
+export const PersistenceLive = (path: string, durability: Durability = "normal") =>
+  Layer.effect(
+    Persistence,
+    make(path, durability).pipe(Effect.mapError(toPersistError("open the database"))),
+  ).pipe(
+    Layer.provide(
+      Layer.unwrapEffect(
+        Effect.sync(() => {
+          mkdirSync(dirname(path), { recursive: true })
+          return SqliteClient.layer({ filename: path })
+        }),
+      ),
+    ),
+  )

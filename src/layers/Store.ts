@@ -1,0 +1,288 @@
+// src/layers/Store.ts — the project's replicated state: one Y.Doc, read through typed projections,
+// written only through pipeline events, each write durable before it resolves. Used by every actor.
+import { Clock, Context, Effect, Either, Layer, PubSub, Queue, Schema, type Scope } from "effect"
+import * as Y from "yjs"
+import type { PipelineEvent } from "../domain/PipelineEvent.js"
+import { isStoryId, type ItemKind, makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
+import { transition, type TransitionError } from "../domain/transition.js"
+import { newWorkItem, type WorkItem } from "../domain/WorkItem.js"
+import {
+  type DeleteReport,
+  docMaps,
+  dumpDoc,
+  minimalSplice,
+  type ProjectionError,
+  readAllItems,
+  readItem,
+  removeItem,
+  writeItem,
+} from "./docModel.js"
+import { Persistence, type PersistError } from "./Persistence.js"
+
+export class ItemNotFound extends Schema.TaggedError<ItemNotFound>()("ItemNotFound", { id: Schema.String }) {
+  override get message(): string {
+    return `no work item ${this.id}: list_items shows the ids that exist`
+  }
+}
+
+export class ContentEditError extends Schema.TaggedError<ContentEditError>()("ContentEditError", {
+  id: Schema.String,
+  field: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `cannot edit the content of ${this.id}: ${this.field} ${this.detail}`
+  }
+}
+
+export type ContentEdit =
+  | { readonly _tag: "Replace"; readonly text: string }
+  | { readonly _tag: "Splice"; readonly index: number; readonly deleteCount: number; readonly insert: string }
+
+/** What subscribers of the event bus see, after the change is on disk. */
+export type StoreEvent =
+  | { readonly _tag: "ItemCreated"; readonly item: WorkItem }
+  | {
+      readonly _tag: "ItemChanged"
+      readonly before: WorkItem
+      readonly after: WorkItem
+      readonly event: PipelineEvent
+    }
+  | { readonly _tag: "ContentChanged"; readonly id: StoryId }
+  | { readonly _tag: "ItemDeleted"; readonly id: string; readonly report: DeleteReport }
+
+export interface CreateItem {
+  readonly kind: ItemKind
+  readonly name: string
+  /** Full markdown (front matter + sections) of the new item. */
+  readonly content: string
+}
+
+export interface StoreShape {
+  readonly nodeId: string
+  readonly create: (input: CreateItem) => Effect.Effect<WorkItem, PersistError>
+  readonly apply: (
+    id: string,
+    event: PipelineEvent,
+  ) => Effect.Effect<WorkItem, TransitionError | ItemNotFound | ProjectionError | PersistError>
+  readonly editContent: (
+    id: string,
+    edit: ContentEdit,
+  ) => Effect.Effect<void, ItemNotFound | ContentEditError | PersistError>
+  readonly delete: (id: string) => Effect.Effect<DeleteReport, PersistError>
+  readonly get: (id: string) => Effect.Effect<WorkItem, ItemNotFound | ProjectionError>
+  readonly content: (id: string) => Effect.Effect<string, ItemNotFound>
+  readonly list: Effect.Effect<{
+    readonly items: ReadonlyArray<WorkItem>
+    readonly errors: ReadonlyArray<ProjectionError>
+  }>
+  readonly dump: (id?: string) => Effect.Effect<Record<string, unknown>>
+  /** Writes a snapshot of the whole document and drops the updates it covers. */
+  readonly compact: Effect.Effect<void, PersistError>
+  readonly events: PubSub.PubSub<StoreEvent>
+  readonly subscribe: Effect.Effect<Queue.Dequeue<StoreEvent>, never, Scope.Scope>
+}
+
+export class Store extends Context.Tag("huskies/Store")<Store, StoreShape>() {}
+
+export interface StoreOptions {
+  /** Compact once this many updates follow the last snapshot. */
+  readonly compactEvery?: number
+}
+
+const loadDoc = (persistence: Persistence["Type"]) =>
+  Effect.gen(function* () {
+    const stored = yield* persistence.load
+    const doc = new Y.Doc()
+    if (stored.snapshot !== undefined) Y.applyUpdate(doc, stored.snapshot)
+    // Yjs merges are order-independent, so one merged apply equals replaying the tail one by one.
+    if (stored.tail.length > 0) Y.applyUpdate(doc, Y.mergeUpdates([...stored.tail]))
+    return { doc, stored }
+  })
+
+export const makeStore = (options: StoreOptions = {}) =>
+  Effect.gen(function* () {
+    const persistence = yield* Persistence
+    const compactEvery = options.compactEvery ?? 10_000
+    const initial = yield* loadDoc(persistence)
+    // The document and its counters belong to this service; every write holds `lock`, so no two
+    // fibers ever mutate them at once, and readers only see states that are on disk.
+    let doc = initial.doc
+    let maps = docMaps(doc)
+    let sinceSnapshot = initial.stored.tail.length
+    let lastSeq = initial.stored.lastSeq
+    const lock = yield* Effect.makeSemaphore(1)
+    const events = yield* PubSub.unbounded<StoreEvent>()
+
+    const compactNow = Effect.suspend(() => {
+      const seq = lastSeq
+      return persistence.compact(Y.encodeStateAsUpdate(doc), seq).pipe(
+        Effect.tap(() =>
+          Effect.sync(() => {
+            sinceSnapshot = 0
+          }),
+        ),
+      )
+    })
+
+    /** Runs `mutate` in one Y transaction and makes its update durable; on failure reloads from disk. */
+    const commit = <A>(mutate: () => A): Effect.Effect<A, PersistError> =>
+      Effect.suspend(() => {
+        const captured: Array<Uint8Array> = []
+        const onUpdate = (update: Uint8Array) => captured.push(update)
+        doc.on("update", onUpdate)
+        let result: A
+        try {
+          result = doc.transact(mutate)
+        } catch (defect) {
+          doc.off("update", onUpdate)
+          return restoreFromDisk.pipe(Effect.zipRight(Effect.die(defect)))
+        }
+        doc.off("update", onUpdate)
+        if (captured.length === 0) return Effect.succeed(result)
+        const update = captured.length === 1 ? (captured[0] as Uint8Array) : Y.mergeUpdates(captured)
+        return persistence.append(update).pipe(
+          Effect.tapError(() => restoreFromDisk),
+          Effect.tap((seq) =>
+            Effect.suspend(() => {
+              lastSeq = seq
+              sinceSnapshot++
+              if (sinceSnapshot < compactEvery) return Effect.void
+              // A failed compaction loses nothing: the updates stay in the log until the next try.
+              return compactNow.pipe(
+                Effect.catchAll((e) => Effect.logWarning("compaction failed; will retry", e.message)),
+              )
+            }),
+          ),
+          Effect.as(result),
+        )
+      })
+
+    // The in-memory document went ahead of the disk: throw it away and reload what is durable.
+    const restoreFromDisk = loadDoc(persistence).pipe(
+      Effect.tap(({ doc: fresh, stored }) =>
+        Effect.sync(() => {
+          doc.destroy()
+          doc = fresh
+          maps = docMaps(fresh)
+          sinceSnapshot = stored.tail.length
+          lastSeq = stored.lastSeq
+        }),
+      ),
+      Effect.orDieWith(
+        (e) => new Error(`the database cannot be read back after a failed write: ${e.message}`),
+      ),
+    )
+
+    const write = <A, E>(effect: Effect.Effect<A, E>) => lock.withPermits(1)(effect)
+    const publish = (event: StoreEvent) => PubSub.publish(events, event)
+
+    const create = (input: CreateItem) =>
+      write(
+        Effect.gen(function* () {
+          const at = yield* Clock.currentTimeMillis
+          const highWater = Number(maps.meta.get("highWater") ?? 0)
+          const number = nextStoryNumber(highWater, [...maps.items.keys()].flatMap(asStoryId))
+          const id = makeStoryId(number, input.kind, input.name)
+          const item = newWorkItem(id, input.kind, at)
+          yield* commit(() => {
+            maps.meta.set("highWater", number)
+            writeItem(maps, undefined, item)
+            maps.content.set(id, new Y.Text(input.content))
+          })
+          yield* publish({ _tag: "ItemCreated", item })
+          return item
+        }),
+      )
+
+    const getNow = (id: string): Effect.Effect<WorkItem, ItemNotFound | ProjectionError> => {
+      const result = readItem(maps, id)
+      if (result === undefined) return Effect.fail(new ItemNotFound({ id }))
+      return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)
+    }
+
+    const apply = (id: string, event: PipelineEvent) =>
+      write(
+        Effect.gen(function* () {
+          const before = yield* getNow(id)
+          const after = yield* Either.match(transition(before, event), {
+            onLeft: (e) => Effect.fail(e),
+            onRight: (next) => Effect.succeed(next),
+          })
+          yield* commit(() => writeItem(maps, before, after))
+          yield* publish({ _tag: "ItemChanged", before, after, event })
+          return after
+        }),
+      )
+
+    const editContent = (id: string, edit: ContentEdit) =>
+      write(
+        Effect.gen(function* () {
+          const text = maps.content.get(id)
+          if (text === undefined || !maps.items.has(id)) return yield* new ItemNotFound({ id })
+          const splice = edit._tag === "Replace" ? minimalSplice(text.toString(), edit.text) : edit
+          const length = text.length
+          if (!Number.isInteger(splice.index) || splice.index < 0 || splice.index > length) {
+            return yield* new ContentEditError({
+              id,
+              field: "index",
+              detail: `must be an integer in 0..${length}`,
+            })
+          }
+          if (
+            !Number.isInteger(splice.deleteCount) ||
+            splice.deleteCount < 0 ||
+            splice.index + splice.deleteCount > length
+          ) {
+            return yield* new ContentEditError({
+              id,
+              field: "deleteCount",
+              detail: `must be an integer in 0..${length - splice.index} at index ${splice.index}`,
+            })
+          }
+          if (splice.deleteCount === 0 && splice.insert === "") return
+          yield* commit(() => {
+            if (splice.deleteCount > 0) text.delete(splice.index, splice.deleteCount)
+            if (splice.insert !== "") text.insert(splice.index, splice.insert)
+          })
+          yield* publish({ _tag: "ContentChanged", id: id as StoryId })
+        }),
+      )
+
+    const remove = (id: string) =>
+      write(
+        Effect.gen(function* () {
+          const report = yield* commit(() => removeItem(maps, id))
+          yield* publish({ _tag: "ItemDeleted", id, report })
+          return report
+        }),
+      )
+
+    return {
+      nodeId: persistence.nodeId,
+      create,
+      apply,
+      editContent,
+      delete: remove,
+      get: (id) => Effect.suspend(() => getNow(id)),
+      content: (id) =>
+        Effect.suspend(() => {
+          const text = maps.content.get(id)
+          return text === undefined ? Effect.fail(new ItemNotFound({ id })) : Effect.succeed(text.toString())
+        }),
+      list: Effect.sync(() => readAllItems(maps)),
+      dump: (id) =>
+        Effect.sync(() => ({
+          ...dumpDoc(maps, id),
+          projectionErrors: readAllItems(maps).errors.map(errorJson),
+        })),
+      compact: write(compactNow),
+      events,
+      subscribe: PubSub.subscribe(events),
+    } satisfies StoreShape
+  })
+
+const asStoryId = (key: string): Array<StoryId> => (isStoryId(key) ? [key] : [])
+const errorJson = (e: ProjectionError) => ({ path: e.path, detail: e.detail })
+
+export const StoreLive = (options: StoreOptions = {}) => Layer.effect(Store, makeStore(options))

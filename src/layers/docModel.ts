@@ -1,0 +1,190 @@
+// src/layers/docModel.ts — the layout of the project's Y.Doc and the typed projection of it.
+// Store is the only writer; everything here runs inside one Y transaction chosen by Store.
+import { Either, ParseResult, Schema } from "effect"
+import * as Y from "yjs"
+import { StoryId } from "../domain/StoryId.js"
+import { WorkItem } from "../domain/WorkItem.js"
+
+/** Shared maps of the document, by name. Items and execution are nested maps so fields merge. */
+export interface DocMaps {
+  readonly items: Y.Map<Y.Map<unknown>>
+  readonly content: Y.Map<Y.Text>
+  /** nodeId -> (item id -> ExecutionState) */
+  readonly execution: Y.Map<Y.Map<unknown>>
+  readonly claims: Y.Map<unknown>
+  readonly mergeJobs: Y.Map<unknown>
+  readonly timers: Y.Map<unknown>
+  readonly nodes: Y.Map<unknown>
+  readonly meta: Y.Map<unknown>
+}
+
+export const docMaps = (doc: Y.Doc): DocMaps => ({
+  items: doc.getMap("items"),
+  content: doc.getMap("content"),
+  execution: doc.getMap("execution"),
+  claims: doc.getMap("claims"),
+  mergeJobs: doc.getMap("mergeJobs"),
+  timers: doc.getMap("timers"),
+  nodes: doc.getMap("nodes"),
+  meta: doc.getMap("meta"),
+})
+
+/** Data in the document that does not decode to a domain type: shown, never dropped or "fixed". */
+export class ProjectionError extends Schema.TaggedError<ProjectionError>()("ProjectionError", {
+  path: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `stored data at ${this.path} does not decode: ${this.detail} (dump_state shows the raw value; fix or delete the item)`
+  }
+}
+
+const itemFields = ["kind", "stage", "attempts", "feedback", "createdAt", "updatedAt"] as const
+const decodeItem = Schema.decodeUnknownEither(WorkItem)
+const isStoryId = Schema.is(StoryId)
+
+export const readItem = (maps: DocMaps, id: string): Either.Either<WorkItem, ProjectionError> | undefined => {
+  const fields = maps.items.get(id)
+  if (fields === undefined) return undefined
+  if (!(fields instanceof Y.Map)) {
+    return Either.left(new ProjectionError({ path: `items/${id}`, detail: "expected a map of fields" }))
+  }
+  const raw: Record<string, unknown> = { id }
+  for (const key of itemFields) {
+    const value = fields.get(key)
+    if (value !== undefined) raw[key] = value
+  }
+  const execution: Record<string, unknown> = {}
+  for (const [node, perItem] of maps.execution) {
+    const state = perItem instanceof Y.Map ? perItem.get(id) : undefined
+    if (state !== undefined) execution[node] = state
+  }
+  raw["execution"] = execution
+  return Either.mapLeft(
+    decodeItem(raw, { onExcessProperty: "error" }),
+    (e) => new ProjectionError({ path: `items/${id}`, detail: ParseResult.TreeFormatter.formatErrorSync(e) }),
+  )
+}
+
+export const readAllItems = (
+  maps: DocMaps,
+): { readonly items: ReadonlyArray<WorkItem>; readonly errors: ReadonlyArray<ProjectionError> } => {
+  const items: Array<WorkItem> = []
+  const errors: Array<ProjectionError> = []
+  for (const id of maps.items.keys()) {
+    if (!isStoryId(id)) {
+      errors.push(new ProjectionError({ path: `items/${id}`, detail: "the key is not a valid work item id" }))
+      continue
+    }
+    const result = readItem(maps, id)
+    if (result === undefined) continue
+    if (Either.isRight(result)) items.push(result.right)
+    else errors.push(result.left)
+  }
+  return { items, errors }
+}
+
+const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b)
+
+/** Writes the fields of `after` that differ from `before`, so concurrent edits of other fields merge. */
+export const writeItem = (maps: DocMaps, before: WorkItem | undefined, after: WorkItem): void => {
+  let fields = maps.items.get(after.id)
+  if (fields === undefined) {
+    fields = new Y.Map<unknown>()
+    maps.items.set(after.id, fields)
+  }
+  for (const key of itemFields) {
+    const value = after[key]
+    if (before !== undefined && same(before[key], value)) continue
+    if (value === undefined) fields.delete(key)
+    else fields.set(key, value)
+  }
+  const nodes = new Set([...Object.keys(before?.execution ?? {}), ...Object.keys(after.execution)])
+  for (const node of nodes) {
+    const next = after.execution[node]
+    if (before !== undefined && same(before.execution[node], next)) continue
+    let perItem = maps.execution.get(node)
+    if (perItem === undefined) {
+      if (next === undefined) continue
+      perItem = new Y.Map<unknown>()
+      maps.execution.set(node, perItem)
+    }
+    if (next === undefined) perItem.delete(after.id)
+    else perItem.set(after.id, next)
+  }
+}
+
+export interface DeleteReport {
+  readonly id: string
+  readonly item: boolean
+  readonly content: boolean
+  readonly execution: ReadonlyArray<string>
+  readonly claim: boolean
+  readonly mergeJob: boolean
+  readonly timers: ReadonlyArray<string>
+}
+
+const refersTo = (value: unknown, id: string) =>
+  typeof value === "object" && value !== null && "storyId" in value && value.storyId === id
+
+/** Removes every trace of `id` from the document; reports what was there. */
+export const removeItem = (maps: DocMaps, id: string): DeleteReport => {
+  const item = maps.items.has(id)
+  maps.items.delete(id)
+  const content = maps.content.has(id)
+  maps.content.delete(id)
+  const execution: Array<string> = []
+  for (const [node, perItem] of maps.execution) {
+    if (perItem instanceof Y.Map && perItem.has(id)) {
+      perItem.delete(id)
+      execution.push(node)
+    }
+  }
+  const claim = maps.claims.has(id)
+  maps.claims.delete(id)
+  const mergeJob = maps.mergeJobs.has(id)
+  maps.mergeJobs.delete(id)
+  const timers: Array<string> = []
+  for (const [timerId, timer] of maps.timers) {
+    if (refersTo(timer, id)) timers.push(timerId)
+  }
+  for (const timerId of timers) maps.timers.delete(timerId)
+  return { id, item, content, execution, claim, mergeJob, timers }
+}
+
+/** The applied edit that turns `from` into `to` with the least churn: common prefix and suffix kept. */
+export const minimalSplice = (from: string, to: string) => {
+  let start = 0
+  const max = Math.min(from.length, to.length)
+  while (start < max && from.charCodeAt(start) === to.charCodeAt(start)) start++
+  let endFrom = from.length
+  let endTo = to.length
+  while (endFrom > start && endTo > start && from.charCodeAt(endFrom - 1) === to.charCodeAt(endTo - 1)) {
+    endFrom--
+    endTo--
+  }
+  return { index: start, deleteCount: endFrom - start, insert: to.slice(start, endTo) }
+}
+
+/** The raw document as JSON, optionally narrowed to one item, for dump_state. */
+export const dumpDoc = (maps: DocMaps, id?: string): Record<string, unknown> => {
+  if (id === undefined) {
+    const out: Record<string, unknown> = {}
+    for (const [name, map] of Object.entries(maps)) out[name] = (map as Y.Map<unknown>).toJSON()
+    return out
+  }
+  const execution: Record<string, unknown> = {}
+  for (const [node, perItem] of maps.execution) {
+    if (perItem instanceof Y.Map && perItem.has(id)) execution[node] = perItem.get(id)
+  }
+  const timers: Record<string, unknown> = {}
+  for (const [timerId, timer] of maps.timers) if (refersTo(timer, id)) timers[timerId] = timer
+  return {
+    item: maps.items.get(id)?.toJSON(),
+    content: maps.content.get(id)?.toString(),
+    execution,
+    claim: maps.claims.get(id),
+    mergeJob: maps.mergeJobs.get(id),
+    timers,
+  }
+}

@@ -1,0 +1,47 @@
+// src/layers/migrations.ts — versioned schema of huskies.db. Each migration runs once, in order,
+// inside a transaction; `schema_version` records which ran. Used by Persistence when it opens the file.
+import type { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly statements: ReadonlyArray<string>
+}
+
+export const migrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "update log, snapshots and local metadata",
+    statements: [
+      `CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL)`,
+      `CREATE TABLE snapshots (upto_seq INTEGER PRIMARY KEY, data BLOB NOT NULL, created_at INTEGER NOT NULL)`,
+      `CREATE TABLE local_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    ],
+  },
+]
+
+export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)
+
+export const migrate = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function* () {
+    yield* sql.unsafe(
+      `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+    )
+    const rows = yield* sql<{ version: number | null }>`SELECT MAX(version) AS version FROM schema_version`
+    const current = rows[0]?.version ?? 0
+    if (current > latestSchemaVersion) {
+      return yield* Effect.dieMessage(
+        `huskies.db has schema version ${current}, newer than this huskies (${latestSchemaVersion}): upgrade huskies`,
+      )
+    }
+    for (const m of migrations) {
+      if (m.version <= current) continue
+      yield* sql.withTransaction(
+        Effect.gen(function* () {
+          for (const statement of m.statements) yield* sql.unsafe(statement)
+          yield* sql`INSERT INTO schema_version (version, name, applied_at) VALUES (${m.version}, ${m.name}, ${Date.now()})`
+        }),
+      )
+    }
+  })
