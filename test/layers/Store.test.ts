@@ -2,7 +2,7 @@
 // failed persistence leaves memory equal to disk, compaction keeps state, bad data is a ProjectionError.
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Either } from "effect"
+import { Effect, Either, type Scope } from "effect"
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import * as Y from "yjs"
