@@ -15,9 +15,9 @@ const story = (name: string) => ({ kind: "story" as const, name, content: `---\n
 
 const withStore = <A, E>(
   dbPath: string,
-  program: Effect.Effect<A, E, Store | Persistence>,
+  program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>,
   compactEvery = 10_000,
-) => Effect.provide(program, storeLayer(dbPath, { compactEvery }))
+) => Effect.scoped(Effect.provide(program, storeLayer(dbPath, { compactEvery })))
 
 describe("Store", () => {
   it.effect("keeps every acknowledged write across a restart", () =>
