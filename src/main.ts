@@ -1,0 +1,65 @@
+// src/main.ts — the `huskies` command line: composes the layers and launches one mode.
+import { Args, Command, Options } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Console, Effect, Layer, LogLevel, Option } from "effect"
+import { buildInfo } from "./layers/BuildInfo.js"
+import { LogsLive } from "./layers/Logs.js"
+import { checkProject, serveProject } from "./transports/cli/serve.js"
+
+const path = Args.directory({ name: "path", exists: "either" }).pipe(
+  Args.withDescription("the project's git repository (default: the current directory)"),
+  Args.withDefault("."),
+)
+const port = Options.integer("port").pipe(
+  Options.withDescription("HTTP port (default: project.toml's port, else 3001; 0 picks a free one)"),
+  Options.optional,
+)
+const host = Options.text("host").pipe(
+  Options.withDescription("address to bind (default: project.toml's host, else 127.0.0.1)"),
+  Options.optional,
+)
+
+const serveHandler = (args: { path: string; port: Option.Option<number>; host: Option.Option<string> }) =>
+  Effect.gen(function* () {
+    const root = yield* checkProject(args.path)
+    yield* serveProject(root, {
+      port: Option.getOrElse(args.port, () => 3001),
+      host: Option.getOrElse(args.host, () => "127.0.0.1"),
+      durability: "normal",
+    })
+  })
+
+const serve = Command.make("serve", { path, port, host }, serveHandler).pipe(
+  Command.withDescription("serve one project: the pipeline, /health, /mcp"),
+)
+
+const huskies = Command.make("huskies", { path, port, host }, serveHandler).pipe(
+  Command.withDescription(
+    "huskies turns a backlog of work items into merged, tested code; `huskies [path]` serves",
+  ),
+  Command.withSubcommands([serve]),
+)
+
+const cli = Command.run(huskies, { name: "huskies", version: buildInfo().version })
+
+const logLevel = process.env["HUSKIES_LOG_LEVEL"]
+const logs = LogsLive({
+  minimumLevel:
+    LogLevel.allLevels.find((l) => l.label.toLowerCase() === logLevel?.toLowerCase()) ?? LogLevel.Info,
+})
+
+/** Errors a person caused and can fix: one clear line and exit code 1, no stack trace. */
+const reportUserError = (e: { readonly message: string }) =>
+  Console.error(`huskies: ${e.message}`).pipe(
+    Effect.zipRight(
+      Effect.sync(() => {
+        process.exitCode = 1
+      }),
+    ),
+  )
+
+cli(process.argv).pipe(
+  Effect.catchTags({ ProjectNotInitialised: reportUserError }),
+  Effect.provide(Layer.mergeAll(NodeContext.layer, logs)),
+  NodeRuntime.runMain({ disablePrettyLogger: true }),
+)

@@ -1,0 +1,73 @@
+// src/transports/cli/serve.ts — `huskies serve [path]`: opens the project's store and serves HTTP
+// until interrupted (Ctrl-C / SIGTERM), releasing everything it started.
+import { Console, Effect, Layer, Schema } from "effect"
+import { existsSync, statSync } from "node:fs"
+import { resolve } from "node:path"
+import { PersistenceLive, type Durability } from "../../layers/Persistence.js"
+import { ProjectLive, projectPaths } from "../../layers/Project.js"
+import { Store, StoreLive } from "../../layers/Store.js"
+import { withComponent } from "../../layers/Logs.js"
+import { HttpLive } from "../http/HttpApp.js"
+
+export class ProjectNotInitialised extends Schema.TaggedError<ProjectNotInitialised>()(
+  "ProjectNotInitialised",
+  {
+    root: Schema.String,
+    detail: Schema.String,
+  },
+) {
+  override get message(): string {
+    return `${this.root}: ${this.detail}`
+  }
+}
+
+export interface ServeSettings {
+  readonly port: number
+  readonly host: string
+  readonly durability: Durability
+}
+
+export const checkProject = (path: string) =>
+  Effect.suspend(() => {
+    const root = resolve(path)
+    if (!existsSync(root) || !statSync(root).isDirectory()) {
+      return Effect.fail(new ProjectNotInitialised({ root, detail: "no such directory" }))
+    }
+    if (!existsSync(projectPaths(root).huskiesDir)) {
+      return Effect.fail(
+        new ProjectNotInitialised({
+          root,
+          detail: `no .huskies/ here: run \`huskies init ${path}\` first to set the project up`,
+        }),
+      )
+    }
+    return Effect.succeed(root)
+  })
+
+/** Runs the server for the project at `root` until the fiber is interrupted. */
+export const serveProject = (root: string, settings: ServeSettings) =>
+  Effect.gen(function* () {
+    const startedAt = Date.now()
+    const paths = projectPaths(root)
+    const storeLayer = StoreLive().pipe(Layer.provide(PersistenceLive(paths.dbPath, settings.durability)))
+    const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
+      Effect.gen(function* () {
+        const store = yield* Store
+        const { items, errors } = yield* store.list
+        yield* Effect.logInfo(`serving ${root}`).pipe(
+          Effect.annotateLogs({
+            url,
+            nodeId: store.nodeId,
+            items: items.length,
+            projectionErrors: errors.length,
+          }),
+        )
+        for (const e of errors) yield* Effect.logWarning(e.message)
+        // One plain line on stdout so scripts (and tests) can find an ephemeral port.
+        yield* Console.log(`huskies listening on ${url}`)
+      }).pipe(withComponent("server")),
+    )
+    return yield* Layer.launch(app).pipe(
+      Effect.provide(Layer.mergeAll(storeLayer, ProjectLive(root, startedAt))),
+    )
+  })
