@@ -44,12 +44,14 @@ export class LogRing {
   }
 }
 
+const levelOrdinal = (label: string): number =>
+  LogLevel.allLevels.find((l) => l.label === label)?.ordinal ?? LogLevel.Info.ordinal
+
 export const queryLogs = (ring: LogRing, query: LogQuery): Array<LogEntry> => {
   const min = query.level === undefined ? undefined : LogLevel.fromLiteral(query.level)
   const needle = query.text?.toLowerCase()
   const matching = ring.toArray().filter((e) => {
-    if (min !== undefined && LogLevel.fromLiteral(e.level as LogLevel.Literal).ordinal < min.ordinal)
-      return false
+    if (min !== undefined && levelOrdinal(e.level) < min.ordinal) return false
     if (needle === undefined) return true
     return `${e.component} ${e.message} ${JSON.stringify(e.fields)}`.toLowerCase().includes(needle)
   })
