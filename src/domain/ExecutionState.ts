@@ -26,6 +26,8 @@ export const NodeId = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9_.:-]{1,128}$/, {
     message: () => "a node id: 1 to 128 letters, digits, `_`, `.`, `:` or `-`",
   }),
+  // Node ids are record keys in the document; this one would set a prototype instead of a key.
+  Schema.filter((id) => id !== "__proto__" || "`__proto__` cannot be a node id: choose another name"),
   Schema.brand("NodeId"),
 )
 export type NodeId = typeof NodeId.Type

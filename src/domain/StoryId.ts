@@ -6,12 +6,13 @@ export const ItemKind = Schema.Literal("story", "bug", "spike", "refactor")
 export type ItemKind = typeof ItemKind.Type
 export const itemKinds: ReadonlyArray<ItemKind> = ItemKind.literals
 
-const storyIdPattern = /^([1-9][0-9]*)_(story|bug|spike|refactor)_([a-z0-9]+(?:_[a-z0-9]+)*)$/
+// At most 15 digits: every such number is a safe integer, so an id always survives parse + make.
+const storyIdPattern = /^([1-9][0-9]{0,14})_(story|bug|spike|refactor)_([a-z0-9]+(?:_[a-z0-9]+)*)$/
 
 export const StoryId = Schema.String.pipe(
   Schema.pattern(storyIdPattern, {
     message: () =>
-      "a work item id looks like `12_story_add_login`: a number, a kind (story|bug|spike|refactor) and a lowercase slug, joined by `_`",
+      "a work item id looks like `12_story_add_login`: a number (at most 15 digits), a kind (story|bug|spike|refactor) and a lowercase slug, joined by `_`",
   }),
   Schema.brand("StoryId"),
 )

@@ -1,6 +1,6 @@
 // src/domain/transition.ts — the one pure function through which every pipeline move happens.
 // Store.apply calls it; MCP/chat use `legalEvents` to explain what is possible from a stage.
-import { Either, Match, Schema } from "effect"
+import { Either, Match, ParseResult, Schema } from "effect"
 import type { ExecutionState } from "./ExecutionState.js"
 import type { PipelineEvent, PipelineEventTag } from "./PipelineEvent.js"
 import { type ArchiveReason, roleStage, Stage, type StageTag } from "./Stage.js"
@@ -45,7 +45,16 @@ export const legalEvents = (stage: Stage): ReadonlyArray<PipelineEventTag> => {
   return [...stageEvents[stage._tag], ...executionEvents]
 }
 
-const isValidItem = Schema.is(Schema.Struct({ stage: Stage }))
+const validateStage = Schema.validateEither(Stage)
+
+/** Why `stage` may not exist (e.g. `mergeCommit: a git commit id: …`), or undefined when it may. */
+const stageProblem = (stage: Stage): string | undefined => {
+  const checked = validateStage(stage)
+  if (Either.isRight(checked)) return undefined
+  return ParseResult.ArrayFormatter.formatErrorSync(checked.left)
+    .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
+    .join("; ")
+}
 
 export const transition = (
   item: WorkItem,
@@ -65,14 +74,16 @@ export const transition = (
     return fail(`${event._tag} is not a move out of ${describeStage(item.stage)}`)
   }
   const touched = { ...item, updatedAt: Math.max(item.updatedAt, event.at) }
+  // `base` lets a move drop optional fields (feedback): spreading `changes` can only add keys.
   const moveTo = (
     stage: Stage,
     changes: Partial<WorkItem> = {},
+    base: WorkItem = touched,
   ): Either.Either<WorkItem, TransitionError> => {
-    const next: WorkItem = { ...touched, ...changes, stage }
-    return isValidItem(next)
-      ? Either.right(next)
-      : fail(`the resulting stage ${JSON.stringify(stage)} is invalid`)
+    const problem = stageProblem(stage)
+    return problem === undefined
+      ? Either.right({ ...base, ...changes, stage })
+      : fail(`the resulting ${stage._tag} stage would be invalid: ${problem}`)
   }
   const setExecution = (node: string, state: ExecutionState): Either.Either<WorkItem, TransitionError> =>
     Either.right({ ...touched, execution: { ...item.execution, [node]: state } })
@@ -93,6 +104,8 @@ export const transition = (
           return fail(`a ${e.role} works on ${roleStage[e.role]} items, never on ${item.stage._tag}`)
         }
         if (running(e.node) !== undefined) return fail(`node ${e.node} already runs an agent on this item`)
+        // Decoding a record assigns `out[key] = …`, so a `__proto__` entry would be lost on reload.
+        if (e.node === "__proto__") return fail("`__proto__` cannot be used as a node id: rename the node")
         return setExecution(e.node, {
           _tag: "Running",
           agent: e.agent,
@@ -122,10 +135,12 @@ export const transition = (
         return Either.right({ ...touched, execution: rest })
       },
       GatesPassed: (e) => {
-        if (e.qa !== "none") return moveTo({ _tag: "Qa" }, withoutFeedback())
+        // A coder that committed nothing has not passed, whatever the tests say: never spend QA on it.
         if (e.commitsAhead < 1) return fail(noCommits(e.featureBranch))
+        if (e.qa !== "none") return moveTo({ _tag: "Qa" }, {}, withoutFeedback())
         return moveTo(
           { _tag: "Merge", featureBranch: e.featureBranch, commitsAhead: e.commitsAhead },
+          {},
           withoutFeedback(),
         )
       },
@@ -135,7 +150,10 @@ export const transition = (
           return moveTo(
             {
               _tag: "Archived",
-              reason: { _tag: "Blocked", why: `gave up after ${attempts} attempts: ${e.why}` },
+              reason: {
+                _tag: "Blocked",
+                why: `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${e.why}`,
+              },
             },
             { attempts, feedback: e.why },
           )
@@ -146,6 +164,7 @@ export const transition = (
         if (e.commitsAhead < 1) return fail(noCommits(e.featureBranch))
         return moveTo(
           { _tag: "Merge", featureBranch: e.featureBranch, commitsAhead: e.commitsAhead },
+          {},
           withoutFeedback(),
         )
       },

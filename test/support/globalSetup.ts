@@ -16,5 +16,13 @@ const newest = (dir: string): number => {
 export default function setup(): void {
   const built = "dist/build-info.json"
   const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newest("src"), newest("bench"))
-  if (stale) execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" })
+  if (!stale) return
+  try {
+    execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" })
+  } catch {
+    // tsc still emits JavaScript when types are wrong; `npm run typecheck` (part of `npm test`)
+    // is what fails on type errors, so the process tests can run against what was emitted.
+    if (!existsSync("dist/src/main.js")) throw new Error("the build emitted nothing: see the tsc output above")
+    console.warn("build reported type errors; running tests against the emitted JavaScript")
+  }
 }
