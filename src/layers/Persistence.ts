@@ -1,6 +1,7 @@
 // src/layers/Persistence.ts — durable storage of the project's Yjs document in `.huskies/huskies.db`:
 // an append-only log of updates plus snapshots, compacted in one transaction. Used only by Store.
 import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Context, Effect, Layer, Schema } from "effect"
 import { randomUUID } from "node:crypto"
@@ -72,45 +73,67 @@ const make = (path: string, durability: Durability) =>
       yield* sql`INSERT INTO local_meta (key, value) VALUES ('node_id', ${nodeId})`
     }
 
+    // From here on Persistence owns the connection: reserving it holds the client's only permit,
+    // so statements run on it directly, prepared once, without compilation or a span per write
+    // (4x cheaper than the tagged-template path on the append hot path). Store serialises every
+    // call behind its write lock, so a compaction's transaction never interleaves with an append.
+    const connection = yield* sql.reserve
+    const rows = <A>(statement: string, params: ReadonlyArray<unknown> = []) =>
+      connection.execute(statement, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
+    const run = (statement: string, params: ReadonlyArray<unknown> = []) =>
+      connection.executeRaw(statement, params) as Effect.Effect<unknown, SqlError> as Effect.Effect<
+        { readonly lastInsertRowid: number | bigint },
+        SqlError
+      >
+
     const load = Effect.gen(function* () {
-      const snaps = yield* sql<{ upto_seq: number; data: unknown }>`
-        SELECT upto_seq, data FROM snapshots ORDER BY upto_seq DESC LIMIT 1`
+      const snaps = yield* rows<{ upto_seq: number; data: unknown }>(
+        "SELECT upto_seq, data FROM snapshots ORDER BY upto_seq DESC LIMIT 1",
+      )
       const snap = snaps[0]
       const snapshotSeq = snap?.upto_seq ?? 0
-      const rows = yield* sql<{ seq: number; data: unknown }>`
-        SELECT seq, data FROM updates WHERE seq > ${snapshotSeq} ORDER BY seq`
-      const last = yield* sql<{ seq: number | null }>`SELECT MAX(seq) AS seq FROM updates`
+      const tail = yield* rows<{ seq: number; data: unknown }>(
+        "SELECT seq, data FROM updates WHERE seq > ? ORDER BY seq",
+        [snapshotSeq],
+      )
+      const last = yield* rows<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM updates")
       return {
         snapshot: snap === undefined ? undefined : toBytes(snap.data),
         snapshotSeq,
-        tail: rows.map((r) => toBytes(r.data)),
+        tail: tail.map((r) => toBytes(r.data)),
         lastSeq: Math.max(snapshotSeq, last[0]?.seq ?? 0),
       } satisfies StoredState
     }).pipe(Effect.mapError(toPersistError("read the stored state")))
 
     const append = (update: Uint8Array) =>
-      sql<{ seq: number }>`INSERT INTO updates (data) VALUES (${update}) RETURNING seq`.pipe(
-        Effect.map((rows) => rows[0]?.seq ?? 0),
+      run("INSERT INTO updates (data) VALUES (?)", [update]).pipe(
+        Effect.map((result) => Number(result.lastInsertRowid)),
         Effect.mapError(toPersistError("save a change")),
       )
 
     const compact = (snapshot: Uint8Array, uptoSeq: number) =>
-      sql
-        .withTransaction(
-          Effect.gen(function* () {
-            yield* sql`INSERT OR REPLACE INTO snapshots (upto_seq, data, created_at) VALUES (${uptoSeq}, ${snapshot}, ${Date.now()})`
-            yield* sql`DELETE FROM snapshots WHERE upto_seq < ${uptoSeq}`
-            yield* sql`DELETE FROM updates WHERE seq <= ${uptoSeq}`
-          }),
-        )
-        .pipe(Effect.mapError(toPersistError("compact the change log")))
+      Effect.uninterruptible(
+        Effect.gen(function* () {
+          yield* run("BEGIN IMMEDIATE")
+          yield* Effect.gen(function* () {
+            yield* run("INSERT OR REPLACE INTO snapshots (upto_seq, data, created_at) VALUES (?, ?, ?)", [
+              uptoSeq,
+              snapshot,
+              Date.now(),
+            ])
+            yield* run("DELETE FROM snapshots WHERE upto_seq < ?", [uptoSeq])
+            yield* run("DELETE FROM updates WHERE seq <= ?", [uptoSeq])
+            yield* run("COMMIT")
+          }).pipe(Effect.tapError(() => Effect.ignore(run("ROLLBACK"))))
+        }),
+      ).pipe(Effect.mapError(toPersistError("compact the change log")))
 
     return { load, append, compact, nodeId, path } satisfies PersistenceShape
   })
 
 /** Persistence in the SQLite file at `path` (created with its directory when missing). */
 export const PersistenceLive = (path: string, durability: Durability = "normal") =>
-  Layer.effect(
+  Layer.scoped(
     Persistence,
     make(path, durability).pipe(Effect.mapError(toPersistError("open the database"))),
   ).pipe(

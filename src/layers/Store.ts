@@ -17,7 +17,7 @@ import {
   removeItem,
   writeItem,
 } from "./docModel.js"
-import { Persistence, type PersistError } from "./Persistence.js"
+import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
 
 export class ItemNotFound extends Schema.TaggedError<ItemNotFound>()("ItemNotFound", { id: Schema.String }) {
   override get message(): string {
@@ -286,3 +286,7 @@ const asStoryId = (key: string): Array<StoryId> => (isStoryId(key) ? [key] : [])
 const errorJson = (e: ProjectionError) => ({ path: e.path, detail: e.detail })
 
 export const StoreLive = (options: StoreOptions = {}) => Layer.effect(Store, makeStore(options))
+
+/** The Store on the SQLite file at `dbPath`, with its Persistence visible to callers too. */
+export const StoreOnDisk = (dbPath: string, durability: Durability = "normal", options: StoreOptions = {}) =>
+  StoreLive(options).pipe(Layer.provideMerge(PersistenceLive(dbPath, durability)))

@@ -3,9 +3,9 @@
 import { Console, Effect, Layer, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
-import { PersistenceLive, type Durability } from "../../layers/Persistence.js"
+import type { Durability } from "../../layers/Persistence.js"
 import { ProjectLive, projectPaths } from "../../layers/Project.js"
-import { Store, StoreLive } from "../../layers/Store.js"
+import { Store, StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
 import { HttpLive } from "../http/HttpApp.js"
 
@@ -49,7 +49,7 @@ export const serveProject = (root: string, settings: ServeSettings) =>
   Effect.gen(function* () {
     const startedAt = Date.now()
     const paths = projectPaths(root)
-    const storeLayer = StoreLive().pipe(Layer.provide(PersistenceLive(paths.dbPath, settings.durability)))
+    const storeLayer = StoreOnDisk(paths.dbPath, settings.durability)
     const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
       Effect.gen(function* () {
         const store = yield* Store
