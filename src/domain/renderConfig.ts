@@ -1,0 +1,111 @@
+// src/domain/renderConfig.ts — writes ProjectConfig and agent lists as commented TOML that decodes back
+// to the same values (a property test holds it to that). Used by `huskies init` to write .huskies/*.toml.
+import { stringify } from "smol-toml"
+import type { AgentConfig, ProjectConfig } from "./Config.js"
+
+/** One TOML value, escaped by smol-toml so that no string can break out of its quotes. */
+const tomlValue = (value: unknown): string => stringify({ v: value }).trim().replace(/^v = /, "")
+
+// Prompts are long and multi-line: a '''literal''' block keeps them readable and editable in place.
+// It cannot hold ''' , a CR or other control characters, nor end in a quote; those fall back to "...".
+const tomlText = (text: string): string =>
+  text.includes("\n") &&
+  !text.includes("'''") &&
+  !text.endsWith("'") &&
+  // eslint-disable-next-line no-control-regex
+  !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)
+    ? `'''\n${text}'''`
+    : tomlValue(text)
+
+const line = (key: string, value: unknown): string =>
+  `${key} = ${typeof value === "string" ? tomlText(value) : tomlValue(value)}`
+
+const optionalLine = (key: string, value: string | undefined, example: string): string =>
+  value === undefined ? `# ${key} = ${tomlValue(example)}` : line(key, value)
+
+export const renderProjectToml = (config: ProjectConfig): string => {
+  const { commands, concurrency, server, store } = config
+  return `# .huskies/project.toml — settings of this huskies project. Every key is optional: an absent key
+# takes its default. An unknown key is an error, so a typo cannot go unnoticed.
+
+# Branch that finished work is squash-merged into.
+${line("base_branch", config.baseBranch)}
+
+# QA for work items whose front matter sets no \`qa:\` — "agent" (a QA agent reviews the work),
+# "human" (a person approves it on the board or in chat) or "none" (merge once the gates pass).
+${line("default_qa", config.defaultQa)}
+
+# Failed coder sessions (gates failed or QA rejected) before an item is archived as Blocked.
+${line("retry_limit", config.retryLimit)}
+
+# Seconds the gates may run before they count as failed.
+${line("gates_timeout_secs", config.gatesTimeoutSecs)}
+
+# The gates: shell command lines run with \`sh -c\` in the story's worktree when its coder exits.
+# A command that is not set is skipped.
+[commands]
+${optionalLine("test", commands.test, "npm test")}
+${optionalLine("lint", commands.lint, "npm run lint")}
+${optionalLine("build", commands.build, "npm run build")}
+
+# Agents running at once on this machine: in all, and per stage. The smaller bound wins.
+[concurrency]
+${line("max_agents", concurrency.maxAgents)}
+${line("max_coders", concurrency.maxCoders)}
+${line("max_qa", concurrency.maxQa)}
+${line("max_mergemasters", concurrency.maxMergemasters)}
+
+# The web UI, MCP and sync endpoints. Any host but loopback needs a token for remote callers.
+[server]
+${line("port", server.port)}
+${line("host", server.host)}
+
+# .huskies/huskies.db: "normal" is fast and may lose the last moments of work on a power cut;
+# "full" syncs every write to disk.
+[store]
+${line("durability", store.durability)}
+
+# Chat integrations (Slack, Discord, Matrix, WhatsApp): names of the environment variables or files
+# that hold credentials, never the secrets themselves.
+${config.chat === undefined ? '# [chat]\n# slack = { token_env = "SLACK_BOT_TOKEN", channel = "#huskies" }' : renderChat(config.chat)}
+`
+}
+
+const renderChat = (chat: Readonly<Record<string, unknown>>): string =>
+  Object.keys(chat).length === 0 ? "[chat]" : stringify({ chat }).trim()
+
+const renderAgent = (agent: AgentConfig): string =>
+  [
+    "[[agent]]",
+    line("name", agent.name),
+    line("stage", agent.stage),
+    line("runtime", agent.runtime),
+    agent.model === undefined ? undefined : line("model", agent.model),
+    agent.role === undefined ? undefined : line("role", agent.role),
+    agent.maxTurns === undefined ? undefined : line("max_turns", agent.maxTurns),
+    agent.maxBudgetUsd === undefined ? undefined : line("max_budget_usd", agent.maxBudgetUsd),
+    line("inactivity_timeout_secs", agent.inactivityTimeoutSecs),
+    agent.command === undefined ? undefined : line("command", agent.command),
+    agent.systemPrompt === undefined ? undefined : line("system_prompt", agent.systemPrompt),
+    line("prompt", agent.prompt),
+  ]
+    .filter((l): l is string => l !== undefined)
+    .join("\n")
+
+export const renderAgentsToml = (agents: ReadonlyArray<AgentConfig>): string =>
+  `# .huskies/agents.toml — the agents huskies runs. One [[agent]] table per agent:
+#   name                     unique, e.g. "coder-1"
+#   stage                    "coder", "qa" or "mergemaster": the stage whose work it takes
+#   runtime                  "claude-code" (default), "codex", "gemini", or "command" for any program
+#   command                  with runtime = "command" only: the program and its arguments, run without
+#                            a shell, e.g. ["./scripts/agent.sh", "--fast"]
+#   model                    passed to the runtime as is; absent: the runtime's default model
+#   role                     one line shown on the board
+#   prompt, system_prompt    templates: {{story_id}} becomes the work item's id. Without a prompt the
+#                            agent gets huskies' default prompt for its stage.
+#   max_turns, max_budget_usd, inactivity_timeout_secs   limits the watchdog enforces
+# An unknown key, runtime or stage, or two agents with one name, stop huskies with an error naming it.
+# Delete this file to go back to huskies' default team.
+
+${agents.map(renderAgent).join("\n\n")}
+`
