@@ -3,7 +3,9 @@ import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, LogLevel, Option } from "effect"
 import { buildInfo } from "./layers/BuildInfo.js"
-import { LogsLive } from "./layers/Logs.js"
+import { loadConfig } from "./layers/Config.js"
+import { LogsLive, withComponent } from "./layers/Logs.js"
+import { runInit } from "./transports/cli/init.js"
 import { checkProject, serveProject } from "./transports/cli/serve.js"
 
 const path = Args.directory({ name: "path", exists: "either" }).pipe(
@@ -22,12 +24,18 @@ const host = Options.text("host").pipe(
 const serveHandler = (args: { path: string; port: Option.Option<number>; host: Option.Option<string> }) =>
   Effect.gen(function* () {
     const root = yield* checkProject(args.path)
+    const config = yield* loadConfig(root)
+    for (const note of config.notes) yield* Effect.logInfo(note).pipe(withComponent("config"))
     yield* serveProject(root, {
-      port: Option.getOrElse(args.port, () => 3001),
-      host: Option.getOrElse(args.host, () => "127.0.0.1"),
-      durability: "normal",
+      port: Option.getOrElse(args.port, () => config.project.server.port),
+      host: Option.getOrElse(args.host, () => config.project.server.host),
+      durability: config.project.store.durability,
     })
   })
+
+const init = Command.make("init", { path }, ({ path }) => runInit(path)).pipe(
+  Command.withDescription("scaffold .huskies/ in a git repository and commit only the files it creates"),
+)
 
 const serve = Command.make("serve", { path, port, host }, serveHandler).pipe(
   Command.withDescription("serve one project: the pipeline, /health, /mcp"),
@@ -37,7 +45,7 @@ const huskies = Command.make("huskies", { path, port, host }, serveHandler).pipe
   Command.withDescription(
     "huskies turns a backlog of work items into merged, tested code; `huskies [path]` serves",
   ),
-  Command.withSubcommands([serve]),
+  Command.withSubcommands([init, serve]),
 )
 
 const cli = Command.run(huskies, { name: "huskies", version: buildInfo().version })
@@ -59,7 +67,12 @@ const reportUserError = (e: { readonly message: string }) =>
   )
 
 cli(process.argv).pipe(
-  Effect.catchTags({ ProjectNotInitialised: reportUserError }),
+  Effect.catchTags({
+    ProjectNotInitialised: reportUserError,
+    ConfigError: reportUserError,
+    NotAGitWorkTree: reportUserError,
+    ScaffoldError: reportUserError,
+  }),
   Effect.provide(Layer.mergeAll(NodeContext.layer, logs)),
   NodeRuntime.runMain({ disablePrettyLogger: true }),
 )

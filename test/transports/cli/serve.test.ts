@@ -1,7 +1,8 @@
 // test/transports/cli/serve.test.ts — the real `huskies serve` process: /health answers, the node id
 // survives a kill -9 and restart, and an uninitialised project gets a clear error.
 import { afterEach, describe, expect, it } from "vitest"
-import { mkdirSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli, type RunningServer, startServer } from "../../support/cli.js"
 import { tempDir } from "../../support/store.js"
@@ -23,6 +24,31 @@ const serve = async (args: ReadonlyArray<string>): Promise<RunningServer> => {
   cleanups.push(() => server.kill("SIGKILL"))
   return server
 }
+
+describe("huskies init + serve, as a new user runs them", () => {
+  it("init scaffolds a git repo, serve reads its project.toml and answers /health", async () => {
+    const { dir, cleanup } = tempDir()
+    cleanups.push(cleanup)
+    execFileSync("git", ["-c", "init.defaultBranch=main", "init", "-q", dir])
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ scripts: { test: "node -e 0" } }))
+    const init = await runCli(["init", dir])
+    expect(init.code).toBe(0)
+    expect(init.stdout).toContain("created  .huskies/project.toml")
+    expect(init.stdout).toContain("test command: npm test")
+    const toml = readFileSync(join(dir, ".huskies", "project.toml"), "utf8")
+    // An unknown key is refused with the file, the key and the fix.
+    writeFileSync(join(dir, ".huskies", "project.toml"), `${toml}\nbogus_key = 1\n`)
+    const refused = await runCli(["serve", dir])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain("project.toml")
+    expect(refused.stderr).toContain("bogus_key")
+    writeFileSync(join(dir, ".huskies", "project.toml"), toml.replace(/port = \d+/, "port = 0"))
+    const server = await serve([dir])
+    const body = (await (await fetch(`${server.url}/health`)).json()) as Record<string, unknown>
+    expect(body["projectRoot"]).toBe(dir)
+    expect(body["status"]).toBe("ok")
+  })
+})
 
 describe("huskies serve", () => {
   it("answers /health with version, commit, node id, project root and uptime", async () => {
