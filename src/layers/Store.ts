@@ -3,7 +3,7 @@
 import { Clock, Context, Effect, Either, Layer, PubSub, Queue, Schema, type Scope } from "effect"
 import * as Y from "yjs"
 import type { PipelineEvent } from "../domain/PipelineEvent.js"
-import { isStoryId, type ItemKind, makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
+import { type ItemKind, makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
 import { transition, type TransitionError } from "../domain/transition.js"
 import { newWorkItem, type WorkItem } from "../domain/WorkItem.js"
 import {
@@ -15,6 +15,7 @@ import {
   readAllItems,
   readItem,
   removeItem,
+  trackHighestNumber,
   writeItem,
 } from "./docModel.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
@@ -109,6 +110,7 @@ export const makeStore = (options: StoreOptions = {}) =>
     // fibers ever mutate them at once, and readers only see states that are on disk.
     let doc = initial.doc
     let maps = docMaps(doc)
+    let highestNumber = trackHighestNumber(maps)
     let sinceSnapshot = initial.stored.tail.length
     let lastSeq = initial.stored.lastSeq
     const lock = yield* Effect.makeSemaphore(1)
@@ -165,6 +167,7 @@ export const makeStore = (options: StoreOptions = {}) =>
           doc.destroy()
           doc = fresh
           maps = docMaps(fresh)
+          highestNumber = trackHighestNumber(maps)
           sinceSnapshot = stored.tail.length
           lastSeq = stored.lastSeq
         }),
@@ -182,7 +185,7 @@ export const makeStore = (options: StoreOptions = {}) =>
         Effect.gen(function* () {
           const at = yield* Clock.currentTimeMillis
           const highWater = Number(maps.meta.get("highWater") ?? 0)
-          const number = nextStoryNumber(highWater, [...maps.items.keys()].flatMap(asStoryId))
+          const number = nextStoryNumber(Math.max(highWater, highestNumber()), [])
           const id = makeStoryId(number, input.kind, input.name)
           const item = newWorkItem(id, input.kind, at)
           yield* commit(() => {
@@ -282,7 +285,6 @@ export const makeStore = (options: StoreOptions = {}) =>
     } satisfies StoreShape
   })
 
-const asStoryId = (key: string): Array<StoryId> => (isStoryId(key) ? [key] : [])
 const errorJson = (e: ProjectionError) => ({ path: e.path, detail: e.detail })
 
 export const StoreLive = (options: StoreOptions = {}) => Layer.effect(Store, makeStore(options))

@@ -2,7 +2,7 @@
 // Store is the only writer; everything here runs inside one Y transaction chosen by Store.
 import { Either, ParseResult, Schema } from "effect"
 import * as Y from "yjs"
-import { StoryId } from "../domain/StoryId.js"
+import { parseStoryId, StoryId } from "../domain/StoryId.js"
 import { WorkItem } from "../domain/WorkItem.js"
 
 /** Shared maps of the document, by name. Items and execution are nested maps so fields merge. */
@@ -37,6 +37,22 @@ export class ProjectionError extends Schema.TaggedError<ProjectionError>()("Proj
   override get message(): string {
     return `stored data at ${this.path} does not decode: ${this.detail} (dump_state shows the raw value; fix or delete the item)`
   }
+}
+
+/**
+ * The highest item number in the document, kept current by observing `items` (local writes and,
+ * later, updates from peers alike), so allocating a number never scans every id.
+ */
+export const trackHighestNumber = (maps: DocMaps): (() => number) => {
+  let highest = 0
+  const consider = (key: string) => {
+    if (isStoryId(key)) highest = Math.max(highest, parseStoryId(key).number)
+  }
+  for (const key of maps.items.keys()) consider(key)
+  maps.items.observe((event) => {
+    for (const [key, change] of event.changes.keys) if (change.action === "add") consider(key)
+  })
+  return () => highest
 }
 
 const itemFields = ["kind", "stage", "attempts", "feedback", "createdAt", "updatedAt"] as const

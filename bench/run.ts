@@ -1,0 +1,124 @@
+// bench/run.ts — `npm run bench`: runs each scenario in its own process, prints one table of
+// huskies against its baseline measured in the same run, and writes JSON to bench/results/.
+import { execFileSync } from "node:child_process"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { cpus, totalmem } from "node:os"
+import { join } from "node:path"
+import { buildInfo } from "../src/layers/BuildInfo.js"
+import { repoRoot, type ScenarioResult } from "./measure.js"
+
+const scenarios: ReadonlyArray<{ readonly script: string; readonly args: ReadonlyArray<string> }> = [
+  { script: "editingTrace.js", args: ["yjs"] },
+  { script: "editingTrace.js", args: ["store"] },
+  { script: "pipeline.js", args: [] },
+]
+
+const runScenario = (script: string, args: ReadonlyArray<string>): ScenarioResult => {
+  const path = join(repoRoot(), "dist", "bench", script)
+  process.stderr.write(`running ${script} ${args.join(" ")}...\n`)
+  const out = execFileSync(process.execPath, ["--expose-gc", path, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 16 * 1024 * 1024,
+  })
+  const line = out.split("\n").find((l) => l.startsWith("RESULT "))
+  if (line === undefined) throw new Error(`${script} printed no RESULT line:\n${out}`)
+  return JSON.parse(line.slice("RESULT ".length)) as ScenarioResult
+}
+
+const results = scenarios.map((s) => runScenario(s.script, s.args))
+const byName = new Map(results.map((r) => [r.scenario, r.metrics]))
+const num = (scenario: string, metric: string): number => Number(byName.get(scenario)?.[metric] ?? NaN)
+
+interface Row {
+  readonly what: string
+  readonly huskies: string
+  readonly baseline: string
+  readonly ratio: string
+}
+
+const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`)
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`
+
+const edits = num("trace-store", "edits")
+const rows: ReadonlyArray<Row> = [
+  {
+    what: `editing trace: ${edits} edits, one durable Store write each (vs in-memory Yjs)`,
+    huskies: fmtMs(num("trace-store", "applyMs")),
+    baseline: fmtMs(num("trace-yjs", "applyMs")),
+    ratio: ratio(num("trace-store", "applyMs"), num("trace-yjs", "applyMs")),
+  },
+  {
+    what: "editing trace: per edit",
+    huskies: `${((num("trace-store", "applyMs") * 1000) / edits).toFixed(1)} us`,
+    baseline: `${((num("trace-yjs", "applyMs") * 1000) / edits).toFixed(1)} us`,
+    ratio: ratio(num("trace-store", "applyMs"), num("trace-yjs", "applyMs")),
+  },
+  {
+    what: "editing trace: peak RSS",
+    huskies: `${num("trace-store", "peakRssMiB")} MiB`,
+    baseline: `${num("trace-yjs", "peakRssMiB")} MiB`,
+    ratio: ratio(num("trace-store", "peakRssMiB"), num("trace-yjs", "peakRssMiB")),
+  },
+  {
+    what: "editing trace: restart and reload (vs applying the trace in memory)",
+    huskies: fmtMs(num("trace-store", "reloadMs")),
+    baseline: fmtMs(num("trace-yjs", "applyMs")),
+    ratio: ratio(num("trace-store", "reloadMs"), num("trace-yjs", "applyMs")),
+  },
+  {
+    what: `pipeline: ${num("pipeline", "items")} items, ${num("pipeline", "changes")} state changes written`,
+    huskies: fmtMs(num("pipeline", "populateMs")),
+    baseline: "-",
+    ratio: `${num("pipeline", "perChangeUs")} us/change`,
+  },
+  {
+    what: "pipeline: cold start to a served /health (vs empty project)",
+    huskies: fmtMs(num("pipeline", "fullToHealthMs")),
+    baseline: fmtMs(num("pipeline", "emptyToHealthMs")),
+    ratio: ratio(num("pipeline", "fullToHealthMs"), num("pipeline", "emptyToHealthMs")),
+  },
+  {
+    what: "pipeline: server RSS after start (vs empty project)",
+    huskies: `${num("pipeline", "fullRssMiB")} MiB`,
+    baseline: `${num("pipeline", "emptyRssMiB")} MiB`,
+    ratio: ratio(num("pipeline", "fullRssMiB"), num("pipeline", "emptyRssMiB")),
+  },
+]
+
+const correct = results.every((r) => r.metrics["correct"] !== false)
+const widths = [0, 1, 2, 3].map((i) =>
+  Math.max(
+    ...[["what", "huskies", "baseline", "ratio"], ...rows.map((r) => Object.values(r))].map(
+      (c) => String(c[i]).length,
+    ),
+  ),
+)
+const line = (cells: ReadonlyArray<string>) =>
+  `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`
+console.log(line(["what", "huskies", "baseline", "ratio"]))
+console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`)
+for (const r of rows) console.log(line([r.what, r.huskies, r.baseline, r.ratio]))
+console.log(`\nfinal document equals the trace's end content: ${correct ? "yes" : "NO"}`)
+
+const gitCommit = (() => {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", cwd: repoRoot() }).trim()
+  } catch {
+    return buildInfo().commit
+  }
+})()
+const dir = join(repoRoot(), "bench", "results")
+mkdirSync(dir, { recursive: true })
+const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`)
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? "unknown",
+  memGiB: Math.round(totalmem() / 2 ** 30),
+}
+writeFileSync(
+  file,
+  JSON.stringify({ commit: gitCommit, node: process.version, machine, results, rows }, null, 2) + "\n",
+)
+console.log(`results written to ${file}`)
+if (!correct) process.exitCode = 1
