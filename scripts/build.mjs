@@ -17,7 +17,10 @@ execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inh
 
 let commit = "unknown"
 try {
-  commit = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()
+  commit = execFileSync("git", ["rev-parse", "HEAD"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  }).trim()
   const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "ignore"],

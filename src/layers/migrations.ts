@@ -31,8 +31,10 @@ export const migrate = (sql: SqlClient.SqlClient) =>
     const rows = yield* sql<{ version: number | null }>`SELECT MAX(version) AS version FROM schema_version`
     const current = rows[0]?.version ?? 0
     if (current > latestSchemaVersion) {
-      return yield* Effect.dieMessage(
-        `huskies.db has schema version ${current}, newer than this huskies (${latestSchemaVersion}): upgrade huskies`,
+      return yield* Effect.fail(
+        new Error(
+          `huskies.db has schema version ${current}, newer than this huskies understands (${latestSchemaVersion}): upgrade huskies`,
+        ),
       )
     }
     for (const m of migrations) {

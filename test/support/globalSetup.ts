@@ -22,7 +22,8 @@ export default function setup(): void {
   } catch {
     // tsc still emits JavaScript when types are wrong; `npm run typecheck` (part of `npm test`)
     // is what fails on type errors, so the process tests can run against what was emitted.
-    if (!existsSync("dist/src/main.js")) throw new Error("the build emitted nothing: see the tsc output above")
+    if (!existsSync("dist/src/main.js"))
+      throw new Error("the build emitted nothing: see the tsc output above")
     console.warn("build reported type errors; running tests against the emitted JavaScript")
   }
 }
