@@ -8,6 +8,8 @@ import { ProjectLive, projectPaths } from "../../layers/Project.js"
 import { Store, StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
 import { HttpLive } from "../http/HttpApp.js"
+import { McpEndpointLive } from "../mcp/McpEndpoint.js"
+import { toolRegistry } from "../tools/registry.js"
 
 export class ProjectNotInitialised extends Schema.TaggedError<ProjectNotInitialised>()(
   "ProjectNotInitialised",
@@ -67,7 +69,7 @@ export const serveProject = (root: string, settings: ServeSettings) =>
         yield* Console.log(`huskies listening on ${url}`)
       }).pipe(withComponent("server")),
     )
-    return yield* Layer.launch(app).pipe(
-      Effect.provide(Layer.mergeAll(storeLayer, ProjectLive(root, startedAt))),
-    )
+    const services = Layer.mergeAll(storeLayer, ProjectLive(root, startedAt))
+    const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(services))
+    return yield* Layer.launch(app).pipe(Effect.provide(Layer.merge(services, mcp)))
   })

@@ -1,17 +1,44 @@
 // src/transports/http/HttpApp.ts — the server's one HTTP port: routes, the listener, and the
 // address it bound (printed so people and tests can find an ephemeral port).
-import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
+import { McpEndpoint } from "../mcp/McpEndpoint.js"
 import { health } from "./health.js"
+
+/** Hands the request to the MCP endpoint as a web Request and streams its Response back. */
+const mcp = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const endpoint = yield* McpEndpoint
+  const web = yield* HttpServerRequest.toWeb(request)
+  const response = yield* Effect.promise(() => endpoint.handle(web))
+  return HttpServerResponse.fromWeb(response)
+}).pipe(
+  Effect.catchTag("RequestError", (e) =>
+    Effect.succeed(
+      HttpServerResponse.unsafeJson(
+        {
+          jsonrpc: "2.0",
+          error: { code: -32700, message: `could not read the request: ${e.message}` },
+          id: null,
+        },
+        { status: 400 },
+      ),
+    ),
+  ),
+)
 
 export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/health", health),
+  HttpRouter.all("/mcp", mcp),
   HttpRouter.all(
     "*",
     Effect.succeed(
-      HttpServerResponse.unsafeJson({ error: "not found: this server answers /health" }, { status: 404 }),
+      HttpServerResponse.unsafeJson(
+        { error: "not found: this server answers /health and /mcp" },
+        { status: 404 },
+      ),
     ),
   ),
 )

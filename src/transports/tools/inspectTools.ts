@@ -1,0 +1,148 @@
+// src/transports/tools/inspectTools.ts — read-only tools: status (one item, everything about it),
+// get_version, server_logs, and dump_state / dump_crdt for the raw document.
+import { Effect, Either, Option, Schema } from "effect"
+import { execFile } from "node:child_process"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { describeDependencies } from "../../domain/dependencies.js"
+import { todos } from "../../domain/StoryDoc.js"
+import { buildInfo } from "../../layers/BuildInfo.js"
+import { LogBuffer } from "../../layers/Logs.js"
+import { Project } from "../../layers/Project.js"
+import { Store } from "../../layers/Store.js"
+import { dependenciesOf, loadItem, requireId, stageView, StoryIdParam } from "./itemAccess.js"
+import { defineTool } from "./Tool.js"
+
+const Json = Schema.Unknown
+
+const git = (cwd: string, args: ReadonlyArray<string>) =>
+  Effect.async<string>((resume) => {
+    execFile("git", [...args], { cwd, timeout: 10_000 }, (error, stdout) =>
+      // A worktree git cannot read is reported as such, not as a failure of the whole status.
+      resume(Effect.succeed(error === null ? stdout.trim() : `(git ${args[0]} failed: ${error.message})`)),
+    )
+  })
+
+/** The item's worktree, if one exists: branch, last commit and uncommitted changes. */
+const worktreeState = (root: string, id: string) =>
+  Effect.gen(function* () {
+    const dir = join(root, ".huskies", "worktrees", id)
+    if (!existsSync(dir)) return Option.none()
+    const branch = yield* git(dir, ["rev-parse", "--abbrev-ref", "HEAD"])
+    const head = yield* git(dir, ["log", "-1", "--format=%h %s"])
+    const changes = yield* git(dir, ["status", "--porcelain"])
+    return Option.some({ path: dir, branch, head, uncommitted: changes === "" ? [] : changes.split("\n") })
+  })
+
+export const status = defineTool({
+  name: "status",
+  description:
+    "Everything about one work item: markdown content, stage, execution state on every node, dependencies and whether each is met, unchecked criteria, and its worktree/branch when one exists. Does not block.",
+  input: { story_id: StoryIdParam },
+  output: Schema.Struct({
+    story_id: Schema.String,
+    kind: Schema.String,
+    name: Schema.String,
+    stage: Json,
+    attempts: Schema.Number,
+    feedback: Schema.optional(Schema.String),
+    execution: Json,
+    dependencies: Json,
+    dependencies_summary: Schema.String,
+    todos: Json,
+    content: Schema.String,
+    content_error: Schema.optional(Schema.String),
+    worktree: Json,
+    created_at: Schema.String,
+    updated_at: Schema.String,
+  }),
+  run: ({ story_id }) =>
+    Effect.gen(function* () {
+      yield* requireId(story_id)
+      const loaded = yield* loadItem(story_id)
+      const project = yield* Project
+      const doc = Either.getOrUndefined(loaded.doc)
+      const deps = doc === undefined ? [] : yield* dependenciesOf(doc)
+      const worktree = yield* worktreeState(project.root, story_id)
+      return {
+        story_id: loaded.item.id,
+        kind: loaded.item.kind,
+        name: doc?.frontMatter.name ?? "(content does not parse)",
+        stage: stageView(loaded.item.stage),
+        attempts: loaded.item.attempts,
+        ...(loaded.item.feedback === undefined ? {} : { feedback: loaded.item.feedback }),
+        execution: loaded.item.execution,
+        dependencies: deps.map((d) => ({ ...d, met: d._tag === "Met" })),
+        dependencies_summary: describeDependencies(deps),
+        todos: doc === undefined ? [] : todos(doc),
+        content: loaded.content,
+        ...(Either.isLeft(loaded.doc) ? { content_error: loaded.doc.left.message } : {}),
+        worktree: Option.getOrNull(worktree),
+        created_at: new Date(loaded.item.createdAt).toISOString(),
+        updated_at: new Date(loaded.item.updatedAt).toISOString(),
+      }
+    }),
+})
+
+export const getVersion = defineTool({
+  name: "get_version",
+  description:
+    "The huskies version, the git commit it was built from, and this server's node id. Does not block.",
+  input: {},
+  output: Schema.Struct({ version: Schema.String, commit: Schema.String, node_id: Schema.String }),
+  run: () => Effect.map(Store, (store) => ({ ...buildInfo(), node_id: store.nodeId })),
+})
+
+export const serverLogs = defineTool({
+  name: "server_logs",
+  description:
+    "Recent server log lines (newest last) from the in-memory ring, filtered by minimum level and text. Does not block.",
+  input: {
+    level: Schema.optional(Schema.Literal("Debug", "Info", "Warning", "Error", "Fatal")),
+    text: Schema.optional(Schema.String.annotations({ description: "case-insensitive substring" })),
+    limit: Schema.optional(Schema.Int.pipe(Schema.between(1, 5000))),
+  },
+  output: Schema.Struct({
+    entries: Schema.Array(
+      Schema.Struct({
+        time: Schema.String,
+        level: Schema.String,
+        component: Schema.String,
+        message: Schema.String,
+        fields: Json,
+      }),
+    ),
+  }),
+  run: (input) =>
+    Effect.gen(function* () {
+      const logs = yield* LogBuffer
+      const entries = yield* logs.query({
+        ...(input.level === undefined ? {} : { level: input.level }),
+        ...(input.text === undefined ? {} : { text: input.text }),
+        limit: input.limit ?? 200,
+      })
+      return { entries: entries.map((e) => ({ ...e, time: new Date(e.time).toISOString() })) }
+    }),
+})
+
+const dumpTool = (name: string) =>
+  defineTool({
+    name,
+    description:
+      "The raw replicated document (items, content, execution, claims, merge jobs, timers, nodes) and every projection error, optionally narrowed to one item. For debugging; does not block.",
+    input: { story_id: Schema.optional(StoryIdParam) },
+    output: Schema.Struct({ state: Json }),
+    run: (input) =>
+      Effect.map(Store, (store) => store.dump(input.story_id)).pipe(
+        Effect.flatten,
+        Effect.map((state) => ({ state })),
+      ),
+  })
+
+export const inspectTools = [
+  status,
+  getVersion,
+  serverLogs,
+  dumpTool("dump_state"),
+  dumpTool("dump_crdt"),
+] as const

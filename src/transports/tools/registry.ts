@@ -1,0 +1,15 @@
+// src/transports/tools/registry.ts — every tool huskies offers, in one registry shared by MCP,
+// chat commands and the UI.
+import type { LogBuffer } from "../../layers/Logs.js"
+import type { Project } from "../../layers/Project.js"
+import type { Store } from "../../layers/Store.js"
+import { createTools } from "./createTools.js"
+import { inspectTools } from "./inspectTools.js"
+import { type AnyTool, makeRegistry } from "./Tool.js"
+
+/** What tool handlers may use. */
+export type ToolEnv = Store | Project | LogBuffer
+
+export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [...createTools, ...inspectTools]
+
+export const toolRegistry = makeRegistry<ToolEnv>(huskiesTools)

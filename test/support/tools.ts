@@ -1,0 +1,45 @@
+// test/support/tools.ts — calls tools through the real registry against a real Store on a temp
+// SQLite file (and a temp project root), exactly as the MCP endpoint does, minus HTTP.
+import { Effect, Layer, type Scope } from "effect"
+import { join } from "node:path"
+import { LogsLive } from "../../src/layers/Logs.js"
+import { ProjectLive } from "../../src/layers/Project.js"
+import { StoreOnDisk } from "../../src/layers/Store.js"
+import { type ToolEnv, toolRegistry } from "../../src/transports/tools/registry.js"
+import type { CallOutcome } from "../../src/transports/tools/Tool.js"
+import { tempDir } from "./store.js"
+
+/** The layers a tool needs, for a project rooted at `root`. */
+export const toolLayer = (root: string) =>
+  Layer.mergeAll(
+    StoreOnDisk(join(root, ".huskies", "huskies.db")),
+    ProjectLive(root, 0),
+    LogsLive({ write: () => undefined }),
+  )
+
+export const call = (name: string, args: unknown): Effect.Effect<CallOutcome, never, ToolEnv> =>
+  toolRegistry.call(name, args, { progress: () => Effect.void })
+
+/** Calls a tool that must succeed and returns its (encoded) result. */
+export const ok = (name: string, args: unknown) =>
+  Effect.flatMap(call(name, args), (outcome) =>
+    outcome._tag === "Ok"
+      ? Effect.succeed(outcome.value as Record<string, unknown>)
+      : Effect.dieMessage(`${name} failed: ${outcome.message}`),
+  )
+
+/** Calls a tool that must fail and returns its error text. */
+export const err = (name: string, args: unknown) =>
+  Effect.flatMap(call(name, args), (outcome) =>
+    outcome._tag === "Err"
+      ? Effect.succeed(outcome.message)
+      : Effect.dieMessage(`${name} succeeded but should have failed: ${outcome.text}`),
+  )
+
+/** Runs `program` with the tool environment of a fresh temp project; removes it afterwards. */
+export const withTools = <A, E>(program: (root: string) => Effect.Effect<A, E, ToolEnv | Scope.Scope>) =>
+  Effect.gen(function* () {
+    const { dir, cleanup } = tempDir()
+    yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+    return yield* Effect.provide(program(dir), toolLayer(dir))
+  }).pipe(Effect.scoped)
