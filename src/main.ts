@@ -2,10 +2,12 @@
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, LogLevel, Option } from "effect"
+import { resolve } from "node:path"
 import { buildInfo } from "./layers/BuildInfo.js"
 import { loadConfig } from "./layers/Config.js"
 import { LogsLive, withComponent } from "./layers/Logs.js"
 import { runInit } from "./transports/cli/init.js"
+import { mcpUrl, runMcpConfig } from "./transports/cli/mcpConfig.js"
 import { checkProject, serveProject } from "./transports/cli/serve.js"
 
 const path = Args.directory({ name: "path", exists: "either" }).pipe(
@@ -33,19 +35,37 @@ const serveHandler = (args: { path: string; port: Option.Option<number>; host: O
     })
   })
 
+const write = Options.boolean("write").pipe(
+  Options.withDescription("merge the huskies entry into <path>/.mcp.json instead of printing it"),
+)
+
+const mcpConfig = Command.make("mcp-config", { path, port, host, write }, (args) =>
+  Effect.gen(function* () {
+    const root = resolve(args.path)
+    const config = yield* loadConfig(root)
+    const url = mcpUrl(
+      Option.getOrElse(args.host, () => config.project.server.host),
+      Option.getOrElse(args.port, () => config.project.server.port),
+    )
+    yield* runMcpConfig(root, url, args.write)
+  }),
+).pipe(
+  Command.withDescription("print (or --write) the .mcp.json that connects an MCP client to this project"),
+)
+
 const init = Command.make("init", { path }, ({ path }) => runInit(path)).pipe(
   Command.withDescription("scaffold .huskies/ in a git repository and commit only the files it creates"),
 )
 
 const serve = Command.make("serve", { path, port, host }, serveHandler).pipe(
-  Command.withDescription("serve one project: the pipeline, /health, /mcp"),
+  Command.withDescription("serve one project: /health and /mcp on one HTTP port"),
 )
 
 const huskies = Command.make("huskies", { path, port, host }, serveHandler).pipe(
   Command.withDescription(
     "huskies turns a backlog of work items into merged, tested code; `huskies [path]` serves",
   ),
-  Command.withSubcommands([init, serve]),
+  Command.withSubcommands([init, serve, mcpConfig]),
 )
 
 const cli = Command.run(huskies, { name: "huskies", version: buildInfo().version })
@@ -72,6 +92,11 @@ cli(process.argv).pipe(
     ConfigError: reportUserError,
     NotAGitWorkTree: reportUserError,
     ScaffoldError: reportUserError,
+    McpConfigError: reportUserError,
+    ServeError: (e) =>
+      reportUserError({
+        message: `could not start the HTTP server: ${e.cause instanceof Error ? e.cause.message : String(e.cause)} (another process may hold the port: choose one with --port or [server] port in .huskies/project.toml)`,
+      }),
   }),
   Effect.provide(Layer.mergeAll(NodeContext.layer, logs)),
   NodeRuntime.runMain({ disablePrettyLogger: true }),

@@ -46,30 +46,43 @@ export const checkProject = (path: string) =>
     return Effect.succeed(root)
   })
 
-/** Runs the server for the project at `root` until the fiber is interrupted. */
+/**
+ * Everything one project's server runs: store, MCP endpoint and HTTP listener. `onListening` gets
+ * the bound URL (tests use it with port 0).
+ */
+export const serverLayer = (
+  root: string,
+  settings: ServeSettings,
+  onListening: (url: string) => Effect.Effect<void> = () => Effect.void,
+) => {
+  const paths = projectPaths(root)
+  const services = Layer.mergeAll(
+    StoreOnDisk(paths.dbPath, settings.durability),
+    ProjectLive(root, Date.now()),
+  )
+  const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(services))
+  const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const { items, errors } = yield* store.list
+      yield* Effect.logInfo(`serving ${root}`).pipe(
+        Effect.annotateLogs({
+          url,
+          nodeId: store.nodeId,
+          items: items.length,
+          projectionErrors: errors.length,
+        }),
+      )
+      for (const e of errors) yield* Effect.logWarning(e.message)
+      yield* onListening(url)
+    }).pipe(withComponent("server")),
+  )
+  return app.pipe(Layer.provide(Layer.merge(services, mcp)))
+}
+
+/** Runs the server for the project at `root` until the fiber is interrupted (Ctrl-C, SIGTERM). */
 export const serveProject = (root: string, settings: ServeSettings) =>
-  Effect.gen(function* () {
-    const startedAt = Date.now()
-    const paths = projectPaths(root)
-    const storeLayer = StoreOnDisk(paths.dbPath, settings.durability)
-    const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
-      Effect.gen(function* () {
-        const store = yield* Store
-        const { items, errors } = yield* store.list
-        yield* Effect.logInfo(`serving ${root}`).pipe(
-          Effect.annotateLogs({
-            url,
-            nodeId: store.nodeId,
-            items: items.length,
-            projectionErrors: errors.length,
-          }),
-        )
-        for (const e of errors) yield* Effect.logWarning(e.message)
-        // One plain line on stdout so scripts (and tests) can find an ephemeral port.
-        yield* Console.log(`huskies listening on ${url}`)
-      }).pipe(withComponent("server")),
-    )
-    const services = Layer.mergeAll(storeLayer, ProjectLive(root, startedAt))
-    const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(services))
-    return yield* Layer.launch(app).pipe(Effect.provide(Layer.merge(services, mcp)))
-  })
+  Layer.launch(
+    // One plain line on stdout so scripts (and tests) can find an ephemeral port.
+    serverLayer(root, settings, (url) => Console.log(`huskies listening on ${url}`)),
+  )

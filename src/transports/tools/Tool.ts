@@ -78,7 +78,10 @@ const inlineRefs = (node: unknown, defs: Record<string, unknown>, depth = 0): un
     return { ...target, ...siblings }
   }
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(record)) out[key] = inlineRefs(value, defs, depth + 1)
+  for (const [key, value] of Object.entries(record)) {
+    // `$id`s name shared schemas (every unknown is "/schemas/unknown"); repeated, validators reject them.
+    if (key !== "$id") out[key] = inlineRefs(value, defs, depth + 1)
+  }
   return out
 }
 
