@@ -36,7 +36,7 @@ The huskies MCP tools are available to you. Read .huskies/README.md for how the 
 1. Call status with story_id "{{story_id}}" to read the story and its acceptance criteria.
 2. Call run_tests. It blocks until the tests finish and returns the full result; never poll for it.
 3. Review the change: git log and git diff of the feature branch against the base branch (base_branch in
-   .huskies/project.toml). Look for stubs, TODOs, code that does not do what the story asks, and tests
+   .huskies/project.toml). Look for stubs, left-over to-do markers, code that does not do what the story asks, and tests
    that do not assert the behaviour.
 4. Check every acceptance criterion against the diff and the tests.
 5. Record your verdict: call approve_qa if the tests pass and every criterion is met; otherwise call
