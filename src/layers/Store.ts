@@ -36,8 +36,21 @@ export class ContentEditError extends Schema.TaggedError<ContentEditError>()("Co
   }
 }
 
+export class ContentConflict extends Schema.TaggedError<ContentConflict>()("ContentConflict", {
+  id: Schema.String,
+}) {
+  override get message(): string {
+    return `the content of ${this.id} changed while this edit was prepared; nothing was written: read it again and retry`
+  }
+}
+
 export type ContentEdit =
-  | { readonly _tag: "Replace"; readonly text: string }
+  | {
+      readonly _tag: "Replace"
+      readonly text: string
+      /** When given, the edit applies only if the content is still exactly this (compare-and-set). */
+      readonly expected?: string
+    }
   | { readonly _tag: "Splice"; readonly index: number; readonly deleteCount: number; readonly insert: string }
 
 /** What subscribers of the event bus see, after the change is on disk. */
@@ -69,7 +82,7 @@ export interface StoreShape {
   readonly editContent: (
     id: string,
     edit: ContentEdit,
-  ) => Effect.Effect<void, ItemNotFound | ContentEditError | PersistError>
+  ) => Effect.Effect<void, ItemNotFound | ContentEditError | ContentConflict | PersistError>
   readonly delete: (id: string) => Effect.Effect<DeleteReport, PersistError>
   readonly get: (id: string) => Effect.Effect<WorkItem, ItemNotFound | ProjectionError>
   readonly content: (id: string) => Effect.Effect<string, ItemNotFound>
@@ -223,7 +236,11 @@ export const makeStore = (options: StoreOptions = {}) =>
         Effect.gen(function* () {
           const text = maps.content.get(id)
           if (text === undefined || !maps.items.has(id)) return yield* new ItemNotFound({ id })
-          const splice = edit._tag === "Replace" ? minimalSplice(text.toString(), edit.text) : edit
+          const current = edit._tag === "Replace" ? text.toString() : ""
+          if (edit._tag === "Replace" && edit.expected !== undefined && edit.expected !== current) {
+            return yield* new ContentConflict({ id })
+          }
+          const splice = edit._tag === "Replace" ? minimalSplice(current, edit.text) : edit
           const length = text.length
           if (!Number.isInteger(splice.index) || splice.index < 0 || splice.index > length) {
             return yield* new ContentEditError({

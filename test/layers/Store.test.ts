@@ -238,6 +238,27 @@ describe("Store", () => {
     }).pipe(Effect.scoped),
   )
 
+  it.effect("a Replace computed from stale content is refused, never overwriting the newer edit", () =>
+    Effect.gen(function* () {
+      const { dir, cleanup } = tempDir()
+      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      yield* withStore(
+        join(dir, "huskies.db"),
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("cas"))
+          const read = yield* store.content(item.id)
+          yield* store.editContent(item.id, { _tag: "Replace", text: `${read}first\n`, expected: read })
+          const conflict = yield* Effect.flip(
+            store.editContent(item.id, { _tag: "Replace", text: `${read}second\n`, expected: read }),
+          )
+          expect(conflict._tag).toBe("ContentConflict")
+          expect(yield* store.content(item.id)).toBe(`${read}first\n`)
+        }),
+      )
+    }).pipe(Effect.scoped),
+  )
+
   it.effect("publishes committed changes on the event bus", () =>
     Effect.gen(function* () {
       const { dir, cleanup } = tempDir()

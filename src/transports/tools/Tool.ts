@@ -98,14 +98,20 @@ const jsonSchemaOf = (schema: Schema.Schema.Any): Record<string, unknown> => {
 export const describeShape = (inputSchema: Record<string, unknown>): string => {
   const properties = (inputSchema["properties"] ?? {}) as Record<string, Record<string, unknown>>
   const required = new Set((inputSchema["required"] ?? []) as ReadonlyArray<string>)
-  const entries = Object.entries(properties).map(([key, prop]) => {
+  const typeOf = (prop: Record<string, unknown>): string => {
+    if (Array.isArray(prop["anyOf"])) {
+      return (prop["anyOf"] as ReadonlyArray<Record<string, unknown>>).map(typeOf).join(" | ")
+    }
     const type =
       typeof prop["type"] === "string" ? prop["type"] : Array.isArray(prop["enum"]) ? "enum" : "any"
     const options = Array.isArray(prop["enum"])
       ? ` (${(prop["enum"] as ReadonlyArray<unknown>).join("|")})`
       : ""
-    return `${key}${required.has(key) ? "" : "?"}: ${type}${options}`
-  })
+    return `${type}${options}`
+  }
+  const entries = Object.entries(properties).map(
+    ([key, prop]) => `${key}${required.has(key) ? "" : "?"}: ${typeOf(prop)}`,
+  )
   return entries.length === 0 ? "{} (no parameters)" : `{ ${entries.join(", ")} }`
 }
 
@@ -150,6 +156,11 @@ export const makeRegistry = <R>(tools: ReadonlyArray<AnyTool<R>>): Registry<R> =
       Schema.decodeUnknownEither(t.input, { errors: "all", onExcessProperty: "error" }),
     ]),
   )
+  const noParameters = new Set(
+    tools
+      .filter((t) => t.input.ast._tag === "TypeLiteral" && t.input.ast.propertySignatures.length === 0)
+      .map((t) => t.name),
+  )
   const encoders = new Map(tools.map((t) => [t.name, Schema.encodeEither(t.output)]))
 
   const call = (name: string, args: unknown, context: ToolContext): Effect.Effect<CallOutcome, never, R> => {
@@ -162,10 +173,20 @@ export const makeRegistry = <R>(tools: ReadonlyArray<AnyTool<R>>): Registry<R> =
         message: `unknown tool "${name}"; available tools: ${[...byName.keys()].join(", ")}`,
       })
     }
+    const shape = () => describeShape(listed.get(name)?.inputSchema ?? {})
+    // An empty struct accepts any object, extra keys included: refuse them here for such tools.
+    if (noParameters.has(name) && typeof args === "object" && args !== null && !Array.isArray(args)) {
+      const extra = Object.keys(args)
+      if (extra.length > 0) {
+        return Effect.succeed({
+          _tag: "Err",
+          message: `invalid arguments for ${name}: ${extra.map((k) => `unknown parameter "${k}"`).join("; ")}. Accepted shape: ${shape()}`,
+        })
+      }
+    }
     const decoded = decode(args ?? {})
     if (Either.isLeft(decoded)) {
-      const shape = describeShape(listed.get(name)?.inputSchema ?? {})
-      return Effect.succeed({ _tag: "Err", message: formatIssues(name, decoded.left, shape, args ?? {}) })
+      return Effect.succeed({ _tag: "Err", message: formatIssues(name, decoded.left, shape(), args ?? {}) })
     }
     return tool.run(decoded.right, context).pipe(
       Effect.map((value): CallOutcome => {

@@ -2,7 +2,7 @@
 // editing its markdown through the Store, and the JSON views tools return.
 import { Effect, Either, Schema } from "effect"
 import { dependencyStatus, type DependencyStatus } from "../../domain/dependencies.js"
-import type { Stage } from "../../domain/Stage.js"
+import { type Stage, type StageTag, stageTags } from "../../domain/Stage.js"
 import { parseStoryDoc, renderStoryDoc, type StoryDoc } from "../../domain/StoryDoc.js"
 import { isStoryId, StoryId } from "../../domain/StoryId.js"
 import { describeStage } from "../../domain/transition.js"
@@ -55,21 +55,35 @@ export const loadDoc = (id: string) =>
     return { ...loaded, doc }
   })
 
+/**
+ * Writes `doc` over the content it was read as (`expected`): if another edit landed in between the
+ * Store refuses with ContentConflict instead of silently overwriting it.
+ */
+export const writeDoc = (id: string, expected: string, doc: StoryDoc) =>
+  Effect.flatMap(Store, (store) =>
+    store.editContent(id, { _tag: "Replace", text: renderStoryDoc(doc), expected }),
+  )
+
+/** Re-runs a read-modify-write tool body when a concurrent edit won the race (a few times at most). */
+export const retryOnConflict = <A, E extends { readonly _tag: string }, R>(body: Effect.Effect<A, E, R>) =>
+  Effect.retry(body, { times: 5, while: (e) => e._tag === "ContentConflict" })
+
 /** Applies `edit` to the item's markdown and writes the result back as one content change. */
 export const editDoc = <E extends { readonly message: string }>(
   id: string,
   edit: (doc: StoryDoc) => Either.Either<StoryDoc, E>,
 ) =>
-  Effect.gen(function* () {
-    const { doc } = yield* loadDoc(id)
-    const next = yield* Either.match(edit(doc), {
-      onLeft: (e) => Effect.fail(new ToolFailure({ message: e.message })),
-      onRight: Effect.succeed,
-    })
-    const store = yield* Store
-    yield* store.editContent(id, { _tag: "Replace", text: renderStoryDoc(next) })
-    return next
-  })
+  retryOnConflict(
+    Effect.gen(function* () {
+      const { doc, content } = yield* loadDoc(id)
+      const next = yield* Either.match(edit(doc), {
+        onLeft: (e) => Effect.fail(new ToolFailure({ message: e.message })),
+        onRight: Effect.succeed,
+      })
+      yield* writeDoc(id, content, next)
+      return next
+    }),
+  )
 
 /** Dependencies of `doc` with whether each is met, against every item in the Store. */
 export const dependenciesOf = (doc: StoryDoc) =>
@@ -85,3 +99,29 @@ export const stageView = (stage: Stage) => ({ ...stage, summary: describeStage(s
 
 export const nameOf = (loaded: ItemWithDoc): string =>
   Either.match(loaded.doc, { onLeft: () => "(unparsed)", onRight: (d) => d.frontMatter.name })
+
+/** Stage names as tools take them: the stage tags in lowercase (`qa` for Qa). */
+export const stageNames = ["backlog", "coding", "qa", "merge", "done", "archived"] as const
+export type StageName = (typeof stageNames)[number]
+
+const stageByName = new Map<string, StageTag>(stageTags.map((tag) => [tag.toLowerCase(), tag]))
+
+/**
+ * A stage parameter: one of `stageNames`, in any case (`Coding`, `QA` and `qa` all mean Qa), so a
+ * name copied from a tool's output (which shows tags like `Qa`) is accepted as it is.
+ */
+export const stageNameParam = (description: string) =>
+  Schema.String.pipe(
+    Schema.filter((s) => stageByName.has(s.toLowerCase()), {
+      message: () => `expected one of ${stageNames.join(", ")} (any case)`,
+    }),
+  ).annotations({ jsonSchema: { type: "string", enum: stageNames, description } })
+
+/** The tag a stage parameter names; only call it on a decoded `stageNameParam`. */
+export const stageTagOf = (name: string): StageTag => {
+  const tag = stageByName.get(name.toLowerCase())
+  if (tag === undefined) throw new Error(`impossible: ${name} passed stageNameParam but names no stage`)
+  return tag
+}
+
+export const stageNameOf = (tag: StageTag): StageName => tag.toLowerCase() as StageName

@@ -3,13 +3,26 @@
 import type { LogBuffer } from "../../layers/Logs.js"
 import type { Project } from "../../layers/Project.js"
 import type { Store } from "../../layers/Store.js"
+import { boardTools } from "./boardTools.js"
 import { createTools } from "./createTools.js"
+import { deleteTools } from "./deleteTools.js"
+import { dependencyTools } from "./dependencyTools.js"
+import { editTools } from "./editTools.js"
 import { inspectTools } from "./inspectTools.js"
+import { pipelineTools } from "./pipelineTools.js"
 import { type AnyTool, makeRegistry } from "./Tool.js"
 
 /** What tool handlers may use. */
 export type ToolEnv = Store | Project | LogBuffer
 
-export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [...createTools, ...inspectTools]
+export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
+  ...createTools,
+  ...inspectTools,
+  ...editTools,
+  ...dependencyTools,
+  ...boardTools,
+  ...pipelineTools,
+  ...deleteTools,
+]
 
 export const toolRegistry = makeRegistry<ToolEnv>(huskiesTools)

@@ -85,3 +85,26 @@ describe("create_* tools", () => {
     }
   })
 })
+
+describe("strict input for every tool", () => {
+  it.effect("a tool without parameters refuses any key, naming it", () =>
+    withTools(() =>
+      Effect.gen(function* () {
+        const message = yield* err("get_version", { verbose: true })
+        expect(message).toContain('unknown parameter "verbose"')
+        expect(message).toContain("no parameters")
+        const version = yield* ok("get_version", {})
+        expect(version["version"]).toMatch(/^\d+\.\d+\.\d+/)
+      }),
+    ),
+  )
+
+  it.effect("a union parameter is described with each of its types", () =>
+    withTools(() =>
+      Effect.gen(function* () {
+        const message = yield* err("check_criterion", { story_id: "1_story_x", criterion: true })
+        expect(message).toContain("criterion: integer | string")
+      }),
+    ),
+  )
+})

@@ -1,0 +1,29 @@
+// test/transports/tools/gitProject.ts — a tool environment whose project root is a real git repository
+// (isolated from the machine's git config), and feature branches with real worktrees and commits in it.
+import { Effect, type Scope } from "effect"
+import type { ToolEnv } from "../../../src/transports/tools/registry.js"
+import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
+import { toolLayer } from "../../support/tools.js"
+
+/** Runs `program` with the tools on a fresh repository (one commit on main) as the project root. */
+export const withGitProject = <A, E>(
+  program: (repo: TempDir) => Effect.Effect<A, E, ToolEnv | Scope.Scope>,
+) =>
+  Effect.gen(function* () {
+    const repo = yield* makeGitRepo({ initialCommit: true })
+    return yield* Effect.provide(program(repo), toolLayer(repo.dir))
+  }).pipe(Effect.scoped)
+
+export const worktreeOf = (id: string) => `.huskies/worktrees/${id}`
+
+/** Creates feature/story-<id> from main in a real worktree, as a coder would, with `commits` commits on it. */
+export const featureWork = (repo: TempDir, id: string, commits: number) =>
+  Effect.gen(function* () {
+    const worktree = worktreeOf(id)
+    yield* repo.git("worktree", "add", "--quiet", "-b", `feature/story-${id}`, worktree)
+    for (let i = 0; i < commits; i++) {
+      yield* repo.write(`${worktree}/work-${i}.txt`, `change ${i}\n`)
+      yield* repo.git("-C", worktree, "add", "--", `work-${i}.txt`)
+      yield* repo.git("-C", worktree, "commit", "--quiet", "-m", `work ${i}`)
+    }
+  })
