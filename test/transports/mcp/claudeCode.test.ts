@@ -1,0 +1,115 @@
+// test/transports/mcp/claudeCode.test.ts — the real Claude Code CLI (against the fake model API)
+// connected to a real huskies server over /mcp: it sees the huskies tools, a scripted call files a
+// work item in the Store, and a bad call gets the field-level error back as its tool result.
+import { randomUUID } from "node:crypto"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  type FakeAnthropic,
+  startFakeAnthropic,
+  toolResultsOf,
+  toolResultText,
+} from "../../fakes/anthropic.js"
+import { runClaude, writeMcpConfig } from "../../support/claude.js"
+import { withServer } from "../../support/server.js"
+
+let fake: FakeAnthropic
+beforeAll(async () => {
+  fake = await startFakeAnthropic()
+})
+afterAll(async () => {
+  await fake.close()
+})
+
+const listItems = async (url: string) => {
+  const client = new Client({ name: "check", version: "1.0.0" })
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
+  try {
+    const result = await client.callTool({ name: "list_items", arguments: {} })
+    return (result.structuredContent as { items: Array<{ id: string; name: string; stage: string }> }).items
+  } finally {
+    await client.close()
+  }
+}
+
+describe("Claude Code over /mcp", () => {
+  it("lists the huskies tools as connected and files a work item with create_story", async () => {
+    await withServer(async ({ url, root }) => {
+      const sessionId = randomUUID()
+      fake.script(sessionId, [
+        {
+          toolUses: [
+            {
+              name: "mcp__huskies__create_story",
+              input: {
+                name: "Add login",
+                user_story: "As a user I want to log in",
+                acceptance_criteria: ["can log in"],
+                front_matter: { priority: 1, labels: ["auth"] },
+              },
+            },
+          ],
+        },
+        { text: "Filed it." },
+      ])
+      const mcpConfig = await writeMcpConfig(root, { huskies: { url: `${url}/mcp` } })
+      const run = await runClaude({
+        baseUrl: fake.url,
+        prompt: "File a story for login.",
+        cwd: root,
+        sessionId,
+        mcpConfig,
+        strictMcpConfig: true,
+        allowedTools: ["mcp__huskies__create_story"],
+      })
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(run.init?.mcp_servers).toContainEqual({ name: "huskies", status: "connected" })
+      for (const tool of ["create_story", "update_story", "status", "get_pipeline_status", "move_story"]) {
+        expect(run.init?.tools).toContain(`mcp__huskies__${tool}`)
+      }
+      expect(run.result?.is_error).toBe(false)
+      const [second] = fake.requestsFor(sessionId, "main").slice(1)
+      expect(second).toBeDefined()
+      const [toolResult] = toolResultsOf(second!)
+      expect(toolResultText(toolResult!)).toContain("1_story_add_login")
+      expect(await listItems(url)).toEqual([
+        expect.objectContaining({ id: "1_story_add_login", name: "Add login", stage: "Backlog" }),
+      ])
+    })
+  }, 90_000)
+
+  it("gets the field-level error back as the tool result for a bad call, and nothing is filed", async () => {
+    await withServer(async ({ url, root }) => {
+      const sessionId = randomUUID()
+      fake.script(sessionId, [
+        {
+          toolUses: [
+            {
+              name: "mcp__huskies__create_story",
+              input: { name: "Typo", descripton: "this text must not be lost" },
+            },
+          ],
+        },
+        { text: "I see the error." },
+      ])
+      const mcpConfig = await writeMcpConfig(root, { huskies: { url: `${url}/mcp` } })
+      const run = await runClaude({
+        baseUrl: fake.url,
+        prompt: "File a story with a description.",
+        cwd: root,
+        sessionId,
+        mcpConfig,
+        strictMcpConfig: true,
+        allowedTools: ["mcp__huskies__create_story"],
+      })
+      expect(run.exitCode, run.stderr).toBe(0)
+      const [second] = fake.requestsFor(sessionId, "main").slice(1)
+      const [toolResult] = toolResultsOf(second!)
+      expect(toolResult?.is_error).toBe(true)
+      expect(toolResultText(toolResult!)).toContain('unknown parameter "descripton"')
+      expect(toolResultText(toolResult!)).toContain("description?: string")
+      expect(await listItems(url)).toEqual([])
+    })
+  }, 90_000)
+})
