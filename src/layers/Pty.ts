@@ -1,0 +1,177 @@
+// src/layers/Pty.ts — agent processes in a pseudo-terminal, owned by a Scope: when the scope closes
+// (stop, crash, interruption, server shutdown) the whole process group and session are killed,
+// so no agent or anything it started outlives its owner. Used by AgentActor.
+import { Deferred, Effect, Queue, Schema, type Scope } from "effect"
+import { readdirSync, readFileSync } from "node:fs"
+import * as pty from "node-pty"
+
+export class PtySpawnError extends Schema.TaggedError<PtySpawnError>()("PtySpawnError", {
+  command: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `could not start ${this.command}: ${this.detail} (check that it is installed and on PATH)`
+  }
+}
+
+export interface PtyExit {
+  readonly exitCode: number
+  readonly signal: number
+}
+
+export interface PtySpec {
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  readonly cols?: number
+  readonly rows?: number
+  /** How long a SIGTERM'd process gets before SIGKILL. */
+  readonly graceMillis?: number
+}
+
+export interface PtyProcess {
+  readonly pid: number
+  /** Output chunks as the terminal produced them (already decoded as UTF-8). */
+  readonly output: Queue.Dequeue<string>
+  readonly exit: Deferred.Deferred<PtyExit>
+  readonly write: (data: string) => Effect.Effect<void>
+}
+
+interface ProcInfo {
+  readonly pid: number
+  readonly ppid: number
+  readonly session: number
+}
+
+/** Live (non-zombie) processes from /proc; empty where there is no /proc (the group kill remains). */
+const liveProcesses = (): ReadonlyArray<ProcInfo> => {
+  let entries: ReadonlyArray<string>
+  try {
+    entries = readdirSync("/proc")
+  } catch {
+    return []
+  }
+  const out: Array<ProcInfo> = []
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // Fields after the parenthesised command: state ppid pgrp session ...
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      if (fields[0] !== "Z")
+        out.push({ pid: Number(entry), ppid: Number(fields[1]), session: Number(fields[3]) })
+    } catch {
+      // The process ended while we looked: nothing to kill.
+    }
+  }
+  return out
+}
+
+/**
+ * Every live process that belongs to the agent started as `leader`: its session, plus all its
+ * descendants (which catches a child that called setsid but did not double-fork away).
+ */
+export const processTree = (leader: number): ReadonlyArray<number> => {
+  const procs = liveProcesses()
+  const members = new Set(procs.filter((p) => p.session === leader || p.pid === leader).map((p) => p.pid))
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const p of procs) {
+      if (!members.has(p.pid) && members.has(p.ppid)) {
+        members.add(p.pid)
+        grew = true
+      }
+    }
+  }
+  return [...members]
+}
+
+const signalAll = (leader: number, signal: NodeJS.Signals) => {
+  // The PTY child is a session and group leader (forkpty calls setsid): list its session and
+  // descendants first (they reparent once the leader dies), then kill the group and each of them.
+  const tree = processTree(leader)
+  try {
+    process.kill(-leader, signal)
+  } catch {
+    // The group is already gone.
+  }
+  for (const pid of tree) {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // Already exited.
+    }
+  }
+}
+
+/** Whether `pid` is still a running (non-zombie) process. */
+export const isRunning = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Kills the process and everything it started: SIGTERM, a grace period, then SIGKILL, and returns
+ * only once none of them runs any more (bounded, so a stuck kernel cannot hang shutdown).
+ */
+const terminate = (proc: PtyProcess, graceMillis: number) =>
+  Effect.gen(function* () {
+    const tree = new Set(processTree(proc.pid))
+    if (!(yield* Deferred.isDone(proc.exit))) {
+      yield* Effect.sync(() => signalAll(proc.pid, "SIGTERM"))
+      yield* Deferred.await(proc.exit).pipe(Effect.timeoutOption(graceMillis))
+    }
+    // Children can outlive the leader's exit; sweep the session and descendants either way.
+    yield* Effect.sync(() => {
+      for (const pid of processTree(proc.pid)) tree.add(pid)
+      signalAll(proc.pid, "SIGKILL")
+      for (const pid of tree) {
+        try {
+          process.kill(pid, "SIGKILL")
+        } catch {
+          // Already gone.
+        }
+      }
+    })
+    for (let i = 0; i < 200 && [...tree].some(isRunning); i++) yield* Effect.sleep("10 millis")
+  })
+
+export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const output = yield* Queue.unbounded<string>()
+      const exit = yield* Deferred.make<PtyExit>()
+      const term = yield* Effect.try({
+        try: () =>
+          pty.spawn(spec.command, [...spec.args], {
+            name: "xterm-256color",
+            cols: spec.cols ?? 200,
+            rows: spec.rows ?? 50,
+            cwd: spec.cwd,
+            env: { ...spec.env },
+          }),
+        catch: (e) =>
+          new PtySpawnError({ command: spec.command, detail: e instanceof Error ? e.message : String(e) }),
+      })
+      // Callbacks from node-pty run outside any fiber: they only hand data to the queue/deferred.
+      term.onData((chunk) => {
+        Queue.unsafeOffer(output, chunk)
+      })
+      term.onExit(({ exitCode, signal }) => {
+        Deferred.unsafeDone(exit, Effect.succeed({ exitCode, signal: signal ?? 0 }))
+      })
+      return {
+        pid: term.pid,
+        output,
+        exit,
+        write: (data: string) => Effect.sync(() => term.write(data)),
+      } satisfies PtyProcess
+    }),
+    (proc) => terminate(proc, spec.graceMillis ?? 3_000),
+  )

@@ -1,0 +1,95 @@
+// test/layers/Pty.test.ts — agent processes in a PTY: output and exit code arrive, and closing the
+// owning scope leaves no process behind, including children in the background or in a new session.
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Queue, Scope } from "effect"
+import { isRunning, processTree, spawnPty } from "../../src/layers/Pty.js"
+
+const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TERM: "xterm-256color" }
+
+/** Reads output until `pattern` appears (or the process exits). */
+const readUntil = (output: Queue.Dequeue<string>, pattern: RegExp) =>
+  Effect.gen(function* () {
+    let seen = ""
+    while (!pattern.test(seen)) seen += yield* Queue.take(output)
+    return seen
+  }).pipe(Effect.timeout("10 seconds"))
+
+const alive = isRunning
+
+describe("spawnPty", () => {
+  it.scoped("delivers output and the exit code", () =>
+    Effect.gen(function* () {
+      const proc = yield* spawnPty({
+        command: "bash",
+        args: ["-c", "echo hello from the pty; exit 7"],
+        cwd: "/",
+        env,
+      })
+      const exit = yield* Deferred.await(proc.exit)
+      expect(exit.exitCode).toBe(7)
+      const output = (yield* Queue.takeAll(proc.output)).pipe((c) => [...c].join(""))
+      expect(output).toContain("hello from the pty")
+    }),
+  )
+
+  it.effect("closing the scope kills the agent, its background children and a child in a new session", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const proc = yield* spawnPty({
+        command: "bash",
+        args: ["-c", "sleep 300 & setsid sleep 301 & trap '' TERM; echo ready; wait"],
+        cwd: "/",
+        env,
+        graceMillis: 500,
+      }).pipe(Scope.extend(scope))
+      yield* readUntil(proc.output, /ready/)
+      const tree = processTree(proc.pid)
+      // bash, the background sleep and the setsid'd sleep.
+      expect(tree.length).toBeGreaterThanOrEqual(3)
+      yield* Scope.close(scope, Exit.void)
+      // The leader ignores SIGTERM, so this also proves the SIGKILL after the grace period.
+      const survivors = tree.filter(alive)
+      expect(survivors).toEqual([])
+    }),
+  )
+
+  it.effect("an interrupted owner fiber also leaves nothing running", () =>
+    Effect.gen(function* () {
+      const started = yield* Deferred.make<ReadonlyArray<number>>()
+      const fiber = yield* Effect.fork(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const proc = yield* spawnPty({
+              command: "bash",
+              args: ["-c", "sleep 300 & echo ready; wait"],
+              cwd: "/",
+              env,
+              graceMillis: 500,
+            })
+            yield* readUntil(proc.output, /ready/)
+            yield* Deferred.succeed(started, processTree(proc.pid))
+            return yield* Effect.never
+          }),
+        ),
+      )
+      const tree = yield* Deferred.await(started)
+      expect(tree.length).toBeGreaterThanOrEqual(2)
+      yield* Fiber.interrupt(fiber)
+      expect(tree.filter(alive)).toEqual([])
+    }),
+  )
+
+  it.effect("a command that does not exist fails with its name", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const proc = yield* spawnPty({ command: "/nonexistent/agent-cli", args: [], cwd: "/", env })
+        const exit = yield* Deferred.await(proc.exit).pipe(Effect.timeout("10 seconds"))
+        expect(exit.exitCode).not.toBe(0)
+      }).pipe(
+        Effect.catchTag("PtySpawnError", (e) =>
+          Effect.sync(() => expect(e.message).toContain("/nonexistent/agent-cli")),
+        ),
+      ),
+    ),
+  )
+})
