@@ -1,0 +1,138 @@
+// src/layers/Gates.ts — runs a project's gate command (tests, lint, build) in a worktree: with a
+// timeout, output streamed to a log file and only a bounded tail kept in memory (so even 100 MB of
+// output cannot deadlock a pipe or fill memory), and the whole process group killed on timeout or
+// interruption. Used by StoryActor after a coder exits, by the merge queue, and by run_tests.
+import { Effect, Schema } from "effect"
+import { spawn } from "node:child_process"
+import { createWriteStream, mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+
+export class GateSpawnError extends Schema.TaggedError<GateSpawnError>()("GateSpawnError", {
+  command: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `could not run the gate command \`${this.command}\`: ${this.detail} (check [commands] in .huskies/project.toml)`
+  }
+}
+
+export interface GateSpec {
+  /** A shell command line, run with `sh -c` (as [commands] in project.toml documents). */
+  readonly command: string
+  readonly cwd: string
+  readonly timeoutMillis: number
+  /** The full output goes here (created with its directory). */
+  readonly logPath: string
+  /** Bytes of the output's end kept for the result (and the next coder's prompt). */
+  readonly tailBytes?: number
+  readonly env?: Readonly<Record<string, string>>
+}
+
+export interface GateResult {
+  readonly command: string
+  readonly passed: boolean
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly timedOut: boolean
+  readonly durationMillis: number
+  readonly outputBytes: number
+  /** The last `tailBytes` of combined stdout and stderr, decoded as UTF-8. */
+  readonly tail: string
+  readonly tailTruncated: boolean
+  readonly logPath: string
+}
+
+/** Keeps the last `capacity` bytes written to it. */
+class TailBuffer {
+  private chunks: Array<Buffer> = []
+  private size = 0
+  total = 0
+  constructor(private readonly capacity: number) {}
+  push(chunk: Buffer): void {
+    this.total += chunk.length
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    while (this.size - (this.chunks[0]?.length ?? 0) >= this.capacity) {
+      this.size -= this.chunks.shift()?.length ?? 0
+    }
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks)
+    const start = Math.max(0, all.length - this.capacity)
+    // Skip UTF-8 continuation bytes so the tail starts on a character boundary.
+    let from = start
+    while (from < all.length && from - start < 4 && ((all[from] ?? 0) & 0xc0) === 0x80) from++
+    return all.subarray(from).toString("utf8")
+  }
+}
+
+export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnError> =>
+  Effect.async<GateResult, GateSpawnError>((resume) => {
+    const started = Date.now()
+    const tail = new TailBuffer(spec.tailBytes ?? 64 * 1024)
+    mkdirSync(dirname(spec.logPath), { recursive: true })
+    const log = createWriteStream(spec.logPath)
+    // detached: the command leads a new process group, so a timeout kills everything it started.
+    const child = spawn("sh", ["-c", spec.command], {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env, CI: "true" },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+    let timedOut = false
+    let settled = false
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal)
+      } catch {
+        // The group already exited.
+      }
+    }
+    const timer = setTimeout(() => {
+      timedOut = true
+      killGroup("SIGTERM")
+      setTimeout(() => killGroup("SIGKILL"), 2_000).unref()
+    }, spec.timeoutMillis)
+    // Both pipes are always drained into the log and the tail: the child never blocks on a full pipe.
+    const onData = (chunk: Buffer) => {
+      tail.push(chunk)
+      log.write(chunk)
+    }
+    child.stdout.on("data", onData)
+    child.stderr.on("data", onData)
+    child.on("error", (error) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      log.end()
+      resume(Effect.fail(new GateSpawnError({ command: spec.command, detail: error.message })))
+    })
+    child.on("close", (code, signal) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      // Anything the command left running in its group goes with it.
+      killGroup("SIGKILL")
+      log.end(() =>
+        resume(
+          Effect.succeed({
+            command: spec.command,
+            passed: code === 0 && !timedOut,
+            exitCode: code,
+            signal,
+            timedOut,
+            durationMillis: Date.now() - started,
+            outputBytes: tail.total,
+            tail: tail.text(),
+            tailTruncated: tail.total > (spec.tailBytes ?? 64 * 1024),
+            logPath: spec.logPath,
+          }),
+        ),
+      )
+    })
+    return Effect.sync(() => {
+      clearTimeout(timer)
+      killGroup("SIGKILL")
+      log.end()
+    })
+  })

@@ -1,0 +1,103 @@
+// test/layers/Gates.test.ts — the gate runner with real shell commands: pass/fail with exit code,
+// 100 MB of output without deadlock or memory growth, timeouts that kill the whole group.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { runGate } from "../../src/layers/Gates.js"
+import { isRunning } from "../../src/layers/Pty.js"
+import { tempDir } from "../support/store.js"
+
+const withDir = <A, E>(body: (dir: string) => Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const { dir, cleanup } = tempDir()
+    yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+    return yield* body(dir)
+  }).pipe(Effect.scoped)
+
+describe("runGate", () => {
+  it.effect("passes on exit 0 and fails with the exit code and the output's tail otherwise", () =>
+    withDir((dir) =>
+      Effect.gen(function* () {
+        const ok = yield* runGate({
+          command: "echo all good",
+          cwd: dir,
+          timeoutMillis: 10_000,
+          logPath: join(dir, "ok.log"),
+        })
+        expect(ok).toMatchObject({ passed: true, exitCode: 0, timedOut: false, tail: "all good\n" })
+        const bad = yield* runGate({
+          command: "echo '1 test failed: login' >&2; exit 3",
+          cwd: dir,
+          timeoutMillis: 10_000,
+          logPath: join(dir, "bad.log"),
+        })
+        expect(bad).toMatchObject({ passed: false, exitCode: 3, timedOut: false })
+        expect(bad.tail).toContain("1 test failed: login")
+        expect(readFileSync(join(dir, "bad.log"), "utf8")).toContain("1 test failed: login")
+      }),
+    ),
+  )
+
+  it.effect("captures 100 MB of output without deadlock, keeping only the tail in memory", () =>
+    withDir((dir) =>
+      Effect.gen(function* () {
+        const logPath = join(dir, "big.log")
+        // 100 MiB on stdout and a final marker on stderr after it.
+        const result = yield* runGate({
+          command: "head -c 104857600 /dev/zero | tr '\\0' 'x'; echo; echo THE END >&2",
+          cwd: dir,
+          timeoutMillis: 60_000,
+          logPath,
+          tailBytes: 1024,
+        })
+        expect(result.passed).toBe(true)
+        expect(result.outputBytes).toBe(104857600 + 1 + 8)
+        expect(result.tail.length).toBeLessThanOrEqual(1024)
+        expect(result.tail.endsWith("THE END\n")).toBe(true)
+        expect(result.tailTruncated).toBe(true)
+        expect(statSync(logPath).size).toBe(result.outputBytes)
+      }),
+    ),
+  )
+
+  it.live("a timeout kills the command and everything it started", () =>
+    withDir((dir) =>
+      Effect.gen(function* () {
+        const pidFile = join(dir, "child.pid")
+        const result = yield* runGate({
+          command: `sleep 300 & echo $! > ${pidFile}; wait`,
+          cwd: dir,
+          timeoutMillis: 300,
+          logPath: join(dir, "slow.log"),
+        })
+        expect(result).toMatchObject({ passed: false, timedOut: true })
+        const pid = Number(readFileSync(pidFile, "utf8"))
+        yield* Effect.sleep("200 millis")
+        expect(isRunning(pid)).toBe(false)
+      }),
+    ),
+  )
+
+  it.live("interrupting the run kills the command group", () =>
+    withDir((dir) =>
+      Effect.gen(function* () {
+        const pidFile = join(dir, "child.pid")
+        const fiber = yield* Effect.fork(
+          runGate({
+            command: `sleep 300 & echo $! > ${pidFile}; wait`,
+            cwd: dir,
+            timeoutMillis: 60_000,
+            logPath: join(dir, "i.log"),
+          }),
+        )
+        while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "")
+          yield* Effect.sleep("20 millis")
+        const pid = Number(readFileSync(pidFile, "utf8"))
+        yield* Fiber.interrupt(fiber)
+        yield* Effect.sleep("200 millis")
+        expect(isRunning(pid)).toBe(false)
+      }),
+    ),
+  )
+})
