@@ -2,6 +2,7 @@
 // SQLite file (and a temp project root), exactly as the MCP endpoint does, minus HTTP.
 import { Effect, Layer, type Scope } from "effect"
 import { join } from "node:path"
+import { Git } from "../../src/layers/Git.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { ProjectLive } from "../../src/layers/Project.js"
 import { StoreOnDisk } from "../../src/layers/Store.js"
@@ -15,6 +16,7 @@ export const toolLayer = (root: string) =>
     StoreOnDisk(join(root, ".huskies", "huskies.db")),
     ProjectLive(root, 0),
     LogsLive({ write: () => undefined }),
+    Git.Default,
   )
 
 export const call = (name: string, args: unknown): Effect.Effect<CallOutcome, never, ToolEnv> =>

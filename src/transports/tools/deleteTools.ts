@@ -3,16 +3,9 @@
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import { join } from "node:path"
+import { featureBranchOf, Git, type GitError, worktreePathOf } from "../../layers/Git.js"
 import { Project } from "../../layers/Project.js"
 import { Store } from "../../layers/Store.js"
-import {
-  branchExists,
-  featureBranchOf,
-  gitComplaint,
-  isGitRepository,
-  runGit,
-  worktreePathOf,
-} from "./projectGit.js"
 import { requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
@@ -43,38 +36,34 @@ const removeDir = (path: string) =>
     catch: (e) => (e instanceof Error ? e.message : String(e)),
   })
 
-/** Forgets worktrees whose directory is gone: a registered worktree keeps git from deleting its branch. */
-const pruneWorktrees = (root: string) =>
-  // prune only fails when there is nothing it could do (no repository); the branch step reports that.
-  Effect.asVoid(runGit(root, ["worktree", "prune"]))
-
+/** The worktree through git when the root is a repository; otherwise only a leftover directory can be there. */
 const removeWorktree = (root: string, id: string, repo: boolean) =>
   Effect.gen(function* () {
-    const path = worktreePathOf(root, id)
-    if (!(yield* exists(path))) {
-      if (repo) yield* pruneWorktrees(root)
-      return notPresent()
+    if (!repo) {
+      const path = worktreePathOf(root, id)
+      if (!(yield* exists(path))) return notPresent()
+      const rm = yield* Effect.either(removeDir(path))
+      return rm._tag === "Left"
+        ? failed(`not a git repository; deleting the directory: ${rm.left}`)
+        : removed("deleted the directory (not a git repository)")
     }
-    const git = repo ? yield* runGit(root, ["worktree", "remove", "--force", path]) : undefined
-    if (git?.code === 0 && !(yield* exists(path))) return removed("git worktree remove --force")
-    // Not a registered worktree, locked, or half-created: the directory still has to go.
-    const rm = yield* Effect.either(removeDir(path))
-    if (repo) yield* pruneWorktrees(root)
-    const why =
-      git === undefined ? "not a git repository" : git.code === 0 ? "left files behind" : gitComplaint(git)
-    if (rm._tag === "Left") return failed(`git worktree remove: ${why}; deleting the directory: ${rm.left}`)
-    return removed(`deleted the directory (git worktree remove: ${why})`)
+    const git = yield* Git
+    // The branch is removed on its own below, so each part gets its own outcome.
+    const result = yield* Effect.either(git.removeWorktree(root, id, { deleteBranch: false }))
+    if (result._tag === "Left") return failed(result.left.message)
+    const { worktree, detail } = result.right
+    if (worktree === "removed") return removed(detail)
+    return worktree === "pruned" ? notPresent(detail) : notPresent()
   })
 
 const removeBranch = (root: string, id: string, repo: boolean) =>
   Effect.gen(function* () {
     if (!repo) return notPresent(`${root} is not a git repository`)
-    const branch = featureBranchOf(id)
-    const found = yield* branchExists(root, branch)
-    if (found._tag === "Missing") return notPresent()
-    if (found._tag === "Failed") return failed(found.why)
-    const git = yield* runGit(root, ["branch", "-D", branch])
-    return git.code === 0 ? removed("git branch -D") : failed(gitComplaint(git))
+    const git = yield* Git
+    return yield* git.deleteBranch(root, featureBranchOf(id)).pipe(
+      Effect.map((outcome) => (outcome === "deleted" ? removed("git branch -D") : notPresent())),
+      Effect.catchTag("GitError", (e: GitError) => Effect.succeed(failed(e.message))),
+    )
   })
 
 const removeLogs = (path: string) =>
@@ -132,7 +121,9 @@ const deleteTool = (name: string, description: string) =>
         // The Store goes first: once the item is gone no actor or timer can bring it back, and the
         // ItemDeleted event tells running agents to stop before their worktree is taken away.
         const report = yield* store.delete(id)
-        const repo = yield* isGitRepository(project.root)
+        const git = yield* Git
+        // A git that cannot even be asked (not installed) leaves only the directories to remove.
+        const repo = yield* git.isRepo(project.root).pipe(Effect.orElseSucceed(() => false))
         const worktree = yield* removeWorktree(project.root, id, repo)
         const branch = yield* removeBranch(project.root, id, repo)
         const logsPath = join(project.root, ".huskies", "logs", id)

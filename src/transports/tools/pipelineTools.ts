@@ -7,6 +7,7 @@ import type { Stage, StageTag } from "../../domain/Stage.js"
 import type { StoryId } from "../../domain/StoryId.js"
 import { describeStage, legalEvents, TransitionError } from "../../domain/transition.js"
 import { loadConfig } from "../../layers/Config.js"
+import { featureBranchOf, Git, GitError } from "../../layers/Git.js"
 import { Project } from "../../layers/Project.js"
 import { Store } from "../../layers/Store.js"
 import {
@@ -19,7 +20,6 @@ import {
   stageView,
   StoryIdParam,
 } from "./itemAccess.js"
-import { commitsAhead } from "./projectGit.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
 interface Route {
@@ -84,14 +84,53 @@ const baseBranch = (root: string) =>
     ),
   )
 
+/**
+ * How many commits `feature/story-<id>` has that `base` lacks, or why that cannot be answered (no
+ * repository, no branch, no commits): the caller refuses the move with that reason.
+ */
+const commitsAheadOf = (root: string, id: StoryId, base: string) =>
+  Effect.gen(function* () {
+    const git = yield* Git
+    const branch = featureBranchOf(id)
+    if (!(yield* git.isRepo(root))) {
+      return yield* Effect.fail(`${root} is not a git repository, so ${branch} cannot have commits`)
+    }
+    if (!(yield* git.branchExists(root, branch))) {
+      return yield* Effect.fail(
+        `branch ${branch} does not exist, so there is no work to review or merge: the coder commits its work there`,
+      )
+    }
+    const commits = yield* git
+      .commitsAhead(root, base, branch)
+      .pipe(
+        Effect.mapError((e) =>
+          e.reason === "UnknownRevision"
+            ? `cannot count the commits of ${branch} ahead of base branch ${base}: ${base} does not exist (check base_branch in .huskies/project.toml)`
+            : `cannot count the commits of ${branch} ahead of base branch ${base}: ${e.message}`,
+        ),
+      )
+    if (commits < 1) {
+      return yield* Effect.fail(
+        `${branch} has no commits ahead of ${base}, so there is nothing to review or merge: commit the work on ${branch} first`,
+      )
+    }
+    return { featureBranch: branch, commitsAhead: commits }
+  }).pipe(
+    // A git that cannot answer at all (not installed, unreadable repository) is a reason to refuse too.
+    Effect.catchIf(
+      (e): e is GitError => e instanceof GitError,
+      (e) => Effect.fail(`cannot read the branches of ${root}: ${e.message}`),
+    ),
+  )
+
 /** The git facts a move to qa or merge needs, or a refusal saying why the branch is not ready. */
 const branchFacts = (id: StoryId, stage: Stage, target: StageName) =>
   Effect.gen(function* () {
     const project = yield* Project
     const base = yield* baseBranch(project.root)
-    const ahead = yield* commitsAhead(project.root, id, base)
-    if (ahead._tag === "Refused") return yield* refuse(stage, `move ${id} to ${target}`, ahead.why)
-    return { featureBranch: ahead.branch, commitsAhead: ahead.commits }
+    return yield* commitsAheadOf(project.root, id, base).pipe(
+      Effect.catchAll((why) => refuse(stage, `move ${id} to ${target}`, why)),
+    )
   })
 
 const eventFor = (
@@ -101,7 +140,7 @@ const eventFor = (
   target: StageName,
   reason: string | undefined,
   at: number,
-): Effect.Effect<PipelineEvent, ToolFailure, Project> => {
+): Effect.Effect<PipelineEvent, ToolFailure, Project | Git> => {
   const why = reason?.trim() ?? ""
   switch (route.event) {
     case "QaRejected":

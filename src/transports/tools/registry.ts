@@ -1,5 +1,6 @@
 // src/transports/tools/registry.ts — every tool huskies offers, in one registry shared by MCP,
 // chat commands and the UI.
+import type { Git } from "../../layers/Git.js"
 import type { LogBuffer } from "../../layers/Logs.js"
 import type { Project } from "../../layers/Project.js"
 import type { Store } from "../../layers/Store.js"
@@ -13,7 +14,7 @@ import { pipelineTools } from "./pipelineTools.js"
 import { type AnyTool, makeRegistry } from "./Tool.js"
 
 /** What tool handlers may use. */
-export type ToolEnv = Store | Project | LogBuffer
+export type ToolEnv = Store | Project | LogBuffer | Git
 
 export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...createTools,

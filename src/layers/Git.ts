@@ -1,0 +1,42 @@
+// src/layers/Git.ts — git operations on a project's repository and its work items' worktrees
+// (.huskies/worktrees/<id> on feature/story-<id>). Used by the tools, the story lifecycle and startup cleanup.
+// Every path is named explicitly: nothing here stages or commits "everything" (`add -A`, `.`).
+import { Effect, Layer } from "effect"
+import { makeChanges } from "./git/changes.js"
+import { makeInspect } from "./git/inspect.js"
+import { makeRepo } from "./git/repo.js"
+import { type GitRunnerOptions, makeRunner } from "./git/run.js"
+import { makeWorktrees } from "./git/worktrees.js"
+
+export type { CommitOptions, Committed } from "./git/changes.js"
+export { fallbackIdentity } from "./git/changes.js"
+export { GitError, type GitErrorReason } from "./git/GitError.js"
+export type { Diff, DiffOptions, LogOptions } from "./git/inspect.js"
+export type { LogCommit, StatusEntry, WorktreeEntry } from "./git/parse.js"
+export { featureBranchOf, worktreePathOf, worktreesFolder } from "./git/paths.js"
+export type { GitEnv, GitRunnerOptions } from "./git/run.js"
+export type { CreatedWorktree, OrphanCleanup, RemovedWorktree, WorktreeInfo } from "./git/worktrees.js"
+
+/** The Git service's operations, running git with `options` (environment, timeout, output bound). */
+export const makeGit = (options: GitRunnerOptions = {}) =>
+  Effect.sync(() => {
+    const runner = makeRunner(options)
+    const repo = makeRepo(runner)
+    return {
+      ...repo,
+      ...makeWorktrees(runner, repo),
+      ...makeInspect(runner, repo),
+      ...makeChanges(runner, repo),
+    } as const
+  })
+
+export class Git extends Effect.Service<Git>()("huskies/Git", {
+  effect: makeGit(),
+}) {
+  /** Git with its own environment overrides (tests: an isolated HOME and config), timeout or output bound. */
+  static readonly layerWith = (options: GitRunnerOptions): Layer.Layer<Git> =>
+    Layer.effect(
+      Git,
+      Effect.map(makeGit(options), (service) => Git.make(service)),
+    )
+}

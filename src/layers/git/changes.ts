@@ -1,0 +1,168 @@
+// src/layers/git/changes.ts — the Git service's writes to a worktree: staging named paths and committing.
+// Every path is named (never `add -A` or `.`), read literally (no globs or pathspec magic), after `--`.
+import { Effect } from "effect"
+import { refused } from "./GitError.js"
+import { pathspecs } from "./inspect.js"
+import type { makeRepo } from "./repo.js"
+import { commandFailed, type GitRunner } from "./run.js"
+
+export interface CommitOptions {
+  /** Commit only these paths (their current content), leaving anything else staged as it is. */
+  readonly paths?: ReadonlyArray<string>
+  /** The author recorded on the commit; the committer stays the configured identity. */
+  readonly author?: { readonly name: string; readonly email: string }
+}
+
+export interface Committed {
+  readonly sha: string
+  readonly subject: string
+}
+
+type Repo = ReturnType<typeof makeRepo>
+
+/** Used when git has no identity at all, so a commit in a fresh container still works. */
+export const fallbackIdentity = { name: "huskies", email: "huskies@localhost" } as const
+
+const literal = ["--literal-pathspecs"] as const
+
+export const makeChanges = (git: GitRunner, repo: Repo) => {
+  /** Stages exactly `paths` (new, changed or deleted files) in `worktree`. */
+  const add = Effect.fn("Git.add")(function* (worktree: string, paths: ReadonlyArray<string>) {
+    const head = [...literal, "add"]
+    if (paths.length === 0) {
+      return yield* refused(
+        "InvalidArgument",
+        worktree,
+        head,
+        "git add of an empty path list refused",
+        "name the files to stage: huskies never stages everything",
+      )
+    }
+    yield* repo.requireRepo(worktree)
+    const relative = yield* pathspecs(worktree, head, paths)
+    yield* git.ok(
+      worktree,
+      [...head, "--", ...relative],
+      "check that each path exists in the worktree (or was tracked, for a deletion) and is not ignored",
+    )
+  })
+
+  /** `-c user.*` for whichever half of the identity neither git config nor the environment provides. */
+  const identityFallback = (worktree: string) =>
+    Effect.gen(function* () {
+      const flags: Array<string> = []
+      const configured = (key: string) =>
+        Effect.map(git.run(worktree, ["config", "--get", key]), (r) => r.code === 0 && r.stdout.trim() !== "")
+      const env = git.env
+      const hasName = env["GIT_AUTHOR_NAME"] !== undefined && env["GIT_COMMITTER_NAME"] !== undefined
+      const hasEmail =
+        (env["GIT_AUTHOR_EMAIL"] !== undefined && env["GIT_COMMITTER_EMAIL"] !== undefined) ||
+        env["EMAIL"] !== undefined
+      if (!hasName && !(yield* configured("user.name")))
+        flags.push("-c", `user.name=${fallbackIdentity.name}`)
+      if (!hasEmail && !(yield* configured("user.email")))
+        flags.push("-c", `user.email=${fallbackIdentity.email}`)
+      return flags
+    })
+
+  /** Whether committing `paths` (or the index, without paths) would record anything. */
+  const hasSomethingToCommit = (worktree: string, paths: ReadonlyArray<string> | undefined) =>
+    Effect.gen(function* () {
+      const headExists = (yield* git.run(worktree, ["rev-parse", "--verify", "--quiet", "HEAD"])).code === 0
+      const quiet = (args: ReadonlyArray<string>) =>
+        Effect.flatMap(git.run(worktree, [...literal, ...args]), (r) =>
+          r.code <= 1
+            ? Effect.succeed(r.code === 1)
+            : Effect.fail(commandFailed(worktree, args, r, "check the worktree")),
+        )
+      if (paths === undefined) return yield* quiet(["diff", "--cached", "--quiet", "--"])
+      // A path commit records the paths' working-tree content: compare that with HEAD.
+      if (headExists) return yield* quiet(["diff", "--quiet", "HEAD", "--", ...paths])
+      const listed = yield* git.ok(
+        worktree,
+        [...literal, "ls-files", "-z", "--", ...paths],
+        "check the paths",
+      )
+      return listed.stdout !== ""
+    })
+
+  /**
+   * Commits in `worktree`: with `paths`, only those paths (anything else staged stays staged and out of
+   * the commit); without, what is staged. Refuses a commit that would record nothing.
+   */
+  const commit = Effect.fn("Git.commit")(function* (
+    worktree: string,
+    message: string,
+    options: CommitOptions = {},
+  ) {
+    const head = [...literal, "commit", "--quiet"]
+    if (message.trim() === "") {
+      return yield* refused(
+        "InvalidArgument",
+        worktree,
+        head,
+        "commit with an empty message refused",
+        "say what the change does",
+      )
+    }
+    const author = options.author
+    if (author !== undefined && /[<>\n\0]/.test(`${author.name}${author.email}`)) {
+      return yield* refused(
+        "InvalidArgument",
+        worktree,
+        head,
+        `author ${JSON.stringify(author)} refused`,
+        'give a name and an email without "<", ">" or line breaks',
+      )
+    }
+    if (options.paths !== undefined && options.paths.length === 0) {
+      return yield* refused(
+        "InvalidArgument",
+        worktree,
+        head,
+        "commit of an empty path list refused",
+        "name the paths to commit, or leave paths out to commit what is staged",
+      )
+    }
+    yield* repo.requireRepo(worktree)
+    const paths = options.paths === undefined ? undefined : yield* pathspecs(worktree, head, options.paths)
+    const args = [
+      ...(yield* identityFallback(worktree)),
+      ...head,
+      ...(author === undefined ? [] : [`--author=${author.name} <${author.email}>`]),
+      "-m",
+      message,
+      ...(paths === undefined ? [] : ["--only", "--", ...paths]),
+    ]
+    const nothing = refused(
+      "NothingToCommit",
+      worktree,
+      args,
+      paths === undefined
+        ? `nothing is staged in ${worktree}, so there is nothing to commit`
+        : `${paths.join(", ")} ${paths.length === 1 ? "has" : "have"} no changes to commit in ${worktree}`,
+      paths === undefined
+        ? "stage the changed files first (add them by name)"
+        : "change or add the files first",
+    )
+    if (!(yield* hasSomethingToCommit(worktree, paths))) return yield* nothing
+    const result = yield* git.run(worktree, args)
+    if (result.code !== 0) {
+      if (/nothing to commit|no changes added to commit/.test(result.stdout + result.stderr))
+        return yield* nothing
+      return yield* commandFailed(
+        worktree,
+        args,
+        result,
+        paths === undefined
+          ? "check the commit hooks and the identity (git config user.name / user.email)"
+          : "check that each path is tracked or was added first, and the commit hooks",
+      )
+    }
+    const made = yield* git.ok(worktree, ["log", "-1", "--format=%H%x1f%s", "HEAD"], "check the repository")
+    const [sha = "", subject = ""] = made.stdout.trim().split("\x1f")
+    return { sha, subject } satisfies Committed
+  })
+
+  return { add, commit } as const
+}

@@ -1,0 +1,134 @@
+// src/layers/git/repo.ts — the Git service's questions about a repository (is it one, which branch,
+// does a branch exist, what does a revision name) and branch deletion. Built on a GitRunner.
+import { Effect } from "effect"
+import * as fs from "node:fs/promises"
+import { GitError, refused, stderrHeadline, stderrTail } from "./GitError.js"
+import { invalidRef } from "./paths.js"
+import { commandFailed, type GitRunner } from "./run.js"
+
+/** Whether `file` exists (without following a final symlink). */
+export const pathExists = (file: string): Effect.Effect<boolean> =>
+  Effect.promise(() =>
+    fs.lstat(file).then(
+      () => true,
+      () => false,
+    ),
+  )
+
+/** `dir` with symlinks resolved, or as given when it does not exist. */
+export const realPath = (dir: string): Effect.Effect<string> =>
+  Effect.promise(() => fs.realpath(dir).catch(() => dir))
+
+/** Fails with InvalidArgument when `name` is not safe to hand to git as a revision or branch. */
+export const checkRef = (cwd: string, args: ReadonlyArray<string>, what: string, name: string) => {
+  const why = invalidRef(name)
+  return why === undefined
+    ? Effect.void
+    : Effect.fail(refused("InvalidArgument", cwd, args, `${what} ${JSON.stringify(name)} refused`, `${why}`))
+}
+
+const notARepository = (dir: string, args: ReadonlyArray<string>, stderr: string) =>
+  new GitError({
+    reason: "NotARepository",
+    cwd: dir,
+    args: [...args],
+    exitCode: 128,
+    stderr: stderrTail(stderr),
+    detail: `${dir} is not inside a git repository`,
+    hint: "check the project root, or run `git init` there and commit the base branch",
+  })
+
+export const makeRepo = (git: GitRunner) => {
+  const isRepo = Effect.fn("Git.isRepo")(function* (dir: string) {
+    // A missing directory is "not a repository", not a failure to start git.
+    const stat = yield* Effect.promise(() => fs.stat(dir).catch(() => undefined))
+    if (stat === undefined || !stat.isDirectory()) return false
+    const result = yield* git.run(dir, ["rev-parse", "--git-dir"])
+    return result.code === 0
+  })
+
+  /** Succeeds when `dir` is inside a repository; NotARepository otherwise. */
+  const requireRepo = Effect.fn("Git.requireRepo")(function* (dir: string) {
+    const args = ["rev-parse", "--git-dir"]
+    if (!(yield* pathExists(dir))) {
+      return yield* refused(
+        "NotARepository",
+        dir,
+        args,
+        `${dir} does not exist`,
+        "check the project root (or the worktree path)",
+      )
+    }
+    const result = yield* git.run(dir, args)
+    if (result.code === 128) return yield* notARepository(dir, args, result.stderr)
+    if (result.code !== 0)
+      return yield* commandFailed(dir, args, result, "check that git can read the repository")
+  })
+
+  /** The branch checked out in `dir`, or undefined when HEAD is detached. */
+  const currentBranch = Effect.fn("Git.currentBranch")(function* (dir: string) {
+    yield* requireRepo(dir)
+    const result = yield* git.run(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"])
+    if (result.code === 0) return result.stdout.trim()
+    if (result.code === 1) return undefined
+    return yield* commandFailed(
+      dir,
+      ["symbolic-ref", "--quiet", "--short", "HEAD"],
+      result,
+      "check the repository's HEAD",
+    )
+  })
+
+  /** Whether local branch `branch` exists in the repository at `root`. */
+  const branchExists = Effect.fn("Git.branchExists")(function* (root: string, branch: string) {
+    const args = ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`]
+    yield* checkRef(root, args, "branch", branch)
+    yield* requireRepo(root)
+    const result = yield* git.run(root, args)
+    if (result.code === 0) return true
+    if (result.code === 1) return false
+    return yield* commandFailed(root, args, result, `check that ${root} is a readable repository`)
+  })
+
+  /** The full object name `rev` resolves to; UnknownRevision when it resolves to nothing. */
+  const revParse = Effect.fn("Git.revParse")(function* (dir: string, rev: string) {
+    const args = ["rev-parse", "--verify", "--quiet", "--end-of-options", rev]
+    yield* checkRef(dir, args, "revision", rev)
+    yield* requireRepo(dir)
+    const result = yield* git.run(dir, args)
+    if (result.code === 0) return result.stdout.trim()
+    if (result.code === 1) {
+      return yield* new GitError({
+        reason: "UnknownRevision",
+        cwd: dir,
+        args,
+        exitCode: 1,
+        stderr: stderrTail(result.stderr),
+        detail: `${rev} does not name a commit or object in ${dir}`,
+        hint: "check the branch or revision name (git branch --list shows the branches)",
+      })
+    }
+    return yield* commandFailed(dir, args, result, "check the revision name")
+  })
+
+  /** Deletes local branch `branch` (even unmerged). "absent" when there was none: deleting is idempotent. */
+  const deleteBranch = Effect.fn("Git.deleteBranch")(function* (root: string, branch: string) {
+    const args = ["branch", "-D", "--", branch]
+    if (!(yield* branchExists(root, branch))) return "absent" as const
+    const result = yield* git.run(root, args)
+    if (result.code === 0) return "deleted" as const
+    // Raced with another deletion: the outcome wanted is there.
+    if (!(yield* branchExists(root, branch))) return "absent" as const
+    const why = stderrHeadline(result.stderr)
+    return yield* commandFailed(
+      root,
+      args,
+      result,
+      why.includes("checked out")
+        ? `${branch} is checked out in a worktree: remove that worktree (or switch it to another branch) first`
+        : `check that ${branch} is not in use and the repository is writable`,
+    )
+  })
+
+  return { isRepo, requireRepo, currentBranch, branchExists, revParse, deleteBranch } as const
+}
