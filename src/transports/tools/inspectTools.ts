@@ -1,12 +1,12 @@
 // src/transports/tools/inspectTools.ts — read-only tools: status (one item, everything about it),
 // get_version, server_logs, and dump_state / dump_crdt for the raw document.
 import { Effect, Either, Option, Schema } from "effect"
-import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { describeDependencies } from "../../domain/dependencies.js"
 import { todos } from "../../domain/StoryDoc.js"
 import { buildInfo } from "../../layers/BuildInfo.js"
+import { Git, type GitError } from "../../layers/Git.js"
 import { LogBuffer } from "../../layers/Logs.js"
 import { Project } from "../../layers/Project.js"
 import { Store } from "../../layers/Store.js"
@@ -15,23 +15,33 @@ import { defineTool } from "./Tool.js"
 
 const Json = Schema.Unknown
 
-const git = (cwd: string, args: ReadonlyArray<string>) =>
-  Effect.async<string>((resume) => {
-    execFile("git", [...args], { cwd, timeout: 10_000 }, (error, stdout) =>
-      // A worktree git cannot read is reported as such, not as a failure of the whole status.
-      resume(Effect.succeed(error === null ? stdout.trim() : `(git ${args[0]} failed: ${error.message})`)),
-    )
-  })
-
 /** The item's worktree, if one exists: branch, last commit and uncommitted changes. */
 const worktreeState = (root: string, id: string) =>
   Effect.gen(function* () {
     const dir = join(root, ".huskies", "worktrees", id)
     if (!existsSync(dir)) return Option.none()
-    const branch = yield* git(dir, ["rev-parse", "--abbrev-ref", "HEAD"])
-    const head = yield* git(dir, ["log", "-1", "--format=%h %s"])
-    const changes = yield* git(dir, ["status", "--porcelain"])
-    return Option.some({ path: dir, branch, head, uncommitted: changes === "" ? [] : changes.split("\n") })
+    const git = yield* Git
+    // A worktree git cannot read is reported as such rather than failing the whole status.
+    const describe = <A>(effect: Effect.Effect<A, GitError>) =>
+      Effect.catchAll(Effect.map(effect, Either.right), (e) => Effect.succeed(Either.left(e.message)))
+    const branch = yield* describe(git.currentBranch(dir))
+    const head = yield* describe(git.log(dir, { limit: 1 }))
+    const changes = yield* describe(git.status(dir))
+    return Option.some({
+      path: dir,
+      branch: Either.match(branch, {
+        onLeft: (m) => `(unreadable: ${m})`,
+        onRight: (b) => b ?? "(detached)",
+      }),
+      head: Either.match(head, {
+        onLeft: (m) => `(unreadable: ${m})`,
+        onRight: (c) => (c[0] === undefined ? "" : `${c[0].sha.slice(0, 12)} ${c[0].subject}`),
+      }),
+      uncommitted: Either.match(changes, {
+        onLeft: (m) => [`(unreadable: ${m})`],
+        onRight: (entries) => entries.map((e) => e.path),
+      }),
+    })
   })
 
 export const status = defineTool({
