@@ -3,6 +3,7 @@
 import { Effect, Layer, type Scope } from "effect"
 import { join } from "node:path"
 import { Git } from "../../src/layers/Git.js"
+import { TestRunsLive } from "../../src/layers/TestRuns.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { ProjectLive } from "../../src/layers/Project.js"
 import { StoreOnDisk } from "../../src/layers/Store.js"
@@ -17,6 +18,7 @@ export const toolLayer = (root: string) =>
     ProjectLive(root, 0),
     LogsLive({ write: () => undefined }),
     Git.Default,
+    TestRunsLive,
   )
 
 export const call = (name: string, args: unknown): Effect.Effect<CallOutcome, never, ToolEnv> =>

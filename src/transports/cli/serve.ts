@@ -4,6 +4,7 @@ import { Console, Effect, Layer, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { Git } from "../../layers/Git.js"
+import { TestRunsLive } from "../../layers/TestRuns.js"
 import type { Durability } from "../../layers/Persistence.js"
 import { ProjectLive, projectPaths } from "../../layers/Project.js"
 import { Store, StoreOnDisk } from "../../layers/Store.js"
@@ -61,6 +62,7 @@ export const serverLayer = (
     StoreOnDisk(paths.dbPath, settings.durability),
     ProjectLive(root, Date.now()),
     Git.Default,
+    TestRunsLive,
   )
   const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(services))
   const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>

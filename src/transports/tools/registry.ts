@@ -4,6 +4,7 @@ import type { Git } from "../../layers/Git.js"
 import type { LogBuffer } from "../../layers/Logs.js"
 import type { Project } from "../../layers/Project.js"
 import type { Store } from "../../layers/Store.js"
+import type { TestRuns } from "../../layers/TestRuns.js"
 import { boardTools } from "./boardTools.js"
 import { createTools } from "./createTools.js"
 import { deleteTools } from "./deleteTools.js"
@@ -11,10 +12,11 @@ import { dependencyTools } from "./dependencyTools.js"
 import { editTools } from "./editTools.js"
 import { inspectTools } from "./inspectTools.js"
 import { pipelineTools } from "./pipelineTools.js"
+import { testTools } from "./testTools.js"
 import { type AnyTool, makeRegistry } from "./Tool.js"
 
 /** What tool handlers may use. */
-export type ToolEnv = Store | Project | LogBuffer | Git
+export type ToolEnv = Store | Project | LogBuffer | Git | TestRuns
 
 export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...createTools,
@@ -24,6 +26,7 @@ export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...boardTools,
   ...pipelineTools,
   ...deleteTools,
+  ...testTools,
 ]
 
 export const toolRegistry = makeRegistry<ToolEnv>(huskiesTools)
