@@ -19,6 +19,9 @@ export interface Tool<I, O, R> {
   readonly input: Schema.Schema<I, unknown>
   readonly output: Schema.Schema<O, unknown>
   readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, R>
+  /** false: answer with one compact JSON text block only (no outputSchema/structuredContent), as
+   * callers such as Claude Code's permission hook require. */
+  readonly structured?: boolean
 }
 
 // Handlers are checked against their own schemas by `defineTool`; the registry only needs to
@@ -38,7 +41,9 @@ export const defineTool = <F extends Fields, O, OE, R>(tool: {
     input: Schema.Struct.Type<F>,
     context: ToolContext,
   ) => Effect.Effect<O, { readonly message: string }, R>
+  readonly structured?: boolean
 }): Tool<Schema.Struct.Type<F>, O, R> => ({
+  ...(tool.structured === undefined ? {} : { structured: tool.structured }),
   name: tool.name,
   description: tool.description,
   input: Schema.Struct(tool.input) as unknown as Schema.Schema<Schema.Struct.Type<F>, unknown>,
@@ -147,7 +152,9 @@ export const makeRegistry = <R>(tools: ReadonlyArray<AnyTool<R>>): Registry<R> =
       name: tool.name,
       description: tool.description,
       inputSchema,
-      ...(output["type"] === "object" ? { outputSchema: output as ListedTool["inputSchema"] } : {}),
+      ...(output["type"] === "object" && tool.structured !== false
+        ? { outputSchema: output as ListedTool["inputSchema"] }
+        : {}),
     })
   }
   const decoders = new Map(
@@ -194,7 +201,8 @@ export const makeRegistry = <R>(tools: ReadonlyArray<AnyTool<R>>): Registry<R> =
         if (Either.isLeft(encoded)) {
           return { _tag: "Err", message: `${name} produced a result that does not match its declared output` }
         }
-        return { _tag: "Ok", value: encoded.right, text: render(encoded.right) }
+        const text = tool.structured === false ? JSON.stringify(encoded.right) : render(encoded.right)
+        return { _tag: "Ok", value: encoded.right, text }
       }),
       Effect.catchAll((e) => Effect.succeed<CallOutcome>({ _tag: "Err", message: e.message })),
       Effect.catchAllDefect((defect) =>

@@ -11,6 +11,7 @@ import { deleteTools } from "./deleteTools.js"
 import { dependencyTools } from "./dependencyTools.js"
 import { editTools } from "./editTools.js"
 import { inspectTools } from "./inspectTools.js"
+import { permissionTools } from "./permissionTools.js"
 import { pipelineTools } from "./pipelineTools.js"
 import { testTools } from "./testTools.js"
 import { type AnyTool, makeRegistry } from "./Tool.js"
@@ -27,6 +28,7 @@ export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...pipelineTools,
   ...deleteTools,
   ...testTools,
+  ...permissionTools,
 ]
 
 export const toolRegistry = makeRegistry<ToolEnv>(huskiesTools)

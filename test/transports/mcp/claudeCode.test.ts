@@ -112,4 +112,30 @@ describe("Claude Code over /mcp", () => {
       expect(await listItems(url)).toEqual([])
     })
   }, 90_000)
+
+  it("asks huskies' prompt_permission before running a tool it has no standing permission for", async () => {
+    await withServer(async ({ url, root }) => {
+      const sessionId = randomUUID()
+      fake.script(sessionId, [
+        { toolUses: [{ name: "Bash", input: { command: "echo permitted > proof.txt && cat proof.txt" } }] },
+        { text: "Done." },
+      ])
+      const mcpConfig = await writeMcpConfig(root, { huskies: { url: `${url}/mcp` } })
+      const run = await runClaude({
+        baseUrl: fake.url,
+        prompt: "Write the proof file.",
+        cwd: root,
+        sessionId,
+        mcpConfig,
+        strictMcpConfig: true,
+        extraArgs: ["--permission-prompt-tool", "mcp__huskies__prompt_permission"],
+      })
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(run.result?.permission_denials).toEqual([])
+      const [second] = fake.requestsFor(sessionId, "main").slice(1)
+      const [toolResult] = toolResultsOf(second!)
+      expect(toolResult?.is_error, toolResultText(toolResult!)).toBeFalsy()
+      expect(toolResultText(toolResult!)).toContain("permitted")
+    })
+  }, 90_000)
 })

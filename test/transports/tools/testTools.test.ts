@@ -72,3 +72,19 @@ describe("run_tests", () => {
     ),
   )
 })
+
+describe("prompt_permission", () => {
+  it.effect("allows under the current policy, echoing the input, and logs the decision", () =>
+    withGitProject(() =>
+      Effect.gen(function* () {
+        const answer = yield* ok("prompt_permission", { tool_name: "Bash", input: { command: "npm test" } })
+        expect(answer).toEqual({ behavior: "allow", updatedInput: { command: "npm test" } })
+        const logs = yield* ok("server_logs", { text: "allowed Bash" })
+        expect((logs["entries"] as Array<{ component: string }>)[0]?.component).toBe("permissions")
+        expect(yield* err("prompt_permission", { tool_name: "Bash" })).toContain(
+          'missing required parameter "input"',
+        )
+      }),
+    ),
+  )
+})
