@@ -11,6 +11,7 @@ const scenarios: ReadonlyArray<{ readonly script: string; readonly args: Readonl
   { script: "editingTrace.js", args: ["yjs"] },
   { script: "editingTrace.js", args: ["store"] },
   { script: "pipeline.js", args: [] },
+  { script: "mcpLatency.js", args: [] },
 ]
 
 const runScenario = (script: string, args: ReadonlyArray<string>): ScenarioResult => {
@@ -41,7 +42,7 @@ const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `$
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`
 
 const edits = num("trace-store", "edits")
-const rows: ReadonlyArray<Row> = [
+const rows: Array<Row> = [
   {
     what: `editing trace: ${edits} edits, one durable Store write each (vs in-memory Yjs)`,
     huskies: fmtMs(num("trace-store", "applyMs")),
@@ -85,6 +86,32 @@ const rows: ReadonlyArray<Row> = [
     ratio: ratio(num("pipeline", "fullRssMiB"), num("pipeline", "emptyRssMiB")),
   },
 ]
+
+const mcp = (side: string, tool: string, metric: string) => num("mcp-latency", `${side}.${tool}.${metric}`)
+const mcpRows: ReadonlyArray<Row> = (["cheap", "status"] as const).flatMap((tool) => {
+  const label = tool === "cheap" ? "get_version" : "status"
+  return [
+    {
+      what: `MCP tools/call ${label}: p50 (vs bare SDK server)`,
+      huskies: `${mcp("huskies", tool, "p50Us")} us`,
+      baseline: `${mcp("bare", tool, "p50Us")} us`,
+      ratio: ratio(mcp("huskies", tool, "p50Us"), mcp("bare", tool, "p50Us")),
+    },
+    {
+      what: `MCP tools/call ${label}: p99 (vs bare SDK server)`,
+      huskies: `${mcp("huskies", tool, "p99Us")} us`,
+      baseline: `${mcp("bare", tool, "p99Us")} us`,
+      ratio: ratio(mcp("huskies", tool, "p99Us"), mcp("bare", tool, "p99Us")),
+    },
+    {
+      what: `MCP tools/call ${label}: calls/s, 8 clients (vs bare SDK server)`,
+      huskies: `${mcp("huskies", tool, "callsPerSec")}`,
+      baseline: `${mcp("bare", tool, "callsPerSec")}`,
+      ratio: ratio(mcp("huskies", tool, "callsPerSec"), mcp("bare", tool, "callsPerSec")),
+    },
+  ]
+})
+rows.push(...mcpRows)
 
 const correct = results.every((r) => r.metrics["correct"] !== false)
 const widths = [0, 1, 2, 3].map((i) =>

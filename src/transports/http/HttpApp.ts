@@ -1,37 +1,16 @@
-// src/transports/http/HttpApp.ts — the server's one HTTP port: routes, the listener, and the
-// address it bound (printed so people and tests can find an ephemeral port).
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+// src/transports/http/HttpApp.ts — the server's one HTTP port: /mcp, the other routes, the listener,
+// and the address it bound (printed so people and tests can find an ephemeral port).
+import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
-import { createServer } from "node:http"
-import { McpEndpoint } from "../mcp/McpEndpoint.js"
+import { Effect, Layer, Runtime } from "effect"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { withComponent } from "../../layers/Logs.js"
+import { McpEndpoint, type McpEndpointShape } from "../mcp/McpEndpoint.js"
 import { health } from "./health.js"
 
-/** Hands the request to the MCP endpoint as a web Request and streams its Response back. */
-const mcp = Effect.gen(function* () {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const endpoint = yield* McpEndpoint
-  const web = yield* HttpServerRequest.toWeb(request)
-  const response = yield* Effect.promise(() => endpoint.handle(web))
-  return HttpServerResponse.fromWeb(response)
-}).pipe(
-  Effect.catchTag("RequestError", (e) =>
-    Effect.succeed(
-      HttpServerResponse.unsafeJson(
-        {
-          jsonrpc: "2.0",
-          error: { code: -32700, message: `could not read the request: ${e.message}` },
-          id: null,
-        },
-        { status: 400 },
-      ),
-    ),
-  ),
-)
-
+/** Every route but /mcp, which `serveMcp` answers ahead of it (see `HttpLive`). */
 export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/health", health),
-  HttpRouter.all("/mcp", mcp),
   HttpRouter.all(
     "*",
     Effect.succeed(
@@ -43,27 +22,216 @@ export const router = HttpRouter.empty.pipe(
   ),
 )
 
+/** The SDK transport's own bound on a request body (4 MiB): bigger ones are refused with 413. */
+const maxBodyBytes = 4 * 1024 * 1024
+
+const isMcpPath = (url: string | undefined): boolean =>
+  url === "/mcp" || (url?.startsWith("/mcp?") ?? false)
+
+const sendJsonRpcError = (
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void => {
+  const body = JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null })
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    ...headers,
+  })
+  res.end(body)
+}
+
+type BodyRead =
+  | { readonly _tag: "Read"; readonly text: string }
+  | { readonly _tag: "TooLarge" }
+  | { readonly _tag: "Failed"; readonly message: string }
+
+/** The body as text, read once; past `max` bytes reading stops and Node discards the rest. */
+const readBody = (req: IncomingMessage, max: number): Promise<BodyRead> =>
+  new Promise((resolve) => {
+    if (Number(req.headers["content-length"]) > max) return resolve({ _tag: "TooLarge" })
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const finish = (result: BodyRead) => {
+      req.off("data", onData)
+      req.off("end", onEnd)
+      req.off("error", onError)
+      resolve(result)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      chunks.push(chunk)
+      if (size > max) finish({ _tag: "TooLarge" })
+    }
+    const onEnd = () => finish({ _tag: "Read", text: Buffer.concat(chunks, size).toString("utf8") })
+    const onError = (error: Error) => finish({ _tag: "Failed", message: error.message })
+    req.on("data", onData)
+    req.on("end", onEnd)
+    req.on("error", onError)
+  })
+
+/** Resolves once `res` can take more, or is gone. */
+const drained = (res: ServerResponse): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done)
+      res.off("close", done)
+      resolve()
+    }
+    res.on("drain", done)
+    res.on("close", done)
+  })
+
+/** `read`'s result if it settles before the event loop's next turn, else undefined. */
+const readySoon = <A>(read: Promise<A>): Promise<A | undefined> =>
+  Promise.race([read, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))])
+
+/**
+ * Writes the endpoint's web Response to the socket. What the transport has ready at once goes out
+ * with the headers in one packet, sized (a fast tool's whole answer); otherwise the headers go now
+ * (the client learns the stream is open and its header timeout stops running while a tool works)
+ * and events follow as the transport writes them. A client that goes away cancels the stream,
+ * which is how the transport learns it left.
+ */
+const sendResponse = async (response: Response, res: ServerResponse): Promise<void> => {
+  const headers: Record<string, string> = Object.fromEntries(response.headers)
+  if (response.body === null) {
+    res.writeHead(response.status, headers)
+    res.end()
+    return
+  }
+  const reader = response.body.getReader()
+  // Cancelling a stream that already ended does nothing, so both paths below may call it.
+  const cancel = () => void reader.cancel().catch(() => undefined)
+  let ended = false
+  res.on("close", cancel)
+  try {
+    const ready: Array<Uint8Array> = []
+    let read = reader.read()
+    for (;;) {
+      const chunk = await readySoon(read)
+      if (chunk === undefined) break
+      if (chunk.done) {
+        ended = true
+        break
+      }
+      ready.push(chunk.value)
+      read = reader.read()
+    }
+    if (ended) headers["content-length"] = String(ready.reduce((n, c) => n + c.length, 0))
+    res.writeHead(response.status, headers)
+    for (const chunk of ready) res.write(chunk)
+    if (ended) {
+      res.end()
+      return
+    }
+    if (ready.length === 0) res.flushHeaders()
+    for (;;) {
+      const chunk = await read
+      if (chunk.done) {
+        ended = true
+        res.end()
+        return
+      }
+      if (res.destroyed) return
+      if (!res.write(chunk.value)) await drained(res)
+      read = reader.read()
+    }
+  } finally {
+    res.off("close", cancel)
+    if (!ended) cancel()
+  }
+}
+
+/**
+ * /mcp, answered from Node's request event rather than through the Effect router: the router's
+ * per-request fiber, span and response stream cost more than the whole SDK transport (measured:
+ * bench/mcpLatency.ts), for a route that is a pass-through to a Promise API anyway. The body is read
+ * once here and given to the endpoint as text (the transport would otherwise read a stream of it
+ * again); what the transport cannot take itself is answered here, always as a JSON-RPC error:
+ * methods a web Request refuses (TRACE), an unusable URL, an oversized or broken body.
+ */
+const serveMcp =
+  (endpoint: McpEndpointShape, logDefect: (message: string, cause: unknown) => void) =>
+  async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const method = req.method ?? "GET"
+      if (method !== "GET" && method !== "POST" && method !== "DELETE") {
+        return sendJsonRpcError(
+          res,
+          405,
+          -32000,
+          `Method not allowed: /mcp takes POST, GET and DELETE, not ${method}`,
+          { allow: "GET, POST, DELETE" },
+        )
+      }
+      let request: Request
+      try {
+        const url = new URL(req.url ?? "/mcp", `http://${req.headers.host ?? "localhost"}`)
+        request = new Request(url, { method, headers: req.headers as Record<string, string> })
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        return sendJsonRpcError(res, 400, -32700, `could not read the request: ${reason}`)
+      }
+      let body: string | undefined = undefined
+      if (method === "POST") {
+        const read = await readBody(req, maxBodyBytes)
+        if (read._tag === "TooLarge") {
+          return sendJsonRpcError(
+            res,
+            413,
+            -32000,
+            `Payload Too Large: Request body must not exceed ${maxBodyBytes} bytes`,
+          )
+        }
+        if (read._tag === "Failed") {
+          return sendJsonRpcError(res, 400, -32700, `could not read the request body: ${read.message}`)
+        }
+        body = read.text
+      }
+      await sendResponse(await endpoint.handle(request, body), res)
+    } catch (error) {
+      // A bug in the endpoint or the SDK: the client still gets a JSON-RPC answer, the log the cause.
+      logDefect("/mcp request failed", error)
+      if (!res.headersSent) {
+        sendJsonRpcError(res, 500, -32603, "Internal error: the server failed; server_logs has details")
+      } else res.destroy()
+    }
+  }
+
 export interface ListenOptions {
   readonly port: number
   readonly host: string
 }
 
-/** Serves the router and reports the bound address through `onListening`. */
+/** Serves /mcp and the router on one port and reports the bound address through `onListening`. */
 export const HttpLive = <R>(
   options: ListenOptions,
   onListening: (url: string) => Effect.Effect<void, never, R>,
 ) =>
-  HttpServer.serve(router).pipe(
-    Layer.merge(
-      Layer.effectDiscard(
-        HttpServer.addressWith((address) =>
-          onListening(
-            address._tag === "TcpAddress"
-              ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
-              : `unix:${address.path}`,
-          ),
-        ),
-      ),
-    ),
-    Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, host: options.host })),
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const node = createServer()
+      const server = yield* NodeHttpServer.make(() => node, { port: options.port, host: options.host })
+      const routed = yield* NodeHttpServer.makeHandler(router)
+      const runtime = yield* Effect.runtime<never>()
+      const mcp = serveMcp(yield* McpEndpoint, (message, cause) =>
+        Runtime.runFork(runtime)(Effect.logError(message, cause).pipe(withComponent("http"))),
+      )
+      const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+        if (isMcpPath(req.url)) void mcp(req, res)
+        else routed(req, res)
+      }
+      node.on("request", onRequest)
+      yield* Effect.addFinalizer(() => Effect.sync(() => node.off("request", onRequest)))
+      const address = server.address
+      yield* onListening(
+        address._tag === "TcpAddress"
+          ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
+          : `unix:${address.path}`,
+      )
+    }),
   )
