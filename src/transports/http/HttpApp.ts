@@ -25,8 +25,7 @@ export const router = HttpRouter.empty.pipe(
 /** The SDK transport's own bound on a request body (4 MiB): bigger ones are refused with 413. */
 const maxBodyBytes = 4 * 1024 * 1024
 
-const isMcpPath = (url: string | undefined): boolean =>
-  url === "/mcp" || (url?.startsWith("/mcp?") ?? false)
+const isMcpPath = (url: string | undefined): boolean => url === "/mcp" || (url?.startsWith("/mcp?") ?? false)
 
 const sendJsonRpcError = (
   res: ServerResponse,
@@ -227,6 +226,15 @@ export const HttpLive = <R>(
       }
       node.on("request", onRequest)
       yield* Effect.addFinalizer(() => Effect.sync(() => node.off("request", onRequest)))
+      // On shutdown, stop listening and cut open connections before waiting for them: an MCP
+      // client's event stream stays open as long as the client is connected, so a plain close
+      // would wait for it forever.
+      yield* Effect.addFinalizer(() =>
+        Effect.async<void>((resume) => {
+          node.close(() => resume(Effect.void))
+          node.closeAllConnections()
+        }),
+      )
       const address = server.address
       yield* onListening(
         address._tag === "TcpAddress"

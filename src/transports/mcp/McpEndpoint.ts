@@ -48,7 +48,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** The ids of the requests (not notifications or responses) in a JSON-RPC message or batch. */
 const requestIds = (body: unknown): Array<RequestId> =>
   (Array.isArray(body) ? body : [body]).flatMap((m: unknown) =>
-    isObject(m) && typeof m["method"] === "string" && (typeof m["id"] === "string" || typeof m["id"] === "number")
+    isObject(m) &&
+    typeof m["method"] === "string" &&
+    (typeof m["id"] === "string" || typeof m["id"] === "number")
       ? [m["id"]]
       : [],
   )
