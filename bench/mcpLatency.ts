@@ -4,13 +4,14 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { type ChildProcess, spawn } from "node:child_process"
+import { setMaxListeners } from "node:events"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { emit, repoRoot, scratchDir } from "./measure.js"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const sequentialCalls = env("HUSKIES_BENCH_MCP_CALLS", 2000)
-const concurrentCalls = env("HUSKIES_BENCH_MCP_CONCURRENT_CALLS", 4000)
+const concurrentCalls = env("HUSKIES_BENCH_MCP_CONCURRENT_CALLS", 2000)
 const clientsCount = env("HUSKIES_BENCH_MCP_CLIENTS", 8)
 const warmupCalls = env("HUSKIES_BENCH_MCP_WARMUP", 1000)
 const rounds = env("HUSKIES_BENCH_MCP_ROUNDS", 2)
@@ -18,6 +19,11 @@ const rounds = env("HUSKIES_BENCH_MCP_ROUNDS", 2)
 const only = process.env["HUSKIES_BENCH_MCP_ONLY"] ?? "both"
 /** Extra node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const serverFlags = (process.env["HUSKIES_BENCH_MCP_SERVER_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
+
+// The SDK client's fetch adds an abort listener per request to its transport's one signal, and
+// undici drops it only when the request is garbage collected: thousands of calls pass Node's
+// warning threshold without leaking anything.
+setMaxListeners(0)
 
 interface Running {
   readonly url: string
@@ -158,7 +164,9 @@ const { dir, cleanup } = scratchDir()
 try {
   const project = join(dir, "project")
   mkdirSync(join(project, ".huskies"), { recursive: true })
-  const huskiesArgs = [join(repoRoot(), "bin", "huskies.js"), "serve", "--port", "0", project]
+  // Another checkout's bin/huskies.js can stand in, to compare builds (before/after a change).
+  const huskiesBin = process.env["HUSKIES_BENCH_MCP_HUSKIES_BIN"] ?? join(repoRoot(), "bin", "huskies.js")
+  const huskiesArgs = [huskiesBin, "serve", "--port", "0", project]
   const listening = /huskies listening on (http:\/\/\S+)/
   const itemsFile = join(dir, "items.json")
   const bareArgs = [join(repoRoot(), "dist", "bench", "mcpBareServer.js"), project, itemsFile]

@@ -88,27 +88,20 @@ const rows: Array<Row> = [
 ]
 
 const mcp = (side: string, tool: string, metric: string) => num("mcp-latency", `${side}.${tool}.${metric}`)
+const mcpRow = (label: string, tool: string, metric: string, unit: string): Row => ({
+  what: `MCP tools/call ${label} (vs bare SDK server)`,
+  huskies: `${mcp("huskies", tool, metric)}${unit}`,
+  baseline: `${mcp("bare", tool, metric)}${unit}`,
+  ratio: ratio(mcp("huskies", tool, metric), mcp("bare", tool, metric)),
+})
 const mcpRows: ReadonlyArray<Row> = (["cheap", "status"] as const).flatMap((tool) => {
-  const label = tool === "cheap" ? "get_version" : "status"
+  const name = tool === "cheap" ? "get_version" : "status"
+  const clients = num("mcp-latency", "clients")
   return [
-    {
-      what: `MCP tools/call ${label}: p50 (vs bare SDK server)`,
-      huskies: `${mcp("huskies", tool, "p50Us")} us`,
-      baseline: `${mcp("bare", tool, "p50Us")} us`,
-      ratio: ratio(mcp("huskies", tool, "p50Us"), mcp("bare", tool, "p50Us")),
-    },
-    {
-      what: `MCP tools/call ${label}: p99 (vs bare SDK server)`,
-      huskies: `${mcp("huskies", tool, "p99Us")} us`,
-      baseline: `${mcp("bare", tool, "p99Us")} us`,
-      ratio: ratio(mcp("huskies", tool, "p99Us"), mcp("bare", tool, "p99Us")),
-    },
-    {
-      what: `MCP tools/call ${label}: calls/s, 8 clients (vs bare SDK server)`,
-      huskies: `${mcp("huskies", tool, "callsPerSec")}`,
-      baseline: `${mcp("bare", tool, "callsPerSec")}`,
-      ratio: ratio(mcp("huskies", tool, "callsPerSec"), mcp("bare", tool, "callsPerSec")),
-    },
+    mcpRow(`${name}: p50, sequential`, tool, "p50Us", " us"),
+    mcpRow(`${name}: p99, sequential`, tool, "p99Us", " us"),
+    mcpRow(`${name}: calls/s, ${clients} clients (higher is better)`, tool, "callsPerSec", ""),
+    mcpRow(`${name}: server CPU per call`, tool, "serverCpuUsPerCall", " us"),
   ]
 })
 rows.push(...mcpRows)
