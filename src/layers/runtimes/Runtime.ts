@@ -159,3 +159,19 @@ export const makeLineParser = (handler: LineHandler, options: ParserOptions = {}
     end: () => [...handle(splitter.end()), ...(handler.end?.() ?? [])],
   }
 }
+
+/**
+ * For CLIs that print one JSON event per line: lines `lineEvents` does not map (undefined), and
+ * plain text, are kept as Unparsed for the session log.
+ */
+export const makeJsonEventParser = (
+  lineEvents: (value: Record<string, unknown>) => ReadonlyArray<AgentEvent> | undefined,
+  options: ParserOptions = {},
+): StreamParser =>
+  makeLineParser(
+    {
+      json: (value, line) => lineEvents(value) ?? [{ _tag: "Unparsed", line }],
+      text: (line) => [{ _tag: "Unparsed", line }],
+    },
+    options,
+  )

@@ -22,7 +22,7 @@ import {
   type BuildInput,
   huskiesEnv,
   type LaunchSpec,
-  makeLineParser,
+  makeJsonEventParser,
   mcpServerName,
   mcpToolTimeoutMs,
   messageFor,
@@ -294,13 +294,7 @@ export const makeClaudeCodeParser = (options: ParserOptions = {}): StreamParser 
     }
   }
 
-  return makeLineParser(
-    {
-      json: (value, line) => lineEvents(value) ?? [{ _tag: "Unparsed", line }],
-      text: (line) => [{ _tag: "Unparsed", line }],
-    },
-    options,
-  )
+  return makeJsonEventParser(lineEvents, options)
 }
 
 export const claudeCode: RuntimeAdapter = {

@@ -14,7 +14,7 @@ import {
   type BuildInput,
   huskiesEnv,
   type LaunchSpec,
-  makeLineParser,
+  makeJsonEventParser,
   mcpServerName,
   mcpToolTimeoutMs,
   messageFor,
@@ -262,13 +262,7 @@ export const makeCodexParser = (options: ParserOptions = {}): StreamParser => {
     }
   }
 
-  return makeLineParser(
-    {
-      json: (value, line) => lineEvents(value) ?? [{ _tag: "Unparsed", line }],
-      text: (line) => [{ _tag: "Unparsed", line }],
-    },
-    options,
-  )
+  return makeJsonEventParser(lineEvents, options)
 }
 
 export const codex: RuntimeAdapter = {
