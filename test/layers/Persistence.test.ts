@@ -6,15 +6,14 @@ import { Effect } from "effect"
 import { join } from "node:path"
 import { latestSchemaVersion } from "../../src/layers/migrations.js"
 import { Persistence, PersistenceLive } from "../../src/layers/Persistence.js"
-import { tempDir } from "../support/store.js"
+import { scopedTempDir } from "../support/store.js"
 
 const open = (path: string) => Effect.scoped(Effect.provide(Persistence, PersistenceLive(path)))
 
 describe("Persistence", () => {
   it.effect("migrates a new file once, keeps the node id, and is idempotent on reopen", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const path = join(dir, "nested", "huskies.db")
       const first = yield* open(path)
       const second = yield* open(path)
@@ -30,8 +29,7 @@ describe("Persistence", () => {
 
   it.effect("refuses a database written by a newer huskies, naming both versions", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const path = join(dir, "huskies.db")
       yield* open(path)
       const db = new Database(path)
@@ -48,8 +46,7 @@ describe("Persistence", () => {
 
   it.effect("appends return increasing sequence numbers and load returns them after a snapshot", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const path = join(dir, "huskies.db")
       yield* Effect.scoped(
         Effect.provide(

@@ -4,13 +4,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { appendFileSync } from "node:fs"
 import { listSessionLogs, openSessionLog, readSessionLog } from "../../src/layers/SessionLog.js"
-import { tempDir } from "../support/store.js"
+import { scopedTempDir } from "../support/store.js"
 
 describe("SessionLog", () => {
   it.effect("numbers sessions per agent, marks start and end, and reads back past sessions", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const id = "3_story_login"
       const first = yield* Effect.scoped(
         Effect.gen(function* () {

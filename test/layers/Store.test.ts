@@ -9,7 +9,7 @@ import * as Y from "yjs"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store } from "../../src/layers/Store.js"
-import { storeLayer, tempDir } from "../support/store.js"
+import { scopedTempDir, storeLayer, tempDir } from "../support/store.js"
 
 const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 
@@ -22,8 +22,7 @@ const withStore = <A, E>(
 describe("Store", () => {
   it.effect("keeps every acknowledged write across a restart", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const db = join(dir, "huskies.db")
       const created = yield* withStore(
         db,
@@ -61,8 +60,7 @@ describe("Store", () => {
 
   it.effect("rejects an illegal move with the legal ones and writes nothing", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       yield* withStore(
         join(dir, "huskies.db"),
         Effect.gen(function* () {
@@ -83,8 +81,7 @@ describe("Store", () => {
 
   it.effect("a write that cannot be persisted fails and leaves memory equal to disk", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const db = join(dir, "huskies.db")
       yield* withStore(
         db,
@@ -119,8 +116,7 @@ describe("Store", () => {
 
   it.effect("compaction keeps the state identical, before and after a restart", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const db = join(dir, "huskies.db")
       const before = yield* withStore(
         db,
@@ -155,8 +151,7 @@ describe("Store", () => {
 
   it.effect("undecodable stored data is a ProjectionError, not a crash", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const db = join(dir, "huskies.db")
       yield* withStore(
         db,
@@ -197,8 +192,7 @@ describe("Store", () => {
 
   it.effect("delete removes the item from every map, is idempotent and never frees its number", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       const db = join(dir, "huskies.db")
       yield* withStore(
         db,
@@ -240,8 +234,7 @@ describe("Store", () => {
 
   it.effect("a Replace computed from stale content is refused, never overwriting the newer edit", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       yield* withStore(
         join(dir, "huskies.db"),
         Effect.gen(function* () {
@@ -261,8 +254,7 @@ describe("Store", () => {
 
   it.effect("publishes committed changes on the event bus", () =>
     Effect.gen(function* () {
-      const { dir, cleanup } = tempDir()
-      yield* Effect.addFinalizer(() => Effect.sync(cleanup))
+      const dir = yield* scopedTempDir
       yield* withStore(
         join(dir, "huskies.db"),
         Effect.gen(function* () {
