@@ -20,6 +20,8 @@ export const Heartbeat = Schema.TaggedStruct("Heartbeat", { node: NodeId, at: Mi
 export const AgentExited = Schema.TaggedStruct("AgentExited", { node: NodeId, outcome: Outcome, at: Millis })
 export const RateLimitHit = Schema.TaggedStruct("RateLimitHit", { node: NodeId, resetAt: Millis, at: Millis })
 export const ExecutionCleared = Schema.TaggedStruct("ExecutionCleared", { node: NodeId, at: Millis })
+/** A person stopped the node's work on the item: nothing restarts it until someone starts it again. */
+export const AgentStopped = Schema.TaggedStruct("AgentStopped", { node: NodeId, at: Millis })
 export const GatesPassed = Schema.TaggedStruct("GatesPassed", {
   featureBranch: Branch,
   commitsAhead: CommitsAhead,
@@ -58,6 +60,7 @@ export const PipelineEvent = Schema.Union(
   AgentExited,
   RateLimitHit,
   ExecutionCleared,
+  AgentStopped,
   GatesPassed,
   GatesFailed,
   QaApproved,

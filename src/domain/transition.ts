@@ -25,6 +25,7 @@ const executionEvents: ReadonlyArray<PipelineEventTag> = [
   "AgentExited",
   "RateLimitHit",
   "ExecutionCleared",
+  "AgentStopped",
 ]
 const holdEvents: ReadonlyArray<PipelineEventTag> = ["Block", "Hold", "Abandon", "Supersede"]
 
@@ -81,9 +82,11 @@ export const transition = (
     base: WorkItem = touched,
   ): Either.Either<WorkItem, TransitionError> => {
     const problem = stageProblem(stage)
-    return problem === undefined
-      ? Either.right({ ...base, ...changes, stage })
-      : fail(`the resulting ${stage._tag} stage would be invalid: ${problem}`)
+    if (problem !== undefined) return fail(`the resulting ${stage._tag} stage would be invalid: ${problem}`)
+    const moved = { ...base, ...changes, stage }
+    // A finished run describes the stage it ran in (a person's stop included): once the item moves on,
+    // it says nothing about the new stage. Running and rate-limited agents are kept: actors end them.
+    return stage._tag === item.stage._tag ? Either.right(moved) : Either.right(withoutFinishedRuns(moved))
   }
   const setExecution = (node: string, state: ExecutionState): Either.Either<WorkItem, TransitionError> =>
     Either.right({ ...touched, execution: { ...item.execution, [node]: state } })
@@ -130,6 +133,7 @@ export const transition = (
         if (running(e.node) === undefined) return fail(`node ${e.node} runs no agent on this item`)
         return setExecution(e.node, { _tag: "RateLimited", resetAt: e.resetAt })
       },
+      AgentStopped: (e) => setExecution(e.node, { _tag: "Completed", outcome: "stopped" }),
       ExecutionCleared: (e) => {
         const { [e.node]: _cleared, ...rest } = item.execution
         return Either.right({ ...touched, execution: rest })
@@ -181,6 +185,13 @@ export const transition = (
     }),
   )
 }
+
+const withoutFinishedRuns = (item: WorkItem): WorkItem => ({
+  ...item,
+  execution: Object.fromEntries(
+    Object.entries(item.execution).filter(([, state]) => state._tag !== "Completed"),
+  ),
+})
 
 const noCommits = (branch: string) =>
   `${branch} has no commits ahead of the base branch, so there is nothing to merge: check that the agent committed its work on that branch`

@@ -2,8 +2,10 @@
 // written only through pipeline events, each write durable before it resolves. Used by every actor.
 import { Clock, Context, Effect, Either, Layer, PubSub, Queue, Schema, type Scope } from "effect"
 import * as Y from "yjs"
+import { NodeId } from "../domain/ExecutionState.js"
 import type { PipelineEvent } from "../domain/PipelineEvent.js"
 import { type ItemKind, makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
+import { type Timer, timerId, type TimerKind, timerStages } from "../domain/Timer.js"
 import { transition, type TransitionError } from "../domain/transition.js"
 import { newWorkItem, type WorkItem } from "../domain/WorkItem.js"
 import {
@@ -14,7 +16,9 @@ import {
   type ProjectionError,
   readAllItems,
   readItem,
+  readTimers,
   removeItem,
+  removeTimers,
   trackHighestNumber,
   writeItem,
 } from "./docModel.js"
@@ -44,6 +48,24 @@ export class ContentConflict extends Schema.TaggedError<ContentConflict>()("Cont
   }
 }
 
+export class TimerRefused extends Schema.TaggedError<TimerRefused>()("TimerRefused", {
+  id: Schema.String,
+  kind: Schema.String,
+  stage: Schema.String,
+}) {
+  override get message(): string {
+    const allowed = timerStages[this.kind as TimerKind].join(" or ")
+    return `cannot set a ${this.kind} timer on ${this.id}: it is in ${this.stage}, and ${this.kind} timers are only for items in ${allowed}`
+  }
+}
+
+export interface SetTimer {
+  readonly storyId: string
+  readonly kind: TimerKind
+  readonly at: number
+  readonly note: string
+}
+
 export type ContentEdit =
   | {
       readonly _tag: "Replace"
@@ -64,6 +86,8 @@ export type StoreEvent =
     }
   | { readonly _tag: "ContentChanged"; readonly id: StoryId }
   | { readonly _tag: "ItemDeleted"; readonly id: string; readonly report: DeleteReport }
+  /** Timers of `id` were set or removed (a move removes the timers of the stage it left). */
+  | { readonly _tag: "TimersChanged"; readonly id: string }
 
 export interface CreateItem {
   readonly kind: ItemKind
@@ -73,7 +97,7 @@ export interface CreateItem {
 }
 
 export interface StoreShape {
-  readonly nodeId: string
+  readonly nodeId: NodeId
   readonly create: (input: CreateItem) => Effect.Effect<WorkItem, PersistError>
   readonly apply: (
     id: string,
@@ -88,6 +112,21 @@ export interface StoreShape {
   readonly content: (id: string) => Effect.Effect<string, ItemNotFound>
   readonly list: Effect.Effect<{
     readonly items: ReadonlyArray<WorkItem>
+    readonly errors: ReadonlyArray<ProjectionError>
+  }>
+  /**
+   * Sets (or moves) the item's timer of `kind`, for the stage the item is in now: the timer goes
+   * away when the item leaves that stage, in the same write as the move.
+   */
+  readonly setTimer: (input: SetTimer) => Effect.Effect<Timer, ItemNotFound | TimerRefused | PersistError>
+  /** Removes the item's timers (all, or those with the given ids); returns the ids removed. */
+  readonly cancelTimers: (
+    id: string,
+    timerIds?: ReadonlyArray<string>,
+  ) => Effect.Effect<ReadonlyArray<string>, PersistError>
+  /** Every timer, soonest first. */
+  readonly timers: Effect.Effect<{
+    readonly timers: ReadonlyArray<Timer>
     readonly errors: ReadonlyArray<ProjectionError>
   }>
   readonly dump: (id?: string) => Effect.Effect<Record<string, unknown>>
@@ -225,8 +264,14 @@ export const makeStore = (options: StoreOptions = {}) =>
             onLeft: (e) => Effect.fail(e),
             onRight: (next) => Effect.succeed(next),
           })
-          yield* commit(() => writeItem(maps, before, after))
+          const left = before.stage._tag !== after.stage._tag
+          const dropped = yield* commit(() => {
+            writeItem(maps, before, after)
+            // A timer set for the stage the item just left must never act on it again.
+            return left ? removeTimers(maps, id, (timer) => !isForStage(timer, after.stage._tag)) : []
+          })
           yield* publish({ _tag: "ItemChanged", before, after, event })
+          if (dropped.length > 0) yield* publish({ _tag: "TimersChanged", id })
           return after
         }),
       )
@@ -278,8 +323,46 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
+    const setTimer = (input: SetTimer) =>
+      write(
+        Effect.gen(function* () {
+          const item = yield* getNow(input.storyId).pipe(
+            Effect.catchTag("ProjectionError", () => Effect.fail(new ItemNotFound({ id: input.storyId }))),
+          )
+          if (!timerStages[input.kind].includes(item.stage._tag)) {
+            return yield* new TimerRefused({ id: item.id, kind: input.kind, stage: item.stage._tag })
+          }
+          const createdAt = yield* Clock.currentTimeMillis
+          const timer: Timer = {
+            id: timerId(item.id, input.kind),
+            storyId: item.id,
+            kind: input.kind,
+            stage: item.stage._tag,
+            at: Math.max(0, Math.round(input.at)),
+            createdAt,
+            note: input.note,
+          }
+          yield* commit(() => maps.timers.set(timer.id, { ...timer }))
+          yield* publish({ _tag: "TimersChanged", id: item.id })
+          return timer
+        }),
+      )
+
+    const cancelTimers = (id: string, timerIds?: ReadonlyArray<string>) =>
+      write(
+        Effect.gen(function* () {
+          const wanted = timerIds === undefined ? undefined : new Set(timerIds)
+          const removed = yield* commit(() =>
+            removeTimers(maps, id, (timer) => wanted === undefined || wanted.has(timerIdOf(timer))),
+          )
+          if (removed.length > 0) yield* publish({ _tag: "TimersChanged", id })
+          return removed
+        }),
+      )
+
     return {
-      nodeId: persistence.nodeId,
+      // Persistence makes `node-<uuid>` ids; one edited by hand into something invalid is a defect here.
+      nodeId: NodeId.make(persistence.nodeId),
       create,
       apply,
       editContent,
@@ -291,6 +374,9 @@ export const makeStore = (options: StoreOptions = {}) =>
           return text === undefined ? Effect.fail(new ItemNotFound({ id })) : Effect.succeed(text.toString())
         }),
       list: Effect.sync(() => readAllItems(maps)),
+      setTimer,
+      cancelTimers,
+      timers: Effect.sync(() => readTimers(maps)),
       dump: (id) =>
         Effect.sync(() => ({
           ...dumpDoc(maps, id),
@@ -301,6 +387,12 @@ export const makeStore = (options: StoreOptions = {}) =>
       subscribe: PubSub.subscribe(events),
     } satisfies StoreShape
   })
+
+const isForStage = (timer: unknown, stage: string) =>
+  typeof timer === "object" && timer !== null && "stage" in timer && timer.stage === stage
+
+const timerIdOf = (timer: unknown) =>
+  typeof timer === "object" && timer !== null && "id" in timer ? String(timer.id) : ""
 
 const errorJson = (e: ProjectionError) => ({ path: e.path, detail: e.detail })
 

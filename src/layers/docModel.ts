@@ -3,6 +3,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import * as Y from "yjs"
 import { parseStoryId, StoryId } from "../domain/StoryId.js"
+import { Timer } from "../domain/Timer.js"
 import { WorkItem } from "../domain/WorkItem.js"
 
 /** Shared maps of the document, by name. Items and execution are nested maps so fields merge. */
@@ -160,12 +161,40 @@ export const removeItem = (maps: DocMaps, id: string): DeleteReport => {
   maps.claims.delete(id)
   const mergeJob = maps.mergeJobs.has(id)
   maps.mergeJobs.delete(id)
-  const timers: Array<string> = []
-  for (const [timerId, timer] of maps.timers) {
-    if (refersTo(timer, id)) timers.push(timerId)
-  }
-  for (const timerId of timers) maps.timers.delete(timerId)
+  const timers = removeTimers(maps, id, () => true)
   return { id, item, content, execution, claim, mergeJob, timers }
+}
+
+const decodeTimer = Schema.decodeUnknownEither(Timer)
+
+/** Every timer in the document; one that does not decode is a ProjectionError, never dropped. */
+export const readTimers = (
+  maps: DocMaps,
+): { readonly timers: ReadonlyArray<Timer>; readonly errors: ReadonlyArray<ProjectionError> } => {
+  const timers: Array<Timer> = []
+  const errors: Array<ProjectionError> = []
+  for (const [timerId, raw] of maps.timers) {
+    const decoded = decodeTimer(raw, { onExcessProperty: "error" })
+    if (Either.isRight(decoded) && decoded.right.id === timerId) timers.push(decoded.right)
+    else
+      errors.push(
+        new ProjectionError({
+          path: `timers/${timerId}`,
+          detail: Either.isLeft(decoded)
+            ? ParseResult.TreeFormatter.formatErrorSync(decoded.left)
+            : `the timer's id is ${decoded.right.id}`,
+        }),
+      )
+  }
+  return { timers: timers.sort((a, b) => a.at - b.at), errors }
+}
+
+/** Deletes the timers of item `id` that `drop` selects; returns their ids. */
+export const removeTimers = (maps: DocMaps, id: string, drop: (timer: unknown) => boolean): Array<string> => {
+  const removed: Array<string> = []
+  for (const [timerId, timer] of maps.timers) if (refersTo(timer, id) && drop(timer)) removed.push(timerId)
+  for (const timerId of removed) maps.timers.delete(timerId)
+  return removed
 }
 
 /** The applied edit that turns `from` into `to` with the least churn: common prefix and suffix kept. */

@@ -174,6 +174,9 @@ export const eventArbs: { readonly [K in PipelineEventTag]: fc.Arbitrary<Pipelin
   ExecutionCleared: fc
     .record({ node: nodeIdArb, at: millisArb })
     .map((r): PipelineEvent => ({ _tag: "ExecutionCleared", ...r })),
+  AgentStopped: fc
+    .record({ node: nodeIdArb, at: millisArb })
+    .map((r): PipelineEvent => ({ _tag: "AgentStopped", ...r })),
   GatesPassed: fc
     .record({ featureBranch: branchArb, commitsAhead: commitsAheadArb, qa: qaModeArb, at: millisArb })
     .map((r): PipelineEvent => ({ _tag: "GatesPassed", ...r })),

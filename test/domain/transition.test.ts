@@ -93,6 +93,7 @@ const ev = {
   AgentExited: { _tag: "AgentExited", node: n1, outcome: "failed", at },
   RateLimitHit: { _tag: "RateLimitHit", node: n1, resetAt: 9_000, at },
   ExecutionCleared: { _tag: "ExecutionCleared", node: n1, at },
+  AgentStopped: { _tag: "AgentStopped", node: n1, at },
   GatesPassed: (qaMode: "agent" | "human" | "none"): PipelineEvent => ({
     _tag: "GatesPassed",
     featureBranch: "feature/7-login",
@@ -127,6 +128,7 @@ const sampleEvents: ReadonlyArray<PipelineEvent> = [
   ev.AgentExited,
   ev.RateLimitHit,
   ev.ExecutionCleared,
+  ev.AgentStopped,
   ev.GatesPassed("none"),
   ev.GatesFailed(3),
   ev.QaApproved,
@@ -252,6 +254,18 @@ const executionCases = (from: Stage): ReadonlyArray<Case> => [
       attempts: 1,
       feedback: "lint failed",
       execution: { [n1]: { _tag: "RateLimited", resetAt: 9_000 } },
+      updatedAt: 2_000,
+    },
+  },
+  {
+    from,
+    event: ev.AgentStopped,
+    to: {
+      ...same,
+      stage: from,
+      attempts: 1,
+      feedback: "lint failed",
+      execution: { [n1]: { _tag: "Completed", outcome: "stopped" } },
       updatedAt: 2_000,
     },
   },
@@ -466,7 +480,7 @@ describe("transition: legal moves", () => {
     const covered = new Set(legalCases.map((c) => `${stageName(c.from)} ${c.event._tag}`))
     const legal = new Set(allStages.flatMap((s) => legalEvents(s).map((e) => `${stageName(s)} ${e}`)))
     expect([...covered].sort()).toEqual([...legal].sort())
-    expect(legal.size).toBe(78)
+    expect(legal.size).toBe(89)
   })
 
   it.each(
@@ -481,7 +495,7 @@ describe("transition: legal moves", () => {
   })
 
   it("legalEvents lists exactly these moves per stage", () => {
-    const exec = ["Heartbeat", "AgentExited", "RateLimitHit", "ExecutionCleared"]
+    const exec = ["Heartbeat", "AgentExited", "RateLimitHit", "ExecutionCleared", "AgentStopped"]
     const holds = ["Block", "Hold", "Abandon", "Supersede"]
     expect(Object.fromEntries(allStages.map((s) => [stageName(s), [...legalEvents(s)].sort()]))).toEqual({
       Backlog: ["Start", ...holds, ...exec].sort(),
@@ -521,6 +535,18 @@ describe("transition: legal moves", () => {
       [n1]: { _tag: "Running", agent: "claude", role: "coder", startedAt: 9_500, heartbeatAt: 9_500 },
     })
   })
+
+  it("a finished run is forgotten when the item changes stage, a running one is kept", () => {
+    const stopped = { _tag: "Completed", outcome: "stopped" } as const
+    const item = { ...itemIn(coding), execution: { [n1]: coderOnN1, [n2]: stopped } }
+    // Same stage: the stopped run stays, so the scheduler keeps leaving the item alone.
+    expect(expectRight(transition(item, ev.GatesFailed(5))).execution).toEqual({
+      [n1]: coderOnN1,
+      [n2]: stopped,
+    })
+    // Another stage: only the running agent remains (its actor ends it).
+    expect(expectRight(transition(item, ev.Block)).execution).toEqual({ [n1]: coderOnN1 })
+  })
 })
 
 // ---- every illegal move ------------------------------------------------------------------------
@@ -532,7 +558,7 @@ describe("transition: illegal moves", () => {
       .map((event) => [`${stageName(stage)} + ${event._tag}`, stage, event] as const),
   )
 
-  it("there are 11 stages × 19 events − 78 legal = 131 illegal pairs", () => {
+  it("there are 11 stages × 20 events − 89 legal = 131 illegal pairs", () => {
     // `ev` satisfies Record<PipelineEventTag, …>, so its keys are every event kind.
     expect(sampleEvents.map((e) => e._tag).sort()).toEqual(Object.keys(ev).sort())
     expect(illegal.length).toBe(131)
@@ -555,7 +581,7 @@ describe("transition: illegal moves", () => {
   it("the message names the archive reason, so a user sees why Unblock is or is not offered", () => {
     const error = expectLeft(transition(itemIn(superseded), ev.Unblock))
     expect(error.message).toBe(
-      "cannot apply Unblock to 7_story_add_login in Archived: Unblock is not a move out of Archived (superseded by 9_story_login_v2) (legal from Archived: Heartbeat, AgentExited, RateLimitHit, ExecutionCleared)",
+      "cannot apply Unblock to 7_story_add_login in Archived: Unblock is not a move out of Archived (superseded by 9_story_login_v2) (legal from Archived: Heartbeat, AgentExited, RateLimitHit, ExecutionCleared, AgentStopped)",
     )
   })
 
