@@ -3,7 +3,9 @@
 import { Console, Effect, Layer, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
+import { AgentsLive } from "../../actors/Scheduler.js"
 import { Git } from "../../layers/Git.js"
+import { ServerUrl, ServerUrlLive } from "../../layers/ServerUrl.js"
 import { TestRunsLive } from "../../layers/TestRuns.js"
 import type { Durability } from "../../layers/Persistence.js"
 import { ProjectLive, projectPaths } from "../../layers/Project.js"
@@ -29,6 +31,8 @@ export interface ServeSettings {
   readonly port: number
   readonly host: string
   readonly durability: Durability
+  /** Start items by themselves when dependencies are met and an agent is free (default on). */
+  readonly autoAssign?: boolean
 }
 
 export const checkProject = (path: string) =>
@@ -58,12 +62,14 @@ export const serverLayer = (
   onListening: (url: string) => Effect.Effect<void> = () => Effect.void,
 ) => {
   const paths = projectPaths(root)
-  const services = Layer.mergeAll(
+  const base = Layer.mergeAll(
     StoreOnDisk(paths.dbPath, settings.durability),
     ProjectLive(root, Date.now()),
     Git.Default,
     TestRunsLive,
+    ServerUrlLive,
   )
+  const services = Layer.provideMerge(AgentsLive({ autoAssign: settings.autoAssign ?? true }), base)
   const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(services))
   const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
     Effect.gen(function* () {
@@ -78,10 +84,12 @@ export const serverLayer = (
         }),
       )
       for (const e of errors) yield* Effect.logWarning(e.message)
+      yield* (yield* ServerUrl).set(url)
       yield* onListening(url)
     }).pipe(withComponent("server")),
   )
-  return app.pipe(Layer.provide(Layer.merge(services, mcp)))
+  // provideMerge: tests reach the running server's Store and Agents through the built context.
+  return app.pipe(Layer.provideMerge(Layer.merge(services, mcp)))
 }
 
 /** Runs the server for the project at `root` until the fiber is interrupted (Ctrl-C, SIGTERM). */

@@ -1,0 +1,452 @@
+// src/actors/AgentActor.ts — one agent CLI process for one work item: spawned in a PTY, its output parsed
+// into agent events (session log, live tail, usage), the item's ExecutionState kept current, a watchdog for
+// inactivity, turns and budget, and the whole process tree killed when it stops or its Scope closes.
+// StoryActor starts it; tools read its status and output.
+import {
+  Clock,
+  Deferred,
+  Effect,
+  ExecutionStrategy,
+  Exit,
+  Fiber,
+  Option,
+  Queue,
+  Ref,
+  Schema,
+  Scope,
+} from "effect"
+import type { AgentConfig, AgentRuntime } from "../domain/Config.js"
+import { NodeId } from "../domain/ExecutionState.js"
+import type { AgentRole } from "../domain/Stage.js"
+import { withComponent } from "../layers/Logs.js"
+import { type PtyExit, spawnPty } from "../layers/Pty.js"
+import { adapterFor } from "../layers/runtimes/adapters.js"
+import type { AgentEvent, TokenUsage } from "../layers/runtimes/agentEvents.js"
+import { openSessionLog } from "../layers/SessionLog.js"
+import { Store } from "../layers/Store.js"
+import {
+  appendUsageLedger,
+  describeError,
+  excludeFromGit,
+  launchProblem,
+  processEnv,
+  usageLedgerPath,
+  writeLaunchFiles,
+} from "./agentFiles.js"
+import {
+  type AgentOutcome,
+  emptyReport,
+  exitCodeOf,
+  inactivityKill,
+  type KillRequest,
+  limitBreach,
+  naturalEnding,
+  reportEvent,
+  type RunReport,
+  runTotals,
+} from "./agentOutput.js"
+
+export type { AgentOutcome } from "./agentOutput.js"
+export { usageLedgerPath }
+
+export interface AgentRunSpec {
+  readonly storyId: string
+  readonly agent: AgentConfig
+  readonly role: AgentRole
+  /** Project root; session logs go to <root>/.huskies/logs/<id>/<agent>-<n>.jsonl. */
+  readonly root: string
+  /** Absolute; the process cwd. */
+  readonly worktree: string
+  readonly mcpUrl: string
+  /** Already rendered. */
+  readonly prompt: string
+  /** E.g. the failed gates' output. */
+  readonly extraPrompt?: string
+  readonly resumeSessionId?: string
+  /** Base environment of the process (default: process.env as strings). LaunchSpec.env goes on top. */
+  readonly env?: Readonly<Record<string, string>>
+  /** How often at most a Heartbeat is written while output flows (default 30_000 ms). */
+  readonly heartbeatMillis?: number
+  /** SIGTERM -> SIGKILL grace (default 3000 ms). */
+  readonly graceMillis?: number
+}
+
+export interface AgentRunResult {
+  readonly storyId: string
+  readonly agent: string
+  readonly role: AgentRole
+  readonly outcome: AgentOutcome
+  /** One human sentence, used in the next coder's prompt and in errors. */
+  readonly reason: string
+  readonly exitCode: number | null
+  readonly sessionId?: string
+  readonly model?: string
+  readonly numTurns: number
+  /** Totals: the Result's when the CLI printed one, else the summed Usage events. */
+  readonly usage: TokenUsage
+  readonly costUsd?: number
+  /** Ms since the epoch, present when outcome is "rateLimited". */
+  readonly resetAt?: number
+  readonly logPath: string
+  readonly session: number
+  readonly startedAt: number
+  readonly endedAt: number
+}
+
+export interface AgentStatus {
+  readonly storyId: string
+  readonly agent: string
+  readonly role: AgentRole
+  readonly runtime: AgentRuntime
+  readonly pid: number
+  readonly session: number
+  readonly logPath: string
+  readonly startedAt: number
+  readonly lastOutputAt: number
+  readonly numTurns: number
+  readonly usage: TokenUsage
+  readonly costUsd?: number
+  readonly sessionId?: string
+  readonly model?: string
+  readonly state: "running" | "stopping" | "exited"
+}
+
+export interface AgentHandle {
+  readonly storyId: string
+  readonly agent: string
+  readonly role: AgentRole
+  readonly status: Effect.Effect<AgentStatus>
+  /** The live tail: the last `lines` (default 100, cap at the buffer) readable lines of output. */
+  readonly output: (lines?: number) => Effect.Effect<ReadonlyArray<string>>
+  /** Kills the process group and waits until it is gone; resolves with the result (outcome "stopped" unless it had already ended). */
+  readonly stop: (reason: string) => Effect.Effect<AgentRunResult>
+  /** Waits for the run to end. */
+  readonly result: Effect.Effect<AgentRunResult>
+}
+
+export class AgentStartError extends Schema.TaggedError<AgentStartError>()("AgentStartError", {
+  storyId: Schema.String,
+  agent: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `could not start agent ${this.agent} on ${this.storyId}: ${this.detail}. Nothing was left running for it; fix that and start the agent again`
+  }
+}
+
+interface RunState {
+  readonly phase: AgentStatus["state"]
+  readonly lastOutputAt: number
+  readonly lastHeartbeatAt: number
+  readonly report: RunReport
+}
+
+// How long the output that follows the process's exit is awaited (node-pty normally delivers it first).
+const settleMillis = 50
+const scopeClosedReason = "stopped: its owner went away (server shutdown, or the run was cancelled)"
+
+/** Starts the agent; the process belongs to the current Scope (closing it kills the process tree and writes AgentExited "stopped"). */
+export const startAgent = (
+  spec: AgentRunSpec,
+): Effect.Effect<AgentHandle, AgentStartError, Store | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const callerScope = yield* Effect.scope
+    const { storyId, agent, role } = spec
+    const startError = (detail: string) => new AgentStartError({ storyId, agent: agent.name, detail })
+    const adapter = adapterFor(agent.runtime)
+    // Pure, and done before anything is written: a launch that cannot be built leaves no trace.
+    const launch = yield* Effect.try({
+      try: () =>
+        adapter.build({
+          agent,
+          storyId,
+          worktree: spec.worktree,
+          mcpUrl: spec.mcpUrl,
+          prompt: spec.prompt,
+          ...(spec.extraPrompt === undefined ? {} : { extraPrompt: spec.extraPrompt }),
+          ...(spec.resumeSessionId === undefined ? {} : { resumeSessionId: spec.resumeSessionId }),
+        }),
+      catch: (e) => startError(`its launch could not be built: ${describeError(e)}`),
+    })
+    const node = yield* Effect.try({
+      try: () => NodeId.make(store.nodeId),
+      catch: (e) => startError(`this node's id is not usable: ${describeError(e)}`),
+    })
+    const startedAt = yield* Clock.currentTimeMillis
+    // The Store decides first: an item that moved on, or already has an agent here, gets no process.
+    yield* store
+      .apply(storyId, { _tag: "AgentStarted", node, agent: agent.name, role, at: startedAt })
+      .pipe(Effect.mapError((e) => startError(e.message)))
+
+    const runScope = yield* Scope.fork(callerScope, ExecutionStrategy.sequential)
+    const logScope = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
+    const ptyScope = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
+    const { log, pty } = yield* Effect.gen(function* () {
+      // Checked before the launch files are written: writing them would create a missing worktree.
+      const env = { ...(spec.env ?? processEnv()), ...launch.env }
+      const problem = launchProblem(launch.command, spec.worktree, env)
+      if (problem !== undefined) return yield* startError(problem)
+      yield* writeLaunchFiles(launch.files).pipe(Effect.mapError(startError))
+      yield* excludeFromGit(spec.worktree, launch.files, spec.env)
+      const log = yield* openSessionLog(spec.root, storyId, agent.name).pipe(
+        Scope.extend(logScope),
+        Effect.mapError((e) => startError(e.message)),
+      )
+      const pty = yield* spawnPty({
+        command: launch.command,
+        args: launch.args,
+        cwd: spec.worktree,
+        env,
+        graceMillis: spec.graceMillis ?? 3_000,
+      }).pipe(
+        Scope.extend(ptyScope),
+        Effect.mapError((e) => startError(e.message)),
+      )
+      return { log, pty }
+    }).pipe(
+      Effect.tapError(() =>
+        Effect.gen(function* () {
+          const at = yield* Clock.currentTimeMillis
+          yield* store
+            .apply(storyId, { _tag: "AgentExited", node, outcome: "failed", at })
+            .pipe(
+              Effect.catchAll((e) => Effect.logWarning(`could not record the failed start: ${e.message}`)),
+            )
+          yield* Scope.close(runScope, Exit.void)
+        }),
+      ),
+    )
+
+    const heartbeatMillis = spec.heartbeatMillis ?? 30_000
+    const state = yield* Ref.make<RunState>({
+      phase: "running",
+      lastOutputAt: startedAt,
+      lastHeartbeatAt: startedAt,
+      report: emptyReport,
+    })
+    const killRequest = yield* Deferred.make<KillRequest>()
+    const resultSlot = yield* Deferred.make<AgentRunResult>()
+    const finished = yield* Ref.make(false)
+    const logBroken = yield* Ref.make(false)
+    const clock = yield* Effect.clock
+    // Stateful: fed by the pump fiber, then (after the pump is interrupted) by the supervisor. Never both.
+    const parser = adapter.makeStreamParser({ now: () => clock.unsafeCurrentTimeMillis() })
+
+    const requestKill = (kill: KillRequest) =>
+      Effect.gen(function* () {
+        if (!(yield* Deferred.succeed(killRequest, kill))) return
+        const wasRunning = yield* Ref.modify(state, (s) =>
+          s.phase === "running" ? [true, { ...s, phase: "stopping" as const }] : [false, s],
+        )
+        if (wasRunning) yield* Effect.logInfo(`stopping agent: ${kill.reason}`)
+      })
+
+    const appendLog = (entry: Readonly<Record<string, unknown>>) =>
+      log
+        .append(entry)
+        .pipe(
+          Effect.catchAll((e) =>
+            Effect.flatMap(Ref.getAndSet(logBroken, true), (warned) =>
+              warned ? Effect.void : Effect.logWarning(`the session log is not being written: ${e.message}`),
+            ),
+          ),
+        )
+
+    const record = (events: ReadonlyArray<AgentEvent>) =>
+      Effect.gen(function* () {
+        if (events.length === 0) return
+        for (const event of events) yield* appendLog({ type: "event", event })
+        const report = yield* Ref.modify(state, (s) => {
+          const next = events.reduce(reportEvent, s.report)
+          return [next, { ...s, report: next }]
+        })
+        const breach = limitBreach(report, agent)
+        if (breach !== undefined) yield* requestKill(breach)
+      })
+
+    const handleChunk = (chunk: string) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const beat = yield* Ref.modify(state, (s) => {
+          const due = now - s.lastHeartbeatAt >= heartbeatMillis
+          return [due, { ...s, lastOutputAt: now, lastHeartbeatAt: due ? now : s.lastHeartbeatAt }]
+        })
+        yield* record(parser.push(chunk))
+        if (beat)
+          yield* store
+            .apply(storyId, { _tag: "Heartbeat", node, at: now })
+            .pipe(Effect.catchAll((e) => Effect.logDebug(`heartbeat not recorded: ${e.message}`)))
+      })
+
+    // Closing the PTY's scope SIGTERMs the group, SIGKILLs it after the grace period and sweeps the session
+    // and descendants; a second close is a no-op. Uninterruptible so nobody can leave it half done.
+    const killTree = Effect.uninterruptible(Scope.close(ptyScope, Exit.void))
+
+    const recordEnd = (result: AgentRunResult) =>
+      Effect.gen(function* () {
+        const at = result.endedAt
+        const event =
+          result.outcome === "rateLimited"
+            ? {
+                _tag: "RateLimitHit" as const,
+                node,
+                resetAt: Math.max(0, Math.round(result.resetAt ?? at)),
+                at,
+              }
+            : { _tag: "AgentExited" as const, node, outcome: result.outcome, at }
+        yield* store.apply(storyId, event).pipe(
+          Effect.catchTag("ItemNotFound", () => Effect.logDebug("the item was deleted while its agent ran")),
+          Effect.catchAll((e) => Effect.logWarning(`could not record the agent's end: ${e.message}`)),
+        )
+        yield* appendUsageLedger(spec.root, result, agent.runtime)
+      })
+
+    /** Ends the run exactly once: no process left, the Store and ledger told, the result delivered. */
+    const finish = (kill: KillRequest | undefined) =>
+      Effect.uninterruptible(
+        Effect.gen(function* () {
+          if (yield* Ref.getAndSet(finished, true)) return
+          yield* killTree
+          // node-pty reports the exit once the terminal is closed, possibly a moment after the kill.
+          const exit: PtyExit | undefined = Option.getOrUndefined(
+            yield* Deferred.await(pty.exit).pipe(Effect.timeoutOption("1 second")),
+          )
+          const { report } = yield* Ref.get(state)
+          const endedAt = yield* Clock.currentTimeMillis
+          const ending = kill ?? naturalEnding(report, exit, agent)
+          const totals = runTotals(report)
+          const result: AgentRunResult = {
+            storyId,
+            agent: agent.name,
+            role,
+            outcome: ending.outcome,
+            reason: ending.reason,
+            exitCode: exitCodeOf(exit),
+            ...(report.sessionId === undefined ? {} : { sessionId: report.sessionId }),
+            ...(report.model === undefined ? {} : { model: report.model }),
+            numTurns: totals.numTurns,
+            usage: totals.usage,
+            ...(report.costUsd === undefined ? {} : { costUsd: report.costUsd }),
+            ...("resetAt" in ending && ending.resetAt !== undefined ? { resetAt: ending.resetAt } : {}),
+            logPath: log.path,
+            session: log.session,
+            startedAt,
+            endedAt,
+          }
+          yield* Effect.logInfo(`agent ended (${result.outcome}): ${result.reason}`)
+          yield* recordEnd(result)
+          yield* appendLog({
+            type: "exit",
+            outcome: result.outcome,
+            reason: result.reason,
+            exitCode: result.exitCode,
+          })
+          yield* Scope.close(logScope, Exit.void)
+          yield* Ref.update(state, (s) => ({ ...s, phase: "exited" as const }))
+          yield* Deferred.succeed(resultSlot, result)
+        }),
+      )
+
+    // Finalizers run in reverse order: when the scope closes mid-run, the fibers forked below are
+    // interrupted first, then this kills the tree and records the end of the run that was cut short.
+    yield* Scope.addFinalizer(
+      runScope,
+      Effect.gen(function* () {
+        // A kill already asked for names the end; a process that had already exited by itself ends as it
+        // would have (its last output may be missed); anything else is stopped by this close.
+        if (yield* Deferred.isDone(killRequest)) return yield* finish(yield* Deferred.await(killRequest))
+        if (yield* Deferred.isDone(pty.exit)) return yield* finish(undefined)
+        yield* finish({ outcome: "stopped", reason: scopeClosedReason })
+      }),
+    )
+
+    const pump = Effect.forever(
+      Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(Queue.take(pty.output)), handleChunk)),
+    )
+
+    const inactivityMillis = agent.inactivityTimeoutSecs * 1000
+    const watchdog = Effect.gen(function* () {
+      for (;;) {
+        const now = yield* Clock.currentTimeMillis
+        const idle = now - (yield* Ref.get(state)).lastOutputAt
+        if (idle >= inactivityMillis) return yield* requestKill(inactivityKill(agent))
+        yield* Effect.sleep(inactivityMillis - idle)
+      }
+    })
+
+    const pumpFiber = yield* Effect.forkIn(Effect.interruptible(pump), runScope)
+    const watchdogFiber = yield* Effect.forkIn(Effect.interruptible(watchdog), runScope)
+
+    const supervise = Effect.gen(function* () {
+      const kill = yield* Effect.raceFirst(
+        Deferred.await(pty.exit).pipe(Effect.as(Option.none<KillRequest>())),
+        Deferred.await(killRequest).pipe(Effect.map(Option.some)),
+      )
+      // Also after a natural exit: children left in the background die with their agent.
+      yield* killTree
+      yield* Fiber.interrupt(watchdogFiber)
+      yield* Effect.sleep(settleMillis)
+      yield* Fiber.interrupt(pumpFiber)
+      const rest = yield* Queue.takeAll(pty.output)
+      for (const chunk of rest) yield* handleChunk(chunk)
+      yield* record(parser.end())
+      yield* finish(Option.getOrUndefined(kill))
+    }).pipe(
+      Effect.catchAllDefect((defect) =>
+        Effect.logError("supervising the agent failed", defect).pipe(
+          Effect.zipRight(
+            finish({
+              outcome: "failed",
+              reason: `huskies failed while supervising the agent: ${describeError(defect)}`,
+            }),
+          ),
+        ),
+      ),
+    )
+    yield* Effect.forkIn(Effect.interruptible(supervise), runScope)
+
+    const status = Ref.get(state).pipe(
+      Effect.map((s): AgentStatus => ({
+        storyId,
+        agent: agent.name,
+        role,
+        runtime: agent.runtime,
+        pid: pty.pid,
+        session: log.session,
+        logPath: log.path,
+        startedAt,
+        lastOutputAt: s.lastOutputAt,
+        numTurns: s.report.numTurns,
+        usage: s.report.usage,
+        ...(s.report.costUsd === undefined ? {} : { costUsd: s.report.costUsd }),
+        ...(s.report.sessionId === undefined ? {} : { sessionId: s.report.sessionId }),
+        ...(s.report.model === undefined ? {} : { model: s.report.model }),
+        state: s.phase,
+      })),
+    )
+
+    return {
+      storyId,
+      agent: agent.name,
+      role,
+      status,
+      output: (lines = 100) =>
+        Ref.get(state).pipe(
+          Effect.map(({ report }) => {
+            const count = Math.floor(lines)
+            return count <= 0 ? [] : report.tail.lines.slice(-count)
+          }),
+        ),
+      stop: (reason) =>
+        requestKill({ outcome: "stopped", reason: `stopped: ${reason}` }).pipe(
+          Effect.zipRight(Deferred.await(resultSlot)),
+        ),
+      result: Deferred.await(resultSlot),
+    } satisfies AgentHandle
+  }).pipe(
+    // A half-done start would leave a Running state or a process nobody owns: it runs to its end.
+    Effect.uninterruptible,
+    withComponent("AgentActor"),
+    Effect.annotateLogs({ storyId: spec.storyId, agent: spec.agent.name }),
+  )

@@ -1,0 +1,383 @@
+// src/actors/Scheduler.ts — the Agents service: starts a StoryActor per active item (by hand through
+// start_agent, or by itself in auto mode when dependencies are met and an agent is free), fires the
+// Store's timers, stops what a person stops, and answers the agent tools. One per server.
+import { NodeFileSystem } from "@effect/platform-node"
+import { Context, Effect, Either, Layer, Option, Queue, Ref, Schema, type Scope } from "effect"
+import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
+import type { NodeId } from "../domain/ExecutionState.js"
+import { parseStoryDoc } from "../domain/StoryDoc.js"
+import type { StoryId } from "../domain/StoryId.js"
+import type { Timer } from "../domain/Timer.js"
+import { describeStage } from "../domain/transition.js"
+import type { WorkItem } from "../domain/WorkItem.js"
+import { planPromotions } from "../domain/promotion.js"
+import { loadConfig } from "../layers/Config.js"
+import { Git } from "../layers/Git.js"
+import { Project } from "../layers/Project.js"
+import { ServerUrl } from "../layers/ServerUrl.js"
+import { Store, type StoreEvent } from "../layers/Store.js"
+import { TestRuns } from "../layers/TestRuns.js"
+import * as Actor from "./Actor.js"
+import type { AgentHandle, AgentRunResult } from "./AgentActor.js"
+import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
+import * as Registry from "./Registry.js"
+import { runStory, type StoryPhase } from "./StoryActor.js"
+
+export class StartRefused extends Schema.TaggedError<StartRefused>()("StartRefused", {
+  storyId: Schema.String,
+  why: Schema.String,
+}) {
+  override get message(): string {
+    return `cannot start ${this.storyId}: ${this.why}`
+  }
+}
+
+export interface StoryView {
+  readonly storyId: string
+  readonly phase: StoryPhase["_tag"]
+  readonly role?: string
+  readonly since?: number
+  readonly handle?: AgentHandle
+}
+
+export interface AgentsShape {
+  /** Starts (or resumes) work on an item now; a Backlog item must have its dependencies met. */
+  readonly start: (
+    storyId: string,
+    options?: { readonly agent?: string },
+  ) => Effect.Effect<{ readonly alreadyRunning: boolean; readonly item: WorkItem }, StartRefused>
+  /** Stops the item's work on this node and marks it stopped, so nothing restarts it by itself. */
+  readonly stop: (
+    storyId: string,
+  ) => Effect.Effect<{ readonly stopped: boolean; readonly result?: AgentRunResult }>
+  /** Ends the item's actor without marking anything (the item is being deleted). */
+  readonly halt: (storyId: string) => Effect.Effect<void>
+  readonly stories: Effect.Effect<ReadonlyArray<StoryView>>
+  readonly slots: AgentSlots
+  readonly handle: (storyId: string) => Effect.Effect<Option.Option<AgentHandle>>
+  /** Waits for the item's running agent to end; the last result if none runs; None if none ever ran. */
+  readonly awaitRun: (storyId: string) => Effect.Effect<Option.Option<AgentRunResult>>
+  readonly lastResult: (storyId: string) => Effect.Effect<Option.Option<AgentRunResult>>
+  readonly waiting: Effect.Effect<ReadonlyArray<Waiting>>
+}
+
+export class Agents extends Context.Tag("huskies/Agents")<Agents, AgentsShape>() {}
+
+export interface SchedulerOptions {
+  /** Start items by itself (dependencies met, agent free). Off: only start_agent and timers start work. */
+  readonly autoAssign: boolean
+  /** The longest the timer loop sleeps without looking again (default 60 s). */
+  readonly timerPollMillis?: number
+}
+
+type StoryMsg = { readonly _tag: "Finished" }
+
+interface Entry {
+  readonly ref: Actor.ActorRef<StoryMsg>
+  readonly phase: Ref.Ref<StoryPhase>
+}
+
+const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+const makeScheduler = (options: SchedulerOptions) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const project = yield* Project
+    const serverUrl = yield* ServerUrl
+    const services = yield* Effect.context<Store | Git | TestRuns>()
+    const node: NodeId = store.nodeId
+    const readConfig = loadConfig(project.root).pipe(Effect.provide(NodeFileSystem.layer))
+    const initial = yield* readConfig.pipe(Effect.either)
+    const slots = yield* makeAgentSlots(
+      Either.isRight(initial) ? initial.right.agents : [],
+      Either.isRight(initial)
+        ? initial.right.project.concurrency
+        : { maxAgents: 0, maxCoders: 0, maxQa: 0, maxMergemasters: 0 },
+    )
+    if (Either.isLeft(initial))
+      yield* Effect.logError(`agents cannot run until this is fixed: ${initial.left.message}`)
+
+    const registry = yield* Registry.make<StoryMsg>()
+    const entries = yield* Ref.make(new Map<string, Entry>())
+    const results = yield* Ref.make(new Map<string, AgentRunResult>())
+    const pokes = yield* Queue.sliding<void>(1)
+    const timerPokes = yield* Queue.sliding<void>(1)
+    const poke = Queue.offer(pokes, undefined).pipe(Effect.asVoid)
+
+    const loadConfigNow = readConfig.pipe(
+      Effect.tap((config) => slots.configure(config.agents, config.project.concurrency)),
+    )
+
+    /** Starts the item's actor unless one runs; returns whether it was already running. */
+    const spawnStory = (id: string, resume: boolean, pinned?: string) =>
+      Effect.gen(function* () {
+        const existing = yield* Effect.option(registry.lookup(id))
+        if (Option.isSome(existing)) return true
+        const phase = yield* Ref.make<StoryPhase>({ _tag: "Starting" })
+        const spec = Actor.make<StoryMsg, null, never, Scope.Scope>({
+          mailboxSize: 1,
+          init: (self) =>
+            runStory({
+              storyId: id,
+              root: project.root,
+              slots,
+              mcpUrl: serverUrl.mcpUrl,
+              loadConfig: loadConfigNow,
+              phase,
+              resume,
+              ...(pinned === undefined ? {} : { pinned }),
+              onRunEnded: (result) => Ref.update(results, (m) => new Map(m).set(id, result)),
+            }).pipe(
+              Effect.provide(services),
+              Effect.ensuring(Effect.ignore(self.tell({ _tag: "Finished" }))),
+              Effect.forkScoped,
+              Effect.as(null),
+            ),
+          receive: () => Effect.succeed(Actor.stopped),
+        })
+        const spawned = yield* Effect.either(registry.spawn(id, spec))
+        if (Either.isLeft(spawned)) return true
+        yield* Ref.update(entries, (m) => new Map(m).set(id, { ref: spawned.right, phase }))
+        // When it ends, forget it and look again: the item may need something else now.
+        yield* spawned.right.await.pipe(
+          Effect.zipRight(
+            Ref.update(entries, (m) => {
+              if (m.get(id)?.ref !== spawned.right) return m
+              const next = new Map(m)
+              next.delete(id)
+              return next
+            }),
+          ),
+          Effect.zipRight(poke),
+          Effect.forkIn(scope),
+        )
+        return false
+      })
+
+    const scope = yield* Effect.scope
+
+    const endActor = (id: string) =>
+      Effect.gen(function* () {
+        const entry = (yield* Ref.get(entries)).get(id)
+        if (entry !== undefined) yield* entry.ref.stop
+      })
+
+    const start = (id: string, startOptions: { readonly agent?: string } = {}) =>
+      Effect.gen(function* () {
+        const refuse = (why: string) => new StartRefused({ storyId: id, why })
+        let item = yield* store.get(id).pipe(Effect.mapError((e) => refuse(e.message)))
+        if (item.stage._tag === "Backlog") {
+          const doc = parseStoryDoc(yield* store.content(id).pipe(Effect.orElseSucceed(() => "")))
+          const dependsOn = Either.isRight(doc) ? doc.right.frontMatter.dependsOn : []
+          const { items } = yield* store.list
+          const statuses = dependencyStatus(dependsOn, new Map(items.map((i) => [i.id, i.stage])))
+          if (!allMet(statuses)) return yield* refuse(describeDependencies(statuses))
+          item = yield* store
+            .apply(id, { _tag: "Start", at: yield* now })
+            .pipe(Effect.mapError((e) => refuse(e.message)))
+        } else if (item.stage._tag !== "Coding" && item.stage._tag !== "Qa") {
+          return yield* refuse(
+            `it is in ${describeStage(item.stage)}; agents work on items in Backlog, Coding or QA${item.stage._tag === "Merge" ? " (the merge queue handles Merge)" : ""}`,
+          )
+        }
+        const exec = item.execution[node]
+        const wasRunning = (yield* Effect.option(registry.lookup(id))).pipe(Option.isSome)
+        if (!wasRunning && exec !== undefined && exec._tag !== "Running") {
+          // A person asked for it now: a stop, a finished run or a pending rate-limit retry no longer applies.
+          yield* store.cancelTimers(id).pipe(Effect.orDie)
+          item = yield* store
+            .apply(id, { _tag: "ExecutionCleared", node, at: yield* now })
+            .pipe(Effect.mapError((e) => refuse(e.message)))
+        }
+        const alreadyRunning = yield* spawnStory(id, exec?._tag === "RateLimited", startOptions.agent)
+        return { alreadyRunning, item }
+      })
+
+    const stop = (id: string) =>
+      Effect.gen(function* () {
+        const entry = (yield* Ref.get(entries)).get(id)
+        const phase = entry === undefined ? undefined : yield* Ref.get(entry.phase)
+        if (entry !== undefined) yield* entry.ref.stop
+        yield* store.cancelTimers(id).pipe(Effect.ignore)
+        // Marked even when no agent ran (waiting for one, or in the gates), so auto mode leaves it alone.
+        yield* store.apply(id, { _tag: "AgentStopped", node, at: yield* now }).pipe(Effect.ignore)
+        const result = phase?._tag === "Running" ? Option.getOrUndefined(yield* lastResult(id)) : undefined
+        return { stopped: entry !== undefined, ...(result === undefined ? {} : { result }) }
+      })
+
+    const lastResult = (id: string) => Effect.map(Ref.get(results), (m) => Option.fromNullable(m.get(id)))
+
+    const handle = (id: string) =>
+      Effect.gen(function* () {
+        const entry = (yield* Ref.get(entries)).get(id)
+        if (entry === undefined) return Option.none<AgentHandle>()
+        const phase = yield* Ref.get(entry.phase)
+        return phase._tag === "Running" ? Option.some(phase.handle) : Option.none<AgentHandle>()
+      })
+
+    const awaitRun = (id: string) =>
+      Effect.gen(function* () {
+        const running = yield* handle(id)
+        if (Option.isNone(running)) return yield* lastResult(id)
+        return Option.some(yield* running.value.result)
+      })
+
+    const stories = Effect.gen(function* () {
+      const views: Array<StoryView> = []
+      for (const [storyId, entry] of yield* Ref.get(entries)) {
+        const phase = yield* Ref.get(entry.phase)
+        views.push({
+          storyId,
+          phase: phase._tag,
+          ...(phase._tag === "WaitingForAgent" ? { role: phase.role, since: phase.since } : {}),
+          ...(phase._tag === "Gates" ? { since: phase.since } : {}),
+          ...(phase._tag === "Running" ? { role: phase.handle.role, handle: phase.handle } : {}),
+        })
+      }
+      return views
+    })
+
+    // ---------------------------------------------------------------------------- reacting to the Store
+
+    const onStoreEvent = (event: StoreEvent) =>
+      Effect.gen(function* () {
+        if (event._tag === "TimersChanged") return yield* Queue.offer(timerPokes, undefined)
+        if (event._tag === "ItemDeleted") return yield* endActor(event.id)
+        if (event._tag === "ItemChanged" && event.before.stage._tag !== event.after.stage._tag) {
+          yield* onMoved(event.after, event.event._tag)
+        }
+        if (event._tag !== "ContentChanged") yield* poke
+      })
+
+    // Moves the actor made itself (gates, a QA verdict from its own agent) are followed by its own loop.
+    const ownMoves = new Set(["GatesPassed", "GatesFailed", "QaApproved", "QaRejected", "AgentStarted"])
+
+    const onMoved = (item: WorkItem, cause: string) =>
+      Effect.gen(function* () {
+        if (ownMoves.has(cause)) return
+        const entry = (yield* Ref.get(entries)).get(item.id)
+        if (entry === undefined) return
+        const phase = yield* Ref.get(entry.phase)
+        const active = item.stage._tag === "Coding" || item.stage._tag === "Qa"
+        const mismatch =
+          phase._tag === "Running" && (phase.handle.role === "coder") !== (item.stage._tag === "Coding")
+        if (active && !mismatch) return
+        yield* Effect.logInfo(`${item.id} moved to ${describeStage(item.stage)}: stopping its work here`)
+        yield* entry.ref.stop
+        // The run ended because the item moved, not because a person stopped it: leave no stop mark.
+        const after = yield* Effect.option(store.get(item.id))
+        const exec = Option.getOrUndefined(after)?.execution[node]
+        if (exec?._tag === "Completed" && exec.outcome === "stopped")
+          yield* store.apply(item.id, { _tag: "ExecutionCleared", node, at: yield* now }).pipe(Effect.ignore)
+      })
+
+    const reconcile = Effect.gen(function* () {
+      const config = yield* Effect.either(loadConfigNow)
+      if (Either.isLeft(config)) return yield* Effect.logError(config.left.message)
+      if (!options.autoAssign) return
+      const { items } = yield* store.list
+      const running = new Set((yield* Ref.get(entries)).keys())
+      const { timers } = yield* store.timers
+      const contents = new Map<string, string>()
+      for (const item of items) {
+        if (item.stage._tag === "Backlog" || item.stage._tag === "Coding" || item.stage._tag === "Qa")
+          contents.set(item.id, yield* store.content(item.id).pipe(Effect.orElseSucceed(() => "")))
+      }
+      const plan = planPromotions({
+        items,
+        contents,
+        timers,
+        running,
+        node,
+        agents: config.right.agents,
+        concurrency: config.right.project.concurrency,
+        defaultQa: config.right.project.defaultQa,
+        busy: yield* slots.busy,
+        waiting: (yield* slots.waiting).map((w) => w.request),
+      })
+      for (const id of plan.resume) yield* spawnStory(id, true)
+      for (const id of plan.start) {
+        const started = yield* Effect.either(store.apply(id, { _tag: "Start", at: yield* now }))
+        if (Either.isRight(started)) yield* spawnStory(id, false)
+      }
+    }).pipe(Effect.catchAllCause((cause) => Effect.logError("scheduling failed", cause)))
+
+    // ------------------------------------------------------------------------------------------ timers
+
+    const fire = (timer: Timer) =>
+      Effect.gen(function* () {
+        yield* store.cancelTimers(timer.storyId, [timer.id]).pipe(Effect.orDie)
+        const item = yield* Effect.option(store.get(timer.storyId))
+        // A timer never acts on an item that has left the stage it was set in.
+        if (Option.isNone(item) || item.value.stage._tag !== timer.stage) return
+        yield* Effect.logInfo(`timer ${timer.id} fired: ${timer.note}`)
+        const started = yield* Effect.either(start(timer.storyId))
+        if (Either.isLeft(started)) yield* Effect.logWarning(started.left.message)
+      })
+
+    const timerLoop = Effect.gen(function* () {
+      const pollMillis = options.timerPollMillis ?? 60_000
+      for (;;) {
+        const { timers } = yield* store.timers
+        const at = yield* now
+        for (const timer of timers.filter((t) => t.at <= at)) yield* fire(timer)
+        const next = timers.find((t) => t.at > at)
+        const wait = Math.min(pollMillis, next === undefined ? pollMillis : next.at - at)
+        yield* Effect.raceFirst(Effect.sleep(Math.max(1, wait)), Queue.take(timerPokes))
+      }
+    }).pipe(Effect.catchAllCause((cause) => Effect.logError("the timer loop failed", cause)))
+
+    // ------------------------------------------------------------------------------------------- start
+
+    yield* startup(store, node, project.root)
+    const subscription = yield* store.subscribe
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(subscription), onStoreEvent)))
+    yield* Effect.forkScoped(Effect.forever(Queue.take(pokes).pipe(Effect.zipRight(reconcile))))
+    yield* Effect.forkScoped(timerLoop)
+    yield* poke
+
+    return {
+      start,
+      stop,
+      halt: endActor,
+      stories,
+      slots,
+      handle,
+      awaitRun,
+      lastResult,
+      waiting: slots.waiting,
+    } satisfies AgentsShape
+  }).pipe(Effect.annotateLogs({ component: "scheduler" }))
+
+/**
+ * A previous server that died mid-run left items marked Running here; their processes died with it.
+ * They are marked failed (not stopped), so auto mode resumes them and a person sees what happened.
+ */
+const startup = (store: Store["Type"], node: NodeId, root: string) =>
+  Effect.gen(function* () {
+    const git = yield* Git
+    const { items } = yield* store.list
+    for (const item of items) {
+      if (item.execution[node]?._tag !== "Running") continue
+      yield* Effect.logWarning(`${item.id}: its agent was running when the server stopped`)
+      yield* store
+        .apply(item.id, { _tag: "AgentExited", node, outcome: "failed", at: yield* now })
+        .pipe(Effect.ignore)
+    }
+    const orphans = yield* Effect.either(
+      git.cleanupOrphanedWorktrees(
+        root,
+        items.map((i) => i.id as StoryId),
+      ),
+    )
+    if (Either.isLeft(orphans))
+      yield* Effect.logWarning(`orphaned worktrees were not cleaned up: ${orphans.left.message}`)
+  })
+
+type SchedulerEnv = Store | Project | Git | TestRuns | ServerUrl
+
+export const AgentsLive = (options: SchedulerOptions): Layer.Layer<Agents, never, SchedulerEnv> =>
+  Layer.scoped(
+    Agents,
+    makeScheduler(options) as Effect.Effect<AgentsShape, never, SchedulerEnv | Scope.Scope>,
+  )

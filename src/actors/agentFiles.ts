@@ -1,0 +1,157 @@
+// src/actors/agentFiles.ts — what an agent run writes on disk besides its session log: the launch files
+// (with their paths kept out of git), and its line in the usage ledger that get_token_usage aggregates.
+// Used by AgentActor.
+import { Effect } from "effect"
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs"
+import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
+import type { AgentRuntime } from "../domain/Config.js"
+import type { AgentRole } from "../domain/Stage.js"
+import { makeRunner } from "../layers/git/run.js"
+import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
+import type { LaunchFile } from "../layers/runtimes/Runtime.js"
+
+export const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** process.env without its unset entries: the default base environment of an agent. */
+export const processEnv = (): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  )
+
+const isExecutableFile = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Why the launch cannot start, if it cannot: node-pty does not fail on a missing program or working
+ * directory, its child just exits 1, which would read as the agent failing rather than not starting.
+ */
+export const launchProblem = (
+  command: string,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+): string | undefined => {
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory())
+    return `its working directory ${cwd} does not exist (was the worktree removed?)`
+  const found = command.includes("/")
+    ? isExecutableFile(resolve(cwd, command))
+    : (env["PATH"] ?? "").split(delimiter).some((dir) => dir !== "" && isExecutableFile(join(dir, command)))
+  return found
+    ? undefined
+    : `the program ${command} is not an executable file${command.includes("/") ? "" : " on its PATH"} (check that it is installed, or fix the agent's command in agents.toml)`
+}
+
+/** Writes the files a launch needs (creating their directories); fails with a sentence naming the file. */
+export const writeLaunchFiles = (files: ReadonlyArray<LaunchFile>): Effect.Effect<void, string> =>
+  Effect.forEach(
+    files,
+    (file) =>
+      Effect.try({
+        try: () => {
+          mkdirSync(dirname(file.path), { recursive: true })
+          writeFileSync(file.path, file.content)
+        },
+        catch: (e) => `could not write ${file.path}: ${describeError(e)}`,
+      }),
+    { discard: true },
+  )
+
+/**
+ * Keeps the files huskies writes into a worktree out of the agent's commits: their worktree-relative
+ * paths go into the repository's shared exclude file (one for all worktrees), each line once. Without
+ * git there is nothing to protect: that is logged, never a failure.
+ */
+export const excludeFromGit = (
+  worktree: string,
+  files: ReadonlyArray<LaunchFile>,
+  env?: Readonly<Record<string, string>>,
+): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const paths = files
+      .map((file) => relative(worktree, file.path))
+      .filter((path) => path !== "" && !path.startsWith("..") && !isAbsolute(path))
+      .map((path) => path.split(sep).join("/"))
+    if (paths.length === 0) return
+    const git = makeRunner(env === undefined ? {} : { env })
+    const commonDir = yield* git.ok(
+      worktree,
+      ["rev-parse", "--git-common-dir"],
+      "is the worktree a git repository?",
+    )
+    const exclude = join(resolve(worktree, commonDir.stdout.trim()), "info", "exclude")
+    yield* Effect.try({
+      try: () => {
+        mkdirSync(dirname(exclude), { recursive: true })
+        const existing = existsSync(exclude) ? readFileSync(exclude, "utf8") : ""
+        const present = new Set(existing.split("\n").map((line) => line.trim()))
+        const missing = paths.filter((path) => !present.has(path))
+        if (missing.length === 0) return
+        const separator = existing === "" || existing.endsWith("\n") ? "" : "\n"
+        appendFileSync(exclude, separator + missing.map((path) => `${path}\n`).join(""))
+      },
+      catch: (e) => new Error(`could not update ${exclude}: ${describeError(e)}`),
+    })
+  }).pipe(
+    Effect.catchAll((e) =>
+      Effect.logWarning(`launch files are not excluded from git in ${worktree}: ${e.message}`),
+    ),
+  )
+
+/** The usage ledger: one JSON line per finished run. */
+export const usageLedgerPath = (root: string): string => join(root, ".huskies", "logs", "usage.jsonl")
+
+export interface LedgerRun {
+  readonly storyId: string
+  readonly agent: string
+  readonly role: AgentRole
+  readonly outcome: string
+  readonly model?: string
+  readonly session: number
+  readonly numTurns: number
+  readonly usage: TokenUsage
+  readonly costUsd?: number
+  readonly endedAt: number
+}
+
+/** Appends the run's line; these keys are what get_token_usage reads, keep them exactly. */
+export const appendUsageLedger = (
+  root: string,
+  run: LedgerRun,
+  runtime: AgentRuntime,
+): Effect.Effect<void> => {
+  const ledger = usageLedgerPath(root)
+  const line = {
+    time: new Date(run.endedAt).toISOString(),
+    storyId: run.storyId,
+    agent: run.agent,
+    role: run.role,
+    runtime,
+    model: run.model ?? null,
+    session: run.session,
+    outcome: run.outcome,
+    numTurns: run.numTurns,
+    inputTokens: run.usage.inputTokens,
+    outputTokens: run.usage.outputTokens,
+    cacheRead: run.usage.cacheRead,
+    cacheCreation: run.usage.cacheCreation,
+    costUsd: run.costUsd ?? null,
+  }
+  return Effect.try(() => {
+    mkdirSync(dirname(ledger), { recursive: true })
+    appendFileSync(ledger, `${JSON.stringify(line)}\n`)
+  }).pipe(Effect.catchAll((e) => Effect.logWarning(`could not append to ${ledger}: ${e.message}`)))
+}

@@ -1,0 +1,223 @@
+// src/actors/agentOutput.ts — the pure half of AgentActor: what one agent run has reported so far (turns,
+// usage, cost, session, rate limit, result), its bounded tail of readable output lines, the watchdog's
+// limits, and how the run's outcome and reason are decided when it ends.
+import { Buffer } from "node:buffer"
+import type { AgentConfig } from "../domain/Config.js"
+import type { PtyExit } from "../layers/Pty.js"
+import { type AgentEvent, type TokenUsage, zeroUsage } from "../layers/runtimes/agentEvents.js"
+
+export type AgentOutcome = "succeeded" | "failed" | "stopped" | "timedOut" | "rateLimited"
+
+/** Why the run is being killed; the first request wins. */
+export interface KillRequest {
+  readonly outcome: "failed" | "stopped" | "timedOut"
+  readonly reason: string
+}
+
+export interface Ending {
+  readonly outcome: AgentOutcome
+  readonly reason: string
+  readonly resetAt?: number
+}
+
+// ------------------------------------------------------------------------------------------------ tail
+
+/** The last readable lines of a run, bounded in count and bytes so a chatty agent cannot grow memory. */
+export interface Tail {
+  readonly lines: ReadonlyArray<string>
+  readonly bytes: number
+}
+
+export const emptyTail: Tail = { lines: [], bytes: 0 }
+export const tailMaxLines = 2000
+export const tailMaxBytes = 1024 * 1024
+const maxLineChars = 4000
+const summaryChars = 200
+
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max)}…`)
+
+export const appendTail = (tail: Tail, added: ReadonlyArray<string>): Tail => {
+  if (added.length === 0) return tail
+  const lines = [...tail.lines, ...added.map((line) => clip(line, maxLineChars))]
+  const sizes = lines.map((line) => Buffer.byteLength(line))
+  let bytes = tail.bytes + sizes.slice(tail.lines.length).reduce((a, b) => a + b, 0)
+  let start = 0
+  while (start < lines.length - 1 && (lines.length - start > tailMaxLines || bytes > tailMaxBytes)) {
+    bytes -= sizes[start] ?? 0
+    start++
+  }
+  return { lines: start === 0 ? lines : lines.slice(start), bytes }
+}
+
+const oneLine = (text: string): string => clip(text.replace(/\s*\n\s*/g, " ").trim(), summaryChars)
+
+const dollars = (usd: number): string => `$${usd.toFixed(2)}`
+
+/** What a person reading the live output sees of one event (Usage is bookkeeping: nothing). */
+export const readableLines = (event: AgentEvent): ReadonlyArray<string> => {
+  switch (event._tag) {
+    case "Text":
+      return event.text.replace(/\n+$/, "").split(/\r?\n/)
+    case "ToolUse":
+      return [`→ ${event.name}(${clip(JSON.stringify(event.input) ?? "", summaryChars)})`]
+    case "ToolResult":
+      return [`← ${event.isError ? "error" : "ok"}: ${oneLine(event.text)}`]
+    case "Result":
+      return [
+        `result: ${event.subtype}, ${event.numTurns} turns, ${
+          event.totalCostUsd === undefined ? "cost not reported" : dollars(event.totalCostUsd)
+        }`,
+      ]
+    case "RateLimited":
+      return [`rate limited (${event.status}) until ${isoTime(event.resetAt)}: ${oneLine(event.message)}`]
+    case "ApiError":
+      return [`API error${event.status === undefined ? "" : ` ${event.status}`}: ${oneLine(event.message)}`]
+    case "Retrying":
+      return [
+        `retrying (attempt ${event.attempt} of ${event.maxRetries}) in ${event.delayMs} ms${
+          event.status === undefined ? "" : ` after ${event.status}`
+        }`,
+      ]
+    case "SessionStarted":
+      return [`session ${event.sessionId}${event.model === undefined ? "" : ` (${event.model})`}`]
+    case "Unparsed":
+      return [event.line]
+    case "Usage":
+      return []
+  }
+}
+
+const isoTime = (ms: number): string => {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString()
+}
+
+// --------------------------------------------------------------------------------------------- report
+
+type ResultEvent = Extract<AgentEvent, { _tag: "Result" }>
+type RateLimitedEvent = Extract<AgentEvent, { _tag: "RateLimited" }>
+
+/** Everything the run's events have said so far. */
+export interface RunReport {
+  /** Model turns: one per Usage event (the Claude Code parser emits one per assistant message id). */
+  readonly numTurns: number
+  /** Summed Usage events; the Result's totals win when there is one. */
+  readonly usage: TokenUsage
+  readonly costUsd?: number
+  readonly sessionId?: string
+  readonly model?: string
+  /** The last rate limit, unless a successful Result came after it. */
+  readonly rateLimit?: RateLimitedEvent
+  readonly apiError?: string
+  readonly result?: ResultEvent
+  readonly tail: Tail
+}
+
+export const emptyReport: RunReport = { numTurns: 0, usage: zeroUsage, tail: emptyTail }
+
+const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
+  inputTokens: a.inputTokens + b.inputTokens,
+  outputTokens: a.outputTokens + b.outputTokens,
+  cacheRead: a.cacheRead + b.cacheRead,
+  cacheCreation: a.cacheCreation + b.cacheCreation,
+})
+
+export const reportEvent = (report: RunReport, event: AgentEvent): RunReport => {
+  const next = { ...report, tail: appendTail(report.tail, readableLines(event)) }
+  switch (event._tag) {
+    case "Usage":
+      return { ...next, numTurns: report.numTurns + 1, usage: addUsage(report.usage, event) }
+    case "SessionStarted":
+      return {
+        ...next,
+        sessionId: event.sessionId,
+        ...(event.model === undefined ? {} : { model: event.model }),
+      }
+    case "RateLimited":
+      return { ...next, rateLimit: event }
+    case "ApiError":
+      return { ...next, apiError: event.message }
+    case "Result": {
+      const { rateLimit: _cleared, ...rest } = next
+      const base = event.isError ? next : rest
+      return {
+        ...base,
+        result: event,
+        ...(event.totalCostUsd === undefined ? {} : { costUsd: event.totalCostUsd }),
+      }
+    }
+    default:
+      return next
+  }
+}
+
+/** Turns and token totals of the whole run: the CLI's own Result when it printed one. */
+export const runTotals = (report: RunReport): { readonly numTurns: number; readonly usage: TokenUsage } =>
+  report.result === undefined
+    ? { numTurns: report.numTurns, usage: report.usage }
+    : { numTurns: report.result.numTurns, usage: report.result.usage }
+
+// ------------------------------------------------------------------------------------------- watchdog
+
+type Limits = Pick<AgentConfig, "maxTurns" | "maxBudgetUsd" | "inactivityTimeoutSecs">
+
+/** A max_turns or max_budget_usd the run has gone over, as the kill it calls for. */
+export const limitBreach = (report: RunReport, limits: Limits): KillRequest | undefined => {
+  if (limits.maxTurns !== undefined && report.numTurns > limits.maxTurns)
+    return { outcome: "failed", reason: `took ${report.numTurns} turns, over max_turns = ${limits.maxTurns}` }
+  if (
+    limits.maxBudgetUsd !== undefined &&
+    report.costUsd !== undefined &&
+    report.costUsd > limits.maxBudgetUsd
+  )
+    return {
+      outcome: "failed",
+      reason: `spent ${dollars(report.costUsd)}, over max_budget_usd = ${limits.maxBudgetUsd}`,
+    }
+  return undefined
+}
+
+export const inactivityKill = (limits: Limits): KillRequest => ({
+  outcome: "timedOut",
+  reason: `no output for ${limits.inactivityTimeoutSecs} s: stopped by the inactivity watchdog (inactivity_timeout_secs = ${limits.inactivityTimeoutSecs})`,
+})
+
+// -------------------------------------------------------------------------------------------- outcome
+
+const errorResultReason = (result: ResultEvent, limits: Limits): string => {
+  if (result.subtype === "error_max_turns")
+    return `reached max_turns${limits.maxTurns === undefined ? "" : ` = ${limits.maxTurns}`} after ${result.numTurns} turns`
+  if (result.subtype === "error_max_budget_usd")
+    return `spent ${result.totalCostUsd === undefined ? "its budget" : dollars(result.totalCostUsd)}, over max_budget_usd${
+      limits.maxBudgetUsd === undefined ? "" : ` = ${limits.maxBudgetUsd}`
+    }`
+  return `the CLI reported an error: ${oneLine(result.text ?? result.subtype)}`
+}
+
+const exitReason = (exit: PtyExit | undefined): string =>
+  exit === undefined
+    ? "ended without an exit status"
+    : exit.signal !== 0
+      ? `was killed by signal ${exit.signal}`
+      : `exited with code ${exit.exitCode}`
+
+/** The outcome of a run whose process ended by itself (nobody killed it). */
+export const naturalEnding = (report: RunReport, exit: PtyExit | undefined, limits: Limits): Ending => {
+  if (report.rateLimit !== undefined)
+    return {
+      outcome: "rateLimited",
+      reason: `rate limited (${report.rateLimit.status}) until ${isoTime(report.rateLimit.resetAt)}`,
+      resetAt: report.rateLimit.resetAt,
+    }
+  if (report.result?.isError === true)
+    return { outcome: "failed", reason: errorResultReason(report.result, limits) }
+  if (exit !== undefined && exit.exitCode === 0 && exit.signal === 0)
+    return { outcome: "succeeded", reason: exitReason(exit) }
+  if (report.apiError !== undefined)
+    return { outcome: "failed", reason: `the CLI reported an error: ${oneLine(report.apiError)}` }
+  return { outcome: "failed", reason: exitReason(exit) }
+}
+
+/** The exit code to report: null when a signal ended the process or it never reported one. */
+export const exitCodeOf = (exit: PtyExit | undefined): number | null =>
+  exit === undefined || exit.signal !== 0 ? null : exit.exitCode

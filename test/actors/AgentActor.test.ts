@@ -1,0 +1,352 @@
+// test/actors/AgentActor.test.ts — one agent run end to end with real processes (the `command` runtime
+// running small bash scripts in a PTY) and a real Store on SQLite: outcomes, usage, watchdog, stop,
+// scope close, rate limits, refused starts and git exclusion, and never a process left behind.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Queue, Scope } from "effect"
+import { randomUUID } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import {
+  type AgentHandle,
+  type AgentRunSpec,
+  startAgent,
+  usageLedgerPath,
+} from "../../src/actors/AgentActor.js"
+import type { AgentConfig } from "../../src/domain/Config.js"
+import { isRunning } from "../../src/layers/Pty.js"
+import { readSessionLog } from "../../src/layers/SessionLog.js"
+import { Store, type StoreShape } from "../../src/layers/Store.js"
+import { makeGitRepo } from "../support/gitRepo.js"
+import { scopedTempDir, storeLayer } from "../support/store.js"
+
+interface Harness {
+  readonly dir: string
+  readonly store: StoreShape
+  readonly id: string
+  readonly worktree: string
+  /** A spec running `body` as a bash script, with agent settings overridden by `agent`. */
+  readonly spec: (body: string, agent?: Partial<AgentConfig>, rest?: Partial<AgentRunSpec>) => AgentRunSpec
+}
+
+/** A temp project with a Store, one story moved to Coding (unless `start` is false), and a worktree. */
+const withHarness = <A, E>(
+  body: (h: Harness) => Effect.Effect<A, E, Store | Scope.Scope>,
+  options: { readonly start?: boolean; readonly worktree?: string } = {},
+) =>
+  Effect.gen(function* () {
+    const dir = yield* scopedTempDir
+    const program = Effect.gen(function* () {
+      const store = yield* Store
+      const item = yield* store.create({
+        kind: "story",
+        name: "Agent run",
+        content: "---\nname: Agent run\n---\n",
+      })
+      if (options.start !== false) yield* store.apply(item.id, { _tag: "Start", at: 1 })
+      const worktree = options.worktree ?? join(dir, "worktree")
+      mkdirSync(worktree, { recursive: true })
+      const spec: Harness["spec"] = (script, agent = {}, rest = {}) => {
+        const path = join(dir, `agent-${randomUUID()}.sh`)
+        writeFileSync(path, `#!/bin/bash\n${script}\n`)
+        chmodSync(path, 0o755)
+        return {
+          storyId: item.id,
+          agent: {
+            name: "coder-1",
+            stage: "coder",
+            runtime: "command",
+            prompt: "do the thing",
+            inactivityTimeoutSecs: 30,
+            command: ["bash", path],
+            ...agent,
+          },
+          role: "coder",
+          root: dir,
+          worktree,
+          mcpUrl: "http://127.0.0.1:1/mcp",
+          prompt: "do the thing",
+          graceMillis: 500,
+          ...rest,
+        }
+      }
+      // The body's scope closes (killing its agents) before the Store does.
+      return yield* Effect.scoped(body({ dir, store, id: item.id, worktree, spec }))
+    })
+    return yield* Effect.provide(program, storeLayer(join(dir, "huskies.db")))
+  }).pipe(Effect.scoped)
+
+/** Waits until the output tail has a line matching `pattern`; returns the first capture group or the line. */
+const waitForLine = (handle: AgentHandle, pattern: RegExp) =>
+  Effect.gen(function* () {
+    for (;;) {
+      for (const line of yield* handle.output(2000)) {
+        const m = pattern.exec(line)
+        if (m !== null) return m[1] ?? m[0]
+      }
+      yield* Effect.sleep("20 millis")
+    }
+  }).pipe(
+    Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`no output line ${pattern}`) }),
+  )
+
+const executionOf = (h: Harness) => Effect.map(h.store.get(h.id), (item) => item.execution[h.store.nodeId])
+
+const ledgerLines = (dir: string): ReadonlyArray<Record<string, unknown>> =>
+  existsSync(usageLedgerPath(dir))
+    ? readFileSync(usageLedgerPath(dir), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+    : []
+
+const usage = (input: number, output: number, cacheRead = 0, cacheCreation = 0) =>
+  JSON.stringify({ type: "Usage", inputTokens: input, outputTokens: output, cacheRead, cacheCreation })
+
+const resultLine = (fields: Record<string, unknown>) =>
+  JSON.stringify({
+    type: "Result",
+    isError: false,
+    subtype: "success",
+    numTurns: 1,
+    usage: { inputTokens: 0, outputTokens: 0, cacheRead: 0, cacheCreation: 0 },
+    permissionDenials: [],
+    ...fields,
+  })
+
+/** A script that starts a background child, reports both pids and then waits for ever. */
+const lingering = `sleep 60 &\necho "child $!"\necho "leader $$"\nsleep 60`
+
+describe("AgentActor", () => {
+  it.live("runs a command agent to success: usage, cost, session log, ExecutionState, ledger and tail", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const events = yield* h.store.subscribe
+        const session = JSON.stringify({
+          type: "SessionStarted",
+          sessionId: "sess-1",
+          model: "test-model",
+          tools: [],
+          mcpServers: [],
+        })
+        const script = [
+          `echo "prompt: $HUSKIES_PROMPT"`,
+          `echo '${session}'`,
+          `echo '${usage(10, 5, 1, 2)}'`,
+          `sleep 0.3`,
+          `echo '${usage(20, 7, 3)}'`,
+          `echo '${resultLine({ numTurns: 2, totalCostUsd: 0.25, text: "done", usage: { inputTokens: 30, outputTokens: 12, cacheRead: 4, cacheCreation: 2 } })}'`,
+        ].join("\n")
+        const handle = yield* startAgent(h.spec(script, {}, { heartbeatMillis: 100 }))
+        const result = yield* handle.result
+        expect(result).toMatchObject({
+          outcome: "succeeded",
+          reason: "exited with code 0",
+          exitCode: 0,
+          sessionId: "sess-1",
+          model: "test-model",
+          numTurns: 2,
+          usage: { inputTokens: 30, outputTokens: 12, cacheRead: 4, cacheCreation: 2 },
+          costUsd: 0.25,
+          session: 1,
+        })
+        expect(yield* executionOf(h)).toEqual({ _tag: "Completed", outcome: "succeeded" })
+        const tail = yield* handle.output()
+        expect(tail).toContain("prompt: do the thing")
+        expect(tail).toContain("result: success, 2 turns, $0.25")
+        expect((yield* handle.status).state).toBe("exited")
+        const logged = readSessionLog(result.logPath)
+        expect(
+          logged.filter((e) => e["type"] === "event").map((e) => (e["event"] as { _tag: string })._tag),
+        ).toEqual(["Text", "SessionStarted", "Usage", "Usage", "Result"])
+        expect(logged.at(-1)).toMatchObject({ type: "session_end" })
+        expect(ledgerLines(h.dir)).toEqual([
+          {
+            time: new Date(result.endedAt).toISOString(),
+            storyId: h.id,
+            agent: "coder-1",
+            role: "coder",
+            runtime: "command",
+            model: "test-model",
+            session: 1,
+            outcome: "succeeded",
+            numTurns: 2,
+            inputTokens: 30,
+            outputTokens: 12,
+            cacheRead: 4,
+            cacheCreation: 2,
+            costUsd: 0.25,
+          },
+        ])
+        const tags = [...(yield* Queue.takeAll(events))].flatMap((e) =>
+          e._tag === "ItemChanged" ? [e.event._tag] : [],
+        )
+        expect(tags[0]).toBe("AgentStarted")
+        expect(tags).toContain("Heartbeat")
+        expect(tags.at(-1)).toBe("AgentExited")
+      }),
+    ),
+  )
+
+  it.live("a non-zero exit fails with the exit code in the reason", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const handle = yield* startAgent(h.spec(`echo "something broke"\nexit 3`))
+        const result = yield* handle.result
+        expect(result).toMatchObject({
+          outcome: "failed",
+          reason: "exited with code 3",
+          exitCode: 3,
+          numTurns: 0,
+        })
+        expect(yield* executionOf(h)).toEqual({ _tag: "Completed", outcome: "failed" })
+        expect(yield* handle.output()).toContain("something broke")
+        expect(ledgerLines(h.dir).map((l) => [l["outcome"], l["model"], l["costUsd"]])).toEqual([
+          ["failed", null, null],
+        ])
+      }),
+    ),
+  )
+
+  it.live("the inactivity watchdog kills a silent agent and everything it started", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const started = Date.now()
+        const handle = yield* startAgent(h.spec(lingering, { inactivityTimeoutSecs: 1 }))
+        const child = Number(yield* waitForLine(handle, /^child (\d+)$/))
+        const leader = (yield* handle.status).pid
+        expect(isRunning(child)).toBe(true)
+        const result = yield* handle.result
+        expect(result.outcome).toBe("timedOut")
+        expect(result.reason).toBe(
+          "no output for 1 s: stopped by the inactivity watchdog (inactivity_timeout_secs = 1)",
+        )
+        expect(Date.now() - started).toBeLessThan(5_000)
+        expect([leader, child].filter(isRunning)).toEqual([])
+        expect(yield* executionOf(h)).toEqual({ _tag: "Completed", outcome: "timedOut" })
+      }),
+    ),
+  )
+
+  it.live("stop kills the process tree, records stopped, and is idempotent", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const handle = yield* startAgent(h.spec(lingering))
+        const child = Number(yield* waitForLine(handle, /^child (\d+)$/))
+        const leader = (yield* handle.status).pid
+        const result = yield* handle.stop("the story was moved back")
+        expect(result).toMatchObject({ outcome: "stopped", reason: "stopped: the story was moved back" })
+        expect([leader, child].filter(isRunning)).toEqual([])
+        expect(yield* executionOf(h)).toEqual({ _tag: "Completed", outcome: "stopped" })
+        expect(yield* handle.stop("again")).toEqual(result)
+        expect((yield* handle.status).state).toBe("exited")
+        expect(ledgerLines(h.dir)).toHaveLength(1)
+      }),
+    ),
+  )
+
+  it.live("closing the owning scope mid-run leaves no process and records stopped", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const handle = yield* startAgent(h.spec(lingering)).pipe(Scope.extend(scope))
+        const child = Number(yield* waitForLine(handle, /^child (\d+)$/))
+        const leader = (yield* handle.status).pid
+        yield* Scope.close(scope, Exit.void)
+        expect([leader, child].filter(isRunning)).toEqual([])
+        const result = yield* handle.result
+        expect(result.outcome).toBe("stopped")
+        expect(yield* executionOf(h)).toEqual({ _tag: "Completed", outcome: "stopped" })
+        expect(ledgerLines(h.dir).map((l) => l["outcome"])).toEqual(["stopped"])
+      }),
+    ),
+  )
+
+  it.live("going over max_budget_usd kills the agent as failed", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const over = resultLine({ totalCostUsd: 2.1 })
+        const handle = yield* startAgent(h.spec(`echo '${over}'\n${lingering}`, { maxBudgetUsd: 2 }))
+        const result = yield* handle.result
+        expect(result).toMatchObject({ outcome: "failed", reason: "spent $2.10, over max_budget_usd = 2" })
+        expect(result.costUsd).toBe(2.1)
+        expect(yield* executionOf(h)).toEqual({ _tag: "Completed", outcome: "failed" })
+      }),
+    ),
+  )
+
+  it.live("going over max_turns kills the agent as failed", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const turns = [usage(1, 1), usage(1, 1), usage(1, 1)].map((u) => `echo '${u}'`).join("\n")
+        const handle = yield* startAgent(h.spec(`${turns}\n${lingering}`, { maxTurns: 2 }))
+        const result = yield* handle.result
+        expect(result).toMatchObject({ outcome: "failed", reason: "took 3 turns, over max_turns = 2" })
+        expect(result.numTurns).toBe(3)
+      }),
+    ),
+  )
+
+  it.live("a rate limit then exit 1 is rateLimited, with the reset time on the item", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const resetAt = Date.now() + 60_000
+        const limited = JSON.stringify({ type: "RateLimited", status: 429, resetAt, message: "slow down" })
+        const handle = yield* startAgent(h.spec(`echo '${limited}'\nexit 1`))
+        const result = yield* handle.result
+        expect(result).toMatchObject({ outcome: "rateLimited", resetAt, exitCode: 1 })
+        expect(result.reason).toBe(`rate limited (429) until ${new Date(resetAt).toISOString()}`)
+        expect(yield* executionOf(h)).toEqual({ _tag: "RateLimited", resetAt })
+        expect(ledgerLines(h.dir).map((l) => l["outcome"])).toEqual(["rateLimited"])
+      }),
+    ),
+  )
+
+  it.live("a start the Store refuses spawns nothing and writes nothing", () =>
+    withHarness(
+      (h) =>
+        Effect.gen(function* () {
+          const marker = join(h.worktree, "ran")
+          const error = yield* Effect.flip(startAgent(h.spec(`touch ${marker}`)))
+          expect(error._tag).toBe("AgentStartError")
+          expect(error.message).toContain("AgentStarted is not a move out of Backlog")
+          yield* Effect.sleep("300 millis")
+          expect(existsSync(marker)).toBe(false)
+          expect(existsSync(join(h.worktree, ".huskies-prompt.md"))).toBe(false)
+          expect(existsSync(join(h.dir, ".huskies", "logs"))).toBe(false)
+          expect(yield* executionOf(h)).toBeUndefined()
+        }),
+      { start: false },
+    ),
+  )
+
+  it.live("a program that cannot be run fails the start and records a failed run", () =>
+    withHarness((h) =>
+      Effect.gen(function* () {
+        const spec = h.spec("true", { command: [join(h.dir, "no-such-agent")] })
+        const error = yield* Effect.flip(startAgent(spec))
+        expect(error.message).toContain("no-such-agent is not an executable file")
+        expect(yield* executionOf(h)).toEqual({ _tag: "Completed", outcome: "failed" })
+      }),
+    ),
+  )
+
+  it.live("the launch files go into the repository's exclude file, once", () =>
+    Effect.gen(function* () {
+      const repo = yield* makeGitRepo()
+      yield* withHarness(
+        (h) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 2; i++) {
+              const result = yield* Effect.flatMap(startAgent(h.spec("echo hi")), (handle) => handle.result)
+              expect(result.outcome).toBe("succeeded")
+              expect(result.session).toBe(i + 1)
+            }
+            const exclude = (yield* repo.read(".git/info/exclude")).split("\n")
+            expect(exclude.filter((line) => line === ".huskies-prompt.md")).toHaveLength(1)
+            expect(yield* repo.git("status", "--porcelain")).toBe("")
+          }),
+        { worktree: repo.dir },
+      )
+    }).pipe(Effect.scoped),
+  )
+})
