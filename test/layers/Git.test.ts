@@ -243,6 +243,23 @@ describe("Git worktrees", () => {
   )
 })
 
+it.scoped("many items creating and removing worktrees at once all succeed", () =>
+  Effect.gen(function* () {
+    const { git, root } = yield* setup()
+    // Run unserialized, git's worktree commands read each other's half-written records and fail.
+    const ids = Array.from({ length: 12 }, (_, i) => `${i + 1}_story_together`)
+    const made = yield* Effect.forEach(ids, (id) => git.createWorktree(root, id, "main"), {
+      concurrency: "unbounded",
+    })
+    expect(made.every((m) => m.created)).toBe(true)
+    expect(yield* git.listWorktrees(root)).toHaveLength(ids.length + 1)
+    yield* Effect.forEach(ids, (id) => git.removeWorktree(root, id, { deleteBranch: true }), {
+      concurrency: "unbounded",
+    })
+    expect(yield* git.listWorktrees(root)).toHaveLength(1)
+  }),
+)
+
 describe("Git repository checks", () => {
   it.scoped("isRepo, currentBranch, branchExists, revParse, deleteBranch", () =>
     Effect.gen(function* () {

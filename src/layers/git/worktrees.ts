@@ -55,6 +55,11 @@ export interface OrphanCleanup {
 type Repo = ReturnType<typeof makeRepo>
 
 export const makeWorktrees = (git: GitRunner, repo: Repo) => {
+  // git's worktree commands read each other's half-written `.git/worktrees/<id>` records when they run
+  // at once ("failed to read .../commondir"), so items starting together would fail: one at a time.
+  const lock = Effect.unsafeMakeSemaphore(1)
+  const serialized = <A, E, R>(effect: Effect.Effect<A, E, R>) => lock.withPermits(1)(effect)
+
   const checkId = (root: string, args: ReadonlyArray<string>, id: string) => {
     const why = invalidId(id)
     return why === undefined
@@ -277,5 +282,12 @@ export const makeWorktrees = (git: GitRunner, repo: Repo) => {
     return { removed, pruned, skipped } satisfies OrphanCleanup
   })
 
-  return { listWorktrees, createWorktree, removeWorktree, cleanupOrphanedWorktrees } as const
+  return {
+    listWorktrees: (root: string) => serialized(listWorktrees(root)),
+    createWorktree: (root: string, id: string, base: string) => serialized(createWorktree(root, id, base)),
+    removeWorktree: (root: string, id: string, options: { readonly deleteBranch: boolean }) =>
+      serialized(removeWorktree(root, id, options)),
+    cleanupOrphanedWorktrees: (root: string, knownIds: Iterable<string>) =>
+      serialized(cleanupOrphanedWorktrees(root, knownIds)),
+  } as const
 }
