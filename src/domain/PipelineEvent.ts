@@ -38,7 +38,12 @@ export const QaApproved = Schema.TaggedStruct("QaApproved", {
   commitsAhead: CommitsAhead,
   at: Millis,
 })
-export const QaRejected = Schema.TaggedStruct("QaRejected", { notes: Why, at: Millis })
+/** Back to Coding with the notes; counts as a failed attempt, like GatesFailed, so review loops end. */
+export const QaRejected = Schema.TaggedStruct("QaRejected", {
+  notes: Why,
+  retryLimit: Schema.Int.pipe(Schema.nonNegative()),
+  at: Millis,
+})
 export const Merged = Schema.TaggedStruct("Merged", {
   mergeCommit: Schema.String,
   mergedAt: Millis,

@@ -94,6 +94,19 @@ export const transition = (
     const state = item.execution[node]
     return state?._tag === "Running" ? state : undefined
   }
+  // One more failed attempt: back to Coding with `why` as the next coder's feedback, or past the limit
+  // archived as Blocked, so neither failing tests nor a review loop can go on for ever.
+  const failedAttempt = (why: string, retryLimit: number, what: string) => {
+    const attempts = item.attempts + 1
+    if (attempts > retryLimit) {
+      const times = `${attempts} attempt${attempts === 1 ? "" : "s"}`
+      return moveTo(
+        { _tag: "Archived", reason: { _tag: "Blocked", why: `${what} after ${times}: ${why}` } },
+        { attempts, feedback: why },
+      )
+    }
+    return moveTo({ _tag: "Coding" }, { attempts, feedback: why })
+  }
   const withoutFeedback = (): WorkItem => {
     const { feedback: _feedback, ...rest } = touched
     return rest
@@ -148,22 +161,7 @@ export const transition = (
           withoutFeedback(),
         )
       },
-      GatesFailed: (e) => {
-        const attempts = item.attempts + 1
-        if (attempts > e.retryLimit) {
-          return moveTo(
-            {
-              _tag: "Archived",
-              reason: {
-                _tag: "Blocked",
-                why: `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${e.why}`,
-              },
-            },
-            { attempts, feedback: e.why },
-          )
-        }
-        return moveTo({ _tag: "Coding" }, { attempts, feedback: e.why })
-      },
+      GatesFailed: (e) => failedAttempt(e.why, e.retryLimit, "gave up"),
       QaApproved: (e) => {
         if (e.commitsAhead < 1) return fail(noCommits(e.featureBranch))
         return moveTo(
@@ -172,7 +170,7 @@ export const transition = (
           withoutFeedback(),
         )
       },
-      QaRejected: (e) => moveTo({ _tag: "Coding" }, { feedback: e.notes }),
+      QaRejected: (e) => failedAttempt(e.notes, e.retryLimit, "QA rejected it"),
       Merged: (e) => moveTo({ _tag: "Done", mergeCommit: e.mergeCommit, mergedAt: e.mergedAt }),
       MergeFailed: (e) => moveTo({ _tag: "Archived", reason: { _tag: "MergeFailed", why: e.why } }),
       Block: (e) => moveTo({ _tag: "Archived", reason: { _tag: "Blocked", why: e.why } }),

@@ -187,7 +187,7 @@ export const eventArbs: { readonly [K in PipelineEventTag]: fc.Arbitrary<Pipelin
     .record({ featureBranch: branchArb, commitsAhead: commitsAheadArb, at: millisArb })
     .map((r): PipelineEvent => ({ _tag: "QaApproved", ...r })),
   QaRejected: fc
-    .record({ notes: reasonTextArb, at: millisArb })
+    .record({ notes: reasonTextArb, retryLimit: fc.integer({ min: 0, max: 5 }), at: millisArb })
     .map((r): PipelineEvent => ({ _tag: "QaRejected", ...r })),
   Merged: fc
     .record({ mergeCommit: mergeCommitArb, mergedAt: millisArb, at: millisArb })

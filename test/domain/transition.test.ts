@@ -108,7 +108,7 @@ const ev = {
     at,
   }),
   QaApproved: { _tag: "QaApproved", featureBranch: "feature/7-login", commitsAhead: 2, at },
-  QaRejected: { _tag: "QaRejected", notes: "the logout button is missing", at },
+  QaRejected: { _tag: "QaRejected", notes: "the logout button is missing", retryLimit: 5, at },
   Merged: { _tag: "Merged", mergeCommit: "abcdef1234567", mergedAt: 1_900, at },
   MergeFailed: { _tag: "MergeFailed", why: "conflict in src/app.ts", at },
   Block: { _tag: "Block", why: "needs a product decision", at },
@@ -410,7 +410,7 @@ const legalCases: ReadonlyArray<Case> = [
     to: {
       ...same,
       stage: { _tag: "Coding" },
-      attempts: 1,
+      attempts: 2,
       feedback: "the logout button is missing",
       execution: { [n1]: coderOnN1 },
       updatedAt: 2_000,
@@ -761,6 +761,17 @@ describe("transition: invariants", () => {
       item = expectRight(transition(item, ev.QaRejected))
       expect(item.feedback).toBe("the logout button is missing")
       expect(item.stage).toEqual({ _tag: "Coding" })
+    })
+
+    it("QA rejections count as attempts: a review loop ends Blocked past the retry limit", () => {
+      const rejected = expectRight(
+        transition(itemIn(qa), { _tag: "QaRejected", notes: "still no logout", retryLimit: 1, at }),
+      )
+      expect(rejected.stage).toEqual({
+        _tag: "Archived",
+        reason: { _tag: "Blocked", why: "QA rejected it after 2 attempts: still no logout" },
+      })
+      expect(rejected.feedback).toBe("still no logout")
     })
 
     it("Unblock after giving up starts the count again", () => {
