@@ -1,7 +1,8 @@
 // src/layers/Gates.ts — runs a project's gate command (tests, lint, build) in a worktree: with a
 // timeout, output streamed to a log file and only a bounded tail kept in memory (so even 100 MB of
 // output cannot deadlock a pipe or fill memory), and the whole process group killed on timeout or
-// interruption. Used by StoryActor after a coder exits, by the merge queue, and by run_tests.
+// interruption. Used by StoryActor after a coder exits, by the merge queue, by run_tests/run_lint/
+// run_build, and (with `argv`, no shell) by run_command.
 import { Effect, Schema } from "effect"
 import { spawn } from "node:child_process"
 import { createWriteStream, mkdirSync } from "node:fs"
@@ -19,6 +20,11 @@ export class GateSpawnError extends Schema.TaggedError<GateSpawnError>()("GateSp
 export interface GateSpec {
   /** A shell command line, run with `sh -c` (as [commands] in project.toml documents). */
   readonly command: string
+  /**
+   * When given, this program and its arguments are run directly, without a shell (so nothing in them
+   * is expanded or interpreted); `command` is then only how the result names it.
+   */
+  readonly argv?: readonly [string, ...Array<string>]
   readonly cwd: string
   readonly timeoutMillis: number
   /** The full output goes here (created with its directory). */
@@ -73,7 +79,8 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     mkdirSync(dirname(spec.logPath), { recursive: true })
     const log = createWriteStream(spec.logPath)
     // detached: the command leads a new process group, so a timeout kills everything it started.
-    const child = spawn("sh", ["-c", spec.command], {
+    const [program, ...args] = spec.argv ?? ["sh", "-c", spec.command]
+    const child = spawn(program, args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env, CI: "true" },
       detached: true,

@@ -1,5 +1,6 @@
-// test/layers/Gates.test.ts — the gate runner with real shell commands: pass/fail with exit code,
-// 100 MB of output without deadlock or memory growth, timeouts that kill the whole group.
+// test/layers/Gates.test.ts — the gate runner with real shell commands (and argv without a shell):
+// pass/fail with exit code, 100 MB of output without deadlock or memory growth, timeouts that kill
+// the whole group.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { existsSync, readFileSync, statSync } from "node:fs"
@@ -16,6 +17,31 @@ const withDir = <A, E>(body: (dir: string) => Effect.Effect<A, E>) =>
   }).pipe(Effect.scoped)
 
 describe("runGate", () => {
+  it.effect("with argv runs the program without a shell, and reports a missing program", () =>
+    withDir((dir) =>
+      Effect.gen(function* () {
+        const literal = yield* runGate({
+          command: "echo ...",
+          argv: ["echo", "$HOME", "a;b", "*", "`id`"],
+          cwd: dir,
+          timeoutMillis: 10_000,
+          logPath: join(dir, "argv.log"),
+        })
+        expect(literal).toMatchObject({ passed: true, exitCode: 0, tail: "$HOME a;b * `id`\n" })
+        const missing = yield* Effect.flip(
+          runGate({
+            command: "no-such-program",
+            argv: ["huskies-no-such-program"],
+            cwd: dir,
+            timeoutMillis: 10_000,
+            logPath: join(dir, "missing.log"),
+          }),
+        )
+        expect(missing.detail).toContain("ENOENT")
+      }),
+    ),
+  )
+
   it.effect("passes on exit 0 and fails with the exit code and the output's tail otherwise", () =>
     withDir((dir) =>
       Effect.gen(function* () {

@@ -21,8 +21,10 @@ export const withServer = async <A>(body: (server: TestServer) => Promise<A>): P
     const url = await Effect.runPromise(
       Effect.gen(function* () {
         const bound = yield* Deferred.make<string>()
-        const layer = serverLayer(dir, { port: 0, host: "127.0.0.1", durability: "normal" }, (u) =>
-          Deferred.succeed(bound, u).pipe(Effect.asVoid),
+        const layer = serverLayer(
+          dir,
+          { port: 0, host: "127.0.0.1", durability: "normal", autoAssign: false },
+          (u) => Deferred.succeed(bound, u).pipe(Effect.asVoid),
         ).pipe(Layer.provide(LogsLive({ write: () => undefined })))
         yield* Layer.buildWithScope(layer, scope)
         return yield* Deferred.await(bound)

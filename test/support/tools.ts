@@ -2,7 +2,9 @@
 // SQLite file (and a temp project root), exactly as the MCP endpoint does, minus HTTP.
 import { Effect, Layer, type Scope } from "effect"
 import { join } from "node:path"
+import { AgentsLive } from "../../src/actors/Scheduler.js"
 import { Git } from "../../src/layers/Git.js"
+import { ServerUrlFixed } from "../../src/layers/ServerUrl.js"
 import { TestRunsLive } from "../../src/layers/TestRuns.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { ProjectLive } from "../../src/layers/Project.js"
@@ -12,14 +14,19 @@ import type { CallOutcome } from "../../src/transports/tools/Tool.js"
 import { tempDir } from "./store.js"
 
 /** The layers a tool needs, for a project rooted at `root`. */
-export const toolLayer = (root: string) =>
-  Layer.mergeAll(
+export const toolLayer = (root: string) => {
+  const services = Layer.mergeAll(
     StoreOnDisk(join(root, ".huskies", "huskies.db")),
     ProjectLive(root, 0),
     LogsLive({ write: () => undefined }),
     Git.Default,
     TestRunsLive,
+    // Nothing listens here: agents started by a tool under test would find no MCP server.
+    ServerUrlFixed("http://127.0.0.1:9"),
   )
+  // Auto mode off: a tool test decides itself what starts; start_agent still works.
+  return Layer.provideMerge(AgentsLive({ autoAssign: false }), services)
+}
 
 export const call = (name: string, args: unknown): Effect.Effect<CallOutcome, never, ToolEnv> =>
   toolRegistry.call(name, args, { progress: () => Effect.void })

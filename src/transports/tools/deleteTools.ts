@@ -5,6 +5,7 @@ import * as fs from "node:fs/promises"
 import { join } from "node:path"
 import { featureBranchOf, Git, type GitError, worktreePathOf } from "../../layers/Git.js"
 import { Project } from "../../layers/Project.js"
+import { Agents } from "../../actors/Scheduler.js"
 import { Store } from "../../layers/Store.js"
 import { requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
@@ -121,6 +122,8 @@ const deleteTool = (name: string, description: string) =>
         // The Store goes first: once the item is gone no actor or timer can bring it back, and the
         // ItemDeleted event tells running agents to stop before their worktree is taken away.
         const report = yield* store.delete(id)
+        // Waits until the item's agent and everything it started are gone, before the worktree goes.
+        yield* (yield* Agents).halt(id)
         const git = yield* Git
         // A git that cannot even be asked (not installed) leaves only the directories to remove.
         const repo = yield* git.isRepo(project.root).pipe(Effect.orElseSucceed(() => false))

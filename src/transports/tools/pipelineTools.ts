@@ -1,7 +1,7 @@
 // src/transports/tools/pipelineTools.ts — move_story, block_story, unblock_story: a person's (or a chat
 // LLM's) hand on the pipeline. Every move is a PipelineEvent through Store.apply, so `transition` decides.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Clock, Effect, Schema } from "effect"
+import { Clock, Effect, Either, Schema } from "effect"
 import type { PipelineEvent, PipelineEventTag } from "../../domain/PipelineEvent.js"
 import type { Stage, StageTag } from "../../domain/Stage.js"
 import type { StoryId } from "../../domain/StoryId.js"
@@ -9,7 +9,8 @@ import { describeStage, legalEvents, TransitionError } from "../../domain/transi
 import { loadConfig } from "../../layers/Config.js"
 import { featureBranchOf, Git, GitError } from "../../layers/Git.js"
 import { Project } from "../../layers/Project.js"
-import { Store } from "../../layers/Store.js"
+import { type ItemNotFound, Store } from "../../layers/Store.js"
+import { parseStoryDoc } from "../../domain/StoryDoc.js"
 import {
   requireId,
   type StageName,
@@ -74,7 +75,7 @@ const refuse = (stage: Stage, what: string, why: string) =>
 const supersededBy = /^\s*superseded\s+by\s+(\S.*?)\s*$/i
 
 /** Reads base_branch from .huskies/project.toml (the default when the file is absent). */
-const baseBranch = (root: string) =>
+export const baseBranch = (root: string) =>
   loadConfig(root).pipe(
     Effect.map((config) => config.project.baseBranch),
     Effect.provide(NodeFileSystem.layer),
@@ -84,11 +85,26 @@ const baseBranch = (root: string) =>
     ),
   )
 
+/** The item's own `retries`, else retry_limit from .huskies/project.toml: how many failures it may have. */
+export const retryLimitOf = (id: StoryId) =>
+  Effect.gen(function* () {
+    const project = yield* Project
+    const config = yield* loadConfig(project.root).pipe(
+      Effect.provide(NodeFileSystem.layer),
+      Effect.mapError(
+        (e) => new ToolFailure({ message: `cannot read retry_limit from the project config: ${e.message}` }),
+      ),
+    )
+    const doc = parseStoryDoc(yield* (yield* Store).content(id))
+    const own = Either.isRight(doc) ? doc.right.frontMatter.retries : undefined
+    return own ?? config.project.retryLimit
+  })
+
 /**
  * How many commits `feature/story-<id>` has that `base` lacks, or why that cannot be answered (no
  * repository, no branch, no commits): the caller refuses the move with that reason.
  */
-const commitsAheadOf = (root: string, id: StoryId, base: string) =>
+export const commitsAheadOf = (root: string, id: StoryId, base: string) =>
   Effect.gen(function* () {
     const git = yield* Git
     const branch = featureBranchOf(id)
@@ -140,7 +156,7 @@ const eventFor = (
   target: StageName,
   reason: string | undefined,
   at: number,
-): Effect.Effect<PipelineEvent, ToolFailure, Project | Git> => {
+): Effect.Effect<PipelineEvent, ToolFailure | ItemNotFound, Project | Git | Store> => {
   const why = reason?.trim() ?? ""
   switch (route.event) {
     case "QaRejected":
@@ -151,7 +167,12 @@ const eventFor = (
           }),
         )
       }
-      return Effect.succeed({ _tag: "QaRejected", notes: why, at })
+      return Effect.map(retryLimitOf(id), (retryLimit) => ({
+        _tag: "QaRejected" as const,
+        notes: why,
+        retryLimit,
+        at,
+      }))
     case "GatesPassed":
       return Effect.map(branchFacts(id, stage, target), (facts) => ({
         _tag: "GatesPassed" as const,

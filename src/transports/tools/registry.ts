@@ -5,19 +5,28 @@ import type { LogBuffer } from "../../layers/Logs.js"
 import type { Project } from "../../layers/Project.js"
 import type { Store } from "../../layers/Store.js"
 import type { TestRuns } from "../../layers/TestRuns.js"
+import type { Agents } from "../../actors/Scheduler.js"
+import { agentLogTools } from "./agentLogTools.js"
+import { agentTools } from "./agentTools.js"
 import { boardTools } from "./boardTools.js"
+import { commandTools } from "./commandTools.js"
 import { createTools } from "./createTools.js"
 import { deleteTools } from "./deleteTools.js"
 import { dependencyTools } from "./dependencyTools.js"
 import { editTools } from "./editTools.js"
+import { gitTools } from "./gitTools.js"
 import { inspectTools } from "./inspectTools.js"
 import { permissionTools } from "./permissionTools.js"
 import { pipelineTools } from "./pipelineTools.js"
+import { qaTools } from "./qaTools.js"
 import { testTools } from "./testTools.js"
+import { timerTools } from "./timerTools.js"
 import { type AnyTool, makeRegistry } from "./Tool.js"
+import { usageTools } from "./usageTools.js"
+import { worktreeTools } from "./worktreeTools.js"
 
 /** What tool handlers may use. */
-export type ToolEnv = Store | Project | LogBuffer | Git | TestRuns
+export type ToolEnv = Store | Project | LogBuffer | Git | TestRuns | Agents
 
 export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...createTools,
@@ -28,6 +37,14 @@ export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...pipelineTools,
   ...deleteTools,
   ...testTools,
+  ...agentTools,
+  ...qaTools,
+  ...timerTools,
+  ...commandTools,
+  ...worktreeTools,
+  ...gitTools,
+  ...agentLogTools,
+  ...usageTools,
   ...permissionTools,
 ]
 

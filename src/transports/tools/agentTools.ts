@@ -1,0 +1,249 @@
+// src/transports/tools/agentTools.ts — start_agent, stop_agent, list_agents, wait_for_agent and
+// get_agent_output: a person's (or a chat LLM's) hand on the agents the Scheduler runs on this server.
+import { Effect, Option, Schema } from "effect"
+import type { AgentRunResult, AgentStatus } from "../../actors/AgentActor.js"
+import { Agents } from "../../actors/Scheduler.js"
+import { Store } from "../../layers/Store.js"
+import { withProgress } from "./gateTool.js"
+import { requireId, stageView, StoryIdParam } from "./itemAccess.js"
+import { defineTool, ToolFailure } from "./Tool.js"
+
+const Usage = Schema.Struct({
+  input_tokens: Schema.Number,
+  output_tokens: Schema.Number,
+  cache_read: Schema.Number,
+  cache_creation: Schema.Number,
+})
+
+const RunResult = Schema.Struct({
+  story_id: Schema.String,
+  agent: Schema.String,
+  role: Schema.String,
+  outcome: Schema.String,
+  reason: Schema.String,
+  exit_code: Schema.NullOr(Schema.Number),
+  turns: Schema.Number,
+  cost_usd: Schema.NullOr(Schema.Number),
+  usage: Usage,
+  session_id: Schema.NullOr(Schema.String),
+  log_path: Schema.String,
+  duration_ms: Schema.Number,
+})
+
+const usageView = (u: AgentStatus["usage"]) => ({
+  input_tokens: u.inputTokens,
+  output_tokens: u.outputTokens,
+  cache_read: u.cacheRead,
+  cache_creation: u.cacheCreation,
+})
+
+export const resultView = (r: AgentRunResult) => ({
+  story_id: r.storyId,
+  agent: r.agent,
+  role: r.role,
+  outcome: r.outcome,
+  reason: r.reason,
+  exit_code: r.exitCode,
+  turns: r.numTurns,
+  cost_usd: r.costUsd ?? null,
+  usage: usageView(r.usage),
+  session_id: r.sessionId ?? null,
+  log_path: r.logPath,
+  duration_ms: r.endedAt - r.startedAt,
+})
+
+const RunningView = Schema.Struct({
+  story_id: Schema.String,
+  agent: Schema.String,
+  role: Schema.String,
+  runtime: Schema.String,
+  model: Schema.NullOr(Schema.String),
+  pid: Schema.Number,
+  session: Schema.Number,
+  started_at: Schema.String,
+  last_output_at: Schema.String,
+  turns: Schema.Number,
+  cost_usd: Schema.NullOr(Schema.Number),
+  usage: Usage,
+  state: Schema.String,
+})
+
+const runningView = (s: AgentStatus) => ({
+  story_id: s.storyId,
+  agent: s.agent,
+  role: s.role,
+  runtime: s.runtime,
+  model: s.model ?? null,
+  pid: s.pid,
+  session: s.session,
+  started_at: new Date(s.startedAt).toISOString(),
+  last_output_at: new Date(s.lastOutputAt).toISOString(),
+  turns: s.numTurns,
+  cost_usd: s.costUsd ?? null,
+  usage: usageView(s.usage),
+  state: s.state,
+})
+
+export const startAgent = defineTool({
+  name: "start_agent",
+  description:
+    "Starts work on an item now: a Backlog item (its dependencies must be met) moves to Coding; an item in Coding or QA gets its coder or QA agent. The agent starts as soon as one is free (agent_name picks one; otherwise the item's own `agent`, or any free agent of the stage). Clears an earlier stop and a pending rate-limit retry. Does not block: use wait_for_agent to wait for the run.",
+  input: {
+    story_id: StoryIdParam,
+    agent_name: Schema.optional(
+      Schema.String.annotations({ description: "an [[agent]] name from agents.toml" }),
+    ),
+  },
+  output: Schema.Struct({ story_id: Schema.String, stage: Schema.Unknown, already_running: Schema.Boolean }),
+  run: ({ story_id, agent_name }) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      const agents = yield* Agents
+      if (agent_name !== undefined) {
+        const known = yield* agents.slots.agents
+        if (!known.some((a) => a.name === agent_name)) {
+          return yield* new ToolFailure({
+            message: `agent_name: no agent is called "${agent_name}"; agents.toml defines ${known.map((a) => a.name).join(", ") || "none"}`,
+          })
+        }
+      }
+      const started = yield* agents.start(id, agent_name === undefined ? {} : { agent: agent_name })
+      return { story_id: id, stage: stageView(started.item.stage), already_running: started.alreadyRunning }
+    }),
+})
+
+export const stopAgent = defineTool({
+  name: "stop_agent",
+  description:
+    "Stops the work on an item on this server: kills its agent's whole process tree (or cancels the gates or the wait for an agent), cancels its timers, and marks it stopped so nothing restarts it by itself; start_agent resumes it. The item stays in its stage. Returns once everything has stopped.",
+  input: { story_id: StoryIdParam },
+  output: Schema.Struct({
+    story_id: Schema.String,
+    was_running: Schema.Boolean,
+    result: Schema.NullOr(RunResult),
+  }),
+  run: ({ story_id }) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      yield* (yield* Store).get(id)
+      const stopped = yield* (yield* Agents).stop(id)
+      return {
+        story_id: id,
+        was_running: stopped.stopped,
+        result: stopped.result === undefined ? null : resultView(stopped.result),
+      }
+    }),
+})
+
+export const listAgents = defineTool({
+  name: "list_agents",
+  description:
+    "The agents of this server: every configured agent and what it works on, the items being worked on (running an agent, running the gates, or waiting for a free agent, with why), and their tokens and cost so far. Does not block.",
+  input: {},
+  output: Schema.Struct({
+    agents: Schema.Array(
+      Schema.Struct({
+        name: Schema.String,
+        stage: Schema.String,
+        runtime: Schema.String,
+        model: Schema.NullOr(Schema.String),
+        busy_with: Schema.NullOr(Schema.String),
+      }),
+    ),
+    running: Schema.Array(RunningView),
+    items: Schema.Array(
+      Schema.Struct({ story_id: Schema.String, phase: Schema.String, role: Schema.NullOr(Schema.String) }),
+    ),
+    waiting: Schema.Array(
+      Schema.Struct({ story_id: Schema.String, role: Schema.String, why: Schema.String }),
+    ),
+  }),
+  run: () =>
+    Effect.gen(function* () {
+      const agents = yield* Agents
+      const configured = yield* agents.slots.agents
+      const busy = yield* agents.slots.busy
+      const stories = yield* agents.stories
+      const running = yield* Effect.forEach(
+        stories.flatMap((s) => (s.handle === undefined ? [] : [s.handle])),
+        (h) => h.status,
+      )
+      return {
+        agents: configured.map((a) => ({
+          name: a.name,
+          stage: a.stage,
+          runtime: a.runtime,
+          model: a.model ?? null,
+          busy_with: busy.find((b) => b.agent === a.name)?.storyId ?? null,
+        })),
+        running: running.map(runningView),
+        items: stories.map((s) => ({ story_id: s.storyId, phase: s.phase, role: s.role ?? null })),
+        waiting: (yield* agents.waiting).map((w) => ({
+          story_id: w.request.storyId,
+          role: w.request.role,
+          why: w.why,
+        })),
+      }
+    }),
+})
+
+export const waitForAgent = defineTool({
+  name: "wait_for_agent",
+  description:
+    "BLOCKS until the agent running on the item exits, sending progress notifications meanwhile, and returns how it ended (outcome, reason, turns, tokens, cost). If no agent runs it returns the last run's result at once. Never poll: one call waits for the whole run. timeout_secs (default 3600) bounds the wait; still_running says if it ran out.",
+  input: {
+    story_id: StoryIdParam,
+    timeout_secs: Schema.optional(Schema.Number.pipe(Schema.positive())),
+  },
+  output: Schema.Struct({
+    story_id: Schema.String,
+    still_running: Schema.Boolean,
+    result: Schema.NullOr(RunResult),
+  }),
+  run: ({ story_id, timeout_secs }, context) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      const agents = yield* Agents
+      const waited = yield* withProgress(
+        context,
+        `${id}: agent`,
+        agents.awaitRun(id).pipe(Effect.timeoutOption((timeout_secs ?? 3600) * 1000)),
+      )
+      if (Option.isNone(waited)) return { story_id: id, still_running: true, result: null }
+      return {
+        story_id: id,
+        still_running: false,
+        result: Option.match(waited.value, { onNone: () => null, onSome: resultView }),
+      }
+    }),
+})
+
+export const getAgentOutput = defineTool({
+  name: "get_agent_output",
+  description:
+    "The live tail of the agent running on the item: its last lines of output (text, tool calls and results), and its status. Does not block. For a run that has ended, use get_agent_log (from disk, past sessions too).",
+  input: {
+    story_id: StoryIdParam,
+    lines: Schema.optional(Schema.Int.pipe(Schema.between(1, 2000))),
+  },
+  output: Schema.Struct({
+    story_id: Schema.String,
+    running: Schema.Boolean,
+    status: Schema.NullOr(RunningView),
+    lines: Schema.Array(Schema.String),
+  }),
+  run: ({ story_id, lines }) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      const handle = yield* (yield* Agents).handle(id)
+      if (Option.isNone(handle)) return { story_id: id, running: false, status: null, lines: [] }
+      return {
+        story_id: id,
+        running: true,
+        status: runningView(yield* handle.value.status),
+        lines: [...(yield* handle.value.output(lines ?? 100))],
+      }
+    }),
+})
+
+export const agentTools = [startAgent, stopAgent, listAgents, waitForAgent, getAgentOutput] as const

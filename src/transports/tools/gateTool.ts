@@ -1,0 +1,109 @@
+// src/transports/tools/gateTool.ts — what run_tests, run_lint and run_build share: running one of the
+// project's [commands] in an item's worktree through TestRuns, blocking with progress notifications,
+// and the result they all return. Also the progress ticker run_command uses.
+import { NodeFileSystem } from "@effect/platform-node"
+import { Effect, Fiber, Schema } from "effect"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { loadConfig } from "../../layers/Config.js"
+import type { GateResult } from "../../layers/Gates.js"
+import { worktreePathOf } from "../../layers/Git.js"
+import { Project } from "../../layers/Project.js"
+import { TestRuns } from "../../layers/TestRuns.js"
+import { loadItem } from "./itemAccess.js"
+import { type ToolContext, ToolFailure } from "./Tool.js"
+
+export const GateRunResult = Schema.Struct({
+  story_id: Schema.String,
+  command: Schema.String,
+  passed: Schema.Boolean,
+  exit_code: Schema.NullOr(Schema.Number),
+  timed_out: Schema.Boolean,
+  duration_ms: Schema.Number,
+  output_bytes: Schema.Number,
+  output_tail: Schema.String,
+  output_truncated: Schema.Boolean,
+  log_path: Schema.String,
+  joined_running: Schema.Boolean,
+})
+
+export const gateView = (storyId: string, result: GateResult, joined: boolean) => ({
+  story_id: storyId,
+  command: result.command,
+  passed: result.passed,
+  exit_code: result.exitCode,
+  timed_out: result.timedOut,
+  duration_ms: result.durationMillis,
+  output_bytes: result.outputBytes,
+  output_tail: result.tail,
+  output_truncated: result.tailTruncated,
+  log_path: result.logPath,
+  joined_running: joined,
+})
+
+/**
+ * Runs `effect` while sending a progress notification every 5 seconds, so clients that honour them
+ * keep waiting for a long blocking call instead of timing out.
+ */
+export const withProgress = <A, E, R>(context: ToolContext, label: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const started = Date.now()
+    const ticker = yield* Effect.fork(
+      Effect.forever(
+        Effect.sleep("5 seconds").pipe(
+          Effect.zipRight(
+            Effect.suspend(() => {
+              const seconds = Math.round((Date.now() - started) / 1000)
+              return context.progress(seconds, undefined, `${label}: running for ${seconds}s`)
+            }),
+          ),
+        ),
+      ),
+    )
+    return yield* effect.pipe(Effect.ensuring(Fiber.interrupt(ticker)))
+  })
+
+/** The project's configuration, read fresh so an edit of project.toml applies to the next call. */
+export const projectConfig = Effect.gen(function* () {
+  const project = yield* Project
+  return yield* loadConfig(project.root).pipe(Effect.provide(NodeFileSystem.layer))
+})
+
+export type GateKind = "test" | "lint" | "build"
+
+/** run_tests keeps its results under the bare id (get_test_result reads them); the others apart. */
+const runKey = (storyId: string, kind: GateKind) => (kind === "test" ? storyId : `${storyId}#${kind}`)
+const logName: Record<GateKind, string> = { test: "tests", lint: "lint", build: "build" }
+
+/** Runs [commands] `kind` in the item's worktree, or joins the run of it already going for the item. */
+export const runProjectCommand = (storyId: string, kind: GateKind, context: ToolContext) =>
+  Effect.gen(function* () {
+    yield* loadItem(storyId)
+    const project = yield* Project
+    const config = yield* projectConfig
+    const command = config.project.commands[kind]
+    if (command === undefined) {
+      return yield* new ToolFailure({
+        message: `no ${kind} command is configured: set [commands] ${kind} in .huskies/project.toml`,
+      })
+    }
+    const worktree = worktreePathOf(project.root, storyId)
+    if (!existsSync(worktree)) {
+      return yield* new ToolFailure({
+        message: `${storyId} has no worktree at ${worktree}: the ${kind} command runs where the coder works, once the item is in Coding (or after create_worktree)`,
+      })
+    }
+    const runs = yield* TestRuns
+    const started = Date.now()
+    const { result, joined } = yield* withProgress(
+      context,
+      command,
+      runs.run(runKey(storyId, kind), {
+        command,
+        cwd: worktree,
+        timeoutMillis: config.project.gatesTimeoutSecs * 1000,
+        logPath: join(project.root, ".huskies", "logs", storyId, `${logName[kind]}-${started}.log`),
+      }),
+    )
+    return gateView(storyId, result, joined)
+  })

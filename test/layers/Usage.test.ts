@@ -1,0 +1,203 @@
+// test/layers/Usage.test.ts — the usage ledger on disk (append, read back, a torn last line skipped, bad
+// lines counted) and aggregateUsage: a table of groupings and filters, and properties every report keeps.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as fc from "fast-check"
+import { appendFileSync, existsSync, readFileSync } from "node:fs"
+import {
+  aggregateUsage,
+  appendUsage,
+  parseUsage,
+  readUsage,
+  usageGroups,
+  usageLedgerPath,
+  type UsageRecord,
+} from "../../src/layers/Usage.js"
+import { scopedTempDir } from "../support/store.js"
+
+const record = (over: Partial<UsageRecord> = {}): UsageRecord => ({
+  time: "2025-03-01T10:00:00.000Z",
+  storyId: "1_story_a",
+  agent: "coder-1",
+  role: "coder",
+  runtime: "claude-code",
+  model: "sonnet",
+  session: 1,
+  outcome: "succeeded",
+  numTurns: 3,
+  inputTokens: 100,
+  outputTokens: 10,
+  cacheRead: 1000,
+  cacheCreation: 50,
+  costUsd: 0.5,
+  ...over,
+})
+
+describe("usage ledger", () => {
+  it.scoped("appends one line per run and reads them back; a missing ledger is no runs", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      expect(yield* readUsage(root)).toEqual({ path: usageLedgerPath(root), records: [], unreadableLines: 0 })
+      const a = record()
+      const b = record({ storyId: "2_bug_b", model: null, costUsd: null })
+      yield* appendUsage(root, a)
+      yield* appendUsage(root, b)
+      const text = readFileSync(usageLedgerPath(root), "utf8")
+      expect(text.split("\n")).toHaveLength(3)
+      expect(JSON.parse(text.split("\n")[0] ?? "")).toEqual(a)
+      expect((yield* readUsage(root)).records).toEqual([a, b])
+    }),
+  )
+
+  it.scoped("skips a torn last line silently and counts other unreadable lines", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      yield* appendUsage(root, record())
+      appendFileSync(usageLedgerPath(root), 'not json\n{"time":"2025-03-01T00:00:00Z","storyId":1}\n')
+      yield* appendUsage(root, record({ session: 2 }))
+      appendFileSync(usageLedgerPath(root), '{"time":"2025-03-02T00:00:00Z","storyId":"1_st')
+      const ledger = yield* readUsage(root)
+      expect(ledger.records.map((r) => r.session)).toEqual([1, 2])
+      expect(ledger.unreadableLines).toBe(2)
+    }),
+  )
+
+  it("counts a complete last line that does not decode", () => {
+    expect(parseUsage("{}\n").unreadableLines).toBe(1)
+    expect(parseUsage("{}").unreadableLines).toBe(0)
+    expect(parseUsage("").records).toEqual([])
+  })
+
+  it.scoped("refuses to append a record that would not read back", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const failed = yield* Effect.flip(appendUsage(root, record({ time: "yesterday" })))
+      expect(failed._tag).toBe("UsageLedgerError")
+      expect(existsSync(usageLedgerPath(root))).toBe(false)
+    }),
+  )
+})
+
+describe("aggregateUsage", () => {
+  const records = [
+    record(),
+    record({ session: 2, time: "2025-03-01T23:59:59.999Z", costUsd: 0.25 }),
+    record({ agent: "qa", role: "qa", time: "2025-03-02T00:00:00.000Z", costUsd: null }),
+    record({ storyId: "2_bug_b", model: null, time: "2025-03-03T08:00:00+05:00" }),
+  ]
+
+  const table: ReadonlyArray<
+    readonly [string, Parameters<typeof aggregateUsage>[1], Parameters<typeof aggregateUsage>[2], unknown]
+  > = [
+    ["no grouping: one row equal to the total", {}, [], [{ runs: 4, costUsd: 1.25, pricedRuns: 3 }]],
+    [
+      "by item",
+      {},
+      ["item"],
+      [
+        { storyId: "1_story_a", runs: 3, inputTokens: 300, costUsd: 0.75, pricedRuns: 2 },
+        { storyId: "2_bug_b", runs: 1, inputTokens: 100, costUsd: 0.5, pricedRuns: 1 },
+      ],
+    ],
+    [
+      "by UTC day (an offset time falls on its UTC date)",
+      {},
+      ["day"],
+      [
+        { day: "2025-03-01", runs: 2 },
+        { day: "2025-03-02", runs: 1, pricedRuns: 0, costUsd: 0 },
+        { day: "2025-03-03", runs: 1 },
+      ],
+    ],
+    [
+      "by model: a null model is its own group",
+      {},
+      ["model"],
+      [
+        { model: null, runs: 1 },
+        { model: "sonnet", runs: 3 },
+      ],
+    ],
+    [
+      "filtered by agent and since, grouped by agent and day",
+      { agent: "coder-1", since: "2025-03-02" },
+      ["agent", "day"],
+      [{ agent: "coder-1", day: "2025-03-03", runs: 1 }],
+    ],
+    ["filtered by model", { model: "sonnet", storyId: "2_bug_b" }, ["item"], []],
+  ]
+
+  for (const [name, filters, groupBy, rows] of table) {
+    it(name, () => {
+      const report = aggregateUsage(records, filters, groupBy)
+      expect(report.rows).toMatchObject(rows as Array<object>)
+      expect(report.rows).toHaveLength((rows as Array<unknown>).length)
+      for (const row of report.rows) {
+        for (const key of ["storyId", "agent", "model", "day"] as const) {
+          const group = key === "storyId" ? "item" : key
+          expect(key in row).toBe(groupBy.includes(group))
+        }
+      }
+    })
+  }
+
+  const arbitraryRecord = fc.record({
+    time: fc
+      .integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2026, 0, 1) })
+      .map((ms) => new Date(ms).toISOString()),
+    storyId: fc.constantFrom("1_story_a", "2_bug_b", "3_spike_c"),
+    agent: fc.constantFrom("coder-1", "coder-2", "qa"),
+    role: fc.constant("coder"),
+    runtime: fc.constant("claude-code"),
+    model: fc.constantFrom("sonnet", "opus", null),
+    session: fc.nat(5),
+    outcome: fc.constant("succeeded"),
+    numTurns: fc.nat(50),
+    inputTokens: fc.nat(1_000_000),
+    outputTokens: fc.nat(1_000_000),
+    cacheRead: fc.nat(1_000_000),
+    cacheCreation: fc.nat(1_000_000),
+    costUsd: fc.option(
+      fc.integer({ min: 0, max: 10_000 }).map((c) => c / 100),
+      { nil: null },
+    ),
+  })
+
+  it("rows partition the matching runs: they sum to the total, and no group repeats (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbitraryRecord, { maxLength: 40 }),
+        fc.subarray([...usageGroups]),
+        fc.record(
+          { agent: fc.constantFrom("coder-1", "qa"), since: fc.constantFrom("2024-06-01", "2025-06-01") },
+          {
+            requiredKeys: [],
+          },
+        ),
+        (rs, groupBy, filters) => {
+          const report = aggregateUsage(rs, filters, groupBy)
+          const matching = rs.filter(
+            (r) =>
+              (filters.agent === undefined || r.agent === filters.agent) &&
+              (filters.since === undefined || r.time.slice(0, 10) >= filters.since),
+          )
+          expect(report.total.runs).toBe(matching.length)
+          expect(report.total.pricedRuns).toBe(matching.filter((r) => r.costUsd !== null).length)
+          const sum = (f: (row: (typeof report.rows)[number]) => number) =>
+            report.rows.reduce((acc, row) => acc + f(row), 0)
+          expect(sum((r) => r.runs)).toBe(report.total.runs)
+          expect(sum((r) => r.inputTokens)).toBe(report.total.inputTokens)
+          expect(sum((r) => r.outputTokens)).toBe(report.total.outputTokens)
+          expect(sum((r) => r.cacheRead)).toBe(report.total.cacheRead)
+          expect(sum((r) => r.cacheCreation)).toBe(report.total.cacheCreation)
+          expect(sum((r) => r.pricedRuns)).toBe(report.total.pricedRuns)
+          expect(sum((r) => r.costUsd)).toBeCloseTo(report.total.costUsd, 6)
+          const keys = report.rows.map((r) => JSON.stringify([r.storyId, r.agent, r.model, r.day]))
+          expect(new Set(keys).size).toBe(keys.length)
+          if (matching.length > 0 && groupBy.length === 0) expect(report.rows).toHaveLength(1)
+          if (matching.length === 0) expect(report.rows).toEqual([])
+        },
+      ),
+    )
+  })
+})

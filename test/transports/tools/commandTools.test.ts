@@ -1,0 +1,153 @@
+// test/transports/tools/commandTools.test.ts — run_lint and run_build return run_tests' result for their
+// own commands; run_command runs allowlisted programs without a shell inside the item's real worktree,
+// refusing shells, paths and working directories that leave it, and git commands that move branches.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as fs from "node:fs/promises"
+import { err, ok } from "../../support/tools.js"
+import { featureWork, withGitProject, worktreeOf } from "./gitProject.js"
+
+describe("run_lint and run_build", () => {
+  it.live("run their own [commands] in the worktree and return the whole result", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        yield* repo.write(
+          ".huskies/project.toml",
+          '[commands]\ntest = "echo tests"\nlint = "echo linted; exit 3"\nbuild = "echo built > out.txt"\n',
+        )
+        const id = String((yield* ok("create_story", { name: "Gates" }))["story_id"])
+        expect(yield* err("run_lint", { story_id: id })).toContain("has no worktree")
+        yield* featureWork(repo, id, 0)
+        const lint = yield* ok("run_lint", { story_id: id })
+        expect(lint).toMatchObject({
+          story_id: id,
+          command: "echo linted; exit 3",
+          passed: false,
+          exit_code: 3,
+          output_tail: "linted\n",
+          joined_running: false,
+        })
+        expect(String(lint["log_path"])).toContain(`/.huskies/logs/${id}/lint-`)
+        expect(yield* ok("run_build", { story_id: id })).toMatchObject({ passed: true, exit_code: 0 })
+        expect(yield* repo.read(`${worktreeOf(id)}/out.txt`)).toBe("built\n")
+        // Lint and build results are kept apart from the tests' result.
+        expect(yield* ok("get_test_result", { story_id: id })).toMatchObject({ last: null })
+      }),
+    ),
+  )
+
+  it.live("say how to configure a missing command", () =>
+    withGitProject(() =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "x" }))["story_id"])
+        expect(yield* err("run_lint", { story_id: id })).toContain("[commands] lint")
+        expect(yield* err("run_build", { story_id: id })).toContain("[commands] build")
+      }),
+    ),
+  )
+})
+
+describe("run_command", () => {
+  it.live("runs a program without a shell in the worktree or a directory inside it", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "Cmd" }))["story_id"])
+        yield* featureWork(repo, id, 1)
+        yield* repo.write(`${worktreeOf(id)}/src/a.txt`, "alpha\nbeta\n")
+        const echo = yield* ok("run_command", { story_id: id, command: ["echo", "$HOME", "a;b", "*"] })
+        expect(echo).toMatchObject({ exit_code: 0, timed_out: false, output_tail: "$HOME a;b *\n" })
+        expect(echo["cwd"]).toBe(yield* Effect.promise(() => fs.realpath(`${repo.dir}/${worktreeOf(id)}`)))
+        const grep = yield* ok("run_command", {
+          story_id: id,
+          command: ["grep", "beta", "a.txt"],
+          cwd: "src",
+        })
+        expect(grep).toMatchObject({ exit_code: 0, output_tail: "beta\n" })
+        const failed = yield* ok("run_command", { story_id: id, command: ["false"] })
+        expect(failed).toMatchObject({ exit_code: 1, timed_out: false })
+        const log = yield* ok("run_command", {
+          story_id: id,
+          command: ["git", "log", "--format=%s", "main..HEAD"],
+        })
+        expect(log["output_tail"]).toBe("work 0\n")
+        const gitDiff = yield* ok("run_command", {
+          story_id: id,
+          command: ["git", "diff", "--stat", "--", "src"],
+        })
+        expect(gitDiff["exit_code"]).toBe(0)
+      }),
+    ),
+  )
+
+  it.live("kills a program that runs past timeout_secs", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "Slow" }))["story_id"])
+        yield* featureWork(repo, id, 0)
+        const slow = yield* ok("run_command", {
+          story_id: id,
+          command: ["node", "-e", "setTimeout(() => {}, 60000)"],
+          timeout_secs: 1,
+        })
+        expect(slow).toMatchObject({ timed_out: true, timeout_secs: 1 })
+        expect(Number(slow["duration_ms"])).toBeLessThan(10_000)
+      }),
+    ),
+  )
+
+  it.live("refuses shells, other programs, paths and directories outside the worktree", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "Confined" }))["story_id"])
+        yield* featureWork(repo, id, 0)
+        const wt = `${repo.dir}/${worktreeOf(id)}`
+        yield* Effect.promise(() => fs.symlink(repo.dir, `${wt}/up`))
+        const refusals: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
+          [{ command: [] }, "command is empty"],
+          [{ command: ["sh", "-c", "rm -rf /"] }, "shells are not allowed"],
+          [{ command: ["bash", "-c", "true"] }, "shells are not allowed"],
+          [{ command: ["curl", "http://example.com"] }, "not an allowed program"],
+          [{ command: ["/bin/ls"] }, "is a path"],
+          [{ command: ["./node_modules/.bin/x"] }, "is a path"],
+          [{ command: ["cat", "/etc/passwd"] }, "outside the worktree"],
+          [{ command: ["cat", "../../../README.md"] }, "outside the worktree"],
+          [{ command: ["cat", "up/README.md"] }, "symlink that leads outside"],
+          [{ command: ["grep", "-r", "--include=../x", "y"] }, "outside the worktree"],
+          [{ command: ["ls"], cwd: ".." }, "outside the worktree"],
+          [{ command: ["ls"], cwd: "up" }, "outside the worktree"],
+          [{ command: ["ls"], cwd: "missing" }, "is not a directory"],
+          [{ command: ["find", ".", "-delete"] }, "find -delete is refused"],
+          [{ command: ["find", ".", "-exec", "rm", "{}", ";"] }, "find -exec is refused"],
+          [{ command: ["git", "push", "origin", "HEAD"] }, "git push is refused"],
+          [{ command: ["git", "checkout", "main"] }, "git checkout is refused"],
+          [{ command: ["git", "-C", ".", "switch", "main"] }, "git switch is refused"],
+          [{ command: ["git", "rebase", "main"] }, "git rebase is refused"],
+          [{ command: ["git", "reset", "--hard", "HEAD~1"] }, "git reset --hard is refused"],
+          [{ command: ["git", "branch", "-D", "main"] }, "git branch -D is refused"],
+          [{ command: ["git", "worktree", "list"] }, "git worktree is refused"],
+          [{ command: ["git", `--git-dir=${repo.dir}/.git`, "log"] }, "another repository"],
+          [{ command: ["git", "-C", repo.dir, "log"] }, "outside the worktree"],
+        ]
+        for (const [args, why] of refusals) {
+          expect(yield* err("run_command", { story_id: id, ...args })).toContain(why)
+        }
+        // git commands that do not move branches still run.
+        expect(
+          yield* ok("run_command", { story_id: id, command: ["git", "branch", "scratch"] }),
+        ).toMatchObject({ exit_code: 0 })
+        expect(
+          yield* ok("run_command", { story_id: id, command: ["git", "reset", "--soft", "HEAD"] }),
+        ).toMatchObject({ exit_code: 0 })
+      }),
+    ),
+  )
+
+  it.live("fails clearly without a worktree", () =>
+    withGitProject(() =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "Nowhere" }))["story_id"])
+        expect(yield* err("run_command", { story_id: id, command: ["ls"] })).toContain("has no worktree")
+      }),
+    ),
+  )
+})
