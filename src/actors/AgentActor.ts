@@ -18,6 +18,7 @@ import {
 import type { AgentConfig, AgentRuntime } from "../domain/Config.js"
 import { NodeId } from "../domain/ExecutionState.js"
 import type { AgentRole } from "../domain/Stage.js"
+import { forgetAgentPid, recordAgentPid } from "../layers/AgentPids.js"
 import { withComponent } from "../layers/Logs.js"
 import { type PtyExit, spawnPty } from "../layers/Pty.js"
 import { adapterFor } from "../layers/runtimes/adapters.js"
@@ -30,7 +31,6 @@ import {
   excludeFromGit,
   launchProblem,
   processEnv,
-  usageLedgerPath,
   writeLaunchFiles,
 } from "./agentFiles.js"
 import {
@@ -47,7 +47,7 @@ import {
 } from "./agentOutput.js"
 
 export type { AgentOutcome } from "./agentOutput.js"
-export { usageLedgerPath }
+export { usageLedgerPath } from "../layers/Usage.js"
 
 export interface AgentRunSpec {
   readonly storyId: string
@@ -218,6 +218,9 @@ export const startAgent = (
       ),
     )
 
+    // On disk until the tree is killed, so a server that dies by SIGKILL leaves a record to reap.
+    yield* recordAgentPid(spec.root, storyId, agent.name, pty.pid)
+
     const heartbeatMillis = spec.heartbeatMillis ?? 30_000
     const state = yield* Ref.make<RunState>({
       phase: "running",
@@ -308,6 +311,7 @@ export const startAgent = (
         Effect.gen(function* () {
           if (yield* Ref.getAndSet(finished, true)) return
           yield* killTree
+          yield* forgetAgentPid(spec.root, storyId, agent.name)
           // node-pty reports the exit once the terminal is closed, possibly a moment after the kill.
           const exit: PtyExit | undefined = Option.getOrUndefined(
             yield* Deferred.await(pty.exit).pipe(Effect.timeoutOption("1 second")),

@@ -12,6 +12,7 @@ import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { planPromotions } from "../domain/promotion.js"
 import { loadConfig } from "../layers/Config.js"
+import { reapOrphanedAgents } from "../layers/AgentPids.js"
 import { Git } from "../layers/Git.js"
 import { Project } from "../layers/Project.js"
 import { ServerUrl } from "../layers/ServerUrl.js"
@@ -66,6 +67,8 @@ export class Agents extends Context.Tag("huskies/Agents")<Agents, AgentsShape>()
 export interface SchedulerOptions {
   /** Start items by itself (dependencies met, agent free). Off: only start_agent and timers start work. */
   readonly autoAssign: boolean
+  /** Variables added to every agent's environment (on top of the server's own). */
+  readonly agentEnv?: Readonly<Record<string, string>>
   /** The longest the timer loop sleeps without looking again (default 60 s). */
   readonly timerPollMillis?: number
 }
@@ -126,6 +129,7 @@ const makeScheduler = (options: SchedulerOptions) =>
               phase,
               resume,
               ...(pinned === undefined ? {} : { pinned }),
+              ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
               onRunEnded: (result) => Ref.update(results, (m) => new Map(m).set(id, result)),
             }).pipe(
               Effect.provide(services),
@@ -197,11 +201,14 @@ const makeScheduler = (options: SchedulerOptions) =>
       Effect.gen(function* () {
         const entry = (yield* Ref.get(entries)).get(id)
         const phase = entry === undefined ? undefined : yield* Ref.get(entry.phase)
+        // The agent first, so its result says who stopped it; then the actor (gates, a wait for an agent).
+        const result =
+          phase?._tag === "Running" ? yield* phase.handle.stop("stopped by a person (stop_agent)") : undefined
+        if (result !== undefined) yield* Ref.update(results, (m) => new Map(m).set(id, result))
         if (entry !== undefined) yield* entry.ref.stop
         yield* store.cancelTimers(id).pipe(Effect.ignore)
         // Marked even when no agent ran (waiting for one, or in the gates), so auto mode leaves it alone.
         yield* store.apply(id, { _tag: "AgentStopped", node, at: yield* now }).pipe(Effect.ignore)
-        const result = phase?._tag === "Running" ? Option.getOrUndefined(yield* lastResult(id)) : undefined
         return { stopped: entry !== undefined, ...(result === undefined ? {} : { result }) }
       })
 
@@ -323,7 +330,12 @@ const makeScheduler = (options: SchedulerOptions) =>
         for (const timer of timers.filter((t) => t.at <= at)) yield* fire(timer)
         const next = timers.find((t) => t.at > at)
         const wait = Math.min(pollMillis, next === undefined ? pollMillis : next.at - at)
-        yield* Effect.raceFirst(Effect.sleep(Math.max(1, wait)), Queue.take(timerPokes))
+        const woken = yield* Effect.raceFirst(
+          Effect.sleep(Math.max(1, wait)).pipe(Effect.as(false)),
+          Queue.take(timerPokes).pipe(Effect.as(true)),
+        )
+        // A quiet minute still gets a look: a config file fixed since the last decision takes effect.
+        if (!woken) yield* poke
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("the timer loop failed", cause)))
 
@@ -356,6 +368,11 @@ const makeScheduler = (options: SchedulerOptions) =>
 const startup = (store: Store["Type"], node: NodeId, root: string) =>
   Effect.gen(function* () {
     const git = yield* Git
+    // Left by a server that was killed outright (SIGKILL), which could not stop its agents itself.
+    for (const orphan of yield* reapOrphanedAgents(root))
+      yield* Effect.logWarning(
+        `killed agent ${orphan.agent} (pid ${orphan.pid}) on ${orphan.storyId}, left running by a server that was killed`,
+      )
     const { items } = yield* store.list
     for (const item of items) {
       if (item.execution[node]?._tag !== "Running") continue

@@ -38,6 +38,8 @@ export interface StoryContext {
   readonly resume: boolean
   /** An agent a person chose (start_agent): overrides the item's own `agent` for its stage. */
   readonly pinned?: string
+  /** Variables added to the agent's environment (on top of the server's own). */
+  readonly agentEnv?: Readonly<Record<string, string>>
   readonly onRunEnded: (result: AgentRunResult) => Effect.Effect<void>
 }
 
@@ -104,8 +106,11 @@ const step = (ctx: StoryContext, resume: boolean): Effect.Effect<Next, never, St
       )
 
     const config = yield* Effect.either(ctx.loadConfig)
-    if (Either.isLeft(config))
-      return yield* block(item, `the configuration cannot be read: ${config.left.message}`)
+    if (Either.isLeft(config)) {
+      // Not the item's fault: it waits, and the Scheduler picks it up again once the file is fixed.
+      yield* Effect.logError(`${item.id} waits: ${config.left.message}`)
+      return "end"
+    }
     const authored = authoredFields(yield* store.content(item.id).pipe(Effect.orElseSucceed(() => "")))
     const plan: Plan = {
       config: config.right,
@@ -171,6 +176,7 @@ const runAgentStep = (
         prompt: renderTemplate(agent.prompt, { story_id: item.id }),
         ...(feedback === undefined ? {} : { extraPrompt: retryPrompt(feedback) }),
         ...(resumeId === undefined ? {} : { resumeSessionId: resumeId }),
+        ...(ctx.agentEnv === undefined ? {} : { env: { ...processEnv(), ...ctx.agentEnv } }),
       }),
     )
     if (Either.isLeft(started)) {
@@ -306,6 +312,9 @@ const lastAgentOf = (ctx: StoryContext, id: string, role: AgentRole) =>
     )
     return Option.match(previous, { onNone: () => ({}), onSome: (a) => ({ prefer: a.name }) })
   })
+
+const processEnv = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 

@@ -16,6 +16,7 @@ import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "no
 import type { AgentRuntime } from "../domain/Config.js"
 import type { AgentRole } from "../domain/Stage.js"
 import { makeRunner } from "../layers/git/run.js"
+import { appendUsage } from "../layers/Usage.js"
 import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
 import type { LaunchFile } from "../layers/runtimes/Runtime.js"
 
@@ -111,9 +112,6 @@ export const excludeFromGit = (
     ),
   )
 
-/** The usage ledger: one JSON line per finished run. */
-export const usageLedgerPath = (root: string): string => join(root, ".huskies", "logs", "usage.jsonl")
-
 export interface LedgerRun {
   readonly storyId: string
   readonly agent: string
@@ -127,14 +125,13 @@ export interface LedgerRun {
   readonly endedAt: number
 }
 
-/** Appends the run's line; these keys are what get_token_usage reads, keep them exactly. */
+/** Appends the run's line to the usage ledger that get_token_usage reads. */
 export const appendUsageLedger = (
   root: string,
   run: LedgerRun,
   runtime: AgentRuntime,
 ): Effect.Effect<void> => {
-  const ledger = usageLedgerPath(root)
-  const line = {
+  const record = {
     time: new Date(run.endedAt).toISOString(),
     storyId: run.storyId,
     agent: run.agent,
@@ -150,8 +147,6 @@ export const appendUsageLedger = (
     cacheCreation: run.usage.cacheCreation,
     costUsd: run.costUsd ?? null,
   }
-  return Effect.try(() => {
-    mkdirSync(dirname(ledger), { recursive: true })
-    appendFileSync(ledger, `${JSON.stringify(line)}\n`)
-  }).pipe(Effect.catchAll((e) => Effect.logWarning(`could not append to ${ledger}: ${e.message}`)))
+  // Losing one ledger line costs a usage figure, not the run: it is logged, never fatal.
+  return appendUsage(root, record).pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))
 }

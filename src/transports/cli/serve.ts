@@ -33,6 +33,8 @@ export interface ServeSettings {
   readonly durability: Durability
   /** Start items by themselves when dependencies are met and an agent is free (default on). */
   readonly autoAssign?: boolean
+  /** Variables added to every agent's environment (tests point agent CLIs at a local model API). */
+  readonly agentEnv?: Readonly<Record<string, string>>
 }
 
 export const checkProject = (path: string) =>
@@ -69,7 +71,13 @@ export const serverLayer = (
     TestRunsLive,
     ServerUrlLive,
   )
-  const services = Layer.provideMerge(AgentsLive({ autoAssign: settings.autoAssign ?? true }), base)
+  const services = Layer.provideMerge(
+    AgentsLive({
+      autoAssign: settings.autoAssign ?? true,
+      ...(settings.agentEnv === undefined ? {} : { agentEnv: settings.agentEnv }),
+    }),
+    base,
+  )
   const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(services))
   const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
     Effect.gen(function* () {

@@ -1,0 +1,127 @@
+// test/support/pipeline.ts — a real huskies server (in-process, ephemeral port) on a real git repository
+// with `command` agents written as small scripts, for tests of the whole coder -> gates -> QA loop.
+import { Effect, Layer, type Scope, Stream } from "effect"
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import type { WorkItem } from "../../src/domain/WorkItem.js"
+import { LogsLive } from "../../src/layers/Logs.js"
+import { Store } from "../../src/layers/Store.js"
+import { serverLayer } from "../../src/transports/cli/serve.js"
+import type { ToolEnv } from "../../src/transports/tools/registry.js"
+import { makeGitRepo, type TempDir } from "./gitRepo.js"
+
+export interface PipelineSetup {
+  /** Body of .huskies/project.toml. */
+  readonly projectToml: string
+  /** Body of .huskies/agents.toml; `{{scripts}}` is replaced with the scripts' directory. */
+  readonly agentsToml: string
+  /** Executable files written to the scripts directory (outside the repository). */
+  readonly scripts?: Readonly<Record<string, string>>
+  readonly autoAssign?: boolean
+  /** Added to every agent's environment (e.g. ANTHROPIC_BASE_URL of a fake model API). */
+  readonly agentEnv?: Readonly<Record<string, string>>
+}
+
+export interface PipelineProject {
+  readonly root: string
+  readonly url: string
+  readonly repo: TempDir
+  readonly scripts: string
+}
+
+/** Shell lines that give a script's git commits an author. */
+export const gitIdentity =
+  "export GIT_AUTHOR_NAME=agent GIT_AUTHOR_EMAIL=agent@huskies.invalid GIT_COMMITTER_NAME=agent GIT_COMMITTER_EMAIL=agent@huskies.invalid"
+
+/** A node script that calls one huskies MCP tool with JSON arguments (argv[2], argv[3]) and prints the answer. */
+export const mcpCallScript = (): string => {
+  const require = createRequire(import.meta.url)
+  const client = pathToFileURL(require.resolve("@modelcontextprotocol/sdk/client/index.js")).href
+  const transport = pathToFileURL(require.resolve("@modelcontextprotocol/sdk/client/streamableHttp.js")).href
+  return `#!/usr/bin/env node
+import { Client } from ${JSON.stringify(client)}
+import { StreamableHTTPClientTransport } from ${JSON.stringify(transport)}
+const [tool, args] = process.argv.slice(2)
+const client = new Client({ name: "test-agent", version: "1" })
+await client.connect(new StreamableHTTPClientTransport(new URL(process.env.HUSKIES_MCP_URL)))
+const result = await client.callTool({ name: tool, arguments: JSON.parse(args) })
+console.log(JSON.stringify(result.content))
+await client.close()
+process.exit(result.isError ? 1 : 0)
+`
+}
+
+/** Runs `body` against a server for a fresh repository set up as `setup` says; all removed afterwards. */
+export const withPipeline = <A, E>(
+  setup: PipelineSetup,
+  body: (project: PipelineProject) => Effect.Effect<A, E, ToolEnv | Scope.Scope>,
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const repo = yield* makeGitRepo({ initialCommit: true })
+      const root = repo.dir
+      const scripts = join(root, "..", "scripts")
+      mkdirSync(scripts, { recursive: true })
+      for (const [name, text] of Object.entries({ "mcp-call.mjs": mcpCallScript(), ...setup.scripts })) {
+        writeFileSync(join(scripts, name), text)
+        chmodSync(join(scripts, name), 0o755)
+      }
+      mkdirSync(join(root, ".huskies"), { recursive: true })
+      writeFileSync(join(root, ".huskies", "project.toml"), setup.projectToml)
+      writeFileSync(
+        join(root, ".huskies", "agents.toml"),
+        setup.agentsToml.replaceAll("{{scripts}}", scripts),
+      )
+      yield* repo.write(".gitignore", ".huskies/\n")
+      yield* repo.git("add", ".gitignore")
+      yield* repo.git("commit", "-q", "-m", "ignore .huskies")
+      let url = ""
+      const layer = serverLayer(
+        root,
+        {
+          port: 0,
+          host: "127.0.0.1",
+          durability: "normal",
+          autoAssign: setup.autoAssign ?? true,
+          ...(setup.agentEnv === undefined ? {} : { agentEnv: setup.agentEnv }),
+        },
+        (u) =>
+          Effect.sync(() => {
+            url = u
+          }),
+      ).pipe(Layer.provideMerge(LogsLive({ write: () => undefined })))
+      const context = yield* Layer.build(layer)
+      return yield* Effect.provide(body({ root, url, repo, scripts }), context)
+    }),
+  )
+
+/** Waits until item `id` satisfies `done` (checked now and after every Store change), at most `millis`. */
+export const awaitItem = (id: string, done: (item: WorkItem) => boolean, millis = 30_000) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const changes = yield* store.subscribe
+    const check = Effect.map(Effect.either(store.get(id)), (r) =>
+      r._tag === "Right" && done(r.right) ? r.right : undefined,
+    )
+    const first = yield* check
+    if (first !== undefined) return first
+    return yield* Stream.fromQueue(changes).pipe(
+      Stream.mapEffect(() => check),
+      Stream.filter((item): item is WorkItem => item !== undefined),
+      Stream.runHead,
+      Effect.flatten,
+      Effect.timeoutFail({
+        duration: millis,
+        onTimeout: () => new Error(`${id} did not get there in ${millis} ms`),
+      }),
+      Effect.orDie,
+    )
+  }).pipe(Effect.scoped)
+
+export const story = (name: string, frontMatter = "") => ({
+  kind: "story" as const,
+  name,
+  content: `---\nname: ${name}\n${frontMatter}---\n\n## Acceptance Criteria\n\n- [ ] it works\n`,
+})

@@ -1,0 +1,127 @@
+// test/transports/cli/serveAgents.test.ts — the real `huskies serve` process with an agent running: shut
+// down by a signal it stops the agent and everything the agent started; killed outright (SIGKILL), the
+// next start reaps what it left running.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { isRunning } from "../../../src/layers/Pty.js"
+import { Store } from "../../../src/layers/Store.js"
+import { startServer } from "../../support/cli.js"
+import { makeGitRepo } from "../../support/gitRepo.js"
+import { storeLayer } from "../../support/store.js"
+
+/** A project whose one story starts by itself; its agent and a child of it record their pids and wait. */
+const projectWithSleepyAgent = Effect.gen(function* () {
+  const repo = yield* makeGitRepo({ initialCommit: true })
+  const root = repo.dir
+  const pids = join(root, "..", "pids")
+  mkdirSync(join(root, ".huskies"), { recursive: true })
+  mkdirSync(pids)
+  const script = join(root, "..", "agent.sh")
+  // It ignores SIGHUP: the terminal's hang-up when the server dies already kills an ordinary agent, so
+  // only one that ignores it (as nohup'd tools do) shows what the reaper is for.
+  writeFileSync(
+    script,
+    `#!/bin/sh\ntrap '' HUP\nsleep 300 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent\nwait\n`,
+  )
+  chmodSync(script, 0o755)
+  writeFileSync(
+    join(root, ".huskies", "agents.toml"),
+    `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
+  )
+  yield* Effect.scoped(
+    Effect.provide(
+      Effect.flatMap(Store, (store) =>
+        store.create({ kind: "story", name: "Sleep", content: "---\nname: Sleep\n---\n" }),
+      ),
+      storeLayer(join(root, ".huskies", "huskies.db")),
+    ),
+  )
+  // Whatever a test does, no sleeper it started survives it.
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      for (const f of ["agent", "child"]) {
+        try {
+          process.kill(Number(readFileSync(join(pids, f), "utf8")), "SIGKILL")
+        } catch {
+          // Gone already, as it should be.
+        }
+      }
+    }),
+  )
+  return { root, pids }
+})
+
+/** Waits (bounded) until the agent has written both pids, and returns them. */
+const agentPids = (dir: string) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 200; i++) {
+      const agent = join(dir, "agent")
+      const child = join(dir, "child")
+      if (existsSync(agent) && existsSync(child)) {
+        const read = (f: string) => Number(readFileSync(f, "utf8").trim())
+        if (read(agent) > 0 && read(child) > 0) return [read(agent), read(child)] as const
+      }
+      yield* Effect.sleep("50 millis")
+    }
+    return yield* Effect.dieMessage("the agent never started")
+  })
+
+const until = (condition: () => boolean, what: string) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 400 && !condition(); i++) yield* Effect.sleep("50 millis")
+    if (!condition()) return yield* Effect.dieMessage(what)
+  })
+
+describe("huskies serve with a running agent", () => {
+  it.live(
+    "SIGTERM stops the server and leaves no agent process behind",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { root, pids } = yield* projectWithSleepyAgent
+          const server = yield* Effect.acquireRelease(
+            Effect.promise(() => startServer(["serve", "--port", "0", root])),
+            (s) => Effect.promise(() => s.kill("SIGKILL")),
+          )
+          const [agent, child] = yield* agentPids(pids)
+          expect(isRunning(agent) && isRunning(child)).toBe(true)
+          yield* Effect.promise(() => server.kill("SIGTERM"))
+          expect(isRunning(agent)).toBe(false)
+          expect(isRunning(child)).toBe(false)
+        }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "after a SIGKILL the agent outlives the server, and the next start kills it",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { root, pids } = yield* projectWithSleepyAgent
+          const first = yield* Effect.promise(() => startServer(["serve", "--port", "0", root]))
+          const [agent, child] = yield* agentPids(pids)
+          // The server records the agent right after starting it; wait for that record before the kill.
+          const records = join(root, ".huskies", "run", "agents")
+          yield* until(
+            () => existsSync(records) && readdirSync(records).length > 0,
+            "the agent was not recorded",
+          )
+          yield* Effect.promise(() => first.kill("SIGKILL"))
+          // Nothing in a SIGKILL'd process can run: its agent, deaf to the hang-up, is an orphan now.
+          expect(isRunning(agent)).toBe(true)
+          const second = yield* Effect.acquireRelease(
+            Effect.promise(() => startServer(["serve", "--port", "0", root])),
+            (s) => Effect.promise(() => s.kill("SIGKILL")),
+          )
+          yield* until(() => !isRunning(agent) && !isRunning(child), "the orphaned agent was not reaped")
+          expect(second.output()).toContain("left running by a server that was killed")
+          // The orphan's item was running: it is picked up again by the new server.
+          yield* Effect.promise(() => second.kill("SIGTERM"))
+        }),
+      ),
+    60_000,
+  )
+})
