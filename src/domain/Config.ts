@@ -3,6 +3,7 @@
 // key path and the fix. Read by layers/Config (loading) and layers/Scaffold (writing defaults).
 import { type Either, Schema } from "effect"
 import { defaultPrompts } from "./defaultTeam.js"
+import { PermissionRule } from "./permissions.js"
 import { AgentRole, QaMode } from "./Stage.js"
 import {
   asTable,
@@ -118,6 +119,31 @@ export const Store = asTable(
   "a [store] table",
 )
 
+const permissionDefaults = ["allow", "deny"] as const
+
+/**
+ * What an agent may do with a tool it has no standing permission for (answered by prompt_permission).
+ * Pushing is denied by default: publishing work is the merge queue's job, never an agent's.
+ */
+export const Permissions = asTable(
+  Schema.Struct({
+    default: Schema.optionalWith(
+      Schema.Literal(...permissionDefaults).annotations(expecting(oneOf(permissionDefaults))),
+      { default: () => "allow" as const, exact: true },
+    ),
+    allow: Schema.optionalWith(
+      Schema.Array(PermissionRule).annotations(expectingContainer('an array such as ["Bash(npm *)"]')),
+      { default: () => [], exact: true },
+    ),
+    deny: Schema.optionalWith(
+      Schema.Array(PermissionRule).annotations(expectingContainer('an array such as ["Bash(*git push*)"]')),
+      { default: () => ["Bash(*git push*)"], exact: true },
+    ),
+  }),
+  "a [permissions] table",
+)
+export type Permissions = typeof Permissions.Type
+
 const table = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
   Schema.optionalWith(schema, { default: () => Schema.decodeUnknownSync(schema)({}), exact: true })
 
@@ -142,6 +168,7 @@ export const ProjectConfig = Schema.Struct({
   concurrency: table(Concurrency),
   server: table(Server),
   store: table(Store),
+  permissions: table(Permissions),
   /** Chat integrations: references to credentials (env var names, files), never secrets. Free-form for now. */
   chat: Schema.optionalWith(
     asTable(Schema.Record({ key: Schema.String, value: Schema.Unknown }), "a [chat] table"),

@@ -24,7 +24,7 @@ const optionalLine = (key: string, value: string | undefined, example: string): 
   value === undefined ? `# ${key} = ${tomlValue(example)}` : line(key, value)
 
 export const renderProjectToml = (config: ProjectConfig): string => {
-  const { commands, concurrency, server, store } = config
+  const { commands, concurrency, server, store, permissions } = config
   return `# .huskies/project.toml — settings of this huskies project. Every key is optional: an absent key
 # takes its default. An unknown key is an error, so a typo cannot go unnoticed.
 
@@ -64,6 +64,14 @@ ${line("host", server.host)}
 # "full" syncs every write to disk.
 [store]
 ${line("durability", store.durability)}
+
+# What an agent may do with a tool it has no standing permission for. Rules are "Tool" or
+# "Tool(pattern)"; the pattern matches the Bash command or the file path, and * matches anything.
+# A deny rule wins over an allow rule; a tool no rule names gets \`default\` ("allow" or "deny").
+[permissions]
+${line("default", permissions.default)}
+${line("allow", permissions.allow)}
+${line("deny", permissions.deny)}
 
 # Chat integrations (Slack, Discord, Matrix, WhatsApp): names of the environment variables or files
 # that hold credentials, never the secrets themselves.

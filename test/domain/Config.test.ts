@@ -48,6 +48,7 @@ describe("project.toml", () => {
       concurrency: { maxAgents: 4, maxCoders: 2, maxQa: 1, maxMergemasters: 1 },
       server: { port: 3001, host: "127.0.0.1" },
       store: { durability: "normal" },
+      permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
     })
   })
 
@@ -82,6 +83,7 @@ describe("project.toml", () => {
       concurrency: { maxAgents: 4, maxCoders: 3, maxQa: 1, maxMergemasters: 1 },
       server: { port: 8080, host: "127.0.0.1" },
       store: { durability: "full" },
+      permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
       chat: { slack: { token_env: "SLACK_TOKEN" } },
     })
     expect(maxForStage(config.concurrency, "coder")).toBe(3)
@@ -341,6 +343,11 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
     retryLimit: fc.nat({ max: 20 }),
     gatesTimeoutSecs: fc.integer({ min: 1, max: 100_000 }),
     commands: fc.record({ test: trimmed, lint: trimmed, build: trimmed }, { requiredKeys: [] }),
+    permissions: fc.record({
+      default: fc.constantFrom("allow" as const, "deny" as const),
+      allow: fc.array(fc.oneof(fc.constantFrom("Bash", "mcp__*", "Write"), text.map((p) => `Bash(${p})`))),
+      deny: fc.array(text.map((p) => `Bash(${p})`)),
+    }),
     concurrency: fc.record({
       maxAgents: fc.integer({ min: 1, max: 64 }),
       maxCoders: fc.integer({ min: 1, max: 64 }),
@@ -361,6 +368,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
       "retryLimit",
       "gatesTimeoutSecs",
       "commands",
+      "permissions",
       "concurrency",
       "server",
       "store",

@@ -1,14 +1,16 @@
 // src/transports/tools/permissionTools.ts — prompt_permission: the agent CLI's permission hook
 // (`--permission-prompt-tool mcp__huskies__prompt_permission`). Every decision is logged. Without it
 // the CLI refuses to start, so it must always be registered.
-import { Effect, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
+import { decidePermission, type PermissionDecision } from "../../domain/permissions.js"
 import { withComponent } from "../../layers/Logs.js"
+import { projectConfig } from "./gateTool.js"
 import { defineTool } from "./Tool.js"
 
 export const promptPermission = defineTool({
   name: "prompt_permission",
   description:
-    "Permission hook for agent CLIs: decides whether the agent may use a tool it has no standing permission for. Current policy: allow (the agent works in its own worktree on its own branch) and log every decision to server_logs; asking a person through the board or chat comes with those interfaces. Does not block. Returns {behavior: allow, updatedInput} or {behavior: deny, message}.",
+    "Permission hook for agent CLIs: decides whether the agent may use a tool it has no standing permission for, by the [permissions] rules of .huskies/project.toml (deny rules first, then allow rules, then the default; pushing is denied by default), and logs every decision to server_logs. Asking a person through the board or chat comes with those interfaces. Does not block. Returns {behavior: allow, updatedInput} or {behavior: deny, message}.",
   input: {
     tool_name: Schema.String.annotations({ description: "the tool the agent wants to use, e.g. Bash" }),
     input: Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({
@@ -24,11 +26,26 @@ export const promptPermission = defineTool({
   // Claude Code accepts exactly one text block holding the decision as JSON.
   structured: false,
   run: (request) =>
-    Effect.logInfo(`allowed ${request.tool_name}`).pipe(
-      Effect.annotateLogs({ tool: request.tool_name, toolUseId: request.tool_use_id ?? "", policy: "allow" }),
-      withComponent("permissions"),
-      Effect.as({ behavior: "allow" as const, updatedInput: request.input }),
-    ),
+    Effect.gen(function* () {
+      const config = yield* Effect.either(projectConfig)
+      // Settings that cannot be read mean no policy can be applied: refuse rather than guess.
+      const decision: PermissionDecision = Either.isRight(config)
+        ? decidePermission(config.right.project.permissions, request.tool_name, request.input)
+        : { behavior: "deny", message: `huskies cannot read its permission rules: ${config.left.message}` }
+      yield* (decision.behavior === "allow" ? Effect.logInfo : Effect.logWarning)(
+        `${decision.behavior === "allow" ? "allowed" : "denied"} ${request.tool_name}`,
+      ).pipe(
+        Effect.annotateLogs({
+          tool: request.tool_name,
+          toolUseId: request.tool_use_id ?? "",
+          rule: decision.rule ?? `default`,
+        }),
+        withComponent("permissions"),
+      )
+      return decision.behavior === "allow"
+        ? { behavior: "allow" as const, updatedInput: request.input }
+        : { behavior: "deny" as const, message: decision.message }
+    }),
 })
 
 export const permissionTools = [promptPermission] as const

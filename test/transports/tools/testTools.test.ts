@@ -74,7 +74,39 @@ describe("run_tests", () => {
 })
 
 describe("prompt_permission", () => {
-  it.effect("allows under the current policy, echoing the input, and logs the decision", () =>
+  it.effect(
+    "applies [permissions]: pushing is denied by default, a deny rule wins, every decision is logged",
+    () =>
+      withGitProject((repo) =>
+        Effect.gen(function* () {
+          const push = yield* ok("prompt_permission", {
+            tool_name: "Bash",
+            input: { command: "git push origin HEAD" },
+          })
+          expect(push["behavior"]).toBe("deny")
+          expect(push["message"]).toContain('the deny rule "Bash(*git push*)"')
+          yield* repo.write(
+            ".huskies/project.toml",
+            '[permissions]\ndefault = "deny"\nallow = ["Bash(npm *)"]\n',
+          )
+          expect(
+            yield* ok("prompt_permission", { tool_name: "Bash", input: { command: "npm test" } }),
+          ).toEqual({
+            behavior: "allow",
+            updatedInput: { command: "npm test" },
+          })
+          const other = yield* ok("prompt_permission", {
+            tool_name: "WebFetch",
+            input: { url: "https://x.invalid" },
+          })
+          expect(other["behavior"]).toBe("deny")
+          const logs = yield* ok("server_logs", { text: "denied WebFetch" })
+          expect((logs["entries"] as Array<{ component: string }>)[0]?.component).toBe("permissions")
+        }),
+      ),
+  )
+
+  it.effect("allows under the default policy, echoing the input, and logs the decision", () =>
     withGitProject(() =>
       Effect.gen(function* () {
         const answer = yield* ok("prompt_permission", { tool_name: "Bash", input: { command: "npm test" } })
