@@ -5,9 +5,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { type ChildProcess, spawn } from "node:child_process"
 import { setMaxListeners } from "node:events"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { emit, repoRoot, scratchDir } from "./measure.js"
+import { emit, percentile, processCpuMicros, repoRoot, scratchDir } from "./measure.js"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const sequentialCalls = env("HUSKIES_BENCH_MCP_CALLS", 2000)
@@ -65,12 +65,6 @@ const connect = async (url: string): Promise<Client> => {
   return client
 }
 
-/** Server CPU time (user + system) so far, in microseconds; /proc reports clock ticks of 10 ms. */
-const cpuMicros = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
 interface Call {
   readonly name: string
   readonly arguments: Record<string, unknown>
@@ -80,9 +74,6 @@ const call = async (client: Client, c: Call): Promise<void> => {
   const result = await client.callTool(c)
   if (result.isError === true) throw new Error(`${c.name} failed: ${JSON.stringify(result.content)}`)
 }
-
-const percentile = (sorted: ReadonlyArray<number>, p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
 interface ToolNumbers {
   readonly p50Us: number
@@ -107,14 +98,14 @@ const measureTool = async (
   const [first] = clients
   if (first === undefined) throw new Error("no clients")
   const pid = running.child.pid ?? 0
-  const cpuBefore = cpuMicros(pid)
+  const cpuBefore = processCpuMicros(pid)
   const samples: Array<number> = []
   for (let i = 0; i < sequentialCalls; i++) {
     const t0 = process.hrtime.bigint()
     await call(first, c)
     samples.push(Number(process.hrtime.bigint() - t0) / 1000)
   }
-  const serverCpuUsPerCall = (cpuMicros(pid) - cpuBefore) / sequentialCalls
+  const serverCpuUsPerCall = (processCpuMicros(pid) - cpuBefore) / sequentialCalls
   samples.sort((a, b) => a - b)
   let next = 0
   const t0 = process.hrtime.bigint()

@@ -2,12 +2,12 @@
 // then the cold start of `huskies serve` on it until /health answers, against an empty project.
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { mkdirSync, readFileSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { NodeId } from "../src/domain/ExecutionState.js"
 import type { PipelineEvent } from "../src/domain/PipelineEvent.js"
 import { Store, StoreOnDisk } from "../src/layers/Store.js"
-import { emit, millisSince, repoRoot, scratchDir } from "./measure.js"
+import { emit, millisSince, processMemoryMiB, repoRoot, scratchDir } from "./measure.js"
 
 const items = Number(process.env["HUSKIES_BENCH_ITEMS"] ?? 10_000)
 const node = NodeId.make("bench-node")
@@ -55,12 +55,6 @@ interface ColdStart {
   readonly peakRssMiB: number
 }
 
-const memoryOf = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
-  return { rssMiB: Math.round(kib("VmRSS") / 102.4) / 10, peakRssMiB: Math.round(kib("VmHWM") / 102.4) / 10 }
-}
-
 /** Spawns the real CLI and polls /health until it answers 200. */
 const coldStart = async (project: string): Promise<ColdStart> => {
   const start = process.hrtime.bigint()
@@ -92,7 +86,7 @@ const coldStart = async (project: string): Promise<ColdStart> => {
         (r) => r.ok,
         () => false,
       )
-      if (ok) return { toHealthMs: millisSince(start), ...memoryOf(child.pid ?? 0) }
+      if (ok) return { toHealthMs: millisSince(start), ...processMemoryMiB(child.pid ?? 0) }
       await new Promise((r) => setTimeout(r, 10))
     }
     throw new Error("/health never answered")

@@ -12,6 +12,8 @@ const scenarios: ReadonlyArray<{ readonly script: string; readonly args: Readonl
   { script: "editingTrace.js", args: ["store"] },
   { script: "pipeline.js", args: [] },
   { script: "mcpLatency.js", args: [] },
+  { script: "agentLatency.js", args: [] },
+  { script: "agentFleet.js", args: [] },
 ]
 
 const runScenario = (script: string, args: ReadonlyArray<string>): ScenarioResult => {
@@ -105,6 +107,39 @@ const mcpRows: ReadonlyArray<Row> = (["cheap", "status"] as const).flatMap((tool
   ]
 })
 rows.push(...mcpRows)
+
+const agentLatency = (side: string, metric: string, p: string) =>
+  num("agent-latency", `${side}.${metric}.${p}`)
+const agentLatencyRow = (label: string, baseline: string, metric: string, p: string): Row => {
+  const huskies = agentLatency("huskies", metric, p)
+  const raw = agentLatency("raw", metric, p)
+  return {
+    what: `agents: ${label}, ${p} of ${num("agent-latency", "items")} items (vs ${baseline})`,
+    huskies: fmtMs(huskies),
+    baseline: fmtMs(raw),
+    ratio: `${ratio(huskies, raw)} (+${(huskies - raw).toFixed(0)} ms)`,
+  }
+}
+const fleet = (side: string, metric: string) => num("agent-fleet", `${side}.${metric}`)
+const fleetRow = (label: string, metric: string, show: (v: number) => string): Row => ({
+  what: `agents: ${num("agent-fleet", "agents")} at once, ${label} (vs plain node-pty supervisor)`,
+  huskies: show(fleet("huskies", metric)),
+  baseline: show(fleet("raw", metric)),
+  ratio: ratio(fleet("huskies", metric), fleet("raw", metric)),
+})
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+rows.push(
+  ...(["p50", "p90"] as const).map((p) =>
+    agentLatencyRow("item ready → agent started", "raw git worktree add + pty spawn", "readyToAgentMs", p),
+  ),
+  ...(["p50", "p90"] as const).map((p) =>
+    agentLatencyRow("agent exited → gates started", "raw git rev-list + sh -c", "exitToGateMs", p),
+  ),
+  fleetRow("supervisor's own CPU time", "cpuMs", seconds),
+  fleetRow(`supervisor's CPU share of ${num("agent-fleet", "cores")} cores`, "cpuSharePct", (v) => `${v} %`),
+  fleetRow("supervisor's peak RSS", "peakRssMiB", (v) => `${v} MiB`),
+  fleetRow("filed → last gate started", "lastGateMs", seconds),
+)
 
 const correct = results.every((r) => r.metrics["correct"] !== false)
 const widths = [0, 1, 2, 3].map((i) =>
