@@ -281,7 +281,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     const reconcile = Effect.gen(function* () {
       const config = yield* Effect.either(loadConfigNow)
       if (Either.isLeft(config)) return yield* Effect.logError(config.left.message)
-      if (!options.autoAssign) return
+      if (!options.autoAssign || !config.right.project.autoAssign) return
       const { items } = yield* store.list
       const running = new Set((yield* Ref.get(entries)).keys())
       const { timers } = yield* store.timers

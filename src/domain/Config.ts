@@ -152,6 +152,11 @@ export const ProjectConfig = Schema.Struct({
   baseBranch: Schema.optionalWith(BranchName, { default: () => "main", exact: true }).pipe(
     Schema.fromKey("base_branch"),
   ),
+  /** Start items by themselves (dependencies met, agent free); false: only start_agent and timers do. */
+  autoAssign: Schema.optionalWith(Schema.Boolean.annotations(expecting("true or false")), {
+    default: () => true,
+    exact: true,
+  }).pipe(Schema.fromKey("auto_assign")),
   /** QA for items whose front matter sets none. */
   defaultQa: Schema.optionalWith(QaMode.annotations(expecting(oneOf(qaModes))), {
     default: () => "agent" as const,

@@ -31,6 +31,10 @@ export const renderProjectToml = (config: ProjectConfig): string => {
 # Branch that finished work is squash-merged into.
 ${line("base_branch", config.baseBranch)}
 
+# Start work items by themselves when their dependencies are done and an agent is free. With false,
+# only start_agent (and schedule_start) start them.
+${line("auto_assign", config.autoAssign)}
+
 # QA for work items whose front matter sets no \`qa:\` — "agent" (a QA agent reviews the work),
 # "human" (a person approves it on the board or in chat) or "none" (merge once the gates pass).
 ${line("default_qa", config.defaultQa)}

@@ -186,6 +186,28 @@ ${coder()}`,
   )
 
   it.live(
+    "with auto_assign = false nothing starts by itself, and start_agent still runs the whole loop",
+    () =>
+      withPipeline(
+        {
+          projectToml: projectToml("auto_assign = false"),
+          agentsToml,
+          scripts: { "coder.sh": coder(), "qa.sh": approvingQa },
+        },
+        () =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("By hand", "qa: none\n"))
+            yield* Effect.sleep("1 second")
+            expect((yield* store.get(item.id)).stage._tag).toBe("Backlog")
+            yield* (yield* Agents).start(item.id)
+            yield* awaitItem(item.id, (i) => i.stage._tag === "Merge")
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
     "a stopped item stays stopped until it is started again, and a dependency holds back its dependent",
     () =>
       withPipeline(

@@ -41,6 +41,7 @@ describe("project.toml", () => {
     expect(config).toEqual(defaultProjectConfig)
     expect(config).toEqual({
       baseBranch: "main",
+      autoAssign: true,
       defaultQa: "agent",
       retryLimit: 2,
       gatesTimeoutSecs: 1200,
@@ -76,6 +77,7 @@ describe("project.toml", () => {
     )
     expect(config).toEqual({
       baseBranch: "trunk",
+      autoAssign: true,
       defaultQa: "human",
       retryLimit: 0,
       gatesTimeoutSecs: 60,
@@ -113,7 +115,11 @@ describe("project.toml", () => {
       "commands.tset",
       "unknown key (did you mean test?); accepted keys here: test, lint, build",
     ],
-    ["retries = 3", "retries", "unknown key; accepted keys here: base_branch, default_qa, retry_limit"],
+    [
+      "retries = 3",
+      "retries",
+      "unknown key; accepted keys here: base_branch, auto_assign, default_qa, retry_limit",
+    ],
     ["[concurency]", "concurency", "unknown key (did you mean concurrency?)"],
   ])("rejects %j at %s", (toml, keyPath, message) => {
     const error = failure(decodeProjectToml(toml, projectFile))
@@ -339,13 +345,19 @@ const template = fc
 const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
   {
     baseBranch: fc.stringMatching(/^[a-z][a-z0-9_-]{0,10}(\/[a-z0-9_-]{1,10})?$/),
+    autoAssign: fc.boolean(),
     defaultQa: fc.constantFrom("agent" as const, "human" as const, "none" as const),
     retryLimit: fc.nat({ max: 20 }),
     gatesTimeoutSecs: fc.integer({ min: 1, max: 100_000 }),
     commands: fc.record({ test: trimmed, lint: trimmed, build: trimmed }, { requiredKeys: [] }),
     permissions: fc.record({
       default: fc.constantFrom("allow" as const, "deny" as const),
-      allow: fc.array(fc.oneof(fc.constantFrom("Bash", "mcp__*", "Write"), text.map((p) => `Bash(${p})`))),
+      allow: fc.array(
+        fc.oneof(
+          fc.constantFrom("Bash", "mcp__*", "Write"),
+          text.map((p) => `Bash(${p})`),
+        ),
+      ),
       deny: fc.array(text.map((p) => `Bash(${p})`)),
     }),
     concurrency: fc.record({
@@ -364,6 +376,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
   {
     requiredKeys: [
       "baseBranch",
+      "autoAssign",
       "defaultQa",
       "retryLimit",
       "gatesTimeoutSecs",
