@@ -1,0 +1,200 @@
+// test/support/claudePipeline.ts — what the Claude Code pipeline tests share: the project and agents
+// files, the agents' environment pointing the real CLI at the fake model API, MCP calls to the server,
+// and readers of the fake's requests and of the session logs.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { Effect, Fiber, Option, Queue, Schedule } from "effect"
+import { delimiter, dirname, join } from "node:path"
+import { Agents } from "../../src/actors/Scheduler.js"
+import { listSessionLogs, readSessionLog } from "../../src/layers/SessionLog.js"
+import { Store } from "../../src/layers/Store.js"
+import {
+  type ContentBlock,
+  type FakeAnthropic,
+  fakeAnthropic,
+  messagesOf,
+  type RecordedRequest,
+  toolResultsOf,
+  toolResultText,
+  type Turn,
+} from "../fakes/anthropic.js"
+import { claudeBin } from "./claude.js"
+import { makeTempDir } from "./gitRepo.js"
+
+export const projectToml = `base_branch = "main"
+retry_limit = 2
+
+[commands]
+test = "grep -q good feature.txt || { echo GATE-SAYS-NO: feature.txt is not good; exit 1; }"
+`
+
+export const agentsToml = (inactivitySecs = 30) => `
+[[agent]]
+name = "coder-1"
+stage = "coder"
+runtime = "claude-code"
+inactivity_timeout_secs = ${inactivitySecs}
+
+[[agent]]
+name = "qa-1"
+stage = "qa"
+runtime = "claude-code"
+inactivity_timeout_secs = ${inactivitySecs}
+`
+
+/**
+ * What every agent process gets on top of the server's environment: the fake API, a throwaway HOME
+ * and config dir (Claude Code keeps its transcripts there, which --resume reads back), a git identity
+ * for the agent's commits, and the CLI's own switches (see test/support/claude.ts).
+ */
+export const claudeAgentEnv = (
+  fake: FakeAnthropic,
+  home: string,
+  extra: Readonly<Record<string, string>> = {},
+) => ({
+  PATH: `${dirname(claudeBin)}${delimiter}${process.env["PATH"] ?? ""}`,
+  HOME: home,
+  CLAUDE_CONFIG_DIR: join(home, ".claude"),
+  ANTHROPIC_BASE_URL: fake.url,
+  ANTHROPIC_API_KEY: "sk-ant-fake-key",
+  IS_SANDBOX: "1",
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+  CLAUDE_CODE_MAX_RETRIES: "0",
+  DISABLE_TELEMETRY: "1",
+  DISABLE_AUTOUPDATER: "1",
+  DISABLE_ERROR_REPORTING: "1",
+  GIT_AUTHOR_NAME: "agent",
+  GIT_AUTHOR_EMAIL: "agent@huskies.invalid",
+  GIT_COMMITTER_NAME: "agent",
+  GIT_COMMITTER_EMAIL: "agent@huskies.invalid",
+  ...extra,
+})
+
+/** A fake API and a Claude home for one test; both go when the test's scope closes. */
+export const claudeWorld = Effect.gen(function* () {
+  const fake = yield* fakeAnthropic
+  const home = yield* makeTempDir()
+  yield* home.write(".claude/.keep", "")
+  return { fake, home: home.dir }
+})
+
+/** Calls a huskies tool over the server's /mcp, as any MCP client would. */
+export const callTool = (url: string, name: string, args: Readonly<Record<string, unknown>>) =>
+  Effect.promise(async () => {
+    const client = new Client({ name: "pipeline-test", version: "1.0.0" })
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
+    try {
+      const result = await client.callTool({ name, arguments: { ...args } })
+      return { isError: result.isError === true, value: result.structuredContent as Record<string, unknown> }
+    } finally {
+      await client.close()
+    }
+  })
+
+export const bash = (command: string): Turn => ({ toolUses: [{ name: "Bash", input: { command } }] })
+export const mcp = (tool: string, input: unknown): Turn => ({
+  toolUses: [{ name: `mcp__huskies__${tool}`, input }],
+})
+
+/** The sessions that asked the model something, in the order they first did. */
+export const mainSessions = (fake: FakeAnthropic): ReadonlyArray<string> => [
+  ...new Set(
+    fake.requests.flatMap((r) => (r.kind === "main" && r.sessionId !== undefined ? [r.sessionId] : [])),
+  ),
+]
+
+/** The agent events of an agent's runs on an item, oldest first, as its session logs recorded them. */
+export const sessionLogEvents = (root: string, id: string, agent: string) =>
+  listSessionLogs(root, id)
+    .filter((f) => f.agent === agent)
+    .sort((a, b) => a.session - b.session)
+    .flatMap((f) =>
+      readSessionLog(f.path).flatMap((entry) => {
+        const event = entry["event"]
+        return typeof event === "object" && event !== null && "_tag" in event
+          ? [event as { readonly _tag: string; readonly [field: string]: unknown }]
+          : []
+      }),
+    )
+
+/** The CLI session ids an agent's runs on an item reported, oldest run first. */
+export const sessionIdsOf = (root: string, id: string, agent: string): ReadonlyArray<string> =>
+  sessionLogEvents(root, id, agent).flatMap((e) =>
+    e._tag === "SessionStarted" && typeof e["sessionId"] === "string" ? [e["sessionId"]] : [],
+  )
+
+/** The text of the request's last user message: what the CLI was told this time. */
+export const lastUserText = (request: RecordedRequest): string => {
+  const last = messagesOf(request)
+    .filter((m) => m.role === "user")
+    .at(-1)
+  if (last === undefined) return ""
+  const blocks: ReadonlyArray<ContentBlock> =
+    typeof last.content === "string" ? [{ type: "text", text: last.content }] : last.content
+  return blocks.flatMap((b) => (b.type === "text" && b.text !== undefined ? [b.text] : [])).join("\n")
+}
+
+/** Every tool result the model was sent in the session, with the name of the tool that produced it. */
+export const toolResultsByName = (requests: ReadonlyArray<RecordedRequest>) => {
+  const last = requests.at(-1)
+  if (last === undefined) return []
+  const names = new Map(
+    messagesOf(last).flatMap((m) =>
+      typeof m.content === "string"
+        ? []
+        : m.content.flatMap((b) =>
+            b.type === "tool_use" && b.id !== undefined ? [[b.id, b.name ?? ""] as const] : [],
+          ),
+    ),
+  )
+  return toolResultsOf(last).map((b) => ({
+    name: names.get(b.tool_use_id ?? "") ?? "?",
+    isError: b.is_error === true,
+    text: toolResultText(b),
+  }))
+}
+
+/**
+ * Seconds of silence the watchdog test allows. The watchdog counts from the spawn, and Claude Code
+ * prints nothing until its init line: 1.7-2.6 s here, up to 4 s with both cores busy. Any less and
+ * the CLI is sometimes killed starting up rather than while it waits for the model.
+ */
+export const INACTIVITY = 6
+
+/** The API's retry-after in the rate-limit test: when the limit resets. */
+export const RESET_SECS = 2
+
+/** The item's running agent, once its StoryActor has one (the Store says Running a moment earlier). */
+export const awaitHandle = (id: string) =>
+  Effect.flatMap(Agents, (agents) =>
+    agents
+      .handle(id)
+      .pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail("none yet"), onSome: Effect.succeed })),
+        Effect.retry(Schedule.spaced("20 millis")),
+        Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`no agent ran on ${id}`) }),
+        Effect.orDie,
+      ),
+  )
+
+/**
+ * Starts watching the Store's timers now; the effect it returns gives the first timers that were set
+ * (read when they appeared, so a timer that fires soon after is still seen).
+ */
+export const watchTimers = Effect.gen(function* () {
+  const store = yield* Store
+  const changes = yield* store.subscribe
+  const first = yield* Effect.forkScoped(
+    Effect.gen(function* () {
+      for (;;) {
+        const { timers } = yield* store.timers
+        if (timers.length > 0) return timers
+        yield* Queue.take(changes)
+      }
+    }),
+  )
+  return Fiber.join(first).pipe(
+    Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("no timer was set") }),
+    Effect.orDie,
+  )
+})
