@@ -253,7 +253,9 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (event._tag === "ItemChanged" && event.before.stage._tag !== event.after.stage._tag) {
           yield* onMoved(event.after, event.event._tag)
         }
-        if (event._tag !== "ContentChanged") yield* poke
+        // A heartbeat changes nothing the scheduler decides on. A content edit can (depends_on, agent, qa).
+        if (event._tag === "ItemChanged" && event.event._tag === "Heartbeat") return
+        yield* poke
       })
 
     // Moves the actor made itself (gates, a QA verdict from its own agent) are followed by its own loop.

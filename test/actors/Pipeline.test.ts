@@ -186,6 +186,28 @@ ${coder()}`,
   )
 
   it.live(
+    "editing away an unmet dependency lets the item start",
+    () =>
+      withPipeline(
+        { projectToml: projectToml(), agentsToml, scripts: { "coder.sh": coder(), "qa.sh": approvingQa } },
+        () =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Waits", "qa: none\ndepends_on: [99_story_missing]\n"))
+            yield* Effect.sleep("1 second")
+            expect((yield* store.get(item.id)).stage._tag).toBe("Backlog")
+            const content = yield* store.content(item.id)
+            yield* store.editContent(item.id, {
+              _tag: "Replace",
+              text: content.replace("depends_on: [99_story_missing]\n", ""),
+            })
+            yield* awaitItem(item.id, (i) => i.stage._tag === "Merge")
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
     "with auto_assign = false nothing starts by itself, and start_agent still runs the whole loop",
     () =>
       withPipeline(
