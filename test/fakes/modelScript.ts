@@ -15,6 +15,8 @@ export interface ToolUse {
   readonly name: string
   readonly input: unknown
   readonly id?: string
+  /** OpenAI Responses only: the namespace of a namespaced tool (Codex offers MCP tools as `mcp__<server>`). */
+  readonly namespace?: string
 }
 
 /** Why a reply ends. Anthropic's names; other providers map them (end_turn → "stop", ...). */

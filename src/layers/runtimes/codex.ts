@@ -1,11 +1,10 @@
 // src/layers/runtimes/codex.ts — the OpenAI Codex CLI runtime: `codex exec --json`, huskies as an MCP
 // server through `-c` config overrides, and the parser of its JSONL events.
 //
-// UNVERIFIED: the Codex CLI is not installed here. The flags, config keys and event shapes come from
-// openai/codex's sources (codex-rs/exec/src/cli.rs and exec_events.rs) and its config docs, read in
-// the public index, not from running the CLI; re-check both against a real `codex exec --json` before
-// relying on this runtime. Known gaps: no --max-turns and no budget flag (the watchdog enforces
-// them from the events), no cost in the output.
+// Checked against the real Codex CLI 0.169.0 (dev dependency) talking to a fake Responses API; what it
+// prints is documented in test/support/codex.ts and exercised by test/layers/runtimes/codexCli.test.ts.
+// Codex has no --max-turns and no budget flag (the watchdog enforces them from the events), prints no
+// cost, and reports usage once per run (turn.completed), so the watchdog sees one turn per run.
 import { Either, Schema } from "effect"
 import type { AgentEvent, TokenUsage } from "./agentEvents.js"
 import { zeroUsage } from "./agentEvents.js"
@@ -28,7 +27,8 @@ import {
 export const tomlString = (text: string): string => JSON.stringify(text).replace(/\x7f/g, "\\u007f")
 
 /**
- * `codex exec [OPTIONS] [resume <SESSION_ID>] -- <PROMPT>`:
+ * `codex exec [OPTIONS] [resume <SESSION_ID>] -- <PROMPT>` (exec's options before `resume` apply to
+ * the resumed run too; the thread id is the one thread.started printed):
  * - `--json` prints one event per line; `-c` overrides config.toml for this run only (nothing is
  *   written to the user's ~/.codex): huskies as a Streamable HTTP MCP server, with a tool timeout as
  *   long as Claude Code's (the default, 60 s, would make blocking tools time out and the agent poll)
@@ -39,6 +39,9 @@ export const tomlString = (text: string): string => JSON.stringify(text).replace
  *   worktree's git directory (it lives in the main repository), so the agent could not commit.
  * - The prompt comes after `--` (it may start with "-") and is never empty: without one, exec reads
  *   stdin, which in a PTY never ends.
+ * - Which model API and credentials Codex uses is the user's `~/.codex/config.toml` (`model_provider`)
+ *   or login: huskies does not choose them. MCP tools reach the model as namespace `mcp__huskies`
+ *   (or behind Codex's tool_search, for models that defer tools); either way they are called.
  */
 export const buildCodex = (input: BuildInput): LaunchSpec => {
   const { agent } = input
@@ -74,6 +77,7 @@ const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith
 const CodexUsage = Schema.Struct({
   input_tokens: optional(Schema.Number),
   cached_input_tokens: optional(Schema.Number),
+  cache_write_input_tokens: optional(Schema.Number),
   output_tokens: optional(Schema.Number),
 })
 
@@ -105,7 +109,7 @@ const Item = Schema.Struct({
 })
 type Item = typeof Item.Type
 
-/** The top-level events (exec_events.rs ThreadEvent); `type` is e.g. "item.completed". */
+/** The top-level events (codex-rs exec_events.rs ThreadEvent); `type` is e.g. "item.completed". */
 const CodexLine = Schema.Struct({
   type: Schema.String,
   thread_id: optional(Schema.String),
@@ -162,7 +166,19 @@ const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
   cacheCreation: a.cacheCreation + b.cacheCreation,
 })
 
-/** The parser of `codex exec --json` output. UNVERIFIED against a real CLI (see the top comment). */
+/** "exceeded retry limit, last status: 500 Internal Server Error, request id: ..." → 500. */
+const httpStatusOf = (message: string): number | undefined => {
+  const status = /\blast status:? (\d{3})\b/i.exec(message)?.[1]
+  return status === undefined ? undefined : Number(status)
+}
+
+/** "Reconnecting... 2/5 (stream disconnected before completion: ...)": Codex retrying by itself. */
+const reconnecting = /^Reconnecting\.{3}\s*(\d+)\/(\d+)/
+
+/**
+ * The parser of `codex exec --json` output (see test/support/codex.ts for what 0.169 prints). A run
+ * is one turn: thread.started, turn.started, items, then turn.completed (usage) or turn.failed.
+ */
 export const makeCodexParser = (options: ParserOptions = {}): StreamParser => {
   const now = options.now ?? Date.now
   const defaultDelay = options.defaultRetryDelayMs ?? 60_000
@@ -170,18 +186,28 @@ export const makeCodexParser = (options: ParserOptions = {}): StreamParser => {
   let turns = 0
   let total = zeroUsage
   let lastText: string | undefined
-  // A failure is often printed twice (an `error` event, then turn.failed): it is reported once.
+  // A failure is printed twice (an `error` event, then turn.failed with the same message): once here.
   const reported = new Set<string>()
 
   const failure = (message: string): Array<AgentEvent> => {
     if (reported.has(message)) return []
     reported.add(message)
     const status = limitStatusOf(message)
-    if (status === undefined) return [{ _tag: "ApiError", message }]
+    const httpStatus = httpStatusOf(message)
+    if (status === undefined)
+      return [{ _tag: "ApiError", ...(httpStatus === undefined ? {} : { status: httpStatus }), message }]
     const at = now()
+    // A plain 429 says nothing of when (Codex drops retry-after); a usage limit names a clock time.
     return [
       { _tag: "RateLimited", status, resetAt: resetFromText(message, at) ?? at + defaultDelay, message },
     ]
+  }
+
+  const topLevelError = (message: string): Array<AgentEvent> => {
+    const retry = reconnecting.exec(message)
+    if (retry === null) return failure(message)
+    // Codex does not say how long it waits between reconnects.
+    return [{ _tag: "Retrying", attempt: Number(retry[1]), maxRetries: Number(retry[2]), delayMs: 0 }]
   }
 
   const useOf = (item: Item): Array<AgentEvent> => {
@@ -191,14 +217,15 @@ export const makeCodexParser = (options: ParserOptions = {}): StreamParser => {
     return [{ _tag: "ToolUse", id: item.id, name: call.name, input: call.input }]
   }
 
-  const completed = (item: Item): Array<AgentEvent> => {
+  const completed = (item: Item): Array<AgentEvent> | undefined => {
     switch (item.type) {
       case "agent_message":
         lastText = item.text ?? ""
         return [{ _tag: "Text", text: lastText }]
       case "error":
-        return failure(item.message ?? "error")
-      case "reasoning":
+        // Warnings the run goes on after ("Model metadata for `x` not found...", "Falling back from
+        // WebSockets to HTTPS transport..."): kept for the log. Real failures end in turn.failed.
+        return undefined
       case "todo_list":
       case "plan":
         return []
@@ -242,11 +269,14 @@ export const makeCodexParser = (options: ParserOptions = {}): StreamParser => {
       case "item.completed":
         return line.item === undefined ? undefined : completed(line.item)
       case "turn.completed": {
+        // The thread's totals so far: a resumed thread's turn.completed includes the runs before it.
+        // OpenAI's input_tokens include the cached ones; inputTokens, as for Claude, are the rest.
+        const cacheRead = line.usage?.cached_input_tokens ?? 0
         const usage: TokenUsage = {
-          inputTokens: line.usage?.input_tokens ?? 0,
+          inputTokens: Math.max(0, (line.usage?.input_tokens ?? 0) - cacheRead),
           outputTokens: line.usage?.output_tokens ?? 0,
-          cacheRead: line.usage?.cached_input_tokens ?? 0,
-          cacheCreation: 0,
+          cacheRead,
+          cacheCreation: line.usage?.cache_write_input_tokens ?? 0,
         }
         total = addUsage(total, usage)
         return [{ _tag: "Usage", ...usage }, endOfTurn(false, lastText)]
@@ -256,7 +286,7 @@ export const makeCodexParser = (options: ParserOptions = {}): StreamParser => {
         return [...failure(message), endOfTurn(true, message)]
       }
       case "error":
-        return failure(line.message ?? line.error?.message ?? "error")
+        return topLevelError(line.message ?? line.error?.message ?? "error")
       default:
         return undefined
     }

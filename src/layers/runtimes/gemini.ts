@@ -1,11 +1,8 @@
 // src/layers/runtimes/gemini.ts — the Gemini CLI runtime: `gemini --output-format stream-json`, huskies
 // as an MCP server in the worktree's .gemini/settings.json, and the parser of its JSONL events.
 //
-// UNVERIFIED: the Gemini CLI is not installed here. Event shapes come from google-gemini/gemini-cli's
-// packages/core/src/output/types.ts; flags and settings keys from its docs (headless mode, session
-// management, MCP servers) and config.ts, read in the public index, not from running the CLI. The
-// GEMINI_CLI_TRUST_WORKSPACE variable and the model.maxSessionTurns setting are the least certain.
-// Re-check against a real `gemini --output-format stream-json` before relying on this runtime.
+// Checked against the real Gemini CLI 0.61.0 (dev dependency) talking to a fake Gemini API; what it
+// prints is documented in test/support/gemini.ts and exercised by test/layers/runtimes/geminiCli.test.ts.
 import { Either, Schema } from "effect"
 import { join } from "node:path"
 import type { AgentEvent } from "./agentEvents.js"
@@ -29,7 +26,7 @@ export const settingsFile = (worktree: string) => join(worktree, ".gemini", "set
 /**
  * Project settings: huskies as a Streamable HTTP server (`httpUrl`) whose tools need no confirmation
  * (`trust`), with a request timeout as long as Claude Code's (the default, 10 min, is shorter than a
- * long gate run).
+ * long gate run). The model API and its key are the user's (~/.gemini/settings.json, GEMINI_API_KEY).
  */
 export const geminiSettings = (input: BuildInput) => ({
   mcpServers: {
@@ -40,7 +37,8 @@ export const geminiSettings = (input: BuildInput) => ({
 
 /**
  * `gemini --output-format stream-json [--model m] --approval-mode yolo [--resume id] --prompt=<msg>`.
- * yolo: there is no permission prompt tool and nobody to ask. The prompt is passed as `--prompt=...`
+ * yolo: there is no permission prompt tool and nobody to ask. `--resume` takes the session id init
+ * printed (a UUID; the session is looked up among the project's, i.e. the same worktree's). The prompt is passed as `--prompt=...`
  * so that one starting with "-" is not read as a flag, and is never empty. Gemini has no flag to add
  * to the system prompt (GEMINI_SYSTEM_MD replaces it whole), so a new session's message starts with
  * the rendered system_prompt.
@@ -60,7 +58,8 @@ export const buildGemini = (input: BuildInput): LaunchSpec => {
       ...(input.resumeSessionId === undefined ? [] : ["--resume", input.resumeSessionId]),
       `--prompt=${systemPrompt === undefined ? message : `${systemPrompt}\n\n${message}`}`,
     ],
-    // Headless runs in a folder the user never trusted otherwise fall back to asking for approval.
+    // Without it a headless run in a folder the user never trusted exits 55 ("Gemini CLI is not
+    // running in a trusted directory"), after overriding yolo to "default".
     env: { ...huskiesEnv(input), GEMINI_CLI_TRUST_WORKSPACE: "true" },
     files: [
       { path: settingsFile(input.worktree), content: `${JSON.stringify(geminiSettings(input), null, 2)}\n` },
@@ -95,13 +94,33 @@ const GeminiLine = Schema.Struct({
       input_tokens: optional(Schema.Number),
       output_tokens: optional(Schema.Number),
       cached: optional(Schema.Number),
+      input: optional(Schema.Number),
     }),
   ),
 })
 type GeminiLine = typeof GeminiLine.Type
 
+/** Gemini names MCP tools `mcp_<server>_<tool>`; events name them `mcp__<server>__<tool>` like Claude's. */
+const toolName = (name: string): string => {
+  const prefix = `mcp_${mcpServerName}_`
+  return name.startsWith(prefix) ? `mcp__${mcpServerName}__${name.slice(prefix.length)}` : name
+}
+
+/** The HTTP status an error text quotes (`{"error":{"code":400,...}}`), if any. */
+const statusIn = (message: string): number | undefined => {
+  const code = /"code"\s*:\s*(\d{3})\b/.exec(message)?.[1]
+  return code === undefined ? undefined : Number(code)
+}
+
+// The CLI's own retries, on stderr (the PTY merges it): "Attempt 1 failed: <why>. Retrying after
+// 5392ms..." (the why may span lines, the delay then ends a later line).
+const attemptFailed = /^Attempt (\d+) failed\b/
+const retryingAfter = /Retrying after (\d+)ms\.{3}$/
+// DEFAULT_MAX_ATTEMPTS of 0.61's retry loop: attempts, the first included.
+const maxAttempts = 10
+
 /**
- * The parser of Gemini's stream-json output. UNVERIFIED against a real CLI (see the top comment).
+ * The parser of Gemini's stream-json output (see test/support/gemini.ts for what 0.61 prints).
  * Assistant text arrives in `delta` pieces; they are joined into one Text per stretch of text. A turn
  * is one model response: it starts with text or a tool call after the last tool results.
  */
@@ -113,6 +132,7 @@ export const makeGeminiParser = (options: ParserOptions = {}): StreamParser => {
   let turns = 0
   let inResponse = false
   let limitReported = false
+  let attempt = 0
 
   const flush = (): Array<AgentEvent> => {
     if (pending.length === 0) return []
@@ -128,11 +148,24 @@ export const makeGeminiParser = (options: ParserOptions = {}): StreamParser => {
 
   const failure = (message: string): Array<AgentEvent> => {
     const status = limitStatusOf(message)
-    if (status === undefined) return [{ _tag: "ApiError", message }]
+    const httpStatus = statusIn(message)
+    if (status === undefined)
+      return [{ _tag: "ApiError", ...(httpStatus === undefined ? {} : { status: httpStatus }), message }]
     limitReported = true
     const at = now()
     return [
       { _tag: "RateLimited", status, resetAt: resetFromText(message, at) ?? at + defaultDelay, message },
+    ]
+  }
+
+  const retryLine = (text: string): Array<AgentEvent> => {
+    const failed = attemptFailed.exec(text)
+    if (failed !== null) attempt = Number(failed[1])
+    const delay = retryingAfter.exec(text)
+    if (delay === null) return [{ _tag: "Unparsed", line: text }]
+    return [
+      { _tag: "Unparsed", line: text },
+      { _tag: "Retrying", attempt, maxRetries: maxAttempts - 1, delayMs: Number(delay[1]) },
     ]
   }
 
@@ -148,8 +181,10 @@ export const makeGeminiParser = (options: ParserOptions = {}): StreamParser => {
         isError,
         subtype: line.status ?? "error",
         numTurns: turns,
+        // input_tokens include the cached ones; `input` is the rest, what inputTokens means here.
         usage: {
-          inputTokens: line.stats?.input_tokens ?? 0,
+          inputTokens:
+            line.stats?.input ?? Math.max(0, (line.stats?.input_tokens ?? 0) - (line.stats?.cached ?? 0)),
           outputTokens: line.stats?.output_tokens ?? 0,
           cacheRead: line.stats?.cached ?? 0,
           cacheCreation: 0,
@@ -189,7 +224,9 @@ export const makeGeminiParser = (options: ParserOptions = {}): StreamParser => {
       case "tool_use":
         if (line.tool_id === undefined || line.tool_name === undefined) return undefined
         responding()
-        return [{ _tag: "ToolUse", id: line.tool_id, name: line.tool_name, input: line.parameters ?? {} }]
+        return [
+          { _tag: "ToolUse", id: line.tool_id, name: toolName(line.tool_name), input: line.parameters ?? {} },
+        ]
       case "tool_result":
         if (line.tool_id === undefined) return undefined
         inResponse = false
@@ -220,7 +257,7 @@ export const makeGeminiParser = (options: ParserOptions = {}): StreamParser => {
         const events = line === undefined ? undefined : lineEvents(line)
         return [...held, ...(events ?? [{ _tag: "Unparsed", line: text }])]
       },
-      text: (line) => [...flush(), { _tag: "Unparsed", line }],
+      text: (line) => [...flush(), ...retryLine(line)],
       end: flush,
     },
     options,

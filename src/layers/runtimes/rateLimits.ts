@@ -30,14 +30,38 @@ export const parseDuration = (text: string): number | undefined => {
   return total
 }
 
+const months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+// Codex 0.169's usage limit: "try again at 6:25 PM." (today or tomorrow) or "try again at Nov 27th,
+// 2026 4:46 AM." when it is further off, in the local time zone of the CLI (and of huskies).
+const clockTime =
+  /try again at\s+(?:([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\s+)?(\d{1,2}):(\d{2})\s*([ap])\.?m\b/i
+
+const resetAtClock = (text: string, now: number): number | undefined => {
+  const m = clockTime.exec(text)
+  if (m === null) return undefined
+  const [, month, day, year, hour, minute, half] = m
+  const hours = (Number(hour) % 12) + (half?.toLowerCase() === "p" ? 12 : 0)
+  if (month !== undefined && day !== undefined && year !== undefined) {
+    const index = months.indexOf(month.toLowerCase())
+    return index < 0 ? undefined : new Date(Number(year), index, Number(day), hours, Number(minute)).getTime()
+  }
+  const today = new Date(now)
+  today.setHours(hours, Number(minute), 0, 0)
+  // A time of day already past means tomorrow's (the CLI prints the date only beyond a day).
+  return today.getTime() > now ? today.getTime() : today.getTime() + 86_400_000
+}
+
 /**
  * When a limit resets, from what a CLI printed: "try again in 2 hours 5 minutes", "retry in 37.5s",
- * "retryDelay": "37s", or an epoch-seconds suffix ("... limit reached|1767225600", Claude Code's
- * older form). Undefined when the text says nothing usable.
+ * "retryDelay": "37s", "try again at 6:25 PM" (local time), or an epoch-seconds suffix ("... limit
+ * reached|1767225600", Claude Code's older form). Undefined when the text says nothing usable.
  */
 export const resetFromText = (text: string, now: number): number | undefined => {
   const epoch = /\|(\d{10})\b/.exec(text)
   if (epoch?.[1] !== undefined) return Number(epoch[1]) * 1000
+  const clock = resetAtClock(text, now)
+  if (clock !== undefined) return clock
   const after =
     /(?:try again|retry|retrying|resets?)\s+(?:in|after)\s+((?:\d+(?:\.\d+)?\s*[a-z]+[\s,]*(?:and\s+)?)+)/i.exec(
       text,

@@ -1,6 +1,5 @@
 // test/layers/runtimes/codex.test.ts — the Codex adapter: its launch and its parser on `codex exec
-// --json` events shaped as openai/codex's exec_events.rs defines them. The CLI is not installed here,
-// so none of this is checked against a real run (see src/layers/runtimes/codex.ts).
+// --json` events as Codex 0.169 prints them (test/support/codex.ts); codexCli.test.ts runs the real CLI.
 import { describe, expect, it } from "@effect/vitest"
 import { buildCodex, makeCodexParser, tomlString } from "../../../src/layers/runtimes/codex.js"
 import { continuePrompt } from "../../../src/layers/runtimes/Runtime.js"
@@ -55,7 +54,7 @@ describe("Codex launch", () => {
   })
 })
 
-describe("Codex stream parser (documented events, unverified)", () => {
+describe("Codex stream parser", () => {
   const run = [
     { type: "thread.started", thread_id: "0199a213-81c0-7800-8aa1-bbab2a035a53" },
     { type: "turn.started" },
@@ -131,7 +130,13 @@ describe("Codex stream parser (documented events, unverified)", () => {
     { type: "item.completed", item: { id: "item_5", type: "agent_message", text: "Done." } },
     {
       type: "turn.completed",
-      usage: { input_tokens: 24763, cached_input_tokens: 24448, output_tokens: 122 },
+      usage: {
+        input_tokens: 24763,
+        cached_input_tokens: 24448,
+        cache_write_input_tokens: 0,
+        output_tokens: 122,
+        reasoning_output_tokens: 0,
+      },
     },
   ]
 
@@ -162,13 +167,14 @@ describe("Codex stream parser (documented events, unverified)", () => {
       },
       { _tag: "ToolResult", toolUseId: "item_4", isError: false, text: "add src/login.ts" },
       { _tag: "Text", text: "Done." },
-      { _tag: "Usage", inputTokens: 24763, outputTokens: 122, cacheRead: 24448, cacheCreation: 0 },
+      // input_tokens include the cached ones; inputTokens are the rest, as Claude Code counts them.
+      { _tag: "Usage", inputTokens: 315, outputTokens: 122, cacheRead: 24448, cacheCreation: 0 },
       {
         _tag: "Result",
         isError: false,
         subtype: "success",
         numTurns: 1,
-        usage: { inputTokens: 24763, outputTokens: 122, cacheRead: 24448, cacheCreation: 0 },
+        usage: { inputTokens: 315, outputTokens: 122, cacheRead: 24448, cacheCreation: 0 },
         permissionDenials: [],
         text: "Done.",
       },
@@ -195,6 +201,44 @@ describe("Codex stream parser (documented events, unverified)", () => {
         permissionDenials: [],
         text: message,
       },
+    ])
+  })
+
+  it("a 429 Codex gave up on is RateLimited with the default reset; a usage limit names a clock time", () => {
+    const message = "exceeded retry limit, last status: 429 Too Many Requests, request id: req_1"
+    expect(
+      parse([
+        { type: "error", message },
+        { type: "turn.failed", error: { message } },
+      ]),
+    ).toEqual([
+      { _tag: "RateLimited", status: 429, resetAt: now + 60_000, message },
+      expect.objectContaining({ _tag: "Result", isError: true, text: message }),
+    ])
+    const limit =
+      "You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit https://chatgpt.com/settings/usage to purchase more credits or try again at Nov 27th, 2026 4:46 AM."
+    expect(parse([{ type: "error", message: limit }])).toEqual([
+      { _tag: "RateLimited", status: 429, resetAt: new Date(2026, 10, 27, 4, 46).getTime(), message: limit },
+    ])
+  })
+
+  it("reconnects are Retrying; warning items are kept for the log; a 5xx is an ApiError with its status", () => {
+    const warning = {
+      type: "item.completed",
+      item: { id: "item_0", type: "error", message: "Model metadata for `gpt-fake` not found." },
+    }
+    const failed = "exceeded retry limit, last status: 500 Internal Server Error, request id: req_2"
+    const events = parse([
+      warning,
+      { type: "error", message: "Reconnecting... 2/5 (stream disconnected before completion: reset)" },
+      { type: "error", message: failed },
+      { type: "turn.failed", error: { message: failed } },
+    ])
+    expect(events).toEqual([
+      { _tag: "Unparsed", line: JSON.stringify(warning) },
+      { _tag: "Retrying", attempt: 2, maxRetries: 5, delayMs: 0 },
+      { _tag: "ApiError", status: 500, message: failed },
+      expect.objectContaining({ _tag: "Result", isError: true }),
     ])
   })
 

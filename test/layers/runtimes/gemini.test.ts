@@ -1,6 +1,6 @@
-// test/layers/runtimes/gemini.test.ts — the Gemini adapter: its launch and settings file, and its
-// parser on stream-json events shaped as gemini-cli's output/types.ts defines them. The CLI is not
-// installed here, so none of this is checked against a real run (see src/layers/runtimes/gemini.ts).
+// test/layers/runtimes/gemini.test.ts — the Gemini adapter: its launch and settings file, and its parser
+// on stream-json events as Gemini CLI 0.61 prints them (test/support/gemini.ts); geminiCli.test.ts runs
+// the real CLI.
 import { describe, expect, it } from "@effect/vitest"
 import { buildGemini, makeGeminiParser } from "../../../src/layers/runtimes/gemini.js"
 import { continuePrompt } from "../../../src/layers/runtimes/Runtime.js"
@@ -52,7 +52,7 @@ describe("Gemini launch", () => {
   })
 })
 
-describe("Gemini stream parser (documented events, unverified)", () => {
+describe("Gemini stream parser", () => {
   it("joins text deltas, maps tools and counts model responses as turns", () => {
     const events = parse([
       { type: "init", timestamp: ts, session_id: "c1b2", model: "gemini-2.5-pro" },
@@ -96,7 +96,8 @@ describe("Gemini stream parser (documented events, unverified)", () => {
       { _tag: "Text", text: "Let me look." },
       { _tag: "ToolUse", id: "t1", name: "run_shell_command", input: { command: "ls" } },
       { _tag: "ToolResult", toolUseId: "t1", isError: false, text: "README.md" },
-      { _tag: "ToolUse", id: "t2", name: "mcp_huskies_status", input: {} },
+      // MCP tools are named as for Claude Code.
+      { _tag: "ToolUse", id: "t2", name: "mcp__huskies__status", input: {} },
       { _tag: "ToolResult", toolUseId: "t2", isError: true, text: "no such story" },
       { _tag: "Text", text: "Done." },
       {
@@ -104,7 +105,8 @@ describe("Gemini stream parser (documented events, unverified)", () => {
         isError: false,
         subtype: "success",
         numTurns: 3,
-        usage: { inputTokens: 120, outputTokens: 30, cacheRead: 100, cacheCreation: 0 },
+        // input_tokens (120) include the cached 100: inputTokens are the rest, `input`.
+        usage: { inputTokens: 20, outputTokens: 30, cacheRead: 100, cacheCreation: 0 },
         permissionDenials: [],
         text: "Done.",
       },
@@ -122,6 +124,48 @@ describe("Gemini stream parser (documented events, unverified)", () => {
     expect(events.map((e) => e._tag)).toEqual(["SessionStarted", "Unparsed", "RateLimited", "Result"])
     expect(events[2]).toEqual({ _tag: "RateLimited", status: 429, resetAt: now + 37_500, message: quota })
     expect(events[3]).toMatchObject({ _tag: "Result", isError: true, subtype: "error", text: quota })
+  })
+
+  it("a terminal 429 ends the run RateLimited until the delay it suggests; other API errors keep their status", () => {
+    const quota =
+      "[API Error: You exceeded your current quota, please check your plan and billing details.\nSuggested retry after 3600s.]\nPlease wait and try again later. To increase your limits, request a quota increase through AI Studio, or switch to another /auth method"
+    const stats = { total_tokens: 2, input_tokens: 1, output_tokens: 1, cached: 0, input: 1 }
+    expect(
+      parse([
+        { type: "result", timestamp: ts, status: "error", error: { type: "unknown", message: quota }, stats },
+      ]),
+    ).toEqual([
+      { _tag: "RateLimited", status: 429, resetAt: now + 3_600_000, message: quota },
+      expect.objectContaining({ _tag: "Result", isError: true, subtype: "error", text: quota }),
+    ])
+    const invalid =
+      '[API Error: {"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}]'
+    expect(
+      parse([
+        {
+          type: "result",
+          timestamp: ts,
+          status: "error",
+          error: { type: "unknown", message: invalid },
+          stats,
+        },
+      ])[0],
+    ).toEqual({
+      _tag: "ApiError",
+      status: 400,
+      message: invalid,
+    })
+  })
+
+  it("the CLI's retries on stderr are Retrying, with the delay it waits", () => {
+    const events = feed(makeGeminiParser(), [
+      "Attempt 2 failed: You exceeded your current quota. Please retry in 1.5s.\r\nSuggested retry after 1s.. Retrying after 5392ms...\r\n",
+    ])
+    expect(events).toEqual([
+      { _tag: "Unparsed", line: "Attempt 2 failed: You exceeded your current quota. Please retry in 1.5s." },
+      { _tag: "Unparsed", line: "Suggested retry after 1s.. Retrying after 5392ms..." },
+      { _tag: "Retrying", attempt: 2, maxRetries: 9, delayMs: 5392 },
+    ])
   })
 
   it("flushes a text still being streamed when the output ends", () => {

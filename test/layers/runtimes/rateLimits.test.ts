@@ -32,4 +32,20 @@ describe("rate-limit text", () => {
     expect(resetFromText("Claude AI usage limit reached|1767229200", now)).toBe(1_767_229_200_000)
     expect(resetFromText("Rate limited", now)).toBeUndefined()
   })
+
+  it("reads Codex's local clock times: today's or tomorrow's, or a whole date", () => {
+    const at = (h: number, m: number, dayOffset = 0) => {
+      const d = new Date(now)
+      d.setHours(h, m, 0, 0)
+      return d.getTime() + dayOffset * 86_400_000
+    }
+    const later = new Date(at(0, 0) + 86_400_000 - 60_000) // 23:59 today
+    const laterText = `try again at ${later.getHours() % 12 || 12}:59 ${later.getHours() >= 12 ? "PM" : "AM"}.`
+    expect(resetFromText(laterText, now)).toBe(at(23, 59))
+    // Midnight local time has passed at `now` (or is now): it means tomorrow's.
+    expect(resetFromText("usage limit ... or try again at 12:00 AM.", now)).toBe(at(0, 0, 1))
+    expect(resetFromText("or try again at Nov 27th, 2026 4:46 PM.", now)).toBe(
+      new Date(2026, 10, 27, 16, 46).getTime(),
+    )
+  })
 })
