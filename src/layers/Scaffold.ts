@@ -60,8 +60,13 @@ export interface InitReport {
   readonly notes: ReadonlyArray<string>
 }
 
-/** Lines `huskies init` makes sure `.gitignore` has: the store (with its WAL and SHM files), worktrees, logs. */
-export const gitignoreEntries = [".huskies/huskies.db*", ".huskies/worktrees/", ".huskies/logs/"] as const
+/** Lines `huskies init` makes sure `.gitignore` has: the store (with its WAL and SHM files), worktrees, logs, agent pids. */
+export const gitignoreEntries = [
+  ".huskies/huskies.db*",
+  ".huskies/worktrees/",
+  ".huskies/logs/",
+  ".huskies/run/",
+] as const
 
 export const commitMessage = "huskies init: add .huskies/ project settings, agent team and guide"
 

@@ -244,6 +244,7 @@ describe(".gitignore", () => {
     expect(missingGitignoreEntries("")).toEqual(gitignoreEntries)
     expect(missingGitignoreEntries(".huskies/worktrees\r\n/.huskies/huskies.db*\n")).toEqual([
       ".huskies/logs/",
+      ".huskies/run/",
     ])
   })
 })
