@@ -19,6 +19,7 @@ import type { AgentConfig, AgentRuntime } from "../domain/Config.js"
 import { NodeId } from "../domain/ExecutionState.js"
 import type { AgentRole } from "../domain/Stage.js"
 import { forgetAgentPid, recordAgentPid } from "../layers/AgentPids.js"
+import { readUsage, usageBeforeResume } from "../layers/Usage.js"
 import { withComponent } from "../layers/Logs.js"
 import { type PtyExit, spawnPty } from "../layers/Pty.js"
 import { adapterFor } from "../layers/runtimes/adapters.js"
@@ -43,6 +44,7 @@ import {
   naturalEnding,
   reportEvent,
   type RunReport,
+  minusUsage,
   runTotals,
 } from "./agentOutput.js"
 
@@ -305,6 +307,25 @@ export const startAgent = (
         yield* appendUsageLedger(spec.root, result, agent.runtime)
       })
 
+    // A runtime that reports a session's running total counted the resumed runs again: take them off.
+    const ownUsage = (totals: ReturnType<typeof runTotals>) =>
+      adapter.usageIncludesResumedRuns !== true || spec.resumeSessionId === undefined
+        ? Effect.succeed(totals)
+        : readUsage(spec.root).pipe(
+            Effect.map((ledger) => ({
+              ...totals,
+              usage: minusUsage(
+                totals.usage,
+                usageBeforeResume(ledger.records, storyId, spec.resumeSessionId ?? ""),
+              ),
+            })),
+            Effect.catchAll((e) =>
+              Effect.logWarning(`usage of earlier runs unknown, counted again: ${e.message}`).pipe(
+                Effect.as(totals),
+              ),
+            ),
+          )
+
     /** Ends the run exactly once: no process left, the Store and ledger told, the result delivered. */
     const finish = (kill: KillRequest | undefined) =>
       Effect.uninterruptible(
@@ -319,7 +340,7 @@ export const startAgent = (
           const { report } = yield* Ref.get(state)
           const endedAt = yield* Clock.currentTimeMillis
           const ending = kill ?? naturalEnding(report, exit, agent)
-          const totals = runTotals(report)
+          const totals = yield* ownUsage(runTotals(report))
           const result: AgentRunResult = {
             storyId,
             agent: agent.name,

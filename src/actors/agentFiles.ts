@@ -122,6 +122,7 @@ export interface LedgerRun {
   readonly numTurns: number
   readonly usage: TokenUsage
   readonly costUsd?: number
+  readonly sessionId?: string
   readonly endedAt: number
 }
 
@@ -146,6 +147,7 @@ export const appendUsageLedger = (
     cacheRead: run.usage.cacheRead,
     cacheCreation: run.usage.cacheCreation,
     costUsd: run.costUsd ?? null,
+    sessionId: run.sessionId ?? null,
   }
   // Losing one ledger line costs a usage figure, not the run: it is logged, never fatal.
   return appendUsage(root, record).pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))

@@ -157,6 +157,14 @@ export const runTotals = (report: RunReport): { readonly numTurns: number; reado
     ? { numTurns: report.numTurns, usage: report.usage }
     : { numTurns: report.result.numTurns, usage: report.result.usage }
 
+/** `total` less `earlier`, never below zero (a CLI whose counter restarted is not charged negative). */
+export const minusUsage = (total: TokenUsage, earlier: TokenUsage): TokenUsage => ({
+  inputTokens: Math.max(0, total.inputTokens - earlier.inputTokens),
+  outputTokens: Math.max(0, total.outputTokens - earlier.outputTokens),
+  cacheRead: Math.max(0, total.cacheRead - earlier.cacheRead),
+  cacheCreation: Math.max(0, total.cacheCreation - earlier.cacheCreation),
+})
+
 // ------------------------------------------------------------------------------------------- watchdog
 
 type Limits = Pick<AgentConfig, "maxTurns" | "maxBudgetUsd" | "inactivityTimeoutSecs">

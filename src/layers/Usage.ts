@@ -34,6 +34,8 @@ export const UsageRecord = Schema.Struct({
   cacheCreation: Count,
   /** null when the runtime reports no price. */
   costUsd: Schema.NullOr(Schema.Number.pipe(Schema.finite())),
+  /** The CLI's session id when it reported one (absent in lines written before it was recorded). */
+  sessionId: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
 })
 export type UsageRecord = typeof UsageRecord.Type
 
@@ -92,6 +94,32 @@ export const readUsage = (root: string): Effect.Effect<UsageLedger, UsageLedgerE
     catch: (e) => new UsageLedgerError({ path, detail: e instanceof Error ? e.message : String(e) }),
   }).pipe(Effect.map((text) => ({ path, ...parseUsage(text) })))
 }
+
+/**
+ * Tokens already recorded for earlier runs of one CLI session: what a runtime that reports a session's
+ * running total (Codex, after a resume) has counted before this run.
+ */
+export const usageBeforeResume = (
+  records: ReadonlyArray<UsageRecord>,
+  storyId: string,
+  sessionId: string,
+): {
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly cacheRead: number
+  readonly cacheCreation: number
+} =>
+  records
+    .filter((r) => r.storyId === storyId && r.sessionId === sessionId)
+    .reduce(
+      (sum, r) => ({
+        inputTokens: sum.inputTokens + r.inputTokens,
+        outputTokens: sum.outputTokens + r.outputTokens,
+        cacheRead: sum.cacheRead + r.cacheRead,
+        cacheCreation: sum.cacheCreation + r.cacheCreation,
+      }),
+      { inputTokens: 0, outputTokens: 0, cacheRead: 0, cacheCreation: 0 },
+    )
 
 // ---------------------------------------------------------------------------------------- aggregation
 

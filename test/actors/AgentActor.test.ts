@@ -175,6 +175,7 @@ describe("AgentActor", () => {
             cacheRead: 4,
             cacheCreation: 2,
             costUsd: 0.25,
+            sessionId: "sess-1",
           },
         ])
         const tags = [...(yield* Queue.takeAll(events))].flatMap((e) =>

@@ -10,9 +10,11 @@ import {
   parseUsage,
   readUsage,
   usageGroups,
+  usageBeforeResume,
   usageLedgerPath,
   type UsageRecord,
 } from "../../src/layers/Usage.js"
+import { minusUsage } from "../../src/actors/agentOutput.js"
 import { scopedTempDir } from "../support/store.js"
 
 const record = (over: Partial<UsageRecord> = {}): UsageRecord => ({
@@ -199,5 +201,31 @@ describe("aggregateUsage", () => {
         },
       ),
     )
+  })
+})
+
+describe("usage of a resumed session", () => {
+  const run = (over: Partial<UsageRecord>) => record({ cacheRead: 0, cacheCreation: 0, ...over })
+
+  it("earlier runs of the same session are what a running-total CLI counts again", () => {
+    const ledger = [
+      run({ storyId: "1_story_a", sessionId: "thread-1", inputTokens: 100, outputTokens: 10 }),
+      run({ storyId: "1_story_a", sessionId: "thread-1", inputTokens: 50, outputTokens: 5 }),
+      run({ storyId: "1_story_a", sessionId: "thread-2", inputTokens: 999, outputTokens: 999 }),
+      run({ storyId: "2_story_b", sessionId: "thread-1", inputTokens: 999, outputTokens: 999 }),
+      run({ storyId: "1_story_a", inputTokens: 999, outputTokens: 999 }),
+    ]
+    const earlier = usageBeforeResume(ledger, "1_story_a", "thread-1")
+    expect(earlier).toEqual({ inputTokens: 150, outputTokens: 15, cacheRead: 0, cacheCreation: 0 })
+    // The third run reports the thread's total of 200 in, 20 out: it used 50 and 5 itself.
+    const total = { inputTokens: 200, outputTokens: 20, cacheRead: 0, cacheCreation: 0 }
+    expect(minusUsage(total, earlier)).toEqual({
+      inputTokens: 50,
+      outputTokens: 5,
+      cacheRead: 0,
+      cacheCreation: 0,
+    })
+    // A counter that restarted is not charged a negative run.
+    expect(minusUsage({ ...total, inputTokens: 10 }, earlier).inputTokens).toBe(0)
   })
 })

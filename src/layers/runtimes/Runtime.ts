@@ -60,6 +60,11 @@ export interface RuntimeAdapter {
   /** Pure: the same input gives the same launch. */
   readonly build: (input: BuildInput) => LaunchSpec
   readonly makeStreamParser: (options?: ParserOptions) => StreamParser
+  /**
+   * The CLI reports a session's running total, so a resumed run's usage includes the runs before it
+   * (Codex): the runner subtracts what the ledger already holds for that session.
+   */
+  readonly usageIncludesResumedRuns?: boolean
 }
 
 /** The MCP server name the agents see; tools appear to Claude Code as `mcp__huskies__<tool>`. */

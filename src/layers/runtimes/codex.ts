@@ -299,4 +299,6 @@ export const codex: RuntimeAdapter = {
   runtime: "codex",
   build: buildCodex,
   makeStreamParser: makeCodexParser,
+  // turn.completed's usage is the thread's running total: after `exec resume` it includes earlier runs.
+  usageIncludesResumedRuns: true,
 }
