@@ -51,6 +51,33 @@ export const defineTool = <F extends Fields, O, OE, R>(tool: {
   run: tool.run,
 })
 
+/** Deeper than this, arguments are refused before decoding (decoders and the Store recurse). */
+export const maxArgumentDepth = 64
+
+/**
+ * What no schema can be trusted to report: a `__proto__` key (decoding a record assigns `out[key]`,
+ * which sets a prototype instead of a key, so the value would vanish) and nesting deep enough to
+ * overflow the stack. Iterative, so the check itself cannot overflow.
+ */
+export const unsafeShape = (args: unknown): string | undefined => {
+  const stack: Array<{ readonly value: unknown; readonly path: string; readonly depth: number }> = [
+    { value: args, path: "", depth: 0 },
+  ]
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop() as { value: unknown; path: string; depth: number }
+    if (typeof value !== "object" || value === null) continue
+    if (depth > maxArgumentDepth) {
+      return `${path || "the arguments"} are nested more than ${maxArgumentDepth} levels deep: flatten the value`
+    }
+    for (const [key, child] of Object.entries(value)) {
+      const at = Array.isArray(value) ? `${path}[${key}]` : path === "" ? key : `${path}.${key}`
+      if (key === "__proto__") return `${at}: "__proto__" cannot be used as a key: rename it`
+      stack.push({ value: child, path: at, depth: depth + 1 })
+    }
+  }
+  return undefined
+}
+
 export interface ListedTool {
   readonly name: string
   readonly description: string
@@ -190,6 +217,10 @@ export const makeRegistry = <R>(tools: ReadonlyArray<AnyTool<R>>): Registry<R> =
           message: `invalid arguments for ${name}: ${extra.map((k) => `unknown parameter "${k}"`).join("; ")}. Accepted shape: ${shape()}`,
         })
       }
+    }
+    const unsafe = unsafeShape(args ?? {})
+    if (unsafe !== undefined) {
+      return Effect.succeed({ _tag: "Err", message: `invalid arguments for ${name}: ${unsafe}` })
     }
     const decoded = decode(args ?? {})
     if (Either.isLeft(decoded)) {

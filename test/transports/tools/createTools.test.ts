@@ -87,6 +87,25 @@ describe("create_* tools", () => {
 })
 
 describe("strict input for every tool", () => {
+  it.effect(
+    "a __proto__ key or nesting past the limit is refused with where, never dropped or overflowed",
+    () =>
+      withTools(() =>
+        Effect.gen(function* () {
+          // JSON.parse keeps "__proto__" as a plain key, exactly as an MCP request body arrives.
+          const proto = JSON.parse('{"name": "x", "front_matter": {"owner": {"__proto__": {"admin": true}}}}')
+          expect(yield* err("create_story", proto)).toBe(
+            'invalid arguments for create_story: front_matter.owner.__proto__: "__proto__" cannot be used as a key: rename it',
+          )
+          let deep: unknown = "bottom"
+          for (let i = 0; i < 10_000; i++) deep = { next: deep }
+          const message = yield* err("create_story", { name: "x", front_matter: { deep } })
+          expect(message).toContain("nested more than 64 levels deep")
+          expect(yield* ok("list_items", {})).toMatchObject({ items: [] })
+        }),
+      ),
+  )
+
   it.effect("a tool without parameters refuses any key, naming it", () =>
     withTools(() =>
       Effect.gen(function* () {
