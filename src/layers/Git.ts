@@ -4,6 +4,7 @@
 import { Effect, Layer } from "effect"
 import { makeChanges } from "./git/changes.js"
 import { makeInspect } from "./git/inspect.js"
+import { makeMerge } from "./git/merge.js"
 import { makeRepo } from "./git/repo.js"
 import { type GitRunnerOptions, makeRunner } from "./git/run.js"
 import { makeWorktrees } from "./git/worktrees.js"
@@ -12,6 +13,15 @@ export type { CommitOptions, Committed } from "./git/changes.js"
 export { fallbackIdentity } from "./git/changes.js"
 export { GitError, type GitErrorReason } from "./git/GitError.js"
 export type { Diff, DiffOptions, LogOptions } from "./git/inspect.js"
+export {
+  type AdvancedBase,
+  BaseCheckoutDirty,
+  BaseMoved,
+  mergeFolder,
+  type MergeWorkspace,
+  mergeWorkspacePathOf,
+  SquashResult,
+} from "./git/merge.js"
 export type { LogCommit, StatusEntry, WorktreeEntry } from "./git/parse.js"
 export { featureBranchOf, worktreePathOf, worktreesFolder } from "./git/paths.js"
 export type { GitEnv, GitRunnerOptions } from "./git/run.js"
@@ -22,11 +32,15 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
   Effect.sync(() => {
     const runner = makeRunner(options)
     const repo = makeRepo(runner)
+    const changes = makeChanges(runner, repo)
+    // One lock for every command that adds or removes a worktree: item worktrees and merge workspaces.
+    const worktreeLock = Effect.unsafeMakeSemaphore(1)
     return {
       ...repo,
-      ...makeWorktrees(runner, repo),
+      ...makeWorktrees(runner, repo, worktreeLock),
       ...makeInspect(runner, repo),
-      ...makeChanges(runner, repo),
+      ...changes,
+      ...makeMerge(runner, repo, changes, worktreeLock),
     } as const
   })
 

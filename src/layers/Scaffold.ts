@@ -60,12 +60,13 @@ export interface InitReport {
   readonly notes: ReadonlyArray<string>
 }
 
-/** Lines `huskies init` makes sure `.gitignore` has: the store (with its WAL and SHM files), worktrees, logs, agent pids. */
+/** Lines `huskies init` makes sure `.gitignore` has: the store (with its WAL and SHM files), worktrees, logs, agent pids, merge workspaces. */
 export const gitignoreEntries = [
   ".huskies/huskies.db*",
   ".huskies/worktrees/",
   ".huskies/logs/",
   ".huskies/run/",
+  ".huskies/merge/",
 ] as const
 
 export const commitMessage = "huskies init: add .huskies/ project settings, agent team and guide"

@@ -245,6 +245,7 @@ describe(".gitignore", () => {
     expect(missingGitignoreEntries(".huskies/worktrees\r\n/.huskies/huskies.db*\n")).toEqual([
       ".huskies/logs/",
       ".huskies/run/",
+      ".huskies/merge/",
     ])
   })
 })

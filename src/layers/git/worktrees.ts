@@ -54,10 +54,16 @@ export interface OrphanCleanup {
 
 type Repo = ReturnType<typeof makeRepo>
 
-export const makeWorktrees = (git: GitRunner, repo: Repo) => {
-  // git's worktree commands read each other's half-written `.git/worktrees/<id>` records when they run
-  // at once ("failed to read .../commondir"), so items starting together would fail: one at a time.
-  const lock = Effect.unsafeMakeSemaphore(1)
+/**
+ * `lock` serializes every command that adds or removes worktrees: git's worktree commands read each
+ * other's half-written `.git/worktrees/<id>` records when they run at once ("failed to read
+ * .../commondir"), so items starting together would fail. The merge workspaces share it.
+ */
+export const makeWorktrees = (
+  git: GitRunner,
+  repo: Repo,
+  lock: Effect.Semaphore = Effect.unsafeMakeSemaphore(1),
+) => {
   const serialized = <A, E, R>(effect: Effect.Effect<A, E, R>) => lock.withPermits(1)(effect)
 
   const checkId = (root: string, args: ReadonlyArray<string>, id: string) => {

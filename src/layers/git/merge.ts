@@ -1,0 +1,404 @@
+// src/layers/git/merge.ts — the Git service's squash merge mechanics for the merge queue: a merge workspace
+// (a detached worktree at .huskies/merge/<id>), the squash of a feature branch into it, and the
+// compare-and-swap advance of the base branch. Never touches a user's uncommitted change.
+import { Data, Effect, Schema } from "effect"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import type { makeChanges } from "./changes.js"
+import { refused, stderrHeadline, stderrTail } from "./GitError.js"
+import { parseStatus, parseWorktreeList } from "./parse.js"
+import { invalidId } from "./paths.js"
+import { checkRef, type makeRepo, pathExists, realPath } from "./repo.js"
+import { commandFailed, type GitRunner } from "./run.js"
+
+/** The folder, relative to the project root, that holds one merge workspace per merging item. */
+export const mergeFolder = path.join(".huskies", "merge")
+
+/** Where the merge workspace for item `id` lives. */
+export const mergeWorkspacePathOf = (root: string, id: string): string =>
+  path.join(path.resolve(root), mergeFolder, id)
+
+export interface MergeWorkspace {
+  readonly path: string
+  /** The commit of the base branch the workspace starts from: the `expectedOldTip` of `advanceBase`. */
+  readonly baseTip: string
+}
+
+/** How a squash went. The workspace is clean again after NothingToMerge and Conflicts. */
+export type SquashResult = Data.TaggedEnum<{
+  /** One commit (parent: the workspace's HEAD) holding the feature's changes. */
+  Merged: { readonly commit: string }
+  /** The squash changes nothing: the feature's changes are already on the base. No commit was made. */
+  NothingToMerge: { readonly why: string }
+  /** The squash stopped on conflicts in `files`; `output` is git's (bounded) account of them. */
+  Conflicts: { readonly files: ReadonlyArray<string>; readonly output: string }
+}>
+export const SquashResult = Data.taggedEnum<SquashResult>()
+
+export interface AdvancedBase {
+  readonly base: string
+  readonly from: string
+  readonly to: string
+  /** Checkouts of the base branch (the project root among them) brought to `to`; empty when none. */
+  readonly updatedCheckouts: ReadonlyArray<string>
+}
+
+/** The base branch is not at the tip the merge started from: someone else moved it. Nothing was changed. */
+export class BaseMoved extends Schema.TaggedError<BaseMoved>()("BaseMoved", {
+  base: Schema.String,
+  expected: Schema.String,
+  /** Where the base is now ("" when it no longer exists). */
+  actual: Schema.String,
+}) {
+  override get message(): string {
+    return `${this.base} moved from ${this.expected.slice(0, 12)} to ${this.actual === "" ? "nothing (deleted)" : this.actual.slice(0, 12)} while merging: merge again from the new tip`
+  }
+}
+
+/**
+ * The base branch is checked out at `path` with uncommitted changes to tracked files. Moving the branch
+ * under it would make its index and files describe the old tip, so the next commit there would revert
+ * the merge: nothing was changed.
+ */
+export class BaseCheckoutDirty extends Schema.TaggedError<BaseCheckoutDirty>()("BaseCheckoutDirty", {
+  base: Schema.String,
+  path: Schema.String,
+  /** The changed files (a bounded list), or git's complaint when they changed during the update. */
+  files: Schema.Array(Schema.String),
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `${this.detail}: commit or stash the changes in ${this.path} (or check out another branch there), then merge again`
+  }
+}
+
+type Repo = ReturnType<typeof makeRepo>
+type Changes = ReturnType<typeof makeChanges>
+
+/** How much of a merge's output a Conflicts result keeps: the end, where the CONFLICT lines are. */
+const outputTailChars = 8000
+
+export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Effect.Semaphore) => {
+  const serialized = <A, E, R>(effect: Effect.Effect<A, E, R>) => lock.withPermits(1)(effect)
+
+  const checkId = (root: string, args: ReadonlyArray<string>, id: string) => {
+    const why = invalidId(id)
+    return why === undefined
+      ? Effect.void
+      : Effect.fail(
+          refused("InvalidArgument", root, args, `merge workspace id ${JSON.stringify(id)} refused`, why),
+        )
+  }
+
+  const worktrees = (root: string) =>
+    Effect.map(
+      git.ok(root, ["worktree", "list", "--porcelain", "-z"], "check that the repository is readable"),
+      (out) => parseWorktreeList(out.stdout),
+    )
+
+  /** git's record of the worktree at `target` (git records real paths). */
+  const recordOf = (root: string, target: string) =>
+    Effect.gen(function* () {
+      const candidates = [target, path.join(yield* realPath(path.dirname(target)), path.basename(target))]
+      return (yield* worktrees(root)).find((e) => candidates.includes(e.path))
+    })
+
+  /** Tracked files changed (staged or not) in `dir`, and unmerged ones. */
+  const trackedChanges = (dir: string) =>
+    Effect.map(
+      git.ok(dir, ["status", "--porcelain=v1", "-z", "--untracked-files=no"], `check the worktree ${dir}`),
+      (r) => parseStatus(r.stdout).map((e) => e.path),
+    )
+
+  /** The full name of the commit at local branch `branch`, or undefined when there is no such branch. */
+  const branchTip = (root: string, branch: string) =>
+    Effect.map(git.run(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]), (r) =>
+      r.code === 0 ? r.stdout.trim() : undefined,
+    )
+
+  /** Removes the workspace at `target` and git's record of it, whatever state a crash left them in. */
+  const removeAt = (root: string, target: string) =>
+    Effect.gen(function* () {
+      let outcome: "removed" | "pruned" | "absent" = "absent"
+      const record = yield* recordOf(root, target)
+      if (record !== undefined && !record.prunable) {
+        // Ours alone, so a lock (a second --force) does not keep it.
+        yield* git.run(root, ["worktree", "remove", "--force", "--force", "--", target])
+      }
+      if (yield* pathExists(target)) {
+        yield* Effect.tryPromise({
+          try: () => fs.rm(target, { recursive: true, force: true }),
+          catch: (e) =>
+            refused(
+              "RemoveFailed",
+              root,
+              ["worktree", "remove", "--force", "--", target],
+              `deleting the merge workspace ${target} failed: ${e instanceof Error ? e.message : String(e)}`,
+              "check the permissions of the directory and whether a process (a gate) still holds files in it",
+            ),
+        })
+        outcome = "removed"
+      } else if (record !== undefined && !record.prunable) {
+        outcome = "removed"
+      }
+      const stale = yield* recordOf(root, target)
+      if (stale !== undefined) {
+        const forgotten = yield* git.run(root, ["worktree", "remove", "--force", "--force", "--", stale.path])
+        if (forgotten.code !== 0) yield* git.run(root, ["worktree", "prune"])
+        if ((yield* recordOf(root, target)) !== undefined) {
+          return yield* refused(
+            "CommandFailed",
+            root,
+            ["worktree", "prune"],
+            `git still lists the merge workspace ${target} after its removal`,
+            "check whether it is locked (git worktree unlock), then run git worktree prune",
+          )
+        }
+        if (outcome === "absent") outcome = "pruned"
+      }
+      return outcome
+    })
+
+  const prepareMergeWorkspace = Effect.fn("Git.prepareMergeWorkspace")(function* (
+    root: string,
+    id: string,
+    base: string,
+  ) {
+    const target = mergeWorkspacePathOf(root, id)
+    const args = ["worktree", "add", "--quiet", "--detach", "--", target]
+    yield* checkId(root, args, id)
+    yield* checkRef(root, args, "base branch", base)
+    yield* repo.requireRepo(root)
+    const baseTip = yield* branchTip(root, base)
+    if (baseTip === undefined) {
+      return yield* refused(
+        "BaseBranchMissing",
+        root,
+        args,
+        `cannot merge into ${base}: it is not a branch with commits in ${root}`,
+        "check base_branch in .huskies/project.toml",
+      )
+    }
+    // A workspace left by a crash (or an earlier attempt) holds nothing worth keeping: start over.
+    yield* removeAt(root, target)
+    yield* git.ok(root, [...args, baseTip], `check that ${target} can be created`)
+    return { path: target, baseTip } satisfies MergeWorkspace
+  })
+
+  const removeMergeWorkspace = Effect.fn("Git.removeMergeWorkspace")(function* (root: string, id: string) {
+    const target = mergeWorkspacePathOf(root, id)
+    yield* checkId(root, ["worktree", "remove"], id)
+    yield* repo.requireRepo(root)
+    return yield* removeAt(root, target)
+  })
+
+  /** Puts the workspace back at its HEAD: only ever run in a merge workspace, which holds no one's work. */
+  const resetWorkspace = (workspace: string) =>
+    Effect.gen(function* () {
+      yield* git.ok(
+        workspace,
+        ["reset", "--quiet", "--hard", "HEAD"],
+        `check the merge workspace ${workspace}`,
+      )
+      yield* git.ok(workspace, ["clean", "-ffdq"], `check the merge workspace ${workspace}`)
+    })
+
+  const squashInto = Effect.fn("Git.squashInto")(function* (
+    workspace: string,
+    featureBranch: string,
+    message: string,
+  ) {
+    const args = ["merge", "--squash", "--no-commit", "--no-stat", "--no-autostash", featureBranch]
+    yield* checkRef(workspace, args, "feature branch", featureBranch)
+    if (message.trim() === "") {
+      return yield* refused(
+        "InvalidArgument",
+        workspace,
+        args,
+        "squash merge with an empty message refused",
+        "name the item in the message",
+      )
+    }
+    yield* repo.requireRepo(workspace)
+    const featureTip = yield* branchTip(workspace, featureBranch)
+    if (featureTip === undefined) {
+      return yield* refused(
+        "UnknownRevision",
+        workspace,
+        args,
+        `the feature branch ${featureBranch} does not exist`,
+        "check the item's branch (git branch --list 'feature/*')",
+      )
+    }
+    const dirty = yield* trackedChanges(workspace)
+    if (dirty.length > 0) {
+      return yield* refused(
+        "InvalidArgument",
+        workspace,
+        args,
+        `the merge workspace ${workspace} has changes (${dirty.slice(0, 5).join(", ")})`,
+        "prepare the merge workspace again before squashing",
+      )
+    }
+    const result = yield* git.run(workspace, args)
+    if (result.code !== 0) {
+      const unmerged = yield* git.ok(
+        workspace,
+        ["diff", "--name-only", "--diff-filter=U", "-z"],
+        `check the merge workspace ${workspace}`,
+      )
+      const files = unmerged.stdout.split("\0").filter((f) => f !== "")
+      yield* resetWorkspace(workspace)
+      if (files.length === 0) {
+        return yield* commandFailed(workspace, args, result, `check that ${featureBranch} can be merged`)
+      }
+      const output = `${result.stdout}${result.stderr}`.trim()
+      return SquashResult.Conflicts({
+        files,
+        output: output.length <= outputTailChars ? output : `…${output.slice(-outputTailChars)}`,
+      })
+    }
+    const staged = yield* git.run(workspace, ["diff", "--cached", "--quiet"])
+    if (staged.code === 0) {
+      yield* resetWorkspace(workspace)
+      const head = (yield* repo.revParse(workspace, "HEAD")).slice(0, 12)
+      return SquashResult.NothingToMerge({
+        why: `${featureBranch} (${featureTip.slice(0, 12)}) changes nothing on ${head}: its changes are already on the base branch`,
+      })
+    }
+    if (staged.code !== 1)
+      return yield* commandFailed(
+        workspace,
+        ["diff", "--cached", "--quiet"],
+        staged,
+        "check the merge workspace",
+      )
+    const committed = yield* Effect.tapError(changes.commit(workspace, message), () =>
+      Effect.ignore(resetWorkspace(workspace)),
+    )
+    return SquashResult.Merged({ commit: committed.sha })
+  })
+
+  /** Whether `ancestor` is an ancestor of (or equal to) `descendant`. */
+  const isAncestor = (root: string, ancestor: string, descendant: string) =>
+    Effect.flatMap(git.run(root, ["merge-base", "--is-ancestor", ancestor, descendant]), (r) =>
+      r.code <= 1
+        ? Effect.succeed(r.code === 0)
+        : Effect.fail(
+            commandFailed(
+              root,
+              ["merge-base", "--is-ancestor", ancestor, descendant],
+              r,
+              "check both revisions",
+            ),
+          ),
+    )
+
+  const advanceBase = Effect.fn("Git.advanceBase")(function* (
+    root: string,
+    base: string,
+    newCommit: string,
+    expectedOldTip: string,
+  ) {
+    const ref = `refs/heads/${base}`
+    const asked = ["update-ref", ref, newCommit, expectedOldTip]
+    yield* checkRef(root, asked, "base branch", base)
+    yield* checkRef(root, asked, "new commit", newCommit)
+    yield* checkRef(root, asked, "expected tip", expectedOldTip)
+    yield* repo.requireRepo(root)
+    const to = yield* repo.revParse(root, `${newCommit}^{commit}`)
+    const from = yield* repo.revParse(root, `${expectedOldTip}^{commit}`)
+    const casArgs = ["update-ref", "-m", "huskies: squash merge", ref, to, from]
+    // Only ever forward: a "merge" that drops commits from the base is the bug this queue exists to avoid.
+    if (!(yield* isAncestor(root, from, to))) {
+      return yield* refused(
+        "InvalidArgument",
+        root,
+        casArgs,
+        `${to.slice(0, 12)} does not descend from ${from.slice(0, 12)}: advancing ${base} to it would drop commits`,
+        "squash onto the base tip recorded by the merge workspace",
+      )
+    }
+    const current = yield* branchTip(root, base)
+    if (current !== from) return yield* new BaseMoved({ base, expected: from, actual: current ?? "" })
+
+    const checkouts = (yield* worktrees(root)).filter((e) => e.branch === base && !e.prunable && !e.bare)
+    for (const checkout of checkouts) {
+      const files = yield* trackedChanges(checkout.path)
+      if (files.length > 0) {
+        return yield* new BaseCheckoutDirty({
+          base,
+          path: checkout.path,
+          files: files.slice(0, 20),
+          detail: `${base} is checked out in ${checkout.path} with uncommitted changes (${files.slice(0, 5).join(", ")}${files.length > 5 ? ", …" : ""}), so it was not advanced`,
+        })
+      }
+    }
+
+    const cas = yield* git.run(root, casArgs)
+    if (cas.code !== 0) {
+      const actual = yield* branchTip(root, base)
+      if (actual !== from) return yield* new BaseMoved({ base, expected: from, actual: actual ?? "" })
+      return yield* commandFailed(root, casArgs, cas, `check that ${ref} is writable (a stale ${ref}.lock?)`)
+    }
+
+    const updatedCheckouts: Array<string> = []
+    for (const checkout of checkouts) {
+      // Two-tree merge from the old tip to the new: git refuses (and changes nothing) where a file
+      // edited since the check above would be overwritten, so no edit is ever lost.
+      yield* git.run(checkout.path, ["update-index", "-q", "--refresh"])
+      const moved = yield* git.run(checkout.path, ["read-tree", "-m", "-u", from, to])
+      if (moved.code === 0) {
+        updatedCheckouts.push(checkout.path)
+        continue
+      }
+      // Put the branch back so it and the checkout agree again, and say why (as if it had been dirty).
+      const back = yield* git.run(root, ["update-ref", "-m", "huskies: squash merge undone", ref, from, to])
+      return yield* new BaseCheckoutDirty({
+        base,
+        path: checkout.path,
+        files: [stderrTail(moved.stderr)],
+        detail:
+          back.code === 0
+            ? `${checkout.path} changed while ${base} was advanced (${stderrHeadline(moved.stderr)}), so ${base} was put back at ${from.slice(0, 12)}`
+            : `${checkout.path} changed while ${base} was advanced (${stderrHeadline(moved.stderr)}) and ${base} could not be put back at ${from.slice(0, 12)} (${stderrHeadline(back.stderr)}): run git status there before committing`,
+      })
+    }
+    return { base, from, to, updatedCheckouts } satisfies AdvancedBase
+  })
+
+  /**
+   * Whether `featureBranch` has landed on `base`: it is an ancestor of it, or squashing it into `base`
+   * would change nothing (git merge-tree, without touching any worktree).
+   */
+  const isMerged = Effect.fn("Git.isMerged")(function* (root: string, base: string, featureBranch: string) {
+    const args = [
+      "merge-tree",
+      "--write-tree",
+      "--no-messages",
+      `refs/heads/${base}`,
+      `refs/heads/${featureBranch}`,
+    ]
+    yield* checkRef(root, args, "base branch", base)
+    yield* checkRef(root, args, "feature branch", featureBranch)
+    yield* repo.requireRepo(root)
+    const baseTip = yield* repo.revParse(root, `refs/heads/${base}`)
+    const featureTip = yield* repo.revParse(root, `refs/heads/${featureBranch}`)
+    if (yield* isAncestor(root, featureTip, baseTip)) return true
+    const merged = yield* git.run(root, args)
+    // 1: conflicts, so not already on the base.
+    if (merged.code === 1) return false
+    if (merged.code !== 0)
+      return yield* commandFailed(root, args, merged, "git 2.38 or newer is needed (merge-tree --write-tree)")
+    return merged.stdout.trim().split("\n")[0] === (yield* repo.revParse(root, `${baseTip}^{tree}`))
+  })
+
+  return {
+    prepareMergeWorkspace: (root: string, id: string, base: string) =>
+      serialized(prepareMergeWorkspace(root, id, base)),
+    removeMergeWorkspace: (root: string, id: string) => serialized(removeMergeWorkspace(root, id)),
+    squashInto,
+    advanceBase,
+    isMerged,
+  } as const
+}
