@@ -6,13 +6,11 @@ import { Context, Effect, Either, Layer, Option, Queue, Ref, Schema, type Scope 
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
-import type { StoryId } from "../domain/StoryId.js"
 import type { Timer } from "../domain/Timer.js"
 import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { planPromotions } from "../domain/promotion.js"
 import { loadConfig } from "../layers/Config.js"
-import { reapOrphanedAgents } from "../layers/AgentPids.js"
 import { Git } from "../layers/Git.js"
 import { Project } from "../layers/Project.js"
 import { ServerUrl } from "../layers/ServerUrl.js"
@@ -22,6 +20,7 @@ import * as Actor from "./Actor.js"
 import type { AgentHandle, AgentRunResult } from "./AgentActor.js"
 import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
 import * as Registry from "./Registry.js"
+import { recoverAfterRestart } from "./recovery.js"
 import { runStory, type StoryPhase } from "./StoryActor.js"
 
 export class StartRefused extends Schema.TaggedError<StartRefused>()("StartRefused", {
@@ -343,7 +342,7 @@ const makeScheduler = (options: SchedulerOptions) =>
 
     // ------------------------------------------------------------------------------------------- start
 
-    yield* startup(store, node, project.root)
+    yield* recoverAfterRestart(store, node, project.root)
     const subscription = yield* store.subscribe
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(subscription), onStoreEvent)))
     yield* Effect.forkScoped(Effect.forever(Queue.take(pokes).pipe(Effect.zipRight(reconcile))))
@@ -363,40 +362,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     } satisfies AgentsShape
   }).pipe(Effect.annotateLogs({ component: "scheduler" }))
 
-/**
- * A previous server that died mid-run left items marked Running here; their processes died with it.
- * They are marked failed (not stopped), so auto mode resumes them and a person sees what happened.
- */
-const startup = (store: Store["Type"], node: NodeId, root: string) =>
-  Effect.gen(function* () {
-    const git = yield* Git
-    // Left by a server that was killed outright (SIGKILL), which could not stop its agents itself.
-    for (const orphan of yield* reapOrphanedAgents(root))
-      yield* Effect.logWarning(
-        `killed agent ${orphan.agent} (pid ${orphan.pid}) on ${orphan.storyId}, left running by a server that was killed`,
-      )
-    const { items } = yield* store.list
-    for (const item of items) {
-      if (item.execution[node]?._tag !== "Running") continue
-      yield* Effect.logWarning(`${item.id}: its agent was running when the server stopped`)
-      yield* store
-        .apply(item.id, { _tag: "AgentExited", node, outcome: "failed", at: yield* now })
-        .pipe(Effect.ignore)
-    }
-    const orphans = yield* Effect.either(
-      git.cleanupOrphanedWorktrees(
-        root,
-        items.map((i) => i.id as StoryId),
-      ),
-    )
-    if (Either.isLeft(orphans))
-      yield* Effect.logWarning(`orphaned worktrees were not cleaned up: ${orphans.left.message}`)
-  })
-
 type SchedulerEnv = Store | Project | Git | TestRuns | ServerUrl
 
 export const AgentsLive = (options: SchedulerOptions): Layer.Layer<Agents, never, SchedulerEnv> =>
-  Layer.scoped(
-    Agents,
-    makeScheduler(options) as Effect.Effect<AgentsShape, never, SchedulerEnv | Scope.Scope>,
-  )
+  Layer.scoped(Agents, makeScheduler(options))
