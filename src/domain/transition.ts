@@ -96,7 +96,9 @@ export const transition = (
   }
   // One more failed attempt: back to Coding with `why` as the next coder's feedback, or past the limit
   // archived as Blocked, so neither failing tests nor a review loop can go on for ever.
-  const failedAttempt = (why: string, retryLimit: number, what: string) => {
+  const failedAttempt = (text: string, retryLimit: number, what: string) => {
+    // Test output ends with a newline; a Blocked reason may not, or the item could never be archived.
+    const why = text.trim()
     const attempts = item.attempts + 1
     if (attempts > retryLimit) {
       const times = `${attempts} attempt${attempts === 1 ? "" : "s"}`
@@ -172,7 +174,7 @@ export const transition = (
       },
       QaRejected: (e) => failedAttempt(e.notes, e.retryLimit, "QA rejected it"),
       Merged: (e) => moveTo({ _tag: "Done", mergeCommit: e.mergeCommit, mergedAt: e.mergedAt }),
-      MergeFailed: (e) => moveTo({ _tag: "Archived", reason: { _tag: "MergeFailed", why: e.why } }),
+      MergeFailed: (e) => moveTo({ _tag: "Archived", reason: { _tag: "MergeFailed", why: e.why.trim() } }),
       Block: (e) => moveTo({ _tag: "Archived", reason: { _tag: "Blocked", why: e.why } }),
       Hold: () => moveTo({ _tag: "Archived", reason: { _tag: "ReviewHold" } }),
       Abandon: () => moveTo({ _tag: "Archived", reason: { _tag: "Abandoned" } }),

@@ -763,6 +763,29 @@ describe("transition: invariants", () => {
       expect(item.stage).toEqual({ _tag: "Coding" })
     })
 
+    it("a failure text ending in a newline (test output) still archives the item past the limit", () => {
+      const failed = expectRight(
+        transition(itemIn(coding), {
+          _tag: "GatesFailed",
+          why: "tests failed:\n\nFAIL x\n",
+          retryLimit: 0,
+          at,
+        }),
+      )
+      expect(failed.stage).toEqual({
+        _tag: "Archived",
+        reason: { _tag: "Blocked", why: "gave up after 2 attempts: tests failed:\n\nFAIL x" },
+      })
+      const merge: Stage = { _tag: "Merge", featureBranch: "feature/x", commitsAhead: 1 }
+      const mergeFailed = expectRight(
+        transition(itemIn(merge), { _tag: "MergeFailed", why: "gates failed\n", at }),
+      )
+      expect(mergeFailed.stage).toEqual({
+        _tag: "Archived",
+        reason: { _tag: "MergeFailed", why: "gates failed" },
+      })
+    })
+
     it("QA rejections count as attempts: a review loop ends Blocked past the retry limit", () => {
       const rejected = expectRight(
         transition(itemIn(qa), { _tag: "QaRejected", notes: "still no logout", retryLimit: 1, at }),
