@@ -89,9 +89,13 @@ const sampleOf = (key: string, readyAt: number): Sample => {
 }
 
 const runtime = ManagedRuntime.make(
-  serverLayer(project.root, { port: 0, host: "127.0.0.1", durability: "normal", autoAssign: true }).pipe(
-    Layer.provide(LogsLive({ write: () => undefined })),
-  ),
+  serverLayer(project.root, {
+    port: 0,
+    host: "127.0.0.1",
+    durability: "normal",
+    autoAssign: true,
+    mergeQueue: false,
+  }).pipe(Layer.provide(LogsLive({ write: () => undefined }))),
 )
 
 /** Files one item and waits until it is at the merge handoff and its actor has ended (the agent is free). */

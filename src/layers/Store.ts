@@ -5,6 +5,7 @@ import * as Y from "yjs"
 import { NodeId } from "../domain/ExecutionState.js"
 import type { PipelineEvent } from "../domain/PipelineEvent.js"
 import { type ItemKind, makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
+import { MergeJob } from "../domain/MergeJob.js"
 import { type Timer, timerId, type TimerKind, timerStages } from "../domain/Timer.js"
 import { transition, type TransitionError } from "../domain/transition.js"
 import { newWorkItem, type WorkItem } from "../domain/WorkItem.js"
@@ -13,7 +14,7 @@ import {
   docMaps,
   dumpDoc,
   minimalSplice,
-  type ProjectionError,
+  ProjectionError,
   readAllItems,
   readItem,
   readTimers,
@@ -127,6 +128,14 @@ export interface StoreShape {
   /** Every timer, soonest first. */
   readonly timers: Effect.Effect<{
     readonly timers: ReadonlyArray<Timer>
+    readonly errors: ReadonlyArray<ProjectionError>
+  }>
+  /** Sets the item's merge job (the item must exist). */
+  readonly setMergeJob: (job: MergeJob) => Effect.Effect<void, ItemNotFound | PersistError>
+  readonly clearMergeJob: (id: string) => Effect.Effect<void, PersistError>
+  /** Every merge job, oldest first; one that does not decode is a ProjectionError. */
+  readonly mergeJobs: Effect.Effect<{
+    readonly jobs: ReadonlyArray<MergeJob>
     readonly errors: ReadonlyArray<ProjectionError>
   }>
   readonly dump: (id?: string) => Effect.Effect<Record<string, unknown>>
@@ -360,6 +369,25 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
+    const setMergeJob = (job: MergeJob) =>
+      write(
+        Effect.gen(function* () {
+          if (!maps.items.has(job.storyId)) return yield* new ItemNotFound({ id: job.storyId })
+          yield* commit(() => maps.mergeJobs.set(job.storyId, { ...job }))
+        }),
+      )
+
+    const readMergeJobs = Effect.sync(() => {
+      const jobs: Array<MergeJob> = []
+      const errors: Array<ProjectionError> = []
+      for (const [id, raw] of maps.mergeJobs) {
+        const decoded = decodeMergeJob(raw, { onExcessProperty: "error" })
+        if (Either.isRight(decoded)) jobs.push(decoded.right)
+        else errors.push(new ProjectionError({ path: `mergeJobs/${id}`, detail: decoded.left.message }))
+      }
+      return { jobs: jobs.sort((a, b) => a.enqueuedAt - b.enqueuedAt), errors }
+    })
+
     return {
       // Persistence makes `node-<uuid>` ids; one edited by hand into something invalid is a defect here.
       nodeId: NodeId.make(persistence.nodeId),
@@ -376,6 +404,9 @@ export const makeStore = (options: StoreOptions = {}) =>
       list: Effect.sync(() => readAllItems(maps)),
       setTimer,
       cancelTimers,
+      setMergeJob,
+      clearMergeJob: (id) => write(commit(() => maps.mergeJobs.delete(id))),
+      mergeJobs: readMergeJobs,
       timers: Effect.sync(() => readTimers(maps)),
       dump: (id) =>
         Effect.sync(() => ({
@@ -387,6 +418,8 @@ export const makeStore = (options: StoreOptions = {}) =>
       subscribe: PubSub.subscribe(events),
     } satisfies StoreShape
   })
+
+const decodeMergeJob = Schema.decodeUnknownEither(MergeJob)
 
 const isForStage = (timer: unknown, stage: string) =>
   typeof timer === "object" && timer !== null && "stage" in timer && timer.stage === stage

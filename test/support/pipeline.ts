@@ -20,6 +20,8 @@ export interface PipelineSetup {
   /** Executable files written to the scripts directory (outside the repository). */
   readonly scripts?: Readonly<Record<string, string>>
   readonly autoAssign?: boolean
+  /** Run the merge queue (default off: these tests stop at the merge handoff). */
+  readonly mergeQueue?: boolean
   /** Added to every agent's environment (e.g. ANTHROPIC_BASE_URL of a fake model API). */
   readonly agentEnv?: Readonly<Record<string, string>>
 }
@@ -85,6 +87,7 @@ export const withPipeline = <A, E>(
           host: "127.0.0.1",
           durability: "normal",
           autoAssign: setup.autoAssign ?? true,
+          mergeQueue: setup.mergeQueue ?? false,
           ...(setup.agentEnv === undefined ? {} : { agentEnv: setup.agentEnv }),
         },
         (u) =>

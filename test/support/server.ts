@@ -23,7 +23,7 @@ export const withServer = async <A>(body: (server: TestServer) => Promise<A>): P
         const bound = yield* Deferred.make<string>()
         const layer = serverLayer(
           dir,
-          { port: 0, host: "127.0.0.1", durability: "normal", autoAssign: false },
+          { port: 0, host: "127.0.0.1", durability: "normal", autoAssign: false, mergeQueue: false },
           (u) => Deferred.succeed(bound, u).pipe(Effect.asVoid),
         ).pipe(Layer.provide(LogsLive({ write: () => undefined })))
         yield* Layer.buildWithScope(layer, scope)

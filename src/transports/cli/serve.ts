@@ -3,6 +3,7 @@
 import { Console, Effect, Layer, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
+import { MergeQueueLive } from "../../actors/MergeQueue.js"
 import { AgentsLive } from "../../actors/Scheduler.js"
 import { Git } from "../../layers/Git.js"
 import { ServerUrl, ServerUrlLive } from "../../layers/ServerUrl.js"
@@ -33,6 +34,8 @@ export interface ServeSettings {
   readonly durability: Durability
   /** Start items by themselves when dependencies are met and an agent is free (default on). */
   readonly autoAssign?: boolean
+  /** Merge items in Merge into the base branch (default on; tests of the earlier stages turn it off). */
+  readonly mergeQueue?: boolean
   /** Variables added to every agent's environment (tests point agent CLIs at a local model API). */
   readonly agentEnv?: Readonly<Record<string, string>>
 }
@@ -78,7 +81,8 @@ export const serverLayer = (
     }),
     base,
   )
-  const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(services))
+  const withMerges = settings.mergeQueue === false ? services : Layer.provideMerge(MergeQueueLive, services)
+  const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(withMerges))
   const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
     Effect.gen(function* () {
       const store = yield* Store
@@ -97,7 +101,7 @@ export const serverLayer = (
     }).pipe(withComponent("server")),
   )
   // provideMerge: tests reach the running server's Store and Agents through the built context.
-  return app.pipe(Layer.provideMerge(Layer.merge(services, mcp)))
+  return app.pipe(Layer.provideMerge(Layer.merge(withMerges, mcp)))
 }
 
 /** Runs the server for the project at `root` until the fiber is interrupted (Ctrl-C, SIGTERM). */

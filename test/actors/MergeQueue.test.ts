@@ -1,0 +1,131 @@
+// test/actors/MergeQueue.test.ts — the merge queue on a real server and repository with `command` agents:
+// a story goes Backlog -> Done as one squash commit on main; gates failing on the merged result and a
+// conflict with main each end MergeFailed with the reason, leaving main as it was.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { Store } from "../../src/layers/Store.js"
+import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+
+const projectToml = (test: string) => `base_branch = "main"
+default_qa = "none"
+[commands]
+test = ${JSON.stringify(test)}
+`
+
+const agentsToml = `
+[[agent]]
+name = "coder-1"
+stage = "coder"
+runtime = "command"
+command = ["{{scripts}}/coder.sh"]
+`
+
+const coder = `#!/bin/sh
+set -e
+${gitIdentity}
+echo "feature of $HUSKIES_STORY_ID" > feature.txt
+git add feature.txt
+git commit -q -m "first step"
+echo "more" >> feature.txt
+git add feature.txt
+git commit -q -m "second step"
+`
+
+const setup = (test = "test -f feature.txt") => ({
+  projectToml: projectToml(test),
+  agentsToml,
+  scripts: { "coder.sh": coder },
+  mergeQueue: true,
+})
+
+describe("merge queue", () => {
+  it.live(
+    "a story lands on main as one squash commit naming it, becomes Done, and its worktree and branch go",
+    () =>
+      withPipeline(setup(), ({ root, repo }) =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const before = yield* repo.git("rev-parse", "main")
+          const item = yield* store.create(story("Land it"))
+          const done = yield* awaitItem(
+            item.id,
+            (i) => i.stage._tag === "Done" || i.stage._tag === "Archived",
+          )
+          expect(done.stage._tag).toBe("Done")
+          // The job is cleared last, after the worktree and branch are gone.
+          while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+          const mergeCommit = done.stage._tag === "Done" ? done.stage.mergeCommit : ""
+          expect(yield* repo.git("rev-parse", "main")).toBe(mergeCommit)
+          // One commit on top of the old tip, with exactly the coder's change.
+          expect(yield* repo.git("rev-parse", "main~1")).toBe(before)
+          expect(yield* repo.git("log", "-1", "--format=%s", "main")).toBe(`Land it (${item.id})`)
+          expect(yield* repo.git("diff", "--name-only", `${before}..main`)).toBe("feature.txt")
+          expect(yield* repo.git("show", "main:feature.txt")).toBe(`feature of ${item.id}\nmore`)
+          expect(existsSync(join(root, ".huskies", "worktrees", item.id))).toBe(false)
+          expect(existsSync(join(root, ".huskies", "merge", item.id))).toBe(false)
+          expect((yield* repo.gitResult("rev-parse", "--verify", `feature/story-${item.id}`)).code).not.toBe(
+            0,
+          )
+          expect((yield* store.mergeJobs).jobs).toEqual([])
+        }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "gates that fail on the merged result end MergeFailed with their output, and main is not moved",
+    () =>
+      // Passes in the coder's worktree, fails in the merge workspace: what a bad interaction with main looks like.
+      withPipeline(
+        setup('case "$(pwd -P)" in */.huskies/merge/*) echo MERGED-RESULT-BROKEN; exit 1;; esac'),
+        ({ repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const before = yield* repo.git("rev-parse", "main")
+            const item = yield* store.create(story("Breaks main"))
+            const failed = yield* awaitItem(item.id, (i) => i.stage._tag === "Archived")
+            expect(failed.stage).toMatchObject({ _tag: "Archived", reason: { _tag: "MergeFailed" } })
+            const why = JSON.stringify(failed.stage)
+            expect(why).toContain("the gates failed on the merged result")
+            expect(why).toContain("MERGED-RESULT-BROKEN")
+            expect(yield* repo.git("rev-parse", "main")).toBe(before)
+            expect((yield* store.mergeJobs).jobs).toEqual([])
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "a conflict with main ends MergeFailed naming the file, and main keeps its own change",
+    () =>
+      withPipeline(
+        {
+          ...setup(),
+          // The coder waits until main has its own feature.txt, so the squash must conflict.
+          scripts: {
+            "coder.sh": `#!/bin/sh\nwhile [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done\n${coder.replace("#!/bin/sh\n", "")}`,
+          },
+        },
+        ({ root, repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Collides"))
+            yield* awaitItem(item.id, (i) => Object.values(i.execution).some((e) => e._tag === "Running"))
+            yield* repo.write("feature.txt", "main's own version\n")
+            yield* repo.git("add", "feature.txt")
+            yield* repo.git("commit", "-q", "-m", "main changes feature.txt")
+            const mainTip = yield* repo.git("rev-parse", "main")
+            yield* repo.write(".huskies/worktrees/go", "")
+            const failed = yield* awaitItem(item.id, (i) => i.stage._tag === "Archived")
+            const why = JSON.stringify(failed.stage)
+            expect(why).toContain("conflicts with main in feature.txt")
+            expect(yield* repo.git("rev-parse", "main")).toBe(mainTip)
+            expect(yield* repo.git("show", "main:feature.txt")).toBe("main's own version")
+            expect(existsSync(join(root, ".huskies", "merge", item.id))).toBe(false)
+          }),
+      ),
+    60_000,
+  )
+})
