@@ -38,8 +38,14 @@ const makeMergeQueue = Effect.gen(function* () {
   const enqueue = (id: StoryId) =>
     Effect.gen(function* () {
       const { jobs } = yield* store.mergeJobs
-      if (jobs.some((j) => j.storyId === id)) return
-      yield* store.setMergeJob({ storyId: id, state: "queued", enqueuedAt: yield* now }).pipe(Effect.ignore)
+      // An existing job (one left by an earlier boot) keeps its place and what it recorded.
+      if (!jobs.some((j) => j.storyId === id))
+        yield* (
+          store
+            .setMergeJob({ storyId: id, state: "queued", enqueuedAt: yield* now })
+            // Refused only if the item was deleted meanwhile: then there is nothing to merge.
+            .pipe(Effect.ignore)
+        )
       yield* Queue.offer(wake, undefined)
     })
 
@@ -81,11 +87,12 @@ const makeMergeQueue = Effect.gen(function* () {
       if (Either.isLeft(config)) return yield* Effect.logError(`merges wait: ${config.left.message}`)
       const base = config.right.project.baseBranch
       // A merge that moved the base before the server died: it landed, only the bookkeeping is missing.
-      if (
-        job.commit !== undefined &&
-        (yield* git.isMerged(root, base, stage.featureBranch).pipe(Effect.orElseSucceed(() => false)))
-      )
-        return yield* landed(id, job.commit)
+      // Its own commit must be on the base: the same change landed some other way is not this merge.
+      if (job.commit !== undefined) {
+        const recorded = job.commit
+        const onBase = yield* git.baseContains(root, base, recorded).pipe(Effect.orElseSucceed(() => false))
+        if (onBase) return yield* landed(id, recorded)
+      }
       yield* store.setMergeJob({ ...job, state: "running", boot })
       const name = Either.match(
         parseStoryDoc(yield* store.content(id).pipe(Effect.orElseSucceed(() => ""))),

@@ -128,4 +128,49 @@ describe("merge queue", () => {
       ),
     60_000,
   )
+
+  it.live(
+    "a job whose commit reached main before a crash is finished on restart, without merging again",
+    () =>
+      withPipeline({ ...setup(), autoAssign: false }, ({ repo }) =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("Half done"))
+          yield* store.apply(item.id, { _tag: "Start", at: 1 })
+          const branch = `feature/story-${item.id}`
+          yield* repo.git("branch", branch, "main")
+          yield* repo.git("checkout", "-q", branch)
+          yield* repo.write("feature.txt", "the work\n")
+          yield* repo.git("add", "feature.txt")
+          yield* repo.git("commit", "-q", "-m", "work")
+          // What the crashed merge did: its squash commit is already on main...
+          yield* repo.git("checkout", "-q", "main")
+          yield* repo.git("merge", "-q", "--squash", branch)
+          yield* repo.git("commit", "-q", "-m", `Half done (${item.id})`)
+          const landed = yield* repo.git("rev-parse", "main")
+          // ...and its job, left running by an earlier boot, recorded that commit.
+          yield* store.setMergeJob({
+            storyId: item.id,
+            state: "running",
+            enqueuedAt: 1,
+            boot: 1,
+            commit: landed,
+          })
+          yield* store.apply(item.id, {
+            _tag: "GatesPassed",
+            featureBranch: branch,
+            commitsAhead: 1,
+            qa: "none",
+            at: 2,
+          })
+          const done = yield* awaitItem(
+            item.id,
+            (i) => i.stage._tag === "Done" || i.stage._tag === "Archived",
+          )
+          expect(done.stage).toMatchObject({ _tag: "Done", mergeCommit: landed })
+          expect(yield* repo.git("rev-parse", "main")).toBe(landed)
+        }),
+      ),
+    60_000,
+  )
 })

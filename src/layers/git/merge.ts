@@ -400,5 +400,8 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     squashInto,
     advanceBase,
     isMerged,
+    /** Whether `commit` is on `base` (a merge that moved the base before a crash). */
+    baseContains: (root: string, base: string, commit: string) =>
+      Effect.flatMap(repo.revParse(root, `refs/heads/${base}`), (tip) => isAncestor(root, commit, tip)),
   } as const
 }
