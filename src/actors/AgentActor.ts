@@ -2,28 +2,21 @@
 // into agent events (session log, live tail, usage), the item's ExecutionState kept current, a watchdog for
 // inactivity, turns and budget, and the whole process tree killed when it stops or its Scope closes.
 // StoryActor starts it; tools read its status and output.
+import { Clock, Deferred, Effect, ExecutionStrategy, Exit, Fiber, Option, Queue, Ref, Scope } from "effect"
 import {
-  Clock,
-  Deferred,
-  Effect,
-  ExecutionStrategy,
-  Exit,
-  Fiber,
-  Option,
-  Queue,
-  Ref,
-  Schema,
-  Scope,
-} from "effect"
-import type { AgentConfig, AgentRuntime } from "../domain/Config.js"
+  type AgentHandle,
+  type AgentRunResult,
+  type AgentRunSpec,
+  AgentStartError,
+  type AgentStatus,
+} from "./agentContract.js"
 import { NodeId } from "../domain/ExecutionState.js"
-import type { AgentRole } from "../domain/Stage.js"
 import { forgetAgentPid, recordAgentPid } from "../layers/AgentPids.js"
 import { readUsage, usageBeforeResume } from "../layers/Usage.js"
 import { withComponent } from "../layers/Logs.js"
 import { type PtyExit, spawnPty } from "../layers/Pty.js"
 import { adapterFor } from "../layers/runtimes/adapters.js"
-import type { AgentEvent, TokenUsage } from "../layers/runtimes/agentEvents.js"
+import type { AgentEvent } from "../layers/runtimes/agentEvents.js"
 import { openSessionLog } from "../layers/SessionLog.js"
 import { Store } from "../layers/Store.js"
 import {
@@ -35,7 +28,6 @@ import {
   writeLaunchFiles,
 } from "./agentFiles.js"
 import {
-  type AgentOutcome,
   emptyReport,
   exitCodeOf,
   inactivityKill,
@@ -51,90 +43,8 @@ import {
 export type { AgentOutcome } from "./agentOutput.js"
 export { usageLedgerPath } from "../layers/Usage.js"
 
-export interface AgentRunSpec {
-  readonly storyId: string
-  readonly agent: AgentConfig
-  readonly role: AgentRole
-  /** Project root; session logs go to <root>/.huskies/logs/<id>/<agent>-<n>.jsonl. */
-  readonly root: string
-  /** Absolute; the process cwd. */
-  readonly worktree: string
-  readonly mcpUrl: string
-  /** Already rendered. */
-  readonly prompt: string
-  /** E.g. the failed gates' output. */
-  readonly extraPrompt?: string
-  readonly resumeSessionId?: string
-  /** Base environment of the process (default: process.env as strings). LaunchSpec.env goes on top. */
-  readonly env?: Readonly<Record<string, string>>
-  /** How often at most a Heartbeat is written while output flows (default 30_000 ms). */
-  readonly heartbeatMillis?: number
-  /** SIGTERM -> SIGKILL grace (default 3000 ms). */
-  readonly graceMillis?: number
-}
-
-export interface AgentRunResult {
-  readonly storyId: string
-  readonly agent: string
-  readonly role: AgentRole
-  readonly outcome: AgentOutcome
-  /** One human sentence, used in the next coder's prompt and in errors. */
-  readonly reason: string
-  readonly exitCode: number | null
-  readonly sessionId?: string
-  readonly model?: string
-  readonly numTurns: number
-  /** Totals: the Result's when the CLI printed one, else the summed Usage events. */
-  readonly usage: TokenUsage
-  readonly costUsd?: number
-  /** Ms since the epoch, present when outcome is "rateLimited". */
-  readonly resetAt?: number
-  readonly logPath: string
-  readonly session: number
-  readonly startedAt: number
-  readonly endedAt: number
-}
-
-export interface AgentStatus {
-  readonly storyId: string
-  readonly agent: string
-  readonly role: AgentRole
-  readonly runtime: AgentRuntime
-  readonly pid: number
-  readonly session: number
-  readonly logPath: string
-  readonly startedAt: number
-  readonly lastOutputAt: number
-  readonly numTurns: number
-  readonly usage: TokenUsage
-  readonly costUsd?: number
-  readonly sessionId?: string
-  readonly model?: string
-  readonly state: "running" | "stopping" | "exited"
-}
-
-export interface AgentHandle {
-  readonly storyId: string
-  readonly agent: string
-  readonly role: AgentRole
-  readonly status: Effect.Effect<AgentStatus>
-  /** The live tail: the last `lines` (default 100, cap at the buffer) readable lines of output. */
-  readonly output: (lines?: number) => Effect.Effect<ReadonlyArray<string>>
-  /** Kills the process group and waits until it is gone; resolves with the result (outcome "stopped" unless it had already ended). */
-  readonly stop: (reason: string) => Effect.Effect<AgentRunResult>
-  /** Waits for the run to end. */
-  readonly result: Effect.Effect<AgentRunResult>
-}
-
-export class AgentStartError extends Schema.TaggedError<AgentStartError>()("AgentStartError", {
-  storyId: Schema.String,
-  agent: Schema.String,
-  detail: Schema.String,
-}) {
-  override get message(): string {
-    return `could not start agent ${this.agent} on ${this.storyId}: ${this.detail}. Nothing was left running for it; fix that and start the agent again`
-  }
-}
+export type { AgentHandle, AgentRunResult, AgentRunSpec, AgentStatus } from "./agentContract.js"
+export { AgentStartError } from "./agentContract.js"
 
 interface RunState {
   readonly phase: AgentStatus["state"]

@@ -1,6 +1,6 @@
 // src/layers/Store.ts — the project's replicated state: one Y.Doc, read through typed projections,
 // written only through pipeline events, each write durable before it resolves. Used by every actor.
-import { Clock, Context, Effect, Either, Layer, PubSub, Queue, Schema, type Scope } from "effect"
+import { Clock, Context, Effect, Either, Layer, PubSub, Queue, type Scope } from "effect"
 import * as Y from "yjs"
 import { NodeId } from "../domain/ExecutionState.js"
 import type { PipelineEvent } from "../domain/PipelineEvent.js"
@@ -16,49 +16,20 @@ import {
   minimalSplice,
   ProjectionError,
   readAllItems,
+  isForStage,
   readItem,
+  readMergeJobs,
   readTimers,
+  timerIdOf,
   removeItem,
   removeTimers,
   trackHighestNumber,
   writeItem,
 } from "./docModel.js"
+import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
 
-export class ItemNotFound extends Schema.TaggedError<ItemNotFound>()("ItemNotFound", { id: Schema.String }) {
-  override get message(): string {
-    return `no work item ${this.id}: list_items shows the ids that exist`
-  }
-}
-
-export class ContentEditError extends Schema.TaggedError<ContentEditError>()("ContentEditError", {
-  id: Schema.String,
-  field: Schema.String,
-  detail: Schema.String,
-}) {
-  override get message(): string {
-    return `cannot edit the content of ${this.id}: ${this.field} ${this.detail}`
-  }
-}
-
-export class ContentConflict extends Schema.TaggedError<ContentConflict>()("ContentConflict", {
-  id: Schema.String,
-}) {
-  override get message(): string {
-    return `the content of ${this.id} changed while this edit was prepared; nothing was written: read it again and retry`
-  }
-}
-
-export class TimerRefused extends Schema.TaggedError<TimerRefused>()("TimerRefused", {
-  id: Schema.String,
-  kind: Schema.String,
-  stage: Schema.String,
-}) {
-  override get message(): string {
-    const allowed = timerStages[this.kind as TimerKind].join(" or ")
-    return `cannot set a ${this.kind} timer on ${this.id}: it is in ${this.stage}, and ${this.kind} timers are only for items in ${allowed}`
-  }
-}
+export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
 export interface SetTimer {
   readonly storyId: string
@@ -377,17 +348,6 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
-    const readMergeJobs = Effect.sync(() => {
-      const jobs: Array<MergeJob> = []
-      const errors: Array<ProjectionError> = []
-      for (const [id, raw] of maps.mergeJobs) {
-        const decoded = decodeMergeJob(raw, { onExcessProperty: "error" })
-        if (Either.isRight(decoded)) jobs.push(decoded.right)
-        else errors.push(new ProjectionError({ path: `mergeJobs/${id}`, detail: decoded.left.message }))
-      }
-      return { jobs: jobs.sort((a, b) => a.enqueuedAt - b.enqueuedAt), errors }
-    })
-
     return {
       // Persistence makes `node-<uuid>` ids; one edited by hand into something invalid is a defect here.
       nodeId: NodeId.make(persistence.nodeId),
@@ -406,7 +366,7 @@ export const makeStore = (options: StoreOptions = {}) =>
       cancelTimers,
       setMergeJob,
       clearMergeJob: (id) => write(commit(() => maps.mergeJobs.delete(id))),
-      mergeJobs: readMergeJobs,
+      mergeJobs: Effect.sync(() => readMergeJobs(maps)),
       timers: Effect.sync(() => readTimers(maps)),
       dump: (id) =>
         Effect.sync(() => ({
@@ -418,14 +378,6 @@ export const makeStore = (options: StoreOptions = {}) =>
       subscribe: PubSub.subscribe(events),
     } satisfies StoreShape
   })
-
-const decodeMergeJob = Schema.decodeUnknownEither(MergeJob)
-
-const isForStage = (timer: unknown, stage: string) =>
-  typeof timer === "object" && timer !== null && "stage" in timer && timer.stage === stage
-
-const timerIdOf = (timer: unknown) =>
-  typeof timer === "object" && timer !== null && "id" in timer ? String(timer.id) : ""
 
 const errorJson = (e: ProjectionError) => ({ path: e.path, detail: e.detail })
 

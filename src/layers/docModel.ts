@@ -3,6 +3,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import * as Y from "yjs"
 import { parseStoryId, StoryId } from "../domain/StoryId.js"
+import { MergeJob } from "../domain/MergeJob.js"
 import { Timer } from "../domain/Timer.js"
 import { WorkItem } from "../domain/WorkItem.js"
 
@@ -187,6 +188,35 @@ export const readTimers = (
       )
   }
   return { timers: timers.sort((a, b) => a.at - b.at), errors }
+}
+
+/** Whether a raw timer was set for `stage`. */
+export const isForStage = (timer: unknown, stage: string) =>
+  typeof timer === "object" && timer !== null && "stage" in timer && timer.stage === stage
+
+export const timerIdOf = (timer: unknown) =>
+  typeof timer === "object" && timer !== null && "id" in timer ? String(timer.id) : ""
+
+const decodeMergeJob = Schema.decodeUnknownEither(MergeJob)
+
+/** Every merge job, oldest first; one that does not decode is a ProjectionError, never dropped. */
+export const readMergeJobs = (
+  maps: DocMaps,
+): { readonly jobs: ReadonlyArray<MergeJob>; readonly errors: ReadonlyArray<ProjectionError> } => {
+  const jobs: Array<MergeJob> = []
+  const errors: Array<ProjectionError> = []
+  for (const [id, raw] of maps.mergeJobs) {
+    const decoded = decodeMergeJob(raw, { onExcessProperty: "error" })
+    if (Either.isRight(decoded)) jobs.push(decoded.right)
+    else
+      errors.push(
+        new ProjectionError({
+          path: `mergeJobs/${id}`,
+          detail: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
+        }),
+      )
+  }
+  return { jobs: jobs.sort((a, b) => a.enqueuedAt - b.enqueuedAt), errors }
 }
 
 /** Deletes the timers of item `id` that `drop` selects; returns their ids. */
