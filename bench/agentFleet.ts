@@ -22,6 +22,7 @@ const serverFlags = (process.env["HUSKIES_BENCH_FLEET_SERVER_FLAGS"] ?? "").spli
 const pollMillis = 250
 const deadlineMillis = 60_000
 
+// Each agent commits a file of its own: all 20 are merged into one base, and one shared file would conflict.
 const streamScript = `#!/bin/bash
 ${gitIdentity}
 for i in $(seq 1 ${steps}); do
@@ -31,8 +32,8 @@ for i in $(seq 1 ${steps}); do
   fi
   sleep 0.1
 done
-echo "$HUSKIES_STORY_ID" > work.txt
-git add work.txt
+echo "$HUSKIES_STORY_ID" > "work-$HUSKIES_STORY_ID.txt"
+git add "work-$HUSKIES_STORY_ID.txt"
 git commit -q -m "work on $HUSKIES_STORY_ID"
 `
 // The gate stamps when it runs: the last stamp is when the last item got through.
