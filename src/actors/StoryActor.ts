@@ -1,7 +1,7 @@
 // src/actors/StoryActor.ts — drives one work item through its pipeline on this node: lease a coder, run
 // it in the item's worktree, run the gates when it exits, retry with the failure or hand over to QA,
 // run the QA agent, and stop at the merge handoff. One per active item; the Scheduler starts and stops it.
-import { Effect, Either, Option, Ref, type Scope } from "effect"
+import { Effect, Either, Ref, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import type { AgentConfig } from "../domain/Config.js"
@@ -17,7 +17,7 @@ import { Store } from "../layers/Store.js"
 import { TestRuns } from "../layers/TestRuns.js"
 import { type AgentHandle, type AgentRunResult, startAgent } from "./AgentActor.js"
 import type { AgentSlots } from "./AgentSlots.js"
-import { previousSessionId } from "./sessions.js"
+import { lastAgentOn, previousSessionId } from "./sessions.js"
 
 /** What the actor is doing now, for list_agents and the board. */
 export type StoryPhase =
@@ -307,10 +307,12 @@ const block = (item: WorkItem, why: string) =>
 /** The agent that last ran this role on the item here, preferred so it can resume its own session. */
 const lastAgentOf = (ctx: StoryContext, id: string, role: AgentRole) =>
   Effect.map(ctx.slots.agents, (agents) => {
-    const previous = Option.fromNullable(
-      agents.find((a) => a.stage === role && previousSessionId(ctx.root, id, a.name) !== undefined),
+    const last = lastAgentOn(
+      ctx.root,
+      id,
+      agents.filter((a) => a.stage === role).map((a) => a.name),
     )
-    return Option.match(previous, { onNone: () => ({}), onSome: (a) => ({ prefer: a.name }) })
+    return last === undefined ? {} : { prefer: last }
   })
 
 const processEnv = (): Record<string, string> =>

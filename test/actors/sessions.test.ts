@@ -1,0 +1,45 @@
+// test/actors/sessions.test.ts — what earlier sessions left on disk: the CLI session id to resume, read
+// from the head of a log however long it grew, and which agent worked on an item last.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { lastAgentOn, previousSessionId } from "../../src/actors/sessions.js"
+import { scopedTempDir } from "../support/store.js"
+
+const line = (entry: unknown) => `${JSON.stringify(entry)}\n`
+const started = (sessionId: string) => line({ type: "event", event: { _tag: "SessionStarted", sessionId } })
+
+describe("earlier sessions", () => {
+  it.scoped("the session id comes from the newest log that has one, read from its head only", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const dir = join(root, ".huskies", "logs", "1_story_a")
+      mkdirSync(dir, { recursive: true })
+      const chatter = line({ type: "event", event: { _tag: "Text", text: "x".repeat(1000) } }).repeat(500)
+      writeFileSync(join(dir, "coder-1-1.jsonl"), started("first") + chatter)
+      // A later session that failed before its CLI said who it was, and a torn line.
+      writeFileSync(join(dir, "coder-1-2.jsonl"), line({ type: "session_start" }) + '{"type":"ev')
+      writeFileSync(join(dir, "coder-2-1.jsonl"), started("other agent"))
+      expect(previousSessionId(root, "1_story_a", "coder-1")).toBe("first")
+      expect(previousSessionId(root, "1_story_a", "coder-3")).toBeUndefined()
+      expect(previousSessionId(root, "9_story_none", "coder-1")).toBeUndefined()
+    }),
+  )
+
+  it.scoped("the agent that worked last is the one whose log was written last", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const dir = join(root, ".huskies", "logs", "1_story_a")
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, "coder-1-1.jsonl"), started("a"))
+      writeFileSync(join(dir, "coder-2-1.jsonl"), started("b"))
+      writeFileSync(join(dir, "qa-1.jsonl"), started("c"))
+      utimesSync(join(dir, "coder-1-1.jsonl"), 2000, 2000)
+      utimesSync(join(dir, "coder-2-1.jsonl"), 1000, 1000)
+      expect(lastAgentOn(root, "1_story_a", ["coder-1", "coder-2"])).toBe("coder-1")
+      expect(lastAgentOn(root, "1_story_a", ["coder-2"])).toBe("coder-2")
+      expect(lastAgentOn(root, "1_story_a", ["mergemaster"])).toBeUndefined()
+    }),
+  )
+})
