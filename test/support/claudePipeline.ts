@@ -3,7 +3,7 @@
 // and readers of the fake's requests and of the session logs.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Effect, Fiber, Option, Queue, Schedule } from "effect"
+import { Effect, Fiber, Option, Queue, Schedule, type Scope } from "effect"
 import { delimiter, dirname, join } from "node:path"
 import { Agents } from "../../src/actors/Scheduler.js"
 import { listSessionLogs, readSessionLog } from "../../src/layers/SessionLog.js"
@@ -20,6 +20,8 @@ import {
 } from "../fakes/anthropic.js"
 import { claudeBin } from "./claude.js"
 import { makeTempDir } from "./gitRepo.js"
+import { type PipelineProject, withPipeline } from "./pipeline.js"
+import type { ToolEnv } from "../../src/transports/tools/registry.js"
 
 export const projectToml = `base_branch = "main"
 retry_limit = 2
@@ -198,3 +200,23 @@ export const watchTimers = Effect.gen(function* () {
     Effect.orDie,
   )
 })
+
+/**
+ * A fake model API, a Claude home, and a server on a fresh repository whose agents are the real Claude
+ * Code CLI pointed at that fake; `body` gets the project and the fake to script.
+ */
+export const withClaudePipeline = <A, E>(
+  options: { readonly inactivitySecs?: number; readonly env?: Readonly<Record<string, string>> },
+  body: (project: PipelineProject, fake: FakeAnthropic) => Effect.Effect<A, E, ToolEnv | Scope.Scope>,
+) =>
+  Effect.gen(function* () {
+    const { fake, home } = yield* claudeWorld
+    return yield* withPipeline(
+      {
+        projectToml,
+        agentsToml: agentsToml(options.inactivitySecs),
+        agentEnv: claudeAgentEnv(fake, home, options.env),
+      },
+      (project) => body(project, fake),
+    )
+  })
