@@ -16,24 +16,9 @@ import {
 } from "../../src/layers/Usage.js"
 import { minusUsage } from "../../src/actors/agentOutput.js"
 import { scopedTempDir } from "../support/store.js"
+import { usageRecord } from "../support/usage.js"
 
-const record = (over: Partial<UsageRecord> = {}): UsageRecord => ({
-  time: "2025-03-01T10:00:00.000Z",
-  storyId: "1_story_a",
-  agent: "coder-1",
-  role: "coder",
-  runtime: "claude-code",
-  model: "sonnet",
-  session: 1,
-  outcome: "succeeded",
-  numTurns: 3,
-  inputTokens: 100,
-  outputTokens: 10,
-  cacheRead: 1000,
-  cacheCreation: 50,
-  costUsd: 0.5,
-  ...over,
-})
+const record = usageRecord
 
 describe("usage ledger", () => {
   it.scoped("appends one line per run and reads them back; a missing ledger is no runs", () =>

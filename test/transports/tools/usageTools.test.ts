@@ -5,24 +5,9 @@ import { Effect } from "effect"
 import { appendFileSync } from "node:fs"
 import { appendUsage, usageLedgerPath, type UsageRecord } from "../../../src/layers/Usage.js"
 import { err, ok, withTools } from "../../support/tools.js"
+import { usageRecord } from "../../support/usage.js"
 
-const run = (over: Partial<UsageRecord>): UsageRecord => ({
-  time: "2025-03-01T10:00:00.000Z",
-  storyId: "1_story_a",
-  agent: "coder-1",
-  role: "coder",
-  runtime: "claude-code",
-  model: "sonnet",
-  session: 1,
-  outcome: "succeeded",
-  numTurns: 3,
-  inputTokens: 100,
-  outputTokens: 10,
-  cacheRead: 1000,
-  cacheCreation: 50,
-  costUsd: 0.1,
-  ...over,
-})
+const run = (over: Partial<UsageRecord> = {}): UsageRecord => usageRecord({ costUsd: 0.1, ...over })
 
 describe("get_token_usage", () => {
   it.effect("answers with no runs before the ledger exists", () =>
