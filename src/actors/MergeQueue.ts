@@ -1,52 +1,111 @@
 // src/actors/MergeQueue.ts — the project's merge queue: items in Merge are squash-merged one at a time, in
 // the order they arrived, in a merge workspace at the base tip; the gates run there; the base branch moves
-// by compare-and-swap; the item becomes Done and its worktree and branch go. Jobs live in the Store.
+// by compare-and-swap; the item becomes Done and its worktree and branch go. A conflict or failing gates go
+// to a mergemaster agent, which fixes the feature branch; then the merge runs again, up to `[merge]
+// attempts`. Jobs live in the Store, stamped with the boot that runs them.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Context, Effect, Either, Layer, Option, Queue } from "effect"
-import { join } from "node:path"
+import { Context, Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref, Schema } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import type { StoryId } from "../domain/StoryId.js"
+import { describeReason, describeStage } from "../domain/transition.js"
+import type { WorkItem } from "../domain/WorkItem.js"
 import { loadConfig } from "../layers/Config.js"
-import { runGate } from "../layers/Gates.js"
 import { Git } from "../layers/Git.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
 import { fitText } from "../layers/runtimes/Runtime.js"
+import { attemptMerge, preflight } from "./mergeAttempt.js"
+import { sweepDone } from "./doneSweep.js"
+import { Agents } from "./Scheduler.js"
+
+/** What merge_agent_work answers: the attempt's end, and what happens next. */
+export type MergeResult =
+  | { readonly _tag: "Merged"; readonly commit: string; readonly item: WorkItem }
+  | { readonly _tag: "Failed"; readonly why: string; readonly next: string; readonly item?: WorkItem }
+
+/** The job being merged now, for get_merge_status and the board. */
+export interface CurrentMerge {
+  readonly storyId: string
+  readonly step: string
+  readonly since: number
+}
+
+export class MergeRefused extends Schema.TaggedError<MergeRefused>()("MergeRefused", {
+  storyId: Schema.String,
+  why: Schema.String,
+}) {
+  override get message(): string {
+    return `cannot merge ${this.storyId}: ${this.why}`
+  }
+}
 
 export interface MergeQueueShape {
   /** The jobs, oldest first. */
   readonly jobs: Effect.Effect<ReadonlyArray<MergeJob>>
+  readonly current: Effect.Effect<Option.Option<CurrentMerge>>
+  /** Queues the item's merge, or joins the queued or running one, and waits for that attempt to end. */
+  readonly merge: (
+    storyId: string,
+    onProgress: (message: string) => Effect.Effect<void>,
+  ) => Effect.Effect<MergeResult, MergeRefused>
+  /** A mergemaster (or a person) gives up: the item is archived as MergeFailed with `why`. */
+  readonly reportFailure: (storyId: string, why: string) => Effect.Effect<WorkItem, MergeRefused>
 }
 
 export class MergeQueue extends Context.Tag("huskies/MergeQueue")<MergeQueue, MergeQueueShape>() {}
 
+type News =
+  | { readonly _tag: "Progress"; readonly storyId: string; readonly message: string }
+  | { readonly _tag: "AttemptFailed"; readonly storyId: string; readonly why: string; readonly next: string }
+
 /** Times the base may move under a merge before the merge gives up and says so. */
 const maxBaseRaces = 3
 const failureBytes = 16 * 1024
+/** How soon merges look again after a config file they could not read. */
+const configRetryMillis = 30_000
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
 const makeMergeQueue = Effect.gen(function* () {
   const store = yield* Store
   const git = yield* Git
-  const project = yield* Project
-  const root = project.root
-  const boot = project.startedAt
+  const agents = yield* Agents
+  const root = (yield* Project).root
+  const boot = (yield* Project).startedAt
+  const scope = yield* Effect.scope
   const wake = yield* Queue.sliding<void>(1)
+  const news = yield* PubSub.unbounded<News>()
+  const current = yield* Ref.make(Option.none<CurrentMerge>())
+  const fixers = yield* Ref.make(new Map<string, Fiber.RuntimeFiber<void>>())
+  // Held by a merge attempt and by reportFailure, so a failure is never recorded under a landing merge.
+  const attemptLock = yield* Effect.makeSemaphore(1)
+  const readConfig = loadConfig(root).pipe(Effect.provide(NodeFileSystem.layer))
 
-  const enqueue = (id: StoryId) =>
+  const jobOf = (id: string) =>
+    Effect.map(store.mergeJobs, (r) => Option.fromNullable(r.jobs.find((j) => j.storyId === id)))
+
+  /** Queues the item's merge. An existing job keeps its place and what it recorded; with `now`, a job
+   * waiting for a mergemaster's fix is due again at once (the fix is committed, or the session ended). */
+  const enqueue = (id: StoryId, options: { readonly now?: boolean } = {}) =>
     Effect.gen(function* () {
-      const { jobs } = yield* store.mergeJobs
-      // An existing job (one left by an earlier boot) keeps its place and what it recorded.
-      if (!jobs.some((j) => j.storyId === id))
+      const job = yield* jobOf(id)
+      if (Option.isNone(job))
         yield* (
           store
             .setMergeJob({ storyId: id, state: "queued", enqueuedAt: yield* now })
             // Refused only if the item was deleted meanwhile: then there is nothing to merge.
             .pipe(Effect.ignore)
         )
+      else if (options.now === true && job.value.state === "fixing")
+        yield* store.setMergeJob(withoutBoot({ ...job.value, state: "queued" })).pipe(Effect.ignore)
       yield* Queue.offer(wake, undefined)
+    })
+
+  const progress = (id: string) => (message: string) =>
+    Effect.gen(function* () {
+      yield* Ref.set(current, Option.some({ storyId: id, step: message, since: yield* now }))
+      yield* PubSub.publish(news, { _tag: "Progress", storyId: id, message })
     })
 
   const fail = (id: string, why: string) =>
@@ -76,107 +135,248 @@ const makeMergeQueue = Effect.gen(function* () {
       yield* Effect.logInfo(`${id} merged as ${commit.slice(0, 12)}`)
     })
 
+  /** A conflict or failing gates: the mergemaster gets it, or past the attempts the item is archived. */
+  const attemptFailed = (id: string, why: string, attempts: number, hasMergemaster: boolean) =>
+    Effect.gen(function* () {
+      const job = yield* jobOf(id)
+      if (Option.isNone(job)) return
+      const failures = (job.value.failures ?? 0) + 1
+      const used = `${failures} of ${attempts} merge attempt${attempts === 1 ? "" : "s"} used`
+      if (failures >= attempts) return yield* fail(id, `${why}\n\n(${used})`)
+      if (!hasMergemaster)
+        return yield* fail(
+          id,
+          `${why}\n\nNo mergemaster agent is configured to fix it: add one to agents.toml with stage = "mergemaster"`,
+        )
+      const { commit: _commit, ...rest } = job.value
+      yield* store.setMergeJob({
+        ...rest,
+        state: "fixing",
+        boot,
+        failures,
+        lastFailure: fitText(why, failureBytes),
+      })
+      const running = (yield* Ref.get(fixers)).has(id)
+      const next = `${used}: ${running ? "the mergemaster working on it" : "a mergemaster"} fixes the feature branch, and the merge runs again when it calls merge_agent_work or exits`
+      yield* PubSub.publish(news, { _tag: "AttemptFailed", storyId: id, why, next })
+      if (!running) yield* startFixer(id, why)
+    })
+
+  const startFixer = (id: string, why: string) =>
+    Effect.gen(function* () {
+      const fiber = yield* agents.fixMerge(id, why).pipe(
+        Effect.either,
+        Effect.flatMap((ended) => afterFix(id, ended)),
+        Effect.catchAllCause((cause) => Effect.logError(`after the mergemaster of ${id}`, cause)),
+        Effect.ensuring(
+          Ref.update(fixers, (m) => {
+            const next = new Map(m)
+            next.delete(id)
+            return next
+          }),
+        ),
+        Effect.forkIn(scope),
+      )
+      yield* Ref.update(fixers, (m) => new Map(m).set(id, fiber))
+    })
+
+  // The merge runs again after any session, unless a person stopped it or no mergemaster could run.
+  const afterFix = (id: string, ended: Either.Either<{ outcome: string; reason: string }, { why: string }>) =>
+    Effect.gen(function* () {
+      const job = yield* jobOf(id)
+      const item = yield* Effect.option(store.get(id))
+      if (Option.isNone(job) || job.value.state !== "fixing") return
+      if (Option.isNone(item) || item.value.stage._tag !== "Merge") return
+      const last = job.value.lastFailure ?? "the merge failed"
+      if (Either.isLeft(ended))
+        return yield* fail(id, `${last}\n\nNo mergemaster could fix it: ${ended.left.why}`)
+      if (ended.right.outcome === "stopped")
+        return yield* fail(id, `${last}\n\nThe mergemaster was stopped: ${ended.right.reason}`)
+      yield* enqueue(id as StoryId, { now: true })
+    })
+
   const runJob = (job: MergeJob) =>
     Effect.gen(function* () {
       const id = job.storyId
       const item = yield* Effect.either(store.get(id))
       if (Either.isLeft(item) || item.right.stage._tag !== "Merge") return yield* store.clearMergeJob(id)
       const stage = item.right.stage
-      const config = yield* Effect.either(loadConfig(root).pipe(Effect.provide(NodeFileSystem.layer)))
-      // Not the item's fault: the job stays queued, and runs once the file is fixed and the server restarted.
-      if (Either.isLeft(config)) return yield* Effect.logError(`merges wait: ${config.left.message}`)
-      const base = config.right.project.baseBranch
+      const config = yield* Effect.either(readConfig)
+      // Not the item's fault: the job stays queued, and the queue looks again a little later.
+      if (Either.isLeft(config)) {
+        yield* Effect.logError(`merges wait: ${config.left.message}`)
+        return "paused" as const
+      }
+      const settings = config.right.project
+      const base = settings.baseBranch
       // A merge that moved the base before the server died: it landed, only the bookkeeping is missing.
       // Its own commit must be on the base: the same change landed some other way is not this merge.
       if (job.commit !== undefined) {
-        const recorded = job.commit
-        const onBase = yield* git.baseContains(root, base, recorded).pipe(Effect.orElseSucceed(() => false))
-        if (onBase) return yield* landed(id, recorded)
+        const onBase = yield* git.baseContains(root, base, job.commit).pipe(Effect.orElseSucceed(() => false))
+        if (onBase) return yield* landed(id, job.commit)
       }
+      const empty = yield* preflight({ root, base, featureBranch: stage.featureBranch })
+      if (empty !== undefined) return yield* fail(id, empty.why)
       yield* store.setMergeJob({ ...job, state: "running", boot })
-      const name = Either.match(
-        parseStoryDoc(yield* store.content(id).pipe(Effect.orElseSucceed(() => ""))),
-        {
-          onLeft: () => id,
-          onRight: (doc) => doc.frontMatter.name,
-        },
-      )
-      const message = `${name} (${id})\n\nSquash of ${stage.featureBranch}: ${stage.commitsAhead} commit${stage.commitsAhead === 1 ? "" : "s"}.`
+      const message = yield* commitMessage(id, stage.featureBranch)
       for (let race = 0; race < maxBaseRaces; race++) {
-        const outcome = yield* Effect.either(
-          mergeOnce(id, base, stage.featureBranch, message, config.right.project),
-        )
+        const outcome = yield* attemptMerge({
+          root,
+          storyId: id,
+          base,
+          featureBranch: stage.featureBranch,
+          message,
+          testCommand: settings.commands.test,
+          gatesTimeoutSecs: settings.gatesTimeoutSecs,
+          progress: progress(id),
+          stillWanted: Effect.map(
+            Effect.either(store.get(id)),
+            (i) => Either.isRight(i) && i.right.stage._tag === "Merge",
+          ),
+        })
         yield* git.removeMergeWorkspace(root, id).pipe(Effect.ignore)
-        if (Either.isRight(outcome)) return yield* landed(id, outcome.right)
-        if (outcome.left._tag !== "BaseMoved") return yield* fail(id, outcome.left.message)
+        if (outcome._tag === "Landed") return yield* landed(id, outcome.commit)
+        if (outcome._tag === "AttemptFailed") {
+          if (!outcome.fixable) return yield* fail(id, outcome.why)
+          const hasMergemaster = config.right.agents.some((a) => a.stage === "mergemaster")
+          return yield* attemptFailed(id, outcome.why, settings.merge.attempts, hasMergemaster)
+        }
         yield* Effect.logInfo(`${base} moved while ${id} was merging: merging again on the new tip`)
       }
       return yield* fail(
         id,
         `${base} kept moving while ${id} was merging (${maxBaseRaces} tries): merge it again when it is quiet`,
       )
-    }).pipe(Effect.annotateLogs({ storyId: job.storyId }))
+    }).pipe(Effect.ensuring(Ref.set(current, Option.none())), Effect.annotateLogs({ storyId: job.storyId }))
 
-  /** One attempt on the current base tip: the squash commit, or why not. */
-  const mergeOnce = (
-    id: string,
-    base: string,
-    featureBranch: string,
-    message: string,
-    settings: { readonly commands: { readonly test?: string }; readonly gatesTimeoutSecs: number },
-  ) =>
+  const commitMessage = (id: string, featureBranch: string) =>
     Effect.gen(function* () {
-      const workspace = yield* git.prepareMergeWorkspace(root, id, base)
-      const squash = yield* git.squashInto(workspace.path, featureBranch, message)
-      if (squash._tag === "NothingToMerge")
-        return yield* Effect.fail({ _tag: "Refused" as const, message: `nothing to merge: ${squash.why}` })
-      if (squash._tag === "Conflicts")
-        return yield* Effect.fail({
-          _tag: "Refused" as const,
-          message: `${featureBranch} conflicts with ${base} in ${squash.files.join(", ")}: resolve it on ${featureBranch}, then move the item back to merge\n\n${squash.output}`,
-        })
-      const job = Option.getOrUndefined(
-        Option.fromNullable((yield* store.mergeJobs).jobs.find((j) => j.storyId === id)),
-      )
-      if (job !== undefined) yield* store.setMergeJob({ ...job, commit: squash.commit }).pipe(Effect.ignore)
-      const test = settings.commands.test
-      if (test !== undefined) {
-        const gate = yield* runGate({
-          command: test,
-          cwd: workspace.path,
-          timeoutMillis: settings.gatesTimeoutSecs * 1000,
-          logPath: join(root, ".huskies", "logs", id, `merge-gates-${yield* now}.log`),
-        })
-        if (!gate.passed)
-          return yield* Effect.fail({
-            _tag: "Refused" as const,
-            message: `the gates failed on the merged result (\`${test}\` ${gate.timedOut ? "timed out" : `exited with code ${gate.exitCode ?? gate.signal}`}); ${base} was not changed. The end of the output:\n\n${gate.tail}`,
-          })
-      }
-      yield* git.advanceBase(root, base, squash.commit, workspace.baseTip)
-      return squash.commit
+      const doc = parseStoryDoc(yield* store.content(id).pipe(Effect.orElseSucceed(() => "")))
+      const name = Either.isRight(doc) ? doc.right.frontMatter.name : id
+      const ahead = yield* git.commitsAhead(root, "HEAD", featureBranch).pipe(Effect.orElseSucceed(() => 0))
+      return `${name} (${id})\n\nSquash of ${featureBranch}${ahead > 0 ? `: ${ahead} commit${ahead === 1 ? "" : "s"}` : ""}.`
     })
 
   const worker = Effect.forever(
     Effect.gen(function* () {
       yield* Queue.take(wake)
       for (;;) {
-        const { jobs } = yield* store.mergeJobs
-        const next = jobs[0]
+        // Jobs waiting for a mergemaster's fix keep their place but do not hold up the ones behind them.
+        const next = (yield* store.mergeJobs).jobs.find((j) => j.state !== "fixing")
         if (next === undefined) break
-        yield* runJob(next).pipe(
+        const ran = yield* runJob(next).pipe(
+          attemptLock.withPermits(1),
           Effect.catchAllCause((cause) =>
             Effect.logError("merge crashed", cause).pipe(
               Effect.zipRight(fail(next.storyId, "huskies failed while merging: see server_logs")),
             ),
           ),
         )
+        if (ran === "paused") {
+          yield* Queue.offer(wake, undefined).pipe(Effect.delay(configRetryMillis), Effect.forkIn(scope))
+          break
+        }
       }
     }),
   )
 
-  // Subscribed before looking, so an item entering Merge in between is not missed. At startup every item
-  // in Merge gets a job; a job left "running" by an earlier boot is simply run again from the start.
+  // ------------------------------------------------------------------------------------------ the API
+
+  const merge = (id: string, onProgress: (message: string) => Effect.Effect<void>) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const refuse = (why: string) => new MergeRefused({ storyId: id, why })
+        const item = yield* store.get(id).pipe(Effect.mapError((e) => refuse(e.message)))
+        if (item.stage._tag === "Done")
+          return { _tag: "Merged", commit: item.stage.mergeCommit, item } satisfies MergeResult
+        if (item.stage._tag !== "Merge")
+          return yield* refuse(
+            `it is in ${describeStage(item.stage)}; only items in Merge are merged (approve_qa or accept_story moves an item from QA to Merge)`,
+          )
+        // Subscribed before queueing, so neither the end nor a step can pass unseen.
+        const updates = yield* PubSub.subscribe(news)
+        const changes = yield* store.subscribe
+        yield* enqueue(item.id, { now: true })
+        const ahead = (yield* store.mergeJobs).jobs.filter((j) => j.state !== "fixing")
+        const position = ahead.findIndex((j) => j.storyId === id)
+        if (position > 0) yield* onProgress(`queued: ${position} merge${position === 1 ? "" : "s"} ahead`)
+        return yield* Effect.raceFirst(waitForNews(id, updates, onProgress), waitForEnd(id, changes))
+      }),
+    )
+
+  const waitForNews = (
+    id: string,
+    updates: Queue.Dequeue<News>,
+    onProgress: (m: string) => Effect.Effect<void>,
+  ) =>
+    Effect.gen(function* () {
+      for (;;) {
+        const update = yield* Queue.take(updates)
+        if (update.storyId !== id) continue
+        if (update._tag === "Progress") yield* onProgress(update.message)
+        else
+          return { _tag: "Failed", why: update.why, next: update.next } satisfies MergeResult as MergeResult
+      }
+    })
+
+  const waitForEnd = (id: string, changes: Queue.Dequeue<import("../layers/Store.js").StoreEvent>) =>
+    Effect.gen(function* () {
+      for (;;) {
+        const event = yield* Queue.take(changes)
+        if (event._tag === "ItemDeleted" && event.id === id)
+          return {
+            _tag: "Failed",
+            why: `${id} was deleted`,
+            next: "nothing: the item is gone",
+          } as MergeResult
+        if (event._tag !== "ItemChanged" || event.after.id !== id || event.after.stage._tag === "Merge")
+          continue
+        const stage = event.after.stage
+        if (stage._tag === "Done")
+          return { _tag: "Merged", commit: stage.mergeCommit, item: event.after } as MergeResult
+        const why =
+          stage._tag === "Archived" ? describeReason(stage.reason) : `it moved to ${describeStage(stage)}`
+        const next =
+          stage._tag === "Archived" && stage.reason._tag === "MergeFailed"
+            ? "it is archived as MergeFailed; fix the cause and move it back (unblock) to try again"
+            : "nothing: it left the merge queue"
+        return { _tag: "Failed", why, next, item: event.after } as MergeResult
+      }
+    })
+
+  const reportFailure = (id: string, why: string) =>
+    Effect.gen(function* () {
+      const refuse = (reason: string) => new MergeRefused({ storyId: id, why: reason })
+      const item = yield* store.get(id).pipe(Effect.mapError((e) => refuse(e.message)))
+      if (item.stage._tag !== "Merge")
+        return yield* refuse(
+          `it is in ${describeStage(item.stage)}; a merge failure is reported for items in Merge`,
+        )
+      const job = yield* jobOf(id)
+      const last = Option.flatMap(job, (j) => Option.fromNullable(j.lastFailure))
+      const text = Option.match(last, {
+        onNone: () => why,
+        onSome: (l) => `${why}\n\nThe last merge attempt: ${l}`,
+      })
+      const after = yield* store
+        .apply(id, { _tag: "MergeFailed", why: fitText(text, failureBytes), at: yield* now })
+        .pipe(Effect.mapError((e) => refuse(e.message)))
+      yield* store.clearMergeJob(id).pipe(Effect.ignore)
+      return after
+      // Waits for a running attempt: if that lands, the item is Done and the report is refused.
+    }).pipe(attemptLock.withPermits(1))
+
+  // ---------------------------------------------------------------------------------------- startup
+
+  // A job another boot was running (or fixing) has nobody working on it now: it runs again from the start.
+  for (const job of (yield* store.mergeJobs).jobs) {
+    if (job.state === "queued" || job.boot === boot) continue
+    yield* Effect.logWarning(
+      `the merge of ${job.storyId} was ${job.state} when an earlier server stopped: queued again`,
+    )
+    yield* store.setMergeJob(withoutBoot({ ...job, state: "queued" })).pipe(Effect.ignore)
+  }
+  // Subscribed before looking, so an item entering Merge in between is not missed.
   const changes = yield* store.subscribe
   const { items } = yield* store.list
   for (const item of items) if (item.stage._tag === "Merge") yield* enqueue(item.id)
@@ -192,11 +392,22 @@ const makeMergeQueue = Effect.gen(function* () {
     ),
   )
   yield* Effect.forkScoped(worker)
+  yield* Effect.forkScoped(sweepDone(store, readConfig))
   yield* Queue.offer(wake, undefined)
-  return { jobs: Effect.map(store.mergeJobs, (r) => r.jobs) } satisfies MergeQueueShape
+  return {
+    jobs: Effect.map(store.mergeJobs, (r) => r.jobs),
+    current: Ref.get(current),
+    merge,
+    reportFailure,
+  } satisfies MergeQueueShape
 }).pipe(Effect.annotateLogs({ component: "merge" }))
 
-export const MergeQueueLive: Layer.Layer<MergeQueue, never, Store | Git | Project> = Layer.scoped(
+const withoutBoot = (job: MergeJob): MergeJob => {
+  const { boot: _boot, ...rest } = job
+  return rest
+}
+
+export const MergeQueueLive: Layer.Layer<MergeQueue, never, Store | Git | Project | Agents> = Layer.scoped(
   MergeQueue,
   makeMergeQueue,
 )

@@ -2,7 +2,7 @@
 // start_agent, or by itself in auto mode when dependencies are met and an agent is free), fires the
 // Store's timers, stops what a person stops, and answers the agent tools. One per server.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Context, Effect, Either, Layer, Option, Queue, Ref, Schema, type Scope } from "effect"
+import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, Schema, type Scope } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
@@ -18,7 +18,9 @@ import { Store, type StoreEvent } from "../layers/Store.js"
 import { TestRuns } from "../layers/TestRuns.js"
 import * as Actor from "./Actor.js"
 import type { AgentHandle, AgentRunResult } from "./AgentActor.js"
+import { processEnv } from "./agentFiles.js"
 import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
+import { type MergeFixRefused, refused as refusedFix, runMergeFix } from "./mergemaster.js"
 import * as Registry from "./Registry.js"
 import { recoverAfterRestart } from "./recovery.js"
 import { runStory, type StoryPhase } from "./StoryActor.js"
@@ -59,6 +61,8 @@ export interface AgentsShape {
   readonly awaitRun: (storyId: string) => Effect.Effect<Option.Option<AgentRunResult>>
   readonly lastResult: (storyId: string) => Effect.Effect<Option.Option<AgentRunResult>>
   readonly waiting: Effect.Effect<ReadonlyArray<Waiting>>
+  /** Runs a mergemaster on an item in Merge with what stopped its merge; waits for the session to end. */
+  readonly fixMerge: (storyId: string, failure: string) => Effect.Effect<AgentRunResult, MergeFixRefused>
 }
 
 export class Agents extends Context.Tag("huskies/Agents")<Agents, AgentsShape>() {}
@@ -110,8 +114,11 @@ const makeScheduler = (options: SchedulerOptions) =>
       Effect.tap((config) => slots.configure(config.agents, config.project.concurrency)),
     )
 
-    /** Starts the item's actor unless one runs; returns whether it was already running. */
-    const spawnStory = (id: string, resume: boolean, pinned?: string) =>
+    /** Starts `body` as the item's actor unless one runs; returns whether one was already running. */
+    const spawnActor = (
+      id: string,
+      body: (phase: Ref.Ref<StoryPhase>) => Effect.Effect<void, never, Scope.Scope>,
+    ) =>
       Effect.gen(function* () {
         const existing = yield* Effect.option(registry.lookup(id))
         if (Option.isSome(existing)) return true
@@ -119,19 +126,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         const spec = Actor.make<StoryMsg, null, never, Scope.Scope>({
           mailboxSize: 1,
           init: (self) =>
-            runStory({
-              storyId: id,
-              root: project.root,
-              slots,
-              mcpUrl: serverUrl.mcpUrl,
-              loadConfig: loadConfigNow,
-              phase,
-              resume,
-              ...(pinned === undefined ? {} : { pinned }),
-              ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
-              onRunEnded: (result) => Ref.update(results, (m) => new Map(m).set(id, result)),
-            }).pipe(
-              Effect.provide(services),
+            body(phase).pipe(
               Effect.ensuring(Effect.ignore(self.tell({ _tag: "Finished" }))),
               Effect.forkScoped,
               Effect.as(null),
@@ -155,6 +150,62 @@ const makeScheduler = (options: SchedulerOptions) =>
           Effect.forkIn(scope),
         )
         return false
+      })
+
+    const recordResult = (id: string) => (result: AgentRunResult) =>
+      Ref.update(results, (m) => new Map(m).set(id, result))
+
+    const spawnStory = (id: string, resume: boolean, pinned?: string) =>
+      spawnActor(id, (phase) =>
+        runStory({
+          storyId: id,
+          root: project.root,
+          slots,
+          mcpUrl: serverUrl.mcpUrl,
+          loadConfig: loadConfigNow,
+          phase,
+          resume,
+          ...(pinned === undefined ? {} : { pinned }),
+          ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
+          onRunEnded: recordResult(id),
+        }).pipe(Effect.provide(services)),
+      )
+
+    const fixMerge = (id: string, failure: string) =>
+      Effect.gen(function* () {
+        const config = yield* loadConfigNow.pipe(Effect.mapError((e) => refusedFix(e.message)))
+        if (!config.agents.some((a) => a.stage === "mergemaster"))
+          return yield* refusedFix(
+            'no mergemaster agent is configured: add one to agents.toml with stage = "mergemaster"',
+          )
+        // The coder's or QA's actor may still be winding down after the move to Merge.
+        const previous = yield* Effect.option(registry.lookup(id))
+        if (Option.isSome(previous)) yield* previous.value.await
+        const outcome = yield* Deferred.make<AgentRunResult, MergeFixRefused>()
+        const spawnedHere = yield* spawnActor(id, (phase) =>
+          Effect.scoped(
+            runMergeFix({
+              storyId: id,
+              root: project.root,
+              slots,
+              mcpUrl: serverUrl.mcpUrl,
+              config,
+              phase,
+              failure,
+              ...(options.agentEnv === undefined ? {} : { env: { ...processEnv(), ...options.agentEnv } }),
+            }),
+          ).pipe(
+            Effect.tap(recordResult(id)),
+            Effect.provide(services),
+            Effect.exit,
+            Effect.flatMap((exit) => Deferred.done(outcome, exit)),
+            // Stopped before it ended (a person, a delete, the item leaving Merge): say so to the caller.
+            Effect.onInterrupt(() => Deferred.fail(outcome, refusedFix("the mergemaster was stopped"))),
+            Effect.asVoid,
+          ),
+        ).pipe(Effect.map((already) => !already))
+        if (!spawnedHere) return yield* refusedFix(`something else already runs on ${id}`)
+        return yield* Deferred.await(outcome)
       })
 
     const scope = yield* Effect.scope
@@ -266,10 +317,21 @@ const makeScheduler = (options: SchedulerOptions) =>
         const entry = (yield* Ref.get(entries)).get(item.id)
         if (entry === undefined) return
         const phase = yield* Ref.get(entry.phase)
-        const active = item.stage._tag === "Coding" || item.stage._tag === "Qa"
-        const mismatch =
-          phase._tag === "Running" && (phase.handle.role === "coder") !== (item.stage._tag === "Coding")
-        if (active && !mismatch) return
+        const role =
+          phase._tag === "Running"
+            ? phase.handle.role
+            : phase._tag === "WaitingForAgent"
+              ? phase.role
+              : undefined
+        if (role === "mergemaster") {
+          // A mergemaster works while the item is in Merge; once it is merged or failed it has no work left.
+          if (item.stage._tag === "Merge") return
+        } else {
+          const active = item.stage._tag === "Coding" || item.stage._tag === "Qa"
+          const mismatch =
+            phase._tag === "Running" && (phase.handle.role === "coder") !== (item.stage._tag === "Coding")
+          if (active && !mismatch) return
+        }
         yield* Effect.logInfo(`${item.id} moved to ${describeStage(item.stage)}: stopping its work here`)
         yield* entry.ref.stop
         // The run ended because the item moved, not because a person stopped it: leave no stop mark.
@@ -359,6 +421,7 @@ const makeScheduler = (options: SchedulerOptions) =>
       awaitRun,
       lastResult,
       waiting: slots.waiting,
+      fixMerge,
     } satisfies AgentsShape
   }).pipe(Effect.annotateLogs({ component: "scheduler" }))
 

@@ -16,6 +16,7 @@ import { fitText } from "../layers/runtimes/Runtime.js"
 import { Store } from "../layers/Store.js"
 import { TestRuns } from "../layers/TestRuns.js"
 import { type AgentHandle, type AgentRunResult, startAgent } from "./AgentActor.js"
+import { processEnv } from "./agentFiles.js"
 import type { AgentSlots } from "./AgentSlots.js"
 import { lastAgentOn, previousSessionId } from "./sessions.js"
 
@@ -314,9 +315,6 @@ const lastAgentOf = (ctx: StoryContext, id: string, role: AgentRole) =>
     )
     return last === undefined ? {} : { prefer: last }
   })
-
-const processEnv = (): Record<string, string> =>
-  Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 

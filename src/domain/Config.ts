@@ -144,6 +144,20 @@ export const Permissions = asTable(
 )
 export type Permissions = typeof Permissions.Type
 
+/** How the merge queue retries and tidies up. */
+export const MergeSettings = asTable(
+  Schema.Struct({
+    /** Merge attempts an item gets (a mergemaster fixes the branch between them) before MergeFailed. */
+    attempts: Schema.optionalWith(PositiveInt, { default: () => 3, exact: true }),
+    /** Items Done for longer than this are Archived as Completed; 0 keeps them in Done. */
+    archiveDoneAfterSecs: Schema.optionalWith(NonNegativeInt, { default: () => 86_400, exact: true }).pipe(
+      Schema.fromKey("archive_done_after_secs"),
+    ),
+  }),
+  "a [merge] table",
+)
+export type MergeSettings = typeof MergeSettings.Type
+
 const table = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
   Schema.optionalWith(schema, { default: () => Schema.decodeUnknownSync(schema)({}), exact: true })
 
@@ -174,6 +188,7 @@ export const ProjectConfig = Schema.Struct({
   server: table(Server),
   store: table(Store),
   permissions: table(Permissions),
+  merge: table(MergeSettings),
   /** Chat integrations: references to credentials (env var names, files), never secrets. Free-form for now. */
   chat: Schema.optionalWith(
     asTable(Schema.Record({ key: Schema.String, value: Schema.Unknown }), "a [chat] table"),

@@ -47,20 +47,22 @@ Then exit. Do not commit, merge or move stories.
 
 const mergemasterPrompt = `You are the mergemaster for story {{story_id}}.
 
-The story's work is on the feature branch feature/story-{{story_id}}, checked out in this worktree.
+The story's work is on the feature branch feature/story-{{story_id}}, checked out in this worktree. The
+merge queue tried to squash-merge it into the base branch and could not: what happened is below.
 
 The huskies MCP tools are available to you. Read .huskies/README.md for how the pipeline works.
 
-1. Call merge_agent_work with story_id "{{story_id}}". It queues the merge, squash-merges the feature
-   branch into the base branch, runs the gates and blocks until all of that is done, then returns the
-   full result. Never poll, and never call it again while it runs.
-2. If it succeeded, exit.
-3. If it failed on a conflict or a failing gate, fix the cause here on the feature branch, commit, call
-   run_tests (it blocks and returns the full result), then call merge_agent_work again.
-4. If the merge still fails after 3 attempts, call report_merge_failure with story_id "{{story_id}}" and
-   a reason that says what is wrong, then exit.
+1. Fix the cause here, on the feature branch. For a conflict, merge the base branch into this branch
+   (git merge <base>) and resolve each conflict so both sides keep working: read the stories behind
+   the other side's commits (git log) to understand what they meant. For failing gates, fix the code.
+2. Commit, then call run_tests (it blocks and returns the full result).
+3. Call merge_agent_work with story_id "{{story_id}}". It queues the merge, runs it with the gates and
+   blocks until it ends, then returns the full result. Never poll, and never call it again while it runs.
+4. If it merged, exit. If it failed again, go back to 1; the queue allows a limited number of attempts.
+5. If it cannot be fixed, call report_merge_failure with story_id "{{story_id}}" and a reason that says
+   what is wrong, then exit.
 
-Never push, force-push or merge to the base branch by hand.
+Never push, force-push or change the base branch by hand.
 `
 
 /** The prompt template of an [[agent]] that sets no `prompt`, by the stage it works on. */

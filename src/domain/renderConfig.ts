@@ -24,7 +24,7 @@ const optionalLine = (key: string, value: string | undefined, example: string): 
   value === undefined ? `# ${key} = ${tomlValue(example)}` : line(key, value)
 
 export const renderProjectToml = (config: ProjectConfig): string => {
-  const { commands, concurrency, server, store, permissions } = config
+  const { commands, concurrency, server, store, permissions, merge } = config
   return `# .huskies/project.toml — settings of this huskies project. Every key is optional: an absent key
 # takes its default. An unknown key is an error, so a typo cannot go unnoticed.
 
@@ -76,6 +76,13 @@ ${line("durability", store.durability)}
 ${line("default", permissions.default)}
 ${line("allow", permissions.allow)}
 ${line("deny", permissions.deny)}
+
+# The merge queue. A merge that conflicts or fails the gates goes to the mergemaster agent, which fixes
+# the feature branch; after \`attempts\` failed merges the item is archived as MergeFailed. Items Done for
+# longer than \`archive_done_after_secs\` are archived as Completed (0: never).
+[merge]
+${line("attempts", merge.attempts)}
+${line("archive_done_after_secs", merge.archiveDoneAfterSecs)}
 
 # Chat integrations (Slack, Discord, Matrix, WhatsApp): names of the environment variables or files
 # that hold credentials, never the secrets themselves.

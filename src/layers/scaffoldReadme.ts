@@ -37,9 +37,12 @@ it is met; never edit the checkboxes by hand.
 - **QA**: depending on the item's \`qa:\` (default: \`default_qa\` in \`project.toml\`) a QA agent reviews
   the work and calls \`approve_qa\` or \`reject_qa\`, a person approves it, or it goes straight on.
   A rejection sends the item back to Coding with the reviewer's notes.
-- **Merge**: the mergemaster calls \`merge_agent_work\`: huskies squash-merges the feature branch into
-  the base branch, one merge at a time, and runs the gates on the result.
-- **Done**: merged. **Archived**: stopped, with the reason recorded.
+- **Merge**: the merge queue squash-merges the feature branch into the base branch, one merge at a
+  time, and runs the gates on the result; the base branch moves only if they pass. A conflict or a gate
+  failure goes to the mergemaster, which fixes the feature branch and calls \`merge_agent_work\` to merge
+  again (up to \`[merge] attempts\`), or \`report_merge_failure\` if it cannot.
+- **Done**: merged; the worktree and feature branch are removed. **Archived**: stopped, with the reason
+  recorded.
 
 Agents never move items between stages themselves: the pipeline does, from what the tools report.
 

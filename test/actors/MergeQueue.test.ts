@@ -2,9 +2,11 @@
 // a story goes Backlog -> Done as one squash commit on main; gates failing on the merged result and a
 // conflict with main each end MergeFailed with the reason, leaving main as it was.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
+import { MergeQueueLive } from "../../src/actors/MergeQueue.js"
+import type { StoryId } from "../../src/domain/StoryId.js"
 import { Store } from "../../src/layers/Store.js"
 import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
 
@@ -172,5 +174,70 @@ describe("merge queue", () => {
         }),
       ),
     60_000,
+  )
+
+  it.live(
+    "jobs an earlier boot left running or waiting for a fix are queued again at startup and merged in order",
+    () =>
+      withPipeline({ ...setup("true"), autoAssign: false, mergeQueue: false }, ({ repo }) =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const ids: Array<StoryId> = []
+          for (const name of ["Left fixing", "Left running"]) {
+            const item = yield* store.create(story(name))
+            yield* store.apply(item.id, { _tag: "Start", at: 1 })
+            const branch = `feature/story-${item.id}`
+            yield* repo.git("checkout", "-q", "-b", branch, "main")
+            yield* repo.write(`${item.id}.txt`, name)
+            yield* repo.git("add", ".")
+            yield* repo.git("commit", "-q", "-m", name)
+            yield* repo.git("checkout", "-q", "main")
+            ids.push(item.id)
+          }
+          const [fixing, running] = ids as [StoryId, StoryId]
+          // What a server killed mid-merge leaves: jobs stamped with its own boot. A job waiting for a
+          // mergemaster that died with it would wait for ever if nothing looked at the boot.
+          yield* store.setMergeJob({
+            storyId: fixing,
+            state: "fixing",
+            enqueuedAt: 1,
+            boot: 1,
+            failures: 1,
+            lastFailure: "a conflict",
+          })
+          yield* store.setMergeJob({ storyId: running, state: "running", enqueuedAt: 2, boot: 1 })
+          for (const id of ids)
+            yield* store.apply(id, {
+              _tag: "GatesPassed",
+              featureBranch: `feature/story-${id}`,
+              commitsAhead: 1,
+              qa: "none",
+              at: 2,
+            })
+          // The queue of this (new) boot starts now.
+          yield* Layer.build(MergeQueueLive)
+          for (const id of ids) yield* awaitItem(id, (i) => i.stage._tag === "Done")
+          const subjects = (yield* repo.git("log", "-2", "--format=%s", "main")).split("\n").reverse()
+          expect(subjects).toEqual([`Left fixing (${fixing})`, `Left running (${running})`])
+        }),
+      ),
+    60_000,
+  )
+
+  it.live("items Done for longer than archive_done_after_secs are archived as Completed", () =>
+    withPipeline(
+      {
+        ...setup(),
+        projectToml: `${projectToml("test -f feature.txt")}[merge]\narchive_done_after_secs = 1\n`,
+      },
+      () =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("Old news"))
+          yield* awaitItem(item.id, (i) => i.stage._tag === "Done" || i.stage._tag === "Archived")
+          const archived = yield* awaitItem(item.id, (i) => i.stage._tag === "Archived", 10_000)
+          expect(archived.stage).toEqual({ _tag: "Archived", reason: { _tag: "Completed" } })
+        }),
+    ),
   )
 })

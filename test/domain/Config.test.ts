@@ -50,6 +50,7 @@ describe("project.toml", () => {
       server: { port: 3001, host: "127.0.0.1" },
       store: { durability: "normal" },
       permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
+      merge: { attempts: 3, archiveDoneAfterSecs: 86_400 },
     })
   })
 
@@ -69,6 +70,8 @@ describe("project.toml", () => {
           "port = 8080",
           "[store]",
           'durability = "full"',
+          "[merge]",
+          "archive_done_after_secs = 0",
           "[chat.slack]",
           'token_env = "SLACK_TOKEN"',
         ].join("\n"),
@@ -86,6 +89,7 @@ describe("project.toml", () => {
       server: { port: 8080, host: "127.0.0.1" },
       store: { durability: "full" },
       permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
+      merge: { attempts: 3, archiveDoneAfterSecs: 0 },
       chat: { slack: { token_env: "SLACK_TOKEN" } },
     })
     expect(maxForStage(config.concurrency, "coder")).toBe(3)
@@ -350,6 +354,10 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
     retryLimit: fc.nat({ max: 20 }),
     gatesTimeoutSecs: fc.integer({ min: 1, max: 100_000 }),
     commands: fc.record({ test: trimmed, lint: trimmed, build: trimmed }, { requiredKeys: [] }),
+    merge: fc.record({
+      attempts: fc.integer({ min: 1, max: 10 }),
+      archiveDoneAfterSecs: fc.nat({ max: 10_000_000 }),
+    }),
     permissions: fc.record({
       default: fc.constantFrom("allow" as const, "deny" as const),
       allow: fc.array(
@@ -382,6 +390,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
       "gatesTimeoutSecs",
       "commands",
       "permissions",
+      "merge",
       "concurrency",
       "server",
       "store",

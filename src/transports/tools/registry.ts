@@ -16,6 +16,7 @@ import { dependencyTools } from "./dependencyTools.js"
 import { editTools } from "./editTools.js"
 import { gitTools } from "./gitTools.js"
 import { inspectTools } from "./inspectTools.js"
+import { mergeTools } from "./mergeTools.js"
 import { permissionTools } from "./permissionTools.js"
 import { pipelineTools } from "./pipelineTools.js"
 import { qaTools } from "./qaTools.js"
@@ -39,6 +40,7 @@ export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...testTools,
   ...agentTools,
   ...qaTools,
+  ...mergeTools,
   ...timerTools,
   ...commandTools,
   ...worktreeTools,

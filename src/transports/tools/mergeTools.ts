@@ -1,0 +1,190 @@
+// src/transports/tools/mergeTools.ts — the merge queue over MCP: merge_agent_work (blocks until the attempt
+// ends), get_merge_status, list_merge_queue, report_merge_failure, and accept_story (a person's QA approval).
+import { Clock, Effect, Option, Schema } from "effect"
+import { MergeQueue } from "../../actors/MergeQueue.js"
+import type { MergeJob } from "../../domain/MergeJob.js"
+import { describeStage } from "../../domain/transition.js"
+import { Store } from "../../layers/Store.js"
+import { projectConfig, withProgress } from "./gateTool.js"
+import { requireId, stageView, StoryIdParam } from "./itemAccess.js"
+import { baseBranch, commitsAheadOf } from "./pipelineTools.js"
+import { Project } from "../../layers/Project.js"
+import { defineTool, ToolFailure } from "./Tool.js"
+
+const queue = Effect.flatMap(Effect.serviceOption(MergeQueue), (found) =>
+  Option.match(found, {
+    onNone: () =>
+      new ToolFailure({
+        message: "the merge queue is off on this server: items in Merge wait until a server with it runs",
+      }),
+    onSome: Effect.succeed,
+  }),
+)
+
+const JobView = Schema.Struct({
+  story_id: Schema.String,
+  state: Schema.Literal("queued", "running", "fixing"),
+  /** 0 = next (or running); jobs waiting for a mergemaster's fix have none. */
+  position: Schema.NullOr(Schema.Number),
+  failed_attempts: Schema.Number,
+  enqueued_at: Schema.Number,
+  last_failure: Schema.NullOr(Schema.String),
+})
+
+const jobViews = (jobs: ReadonlyArray<MergeJob>) => {
+  const inLine = jobs.filter((j) => j.state !== "fixing")
+  return jobs.map((j) => ({
+    story_id: j.storyId,
+    state: j.state,
+    position: j.state === "fixing" ? null : inLine.indexOf(j),
+    failed_attempts: j.failures ?? 0,
+    enqueued_at: j.enqueuedAt,
+    last_failure: j.lastFailure ?? null,
+  }))
+}
+
+const CurrentView = Schema.NullOr(
+  Schema.Struct({ story_id: Schema.String, step: Schema.String, since: Schema.Number }),
+)
+
+const currentView = (current: Option.Option<{ storyId: string; step: string; since: number }>) =>
+  Option.match(current, {
+    onNone: () => null,
+    onSome: (c) => ({ story_id: c.storyId, step: c.step, since: c.since }),
+  })
+
+export const mergeAgentWork = defineTool({
+  name: "merge_agent_work",
+  description:
+    "Merges an item in Merge: queues its merge (or joins the one already queued or running: calling again never queues a duplicate), then BLOCKS until that attempt ends, with progress notifications meanwhile (queue position, squash, gates, base update); never poll. The feature branch is squash-merged into the base branch in a merge workspace, the gates run on the result, and the base moves only if they pass. Returns merged with the commit (the item is Done), or why it failed and what happens next. A mergemaster calls it after committing its fix on the feature branch.",
+  input: { story_id: StoryIdParam },
+  output: Schema.Struct({
+    story_id: Schema.String,
+    merged: Schema.Boolean,
+    merge_commit: Schema.NullOr(Schema.String),
+    why: Schema.NullOr(Schema.String),
+    next: Schema.String,
+    stage: Schema.Unknown,
+  }),
+  run: ({ story_id }, context) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      const merges = yield* queue
+      let step = 0
+      const result = yield* withProgress(
+        context,
+        `${id}: merge`,
+        merges.merge(id, (message) => context.progress(++step, undefined, `${id}: ${message}`)),
+      )
+      const item = result._tag === "Merged" ? result.item : (result.item ?? (yield* (yield* Store).get(id)))
+      return {
+        story_id: id,
+        merged: result._tag === "Merged",
+        merge_commit: result._tag === "Merged" ? result.commit : null,
+        why: result._tag === "Failed" ? result.why : null,
+        next: result._tag === "Merged" ? "nothing: it is Done" : result.next,
+        stage: stageView(item.stage),
+      }
+    }),
+})
+
+export const getMergeStatus = defineTool({
+  name: "get_merge_status",
+  description:
+    "Where an item's merge is: its stage, its merge job (queued with its position, running with the current step, or fixing: waiting for a mergemaster's fix), failed attempts out of [merge] attempts, and the last failure. Does not block; to wait for a merge, call merge_agent_work instead of polling this.",
+  input: { story_id: StoryIdParam },
+  output: Schema.Struct({
+    story_id: Schema.String,
+    stage: Schema.Unknown,
+    job: Schema.NullOr(JobView),
+    attempts: Schema.Number,
+    current: CurrentView,
+  }),
+  run: ({ story_id }) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      const item = yield* (yield* Store).get(id)
+      const merges = yield* queue
+      const job = jobViews(yield* merges.jobs).find((j) => j.story_id === id) ?? null
+      const current = Option.filter(yield* merges.current, (c) => c.storyId === id)
+      return {
+        story_id: id,
+        stage: stageView(item.stage),
+        job,
+        attempts: (yield* projectConfig).project.merge.attempts,
+        current: currentView(current),
+      }
+    }),
+})
+
+export const listMergeQueue = defineTool({
+  name: "list_merge_queue",
+  description:
+    "The project's merge queue, oldest first: each job's item, state (queued, running, fixing), position and failed attempts, and what the running merge is doing now. Merges run one at a time. Does not block.",
+  input: {},
+  output: Schema.Struct({ running: CurrentView, jobs: Schema.Array(JobView) }),
+  run: () =>
+    Effect.gen(function* () {
+      const merges = yield* queue
+      return { running: currentView(yield* merges.current), jobs: jobViews(yield* merges.jobs) }
+    }),
+})
+
+export const reportMergeFailure = defineTool({
+  name: "report_merge_failure",
+  description:
+    "Gives up on the merge of an item in Merge: it is archived as MergeFailed with the reason (and the last merge attempt's output), and the base branch is left as it is. A mergemaster calls it when it cannot fix the branch; a person can unblock the item later.",
+  input: {
+    story_id: StoryIdParam,
+    reason: Schema.NonEmptyTrimmedString.annotations({
+      description: "why it cannot be merged, and what a person should look at",
+    }),
+  },
+  output: Schema.Struct({ story_id: Schema.String, stage: Schema.Unknown }),
+  run: ({ story_id, reason }) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      const after = yield* (yield* queue).reportFailure(id, reason)
+      return { story_id: id, stage: stageView(after.stage) }
+    }),
+})
+
+export const acceptStory = defineTool({
+  name: "accept_story",
+  description:
+    "A person's QA approval of an item in QA (items with qa: human wait for it): it moves to Merge, and the merge queue squash-merges it. Refused if its feature branch has no commits ahead of the base branch. Does not block; merge_agent_work waits for the merge.",
+  input: {
+    story_id: StoryIdParam,
+    notes: Schema.optional(Schema.String.annotations({ description: "what was checked (logged)" })),
+  },
+  output: Schema.Struct({ story_id: Schema.String, stage: Schema.Unknown, next: Schema.String }),
+  run: ({ story_id, notes }) =>
+    Effect.gen(function* () {
+      const id = yield* requireId(story_id)
+      const store = yield* Store
+      const item = yield* store.get(id)
+      if (item.stage._tag !== "Qa")
+        return yield* new ToolFailure({
+          message: `cannot accept ${id}: it is in ${describeStage(item.stage)}; accept_story approves items in QA`,
+        })
+      const root = (yield* Project).root
+      const facts = yield* commitsAheadOf(root, id, yield* baseBranch(root)).pipe(
+        Effect.mapError((why) => new ToolFailure({ message: `cannot accept ${id}: ${why}` })),
+      )
+      const after = yield* store.apply(id, {
+        _tag: "QaApproved",
+        ...facts,
+        at: yield* Clock.currentTimeMillis,
+      })
+      if (notes !== undefined && notes.trim() !== "") yield* Effect.logInfo(`${id} accepted: ${notes}`)
+      return { story_id: id, stage: stageView(after.stage), next: "the merge queue merges it" }
+    }),
+})
+
+export const mergeTools = [
+  mergeAgentWork,
+  getMergeStatus,
+  listMergeQueue,
+  reportMergeFailure,
+  acceptStory,
+] as const

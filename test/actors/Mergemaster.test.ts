@@ -1,0 +1,225 @@
+// test/actors/Mergemaster.test.ts — what the merge queue does when a merge fails, on a real server and
+// repository with `command` agents: a mergemaster fixes the feature branch and the merge runs again; the
+// attempts run out; a mergemaster gives up; an empty branch never reaches a session.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { existsSync, readdirSync } from "node:fs"
+import { join } from "node:path"
+import { Store } from "../../src/layers/Store.js"
+import type { TempDir } from "../support/gitRepo.js"
+import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+
+const agentsToml = `
+[[agent]]
+name = "coder-1"
+stage = "coder"
+runtime = "command"
+command = ["{{scripts}}/coder.sh"]
+
+[[agent]]
+name = "merger"
+stage = "mergemaster"
+runtime = "command"
+command = ["{{scripts}}/mergemaster.sh"]
+`
+
+/** Waits for a `go` file next to the worktrees (so main can change first), then commits its feature. */
+const coder = `#!/bin/sh
+set -e
+${gitIdentity}
+while [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done
+echo "feature of $HUSKIES_STORY_ID" > feature.txt
+git add feature.txt
+git commit -q -m "the feature"
+`
+
+/** A shell line calling a huskies tool over MCP, as an agent would. */
+const mcp = (tool: string, args: string) =>
+  `node "$(dirname "$0")/mcp-call.mjs" ${tool} "{\\"story_id\\":\\"$HUSKIES_STORY_ID\\"${args}}"`
+
+const setup = (options: { test: string; mergemaster: string; merge?: string }) => ({
+  projectToml: `base_branch = "main"
+default_qa = "none"
+[commands]
+test = ${JSON.stringify(options.test)}
+[merge]
+${options.merge ?? ""}
+`,
+  agentsToml,
+  scripts: {
+    "coder.sh": coder,
+    "mergemaster.sh": `#!/bin/sh\nset -e\n${gitIdentity}\n${options.mergemaster}\n`,
+  },
+  mergeQueue: true,
+})
+
+/** Sessions the mergemaster ran on the item, from its session logs. */
+const mergemasterSessions = (root: string, id: string) => {
+  const dir = join(root, ".huskies", "logs", id)
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /^merger-\d+\.jsonl$/.test(f)).length : 0
+}
+
+/** main gets its own feature.txt while the coder waits, so the item's squash must conflict. */
+const mainChangesFirst = (repo: TempDir, id: string) =>
+  Effect.gen(function* () {
+    yield* awaitItem(id, (i) => Object.values(i.execution).some((e) => e._tag === "Running"))
+    yield* repo.write("feature.txt", "main's own version\n")
+    yield* repo.git("add", "feature.txt")
+    yield* repo.git("commit", "-q", "-m", "main changes feature.txt")
+    yield* repo.write(".huskies/worktrees/go", "")
+    return yield* repo.git("rev-parse", "main")
+  })
+
+const ended = (i: { stage: { _tag: string } }) => i.stage._tag === "Done" || i.stage._tag === "Archived"
+
+describe("mergemaster", () => {
+  it.live(
+    "a conflict goes to the mergemaster, which merges main into the branch and calls merge_agent_work: Done with both changes",
+    () =>
+      withPipeline(
+        setup({
+          test: "test -f feature.txt",
+          mergemaster: `git merge main >/dev/null 2>&1 || true
+printf "main's own version\\nfeature of %s\\n" "$HUSKIES_STORY_ID" > feature.txt
+git add feature.txt
+git commit -q -m "resolve the conflict with main"
+${mcp("merge_agent_work", "")}
+# Merged by the call above, the item is Done and this session is stopped long before this ends.
+sleep 60`,
+        }),
+        ({ root, repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Collides"))
+            const mainTip = yield* mainChangesFirst(repo, item.id)
+            const done = yield* awaitItem(item.id, ended)
+            expect(done.stage._tag).toBe("Done")
+            // One squash commit on top of main's change, holding both sides.
+            expect(yield* repo.git("rev-parse", "main~1")).toBe(mainTip)
+            expect(yield* repo.git("show", "main:feature.txt")).toBe(
+              `main's own version\nfeature of ${item.id}`,
+            )
+            expect(mergemasterSessions(root, item.id)).toBe(1)
+            // Stopped once its work was merged, not left running for its last minute.
+            yield* awaitItem(
+              item.id,
+              (i) => !Object.values(i.execution).some((e) => e._tag === "Running"),
+              10_000,
+            )
+            while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+            expect(existsSync(join(root, ".huskies", "worktrees", item.id))).toBe(false)
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "gates failing on the merged result: the mergemaster commits a fix and exits, and the merge runs again by itself",
+    () =>
+      withPipeline(
+        setup({
+          // The merged result needs fixed.txt, which only the mergemaster adds.
+          test: 'case "$(pwd -P)" in */.huskies/merge/*) test -f fixed.txt || { echo NEEDS-FIXED-TXT; exit 1; };; esac',
+          mergemaster: `grep -q NEEDS-FIXED-TXT "$HUSKIES_PROMPT_FILE"
+echo fixed > fixed.txt
+git add fixed.txt
+git commit -q -m "fix what the gates found"`,
+        }),
+        ({ root, repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            yield* repo.write(".huskies/worktrees/go", "")
+            const item = yield* store.create(story("Needs a fix"))
+            const done = yield* awaitItem(item.id, ended)
+            expect(done.stage._tag).toBe("Done")
+            expect((yield* repo.git("diff", "--name-only", "main~1..main")).split("\n").sort()).toEqual([
+              "feature.txt",
+              "fixed.txt",
+            ])
+            expect(mergemasterSessions(root, item.id)).toBe(1)
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "a mergemaster that fixes nothing: after [merge] attempts failed merges the item is MergeFailed with the output, main untouched",
+    () =>
+      withPipeline(
+        setup({
+          test: 'case "$(pwd -P)" in */.huskies/merge/*) echo STILL-BROKEN; exit 1;; esac',
+          mergemaster: "echo looked at it",
+          merge: "attempts = 2",
+        }),
+        ({ root, repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            yield* repo.write(".huskies/worktrees/go", "")
+            const before = yield* repo.git("rev-parse", "main")
+            const item = yield* store.create(story("Never fixed"))
+            const failed = yield* awaitItem(item.id, ended)
+            expect(failed.stage).toMatchObject({ _tag: "Archived", reason: { _tag: "MergeFailed" } })
+            const why = JSON.stringify(failed.stage)
+            expect(why).toContain("STILL-BROKEN")
+            expect(why).toContain("2 of 2 merge attempts used")
+            expect(mergemasterSessions(root, item.id)).toBe(1)
+            expect(yield* repo.git("rev-parse", "main")).toBe(before)
+            expect((yield* store.mergeJobs).jobs).toEqual([])
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "a mergemaster that gives up with report_merge_failure: MergeFailed with its reason and the last attempt",
+    () =>
+      withPipeline(
+        setup({
+          test: "test -f feature.txt",
+          mergemaster: mcp("report_merge_failure", ',\\"reason\\":\\"the two designs cannot both hold\\"'),
+        }),
+        ({ repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Irreconcilable"))
+            yield* mainChangesFirst(repo, item.id)
+            const failed = yield* awaitItem(item.id, ended)
+            const why = JSON.stringify(failed.stage)
+            expect(failed.stage).toMatchObject({ _tag: "Archived", reason: { _tag: "MergeFailed" } })
+            expect(why).toContain("the two designs cannot both hold")
+            expect(why).toContain("conflicts with main in feature.txt")
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "a branch with nothing ahead of main fails before any merge or mergemaster session, saying what to check",
+    () =>
+      withPipeline(
+        { ...setup({ test: "true", mergemaster: "echo should not run" }), autoAssign: false },
+        ({ root, repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Lost its work"))
+            yield* store.apply(item.id, { _tag: "Start", at: 1 })
+            const branch = `feature/story-${item.id}`
+            // The branch had a commit when it reached Merge; then it was reset to main.
+            yield* repo.git("branch", branch, "main")
+            yield* store.apply(item.id, {
+              _tag: "GatesPassed",
+              featureBranch: branch,
+              commitsAhead: 1,
+              qa: "none",
+              at: 2,
+            })
+            const failed = yield* awaitItem(item.id, ended)
+            const why = JSON.stringify(failed.stage)
+            expect(why).toContain(`${branch} has no commits ahead of main`)
+            expect(why).toContain("No merge was attempted")
+            expect(mergemasterSessions(root, item.id)).toBe(0)
+          }),
+      ),
+    60_000,
+  )
+})

@@ -1,0 +1,147 @@
+// test/transports/tools/mergeTools.test.ts — merge_agent_work, get_merge_status, list_merge_queue,
+// report_merge_failure and accept_story on a real server and repository, auto mode off: each test puts
+// its items in place with a real feature branch, and the real merge queue merges them.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import type { QaMode } from "../../../src/domain/Stage.js"
+import { Store } from "../../../src/layers/Store.js"
+import { toolRegistry } from "../../../src/transports/tools/registry.js"
+import type { TempDir } from "../../support/gitRepo.js"
+import { awaitItem, story, withPipeline } from "../../support/pipeline.js"
+import { err, ok } from "../../support/tools.js"
+
+// The gates take a moment, so a second call can find the merge running.
+const setup = {
+  projectToml: `base_branch = "main"\n[commands]\ntest = "sleep 1"\n`,
+  agentsToml: `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["true"]\n`,
+  autoAssign: false,
+  mergeQueue: true,
+}
+
+/** An item whose feature branch has one commit adding `file`, moved on by passing gates with `qa`. */
+const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMode) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const item = yield* store.create(story(name))
+    yield* store.apply(item.id, { _tag: "Start", at: 1 })
+    const branch = `feature/story-${item.id}`
+    yield* repo.git("checkout", "-q", "-b", branch, "main")
+    yield* repo.write(file, `${name}\n`)
+    yield* repo.git("add", file)
+    yield* repo.git("commit", "-q", "-m", name)
+    yield* repo.git("checkout", "-q", "main")
+    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa, at: 2 })
+    return item.id
+  })
+
+const callWithProgress = (name: string, args: unknown) =>
+  Effect.gen(function* () {
+    const messages: Array<string> = []
+    const outcome = yield* toolRegistry.call(name, args, {
+      progress: (_p, _t, message) =>
+        Effect.sync(() => void (message === undefined || messages.push(message))),
+    })
+    if (outcome._tag !== "Ok") return yield* Effect.dieMessage(`${name} failed: ${outcome.message}`)
+    return { value: outcome.value as Record<string, unknown>, messages }
+  })
+
+describe("merge tools", () => {
+  it.live(
+    "merge_agent_work blocks with progress; a second call joins the same merge; status and queue show it",
+    () =>
+      withPipeline(setup, ({ repo }) =>
+        Effect.gen(function* () {
+          const before = yield* repo.git("rev-parse", "main")
+          const id = yield* itemWithWork(repo, "Joined", "joined.txt", "none")
+          const first = yield* Effect.fork(callWithProgress("merge_agent_work", { story_id: id }))
+          // Caught mid-merge: the job runs, and the queue says what it is doing.
+          let status = yield* ok("get_merge_status", { story_id: id })
+          while ((status["job"] as { state?: string } | null)?.state !== "running") {
+            yield* Effect.sleep("20 millis")
+            status = yield* ok("get_merge_status", { story_id: id })
+          }
+          expect(status).toMatchObject({ story_id: id, attempts: 3, job: { state: "running", position: 0 } })
+          const queue = yield* ok("list_merge_queue", {})
+          expect(queue["jobs"]).toMatchObject([{ story_id: id, state: "running", failed_attempts: 0 }])
+          const second = yield* callWithProgress("merge_agent_work", { story_id: id })
+          const firstDone = yield* first.await.pipe(Effect.flatten)
+          for (const answer of [firstDone.value, second.value]) {
+            expect(answer).toMatchObject({ story_id: id, merged: true, why: null, stage: { _tag: "Done" } })
+          }
+          expect(firstDone.value["merge_commit"]).toBe(second.value["merge_commit"])
+          expect(firstDone.messages.join("\n")).toContain("squashing feature/story-")
+          expect(firstDone.messages.join("\n")).toContain("running the gates on the merged result")
+          // One merge, not two: exactly one commit on top of the old tip.
+          expect(yield* repo.git("rev-parse", "main~1")).toBe(before)
+          expect(yield* repo.git("rev-parse", "main")).toBe(firstDone.value["merge_commit"])
+          // The job is cleared last, once the worktree and branch are gone.
+          while ((yield* ok("get_merge_status", { story_id: id }))["job"] !== null)
+            yield* Effect.sleep("20 millis")
+          expect(yield* ok("get_merge_status", { story_id: id })).toMatchObject({ stage: { _tag: "Done" } })
+          // Done already: the answer at once, no new merge.
+          expect(yield* ok("merge_agent_work", { story_id: id })).toMatchObject({ merged: true })
+        }),
+      ),
+    60_000,
+  )
+
+  it.live("merges run one at a time in arrival order; list_merge_queue shows the line", () =>
+    withPipeline(setup, ({ repo }) =>
+      Effect.gen(function* () {
+        const store = yield* Store
+        const ids = [
+          yield* itemWithWork(repo, "First", "first.txt", "none"),
+          yield* itemWithWork(repo, "Second", "second.txt", "none"),
+          yield* itemWithWork(repo, "Third", "third.txt", "none"),
+        ]
+        // Each item's job is queued as its move to Merge is seen.
+        while ((yield* store.mergeJobs).jobs.length < 3) yield* Effect.sleep("10 millis")
+        const queue = yield* ok("list_merge_queue", {})
+        expect((queue["jobs"] as Array<{ story_id: string }>).map((j) => j.story_id)).toEqual(ids)
+        expect((queue["jobs"] as Array<{ position: number }>).map((j) => j.position)).toEqual([0, 1, 2])
+        for (const id of ids) yield* awaitItem(id, (i) => i.stage._tag === "Done")
+        const subjects = (yield* repo.git("log", "-3", "--format=%s", "main")).split("\n").reverse()
+        expect(subjects).toEqual(["First", "Second", "Third"].map((n, i) => `${n} (${ids[i]})`))
+        while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+      }),
+    ),
+  )
+
+  it.live("accept_story moves a human-QA item to Merge, and the queue takes it to Done", () =>
+    withPipeline(setup, ({ repo }) =>
+      Effect.gen(function* () {
+        const id = yield* itemWithWork(repo, "Human checked", "human.txt", "human")
+        expect((yield* (yield* Store).get(id)).stage._tag).toBe("Qa")
+        const accepted = yield* ok("accept_story", { story_id: id, notes: "looked fine" })
+        expect(accepted).toMatchObject({ stage: { _tag: "Merge", commitsAhead: 1 } })
+        expect(yield* ok("merge_agent_work", { story_id: id })).toMatchObject({ merged: true })
+        expect(yield* repo.git("show", "main:human.txt")).toBe("Human checked")
+      }),
+    ),
+  )
+
+  it.live("refusals name the stage and what to do", () =>
+    withPipeline(setup, ({ repo }) =>
+      Effect.gen(function* () {
+        const store = yield* Store
+        const backlog = (yield* store.create(story("Not yet"))).id
+        expect(yield* err("merge_agent_work", { story_id: backlog })).toContain(
+          "it is in Backlog; only items in Merge are merged",
+        )
+        expect(yield* err("accept_story", { story_id: backlog })).toContain(
+          "it is in Backlog; accept_story approves items in QA",
+        )
+        expect(yield* err("report_merge_failure", { story_id: backlog, reason: "x" })).toContain(
+          "a merge failure is reported for items in Merge",
+        )
+        expect(yield* err("report_merge_failure", { story_id: backlog, reason: "  " })).toContain("reason")
+        const id = yield* itemWithWork(repo, "Merged already", "merged.txt", "none")
+        yield* awaitItem(id, (i) => i.stage._tag === "Done")
+        expect(yield* err("report_merge_failure", { story_id: id, reason: "too late" })).toContain(
+          "it is in Done",
+        )
+        expect(yield* err("accept_story", { story_id: "999_story_nothing" })).toContain("999_story_nothing")
+      }),
+    ),
+  )
+})
