@@ -14,6 +14,7 @@ const scenarios: ReadonlyArray<{ readonly script: string; readonly args: Readonl
   { script: "mcpLatency.js", args: [] },
   { script: "agentLatency.js", args: [] },
   { script: "agentFleet.js", args: [] },
+  { script: "mergeQueue.js", args: [] },
 ]
 
 const runScenario = (script: string, args: ReadonlyArray<string>): ScenarioResult => {
@@ -139,6 +140,41 @@ rows.push(
   fleetRow(`supervisor's CPU share of ${num("agent-fleet", "cores")} cores`, "cpuSharePct", (v) => `${v} %`),
   fleetRow("supervisor's peak RSS", "peakRssMiB", (v) => `${v} MiB`),
   fleetRow("filed → last gate started", "lastGateMs", seconds),
+)
+
+const merge = (metric: string) => num("merge-queue", metric)
+const mergeRow = (what: string, huskies: number, scripted: number, show: (v: number) => string): Row => ({
+  what: `merge queue: ${what}`,
+  huskies: show(huskies),
+  baseline: show(scripted),
+  ratio: ratio(huskies, scripted),
+})
+rows.push(
+  mergeRow(
+    `${merge("stories")} stories in Merge → all Done, no test gate (vs the same git commands scripted)`,
+    merge("huskies.throughputMs"),
+    merge("scripted.throughputMs"),
+    fmtMs,
+  ),
+  mergeRow("per merge", merge("huskies.perMergeMs"), merge("scripted.perMergeMs"), fmtMs),
+  mergeRow(
+    "git processes per merge",
+    merge("huskies.gitProcessesPerMerge"),
+    merge("scripted.gitProcessesPerMerge"),
+    String,
+  ),
+  mergeRow(
+    "time between git processes per merge (spawning them, and huskies' own work)",
+    merge("huskies.betweenGitMsPerMerge"),
+    merge("scripted.betweenGitMsPerMerge"),
+    fmtMs,
+  ),
+  mergeRow(
+    `QA approved → Done, p50 of ${merge("approvals")} (vs one scripted merge, p50)`,
+    merge("huskies.approveToDoneMs.p50"),
+    merge("scripted.mergeMs.p50"),
+    fmtMs,
+  ),
 )
 
 const correct = results.every((r) => r.metrics["correct"] !== false)
