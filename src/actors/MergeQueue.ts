@@ -215,10 +215,10 @@ const makeMergeQueue = Effect.gen(function* () {
         const onBase = yield* git.baseContains(root, base, job.commit).pipe(Effect.orElseSucceed(() => false))
         if (onBase) return yield* landed(id, job.commit)
       }
-      const empty = yield* preflight({ root, base, featureBranch: stage.featureBranch })
-      if (empty !== undefined) return yield* fail(id, empty.why)
+      const ready = yield* preflight({ root, base, featureBranch: stage.featureBranch })
+      if (ready._tag === "AttemptFailed") return yield* fail(id, ready.why)
       yield* store.setMergeJob({ ...job, state: "running", boot })
-      const message = yield* commitMessage(id, stage.featureBranch)
+      const message = yield* commitMessage(id, stage.featureBranch, ready.commitsAhead)
       for (let race = 0; race < maxBaseRaces; race++) {
         const outcome = yield* attemptMerge({
           root,
@@ -249,12 +249,11 @@ const makeMergeQueue = Effect.gen(function* () {
       )
     }).pipe(Effect.ensuring(Ref.set(current, Option.none())), Effect.annotateLogs({ storyId: job.storyId }))
 
-  const commitMessage = (id: string, featureBranch: string) =>
-    Effect.gen(function* () {
-      const doc = parseStoryDoc(yield* store.content(id).pipe(Effect.orElseSucceed(() => "")))
+  const commitMessage = (id: string, featureBranch: string, ahead: number) =>
+    Effect.map(store.content(id).pipe(Effect.orElseSucceed(() => "")), (content) => {
+      const doc = parseStoryDoc(content)
       const name = Either.isRight(doc) ? doc.right.frontMatter.name : id
-      const ahead = yield* git.commitsAhead(root, "HEAD", featureBranch).pipe(Effect.orElseSucceed(() => 0))
-      return `${name} (${id})\n\nSquash of ${featureBranch}${ahead > 0 ? `: ${ahead} commit${ahead === 1 ? "" : "s"}` : ""}.`
+      return `${name} (${id})\n\nSquash of ${featureBranch}: ${ahead} commit${ahead === 1 ? "" : "s"}.`
     })
 
   const worker = Effect.forever(

@@ -53,7 +53,7 @@ export const preflight = (spec: Pick<AttemptSpec, "root" | "base" | "featureBran
         `${spec.featureBranch} has no commits ahead of ${spec.base}, so there is nothing to merge: check where the work went (git log ${spec.base}..${spec.featureBranch}, and the agent's log). No merge was attempted`,
         false,
       )
-    return undefined
+    return { _tag: "Ready", commitsAhead: ahead.right } as const
   })
 
 /** One attempt on the current base tip. Records the squash commit on the job before the base moves. */

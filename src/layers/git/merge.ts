@@ -78,9 +78,11 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     Effect.gen(function* () {
       let outcome: "removed" | "pruned" | "absent" = "absent"
       const record = yield* recordOf(root, target)
+      let removedByGit = false
       if (record !== undefined && !record.prunable) {
         // Ours alone, so a lock (a second --force) does not keep it.
-        yield* git.run(root, ["worktree", "remove", "--force", "--force", "--", target])
+        const removed = yield* git.run(root, ["worktree", "remove", "--force", "--force", "--", target])
+        removedByGit = removed.code === 0
       }
       if (yield* pathExists(target)) {
         yield* Effect.tryPromise({
@@ -98,7 +100,8 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
       } else if (record !== undefined && !record.prunable) {
         outcome = "removed"
       }
-      const stale = yield* recordOf(root, target)
+      // Without a record there is none to forget; git removing the worktree removed its record too.
+      const stale = record === undefined || removedByGit ? undefined : yield* recordOf(root, target)
       if (stale !== undefined) {
         const forgotten = yield* git.run(root, ["worktree", "remove", "--force", "--force", "--", stale.path])
         if (forgotten.code !== 0) yield* git.run(root, ["worktree", "prune"])

@@ -47,6 +47,11 @@ export const makeRepo = (git: GitRunner) => {
     return result.code === 0
   })
 
+  // Directories already found inside a repository. A directory stays inside its repository while it
+  // exists (which is still checked each time), so asking git again only costs a process per command.
+  const knownRepos = new Set<string>()
+  const maxKnownRepos = 4096
+
   /** Succeeds when `dir` is inside a repository; NotARepository otherwise. */
   const requireRepo = Effect.fn("Git.requireRepo")(function* (dir: string) {
     const args = ["rev-parse", "--git-dir"]
@@ -59,10 +64,13 @@ export const makeRepo = (git: GitRunner) => {
         "check the project root (or the worktree path)",
       )
     }
+    if (knownRepos.has(dir)) return
     const result = yield* git.run(dir, args)
     if (result.code === 128) return yield* notARepository(dir, args, result.stderr)
     if (result.code !== 0)
       return yield* commandFailed(dir, args, result, "check that git can read the repository")
+    if (knownRepos.size >= maxKnownRepos) knownRepos.clear()
+    knownRepos.add(dir)
   })
 
   /** The branch checked out in `dir`, or undefined when HEAD is detached. */

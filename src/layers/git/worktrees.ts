@@ -209,7 +209,9 @@ export const makeWorktrees = (
         detail = `deleted the directory (git worktree remove: ${why})`
       }
     }
-    const stale = findOwn(yield* listWorktrees(root), id)
+    // Without a record there is none to forget; git removing the worktree removed its record too.
+    const removedByGit = detail === "git worktree remove --force"
+    const stale = entry === undefined || removedByGit ? undefined : findOwn(yield* listWorktrees(root), id)
     if (stale !== undefined) {
       const forgotten = yield* Effect.either(forget(root, stale.path))
       // The last resort the record of a deleted directory has: git's own prune of every stale record.
