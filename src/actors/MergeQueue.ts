@@ -233,8 +233,8 @@ const makeMergeQueue = Effect.gen(function* () {
             Effect.either(store.get(id)),
             (i) => Either.isRight(i) && i.right.stage._tag === "Merge",
           ),
-        })
-        yield* git.removeMergeWorkspace(root, id).pipe(Effect.ignore)
+          // Also when interrupted (the server stopping): the workspace holds nothing worth keeping.
+        }).pipe(Effect.ensuring(git.removeMergeWorkspace(root, id).pipe(Effect.ignore)))
         if (outcome._tag === "Landed") return yield* landed(id, outcome.commit)
         if (outcome._tag === "AttemptFailed") {
           if (!outcome.fixable) return yield* fail(id, outcome.why)

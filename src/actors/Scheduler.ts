@@ -200,7 +200,9 @@ const makeScheduler = (options: SchedulerOptions) =>
             Effect.exit,
             Effect.flatMap((exit) => Deferred.done(outcome, exit)),
             // Stopped before it ended (a person, a delete, the item leaving Merge): say so to the caller.
-            Effect.onInterrupt(() => Deferred.fail(outcome, refusedFix("the mergemaster was stopped"))),
+            Effect.onInterrupt(() =>
+              Deferred.fail(outcome, refusedFix("the mergemaster was stopped before it finished")),
+            ),
             Effect.asVoid,
           ),
         ).pipe(Effect.map((already) => !already))

@@ -8,6 +8,7 @@ import { join } from "node:path"
 import { Store } from "../../src/layers/Store.js"
 import type { TempDir } from "../support/gitRepo.js"
 import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+import { ok } from "../support/tools.js"
 
 const agentsToml = `
 [[agent]]
@@ -218,6 +219,33 @@ git commit -q -m "fix what the gates found"`,
             expect(why).toContain(`${branch} has no commits ahead of main`)
             expect(why).toContain("No merge was attempted")
             expect(mergemasterSessions(root, item.id)).toBe(0)
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "a running mergemaster shows in list_agents; stopping it archives the item as MergeFailed, saying so",
+    () =>
+      withPipeline(
+        setup({ test: "test -f feature.txt", mergemaster: "echo thinking; sleep 60" }),
+        ({ repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Stopped fix"))
+            yield* mainChangesFirst(repo, item.id)
+            yield* awaitItem(item.id, (i) =>
+              Object.values(i.execution).some((e) => e._tag === "Running" && e.role === "mergemaster"),
+            )
+            const listed = yield* ok("list_agents", {})
+            expect(JSON.stringify(listed)).toContain('"merger"')
+            yield* ok("stop_agent", { story_id: item.id })
+            const failed = yield* awaitItem(item.id, ended)
+            expect(failed.stage).toMatchObject({ _tag: "Archived", reason: { _tag: "MergeFailed" } })
+            const why = JSON.stringify(failed.stage)
+            expect(why).toContain("mergemaster was stopped")
+            expect(why).toContain("conflicts with main in feature.txt")
+            expect((yield* store.mergeJobs).jobs).toEqual([])
           }),
       ),
     60_000,
