@@ -4,11 +4,11 @@
 // to a mergemaster agent, which fixes the feature branch; then the merge runs again, up to `[merge]
 // attempts`. Jobs live in the Store, stamped with the boot that runs them.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Context, Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref, Schema } from "effect"
+import { Context, Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import type { StoryId } from "../domain/StoryId.js"
-import { describeReason, describeStage } from "../domain/transition.js"
+import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { loadConfig } from "../layers/Config.js"
 import { Git } from "../layers/Git.js"
@@ -18,27 +18,17 @@ import { fitText } from "../layers/runtimes/Runtime.js"
 import { attemptMerge, preflight } from "./mergeAttempt.js"
 import { sweepDone } from "./doneSweep.js"
 import { Agents } from "./Scheduler.js"
+import {
+  type CurrentMerge,
+  type MergeNews,
+  MergeRefused,
+  type MergeResult,
+  waitForEnd,
+  waitForNews,
+} from "./mergeWaiting.js"
 
-/** What merge_agent_work answers: the attempt's end, and what happens next. */
-export type MergeResult =
-  | { readonly _tag: "Merged"; readonly commit: string; readonly item: WorkItem }
-  | { readonly _tag: "Failed"; readonly why: string; readonly next: string; readonly item?: WorkItem }
-
-/** The job being merged now, for get_merge_status and the board. */
-export interface CurrentMerge {
-  readonly storyId: string
-  readonly step: string
-  readonly since: number
-}
-
-export class MergeRefused extends Schema.TaggedError<MergeRefused>()("MergeRefused", {
-  storyId: Schema.String,
-  why: Schema.String,
-}) {
-  override get message(): string {
-    return `cannot merge ${this.storyId}: ${this.why}`
-  }
-}
+export { MergeRefused } from "./mergeWaiting.js"
+export type { CurrentMerge, MergeResult } from "./mergeWaiting.js"
 
 export interface MergeQueueShape {
   /** The jobs, oldest first. */
@@ -54,10 +44,6 @@ export interface MergeQueueShape {
 }
 
 export class MergeQueue extends Context.Tag("huskies/MergeQueue")<MergeQueue, MergeQueueShape>() {}
-
-type News =
-  | { readonly _tag: "Progress"; readonly storyId: string; readonly message: string }
-  | { readonly _tag: "AttemptFailed"; readonly storyId: string; readonly why: string; readonly next: string }
 
 /** Times the base may move under a merge before the merge gives up and says so. */
 const maxBaseRaces = 3
@@ -75,7 +61,7 @@ const makeMergeQueue = Effect.gen(function* () {
   const boot = (yield* Project).startedAt
   const scope = yield* Effect.scope
   const wake = yield* Queue.sliding<void>(1)
-  const news = yield* PubSub.unbounded<News>()
+  const news = yield* PubSub.unbounded<MergeNews>()
   const current = yield* Ref.make(Option.none<CurrentMerge>())
   const fixers = yield* Ref.make(new Map<string, Fiber.RuntimeFiber<void>>())
   // Held by a merge attempt and by reportFailure, so a failure is never recorded under a landing merge.
@@ -127,7 +113,8 @@ const makeMergeQueue = Effect.gen(function* () {
             Effect.logWarning(`merged, but the item could not be marked Done: ${e.message}`),
           ),
         )
-      // Done: the work is on the base branch, so its worktree and feature branch have served their turn.
+      // Done: the work is on the base branch, so its worktrees and feature branch have served their turn.
+      yield* git.removeMergeWorkspace(root, id).pipe(Effect.ignore)
       yield* git
         .removeWorktree(root, id, { deleteBranch: true })
         .pipe(Effect.catchAll((e) => Effect.logWarning(`worktree of ${id} not removed: ${e.message}`)))
@@ -213,7 +200,14 @@ const makeMergeQueue = Effect.gen(function* () {
       // Its own commit must be on the base: the same change landed some other way is not this merge.
       if (job.commit !== undefined) {
         const onBase = yield* git.baseContains(root, base, job.commit).pipe(Effect.orElseSucceed(() => false))
-        if (onBase) return yield* landed(id, job.commit)
+        if (onBase) {
+          // Killed between moving the base and updating the checkouts of it: finish that too.
+          const caughtUp = yield* git
+            .catchUpCheckouts(root, base, `${job.commit}^`, job.commit)
+            .pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+          for (const path of caughtUp) yield* Effect.logInfo(`${path} brought to ${job.commit.slice(0, 12)}`)
+          return yield* landed(id, job.commit)
+        }
       }
       const ready = yield* preflight({ root, base, featureBranch: stage.featureBranch })
       if (ready._tag === "AttemptFailed") return yield* fail(id, ready.why)
@@ -302,46 +296,6 @@ const makeMergeQueue = Effect.gen(function* () {
         return yield* Effect.raceFirst(waitForNews(id, updates, onProgress), waitForEnd(id, changes))
       }),
     )
-
-  const waitForNews = (
-    id: string,
-    updates: Queue.Dequeue<News>,
-    onProgress: (m: string) => Effect.Effect<void>,
-  ) =>
-    Effect.gen(function* () {
-      for (;;) {
-        const update = yield* Queue.take(updates)
-        if (update.storyId !== id) continue
-        if (update._tag === "Progress") yield* onProgress(update.message)
-        else
-          return { _tag: "Failed", why: update.why, next: update.next } satisfies MergeResult as MergeResult
-      }
-    })
-
-  const waitForEnd = (id: string, changes: Queue.Dequeue<import("../layers/Store.js").StoreEvent>) =>
-    Effect.gen(function* () {
-      for (;;) {
-        const event = yield* Queue.take(changes)
-        if (event._tag === "ItemDeleted" && event.id === id)
-          return {
-            _tag: "Failed",
-            why: `${id} was deleted`,
-            next: "nothing: the item is gone",
-          } as MergeResult
-        if (event._tag !== "ItemChanged" || event.after.id !== id || event.after.stage._tag === "Merge")
-          continue
-        const stage = event.after.stage
-        if (stage._tag === "Done")
-          return { _tag: "Merged", commit: stage.mergeCommit, item: event.after } as MergeResult
-        const why =
-          stage._tag === "Archived" ? describeReason(stage.reason) : `it moved to ${describeStage(stage)}`
-        const next =
-          stage._tag === "Archived" && stage.reason._tag === "MergeFailed"
-            ? "it is archived as MergeFailed; fix the cause and move it back (unblock) to try again"
-            : "nothing: it left the merge queue"
-        return { _tag: "Failed", why, next, item: event.after } as MergeResult
-      }
-    })
 
   const reportFailure = (id: string, why: string) =>
     Effect.gen(function* () {

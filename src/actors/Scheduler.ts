@@ -6,7 +6,6 @@ import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, Schema, t
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
-import type { Timer } from "../domain/Timer.js"
 import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { planPromotions } from "../domain/promotion.js"
@@ -23,7 +22,8 @@ import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
 import { type MergeFixRefused, refused as refusedFix, runMergeFix } from "./mergemaster.js"
 import * as Registry from "./Registry.js"
 import { recoverAfterRestart } from "./recovery.js"
-import { runStory, type StoryPhase } from "./StoryActor.js"
+import { keepsWorking, runStory, type StoryPhase } from "./StoryActor.js"
+import { runTimers } from "./timerLoop.js"
 
 export class StartRefused extends Schema.TaggedError<StartRefused>()("StartRefused", {
   storyId: Schema.String,
@@ -318,22 +318,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (ownMoves.has(cause)) return
         const entry = (yield* Ref.get(entries)).get(item.id)
         if (entry === undefined) return
-        const phase = yield* Ref.get(entry.phase)
-        const role =
-          phase._tag === "Running"
-            ? phase.handle.role
-            : phase._tag === "WaitingForAgent"
-              ? phase.role
-              : undefined
-        if (role === "mergemaster") {
-          // A mergemaster works while the item is in Merge; once it is merged or failed it has no work left.
-          if (item.stage._tag === "Merge") return
-        } else {
-          const active = item.stage._tag === "Coding" || item.stage._tag === "Qa"
-          const mismatch =
-            phase._tag === "Running" && (phase.handle.role === "coder") !== (item.stage._tag === "Coding")
-          if (active && !mismatch) return
-        }
+        if (keepsWorking(yield* Ref.get(entry.phase), item.stage._tag)) return
         yield* Effect.logInfo(`${item.id} moved to ${describeStage(item.stage)}: stopping its work here`)
         yield* entry.ref.stop
         // The run ended because the item moved, not because a person stopped it: leave no stop mark.
@@ -374,43 +359,21 @@ const makeScheduler = (options: SchedulerOptions) =>
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("scheduling failed", cause)))
 
-    // ------------------------------------------------------------------------------------------ timers
-
-    const fire = (timer: Timer) =>
-      Effect.gen(function* () {
-        yield* store.cancelTimers(timer.storyId, [timer.id]).pipe(Effect.orDie)
-        const item = yield* Effect.option(store.get(timer.storyId))
-        // A timer never acts on an item that has left the stage it was set in.
-        if (Option.isNone(item) || item.value.stage._tag !== timer.stage) return
-        yield* Effect.logInfo(`timer ${timer.id} fired: ${timer.note}`)
-        const started = yield* Effect.either(start(timer.storyId))
-        if (Either.isLeft(started)) yield* Effect.logWarning(started.left.message)
-      })
-
-    const timerLoop = Effect.gen(function* () {
-      const pollMillis = options.timerPollMillis ?? 60_000
-      for (;;) {
-        const { timers } = yield* store.timers
-        const at = yield* now
-        for (const timer of timers.filter((t) => t.at <= at)) yield* fire(timer)
-        const next = timers.find((t) => t.at > at)
-        const wait = Math.min(pollMillis, next === undefined ? pollMillis : next.at - at)
-        const woken = yield* Effect.raceFirst(
-          Effect.sleep(Math.max(1, wait)).pipe(Effect.as(false)),
-          Queue.take(timerPokes).pipe(Effect.as(true)),
-        )
-        // A quiet minute still gets a look: a config file fixed since the last decision takes effect.
-        if (!woken) yield* poke
-      }
-    }).pipe(Effect.catchAllCause((cause) => Effect.logError("the timer loop failed", cause)))
-
     // ------------------------------------------------------------------------------------------- start
 
     yield* recoverAfterRestart(store, node, project.root)
     const subscription = yield* store.subscribe
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(subscription), onStoreEvent)))
     yield* Effect.forkScoped(Effect.forever(Queue.take(pokes).pipe(Effect.zipRight(reconcile))))
-    yield* Effect.forkScoped(timerLoop)
+    yield* Effect.forkScoped(
+      runTimers({
+        store,
+        start: (id) => Effect.asVoid(start(id)),
+        pokes: timerPokes,
+        onQuiet: poke,
+        pollMillis: options.timerPollMillis ?? 60_000,
+      }),
+    )
     yield* poke
 
     return {

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import type { AgentConfig } from "../domain/Config.js"
 import { renderTemplate } from "../domain/Config.js"
-import type { AgentRole, QaMode } from "../domain/Stage.js"
+import type { AgentRole, QaMode, StageTag } from "../domain/Stage.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import type { LoadedConfig } from "../layers/Config.js"
@@ -42,6 +42,16 @@ export interface StoryContext {
   /** Variables added to the agent's environment (on top of the server's own). */
   readonly agentEnv?: Readonly<Record<string, string>>
   readonly onRunEnded: (result: AgentRunResult) => Effect.Effect<void>
+}
+
+/** Whether an actor in `phase` still has work on an item that moved to `stage` (else it is stopped). */
+export const keepsWorking = (phase: StoryPhase, stage: StageTag): boolean => {
+  const role =
+    phase._tag === "Running" ? phase.handle.role : phase._tag === "WaitingForAgent" ? phase.role : undefined
+  // A mergemaster works while the item is in Merge; once it is merged or failed it has no work left.
+  if (role === "mergemaster") return stage === "Merge"
+  const mismatch = phase._tag === "Running" && (phase.handle.role === "coder") !== (stage === "Coding")
+  return (stage === "Coding" || stage === "Qa") && !mismatch
 }
 
 /** How much of a failure goes into the item's feedback (and so into the next prompt). */
@@ -258,6 +268,7 @@ const runGates = (
           cwd: worktree,
           timeoutMillis: config.project.gatesTimeoutSecs * 1000,
           logPath: join(ctx.root, ".huskies", "logs", item.id, `gates-${startedAt}.log`),
+          pidRecord: { root: ctx.root, storyId: item.id, name: "gates" },
         }),
       )
       if (Either.isLeft(ran)) return yield* gatesFailed(item.id, ran.left.message, retryLimit)

@@ -84,6 +84,7 @@ export const attemptMerge = (spec: AttemptSpec) =>
         cwd: workspace.path,
         timeoutMillis: spec.gatesTimeoutSecs * 1000,
         logPath: join(root, ".huskies", "logs", id, `merge-gates-${yield* now}.log`),
+        pidRecord: { root, storyId: id, name: "merge-gates" },
       })
       if (!gate.passed)
         return failed(

@@ -20,7 +20,7 @@ export const recoverAfterRestart = (store: Store["Type"], node: NodeId, root: st
     // Left by a server that was killed outright (SIGKILL), which could not stop its agents itself.
     for (const orphan of yield* reapOrphanedAgents(root))
       yield* Effect.logWarning(
-        `killed agent ${orphan.agent} (pid ${orphan.pid}) on ${orphan.storyId}, left running by a server that was killed`,
+        `killed ${orphan.agent} (pid ${orphan.pid}) on ${orphan.storyId}, left running by a server that was killed`,
       )
     const { items } = yield* store.list
     for (const item of items) {

@@ -1,6 +1,6 @@
-// src/layers/AgentPids.ts — which agent processes this project's server started and has not yet seen
-// end, on disk (`.huskies/run/agents/`). A server killed with SIGKILL cannot stop its agents; the next
-// server start reaps what they left running. Written by AgentActor, read by Scheduler at startup.
+// src/layers/AgentPids.ts — which agent (and gate) processes this project's server started and has not yet
+// seen end, on disk (`.huskies/run/agents/`). A server killed with SIGKILL cannot stop them; the next
+// server start reaps what they left running. Written by AgentActor and Gates, read by Scheduler at startup.
 import { Effect } from "effect"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -30,20 +30,26 @@ const startTimeOf = (pid: number): number | undefined => {
   }
 }
 
+/** Records `pid` (an agent, or a gate run under the name `agent`) so a later start can reap it. Throws. */
+export const writePidRecord = (root: string, storyId: string, agent: string, pid: number): void => {
+  const startTime = startTimeOf(pid)
+  if (startTime === undefined) return
+  mkdirSync(pidsDir(root), { recursive: true })
+  const record: PidRecord = { pid, startTime, storyId, agent }
+  writeFileSync(fileOf(root, storyId, agent), JSON.stringify(record))
+}
+
+export const removePidRecord = (root: string, storyId: string, agent: string): void =>
+  rmSync(fileOf(root, storyId, agent), { force: true })
+
 export const recordAgentPid = (root: string, storyId: string, agent: string, pid: number) =>
-  Effect.sync(() => {
-    const startTime = startTimeOf(pid)
-    if (startTime === undefined) return
-    mkdirSync(pidsDir(root), { recursive: true })
-    const record: PidRecord = { pid, startTime, storyId, agent }
-    writeFileSync(fileOf(root, storyId, agent), JSON.stringify(record))
-  }).pipe(
+  Effect.sync(() => writePidRecord(root, storyId, agent, pid)).pipe(
     // Without the record only a SIGKILL'd server's leftovers go unreaped: worth a warning, not a failed run.
     Effect.catchAllDefect((e) => Effect.logWarning(`agent pid not recorded: ${String(e)}`)),
   )
 
 export const forgetAgentPid = (root: string, storyId: string, agent: string) =>
-  Effect.sync(() => rmSync(fileOf(root, storyId, agent), { force: true })).pipe(
+  Effect.sync(() => removePidRecord(root, storyId, agent)).pipe(
     Effect.catchAllDefect((e) => Effect.logWarning(`agent pid record not removed: ${String(e)}`)),
   )
 

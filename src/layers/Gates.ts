@@ -7,6 +7,7 @@ import { Effect, Schema } from "effect"
 import { spawn } from "node:child_process"
 import { createWriteStream, mkdirSync } from "node:fs"
 import { dirname } from "node:path"
+import { removePidRecord, writePidRecord } from "./AgentPids.js"
 
 export class GateSpawnError extends Schema.TaggedError<GateSpawnError>()("GateSpawnError", {
   command: Schema.String,
@@ -32,6 +33,8 @@ export interface GateSpec {
   /** Bytes of the output's end kept for the result (and the next coder's prompt). */
   readonly tailBytes?: number
   readonly env?: Readonly<Record<string, string>>
+  /** Record the process under this name while it runs, so a server killed meanwhile has it reaped. */
+  readonly pidRecord?: { readonly root: string; readonly storyId: string; readonly name: string }
 }
 
 export interface GateResult {
@@ -86,6 +89,22 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     })
+    const record = spec.pidRecord
+    const forgetPid = () => {
+      if (record === undefined) return
+      try {
+        removePidRecord(record.root, record.storyId, record.name)
+      } catch {
+        // A leftover record is only looked at (and its pid checked) by the next start.
+      }
+    }
+    if (record !== undefined && child.pid !== undefined) {
+      try {
+        writePidRecord(record.root, record.storyId, record.name, child.pid)
+      } catch {
+        // Without it only a SIGKILL'd server's gate goes unreaped.
+      }
+    }
     let timedOut = false
     let settled = false
     const killGroup = (signal: NodeJS.Signals) => {
@@ -110,6 +129,7 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     child.on("error", (error) => {
       if (settled) return
       settled = true
+      forgetPid()
       clearTimeout(timer)
       log.end()
       resume(Effect.fail(new GateSpawnError({ command: spec.command, detail: error.message })))
@@ -120,6 +140,7 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
       clearTimeout(timer)
       // Anything the command left running in its group goes with it.
       killGroup("SIGKILL")
+      forgetPid()
       log.end(() =>
         resume(
           Effect.succeed({
@@ -140,6 +161,7 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     return Effect.sync(() => {
       clearTimeout(timer)
       killGroup("SIGKILL")
+      forgetPid()
       log.end()
     })
   })

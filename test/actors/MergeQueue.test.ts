@@ -132,7 +132,7 @@ describe("merge queue", () => {
   )
 
   it.live(
-    "a job whose commit reached main before a crash is finished on restart, without merging again",
+    "a job whose commit reached main before a crash is finished on restart, without merging again, and the checkout of main catches up",
     () =>
       withPipeline({ ...setup(), autoAssign: false }, ({ repo }) =>
         Effect.gen(function* () {
@@ -145,11 +145,20 @@ describe("merge queue", () => {
           yield* repo.write("feature.txt", "the work\n")
           yield* repo.git("add", "feature.txt")
           yield* repo.git("commit", "-q", "-m", "work")
-          // What the crashed merge did: its squash commit is already on main...
+          // What a merge killed between its two last steps did: main moved to its squash commit (the
+          // branch's tree on top of main), but the checkout of main still holds the old tip's files.
           yield* repo.git("checkout", "-q", "main")
-          yield* repo.git("merge", "-q", "--squash", branch)
-          yield* repo.git("commit", "-q", "-m", `Half done (${item.id})`)
-          const landed = yield* repo.git("rev-parse", "main")
+          const oldTip = yield* repo.git("rev-parse", "main")
+          const landed = yield* repo.git(
+            "commit-tree",
+            `${branch}^{tree}`,
+            "-p",
+            oldTip,
+            "-m",
+            `Half done (${item.id})`,
+          )
+          yield* repo.git("update-ref", "refs/heads/main", landed, oldTip)
+          expect(yield* repo.git("status", "--porcelain", "--untracked-files=no")).toBe("D  feature.txt")
           // ...and its job, left running by an earlier boot, recorded that commit.
           yield* store.setMergeJob({
             storyId: item.id,
@@ -171,6 +180,9 @@ describe("merge queue", () => {
           )
           expect(done.stage).toMatchObject({ _tag: "Done", mergeCommit: landed })
           expect(yield* repo.git("rev-parse", "main")).toBe(landed)
+          // The checkout caught up, so a commit there cannot revert the merge.
+          expect(yield* repo.git("status", "--porcelain", "--untracked-files=no")).toBe("")
+          expect(yield* repo.git("show", ":feature.txt")).toBe("the work")
         }),
       ),
     60_000,

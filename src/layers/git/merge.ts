@@ -328,6 +328,34 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
   })
 
   /**
+   * Checkouts of `base` whose index still holds `from`'s tree after `base` moved from `from` to `to` (a
+   * crash between the two steps of advanceBase) are brought to `to`, as advanceBase would have done; a
+   * commit there would otherwise revert the merge. Only while `base` is still at `to`.
+   */
+  const catchUpCheckouts = Effect.fn("Git.catchUpCheckouts")(function* (
+    root: string,
+    base: string,
+    from: string,
+    to: string,
+  ) {
+    yield* checkRef(root, ["read-tree", "-m", "-u", from, to], "base branch", base)
+    if ((yield* branchTip(root, base)) !== (yield* repo.revParse(root, `${to}^{commit}`))) return []
+    const fromTree = yield* repo.revParse(root, `${from}^{tree}`)
+    const caughtUp: Array<string> = []
+    for (const checkout of (yield* worktrees(root)).filter(
+      (e) => e.branch === base && !e.prunable && !e.bare,
+    )) {
+      const index = yield* git.run(checkout.path, ["write-tree"])
+      if (index.code !== 0 || index.stdout.trim() !== fromTree) continue
+      yield* git.run(checkout.path, ["update-index", "-q", "--refresh"])
+      // As in advanceBase: git refuses (and changes nothing) where a file edited since would be overwritten.
+      const moved = yield* git.run(checkout.path, ["read-tree", "-m", "-u", from, to])
+      if (moved.code === 0) caughtUp.push(checkout.path)
+    }
+    return caughtUp
+  })
+
+  /**
    * Whether `featureBranch` has landed on `base`: it is an ancestor of it, or squashing it into `base`
    * would change nothing (git merge-tree, without touching any worktree).
    */
@@ -359,6 +387,7 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     removeMergeWorkspace: (root: string, id: string) => serialized(removeMergeWorkspace(root, id)),
     squashInto,
     advanceBase,
+    catchUpCheckouts,
     isMerged,
     /** Whether `commit` is on `base` (a merge that moved the base before a crash). */
     baseContains: (root: string, base: string, commit: string) =>

@@ -1,0 +1,72 @@
+// src/actors/mergeWaiting.ts — what a caller of merge_agent_work waits for: the queue's news of the
+// attempt (progress, a failure handed to the mergemaster) and the Store's word on the item (Done,
+// archived, moved, deleted). Used by MergeQueue.merge.
+import { Effect, Queue, Schema } from "effect"
+import { describeReason, describeStage } from "../domain/transition.js"
+import type { WorkItem } from "../domain/WorkItem.js"
+import type { StoreEvent } from "../layers/Store.js"
+
+/** What merge_agent_work answers: the attempt's end, and what happens next. */
+export type MergeResult =
+  | { readonly _tag: "Merged"; readonly commit: string; readonly item: WorkItem }
+  | { readonly _tag: "Failed"; readonly why: string; readonly next: string; readonly item?: WorkItem }
+
+/** The job being merged now, for get_merge_status and the board. */
+export interface CurrentMerge {
+  readonly storyId: string
+  readonly step: string
+  readonly since: number
+}
+
+export class MergeRefused extends Schema.TaggedError<MergeRefused>()("MergeRefused", {
+  storyId: Schema.String,
+  why: Schema.String,
+}) {
+  override get message(): string {
+    return `cannot merge ${this.storyId}: ${this.why}`
+  }
+}
+
+/** What the queue tells callers waiting on a merge. */
+export type MergeNews =
+  | { readonly _tag: "Progress"; readonly storyId: string; readonly message: string }
+  | { readonly _tag: "AttemptFailed"; readonly storyId: string; readonly why: string; readonly next: string }
+
+export const waitForNews = (
+  id: string,
+  updates: Queue.Dequeue<MergeNews>,
+  onProgress: (m: string) => Effect.Effect<void>,
+) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const update = yield* Queue.take(updates)
+      if (update.storyId !== id) continue
+      if (update._tag === "Progress") yield* onProgress(update.message)
+      else return { _tag: "Failed", why: update.why, next: update.next } satisfies MergeResult as MergeResult
+    }
+  })
+
+export const waitForEnd = (id: string, changes: Queue.Dequeue<StoreEvent>) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const event = yield* Queue.take(changes)
+      if (event._tag === "ItemDeleted" && event.id === id)
+        return {
+          _tag: "Failed",
+          why: `${id} was deleted`,
+          next: "nothing: the item is gone",
+        } as MergeResult
+      if (event._tag !== "ItemChanged" || event.after.id !== id || event.after.stage._tag === "Merge")
+        continue
+      const stage = event.after.stage
+      if (stage._tag === "Done")
+        return { _tag: "Merged", commit: stage.mergeCommit, item: event.after } as MergeResult
+      const why =
+        stage._tag === "Archived" ? describeReason(stage.reason) : `it moved to ${describeStage(stage)}`
+      const next =
+        stage._tag === "Archived" && stage.reason._tag === "MergeFailed"
+          ? "it is archived as MergeFailed; fix the cause and move it back (unblock) to try again"
+          : "nothing: it left the merge queue"
+      return { _tag: "Failed", why, next, item: event.after } as MergeResult
+    }
+  })
