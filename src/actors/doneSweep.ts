@@ -37,10 +37,24 @@ const sweepOnce = <E>(store: Store["Type"], readConfig: Effect.Effect<LoadedConf
         Effect.ignore,
       )
     }
-    return Math.min(maxIntervalMillis, Math.max(1000, ageMillis / 4))
+    return intervalFor(ageMillis)
   })
 
+const intervalFor = (ageMillis: number) =>
+  ageMillis <= 0 ? maxIntervalMillis : Math.min(maxIntervalMillis, Math.max(1000, ageMillis / 4))
+
+/**
+ * The first look waits one interval: a project with a long history of Done items archives them in the
+ * background, not while the server is starting.
+ */
 export const sweepDone = <E>(store: Store["Type"], readConfig: Effect.Effect<LoadedConfig, E>) =>
+  Effect.flatMap(Effect.either(readConfig), (config) =>
+    Effect.sleep(
+      intervalFor(Either.isRight(config) ? config.right.project.merge.archiveDoneAfterSecs * 1000 : 0),
+    ),
+  ).pipe(Effect.zipRight(loop(store, readConfig)))
+
+const loop = <E>(store: Store["Type"], readConfig: Effect.Effect<LoadedConfig, E>) =>
   Effect.forever(
     sweepOnce(store, readConfig).pipe(
       Effect.catchAllCause((cause) =>
