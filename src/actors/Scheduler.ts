@@ -318,8 +318,12 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (ownMoves.has(cause)) return
         const entry = (yield* Ref.get(entries)).get(item.id)
         if (entry === undefined) return
-        if (keepsWorking(yield* Ref.get(entry.phase), item.stage._tag)) return
-        yield* Effect.logInfo(`${item.id} moved to ${describeStage(item.stage)}: stopping its work here`)
+        const phase = yield* Ref.get(entry.phase)
+        if (keepsWorking(phase, item.stage._tag)) return
+        const why = `${item.id} moved to ${describeStage(item.stage)}: its work here is over`
+        yield* Effect.logInfo(`${why}; stopping it`)
+        // The agent first, so its result (kept for wait_for_agent) says why it ended.
+        if (phase._tag === "Running") yield* recordResult(item.id)(yield* phase.handle.stop(why))
         yield* entry.ref.stop
         // The run ended because the item moved, not because a person stopped it: leave no stop mark.
         const after = yield* Effect.option(store.get(item.id))
