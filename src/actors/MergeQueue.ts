@@ -88,6 +88,13 @@ const makeMergeQueue = Effect.gen(function* () {
       yield* Queue.offer(wake, undefined)
     })
 
+  const dropIdleJob = (id: string) =>
+    Effect.flatMap(jobOf(id), (job) =>
+      Option.isSome(job) && job.value.state !== "running"
+        ? store.clearMergeJob(id).pipe(Effect.ignore)
+        : Effect.void,
+    )
+
   const progress = (id: string) => (message: string) =>
     Effect.gen(function* () {
       yield* Ref.set(current, Option.some({ storyId: id, step: message, since: yield* now }))
@@ -173,7 +180,7 @@ const makeMergeQueue = Effect.gen(function* () {
       const job = yield* jobOf(id)
       const item = yield* Effect.option(store.get(id))
       if (Option.isNone(job) || job.value.state !== "fixing") return
-      if (Option.isNone(item) || item.value.stage._tag !== "Merge") return
+      if (Option.isNone(item) || item.value.stage._tag !== "Merge") return yield* dropIdleJob(id)
       const last = job.value.lastFailure ?? "the merge failed"
       if (Either.isLeft(ended))
         return yield* fail(id, `${last}\n\nNo mergemaster could fix it: ${ended.left.why}`)
@@ -335,13 +342,15 @@ const makeMergeQueue = Effect.gen(function* () {
   for (const item of items) if (item.stage._tag === "Merge") yield* enqueue(item.id)
   yield* Effect.forkScoped(
     Effect.forever(
-      Effect.flatMap(Queue.take(changes), (event) =>
-        event._tag === "ItemChanged" &&
-        event.after.stage._tag === "Merge" &&
-        event.before.stage._tag !== "Merge"
-          ? enqueue(event.after.id)
-          : Effect.void,
-      ),
+      Effect.flatMap(Queue.take(changes), (event) => {
+        if (event._tag !== "ItemChanged") return Effect.void
+        const [was, is] = [event.before.stage._tag, event.after.stage._tag]
+        if (is === "Merge" && was !== "Merge") return enqueue(event.after.id)
+        // Moved out by a person: a job waiting its turn or a fix has nothing left to do (a running one
+        // sees the move itself before the base moves).
+        if (was === "Merge" && is !== "Merge") return dropIdleJob(event.after.id)
+        return Effect.void
+      }),
     ),
   )
   yield* Effect.forkScoped(worker)

@@ -250,4 +250,35 @@ git commit -q -m "fix what the gates found"`,
       ),
     60_000,
   )
+
+  it.live(
+    "an item a person moves out of Merge while its mergemaster works: the session stops and the job goes",
+    () =>
+      withPipeline(
+        setup({ test: "test -f feature.txt", mergemaster: "echo thinking; sleep 60" }),
+        ({ repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Put on hold"))
+            yield* mainChangesFirst(repo, item.id)
+            yield* awaitItem(item.id, (i) =>
+              Object.values(i.execution).some((e) => e._tag === "Running" && e.role === "mergemaster"),
+            )
+            expect((yield* store.mergeJobs).jobs).toMatchObject([{ storyId: item.id, state: "fixing" }])
+            // Its handle is there once the process runs (the Store shows Running a moment before).
+            while (!(yield* ok("get_agent_output", { story_id: item.id }))["running"])
+              yield* Effect.sleep("20 millis")
+            yield* store.apply(item.id, { _tag: "Hold", at: Date.now() })
+            yield* awaitItem(
+              item.id,
+              (i) => !Object.values(i.execution).some((e) => e._tag === "Running"),
+              10_000,
+            )
+            while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+            const result = yield* ok("wait_for_agent", { story_id: item.id })
+            expect(JSON.stringify(result)).toContain("its work here is over")
+          }),
+      ),
+    60_000,
+  )
 })
