@@ -156,7 +156,7 @@ const makeMergeQueue = Effect.gen(function* () {
       if (!running) yield* startFixer(id, why)
     })
 
-  const startFixer = (id: string, why: string) =>
+  const startFixer = (id: string, why: string): Effect.Effect<void> =>
     Effect.gen(function* () {
       const fiber = yield* agents.fixMerge(id, why).pipe(
         Effect.either,
@@ -175,7 +175,10 @@ const makeMergeQueue = Effect.gen(function* () {
     })
 
   // The merge runs again after any session, unless a person stopped it or no mergemaster could run.
-  const afterFix = (id: string, ended: Either.Either<{ outcome: string; reason: string }, { why: string }>) =>
+  const afterFix = (
+    id: string,
+    ended: Either.Either<{ outcome: string; reason: string; resetAt?: number }, { why: string }>,
+  ) =>
     Effect.gen(function* () {
       const job = yield* jobOf(id)
       const item = yield* Effect.option(store.get(id))
@@ -186,6 +189,21 @@ const makeMergeQueue = Effect.gen(function* () {
         return yield* fail(id, `${last}\n\nNo mergemaster could fix it: ${ended.left.why}`)
       if (ended.right.outcome === "stopped")
         return yield* fail(id, `${last}\n\nThe mergemaster was stopped: ${ended.right.reason}`)
+      if (ended.right.outcome === "rateLimited") {
+        // Not an attempt: the same fix resumes once the limit resets (a restart re-queues the merge).
+        const wait = Math.max(1000, (ended.right.resetAt ?? (yield* now) + 60_000) - (yield* now))
+        yield* Effect.logInfo(
+          `the mergemaster of ${id} is rate-limited: it resumes in ${Math.ceil(wait / 1000)} s`,
+        )
+        const resume = Effect.gen(function* () {
+          // Unless the merge moved on meanwhile (merge_agent_work, a person) or another fix started.
+          const still = yield* jobOf(id)
+          if (Option.isSome(still) && still.value.state === "fixing" && !(yield* Ref.get(fixers)).has(id))
+            yield* startFixer(id, last)
+        })
+        yield* resume.pipe(Effect.delay(wait), Effect.forkIn(scope))
+        return
+      }
       yield* enqueue(id as StoryId, { now: true })
     })
 

@@ -3,7 +3,7 @@
 // attempts run out; a mergemaster gives up; an empty branch never reaches a session.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, readdirSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Store } from "../../src/layers/Store.js"
 import type { TempDir } from "../support/gitRepo.js"
@@ -277,6 +277,38 @@ git commit -q -m "fix what the gates found"`,
             while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
             const result = yield* ok("wait_for_agent", { story_id: item.id })
             expect(JSON.stringify(result)).toContain("its work here is over")
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "a rate-limited mergemaster resumes its own session after the reset, without using up a merge attempt",
+    () =>
+      withPipeline(
+        setup({
+          test: 'case "$(pwd -P)" in */.huskies/merge/*) test -f fixed.txt || { echo NEEDS-FIXED-TXT; exit 1; };; esac',
+          // Had the rate limit cost an attempt, the second merge would run before any fix and fail for good.
+          merge: "attempts = 2",
+          mergemaster: `if [ -z "$HUSKIES_RESUME_SESSION_ID" ]; then
+  echo '{"type":"SessionStarted","sessionId":"merger-session","tools":[],"mcpServers":[]}'
+  echo "{\\"type\\":\\"RateLimited\\",\\"status\\":429,\\"resetAt\\":$(( $(date +%s) * 1000 + 1000 )),\\"message\\":\\"slow down\\"}"
+  exit 1
+fi
+echo "$HUSKIES_RESUME_SESSION_ID" > "$(dirname "$0")/resumed"
+echo fixed > fixed.txt
+git add fixed.txt
+git commit -q -m "fix what the gates found"`,
+        }),
+        ({ root, repo, scripts }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            yield* repo.write(".huskies/worktrees/go", "")
+            const item = yield* store.create(story("Slowed down"))
+            const done = yield* awaitItem(item.id, ended)
+            expect(done.stage._tag).toBe("Done")
+            expect(mergemasterSessions(root, item.id)).toBe(2)
+            expect(readFileSync(join(scripts, "resumed"), "utf8").trim()).toBe("merger-session")
           }),
       ),
     60_000,
