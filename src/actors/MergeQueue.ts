@@ -34,6 +34,8 @@ export interface MergeQueueShape {
   /** The jobs, oldest first. */
   readonly jobs: Effect.Effect<ReadonlyArray<MergeJob>>
   readonly current: Effect.Effect<Option.Option<CurrentMerge>>
+  /** Why merges wait, when they do for a reason outside any item (a dirty checkout of the base). */
+  readonly paused: Effect.Effect<Option.Option<{ readonly why: string; readonly since: number }>>
   /** Queues the item's merge, or joins the queued or running one, and waits for that attempt to end. */
   readonly merge: (
     storyId: string,
@@ -48,8 +50,8 @@ export class MergeQueue extends Context.Tag("huskies/MergeQueue")<MergeQueue, Me
 /** Times the base may move under a merge before the merge gives up and says so. */
 const maxBaseRaces = 3
 const failureBytes = 16 * 1024
-/** How soon merges look again after a config file they could not read. */
-const configRetryMillis = 30_000
+/** How soon a paused queue (a config file it cannot read, a dirty checkout of the base) looks again. */
+const pauseRetryMillis = 10_000
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
@@ -63,6 +65,7 @@ const makeMergeQueue = Effect.gen(function* () {
   const wake = yield* Queue.sliding<void>(1)
   const news = yield* PubSub.unbounded<MergeNews>()
   const current = yield* Ref.make(Option.none<CurrentMerge>())
+  const paused = yield* Ref.make(Option.none<{ readonly why: string; readonly since: number }>())
   const fixers = yield* Ref.make(new Map<string, Fiber.RuntimeFiber<void>>())
   // Held by a merge attempt and by reportFailure, so a failure is never recorded under a landing merge.
   const attemptLock = yield* Effect.makeSemaphore(1)
@@ -215,10 +218,7 @@ const makeMergeQueue = Effect.gen(function* () {
       const stage = item.right.stage
       const config = yield* Effect.either(readConfig)
       // Not the item's fault: the job stays queued, and the queue looks again a little later.
-      if (Either.isLeft(config)) {
-        yield* Effect.logError(`merges wait: ${config.left.message}`)
-        return "paused" as const
-      }
+      if (Either.isLeft(config)) return yield* pause(job, config.left.message)
       const settings = config.right.project
       const base = settings.baseBranch
       // A merge that moved the base before the server died: it landed, only the bookkeeping is missing.
@@ -236,6 +236,10 @@ const makeMergeQueue = Effect.gen(function* () {
       }
       const ready = yield* preflight({ root, base, featureBranch: stage.featureBranch })
       if (ready._tag === "AttemptFailed") return yield* fail(id, ready.why)
+      // Found before the squash and the gates, so a paused queue does not run them again and again.
+      const busy = yield* Effect.either(git.checkBaseCheckouts(root, base))
+      if (Either.isLeft(busy)) return yield* pause(job, busy.left.message)
+      yield* Ref.set(paused, Option.none())
       yield* store.setMergeJob({ ...job, state: "running", boot })
       const message = yield* commitMessage(id, stage.featureBranch, ready.commitsAhead)
       for (let race = 0; race < maxBaseRaces; race++) {
@@ -255,6 +259,7 @@ const makeMergeQueue = Effect.gen(function* () {
           // Also when interrupted (the server stopping): the workspace holds nothing worth keeping.
         }).pipe(Effect.ensuring(git.removeMergeWorkspace(root, id).pipe(Effect.ignore)))
         if (outcome._tag === "Landed") return yield* landed(id, outcome.commit)
+        if (outcome._tag === "BaseBusy") return yield* pause(job, outcome.why)
         if (outcome._tag === "AttemptFailed") {
           if (!outcome.fixable) return yield* fail(id, outcome.why)
           const hasMergemaster = config.right.agents.some((a) => a.stage === "mergemaster")
@@ -267,6 +272,20 @@ const makeMergeQueue = Effect.gen(function* () {
         `${base} kept moving while ${id} was merging (${maxBaseRaces} tries): merge it again when it is quiet`,
       )
     }).pipe(Effect.ensuring(Ref.set(current, Option.none())), Effect.annotateLogs({ storyId: job.storyId }))
+
+  /** Not the item's fault: its job keeps its place, merges wait, and the queue looks again later. */
+  const pause = (job: MergeJob, why: string) =>
+    Effect.gen(function* () {
+      const before = yield* Ref.get(paused)
+      if (Option.isNone(before) || before.value.why !== why) yield* Effect.logWarning(`merges wait: ${why}`)
+      yield* Ref.set(
+        paused,
+        Option.some({ why, since: Option.isSome(before) ? before.value.since : yield* now }),
+      )
+      yield* store.setMergeJob(withoutBoot({ ...job, state: "queued" })).pipe(Effect.ignore)
+      yield* PubSub.publish(news, { _tag: "Progress", storyId: job.storyId, message: `waiting: ${why}` })
+      return "paused" as const
+    })
 
   const commitMessage = (id: string, featureBranch: string, ahead: number) =>
     Effect.map(store.content(id).pipe(Effect.orElseSucceed(() => "")), (content) => {
@@ -291,7 +310,7 @@ const makeMergeQueue = Effect.gen(function* () {
           ),
         )
         if (ran === "paused") {
-          yield* Queue.offer(wake, undefined).pipe(Effect.delay(configRetryMillis), Effect.forkIn(scope))
+          yield* Queue.offer(wake, undefined).pipe(Effect.delay(pauseRetryMillis), Effect.forkIn(scope))
           break
         }
       }
@@ -377,6 +396,7 @@ const makeMergeQueue = Effect.gen(function* () {
   return {
     jobs: Effect.map(store.mergeJobs, (r) => r.jobs),
     current: Ref.get(current),
+    paused: Ref.get(paused),
     merge,
     reportFailure,
   } satisfies MergeQueueShape

@@ -19,6 +19,8 @@ export type AttemptResult =
   | AttemptFailed
   /** The base moved between the squash and the swap: nothing changed, try again on the new tip. */
   | { readonly _tag: "BaseMoved"; readonly why: string }
+  /** Nothing wrong with the item: a checkout of the base has uncommitted changes. Try again later. */
+  | { readonly _tag: "BaseBusy"; readonly why: string }
 
 export interface AttemptSpec {
   readonly root: string
@@ -100,6 +102,8 @@ export const attemptMerge = (spec: AttemptSpec) =>
     if (Either.isRight(advanced)) return { _tag: "Landed", commit: squash.commit } satisfies AttemptResult
     const error = advanced.left
     if (error._tag === "BaseMoved") return { _tag: "BaseMoved", why: error.message } satisfies AttemptResult
+    if (error._tag === "BaseCheckoutDirty")
+      return { _tag: "BaseBusy", why: error.message } satisfies AttemptResult
     return failed(error.message, false)
   }).pipe(
     Effect.catchTags({

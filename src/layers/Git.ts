@@ -4,6 +4,7 @@
 import { Effect, Layer } from "effect"
 import { makeChanges } from "./git/changes.js"
 import { makeInspect } from "./git/inspect.js"
+import { makeAncestry } from "./git/ancestry.js"
 import { makeMerge } from "./git/merge.js"
 import { makeRepo } from "./git/repo.js"
 import { type GitRunnerOptions, makeRunner } from "./git/run.js"
@@ -33,6 +34,7 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
     const runner = makeRunner(options)
     const repo = makeRepo(runner)
     const changes = makeChanges(runner, repo)
+    const ancestry = makeAncestry(runner, repo)
     // One lock for every command that adds or removes a worktree: item worktrees and merge workspaces.
     const worktreeLock = Effect.unsafeMakeSemaphore(1)
     return {
@@ -41,6 +43,8 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
       ...makeInspect(runner, repo),
       ...changes,
       ...makeMerge(runner, repo, changes, worktreeLock),
+      isMerged: ancestry.isMerged,
+      baseContains: ancestry.baseContains,
     } as const
   })
 

@@ -9,6 +9,7 @@ import { refused, stderrHeadline, stderrTail } from "./GitError.js"
 import { parseStatus, parseWorktreeList } from "./parse.js"
 import { invalidId } from "./paths.js"
 import { checkRef, type makeRepo, pathExists, realPath } from "./repo.js"
+import { makeAncestry } from "./ancestry.js"
 import { commandFailed, type GitRunner } from "./run.js"
 
 import {
@@ -36,6 +37,7 @@ type Changes = ReturnType<typeof makeChanges>
 const outputTailChars = 8000
 
 export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Effect.Semaphore) => {
+  const { isAncestor } = makeAncestry(git, repo)
   const serialized = <A, E, R>(effect: Effect.Effect<A, E, R>) => lock.withPermits(1)(effect)
 
   const checkId = (root: string, args: ReadonlyArray<string>, id: string) => {
@@ -239,20 +241,23 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     return SquashResult.Merged({ commit: committed.sha })
   })
 
-  /** Whether `ancestor` is an ancestor of (or equal to) `descendant`. */
-  const isAncestor = (root: string, ancestor: string, descendant: string) =>
-    Effect.flatMap(git.run(root, ["merge-base", "--is-ancestor", ancestor, descendant]), (r) =>
-      r.code <= 1
-        ? Effect.succeed(r.code === 0)
-        : Effect.fail(
-            commandFailed(
-              root,
-              ["merge-base", "--is-ancestor", ancestor, descendant],
-              r,
-              "check both revisions",
-            ),
-          ),
-    )
+  /** The checkouts of `base`, which must all be clean for it to move: BaseCheckoutDirty names one that is not. */
+  const cleanCheckoutsOf = (root: string, base: string) =>
+    Effect.gen(function* () {
+      const checkouts = (yield* worktrees(root)).filter((e) => e.branch === base && !e.prunable && !e.bare)
+      for (const checkout of checkouts) {
+        const files = yield* trackedChanges(checkout.path)
+        if (files.length > 0) {
+          return yield* new BaseCheckoutDirty({
+            base,
+            path: checkout.path,
+            files: files.slice(0, 20),
+            detail: `${base} is checked out in ${checkout.path} with uncommitted changes (${files.slice(0, 5).join(", ")}${files.length > 5 ? ", …" : ""}), so it was not advanced`,
+          })
+        }
+      }
+      return checkouts
+    })
 
   const advanceBase = Effect.fn("Git.advanceBase")(function* (
     root: string,
@@ -282,18 +287,7 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     const current = yield* branchTip(root, base)
     if (current !== from) return yield* new BaseMoved({ base, expected: from, actual: current ?? "" })
 
-    const checkouts = (yield* worktrees(root)).filter((e) => e.branch === base && !e.prunable && !e.bare)
-    for (const checkout of checkouts) {
-      const files = yield* trackedChanges(checkout.path)
-      if (files.length > 0) {
-        return yield* new BaseCheckoutDirty({
-          base,
-          path: checkout.path,
-          files: files.slice(0, 20),
-          detail: `${base} is checked out in ${checkout.path} with uncommitted changes (${files.slice(0, 5).join(", ")}${files.length > 5 ? ", …" : ""}), so it was not advanced`,
-        })
-      }
-    }
+    const checkouts = yield* cleanCheckoutsOf(root, base)
 
     const cas = yield* git.run(root, casArgs)
     if (cas.code !== 0) {
@@ -355,42 +349,17 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     return caughtUp
   })
 
-  /**
-   * Whether `featureBranch` has landed on `base`: it is an ancestor of it, or squashing it into `base`
-   * would change nothing (git merge-tree, without touching any worktree).
-   */
-  const isMerged = Effect.fn("Git.isMerged")(function* (root: string, base: string, featureBranch: string) {
-    const args = [
-      "merge-tree",
-      "--write-tree",
-      "--no-messages",
-      `refs/heads/${base}`,
-      `refs/heads/${featureBranch}`,
-    ]
-    yield* checkRef(root, args, "base branch", base)
-    yield* checkRef(root, args, "feature branch", featureBranch)
-    yield* repo.requireRepo(root)
-    const baseTip = yield* repo.revParse(root, `refs/heads/${base}`)
-    const featureTip = yield* repo.revParse(root, `refs/heads/${featureBranch}`)
-    if (yield* isAncestor(root, featureTip, baseTip)) return true
-    const merged = yield* git.run(root, args)
-    // 1: conflicts, so not already on the base.
-    if (merged.code === 1) return false
-    if (merged.code !== 0)
-      return yield* commandFailed(root, args, merged, "git 2.38 or newer is needed (merge-tree --write-tree)")
-    return merged.stdout.trim().split("\n")[0] === (yield* repo.revParse(root, `${baseTip}^{tree}`))
-  })
-
   return {
     prepareMergeWorkspace: (root: string, id: string, base: string) =>
       serialized(prepareMergeWorkspace(root, id, base)),
     removeMergeWorkspace: (root: string, id: string) => serialized(removeMergeWorkspace(root, id)),
     squashInto,
     advanceBase,
+    /** Fails with BaseCheckoutDirty while a checkout of `base` has uncommitted changes (so it cannot move). */
+    checkBaseCheckouts: (root: string, base: string) =>
+      Effect.asVoid(
+        Effect.flatMap(checkRef(root, ["status"], "base branch", base), () => cleanCheckoutsOf(root, base)),
+      ),
     catchUpCheckouts,
-    isMerged,
-    /** Whether `commit` is on `base` (a merge that moved the base before a crash). */
-    baseContains: (root: string, base: string, commit: string) =>
-      Effect.flatMap(repo.revParse(root, `refs/heads/${base}`), (tip) => isAncestor(root, commit, tip)),
   } as const
 }

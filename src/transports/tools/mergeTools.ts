@@ -53,6 +53,11 @@ const currentView = (current: Option.Option<{ storyId: string; step: string; sin
     onSome: (c) => ({ story_id: c.storyId, step: c.step, since: c.since }),
   })
 
+const PausedView = Schema.NullOr(Schema.Struct({ why: Schema.String, since: Schema.Number }))
+
+const pausedView = (paused: Option.Option<{ why: string; since: number }>) =>
+  Option.match(paused, { onNone: () => null, onSome: (p) => ({ why: p.why, since: p.since }) })
+
 export const mergeAgentWork = defineTool({
   name: "merge_agent_work",
   description:
@@ -99,6 +104,7 @@ export const getMergeStatus = defineTool({
     job: Schema.NullOr(JobView),
     attempts: Schema.Number,
     current: CurrentView,
+    paused: PausedView,
   }),
   run: ({ story_id }) =>
     Effect.gen(function* () {
@@ -113,6 +119,7 @@ export const getMergeStatus = defineTool({
         job,
         attempts: (yield* projectConfig).project.merge.attempts,
         current: currentView(current),
+        paused: pausedView(yield* merges.paused),
       }
     }),
 })
@@ -120,13 +127,17 @@ export const getMergeStatus = defineTool({
 export const listMergeQueue = defineTool({
   name: "list_merge_queue",
   description:
-    "The project's merge queue, oldest first: each job's item, state (queued, running, fixing), position and failed attempts, and what the running merge is doing now. Merges run one at a time. Does not block.",
+    "The project's merge queue, oldest first: each job's item, state (queued, running, fixing), position and failed attempts; what the running merge is doing now; and why merges wait, if they do (paused: e.g. the base branch is checked out with uncommitted changes). Merges run one at a time. Does not block.",
   input: {},
-  output: Schema.Struct({ running: CurrentView, jobs: Schema.Array(JobView) }),
+  output: Schema.Struct({ running: CurrentView, paused: PausedView, jobs: Schema.Array(JobView) }),
   run: () =>
     Effect.gen(function* () {
       const merges = yield* queue
-      return { running: currentView(yield* merges.current), jobs: jobViews(yield* merges.jobs) }
+      return {
+        running: currentView(yield* merges.current),
+        paused: pausedView(yield* merges.paused),
+        jobs: jobViews(yield* merges.jobs),
+      }
     }),
 })
 

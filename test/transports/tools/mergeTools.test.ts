@@ -144,4 +144,37 @@ describe("merge tools", () => {
       }),
     ),
   )
+
+  it.live(
+    "a checkout of main with uncommitted changes pauses the queue (the item keeps its place) until it is clean",
+    () =>
+      withPipeline(setup, ({ repo }) =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          yield* repo.write("notes.txt", "mine\n")
+          yield* repo.git("add", "notes.txt")
+          yield* repo.git("commit", "-q", "-m", "notes")
+          const before = yield* repo.git("rev-parse", "main")
+          yield* repo.write("notes.txt", "mine, being edited\n")
+          const id = yield* itemWithWork(repo, "Waits politely", "polite.txt", "none")
+          let queue = yield* ok("list_merge_queue", {})
+          while (queue["paused"] === null) {
+            yield* Effect.sleep("20 millis")
+            queue = yield* ok("list_merge_queue", {})
+          }
+          expect(JSON.stringify(queue["paused"])).toContain("uncommitted changes (notes.txt)")
+          expect(queue["jobs"]).toMatchObject([{ story_id: id, state: "queued" }])
+          expect((yield* store.get(id)).stage._tag).toBe("Merge")
+          expect(yield* repo.git("rev-parse", "main")).toBe(before)
+          // The edit is the user's: untouched. Once it is committed, the merge goes through.
+          expect(yield* repo.read("notes.txt")).toBe("mine, being edited\n")
+          yield* repo.git("commit", "-q", "-am", "my edit")
+          expect(yield* ok("merge_agent_work", { story_id: id })).toMatchObject({ merged: true })
+          expect(yield* ok("list_merge_queue", {})).toMatchObject({ paused: null })
+          expect(yield* repo.read("notes.txt")).toBe("mine, being edited\n")
+          expect(yield* repo.read("polite.txt")).toBe("Waits politely\n")
+        }),
+      ),
+    60_000,
+  )
 })
