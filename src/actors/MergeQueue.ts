@@ -123,8 +123,7 @@ const makeMergeQueue = Effect.gen(function* () {
             Effect.logWarning(`merged, but the item could not be marked Done: ${e.message}`),
           ),
         )
-      // Done: the work is on the base branch, so its worktrees and feature branch have served their turn.
-      yield* git.removeMergeWorkspace(root, id).pipe(Effect.ignore)
+      // Done: the work is on the base branch, so its worktree and feature branch have served their turn.
       yield* git
         .removeWorktree(root, id, { deleteBranch: true })
         .pipe(Effect.catchAll((e) => Effect.logWarning(`worktree of ${id} not removed: ${e.message}`)))
@@ -231,6 +230,8 @@ const makeMergeQueue = Effect.gen(function* () {
             .catchUpCheckouts(root, base, `${job.commit}^`, job.commit)
             .pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
           for (const path of caughtUp) yield* Effect.logInfo(`${path} brought to ${job.commit.slice(0, 12)}`)
+          // The killed attempt's workspace (every other attempt removes its own).
+          yield* git.removeMergeWorkspace(root, id).pipe(Effect.ignore)
           return yield* landed(id, job.commit)
         }
       }
