@@ -4,6 +4,12 @@ import { type ChildProcess, execFile, spawn } from "node:child_process"
 
 const binPath = new URL("../../bin/huskies.js", import.meta.url).pathname
 
+/** Where and with what environment the command runs (default: this process's directory and environment). */
+export interface CliOptions {
+  readonly cwd?: string
+  readonly env?: NodeJS.ProcessEnv
+}
+
 export interface RunningServer {
   readonly url: string
   readonly child: ChildProcess
@@ -12,12 +18,12 @@ export interface RunningServer {
 }
 
 /** Starts `huskies <args>` and resolves once it prints `huskies listening on <url>`. */
-export const startServer = (args: ReadonlyArray<string>, cwd?: string): Promise<RunningServer> =>
+export const startServer = (args: ReadonlyArray<string>, options: CliOptions = {}): Promise<RunningServer> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], {
-      cwd,
+      cwd: options.cwd,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, HUSKIES_LOG_LEVEL: "info" },
+      env: { ...(options.env ?? process.env), HUSKIES_LOG_LEVEL: "info" },
     })
     let out = ""
     const timer = setTimeout(() => {
@@ -49,11 +55,16 @@ export const startServer = (args: ReadonlyArray<string>, cwd?: string): Promise<
 /** Runs `huskies <args>` to completion. */
 export const runCli = (
   args: ReadonlyArray<string>,
-  cwd?: string,
+  options: CliOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
-    execFile(process.execPath, [binPath, ...args], { cwd, timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
-      resolve({ code, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [binPath, ...args],
+      { cwd: options.cwd, env: options.env ?? process.env, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
+        resolve({ code, stdout, stderr })
+      },
+    )
   })
