@@ -54,6 +54,9 @@ export const keepsWorking = (phase: StoryPhase, stage: StageTag): boolean => {
   return (stage === "Coding" || stage === "Qa") && !mismatch
 }
 
+/** How long an agent that could not be started waits before it is tried again. */
+const startRetrySecs = 60
+
 /** How much of a failure goes into the item's feedback (and so into the next prompt). */
 const feedbackBytes = 16 * 1024
 
@@ -191,7 +194,18 @@ const runAgentStep = (
       }),
     )
     if (Either.isLeft(started)) {
-      yield* Effect.logWarning(started.left.message)
+      // Not the item's fault (a CLI missing, a bad config): no attempt is used up, and it is not tried
+      // again at once, which would spin; a retry timer (list_timers shows why) tries again later.
+      yield* Effect.logError(`${started.left.message} (trying again in ${startRetrySecs} s)`)
+      const store = yield* Store
+      yield* applyOrLog(
+        store.setTimer({
+          storyId: item.id,
+          kind: "retry",
+          at: (yield* now) + startRetrySecs * 1000,
+          note: fitText(started.left.message, 1024),
+        }),
+      )
       return "end"
     }
     const handle = started.right

@@ -48,6 +48,8 @@ export const planPromotions = (input: PromotionInput): PromotionPlan => {
     // Waiting for a rate limit's timer, stopped by a person, or (Running) being cleaned up at startup.
     if (exec?._tag === "RateLimited" || exec?._tag === "Running") continue
     if (exec?._tag === "Completed" && exec.outcome === "stopped") continue
+    // Its retry timer starts it (an agent that could not be started, a rate limit): not before.
+    if (input.timers.some((t) => t.storyId === item.id && t.kind === "retry")) continue
     if (item.stage._tag === "Qa") {
       const qa = frontMatterOf(input.contents.get(item.id))?.qa ?? input.defaultQa
       if (qa !== "agent") continue

@@ -265,4 +265,39 @@ ${coder()}`,
       ),
     60_000,
   )
+
+  it.live(
+    "an agent that cannot be started waits on a retry timer that says why, and is not tried again at once",
+    () =>
+      withPipeline(
+        {
+          projectToml: projectToml(),
+          agentsToml: agentsToml.replace(
+            'command = ["{{scripts}}/coder.sh"]',
+            'command = ["{{scripts}}/missing.sh"]',
+          ),
+          scripts: { "qa.sh": approvingQa },
+        },
+        () =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("No agent program"))
+            const retryTimer = Effect.map(store.timers, ({ timers }) =>
+              timers.find((t) => t.storyId === item.id && t.kind === "retry"),
+            )
+            let timer = yield* retryTimer
+            while (timer === undefined) {
+              yield* Effect.sleep("20 millis")
+              timer = yield* retryTimer
+            }
+            expect(timer.note).toContain("missing.sh")
+            // Spinning would set the timer again and again; it stays as it was, and no attempt is used.
+            yield* Effect.sleep("1 second")
+            expect(yield* retryTimer).toEqual(timer)
+            const after = yield* store.get(item.id)
+            expect(after).toMatchObject({ stage: { _tag: "Coding" }, attempts: 0 })
+          }),
+      ),
+    60_000,
+  )
 })
