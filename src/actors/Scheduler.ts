@@ -2,7 +2,7 @@
 // start_agent, or by itself in auto mode when dependencies are met and an agent is free), fires the
 // Store's timers, stops what a person stops, and answers the agent tools. One per server.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, Schema, type Scope } from "effect"
+import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, type Scope } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
@@ -18,21 +18,13 @@ import { TestRuns } from "../layers/TestRuns.js"
 import * as Actor from "./Actor.js"
 import type { AgentHandle, AgentRunResult } from "./AgentActor.js"
 import { processEnv } from "./agentFiles.js"
+import { StartRefused } from "./agentContract.js"
 import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
 import { type MergeFixRefused, refused as refusedFix, runMergeFix } from "./mergemaster.js"
 import * as Registry from "./Registry.js"
 import { recoverAfterRestart } from "./recovery.js"
 import { keepsWorking, runStory, type StoryPhase } from "./StoryActor.js"
 import { runTimers } from "./timerLoop.js"
-
-export class StartRefused extends Schema.TaggedError<StartRefused>()("StartRefused", {
-  storyId: Schema.String,
-  why: Schema.String,
-}) {
-  override get message(): string {
-    return `cannot start ${this.storyId}: ${this.why}`
-  }
-}
 
 export interface StoryView {
   readonly storyId: string
@@ -303,8 +295,14 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (event._tag === "TimersChanged") return yield* Queue.offer(timerPokes, undefined)
         if (event._tag === "ItemDeleted") return yield* endActor(event.id)
         if (event._tag === "ItemChanged" && event.before.stage._tag !== event.after.stage._tag) {
+          // One line per move, so the server's output tells the story of each item.
+          yield* Effect.logInfo(
+            `${event.after.id}: ${describeStage(event.before.stage)} -> ${describeStage(event.after.stage)}`,
+          )
           yield* onMoved(event.after, event.event._tag)
         }
+        if (event._tag === "ItemChanged" && event.event._tag === "AgentStarted")
+          yield* Effect.logInfo(`${event.after.id}: ${event.event.role} ${event.event.agent} started`)
         // A heartbeat changes nothing the scheduler decides on. A content edit can (depends_on, agent, qa).
         if (event._tag === "ItemChanged" && event.event._tag === "Heartbeat") return
         yield* poke

@@ -90,3 +90,13 @@ export class AgentStartError extends Schema.TaggedError<AgentStartError>()("Agen
     return `could not start agent ${this.agent} on ${this.storyId}: ${this.detail}. Nothing was left running for it; fix that and start the agent again`
   }
 }
+
+/** Why start_agent (or a timer) could not start work on an item. */
+export class StartRefused extends Schema.TaggedError<StartRefused>()("StartRefused", {
+  storyId: Schema.String,
+  why: Schema.String,
+}) {
+  override get message(): string {
+    return `cannot start ${this.storyId}: ${this.why}`
+  }
+}
