@@ -264,6 +264,7 @@ export const startAgent = (
             usage: totals.usage,
             ...(report.costUsd === undefined ? {} : { costUsd: report.costUsd }),
             ...("resetAt" in ending && ending.resetAt !== undefined ? { resetAt: ending.resetAt } : {}),
+            ...("setupProblem" in ending && ending.setupProblem === true ? { setupProblem: true } : {}),
             logPath: log.path,
             session: log.session,
             startedAt,

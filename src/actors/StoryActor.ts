@@ -54,7 +54,7 @@ export const keepsWorking = (phase: StoryPhase, stage: StageTag): boolean => {
   return (stage === "Coding" || stage === "Qa") && !mismatch
 }
 
-/** How long an agent that could not be started waits before it is tried again. */
+/** How long an agent that could not start or run here (see retryLater) waits before it is tried again. */
 const startRetrySecs = 60
 
 /** How much of a failure goes into the item's feedback (and so into the next prompt). */
@@ -193,21 +193,7 @@ const runAgentStep = (
         ...(ctx.agentEnv === undefined ? {} : { env: { ...processEnv(), ...ctx.agentEnv } }),
       }),
     )
-    if (Either.isLeft(started)) {
-      // Not the item's fault (a CLI missing, a bad config): no attempt is used up, and it is not tried
-      // again at once, which would spin; a retry timer (list_timers shows why) tries again later.
-      yield* Effect.logError(`${started.left.message} (trying again in ${startRetrySecs} s)`)
-      const store = yield* Store
-      yield* applyOrLog(
-        store.setTimer({
-          storyId: item.id,
-          kind: "retry",
-          at: (yield* now) + startRetrySecs * 1000,
-          note: fitText(started.left.message, 1024),
-        }),
-      )
-      return "end"
-    }
+    if (Either.isLeft(started)) return yield* retryLater(item.id, started.left.message)
     const handle = started.right
     yield* Ref.set(ctx.phase, { _tag: "Running", handle })
     const result = yield* handle.result
@@ -232,6 +218,7 @@ const afterRun = (
       )
       return "end"
     }
+    if (result.setupProblem === true) return yield* retryLater(item.id, `${agent.name}: ${result.reason}`)
     if (result.role === "qa") {
       const after = yield* Effect.either(store.get(item.id))
       if (Either.isRight(after) && after.right.stage._tag === "Qa") {
@@ -313,6 +300,25 @@ const runGates = (
     if (Either.isLeft(moved))
       yield* Effect.logWarning(`gates passed but the item moved meanwhile: ${moved.left.message}`)
     return "continue"
+  })
+
+/**
+ * Not the item's fault (a CLI missing or not logged in, a bad config): no attempt is used up, and it is
+ * not tried again at once, which would spin; a retry timer (list_timers shows why) tries again later.
+ */
+const retryLater = (id: string, why: string) =>
+  Effect.gen(function* () {
+    yield* Effect.logError(`${id} cannot run here: ${why} (trying again in ${startRetrySecs} s)`)
+    const store = yield* Store
+    yield* applyOrLog(
+      store.setTimer({
+        storyId: id,
+        kind: "retry",
+        at: (yield* now) + startRetrySecs * 1000,
+        note: fitText(why, 1024),
+      }),
+    )
+    return "end" as const
   })
 
 const gatesFailed = (id: string, why: string, retryLimit: number) =>

@@ -42,6 +42,8 @@ export interface AgentRunResult {
   /** Totals: the Result's when the CLI printed one, else the summed Usage events. */
   readonly usage: TokenUsage
   readonly costUsd?: number
+  /** The CLI cannot work on this machine (not logged in, a bad API key): retried later, no attempt used. */
+  readonly setupProblem?: boolean
   /** Ms since the epoch, present when outcome is "rateLimited". */
   readonly resetAt?: number
   readonly logPath: string

@@ -18,7 +18,23 @@ export interface Ending {
   readonly outcome: AgentOutcome
   readonly reason: string
   readonly resetAt?: number
+  /** The CLI cannot work on this machine (not logged in, a bad API key, no credit): not the item's fault. */
+  readonly setupProblem?: boolean
 }
+
+// What the agent CLIs say when they are not set up: Claude Code's "Not logged in · Please run /login" and
+// "Invalid API key", an API's 401/403, "credit balance is too low".
+const setupWords =
+  /not logged in|please run \/login|invalid api key|authentication|unauthori[sz]ed|credit balance|api key not (valid|found)/i
+
+const isSetupProblem = (report: RunReport): boolean =>
+  report.apiErrorStatus === 401 ||
+  report.apiErrorStatus === 403 ||
+  report.result?.apiErrorStatus === 401 ||
+  report.result?.apiErrorStatus === 403 ||
+  setupWords.test(
+    `${report.apiError ?? ""}\n${report.result?.isError === true ? (report.result.text ?? "") : ""}`,
+  )
 
 // ------------------------------------------------------------------------------------------------ tail
 
@@ -109,6 +125,7 @@ export interface RunReport {
   /** The last rate limit, unless a successful Result came after it. */
   readonly rateLimit?: RateLimitedEvent
   readonly apiError?: string
+  readonly apiErrorStatus?: number
   readonly result?: ResultEvent
   readonly tail: Tail
 }
@@ -136,7 +153,11 @@ export const reportEvent = (report: RunReport, event: AgentEvent): RunReport => 
     case "RateLimited":
       return { ...next, rateLimit: event }
     case "ApiError":
-      return { ...next, apiError: event.message }
+      return {
+        ...next,
+        apiError: event.message,
+        ...(event.status === undefined ? {} : { apiErrorStatus: event.status }),
+      }
     case "Result": {
       const { rateLimit: _cleared, ...rest } = next
       const base = event.isError ? next : rest
@@ -217,12 +238,17 @@ export const naturalEnding = (report: RunReport, exit: PtyExit | undefined, limi
       reason: `rate limited (${report.rateLimit.status}) until ${isoTime(report.rateLimit.resetAt)}`,
       resetAt: report.rateLimit.resetAt,
     }
+  const setupProblem = isSetupProblem(report) ? { setupProblem: true } : {}
   if (report.result?.isError === true)
-    return { outcome: "failed", reason: errorResultReason(report.result, limits) }
+    return { outcome: "failed", reason: errorResultReason(report.result, limits), ...setupProblem }
   if (exit !== undefined && exit.exitCode === 0 && exit.signal === 0)
     return { outcome: "succeeded", reason: exitReason(exit) }
   if (report.apiError !== undefined)
-    return { outcome: "failed", reason: `the CLI reported an error: ${oneLine(report.apiError)}` }
+    return {
+      outcome: "failed",
+      reason: `the CLI reported an error: ${oneLine(report.apiError)}`,
+      ...setupProblem,
+    }
   return { outcome: "failed", reason: exitReason(exit) }
 }
 

@@ -300,4 +300,38 @@ ${coder()}`,
       ),
     60_000,
   )
+
+  it.live(
+    "an agent CLI that is not logged in uses no attempt: the item waits on a retry timer that says why",
+    () =>
+      withPipeline(
+        {
+          projectToml: projectToml(),
+          agentsToml,
+          scripts: {
+            "coder.sh": `#!/bin/sh
+echo '{"type":"ApiError","status":401,"message":"Invalid API key · Please run /login"}'
+exit 1`,
+            "qa.sh": approvingQa,
+          },
+        },
+        () =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Not logged in"))
+            let timers = (yield* store.timers).timers
+            while (!timers.some((t) => t.storyId === item.id)) {
+              yield* Effect.sleep("20 millis")
+              timers = (yield* store.timers).timers
+            }
+            expect(timers).toMatchObject([{ storyId: item.id, kind: "retry" }])
+            expect(timers[0]?.note).toContain("Invalid API key")
+            // A machine's problem, not the item's: no attempt used, no feedback for a coder.
+            const after = yield* store.get(item.id)
+            expect(after).toMatchObject({ stage: { _tag: "Coding" }, attempts: 0 })
+            expect(after.feedback).toBeUndefined()
+          }),
+      ),
+    60_000,
+  )
 })
