@@ -24,6 +24,7 @@ import {
   describeError,
   excludeFromGit,
   launchProblem,
+  identityFallbackEnv,
   processEnv,
   writeLaunchFiles,
 } from "./agentFiles.js"
@@ -96,7 +97,8 @@ export const startAgent = (
     const ptyScope = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
     const { log, pty } = yield* Effect.gen(function* () {
       // Checked before the launch files are written: writing them would create a missing worktree.
-      const env = { ...(spec.env ?? processEnv()), ...launch.env }
+      const base = spec.env ?? processEnv()
+      const env = { ...base, ...(yield* identityFallbackEnv(spec.worktree, base)), ...launch.env }
       const problem = launchProblem(launch.command, spec.worktree, env)
       if (problem !== undefined) return yield* startError(problem)
       yield* writeLaunchFiles(launch.files).pipe(Effect.mapError(startError))

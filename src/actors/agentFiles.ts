@@ -15,6 +15,7 @@ import {
 import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import type { AgentRuntime } from "../domain/Config.js"
 import type { AgentRole } from "../domain/Stage.js"
+import { fallbackIdentity } from "../layers/git/changes.js"
 import { makeRunner } from "../layers/git/run.js"
 import { appendUsage } from "../layers/Usage.js"
 import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
@@ -76,6 +77,27 @@ export const writeLaunchFiles = (files: ReadonlyArray<LaunchFile>): Effect.Effec
  * paths go into the repository's shared exclude file (one for all worktrees), each line once. Without
  * git there is nothing to protect: that is logged, never a failure.
  */
+/**
+ * GIT_AUTHOR_* and GIT_COMMITTER_* for an agent whose git has no identity (no user.name/user.email and
+ * nothing git can guess), so its commits do not fail; empty when git knows who commits. One git process.
+ */
+export const identityFallbackEnv = (
+  worktree: string,
+  env: Readonly<Record<string, string>>,
+): Effect.Effect<Readonly<Record<string, string>>> =>
+  Effect.gen(function* () {
+    const known = yield* makeRunner({ env }).run(worktree, ["var", "GIT_COMMITTER_IDENT"])
+    if (known.code === 0) return {}
+    const fallback: Record<string, string> = {
+      GIT_AUTHOR_NAME: fallbackIdentity.name,
+      GIT_AUTHOR_EMAIL: fallbackIdentity.email,
+      GIT_COMMITTER_NAME: fallbackIdentity.name,
+      GIT_COMMITTER_EMAIL: fallbackIdentity.email,
+    }
+    // What the environment already says is kept.
+    return Object.fromEntries(Object.entries(fallback).filter(([key]) => env[key] === undefined))
+  }).pipe(Effect.orElseSucceed(() => ({})))
+
 export const excludeFromGit = (
   worktree: string,
   files: ReadonlyArray<LaunchFile>,

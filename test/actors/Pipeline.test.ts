@@ -334,4 +334,39 @@ exit 1`,
       ),
     60_000,
   )
+
+  it.live(
+    "an agent whose git knows no identity still commits, as huskies",
+    () =>
+      withPipeline(
+        {
+          projectToml: projectToml('default_qa = "none"'),
+          agentsToml,
+          // The agents' git reads no global or system config, as on a machine nobody set up.
+          agentEnv: { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" },
+          scripts: {
+            "coder.sh": `#!/bin/sh
+set -e
+echo good > feature.txt
+git add feature.txt
+git commit -q -m "work on $HUSKIES_STORY_ID"`,
+            "qa.sh": approvingQa,
+          },
+        },
+        ({ repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Nobody set up git"))
+            const merged = yield* awaitItem(
+              item.id,
+              (i) => i.stage._tag === "Merge" || i.stage._tag === "Archived",
+            )
+            expect(merged.stage._tag).toBe("Merge")
+            expect(yield* repo.git("log", "-1", "--format=%an <%ae>", `feature/story-${item.id}`)).toBe(
+              "huskies <huskies@localhost>",
+            )
+          }),
+      ),
+    60_000,
+  )
 })
