@@ -4,21 +4,28 @@
 // to a mergemaster agent, which fixes the feature branch; then the merge runs again, up to `[merge]
 // attempts`. Jobs live in the Store, stamped with the boot that runs them.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Context, Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref } from "effect"
+import { Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
-import { parseStoryDoc } from "../domain/StoryDoc.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
-import type { WorkItem } from "../domain/WorkItem.js"
 import { loadConfig } from "../layers/Config.js"
 import { Git } from "../layers/Git.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
 import { fitText } from "../layers/runtimes/Runtime.js"
-import { attemptMerge, preflight } from "./mergeAttempt.js"
+import {
+  attemptMerge,
+  baseProblem,
+  preflight,
+  requeueStaleJobs,
+  squashMessage,
+  withoutBoot,
+} from "./mergeAttempt.js"
 import { sweepDone } from "./doneSweep.js"
 import { Agents } from "./Scheduler.js"
 import {
+  MergeQueue,
+  type MergeQueueShape,
   type CurrentMerge,
   type MergeNews,
   MergeRefused,
@@ -27,25 +34,8 @@ import {
   waitForNews,
 } from "./mergeWaiting.js"
 
-export { MergeRefused } from "./mergeWaiting.js"
-export type { CurrentMerge, MergeResult } from "./mergeWaiting.js"
-
-export interface MergeQueueShape {
-  /** The jobs, oldest first. */
-  readonly jobs: Effect.Effect<ReadonlyArray<MergeJob>>
-  readonly current: Effect.Effect<Option.Option<CurrentMerge>>
-  /** Why merges wait, when they do for a reason outside any item (a dirty checkout of the base). */
-  readonly paused: Effect.Effect<Option.Option<{ readonly why: string; readonly since: number }>>
-  /** Queues the item's merge, or joins the queued or running one, and waits for that attempt to end. */
-  readonly merge: (
-    storyId: string,
-    onProgress: (message: string) => Effect.Effect<void>,
-  ) => Effect.Effect<MergeResult, MergeRefused>
-  /** A mergemaster (or a person) gives up: the item is archived as MergeFailed with `why`. */
-  readonly reportFailure: (storyId: string, why: string) => Effect.Effect<WorkItem, MergeRefused>
-}
-
-export class MergeQueue extends Context.Tag("huskies/MergeQueue")<MergeQueue, MergeQueueShape>() {}
+export { MergeQueue, MergeRefused } from "./mergeWaiting.js"
+export type { CurrentMerge, MergeQueueShape, MergeResult } from "./mergeWaiting.js"
 
 /** Times the base may move under a merge before the merge gives up and says so. */
 const maxBaseRaces = 3
@@ -238,11 +228,16 @@ const makeMergeQueue = Effect.gen(function* () {
       const ready = yield* preflight({ root, base, featureBranch: stage.featureBranch })
       if (ready._tag === "AttemptFailed") return yield* fail(id, ready.why)
       // Found before the squash and the gates, so a paused queue does not run them again and again.
-      const busy = yield* Effect.either(git.checkBaseCheckouts(root, base))
-      if (Either.isLeft(busy)) return yield* pause(job, busy.left.message)
+      const waitFor = yield* baseProblem(root, base, settings.merge.updateCheckout)
+      if (waitFor !== undefined) return yield* pause(job, waitFor)
       yield* Ref.set(paused, Option.none())
       yield* store.setMergeJob({ ...job, state: "running", boot })
-      const message = yield* commitMessage(id, stage.featureBranch, ready.commitsAhead)
+      const message = squashMessage(
+        yield* store.content(id).pipe(Effect.orElseSucceed(() => "")),
+        id,
+        stage.featureBranch,
+        ready.commitsAhead,
+      )
       for (let race = 0; race < maxBaseRaces; race++) {
         const outcome = yield* attemptMerge({
           root,
@@ -286,13 +281,6 @@ const makeMergeQueue = Effect.gen(function* () {
       yield* store.setMergeJob(withoutBoot({ ...job, state: "queued" })).pipe(Effect.ignore)
       yield* PubSub.publish(news, { _tag: "Progress", storyId: job.storyId, message: `waiting: ${why}` })
       return "paused" as const
-    })
-
-  const commitMessage = (id: string, featureBranch: string, ahead: number) =>
-    Effect.map(store.content(id).pipe(Effect.orElseSucceed(() => "")), (content) => {
-      const doc = parseStoryDoc(content)
-      const name = Either.isRight(doc) ? doc.right.frontMatter.name : id
-      return `${name} (${id})\n\nSquash of ${featureBranch}: ${ahead} commit${ahead === 1 ? "" : "s"}.`
     })
 
   const worker = Effect.forever(
@@ -366,14 +354,7 @@ const makeMergeQueue = Effect.gen(function* () {
 
   // ---------------------------------------------------------------------------------------- startup
 
-  // A job another boot was running (or fixing) has nobody working on it now: it runs again from the start.
-  for (const job of (yield* store.mergeJobs).jobs) {
-    if (job.state === "queued" || job.boot === boot) continue
-    yield* Effect.logWarning(
-      `the merge of ${job.storyId} was ${job.state} when an earlier server stopped: queued again`,
-    )
-    yield* store.setMergeJob(withoutBoot({ ...job, state: "queued" })).pipe(Effect.ignore)
-  }
+  yield* requeueStaleJobs(store, boot)
   // Subscribed before looking, so an item entering Merge in between is not missed.
   const changes = yield* store.subscribe
   const { items } = yield* store.list
@@ -402,11 +383,6 @@ const makeMergeQueue = Effect.gen(function* () {
     reportFailure,
   } satisfies MergeQueueShape
 }).pipe(Effect.annotateLogs({ component: "merge" }))
-
-const withoutBoot = (job: MergeJob): MergeJob => {
-  const { boot: _boot, ...rest } = job
-  return rest
-}
 
 export const MergeQueueLive: Layer.Layer<MergeQueue, never, Store | Git | Project | Agents> = Layer.scoped(
   MergeQueue,

@@ -1,8 +1,11 @@
 // src/actors/mergeAttempt.ts — one merge attempt of one item, as the merge queue runs it: the preflight
-// (a branch with commits to merge), the squash in a merge workspace at the base tip, the gates there and
-// the compare-and-swap of the base. Says how it ended; never changes the item (MergeQueue does).
+// (a branch with commits to merge, a base free to move), the squash in a merge workspace at the base tip,
+// the gates there and the compare-and-swap of the base. Says how it ended; never changes the item
+// (MergeQueue does). Also the jobs' startup recovery.
 import { Effect, Either } from "effect"
 import { join } from "node:path"
+import type { MergeJob } from "../domain/MergeJob.js"
+import { parseStoryDoc } from "../domain/StoryDoc.js"
 import { runGate } from "../layers/Gates.js"
 import { Git } from "../layers/Git.js"
 import { Store } from "../layers/Store.js"
@@ -56,6 +59,30 @@ export const preflight = (spec: Pick<AttemptSpec, "root" | "base" | "featureBran
         false,
       )
     return { _tag: "Ready", commitsAhead: ahead.right } as const
+  })
+
+/** The squash commit's message: the item's name and id, then what was squashed. */
+export const squashMessage = (content: string, id: string, featureBranch: string, ahead: number): string => {
+  const doc = parseStoryDoc(content)
+  const name = Either.isRight(doc) ? doc.right.frontMatter.name : id
+  return `${name} (${id})\n\nSquash of ${featureBranch}: ${ahead} commit${ahead === 1 ? "" : "s"}.`
+}
+
+/**
+ * Why the base cannot move now for reasons outside any item, or undefined: a checkout of it with
+ * uncommitted changes, or (update_checkout = false) any checkout of it at all.
+ */
+export const baseProblem = (root: string, base: string, updateCheckout: boolean) =>
+  Effect.gen(function* () {
+    const git = yield* Git
+    const busy = yield* Effect.either(git.checkBaseCheckouts(root, base))
+    if (Either.isLeft(busy)) return busy.left.message
+    if (updateCheckout) return undefined
+    const checkouts = yield* git.listWorktrees(root).pipe(Effect.orElseSucceed(() => []))
+    const held = checkouts.find((w) => w.branch === base && !w.prunable && !w.bare)
+    return held === undefined
+      ? undefined
+      : `${base} is checked out in ${held.path} and [merge] update_checkout = false, so it is not moved under it: check out another branch there, or set update_checkout = true`
   })
 
 /** One attempt on the current base tip. Records the squash commit on the job before the base moves. */
@@ -112,3 +139,20 @@ export const attemptMerge = (spec: AttemptSpec) =>
   )
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+export const withoutBoot = (job: MergeJob): MergeJob => {
+  const { boot: _boot, ...rest } = job
+  return rest
+}
+
+/** At startup: a job another boot was running (or fixing) has nobody working on it now; it runs again. */
+export const requeueStaleJobs = (store: Store["Type"], boot: number) =>
+  Effect.gen(function* () {
+    for (const job of (yield* store.mergeJobs).jobs) {
+      if (job.state === "queued" || job.boot === boot) continue
+      yield* Effect.logWarning(
+        `the merge of ${job.storyId} was ${job.state} when an earlier server stopped: queued again`,
+      )
+      yield* store.setMergeJob(withoutBoot({ ...job, state: "queued" })).pipe(Effect.ignore)
+    }
+  })

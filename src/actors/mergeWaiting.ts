@@ -1,7 +1,8 @@
-// src/actors/mergeWaiting.ts — what a caller of merge_agent_work waits for: the queue's news of the
-// attempt (progress, a failure handed to the mergemaster) and the Store's word on the item (Done,
-// archived, moved, deleted). Used by MergeQueue.merge.
-import { Effect, Queue, Schema } from "effect"
+// src/actors/mergeWaiting.ts — the merge queue's API (MergeQueueShape), and what a caller of
+// merge_agent_work waits for: the queue's news of the attempt (progress, a failure handed to the
+// mergemaster) and the Store's word on the item (Done, archived, moved, deleted). Used by MergeQueue.
+import { Context, Effect, type Option, Queue, Schema } from "effect"
+import type { MergeJob } from "../domain/MergeJob.js"
 import { describeReason, describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import type { StoreEvent } from "../layers/Store.js"
@@ -26,6 +27,23 @@ export class MergeRefused extends Schema.TaggedError<MergeRefused>()("MergeRefus
     return `cannot merge ${this.storyId}: ${this.why}`
   }
 }
+
+export interface MergeQueueShape {
+  /** The jobs, oldest first. */
+  readonly jobs: Effect.Effect<ReadonlyArray<MergeJob>>
+  readonly current: Effect.Effect<Option.Option<CurrentMerge>>
+  /** Why merges wait, when they do for a reason outside any item (a dirty checkout of the base). */
+  readonly paused: Effect.Effect<Option.Option<{ readonly why: string; readonly since: number }>>
+  /** Queues the item's merge, or joins the queued or running one, and waits for that attempt to end. */
+  readonly merge: (
+    storyId: string,
+    onProgress: (message: string) => Effect.Effect<void>,
+  ) => Effect.Effect<MergeResult, MergeRefused>
+  /** A mergemaster (or a person) gives up: the item is archived as MergeFailed with `why`. */
+  readonly reportFailure: (storyId: string, why: string) => Effect.Effect<WorkItem, MergeRefused>
+}
+
+export class MergeQueue extends Context.Tag("huskies/MergeQueue")<MergeQueue, MergeQueueShape>() {}
 
 /** What the queue tells callers waiting on a merge. */
 export type MergeNews =

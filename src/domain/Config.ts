@@ -149,6 +149,14 @@ export const MergeSettings = asTable(
   Schema.Struct({
     /** Merge attempts an item gets (a mergemaster fixes the branch between them) before MergeFailed. */
     attempts: Schema.optionalWith(PositiveInt, { default: () => 3, exact: true }),
+    /**
+     * Bring a clean checkout of the base branch (the project root's, usually) along when the base moves.
+     * false: merges wait while the base is checked out anywhere, so no checkout is ever changed.
+     */
+    updateCheckout: Schema.optionalWith(Schema.Boolean.annotations(expecting("true or false")), {
+      default: () => true,
+      exact: true,
+    }).pipe(Schema.fromKey("update_checkout")),
     /** Items Done for longer than this are Archived as Completed; 0 keeps them in Done. */
     archiveDoneAfterSecs: Schema.optionalWith(NonNegativeInt, { default: () => 86_400, exact: true }).pipe(
       Schema.fromKey("archive_done_after_secs"),

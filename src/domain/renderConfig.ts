@@ -82,6 +82,8 @@ ${line("deny", permissions.deny)}
 # longer than \`archive_done_after_secs\` are archived as Completed (0: never).
 [merge]
 ${line("attempts", merge.attempts)}
+# A clean checkout of base_branch follows the merges; with false, merges wait while it is checked out.
+${line("update_checkout", merge.updateCheckout)}
 ${line("archive_done_after_secs", merge.archiveDoneAfterSecs)}
 
 # Chat integrations (Slack, Discord, Matrix, WhatsApp): names of the environment variables or files

@@ -50,7 +50,7 @@ describe("project.toml", () => {
       server: { port: 3001, host: "127.0.0.1" },
       store: { durability: "normal" },
       permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
-      merge: { attempts: 3, archiveDoneAfterSecs: 86_400 },
+      merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 86_400 },
     })
   })
 
@@ -89,7 +89,7 @@ describe("project.toml", () => {
       server: { port: 8080, host: "127.0.0.1" },
       store: { durability: "full" },
       permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
-      merge: { attempts: 3, archiveDoneAfterSecs: 0 },
+      merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 0 },
       chat: { slack: { token_env: "SLACK_TOKEN" } },
     })
     expect(maxForStage(config.concurrency, "coder")).toBe(3)
@@ -356,6 +356,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
     commands: fc.record({ test: trimmed, lint: trimmed, build: trimmed }, { requiredKeys: [] }),
     merge: fc.record({
       attempts: fc.integer({ min: 1, max: 10 }),
+      updateCheckout: fc.boolean(),
       archiveDoneAfterSecs: fc.nat({ max: 10_000_000 }),
     }),
     permissions: fc.record({

@@ -177,4 +177,27 @@ describe("merge tools", () => {
       ),
     60_000,
   )
+
+  it.live("with update_checkout = false, merges wait while main is checked out, and go once it is not", () =>
+    withPipeline(
+      { ...setup, projectToml: `${setup.projectToml}[merge]\nupdate_checkout = false\n` },
+      ({ repo }) =>
+        Effect.gen(function* () {
+          const before = yield* repo.git("rev-parse", "main")
+          const id = yield* itemWithWork(repo, "Hands off", "hands.txt", "none")
+          let queue = yield* ok("list_merge_queue", {})
+          while (queue["paused"] === null) {
+            yield* Effect.sleep("20 millis")
+            queue = yield* ok("list_merge_queue", {})
+          }
+          expect(JSON.stringify(queue["paused"])).toContain("update_checkout = false")
+          expect(yield* repo.git("rev-parse", "main")).toBe(before)
+          // The project root leaves main: the merge goes through, and that checkout is not touched.
+          yield* repo.git("checkout", "-q", "--detach", "main")
+          expect(yield* ok("merge_agent_work", { story_id: id })).toMatchObject({ merged: true })
+          expect(yield* repo.git("rev-parse", "HEAD")).toBe(before)
+          expect(yield* repo.git("show", "main:hands.txt")).toBe("Hands off")
+        }),
+    ),
+  )
 })
