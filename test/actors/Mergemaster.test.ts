@@ -71,6 +71,20 @@ const mainChangesFirst = (repo: TempDir, id: string) =>
     return yield* repo.git("rev-parse", "main")
   })
 
+/** An item whose squash conflicts, with its mergemaster's process running (its handle is there). */
+const mergemasterAtWork = (repo: TempDir, name: string) =>
+  Effect.gen(function* () {
+    const item = yield* (yield* Store).create(story(name))
+    yield* mainChangesFirst(repo, item.id)
+    yield* awaitItem(item.id, (i) =>
+      Object.values(i.execution).some((e) => e._tag === "Running" && e.role === "mergemaster"),
+    )
+    // The Store shows Running a moment before the Scheduler holds the process's handle.
+    while (!(yield* ok("get_agent_output", { story_id: item.id }))["running"])
+      yield* Effect.sleep("20 millis")
+    return item
+  })
+
 const ended = (i: { stage: { _tag: string } }) => i.stage._tag === "Done" || i.stage._tag === "Archived"
 
 describe("mergemaster", () => {
@@ -232,11 +246,7 @@ git commit -q -m "fix what the gates found"`,
         ({ repo }) =>
           Effect.gen(function* () {
             const store = yield* Store
-            const item = yield* store.create(story("Stopped fix"))
-            yield* mainChangesFirst(repo, item.id)
-            yield* awaitItem(item.id, (i) =>
-              Object.values(i.execution).some((e) => e._tag === "Running" && e.role === "mergemaster"),
-            )
+            const item = yield* mergemasterAtWork(repo, "Stopped fix")
             const listed = yield* ok("list_agents", {})
             expect(JSON.stringify(listed)).toContain('"merger"')
             yield* ok("stop_agent", { story_id: item.id })
@@ -259,15 +269,8 @@ git commit -q -m "fix what the gates found"`,
         ({ repo }) =>
           Effect.gen(function* () {
             const store = yield* Store
-            const item = yield* store.create(story("Put on hold"))
-            yield* mainChangesFirst(repo, item.id)
-            yield* awaitItem(item.id, (i) =>
-              Object.values(i.execution).some((e) => e._tag === "Running" && e.role === "mergemaster"),
-            )
+            const item = yield* mergemasterAtWork(repo, "Put on hold")
             expect((yield* store.mergeJobs).jobs).toMatchObject([{ storyId: item.id, state: "fixing" }])
-            // Its handle is there once the process runs (the Store shows Running a moment before).
-            while (!(yield* ok("get_agent_output", { story_id: item.id }))["running"])
-              yield* Effect.sleep("20 millis")
             yield* store.apply(item.id, { _tag: "Hold", at: Date.now() })
             yield* awaitItem(
               item.id,

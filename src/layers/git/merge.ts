@@ -2,13 +2,12 @@
 // (a detached worktree at .huskies/merge/<id>), the squash of a feature branch into it, and the
 // compare-and-swap advance of the base branch. Never touches a user's uncommitted change.
 import { Effect } from "effect"
-import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { makeChanges } from "./changes.js"
 import { refused, stderrHeadline, stderrTail } from "./GitError.js"
 import { parseStatus, parseWorktreeList } from "./parse.js"
 import { invalidId } from "./paths.js"
-import { checkRef, type makeRepo, pathExists, realPath } from "./repo.js"
+import { checkRef, deleteWorktreeDir, type makeRepo, pathExists, realPath } from "./repo.js"
 import { makeAncestry } from "./ancestry.js"
 import { commandFailed, type GitRunner } from "./run.js"
 
@@ -87,17 +86,7 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
         removedByGit = removed.code === 0
       }
       if (yield* pathExists(target)) {
-        yield* Effect.tryPromise({
-          try: () => fs.rm(target, { recursive: true, force: true }),
-          catch: (e) =>
-            refused(
-              "RemoveFailed",
-              root,
-              ["worktree", "remove", "--force", "--", target],
-              `deleting the merge workspace ${target} failed: ${e instanceof Error ? e.message : String(e)}`,
-              "check the permissions of the directory and whether a process (a gate) still holds files in it",
-            ),
-        })
+        yield* deleteWorktreeDir(root, target, `deleting the merge workspace ${target}`, "a process (a gate)")
         outcome = "removed"
       } else if (record !== undefined && !record.prunable) {
         outcome = "removed"

@@ -15,6 +15,23 @@ export const pathExists = (file: string): Effect.Effect<boolean> =>
     ),
   )
 
+/**
+ * Deletes the directory of a worktree git could not (or did not) remove; RemoveFailed says `what` failed
+ * and what to check. `holder` names what may still hold files in it.
+ */
+export const deleteWorktreeDir = (root: string, target: string, what: string, holder: string) =>
+  Effect.tryPromise({
+    try: () => fs.rm(target, { recursive: true, force: true }),
+    catch: (e) =>
+      refused(
+        "RemoveFailed",
+        root,
+        ["worktree", "remove", "--force", "--", target],
+        `${what} failed: ${e instanceof Error ? e.message : String(e)}`,
+        `check the permissions of the directory and whether ${holder} still holds files in it`,
+      ),
+  })
+
 /** `dir` with symlinks resolved, or as given when it does not exist. */
 export const realPath = (dir: string): Effect.Effect<string> =>
   Effect.promise(() => fs.realpath(dir).catch(() => dir))

@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { refused, stderrHeadline } from "./GitError.js"
 import { parseStatus, parseWorktreeList, type WorktreeEntry } from "./parse.js"
 import { featureBranchOf, invalidId, worktreePathOf, worktreesFolder } from "./paths.js"
-import { checkRef, type makeRepo, pathExists, realPath } from "./repo.js"
+import { checkRef, deleteWorktreeDir, type makeRepo, pathExists, realPath } from "./repo.js"
 import type { GitRunner } from "./run.js"
 
 export interface WorktreeInfo extends WorktreeEntry {
@@ -194,17 +194,12 @@ export const makeWorktrees = (
             : git1.code === 0
               ? "left files behind"
               : stderrHeadline(git1.stderr) || `exit code ${git1.code}`
-        yield* Effect.tryPromise({
-          try: () => fs.rm(target, { recursive: true, force: true }),
-          catch: (e) =>
-            refused(
-              "RemoveFailed",
-              root,
-              ["worktree", "remove", "--force", "--", target],
-              `git worktree remove: ${why}; deleting the directory ${target} failed: ${e instanceof Error ? e.message : String(e)}`,
-              "check the permissions of the directory and whether a process still holds files in it",
-            ),
-        })
+        yield* deleteWorktreeDir(
+          root,
+          target,
+          `git worktree remove: ${why}; deleting the directory ${target}`,
+          "a process",
+        )
         outcome = "removed"
         detail = `deleted the directory (git worktree remove: ${why})`
       }
