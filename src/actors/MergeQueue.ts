@@ -4,7 +4,7 @@
 // to a mergemaster agent, which fixes the feature branch; then the merge runs again, up to `[merge]
 // attempts`. Jobs live in the Store, stamped with the boot that runs them.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref } from "effect"
+import { Deferred, Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
@@ -150,7 +150,10 @@ const makeMergeQueue = Effect.gen(function* () {
 
   const startFixer = (id: string, why: string): Effect.Effect<void> =>
     Effect.gen(function* () {
-      const fiber = yield* agents.fixMerge(id, why).pipe(
+      // Registered before it runs, so one that ends at once is not left in the map as if it ran.
+      const registered = yield* Deferred.make<void>()
+      const fiber = yield* Deferred.await(registered).pipe(
+        Effect.zipRight(agents.fixMerge(id, why)),
         Effect.either,
         Effect.flatMap((ended) => afterFix(id, ended)),
         Effect.catchAllCause((cause) => Effect.logError(`after the mergemaster of ${id}`, cause)),
@@ -164,6 +167,7 @@ const makeMergeQueue = Effect.gen(function* () {
         Effect.forkIn(scope),
       )
       yield* Ref.update(fixers, (m) => new Map(m).set(id, fiber))
+      yield* Deferred.succeed(registered, undefined)
     })
 
   // The merge runs again after any session, unless a person stopped it or no mergemaster could run.
