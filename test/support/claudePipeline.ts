@@ -1,9 +1,10 @@
 // test/support/claudePipeline.ts — what the Claude Code pipeline tests share: the project and agents
-// files, the agents' environment pointing the real CLI at the fake model API, MCP calls to the server,
-// and readers of the fake's requests and of the session logs.
+// files, the agents' environment pointing the real CLI at the fake model API (in-process, or for the real
+// `huskies serve`), MCP calls to the server, and readers of the fake's requests and of the session logs.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect, Fiber, Option, Queue, Schedule, type Scope } from "effect"
+import { mkdirSync } from "node:fs"
 import { delimiter, dirname, join } from "node:path"
 import { Agents } from "../../src/actors/Scheduler.js"
 import { listSessionLogs, readSessionLog } from "../../src/layers/SessionLog.js"
@@ -19,7 +20,7 @@ import {
   type Turn,
 } from "../fakes/anthropic.js"
 import { claudeBin } from "./claude.js"
-import { makeTempDir } from "./gitRepo.js"
+import { makeTempDir, type TempDir } from "./gitRepo.js"
 import { type PipelineProject, withPipeline } from "./pipeline.js"
 import type { ToolEnv } from "../../src/transports/tools/registry.js"
 
@@ -71,6 +72,32 @@ export const claudeAgentEnv = (
   GIT_COMMITTER_EMAIL: "agent@huskies.invalid",
   ...extra,
 })
+
+// What the test machine's environment may hold that would send Claude Code to a real account, or hand the
+// server (and so its agents) the settings of a huskies or Claude Code session running these tests.
+const leaky =
+  /^(ANTHROPIC_|CLAUDE_|CLAUDECODE$|AWS_|GOOGLE_|VERTEX_|OTEL_|MCP_|DISABLE_|HUSKIES_|HTTPS?_PROXY$|NO_PROXY$)/i
+
+/**
+ * The environment to run the real `huskies` command with, for a user whose machine has git with an
+ * identity in ~/.gitconfig (the repository's isolated HOME) and Claude Code set up with an API key, which
+ * here points at the fake. The agents the server starts inherit it; huskies itself is told nothing about
+ * the fake, and the agents commit as the machine's git user, not as a test identity.
+ */
+export const claudeServerEnv = (repo: TempDir, fake: FakeAnthropic): NodeJS.ProcessEnv => {
+  const home = repo.env["HOME"] ?? ""
+  mkdirSync(join(home, ".claude"), { recursive: true })
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !leaky.test(name)),
+  )
+  for (const [name, value] of Object.entries(repo.env)) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+  const claude: Record<string, string> = { ...claudeAgentEnv(fake, home) }
+  for (const name of Object.keys(claude)) if (name.startsWith("GIT_")) delete claude[name]
+  return { ...env, ...claude }
+}
 
 /** A fake API and a Claude home for one test; both go when the test's scope closes. */
 export const claudeWorld = Effect.gen(function* () {

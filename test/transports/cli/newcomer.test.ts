@@ -5,55 +5,23 @@ import { describe, expect, it } from "@effect/vitest"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect, Schema } from "effect"
-import { existsSync, mkdirSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { defaultAgents } from "../../../src/domain/defaultTeam.js"
 import { renderAgentsToml } from "../../../src/domain/renderConfig.js"
 import { featureBranchOf, worktreePathOf } from "../../../src/layers/git/paths.js"
 import { isRunning, processTree } from "../../../src/layers/Pty.js"
-import {
-  anySession,
-  asMessagesRequest,
-  type FakeAnthropic,
-  fakeAnthropic,
-  toolNamesOf,
-} from "../../fakes/anthropic.js"
+import { anySession, asMessagesRequest, fakeAnthropic, toolNamesOf } from "../../fakes/anthropic.js"
 import { runCli, type RunningServer, startServer } from "../../support/cli.js"
 import {
   bash,
-  claudeAgentEnv,
+  claudeServerEnv,
   lastUserText,
   mainSessions,
   mcp,
   toolResultsByName,
 } from "../../support/claudePipeline.js"
-import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
-
-// What the test machine's environment may hold that would send Claude Code to a real account, or hand the
-// server (and so its agents) the settings of a huskies or Claude Code session running these tests.
-const leaky =
-  /^(ANTHROPIC_|CLAUDE_|CLAUDECODE$|AWS_|GOOGLE_|VERTEX_|OTEL_|MCP_|DISABLE_|HUSKIES_|HTTPS?_PROXY$|NO_PROXY$)/i
-
-/**
- * The newcomer's machine: git with an identity in ~/.gitconfig (the repository's isolated HOME), and
- * Claude Code installed and set up with an API key, which here points at the fake. Both huskies commands
- * run with it, so the agents the server starts inherit it; huskies itself is told nothing about the fake.
- */
-const newcomerEnv = (repo: TempDir, fake: FakeAnthropic): NodeJS.ProcessEnv => {
-  const home = repo.env["HOME"] ?? ""
-  mkdirSync(join(home, ".claude"), { recursive: true })
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !leaky.test(name)),
-  )
-  for (const [name, value] of Object.entries(repo.env)) {
-    if (value === undefined) delete env[name]
-    else env[name] = value
-  }
-  // The agents commit as the machine's git user, like the newcomer's own commits; not as a test identity.
-  const claude: Record<string, string> = { ...claudeAgentEnv(fake, home) }
-  for (const name of Object.keys(claude)) if (name.startsWith("GIT_")) delete claude[name]
-  return { ...env, ...claude }
-}
+import { makeGitRepo } from "../../support/gitRepo.js"
 
 /**
  * A repository as a newcomer has it: one commit on main, with a test command huskies init can find. Its
@@ -175,7 +143,8 @@ describe("a newcomer, following the README", () => {
         const fake = yield* fakeAnthropic
         const { repo, gateRuns } = yield* newcomerRepo
         const root = repo.dir
-        const env = newcomerEnv(repo, fake)
+        // The newcomer's machine: git with an identity in ~/.gitconfig, Claude Code set up with an API key.
+        const env = claudeServerEnv(repo, fake)
 
         // `npx huskies init <repo>`: the default team, the detected test command, one commit of its own.
         const init = yield* Effect.promise(() => runCli(["init", root], { env }))

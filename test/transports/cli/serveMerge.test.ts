@@ -1,16 +1,19 @@
 // test/transports/cli/serveMerge.test.ts — the real `huskies serve` process killed with SIGKILL in the
 // middle of a merge: the next start recovers the merge job, and main ends either untouched or advanced by
-// exactly one squash commit of the feature — never half-merged, never reverted, never merged twice.
+// exactly one squash commit of the feature — never half-merged, never reverted, never merged twice. The
+// feature is coded by the real Claude Code CLI against the fake model API, or by a `command` agent.
 import { describe, expect, it } from "@effect/vitest"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Effect, Schema } from "effect"
+import { Effect, Schema, type Scope } from "effect"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { worktreePathOf } from "../../../src/layers/git/paths.js"
 import { isRunning, processTree } from "../../../src/layers/Pty.js"
 import { Store } from "../../../src/layers/Store.js"
+import { anySession, type FakeAnthropic, fakeAnthropic } from "../../fakes/anthropic.js"
+import { bash, claudeServerEnv, mainSessions, toolResultsByName } from "../../support/claudePipeline.js"
 import { type RunningServer, startServer } from "../../support/cli.js"
 import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
+import { type CallTool, mcpClient } from "../../support/mcpClient.js"
 import { gitIdentity, story } from "../../support/pipeline.js"
 import { storeLayer } from "../../support/store.js"
 
@@ -20,8 +23,19 @@ default_qa = "none"
 test = ${JSON.stringify(test)}
 `
 
-/** Two commits on the feature branch, so a squash is one commit of both. */
-const coder = `#!/bin/sh
+/** Who codes the story: its agents file, and the environment the server (and so the agent) runs with. */
+interface Coder {
+  readonly agentsToml: string
+  readonly env: NodeJS.ProcessEnv
+}
+
+/**
+ * Sets up the coder of story `id` in `repo`. Every coder leaves two commits on the feature branch (so a
+ * squash is one commit of both) with feature.txt reading `feature of <id>` then `more`.
+ */
+type CoderOf = (repo: TempDir, id: string) => Effect.Effect<Coder, never, Scope.Scope>
+
+const coderScript = `#!/bin/sh
 set -e
 ${gitIdentity}
 echo "feature of $HUSKIES_STORY_ID" > feature.txt
@@ -31,6 +45,43 @@ echo "more" >> feature.txt
 git add feature.txt
 git commit -q -m "second step"
 `
+
+/** A `command` agent: a shell script, run with the test process's environment. */
+const commandCoder: CoderOf = (repo) =>
+  Effect.sync(() => {
+    const scripts = join(repo.dir, "..", "scripts")
+    mkdirSync(scripts)
+    writeFileSync(join(scripts, "coder.sh"), coderScript)
+    chmodSync(join(scripts, "coder.sh"), 0o755)
+    return {
+      agentsToml: `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${scripts}/coder.sh"]\n`,
+      env: process.env,
+    }
+  })
+
+/**
+ * The real Claude Code CLI, told by `fake` to Write feature.txt and commit it, then append to it and commit
+ * again. Its script is one queue: a second session would find it exhausted.
+ */
+const claudeCoder =
+  (fake: FakeAnthropic): CoderOf =>
+  (repo, id) =>
+    Effect.sync(() => {
+      const file = join(worktreePathOf(repo.dir, id), "feature.txt")
+      fake.script(anySession, [
+        {
+          text: "Writing it.",
+          toolUses: [{ name: "Write", input: { file_path: file, content: `feature of ${id}\n` } }],
+        },
+        bash("git add feature.txt && git commit -q -m 'first step'"),
+        bash("echo more >> feature.txt && git add feature.txt && git commit -q -m 'second step'"),
+        { text: "Done: feature.txt is committed." },
+      ])
+      return {
+        agentsToml: `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "claude-code"\n`,
+        env: claudeServerEnv(repo, fake),
+      }
+    })
 
 const inMergeWorkspace = (then: string) => `case "$(pwd -P)" in */.huskies/merge/*) ${then};; esac`
 
@@ -85,38 +136,6 @@ const killGate = (pgid: number) =>
     )
   })
 
-/** Calls a tool and decodes its structured answer with `schema` (a defect if it fails or does not fit). */
-type CallTool = <A, I>(
-  schema: Schema.Schema<A, I>,
-  name: string,
-  args?: Record<string, unknown>,
-) => Effect.Effect<A>
-
-/** An MCP client of the server at `url`, closed when the scope closes. */
-const mcpClient = (url: string) =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.promise(async () => {
-        const client = new Client({ name: "serve-merge-test", version: "1" })
-        await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
-        return client
-      }).pipe(Effect.timeout("10 seconds"), Effect.orDie),
-      // A client of a server that is about to be killed: how its close ends changes nothing here.
-      (client) => Effect.tryPromise(() => client.close()).pipe(Effect.timeout("5 seconds"), Effect.ignore),
-    ),
-    (client): CallTool =>
-      (schema, name, args = {}) =>
-        Effect.promise(() => client.callTool({ name, arguments: args })).pipe(
-          Effect.timeout("10 seconds"),
-          Effect.orDie,
-          Effect.flatMap((r) =>
-            r.isError === true || r.structuredContent === undefined
-              ? Effect.dieMessage(`${name} failed: ${JSON.stringify(r.content)}`)
-              : Effect.orDie(Schema.decodeUnknown(schema)(r.structuredContent)),
-          ),
-        ),
-  )
-
 /** What get_merge_status answers, as far as these tests look. */
 const MergeStatus = Schema.Struct({
   stage: Schema.Struct({ _tag: Schema.String, mergeCommit: Schema.optional(Schema.String) }),
@@ -131,9 +150,9 @@ const DumpedJob = Schema.Struct({
 
 const MergeQueueList = Schema.Struct({ jobs: Schema.Array(Schema.Unknown) })
 
-const serve = (root: string) =>
+const serve = (root: string, env: NodeJS.ProcessEnv) =>
   Effect.acquireRelease(
-    Effect.promise(() => startServer(["serve", "--port", "0", root])),
+    Effect.promise(() => startServer(["serve", "--port", "0", root], { env })),
     (s) => Effect.promise(() => s.kill("SIGKILL")),
   )
 
@@ -154,6 +173,8 @@ interface Blocked {
   readonly root: string
   readonly marks: string
   readonly id: string
+  /** The environment the servers run with. */
+  readonly env: NodeJS.ProcessEnv
   /** main before the merge. */
   readonly before: string
   readonly server: RunningServer
@@ -164,60 +185,59 @@ interface Blocked {
 }
 
 /**
- * A project whose one story is coded by a `command` agent and reaches the merge queue of a real `huskies
+ * A project whose one story is coded by `coderOf`'s agent and reaches the merge queue of a real `huskies
  * serve`, whose gates then block in the merge workspace. Whatever the test does, the gate does not
  * outlive it and the server is killed.
  */
-const mergeBlockedInGates = Effect.gen(function* () {
-  const repo = yield* makeGitRepo({ initialCommit: true })
-  const root = repo.dir
-  const marks = join(root, "..", "marks")
-  const scripts = join(root, "..", "scripts")
-  mkdirSync(marks)
-  mkdirSync(scripts)
-  writeFileSync(join(scripts, "coder.sh"), coder)
-  chmodSync(join(scripts, "coder.sh"), 0o755)
-  mkdirSync(join(root, ".huskies"))
-  writeFileSync(join(root, ".huskies", "project.toml"), projectToml(blockingGate(marks)))
-  writeFileSync(
-    join(root, ".huskies", "agents.toml"),
-    `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${scripts}/coder.sh"]\n`,
-  )
-  yield* repo.write(".gitignore", ".huskies/\n")
-  yield* repo.git("add", ".gitignore")
-  yield* repo.git("commit", "-q", "-m", "ignore .huskies")
-  // The server runs git with the machine's environment: the repository's own identity keeps its squash
-  // commits independent of whatever (if anything) the machine configures.
-  yield* repo.git("config", "user.name", "Huskies Test")
-  yield* repo.git("config", "user.email", "test@huskies.invalid")
-  yield* repo.git("config", "commit.gpgsign", "false")
-  const before = yield* repo.git("rev-parse", "main")
-  const item = yield* Effect.scoped(
-    Effect.provide(
-      Effect.flatMap(Store, (store) => store.create(story("Land it"))),
-      storeLayer(join(root, ".huskies", "huskies.db")),
-    ),
-  ).pipe(Effect.orDie)
-  // Registered before the server starts, so it runs after the server is killed.
-  yield* Effect.addFinalizer(() =>
-    Effect.flatMap(readMark(join(marks, "gate")), (pgid) =>
-      pgid === undefined ? Effect.void : killGate(pgid),
-    ),
-  )
-  const server = yield* serve(root)
-  const pgid = yield* waitFor(readMark(join(marks, "gate")), "the gates never ran in the merge workspace")
-  const call = yield* mcpClient(server.url)
-  const status = yield* call(MergeStatus, "get_merge_status", { story_id: item.id })
-  // Killed while the gates run on the merged result: the squash commit is made and recorded, main not moved.
-  expect(status.stage._tag).toBe("Merge")
-  expect(status.job?.state).toBe("running")
-  expect(status.current?.step).toMatch(/^running the gates on the merged result/)
-  const dump = yield* call(DumpedJob, "dump_state", { story_id: item.id })
-  const recorded = dump.state.mergeJob.commit
-  expect(recorded).toMatch(/^[0-9a-f]{40}$/)
-  expect(yield* repo.git("rev-parse", "main")).toBe(before)
-  return { repo, root, marks, id: item.id, before, server, pgid, recorded } satisfies Blocked
-})
+const mergeBlockedInGates = (coderOf: CoderOf) =>
+  Effect.gen(function* () {
+    const repo = yield* makeGitRepo({ initialCommit: true })
+    const root = repo.dir
+    const marks = join(root, "..", "marks")
+    mkdirSync(marks)
+    mkdirSync(join(root, ".huskies"))
+    writeFileSync(join(root, ".huskies", "project.toml"), projectToml(blockingGate(marks)))
+    yield* repo.write(".gitignore", ".huskies/\n")
+    yield* repo.git("add", ".gitignore")
+    yield* repo.git("commit", "-q", "-m", "ignore .huskies")
+    // The server runs git with the machine's environment: the repository's own identity keeps its squash
+    // commits independent of whatever (if anything) the machine configures.
+    yield* repo.git("config", "user.name", "Huskies Test")
+    yield* repo.git("config", "user.email", "test@huskies.invalid")
+    yield* repo.git("config", "commit.gpgsign", "false")
+    const before = yield* repo.git("rev-parse", "main")
+    const item = yield* Effect.scoped(
+      Effect.provide(
+        Effect.flatMap(Store, (store) => store.create(story("Land it"))),
+        storeLayer(join(root, ".huskies", "huskies.db")),
+      ),
+    ).pipe(Effect.orDie)
+    const { agentsToml, env } = yield* coderOf(repo, item.id)
+    writeFileSync(join(root, ".huskies", "agents.toml"), agentsToml)
+    // Registered before the server starts, so it runs after the server is killed.
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(readMark(join(marks, "gate")), (pgid) =>
+        pgid === undefined ? Effect.void : killGate(pgid),
+      ),
+    )
+    const server = yield* serve(root, env)
+    const pgid = yield* waitFor(
+      readMark(join(marks, "gate")),
+      "the gates never ran in the merge workspace",
+      60_000,
+    )
+    const call = yield* mcpClient(server.url)
+    const status = yield* call(MergeStatus, "get_merge_status", { story_id: item.id })
+    // Killed while the gates run on the merged result: the squash commit is made and recorded, main not moved.
+    expect(status.stage._tag).toBe("Merge")
+    expect(status.job?.state).toBe("running")
+    expect(status.current?.step).toMatch(/^running the gates on the merged result/)
+    const dump = yield* call(DumpedJob, "dump_state", { story_id: item.id })
+    const recorded = dump.state.mergeJob.commit
+    expect(recorded).toMatch(/^[0-9a-f]{40}$/)
+    expect(yield* repo.git("rev-parse", "main")).toBe(before)
+    return { repo, root, marks, id: item.id, env, before, server, pgid, recorded } satisfies Blocked
+  })
 
 /** SIGKILLs the blocked server: nothing of it can run, so main, the job and the workspace stay as they were. */
 const killMidMerge = (blocked: Blocked) =>
@@ -282,12 +302,23 @@ describe("huskies serve killed with SIGKILL during a merge", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const blocked = yield* mergeBlockedInGates
-          const { root, marks, id } = blocked
+          const fake = yield* fakeAnthropic
+          const blocked = yield* mergeBlockedInGates(claudeCoder(fake))
+          const { root, marks, id, env } = blocked
+          // One Claude Code session coded it, and each of its tool calls worked.
+          const [session, ...others] = mainSessions(fake)
+          expect(others).toEqual([])
+          expect(
+            toolResultsByName(fake.requestsFor(session ?? "", "main")).map((r) => [r.name, r.isError]),
+          ).toEqual([
+            ["Write", false],
+            ["Bash", false],
+            ["Bash", false],
+          ])
           yield* killMidMerge(blocked)
           // The gates pass now; they note each run, to show the merge is tried again from the start.
           writeFileSync(join(root, ".huskies", "project.toml"), projectToml(recordingGate(marks, 0)))
-          const second = yield* serve(root)
+          const second = yield* serve(root, env)
           // The next start reaps the orphaned gate (from its pid record) before it merges again.
           expect(gateProcesses(blocked.pgid)).toEqual([])
           expect(second.output()).toContain(`killed merge-gates (pid ${blocked.pgid}) on ${id}`)
@@ -303,9 +334,12 @@ describe("huskies serve killed with SIGKILL during a merge", () => {
           expect(existsSync(join(root, ".huskies", "merge", id))).toBe(false)
           expect(yield* worktreePaths(blocked.repo)).toEqual([root])
           yield* expectDoneOnDisk(blocked, second, mergeCommit)
+          // No agent ran again after the restart: the fake was asked nothing it had no answer for.
+          expect(mainSessions(fake)).toEqual([session])
+          expect(fake.unexpected).toEqual([])
         }),
       ),
-    90_000,
+    120_000,
   )
 
   it.live(
@@ -313,8 +347,8 @@ describe("huskies serve killed with SIGKILL during a merge", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const blocked = yield* mergeBlockedInGates
-          const { repo, root, marks, id, before, recorded } = blocked
+          const blocked = yield* mergeBlockedInGates(commandCoder)
+          const { repo, root, marks, id, env, before, recorded } = blocked
           yield* killMidMerge(blocked)
           // What a kill right after the compare-and-swap leaves: the recorded squash commit is main's tip
           // (and the checkout of main moved with it, as Git.advanceBase does), the item still in Merge,
@@ -324,7 +358,7 @@ describe("huskies serve killed with SIGKILL during a merge", () => {
           // A second merge would find nothing left to squash (or, if it got that far, fail these gates):
           // either way the item would end MergeFailed, not Done, and main would not be this commit.
           writeFileSync(join(root, ".huskies", "project.toml"), projectToml(recordingGate(marks, 1)))
-          const second = yield* serve(root)
+          const second = yield* serve(root, env)
           const call = yield* mcpClient(second.url)
           const stage = yield* awaitMergeEnd(call, id)
           expect(stage).toMatchObject({ _tag: "Done", mergeCommit: recorded })
