@@ -258,9 +258,12 @@ describe("the Codex adapter's launch with the real CLI in a PTY", () => {
       expect(ofTag(limited.events, "Result")[0]).toMatchObject({ isError: true, subtype: "error" })
 
       const usage = yield* run(input({ prompt: "Hi" }))
-      // "try again at 8:25 PM." is a local clock time: read it against the real clock.
+      // "try again at 8:25 PM." is a local clock time: read it against the real clock. A reset on another
+      // day carries its date ("try again at Nov 24th, 2026 12:24 AM."), as it does after 21:00 here.
       const [rateLimited] = ofTag(feed(makeCodexParser(), usage.chunks), "RateLimited")
-      expect(rateLimited?.message).toMatch(/usage limit.*try again at \d{1,2}:\d{2} [AP]M/)
+      expect(rateLimited?.message).toMatch(
+        /usage limit.*try again at (?:[A-Z][a-z]{2} \d{1,2}(?:st|nd|rd|th), \d{4} )?\d{1,2}:\d{2} [AP]M/,
+      )
       const expected = Date.now() + 3 * 3600_000
       expect(rateLimited?.resetAt).toBeGreaterThan(expected - 3 * 60_000)
       expect(rateLimited?.resetAt).toBeLessThanOrEqual(expected)
