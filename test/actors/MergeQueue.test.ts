@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { MergeQueueLive } from "../../src/actors/MergeQueue.js"
 import type { StoryId } from "../../src/domain/StoryId.js"
 import { Store } from "../../src/layers/Store.js"
-import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+import { awaitItem, commandAgent, story, twoStepCoder, withPipeline } from "../support/pipeline.js"
 
 const projectToml = (test: string) => `base_branch = "main"
 default_qa = "none"
@@ -16,29 +16,12 @@ default_qa = "none"
 test = ${JSON.stringify(test)}
 `
 
-const agentsToml = `
-[[agent]]
-name = "coder-1"
-stage = "coder"
-runtime = "command"
-command = ["{{scripts}}/coder.sh"]
-`
-
-const coder = `#!/bin/sh
-set -e
-${gitIdentity}
-echo "feature of $HUSKIES_STORY_ID" > feature.txt
-git add feature.txt
-git commit -q -m "first step"
-echo "more" >> feature.txt
-git add feature.txt
-git commit -q -m "second step"
-`
+const agentsToml = commandAgent("coder-1", "coder", "coder.sh")
 
 const setup = (test = "test -f feature.txt") => ({
   projectToml: projectToml(test),
   agentsToml,
-  scripts: { "coder.sh": coder },
+  scripts: { "coder.sh": twoStepCoder },
   mergeQueue: true,
 })
 
@@ -107,7 +90,7 @@ describe("merge queue", () => {
           ...setup(),
           // The coder waits until main has its own feature.txt, so the squash must conflict.
           scripts: {
-            "coder.sh": `#!/bin/sh\nwhile [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done\n${coder.replace("#!/bin/sh\n", "")}`,
+            "coder.sh": `#!/bin/sh\nwhile [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done\n${twoStepCoder.replace("#!/bin/sh\n", "")}`,
           },
         },
         ({ root, repo }) =>

@@ -7,22 +7,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Store } from "../../src/layers/Store.js"
 import type { TempDir } from "../support/gitRepo.js"
-import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../support/pipeline.js"
 import { ok } from "../support/tools.js"
 
-const agentsToml = `
-[[agent]]
-name = "coder-1"
-stage = "coder"
-runtime = "command"
-command = ["{{scripts}}/coder.sh"]
-
-[[agent]]
-name = "merger"
-stage = "mergemaster"
-runtime = "command"
-command = ["{{scripts}}/mergemaster.sh"]
-`
+const agentsToml = [
+  commandAgent("coder-1", "coder", "coder.sh"),
+  commandAgent("merger", "mergemaster", "mergemaster.sh"),
+].join("\n")
 
 /** Waits for a `go` file next to the worktrees (so main can change first), then commits its feature. */
 const coder = `#!/bin/sh

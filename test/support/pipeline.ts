@@ -33,6 +33,10 @@ export interface PipelineProject {
   readonly scripts: string
 }
 
+/** An `[[agent]]` of runtime "command" that runs `script` from the scripts directory. */
+export const commandAgent = (name: string, stage: "coder" | "qa" | "mergemaster", script: string): string =>
+  `[[agent]]\nname = "${name}"\nstage = "${stage}"\nruntime = "command"\ncommand = ["{{scripts}}/${script}"]\n`
+
 /** Shell lines that give a script's git commits an author. */
 export const gitIdentity =
   "export GIT_AUTHOR_NAME=agent GIT_AUTHOR_EMAIL=agent@huskies.invalid GIT_COMMITTER_NAME=agent GIT_COMMITTER_EMAIL=agent@huskies.invalid"
@@ -128,3 +132,15 @@ export const story = (name: string, frontMatter = "") => ({
   name,
   content: `---\nname: ${name}\n${frontMatter}---\n\n## Acceptance Criteria\n\n- [ ] it works\n`,
 })
+
+/** A coder script that commits feature.txt in two steps: "feature of <id>", then "more". */
+export const twoStepCoder = `#!/bin/sh
+set -e
+${gitIdentity}
+echo "feature of $HUSKIES_STORY_ID" > feature.txt
+git add feature.txt
+git commit -q -m "first step"
+echo "more" >> feature.txt
+git add feature.txt
+git commit -q -m "second step"
+`

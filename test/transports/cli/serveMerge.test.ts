@@ -14,7 +14,7 @@ import { bash, claudeServerEnv, mainSessions, toolResultsByName } from "../../su
 import { type RunningServer, startServer } from "../../support/cli.js"
 import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
 import { type CallTool, mcpClient } from "../../support/mcpClient.js"
-import { gitIdentity, story } from "../../support/pipeline.js"
+import { story, twoStepCoder } from "../../support/pipeline.js"
 import { storeLayer } from "../../support/store.js"
 
 const projectToml = (test: string) => `base_branch = "main"
@@ -35,23 +35,12 @@ interface Coder {
  */
 type CoderOf = (repo: TempDir, id: string) => Effect.Effect<Coder, never, Scope.Scope>
 
-const coderScript = `#!/bin/sh
-set -e
-${gitIdentity}
-echo "feature of $HUSKIES_STORY_ID" > feature.txt
-git add feature.txt
-git commit -q -m "first step"
-echo "more" >> feature.txt
-git add feature.txt
-git commit -q -m "second step"
-`
-
 /** A `command` agent: a shell script, run with the test process's environment. */
 const commandCoder: CoderOf = (repo) =>
   Effect.sync(() => {
     const scripts = join(repo.dir, "..", "scripts")
     mkdirSync(scripts)
-    writeFileSync(join(scripts, "coder.sh"), coderScript)
+    writeFileSync(join(scripts, "coder.sh"), twoStepCoder)
     chmodSync(join(scripts, "coder.sh"), 0o755)
     return {
       agentsToml: `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${scripts}/coder.sh"]\n`,
