@@ -96,13 +96,16 @@ export const mergeAgentWork = defineTool({
 export const getMergeStatus = defineTool({
   name: "get_merge_status",
   description:
-    "Where an item's merge is: its stage, its merge job (queued with its position, running with the current step, or fixing: waiting for a mergemaster's fix), failed attempts out of [merge] attempts, and the last failure. Does not block; to wait for a merge, call merge_agent_work instead of polling this.",
+    "Where an item's merge is: its stage, its merge job (queued with its position, running with the current step, or fixing: waiting for a mergemaster's fix), the merge attempts used so far (attempts: failed ones, 0 without a job) out of the limit ([merge] attempts, attempts_limit), and the last failure. Does not block; to wait for a merge, call merge_agent_work instead of polling this.",
   input: { story_id: StoryIdParam },
   output: Schema.Struct({
     story_id: Schema.String,
     stage: Schema.Unknown,
     job: Schema.NullOr(JobView),
+    /** Failed merge attempts of the current job (0 without one): what counts towards the limit. */
     attempts: Schema.Number,
+    /** [merge] attempts: how many an item gets before it is archived as MergeFailed. */
+    attempts_limit: Schema.Number,
     current: CurrentView,
     paused: PausedView,
   }),
@@ -117,7 +120,8 @@ export const getMergeStatus = defineTool({
         story_id: id,
         stage: stageView(item.stage),
         job,
-        attempts: (yield* projectConfig).project.merge.attempts,
+        attempts: job?.failed_attempts ?? 0,
+        attempts_limit: (yield* projectConfig).project.merge.attempts,
         current: currentView(current),
         paused: pausedView(yield* merges.paused),
       }

@@ -60,7 +60,12 @@ describe("merge tools", () => {
             yield* Effect.sleep("20 millis")
             status = yield* ok("get_merge_status", { story_id: id })
           }
-          expect(status).toMatchObject({ story_id: id, attempts: 3, job: { state: "running", position: 0 } })
+          expect(status).toMatchObject({
+            story_id: id,
+            attempts: 0,
+            attempts_limit: 3,
+            job: { state: "running", position: 0 },
+          })
           const queue = yield* ok("list_merge_queue", {})
           expect(queue["jobs"]).toMatchObject([{ story_id: id, state: "running", failed_attempts: 0 }])
           const second = yield* callWithProgress("merge_agent_work", { story_id: id })
@@ -81,6 +86,34 @@ describe("merge tools", () => {
           // Done already: the answer at once, no new merge.
           expect(yield* ok("merge_agent_work", { story_id: id })).toMatchObject({ merged: true })
         }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "get_merge_status counts the attempts used, apart from the [merge] attempts limit",
+    () =>
+      withPipeline(
+        {
+          ...setup,
+          // The gates fail on every merged result; the mergemaster only waits, so the job stays in fixing.
+          projectToml: `base_branch = "main"\n[commands]\ntest = "exit 1"\n[merge]\nattempts = 4\n`,
+          agentsToml: `${setup.agentsToml}[[agent]]\nname = "merger"\nstage = "mergemaster"\nruntime = "command"\ncommand = ["sleep", "60"]\n`,
+        },
+        ({ repo }) =>
+          Effect.gen(function* () {
+            const id = yield* itemWithWork(repo, "Fails once", "once.txt", "none")
+            let status = yield* ok("get_merge_status", { story_id: id })
+            while ((status["job"] as { state?: string } | null)?.state !== "fixing") {
+              yield* Effect.sleep("20 millis")
+              status = yield* ok("get_merge_status", { story_id: id })
+            }
+            expect(status).toMatchObject({
+              attempts: 1,
+              attempts_limit: 4,
+              job: { state: "fixing", failed_attempts: 1 },
+            })
+          }),
       ),
     60_000,
   )
