@@ -9,12 +9,14 @@ import {
   type AgentRunSpec,
   AgentStartError,
   type AgentStatus,
+  defaultGraceMillis,
 } from "./agentContract.js"
 import { NodeId } from "../domain/ExecutionState.js"
 import { forgetAgentPid, recordAgentPid } from "../layers/AgentPids.js"
 import { readUsage, usageBeforeResume } from "../layers/Usage.js"
 import { withComponent } from "../layers/Logs.js"
 import { type PtyExit, spawnPty } from "../layers/Pty.js"
+import { waitAtMost } from "../layers/waitAtMost.js"
 import { adapterFor } from "../layers/runtimes/adapters.js"
 import type { AgentEvent } from "../layers/runtimes/agentEvents.js"
 import { openSessionLog } from "../layers/SessionLog.js"
@@ -112,7 +114,7 @@ export const startAgent = (
         args: launch.args,
         cwd: spec.worktree,
         env,
-        graceMillis: spec.graceMillis ?? 3_000,
+        graceMillis: spec.graceMillis ?? defaultGraceMillis,
       }).pipe(
         Scope.extend(ptyScope),
         Effect.mapError((e) => startError(e.message)),
@@ -245,9 +247,10 @@ export const startAgent = (
           if (yield* Ref.getAndSet(finished, true)) return
           yield* killTree
           yield* forgetAgentPid(spec.root, storyId, agent.name)
-          // node-pty reports the exit once the terminal is closed, possibly a moment after the kill.
+          // node-pty reports the exit once the terminal is closed, possibly a moment after the kill. This
+          // runs uninterruptibly: only `waitAtMost` keeps the bound (a plain timeout would never fire).
           const exit: PtyExit | undefined = Option.getOrUndefined(
-            yield* Deferred.await(pty.exit).pipe(Effect.timeoutOption("1 second")),
+            yield* waitAtMost(Deferred.await(pty.exit), "500 millis"),
           )
           const { report } = yield* Ref.get(state)
           const endedAt = yield* Clock.currentTimeMillis

@@ -6,6 +6,12 @@ import type { AgentRole } from "../domain/Stage.js"
 import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
 import type { AgentOutcome } from "./agentOutput.js"
 
+/**
+ * How long a stopped agent gets between SIGTERM and SIGKILL when the spec names no other (docs/agents.md):
+ * every stop, and every server shutdown, ends within this plus about a second, whatever the agent does.
+ */
+export const defaultGraceMillis = 3_000
+
 export interface AgentRunSpec {
   readonly storyId: string
   readonly agent: AgentConfig
@@ -24,7 +30,7 @@ export interface AgentRunSpec {
   readonly env?: Readonly<Record<string, string>>
   /** How often at most a Heartbeat is written while output flows (default 30_000 ms). */
   readonly heartbeatMillis?: number
-  /** SIGTERM -> SIGKILL grace (default 3000 ms). */
+  /** SIGTERM -> SIGKILL grace (default `defaultGraceMillis`). */
   readonly graceMillis?: number
 }
 

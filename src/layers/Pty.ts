@@ -4,6 +4,7 @@
 import { Deferred, Effect, Queue, Schema, type Scope } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import * as pty from "node-pty"
+import { waitAtMost } from "./waitAtMost.js"
 
 export class PtySpawnError extends Schema.TaggedError<PtySpawnError>()("PtySpawnError", {
   command: Schema.String,
@@ -118,14 +119,16 @@ export const isRunning = (pid: number): boolean => {
 
 /**
  * Kills the process and everything it started: SIGTERM, a grace period, then SIGKILL, and returns
- * only once none of them runs any more (bounded, so a stuck kernel cannot hang shutdown).
+ * once none of them runs any more (bounded, so a stuck kernel cannot hang shutdown). It runs as
+ * a release (uninterruptible): the grace wait is bounded by `waitAtMost`, or an agent that ignores
+ * SIGTERM would never get its SIGKILL.
  */
 const terminate = (proc: PtyProcess, graceMillis: number) =>
   Effect.gen(function* () {
     const tree = new Set(processTree(proc.pid))
     if (!(yield* Deferred.isDone(proc.exit))) {
       yield* Effect.sync(() => signalAll(proc.pid, "SIGTERM"))
-      yield* Deferred.await(proc.exit).pipe(Effect.timeoutOption(graceMillis))
+      yield* waitAtMost(Deferred.await(proc.exit), graceMillis)
     }
     // Children can outlive the leader's exit; sweep the session and descendants either way.
     yield* Effect.sync(() => {
@@ -139,7 +142,9 @@ const terminate = (proc: PtyProcess, graceMillis: number) =>
         }
       }
     })
-    for (let i = 0; i < 200 && [...tree].some(isRunning); i++) yield* Effect.sleep("10 millis")
+    // SIGKILL cannot be ignored: only a process stuck in the kernel outlives this bound, and a stop
+    // must still end (grace + at most a second, the promise docs/agents.md makes).
+    for (let i = 0; i < 50 && [...tree].some(isRunning); i++) yield* Effect.sleep("10 millis")
   })
 
 export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError, Scope.Scope> =>

@@ -1,7 +1,7 @@
 // test/layers/Pty.test.ts — agent processes in a PTY: output and exit code arrive, and closing the
 // owning scope leaves no process behind, including children in the background or in a new session.
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Queue, Scope } from "effect"
+import { Clock, Deferred, Effect, Exit, Fiber, Option, Queue, Scope } from "effect"
 import { isRunning, processTree, spawnPty } from "../../src/layers/Pty.js"
 
 const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TERM: "xterm-256color" }
@@ -15,6 +15,17 @@ const readUntil = (output: Queue.Dequeue<string>, pattern: RegExp) =>
   }).pipe(Effect.timeout("10 seconds"))
 
 const alive = isRunning
+
+/** SIGKILLs `leader` and everything it started (a test's own clean-up, whatever the code under test did). */
+const killAll = (leader: number) => {
+  for (const pid of processTree(leader)) {
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // Already gone.
+    }
+  }
+}
 
 describe("spawnPty", () => {
   it.scoped("delivers output and the exit code", () =>
@@ -77,6 +88,37 @@ describe("spawnPty", () => {
       yield* Fiber.interrupt(fiber)
       expect(tree.filter(alive)).toEqual([])
     }),
+  )
+
+  // Issue 10, item 7: the grace wait ran in the release of acquireRelease (uninterruptible), where a
+  // timeout can never interrupt it, so an agent deaf to SIGTERM hung every stop and never got its SIGKILL.
+  it.live("an agent that ignores SIGTERM is SIGKILLed after the grace period, even from a finalizer", () =>
+    Effect.gen(function* () {
+      const graceMillis = 300
+      const scope = yield* Scope.make()
+      const proc = yield* spawnPty({
+        command: "bash",
+        args: ["-c", "trap '' TERM HUP; echo ready; while true; do sleep 1; done"],
+        cwd: "/",
+        env,
+        graceMillis,
+      }).pipe(Scope.extend(scope))
+      // Whatever happens below, the test leaves nothing running.
+      yield* Effect.addFinalizer(() => Effect.sync(() => killAll(proc.pid)))
+      yield* readUntil(proc.output, /ready/)
+      const startedAt = yield* Clock.currentTimeMillis
+      // Closed as an actor's finalizer closes it: uninterruptibly. Disconnected, so that on a hang this
+      // test fails on its own deadline instead of waiting for ever.
+      const closed = yield* Effect.uninterruptible(Scope.close(scope, Exit.void)).pipe(
+        Effect.disconnect,
+        Effect.timeoutOption("10 seconds"),
+      )
+      const tookMillis = (yield* Clock.currentTimeMillis) - startedAt
+      expect(Option.isSome(closed)).toBe(true)
+      expect(alive(proc.pid)).toBe(false)
+      expect(tookMillis).toBeGreaterThanOrEqual(graceMillis)
+      expect(tookMillis).toBeLessThan(graceMillis + 1_000)
+    }).pipe(Effect.scoped),
   )
 
   it.effect("a command that does not exist fails with its name", () =>

@@ -1,12 +1,13 @@
 // test/transports/tools/agentTools.test.ts — the agent, QA and timer tools on a real server and a real
 // repository with `command` agents, auto mode off so each test decides what starts.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { isRunning } from "../../../src/layers/Pty.js"
+import { defaultGraceMillis } from "../../../src/actors/agentContract.js"
+import { isRunning, processTree } from "../../../src/layers/Pty.js"
 import { Store } from "../../../src/layers/Store.js"
-import { awaitItem, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
+import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
 
 const projectToml = `base_branch = "main"
@@ -39,6 +40,24 @@ git commit -q -m "work"
 `
 
 const setup = { projectToml, agentsToml, scripts: { "coder.sh": coder }, autoAssign: false }
+
+/** Ignores SIGTERM and the hang-up, and never ends by itself: only SIGKILL stops it. */
+const deafAgent = `#!/bin/sh
+trap '' TERM HUP
+echo deaf
+while true; do sleep 1; done
+`
+
+/** A test's own clean-up: SIGKILLs `leader` and everything it started. */
+const killTree = (leader: number) => {
+  for (const pid of processTree(leader)) {
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // Already gone.
+    }
+  }
+}
 const go = (root: string) =>
   Effect.sync(() => {
     mkdirSync(join(root, ".huskies", "worktrees"), { recursive: true })
@@ -118,6 +137,48 @@ describe("agent tools", () => {
           yield* ok("start_agent", { story_id: item.id })
           yield* awaitItem(item.id, (i) => i.stage._tag === "Merge")
         }),
+      ),
+    60_000,
+  )
+
+  // Issue 10, item 7: an agent deaf to SIGTERM hung stop_agent for ever (the grace wait could not time out).
+  it.live(
+    "stop_agent ends an agent that ignores SIGTERM within the grace period plus a second",
+    () =>
+      withPipeline(
+        {
+          ...setup,
+          agentsToml: commandAgent("coder-1", "coder", "deaf.sh"),
+          scripts: { "deaf.sh": deafAgent },
+        },
+        () =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* store.create(story("Deaf", "qa: none\n"))
+            yield* ok("start_agent", { story_id: item.id })
+            yield* awaitRun(item.id)
+            const pid = ((yield* ok("list_agents", {}))["running"] as Array<{ pid: number }>)[0]?.pid ?? 0
+            // Before the server shuts down (its own stop would hang on main), whatever the test saw.
+            yield* Effect.addFinalizer(() => Effect.sync(() => killTree(pid)))
+            while (
+              !((yield* ok("get_agent_output", { story_id: item.id }))["lines"] as Array<string>).includes(
+                "deaf",
+              )
+            )
+              yield* Effect.sleep("20 millis")
+            const tree = processTree(pid)
+            const startedAt = yield* Clock.currentTimeMillis
+            const stopped = yield* ok("stop_agent", { story_id: item.id }).pipe(
+              Effect.timeoutOption("10 seconds"),
+            )
+            const tookMillis = (yield* Clock.currentTimeMillis) - startedAt
+            expect(Option.getOrUndefined(stopped)).toMatchObject({
+              was_running: true,
+              result: { outcome: "stopped" },
+            })
+            expect(tookMillis).toBeLessThan(defaultGraceMillis + 1_000)
+            expect(tree.filter(isRunning)).toEqual([])
+          }),
       ),
     60_000,
   )
