@@ -2,56 +2,64 @@
 // down by a signal it stops the agent and everything the agent started; killed outright (SIGKILL), the
 // next start reaps what it left running.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { defaultGraceMillis } from "../../../src/actors/agentContract.js"
 import { isRunning } from "../../../src/layers/Pty.js"
 import { Store } from "../../../src/layers/Store.js"
 import { startServer } from "../../support/cli.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
 import { storeLayer } from "../../support/store.js"
 
+// It ignores SIGHUP: the terminal's hang-up when the server dies already kills an ordinary agent, so
+// only one that ignores it (as nohup'd tools do) shows what the reaper is for.
+const sleepyAgent = (pids: string) =>
+  `#!/bin/sh\ntrap '' HUP\nsleep 300 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent\nwait\n`
+
+/** Deaf to SIGTERM and the hang-up, and never ends by itself: only SIGKILL stops it. */
+const deafAgent = (pids: string) =>
+  `#!/bin/sh\ntrap '' TERM HUP\nsleep 300 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent\nwhile true; do sleep 1; done\n`
+
 /** A project whose one story starts by itself; its agent and a child of it record their pids and wait. */
-const projectWithSleepyAgent = Effect.gen(function* () {
-  const repo = yield* makeGitRepo({ initialCommit: true })
-  const root = repo.dir
-  const pids = join(root, "..", "pids")
-  mkdirSync(join(root, ".huskies"), { recursive: true })
-  mkdirSync(pids)
-  const script = join(root, "..", "agent.sh")
-  // It ignores SIGHUP: the terminal's hang-up when the server dies already kills an ordinary agent, so
-  // only one that ignores it (as nohup'd tools do) shows what the reaper is for.
-  writeFileSync(
-    script,
-    `#!/bin/sh\ntrap '' HUP\nsleep 300 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent\nwait\n`,
-  )
-  chmodSync(script, 0o755)
-  writeFileSync(
-    join(root, ".huskies", "agents.toml"),
-    `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
-  )
-  yield* Effect.scoped(
-    Effect.provide(
-      Effect.flatMap(Store, (store) =>
-        store.create({ kind: "story", name: "Sleep", content: "---\nname: Sleep\n---\n" }),
+const projectWithAgent = (agentScript: (pids: string) => string) =>
+  Effect.gen(function* () {
+    const repo = yield* makeGitRepo({ initialCommit: true })
+    const root = repo.dir
+    const pids = join(root, "..", "pids")
+    mkdirSync(join(root, ".huskies"), { recursive: true })
+    mkdirSync(pids)
+    const script = join(root, "..", "agent.sh")
+    writeFileSync(script, agentScript(pids))
+    chmodSync(script, 0o755)
+    writeFileSync(
+      join(root, ".huskies", "agents.toml"),
+      `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
+    )
+    yield* Effect.scoped(
+      Effect.provide(
+        Effect.flatMap(Store, (store) =>
+          store.create({ kind: "story", name: "Sleep", content: "---\nname: Sleep\n---\n" }),
+        ),
+        storeLayer(join(root, ".huskies", "huskies.db")),
       ),
-      storeLayer(join(root, ".huskies", "huskies.db")),
-    ),
-  )
-  // Whatever a test does, no sleeper it started survives it.
-  yield* Effect.addFinalizer(() =>
-    Effect.sync(() => {
-      for (const f of ["agent", "child"]) {
-        try {
-          process.kill(Number(readFileSync(join(pids, f), "utf8")), "SIGKILL")
-        } catch {
-          // Gone already, as it should be.
+    )
+    // Whatever a test does, no sleeper it started survives it.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        for (const f of ["agent", "child"]) {
+          try {
+            process.kill(Number(readFileSync(join(pids, f), "utf8")), "SIGKILL")
+          } catch {
+            // Gone already, as it should be.
+          }
         }
-      }
-    }),
-  )
-  return { root, pids }
-})
+      }),
+    )
+    return { root, pids }
+  })
+
+const projectWithSleepyAgent = projectWithAgent(sleepyAgent)
 
 /** Waits (bounded) until the agent has written both pids, and returns them. */
 const agentPids = (dir: string) =>
@@ -88,6 +96,35 @@ describe("huskies serve with a running agent", () => {
           const [agent, child] = yield* agentPids(pids)
           expect(isRunning(agent) && isRunning(child)).toBe(true)
           yield* Effect.promise(() => server.kill("SIGTERM"))
+          expect(isRunning(agent)).toBe(false)
+          expect(isRunning(child)).toBe(false)
+        }),
+      ),
+    60_000,
+  )
+
+  // Issue 10, item 7: with an agent deaf to SIGTERM, serve stayed up after SIGTERM (30 s and more).
+  it.live(
+    "SIGTERM stops the server within the grace period plus a second, even with an agent that ignores SIGTERM",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { root, pids } = yield* projectWithAgent(deafAgent)
+          const server = yield* Effect.acquireRelease(
+            Effect.promise(() => startServer(["serve", "--port", "0", root])),
+            (s) => Effect.promise(() => s.kill("SIGKILL")),
+          )
+          const [agent, child] = yield* agentPids(pids)
+          expect(isRunning(agent) && isRunning(child)).toBe(true)
+          const startedAt = yield* Clock.currentTimeMillis
+          server.child.kill("SIGTERM")
+          yield* until(
+            () => server.child.exitCode !== null || server.child.signalCode !== null,
+            "serve did not exit",
+          )
+          const tookMillis = (yield* Clock.currentTimeMillis) - startedAt
+          expect(tookMillis).toBeLessThan(defaultGraceMillis + 1_000)
+          expect(server.child.exitCode).toBe(0)
           expect(isRunning(agent)).toBe(false)
           expect(isRunning(child)).toBe(false)
         }),
