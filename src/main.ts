@@ -23,7 +23,18 @@ const host = Options.text("host").pipe(
   Options.optional,
 )
 
-const serveHandler = (args: { path: string; port: Option.Option<number>; host: Option.Option<string> }) =>
+const startEmpty = Options.boolean("start-empty").pipe(
+  Options.withDescription(
+    "start with no items although .huskies/huskies.db is empty or gone after a store existed there",
+  ),
+)
+
+const serveHandler = (args: {
+  path: string
+  port: Option.Option<number>
+  host: Option.Option<string>
+  startEmpty: boolean
+}) =>
   Effect.gen(function* () {
     const root = yield* checkProject(args.path)
     const config = yield* loadConfig(root)
@@ -32,6 +43,7 @@ const serveHandler = (args: { path: string; port: Option.Option<number>; host: O
       port: Option.getOrElse(args.port, () => config.project.server.port),
       host: Option.getOrElse(args.host, () => config.project.server.host),
       durability: config.project.store.durability,
+      startEmpty: args.startEmpty,
     })
   })
 
@@ -57,11 +69,11 @@ const init = Command.make("init", { path }, ({ path }) => runInit(path)).pipe(
   Command.withDescription("scaffold .huskies/ in a git repository and commit only the files it creates"),
 )
 
-const serve = Command.make("serve", { path, port, host }, serveHandler).pipe(
+const serve = Command.make("serve", { path, port, host, startEmpty }, serveHandler).pipe(
   Command.withDescription("serve one project: /health and /mcp on one HTTP port"),
 )
 
-const huskies = Command.make("huskies", { path, port, host }, serveHandler).pipe(
+const huskies = Command.make("huskies", { path, port, host, startEmpty }, serveHandler).pipe(
   Command.withDescription(
     "huskies turns a backlog of work items into merged, tested code; `huskies [path]` serves",
   ),
@@ -93,6 +105,10 @@ cli(process.argv).pipe(
     NotAGitWorkTree: reportUserError,
     ScaffoldError: reportUserError,
     McpConfigError: reportUserError,
+    ProjectLocked: reportUserError,
+    ProjectLockError: reportUserError,
+    StoreDamaged: reportUserError,
+    PersistError: reportUserError,
     ServeError: (e) =>
       reportUserError({
         message: `could not start the HTTP server: ${e.cause instanceof Error ? e.cause.message : String(e.cause)} (another process may hold the port: choose one with --port or [server] port in .huskies/project.toml)`,

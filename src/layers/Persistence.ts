@@ -5,9 +5,11 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Context, Effect, Layer, Schema } from "effect"
 import { randomUUID } from "node:crypto"
-import { mkdirSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { dirname } from "node:path"
 import { migrate } from "./migrations.js"
+import { ensurePrivateDir, ensurePrivateFile } from "./privateFiles.js"
+import { checkStoreFile, rememberStore, type StoreFileOptions } from "./storeFile.js"
 
 export class PersistError extends Schema.TaggedError<PersistError>()("PersistError", {
   operation: Schema.String,
@@ -131,16 +133,32 @@ const make = (path: string, durability: Durability) =>
     return { load, append, compact, nodeId, path } satisfies PersistenceShape
   })
 
-/** Persistence in the SQLite file at `path` (created with its directory when missing). */
-export const PersistenceLive = (path: string, durability: Durability = "normal") =>
+/**
+ * Persistence in the SQLite file at `path`, created 0600 (with its directory, 0700) when missing. A
+ * file that is damaged, or empty or gone after a store existed there, fails with `StoreDamaged`.
+ */
+export const PersistenceLive = (
+  path: string,
+  durability: Durability = "normal",
+  options: StoreFileOptions = {},
+) =>
   Layer.scoped(
     Persistence,
-    make(path, durability).pipe(Effect.mapError(toPersistError("open the database"))),
+    make(path, durability).pipe(
+      Effect.mapError(toPersistError("open the database")),
+      Effect.tap((persistence) => rememberStore(path, persistence.nodeId)),
+    ),
   ).pipe(
     Layer.provide(
       Layer.unwrapEffect(
-        Effect.sync(() => {
-          mkdirSync(dirname(path), { recursive: true })
+        Effect.gen(function* () {
+          yield* checkStoreFile(path, options)
+          yield* Effect.sync(() => {
+            ensurePrivateDir(dirname(path))
+            // SQLite gives the -wal and -shm files the database's mode; older ones are tightened here.
+            for (const file of [path, `${path}-wal`, `${path}-shm`])
+              if (file === path || existsSync(file)) ensurePrivateFile(file)
+          })
           return SqliteClient.layer({ filename: path })
         }),
       ),

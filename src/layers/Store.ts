@@ -28,6 +28,7 @@ import {
 } from "./docModel.js"
 import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
+import { keepCopies, StoreDamaged, type StoreFileOptions } from "./storeFile.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
@@ -127,9 +128,21 @@ const loadDoc = (persistence: Persistence["Type"]) =>
   Effect.gen(function* () {
     const stored = yield* persistence.load
     const doc = new Y.Doc()
-    if (stored.snapshot !== undefined) Y.applyUpdate(doc, stored.snapshot)
-    // Yjs merges are order-independent, so one merged apply equals replaying the tail one by one.
-    if (stored.tail.length > 0) Y.applyUpdate(doc, Y.mergeUpdates([...stored.tail]))
+    yield* Effect.try({
+      try: () => {
+        if (stored.snapshot !== undefined) Y.applyUpdate(doc, stored.snapshot)
+        // Yjs merges are order-independent, so one merged apply equals replaying the tail one by one.
+        if (stored.tail.length > 0) Y.applyUpdate(doc, Y.mergeUpdates([...stored.tail]))
+      },
+      // A valid SQLite file whose rows are not Yjs updates: SQLite's checks cannot see this.
+      catch: (e) =>
+        new StoreDamaged({
+          path: persistence.path,
+          problem: `holds changes that cannot be read (${e instanceof Error ? e.message : String(e)})`,
+          copies: keepCopies(persistence.path, new Date()),
+          fix: `Restore ${persistence.path} from a backup; huskies will not start on it as it is.`,
+        }),
+    })
     return { doc, stored }
   })
 
@@ -384,5 +397,8 @@ const errorJson = (e: ProjectionError) => ({ path: e.path, detail: e.detail })
 export const StoreLive = (options: StoreOptions = {}) => Layer.effect(Store, makeStore(options))
 
 /** The Store on the SQLite file at `dbPath`, with its Persistence visible to callers too. */
-export const StoreOnDisk = (dbPath: string, durability: Durability = "normal", options: StoreOptions = {}) =>
-  StoreLive(options).pipe(Layer.provideMerge(PersistenceLive(dbPath, durability)))
+export const StoreOnDisk = (
+  dbPath: string,
+  durability: Durability = "normal",
+  options: StoreOptions & StoreFileOptions = {},
+) => StoreLive(options).pipe(Layer.provideMerge(PersistenceLive(dbPath, durability, options)))

@@ -10,6 +10,7 @@ import { ServerUrl, ServerUrlLive } from "../../layers/ServerUrl.js"
 import { TestRunsLive } from "../../layers/TestRuns.js"
 import type { Durability } from "../../layers/Persistence.js"
 import { ProjectLive, projectPaths } from "../../layers/Project.js"
+import { ProjectLock, ProjectLockLive } from "../../layers/ProjectLock.js"
 import { Store, StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
 import { HttpLive } from "../http/HttpApp.js"
@@ -36,6 +37,8 @@ export interface ServeSettings {
   readonly autoAssign?: boolean
   /** Merge items in Merge into the base branch (default on; tests of the earlier stages turn it off). */
   readonly mergeQueue?: boolean
+  /** Start with an empty store where one existed before (`--start-empty`): see storeFile.ts. */
+  readonly startEmpty?: boolean
   /** Variables added to every agent's environment (tests point agent CLIs at a local model API). */
   readonly agentEnv?: Readonly<Record<string, string>>
 }
@@ -67,13 +70,14 @@ export const serverLayer = (
   onListening: (url: string) => Effect.Effect<void> = () => Effect.void,
 ) => {
   const paths = projectPaths(root)
+  // The lock comes first: a second server must not open the store, let alone reap the first one's agents.
   const base = Layer.mergeAll(
-    StoreOnDisk(paths.dbPath, settings.durability),
+    StoreOnDisk(paths.dbPath, settings.durability, { startEmpty: settings.startEmpty ?? false }),
     ProjectLive(root, Date.now()),
     Git.Default,
     TestRunsLive,
     ServerUrlLive,
-  )
+  ).pipe(Layer.provideMerge(ProjectLockLive(root)))
   const services = Layer.provideMerge(
     AgentsLive({
       autoAssign: settings.autoAssign ?? true,
@@ -97,6 +101,7 @@ export const serverLayer = (
       )
       for (const e of errors) yield* Effect.logWarning(e.message)
       yield* (yield* ServerUrl).set(url)
+      yield* (yield* ProjectLock).recordListening(url)
       yield* onListening(url)
     }).pipe(withComponent("server")),
   )
