@@ -2,6 +2,7 @@
 // camelCase in TypeScript) and their pure decoding into values or a ConfigError that names the file, the
 // key path and the fix. Read by layers/Config (loading) and layers/Scaffold (writing defaults).
 import { type Either, Schema } from "effect"
+import { AgentName, agentNameShape } from "./AgentName.js"
 import { defaultPrompts } from "./defaultTeam.js"
 import { PermissionRule } from "./permissions.js"
 import { AgentRole, QaMode } from "./Stage.js"
@@ -214,9 +215,7 @@ export const agentRuntimes = ["claude-code", "codex", "gemini", "command"] as co
 export const AgentRuntime = Schema.Literal(...agentRuntimes).annotations(expecting(oneOf(agentRuntimes)))
 export type AgentRuntime = typeof AgentRuntime.Type
 
-const AgentName = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).annotations(
-  expecting('a name of letters, digits, ".", "_" or "-", such as "coder-1"'),
-)
+const AgentNameEntry = AgentName.annotations(expecting(`an agent name of ${agentNameShape}`))
 
 const Argv = Schema.Array(Schema.String.annotations(expecting("a string")))
   .annotations(expectingContainer('an array such as ["./scripts/agent.sh", "--fast"]'))
@@ -228,7 +227,9 @@ const Argv = Schema.Array(Schema.String.annotations(expecting("a string")))
 
 // Everything but `prompt`, which is optional in the file and always present once decoded.
 const agentFields = {
-  name: Schema.propertySignature(AgentName).annotations(required('add name = "coder-1" (unique per file)')),
+  name: Schema.propertySignature(AgentNameEntry).annotations(
+    required('add name = "coder-1" (unique per file)'),
+  ),
   stage: Schema.propertySignature(AgentRole.annotations(expecting(oneOf(AgentRole.literals)))).annotations(
     required(`add stage = "coder" (${oneOf(AgentRole.literals)})`),
   ),

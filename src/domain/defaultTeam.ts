@@ -1,5 +1,6 @@
 // src/domain/defaultTeam.ts — the agent team huskies uses when a project has no .huskies/agents.toml,
 // and the per-stage prompt an [[agent]] gets when it sets none. Written out by `huskies init`.
+import { AgentName } from "./AgentName.js"
 import type { AgentRole } from "./Stage.js"
 import type { AgentConfig } from "./Config.js"
 
@@ -81,7 +82,7 @@ const coderSystemPrompt =
 const inactivityTimeoutSecs = 1800
 
 const coder = (name: string): AgentConfig => ({
-  name,
+  name: AgentName.make(name),
   stage: "coder",
   runtime: "claude-code",
   model: "sonnet",
@@ -98,7 +99,7 @@ export const defaultAgents: readonly [AgentConfig, ...Array<AgentConfig>] = [
   coder("coder-1"),
   coder("coder-2"),
   {
-    name: "qa",
+    name: AgentName.make("qa"),
     stage: "qa",
     runtime: "claude-code",
     model: "sonnet",
@@ -112,7 +113,7 @@ export const defaultAgents: readonly [AgentConfig, ...Array<AgentConfig>] = [
     inactivityTimeoutSecs,
   },
   {
-    name: "mergemaster",
+    name: AgentName.make("mergemaster"),
     stage: "mergemaster",
     runtime: "claude-code",
     model: "sonnet",

@@ -2,6 +2,7 @@
 // depends_on, qa, retries), typed, plus every other key kept as JSON. Used by StoryDoc and storyEdits.
 import { Either } from "effect"
 import * as YAML from "yaml"
+import { agentNameShape, isAgentNameText } from "./AgentName.js"
 import type { QaMode } from "./Stage.js"
 import { QaMode as QaModeSchema } from "./Stage.js"
 import { isStoryId, type StoryId } from "./StoryId.js"
@@ -126,9 +127,9 @@ export const setFrontMatterKey = (
     case "agent": {
       if (value === null) return Either.right(withoutKey(fm, "agent"))
       const agent = singleLine(value)
-      if (agent === undefined) {
+      if (agent === undefined || !isAgentNameText(agent)) {
         return fail(
-          `expected an agent name like \`agent: coder-1\`, or null to let huskies choose; got ${shown(value)}`,
+          `expected an agent name of ${agentNameShape} (\`agent: coder-1\`), or null to let huskies choose; got ${shown(value)}`,
         )
       }
       return Either.right({ ...fm, agent })

@@ -4,6 +4,8 @@
 import { Effect, Schema, type Scope } from "effect"
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { agentNameShape, isAgentNameText } from "../domain/AgentName.js"
+import { isStoryId } from "../domain/StoryId.js"
 
 export class SessionLogError extends Schema.TaggedError<SessionLogError>()("SessionLogError", {
   path: Schema.String,
@@ -27,8 +29,6 @@ export interface SessionLogWriter {
   readonly session: number
   readonly append: (entry: Readonly<Record<string, unknown>>) => Effect.Effect<void, SessionLogError>
 }
-
-const safeName = /^[A-Za-z0-9_.-]+$/
 
 export const logsDir = (root: string, id: string): string => join(root, ".huskies", "logs", id)
 
@@ -57,10 +57,11 @@ export const openSessionLog = (
 ): Effect.Effect<SessionLogWriter, SessionLogError, Scope.Scope> =>
   Effect.gen(function* () {
     const dir = logsDir(root, id)
-    if (!safeName.test(agent) || !safeName.test(id)) {
+    // Checked where names enter (agents.toml, tools); here again because these become file names.
+    if (!isAgentNameText(agent) || !isStoryId(id)) {
       return yield* new SessionLogError({
         path: dir,
-        detail: `agent and item names must be plain file names`,
+        detail: `the agent name ${JSON.stringify(agent)} or the item id ${JSON.stringify(id)} is not a plain file name (expected an agent name of ${agentNameShape}, and an id like 12_story_add_login)`,
       })
     }
     yield* Effect.try({

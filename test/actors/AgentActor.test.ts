@@ -12,6 +12,7 @@ import {
   startAgent,
   usageLedgerPath,
 } from "../../src/actors/AgentActor.js"
+import { AgentName } from "../../src/domain/AgentName.js"
 import type { AgentConfig } from "../../src/domain/Config.js"
 import { isRunning } from "../../src/layers/Pty.js"
 import { readSessionLog } from "../../src/layers/SessionLog.js"
@@ -52,7 +53,7 @@ const withHarness = <A, E>(
         return {
           storyId: item.id,
           agent: {
-            name: "coder-1",
+            name: AgentName.make("coder-1"),
             stage: "coder",
             runtime: "command",
             prompt: "do the thing",

@@ -2,12 +2,13 @@
 // order without one stuck behind a busy pin holding up the rest, and an interrupted wait leaks nothing.
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Option, Scope } from "effect"
+import { AgentName } from "../../src/domain/AgentName.js"
 import { makeAgentSlots } from "../../src/actors/AgentSlots.js"
 import type { AgentConfig } from "../../src/domain/Config.js"
 import type { AgentRole } from "../../src/domain/Stage.js"
 
 const agent = (name: string, stage: AgentRole): AgentConfig => ({
-  name,
+  name: AgentName.make(name),
   stage,
   runtime: "command",
   command: ["true"],

@@ -16,6 +16,7 @@ import {
   ProjectConfig,
   renderTemplate,
 } from "../../src/domain/Config.js"
+import { AgentName } from "../../src/domain/AgentName.js"
 import { defaultAgents, defaultPrompts } from "../../src/domain/defaultTeam.js"
 import { renderAgentsToml, renderProjectToml } from "../../src/domain/renderConfig.js"
 
@@ -208,11 +209,20 @@ describe("agents.toml", () => {
     ],
     ['[[agent]]\nstage = "qa"', "agent[0].name", 'is required: add name = "coder-1"'],
     ['[[agent]]\nname = "a"', "agent[0].stage", 'is required: add stage = "coder"'],
-    [
-      '[[agent]]\nname = "has space"\nstage = "qa"',
+    ...[
+      ["has space", '"has space"'],
+      ["../../../bin/sh", '"../../../bin/sh"'],
+      ["a\\u0000b", '"a\\u0000b"'],
+      ["", '""'],
+      ["coder/1", '"coder/1"'],
+      ["..", '".."'],
+      ["-rf", '"-rf"'],
+      ["a".repeat(65), `"${"a".repeat(65)}"`],
+    ].map(([name, shown]) => [
+      `[[agent]]\nname = "${name}"\nstage = "qa"`,
       "agent[0].name",
-      'expected a name of letters, digits, ".", "_" or "-"',
-    ],
+      `expected an agent name of 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, such as "coder-1", got ${shown}`,
+    ]),
     [
       agent("max_turn = 3"),
       "agent[0].max_turn",
@@ -402,7 +412,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
 const agentArb: fc.Arbitrary<AgentConfig> = fc
   .record(
     {
-      name: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,12}$/),
+      name: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,12}$/).map((name) => AgentName.make(name)),
       stage: fc.constantFrom("coder" as const, "qa" as const, "mergemaster" as const),
       runtime: fc.constantFrom(
         "claude-code" as const,

@@ -395,7 +395,7 @@ const optional = <K extends string, A>(key: K, arb: fc.Arbitrary<A>) =>
 const frontMatterArb: fc.Arbitrary<FrontMatter> = fc
   .tuple(
     nameArb,
-    optional("agent", nameArb),
+    optional("agent", fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/)),
     fc.array(storyIdArb, { maxLength: 3 }),
     optional("qa", fc.constantFrom<QaMode>("agent", "human", "none")),
     optional("retries", fc.nat()),
@@ -609,6 +609,11 @@ describe("parseStoryDoc errors name the field, the line and the fix", () => {
       "agent not text",
       "---\nname: x\nagent: [a]\n---\n",
       "front matter key agent (line 3): expected an agent name",
+    ],
+    [
+      "agent a path",
+      "---\nname: x\nagent: ../../../bin/sh\n---\n",
+      'front matter key agent (line 3): expected an agent name of 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, such as "coder-1" (`agent: coder-1`), or null to let huskies choose; got "../../../bin/sh"',
     ],
     [
       "infinite extra",

@@ -2,6 +2,7 @@
 // or a second agent on one item (property-tested), and what auto mode starts next.
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
+import { AgentName } from "../../src/domain/AgentName.js"
 import { assignAgent, type BusyAgent } from "../../src/domain/assign.js"
 import { type AgentConfig, type Concurrency, defaultProjectConfig } from "../../src/domain/Config.js"
 import { planPromotions } from "../../src/domain/promotion.js"
@@ -10,7 +11,7 @@ import type { StoryId } from "../../src/domain/StoryId.js"
 import { newWorkItem, type WorkItem } from "../../src/domain/WorkItem.js"
 
 const agent = (name: string, stage: AgentRole): AgentConfig => ({
-  name,
+  name: AgentName.make(name),
   stage,
   runtime: "command",
   command: ["true"],

@@ -4,7 +4,7 @@
 import { Effect, Schema } from "effect"
 import { Project } from "../../layers/Project.js"
 import { listSessionLogs, logsDir, readSessionLog, type SessionLogFile } from "../../layers/SessionLog.js"
-import { requireId, StoryIdParam } from "./itemAccess.js"
+import { agentNameParam, requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
 const SessionView = Schema.Struct({
@@ -51,11 +51,7 @@ export const getAgentLog = defineTool({
     "An item's agent session logs, read from disk (.huskies/logs/<id>/<agent>-<n>.jsonl): parsed agent events and raw output, one entry per line. Without session: the list of sessions (agent, session number, bytes, last modified; only that agent's when agent is given) and the last limit entries (default 200) of the most recently modified one. With session (and agent when several agents have that number): that session's last limit entries. Works for finished sessions and for items no longer in the Store, as long as the logs are on disk (delete_story removes them). Does not block.",
   input: {
     story_id: StoryIdParam,
-    agent: Schema.optional(
-      Schema.String.annotations({
-        description: "only this agent's sessions, e.g. coder-1",
-      }),
-    ),
+    agent: Schema.optional(agentNameParam("only this agent's sessions, e.g. coder-1")),
     session: Schema.optional(
       Schema.Int.pipe(Schema.positive()).annotations({
         description: "the session number (from the list this tool returns)",

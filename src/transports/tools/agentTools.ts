@@ -5,7 +5,7 @@ import type { AgentRunResult, AgentStatus } from "../../actors/AgentActor.js"
 import { Agents } from "../../actors/Scheduler.js"
 import { Store } from "../../layers/Store.js"
 import { withProgress } from "./gateTool.js"
-import { requireId, stageView, StoryIdParam } from "./itemAccess.js"
+import { agentNameParam, requireId, stageView, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
 const Usage = Schema.Struct({
@@ -90,9 +90,7 @@ export const startAgent = defineTool({
     "Starts work on an item now: a Backlog item (its dependencies must be met) moves to Coding; an item in Coding or QA gets its coder or QA agent. The agent starts as soon as one is free (agent_name picks one; otherwise the item's own `agent`, or any free agent of the stage). Clears an earlier stop and a pending rate-limit retry. Does not block: use wait_for_agent to wait for the run.",
   input: {
     story_id: StoryIdParam,
-    agent_name: Schema.optional(
-      Schema.String.annotations({ description: "an [[agent]] name from agents.toml" }),
-    ),
+    agent_name: Schema.optional(agentNameParam("an [[agent]] name from agents.toml")),
   },
   output: Schema.Struct({ story_id: Schema.String, stage: Schema.Unknown, already_running: Schema.Boolean }),
   run: ({ story_id, agent_name }) =>

@@ -5,7 +5,7 @@ import { QaMode } from "../../domain/Stage.js"
 import { newStoryDoc, renderStoryDoc } from "../../domain/StoryDoc.js"
 import type { ItemKind } from "../../domain/StoryId.js"
 import { Store } from "../../layers/Store.js"
-import { dependenciesOf } from "./itemAccess.js"
+import { agentNameParam, dependenciesOf } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
 const JsonValue = Schema.Unknown.annotations({ description: "any JSON value" })
@@ -28,7 +28,7 @@ const createInput = {
       description: "ids of items that must be Done before this starts",
     }),
   ),
-  agent: Schema.optional(Schema.NonEmptyTrimmedString.annotations({ description: "pin a named agent" })),
+  agent: Schema.optional(agentNameParam("pin a named agent (an [[agent]] name from agents.toml)")),
   qa: Schema.optional(QaMode.annotations({ description: "who approves: agent, human or none" })),
   front_matter: Schema.optional(
     Schema.Record({ key: Schema.String, value: JsonValue }).annotations({

@@ -1,6 +1,7 @@
 // src/transports/tools/itemAccess.ts — what tools share: reading an item with its parsed markdown,
 // editing its markdown through the Store, and the JSON views tools return.
 import { Effect, Either, Schema } from "effect"
+import { AgentName } from "../../domain/AgentName.js"
 import { dependencyStatus, type DependencyStatus } from "../../domain/dependencies.js"
 import { type Stage, type StageTag, stageTags } from "../../domain/Stage.js"
 import { parseStoryDoc, renderStoryDoc, type StoryDoc } from "../../domain/StoryDoc.js"
@@ -16,6 +17,9 @@ export interface ItemWithDoc {
   readonly doc: Either.Either<StoryDoc, { readonly message: string }>
 }
 
+/** An agent-name parameter: decoded (and refused, naming the parameter and the rule) as an AgentName. */
+export const agentNameParam = (description: string) => AgentName.annotations({ description })
+
 /** The `story_id` parameter every item tool takes. */
 export const StoryIdParam = Schema.String.annotations({
   description: "the work item id, e.g. 12_story_add_login",
@@ -26,7 +30,7 @@ export const requireId = (id: string): Effect.Effect<StoryId, ToolFailure> =>
     ? Effect.succeed(id)
     : Effect.fail(
         new ToolFailure({
-          message: `story_id "${id}" is not a work item id: ids look like 12_story_add_login (list_items shows them)`,
+          message: `story_id ${JSON.stringify(id)} is not a work item id: ids look like 12_story_add_login (list_items shows them)`,
         }),
       )
 

@@ -2,6 +2,7 @@
 // usage ledger (.huskies/logs/usage.jsonl), filtered and grouped by item, agent, model and UTC day.
 // For people and chat watching spend; agents do not need it to do their work.
 import { Effect, Schema } from "effect"
+import { StoryId } from "../../domain/StoryId.js"
 import { Project } from "../../layers/Project.js"
 import {
   aggregateUsage,
@@ -10,6 +11,7 @@ import {
   usageGroups,
   type UsageTotals,
 } from "../../layers/Usage.js"
+import { agentNameParam } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
 const Day = Schema.String.pipe(
@@ -56,16 +58,8 @@ export const getTokenUsage = defineTool({
   description:
     "Tokens (input, output, cache read, cache creation) and cost of finished agent runs, from the usage ledger .huskies/logs/usage.jsonl. Filter by story_id, agent, model and since (a UTC day, YYYY-MM-DD, inclusive); group_by any of item, agent, model, day (UTC; default all four, [] for the grand total only). Each row and the total count runs and priced_runs: a run without a known price adds 0 to cost_usd. Does not block.",
   input: {
-    story_id: Schema.optional(
-      Schema.String.annotations({
-        description: "only this work item",
-      }),
-    ),
-    agent: Schema.optional(
-      Schema.String.annotations({
-        description: "only this agent, e.g. coder-1",
-      }),
-    ),
+    story_id: Schema.optional(StoryId.annotations({ description: "only this work item" })),
+    agent: Schema.optional(agentNameParam("only this agent, e.g. coder-1")),
     model: Schema.optional(
       Schema.String.annotations({
         description: "only this model",
