@@ -1,6 +1,8 @@
 // src/domain/permissions.ts — the permission policy of `[permissions]` in project.toml: whether an agent
-// may use a tool it has no standing permission for. Pure; prompt_permission applies it, Config decodes it.
+// may use a tool it has no standing permission for. Bash commands are parsed (bashCommand.ts), so a rule
+// sees every command a line runs, unwrapped. Pure; prompt_permission applies it, Config decodes it.
 import { Schema } from "effect"
+import { analyseBash, type BashAnalysis } from "./bashCommand.js"
 
 /** `Tool` or `Tool(pattern)`; `*` in either matches any run of characters. */
 export const permissionRule = /^([A-Za-z0-9_.:*-]+)(?:\((.*)\))?$/s
@@ -38,16 +40,75 @@ const glob = (pattern: string): RegExp =>
     "s",
   )
 
-const matches = (rule: string, toolName: string, subject: string): boolean => {
+const parseRule = (rule: string) => {
   const parsed = permissionRule.exec(rule)
-  if (parsed === null) return false
+  if (parsed === null) return undefined
   const [, tool = "", pattern] = parsed
-  return glob(tool).test(toolName) && (pattern === undefined || glob(pattern).test(subject))
+  return { tool: glob(tool), pattern: pattern === undefined ? undefined : glob(pattern) }
+}
+
+const matches = (rule: string, toolName: string, subject: string): boolean => {
+  const parsed = parseRule(rule)
+  return parsed !== undefined && parsed.tool.test(toolName) && (parsed.pattern?.test(subject) ?? true)
 }
 
 export type PermissionDecision =
   | { readonly behavior: "allow"; readonly rule?: string }
   | { readonly behavior: "deny"; readonly rule?: string; readonly message: string }
+
+const deniedBy = (toolName: string, rule: string): PermissionDecision => ({
+  behavior: "deny",
+  rule,
+  message: `${toolName} is not allowed here: it matches the deny rule "${rule}" in [permissions] of .huskies/project.toml. Do the work another way, or stop and say what you needed.`,
+})
+
+const byDefault = (policy: PermissionPolicy, toolName: string): PermissionDecision =>
+  policy.default === "allow"
+    ? { behavior: "allow" }
+    : {
+        behavior: "deny",
+        message: `${toolName} is not allowed here: no allow rule in [permissions] of .huskies/project.toml names it, and the default is deny. Do the work another way, or stop and say what you needed.`,
+      }
+
+/**
+ * A Bash command line: a deny rule matches when it matches the line as written or any command the line
+ * runs (its texts: as written, with wrappers removed, git's global options set aside); an allow rule
+ * must match every command the line runs. A line that cannot be parsed is never allowed.
+ */
+const decideBash = (
+  policy: PermissionPolicy,
+  command: string,
+  analysis: BashAnalysis,
+): PermissionDecision => {
+  const texts =
+    analysis._tag === "Commands" ? [...analysis.commands.flatMap((c) => c.texts), ...analysis.wrappers] : []
+  const matchesAny = (rule: string, subjects: ReadonlyArray<string>) => {
+    const parsed = parseRule(rule)
+    if (parsed === undefined || !parsed.tool.test("Bash")) return false
+    const { pattern } = parsed
+    return pattern === undefined || subjects.some((subject) => pattern.test(subject))
+  }
+  const denied = policy.deny.find((rule) => matchesAny(rule, [command, ...texts]))
+  if (denied !== undefined) return deniedBy("Bash", denied)
+  if (analysis._tag === "Unparsable")
+    return {
+      behavior: "deny",
+      message: `Bash is not allowed here: huskies could not parse this command (${analysis.reason}), so it cannot check it against the [permissions] rules of .huskies/project.toml. Use a simpler form: one command per call, plain quotes, no $(...), backticks, here-documents or eval (write long text to a file first).`,
+    }
+  const whole = policy.allow.find((rule) => {
+    const parsed = parseRule(rule)
+    return parsed !== undefined && parsed.pattern === undefined && parsed.tool.test("Bash")
+  })
+  if (whole !== undefined) return { behavior: "allow", rule: whole }
+  const ruleFor = (subjects: ReadonlyArray<string>) => policy.allow.find((rule) => matchesAny(rule, subjects))
+  const perCommand = analysis.commands.map((c) =>
+    ruleFor(analysis.commands.length === 1 ? [command, ...c.texts] : c.texts),
+  )
+  const [first] = perCommand
+  if (first !== undefined && perCommand.every((rule) => rule !== undefined))
+    return { behavior: "allow", rule: first }
+  return byDefault(policy, "Bash")
+}
 
 export const decidePermission = (
   policy: PermissionPolicy,
@@ -55,19 +116,10 @@ export const decidePermission = (
   input: Readonly<Record<string, unknown>>,
 ): PermissionDecision => {
   const subject = subjectOf(toolName, input)
+  if (toolName === "Bash") return decideBash(policy, subject, analyseBash(subject))
   const denied = policy.deny.find((rule) => matches(rule, toolName, subject))
-  if (denied !== undefined)
-    return {
-      behavior: "deny",
-      rule: denied,
-      message: `${toolName} is not allowed here: it matches the deny rule "${denied}" in [permissions] of .huskies/project.toml. Do the work another way, or stop and say what you needed.`,
-    }
+  if (denied !== undefined) return deniedBy(toolName, denied)
   const allowed = policy.allow.find((rule) => matches(rule, toolName, subject))
   if (allowed !== undefined) return { behavior: "allow", rule: allowed }
-  return policy.default === "allow"
-    ? { behavior: "allow" }
-    : {
-        behavior: "deny",
-        message: `${toolName} is not allowed here: no allow rule in [permissions] of .huskies/project.toml names it, and the default is deny. Do the work another way, or stop and say what you needed.`,
-      }
+  return byDefault(policy, toolName)
 }

@@ -1,6 +1,9 @@
 // test/domain/permissions.test.ts — the [permissions] policy: deny rules win, then allow rules, then the
-// default; patterns match the Bash command or the file path, `*` anywhere.
+// default; patterns match the Bash command or the file path, `*` anywhere. Bash commands are parsed, so
+// the default push rule catches every way of writing a push, and what cannot be parsed is never allowed.
 import { describe, expect, it } from "@effect/vitest"
+import { Schema } from "effect"
+import { Permissions } from "../../src/domain/Config.js"
 import { decidePermission, type PermissionPolicy } from "../../src/domain/permissions.js"
 
 const policy: PermissionPolicy = {
@@ -41,8 +44,111 @@ describe("decidePermission", () => {
       allow: ["Bash(ls (a).txt)", "Bash(echo $HOME)"],
       deny: [],
     }
-    expect(decidePermission(strict, "Bash", { command: "ls (a).txt" }).behavior).toBe("allow")
-    expect(decidePermission(strict, "Bash", { command: "ls xa).txt" }).behavior).toBe("deny")
+    expect(decidePermission(strict, "Bash", { command: "ls '(a).txt'" }).behavior).toBe("allow")
+    expect(decidePermission(strict, "Bash", { command: "ls 'xa).txt'" }).behavior).toBe("deny")
     expect(decidePermission(strict, "Bash", { command: "echo $HOME" }).behavior).toBe("allow")
+  })
+})
+
+describe("decidePermission with the default [permissions] rules", () => {
+  const defaults: PermissionPolicy = Schema.decodeUnknownSync(Permissions)({})
+
+  it.each([
+    "git push",
+    "git push origin main",
+    "git -C . push",
+    "git  push",
+    "git\tpush",
+    "git send-pack origin HEAD:main",
+    "sh -c 'git pu''sh'",
+    "/usr/bin/git push",
+    "env git push",
+    "GIT_DIR=.git git push",
+    "git --git-dir=.git push",
+    "git -c alias.p=push p",
+    "git -c alias.p='!git push' p",
+    "git -c alias.P='-C . push' p origin",
+    "nohup git push &",
+    "true && git push",
+    "npm test; git push --force",
+    "bash -lc 'cd sub && git push'",
+    "timeout 60 git push",
+    "sudo -u me git push",
+    "env -i PATH=/usr/bin git push",
+    "xargs git push < refs.txt",
+    "find . -maxdepth 0 -exec git push \\;",
+    "git-push origin",
+    "git http-push https://example.com/repo.git",
+    "watch -n 5 git push",
+    "command git push",
+    "exec git push",
+    "time git push",
+  ])("%j is denied by Bash(*git push*)", (command) => {
+    const decision = decidePermission(defaults, "Bash", { command })
+    expect(decision).toMatchObject({ behavior: "deny", rule: "Bash(*git push*)" })
+  })
+
+  it.each([
+    ["$(echo git) push", "command substitution"],
+    ["`echo git` push", "backticks"],
+    ["eval 'git pu''sh'", "eval"],
+    ["$GIT push", "only known when the shell expands it"],
+    ["git $SUBCOMMAND", "only known when the shell expands it"],
+    ['sh -c "$CMD"', "only known when the shell expands it"],
+    ["echo 'git pu''sh' | sh", "reading commands from its input"],
+    ["echo push | xargs git", "not known here"],
+    ["git commit -m \"$(cat <<'EOF'\nmessage\nEOF\n)\"", "command substitution"],
+    ["git 'push", "unbalanced single quote"],
+  ])("%j cannot be parsed, so it is denied (%s)", (command, reason) => {
+    const decision = decidePermission(defaults, "Bash", { command })
+    expect(decision.behavior).toBe("deny")
+    if (decision.behavior === "deny") {
+      expect(decision.message).toContain("could not parse")
+      expect(decision.message).toContain(reason)
+      expect(decision.message).toContain("simpler form")
+    }
+  })
+
+  it.each([
+    "git status",
+    "git -C sub log --oneline",
+    "git commit -m 'push the button'",
+    "npm test && git add -A && git commit -m wip",
+    "grep -rn push docs",
+    "git log --grep=push",
+    "git -c color.ui=never diff",
+    "for f in *.ts; do git add $f; done",
+    "[ -f x ] && echo ok",
+  ])("%j is allowed", (command) => {
+    // (The raw line is matched too, so `echo git push` stays denied, as before.)
+    expect(decidePermission(defaults, "Bash", { command })).toEqual({ behavior: "allow" })
+  })
+
+  it("the unparsable rule holds whatever the rules allow", () => {
+    const open: PermissionPolicy = { default: "allow", allow: ["Bash"], deny: [] }
+    expect(decidePermission(open, "Bash", { command: "$(echo git) push" }).behavior).toBe("deny")
+    expect(decidePermission(open, "Bash", { command: "git push" })).toEqual({
+      behavior: "allow",
+      rule: "Bash",
+    })
+  })
+
+  it("an allow rule must match every command the line runs", () => {
+    const npmOnly: PermissionPolicy = { default: "deny", allow: ["Bash(npm *)"], deny: [] }
+    expect(decidePermission(npmOnly, "Bash", { command: "npm test && npm run lint" })).toEqual({
+      behavior: "allow",
+      rule: "Bash(npm *)",
+    })
+    expect(decidePermission(npmOnly, "Bash", { command: "npm  test" }).behavior).toBe("allow")
+    expect(decidePermission(npmOnly, "Bash", { command: "npm test; curl example.com" }).behavior).toBe("deny")
+    expect(decidePermission(npmOnly, "Bash", { command: "sh -c 'npm test'" }).behavior).toBe("allow")
+    expect(decidePermission(npmOnly, "Bash", { command: "sh -c 'npm test; rm -rf x'" }).behavior).toBe("deny")
+  })
+
+  it("user rules match each command's normalised text as well as the raw line", () => {
+    const custom: PermissionPolicy = { default: "allow", allow: [], deny: ["Bash(rm -rf *)", "Bash(curl *)"] }
+    expect(decidePermission(custom, "Bash", { command: "rm  -rf   build" }).behavior).toBe("deny")
+    expect(decidePermission(custom, "Bash", { command: "make && /usr/bin/curl x" }).behavior).toBe("deny")
+    expect(decidePermission(custom, "Bash", { command: "echo rm -rf x" }).behavior).toBe("allow")
   })
 })

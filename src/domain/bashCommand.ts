@@ -1,0 +1,373 @@
+// src/domain/bashCommand.ts — what a Bash command line would run: each simple command with its wrappers
+// unwrapped (env, nohup, timeout, sudo, xargs, sh -c '...', /usr/bin/...) and git's global options and
+// command-line aliases normalised, as texts the [permissions] rules match. Pure; permissions.ts uses it.
+import { commandLineAlias, gitCommands, parseGitArgv, pushCommands } from "./gitArgv.js"
+import { parseShell, quoteWord, type ShellWord } from "./shellWords.js"
+
+/** One program the command line runs, as texts a rule may match: as written, then each unwrapped form. */
+export interface RunCommand {
+  readonly texts: ReadonlyArray<string>
+}
+
+export type BashAnalysis =
+  | {
+      readonly _tag: "Commands"
+      readonly commands: ReadonlyArray<RunCommand>
+      /** Shells and string-taking wrappers that ran the commands (`sh -c '...'`), as written. */
+      readonly wrappers: ReadonlyArray<string>
+    }
+  | { readonly _tag: "Unparsable"; readonly reason: string }
+
+class Unparsable {
+  constructor(readonly reason: string) {}
+}
+const fail = (reason: string): never => {
+  throw new Unparsable(reason)
+}
+
+const maxDepth = 8
+const shells = new Set(["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh"])
+const textOf = (words: ReadonlyArray<ShellWord>) => words.map((w) => w.text).join(" ")
+const baseName = (program: string) => program.slice(program.lastIndexOf("/") + 1)
+
+interface Collector {
+  readonly commands: Array<RunCommand>
+  readonly wrappers: Array<string>
+}
+
+/** Runs of options a wrapper takes before its command: flags, and options that consume a value. */
+interface WrapperSyntax {
+  readonly flags: ReadonlySet<string>
+  /** Options whose value is the next word (or glued: `-n5`, `--signal=KILL`). */
+  readonly valued: ReadonlySet<string>
+  /** Positional words the wrapper itself takes before the command (`timeout DURATION`). */
+  readonly positional?: number
+}
+
+const syntax = (flags: string, valued: string, positional?: number): WrapperSyntax => ({
+  flags: new Set(flags.split(" ").filter((f) => f !== "")),
+  valued: new Set(valued.split(" ").filter((f) => f !== "")),
+  ...(positional === undefined ? {} : { positional }),
+})
+
+const wrappers: Readonly<Record<string, WrapperSyntax>> = {
+  nohup: syntax("", ""),
+  command: syntax("-p", ""),
+  builtin: syntax("", ""),
+  exec: syntax("-c -l", "-a"),
+  time: syntax("-p -v -a -q --verbose --append --quiet --portability", "-f -o --format --output"),
+  timeout: syntax("--preserve-status --foreground -v --verbose", "-s -k --signal --kill-after", 1),
+  nice: syntax("", "-n --adjustment"),
+  ionice: syntax("-t --ignore", "-c -n --class --classdata"),
+  stdbuf: syntax("", "-i -o -e --input --output --error"),
+  setsid: syntax("-c -f -w --ctty --fork --wait", ""),
+  sudo: syntax(
+    "-A -b -E -H -K -k -n -P -S -s -i --askpass --background --preserve-env --set-home --non-interactive --stdin --shell --login",
+    "-u -g -C -D -h -p -r -t -T -U --user --group --close-from --chdir --host --prompt --role --type --command-timeout --other-user",
+  ),
+  doas: syntax("-n -s", "-u -C"),
+  xargs: syntax(
+    "-0 -r -t -p -x -o --null --no-run-if-empty --verbose --interactive --exit --open-tty",
+    "-a -d -E -e -I -i -L -l -n -P -s --arg-file --delimiter --eof --replace --max-lines --max-args --max-procs --max-chars --process-slot-var",
+  ),
+}
+
+/** Where a wrapper's command starts in `words` (after the wrapper and its options), and its -I string. */
+const skipOptions = (
+  name: string,
+  spec: WrapperSyntax,
+  words: ReadonlyArray<ShellWord>,
+): { readonly start: number; readonly replace?: string } => {
+  let i = 1
+  let replace: string | undefined
+  while (i < words.length) {
+    const w = words[i]?.text ?? ""
+    if (w === "--") {
+      i++
+      break
+    }
+    if (!w.startsWith("-") || w === "-") break
+    // nice -5, nice -n 5: a negative number alone is an adjustment.
+    if (name === "nice" && /^-[0-9]+$/.test(w)) {
+      i++
+      continue
+    }
+    const eq = w.indexOf("=")
+    const option = eq > 0 ? w.slice(0, eq) : w
+    if (spec.flags.has(w)) {
+      i++
+      continue
+    }
+    if (spec.valued.has(option)) {
+      const value = eq > 0 ? w.slice(eq + 1) : words[i + 1]?.text
+      if (option === "-I" || option === "-i" || option === "--replace") replace = value ?? "{}"
+      // xargs -i takes its value glued only (`-i{}`), or none.
+      i += eq > 0 || option === "-i" ? 1 : 2
+      continue
+    }
+    // Short options glued with their value: -n5, -sKILL, -I{}.
+    const short = w.slice(0, 2)
+    if (!w.startsWith("--") && w.length > 2 && spec.valued.has(short)) {
+      if (short === "-I" || short === "-i") replace = w.slice(2)
+      i++
+      continue
+    }
+    return fail(`${name} ${w} (an option huskies does not know, so the command it runs is unclear)`)
+  }
+  i += spec.positional ?? 0
+  return replace === undefined ? { start: i } : { start: i, replace }
+}
+
+/** `env`'s own options and `NAME=value` words; `-S STRING` splits STRING into more words. */
+const unwrapEnv = (words: ReadonlyArray<ShellWord>): ReadonlyArray<ShellWord> => {
+  let i = 1
+  while (i < words.length) {
+    const w = words[i]?.text ?? ""
+    if (w === "--") return words.slice(i + 1)
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) i++
+    else if (["-i", "-0", "--null", "--ignore-environment", "-v", "--debug", "-"].includes(w)) i++
+    else if (["-u", "-C", "--unset", "--chdir"].includes(w)) i += 2
+    else if (/^(-u|-C).|^--(unset|chdir)=/.test(w)) i++
+    else if (w === "-S" || w === "--split-string" || w.startsWith("--split-string=") || /^-S./.test(w)) {
+      const separate = w === "-S" || w === "--split-string"
+      const word = separate ? words[i + 1] : words[i]
+      const text = separate ? word?.text : w.replace(/^(-S|--split-string=)/, "")
+      const split = word?.literal === true && text !== undefined ? parseShell(text) : undefined
+      if (split?._tag !== "Parsed" || split.commands.length !== 1)
+        return fail("env -S with a string huskies cannot read")
+      const [only] = split.commands
+      const env = words[0] ?? { text: "env", literal: true }
+      // The split words may hold more of env's own options and NAME=value words.
+      return unwrapEnv([
+        env,
+        ...(only?.assignments ?? []),
+        ...(only?.words ?? []),
+        ...words.slice(separate ? i + 2 : i + 1),
+      ])
+    } else if (w.startsWith("-")) return fail(`env ${w} (an option huskies does not know)`)
+    else return words.slice(i)
+  }
+  return []
+}
+
+/** A shell's command string (`-c STRING`), or how it reads its commands otherwise. */
+const shellCommand = (words: ReadonlyArray<ShellWord>): { readonly script: ShellWord } | "file" => {
+  let takesString = false
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]?.text ?? ""
+    if (w === "--") {
+      if (takesString) return { script: words[i + 1] ?? fail("a shell -c without a command string") }
+      return words[i + 1] === undefined ? fail("a shell reading commands from its input") : "file"
+    }
+    if (w === "-o" || w === "+o" || w === "--rcfile" || w === "--init-file") {
+      i++
+      continue
+    }
+    if (/^[-+][A-Za-z]+$/.test(w)) {
+      if (w.slice(1).includes("c")) takesString = true
+      if (w.slice(1).includes("s")) return fail("a shell reading commands from its input")
+      continue
+    }
+    if (w.startsWith("--")) continue
+    return takesString ? { script: words[i] as ShellWord } : "file"
+  }
+  return fail(takesString ? "a shell -c without a command string" : "a shell reading commands from its input")
+}
+
+const analyseLine = (line: string, depth: number, out: Collector): void => {
+  if (depth > maxDepth) fail("commands nested too deeply")
+  const parsed = parseShell(line)
+  if (parsed._tag === "Unparsable") fail(parsed.reason)
+  else
+    for (const command of parsed.commands) {
+      const texts = command.assignments.length > 0 ? [textOf([...command.assignments, ...command.words])] : []
+      analyseWords(command.words, texts, depth, out, false)
+    }
+}
+
+/** A string a wrapper runs as shell code: it must be known, and its commands are analysed in turn. */
+const analyseScript = (script: ShellWord, written: string, depth: number, out: Collector): void => {
+  if (!script.literal) fail(`${written} runs a string that is only known when the shell expands it`)
+  out.wrappers.push(written)
+  analyseLine(script.text, depth + 1, out)
+}
+
+/**
+ * Adds what `words` runs to `out`. `outer` holds the texts of the wrappers around it; `openArgs` means more
+ * arguments follow that are not known here (xargs appends its input).
+ */
+const analyseWords = (
+  words: ReadonlyArray<ShellWord>,
+  outer: ReadonlyArray<string>,
+  depth: number,
+  out: Collector,
+  openArgs: boolean,
+): void => {
+  if (depth > maxDepth) fail("commands nested too deeply")
+  const [program] = words
+  if (program === undefined) return
+  if (!program.literal) fail(`the command name ${program.text} is only known when the shell expands it`)
+  const name = baseName(program.text)
+  const normalised = [{ text: name, literal: true }, ...words.slice(1)]
+  const texts = [...new Set([...outer, textOf(words), textOf(normalised)])]
+  const inner = (rest: ReadonlyArray<ShellWord>, open = openArgs) => {
+    if (rest.length === 0) out.commands.push({ texts })
+    else analyseWords(rest, texts, depth + 1, out, open)
+  }
+  if (name === "eval") fail("eval")
+  if (name === "env") return inner(unwrapEnv(words))
+  if (name === "command" && words.some((w, i) => i > 0 && (w.text === "-v" || w.text === "-V"))) {
+    out.commands.push({ texts })
+    return
+  }
+  const wrapper = wrappers[name]
+  if (wrapper !== undefined) {
+    const { start, replace } = skipOptions(name, wrapper, words)
+    const rest = words.slice(start)
+    if (name === "xargs") {
+      if (replace !== undefined && rest.some((w) => w.text.includes(replace)))
+        fail("xargs -I puts its input into the command, which is not known here")
+      return inner(rest.length === 0 ? [{ text: "echo", literal: true }] : rest, true)
+    }
+    return inner(rest)
+  }
+  if (name === "busybox") return inner(words.slice(1))
+  if (shells.has(name)) {
+    const how = shellCommand(words)
+    // `sh -c 'npm test'` runs npm test: an allow rule for npm covers it; deny rules see the shell too.
+    if (how === "file") return void out.commands.push({ texts })
+    out.wrappers.push(...texts)
+    return analyseScript(how.script, textOf(normalised), depth, out)
+  }
+  if (name === "su" || name === "watch" || name === "trap")
+    return analyseStringRunner(name, words, texts, depth, out)
+  if (name === "find") return analyseFind(words, texts, depth, out)
+  if (name === "git" || name.startsWith("git-")) return analyseGit(words, texts, depth, out, openArgs)
+  out.commands.push({ texts })
+}
+
+/** `su -c STRING`, `watch CMD...` (run by sh -c) and `trap STRING SIGNAL...` run shell code they are given. */
+const analyseStringRunner = (
+  name: string,
+  words: ReadonlyArray<ShellWord>,
+  texts: ReadonlyArray<string>,
+  depth: number,
+  out: Collector,
+): void => {
+  out.commands.push({ texts })
+  const written = textOf(words)
+  if (name === "su") {
+    const at = words.findIndex((w) => w.text === "-c" || w.text === "--command")
+    const glued = words.find((w) => w.text.startsWith("--command="))
+    if (glued !== undefined) analyseScript({ ...glued, text: glued.text.slice(10) }, written, depth, out)
+    else if (at > 0) analyseScript(words[at + 1] ?? fail("su -c without a command"), written, depth, out)
+    return
+  }
+  if (name === "trap") {
+    const action = words[1]
+    if (action !== undefined && words.length > 2 && !action.text.startsWith("-"))
+      analyseScript(action, written, depth, out)
+    return
+  }
+  // watch [options] command...: without -x the words are joined and run by sh -c.
+  let i = 1
+  let exec = false
+  while (i < words.length && (words[i]?.text ?? "").startsWith("-")) {
+    const w = words[i]?.text ?? ""
+    if (w === "-x" || w === "--exec") exec = true
+    i += w === "-n" || w === "--interval" || w === "-q" || w === "--equexit" ? 2 : 1
+  }
+  const rest = words.slice(i)
+  if (exec) return analyseWords(rest, texts, depth + 1, out, false)
+  if (rest.some((w) => !w.literal)) fail("watch runs a string that is only known when the shell expands it")
+  if (rest.length > 0) analyseScript({ text: textOf(rest), literal: true }, written, depth, out)
+}
+
+/** `find ... -exec CMD ... ;` runs CMD for each file found. */
+const analyseFind = (
+  words: ReadonlyArray<ShellWord>,
+  texts: ReadonlyArray<string>,
+  depth: number,
+  out: Collector,
+): void => {
+  out.commands.push({ texts })
+  for (let i = 1; i < words.length; i++) {
+    if (!["-exec", "-execdir", "-ok", "-okdir"].includes(words[i]?.text ?? "")) continue
+    let end = i + 1
+    while (end < words.length && words[end]?.text !== ";" && words[end]?.text !== "+") end++
+    const run = words.slice(i + 1, end)
+    if (run[0]?.text.includes("{}") === true) fail("find -exec runs a command named by the files it finds")
+    analyseWords(run, texts, depth + 1, out, false)
+    i = end
+  }
+}
+
+/** git with its global options set aside, aliases from `-c alias.*` resolved, and push's plumbing named as push. */
+const analyseGit = (
+  words: ReadonlyArray<ShellWord>,
+  texts: ReadonlyArray<string>,
+  depth: number,
+  out: Collector,
+  openArgs: boolean,
+): void => {
+  const program = baseName(words[0]?.text ?? "git")
+  // git-push, as found in git's exec-path, is `git push`.
+  const dashed = program === "git" ? [] : [program.slice(4)]
+  const args = [...dashed, ...words.slice(1).map((w) => w.text)]
+  const argv = parseGitArgv(args)
+  if (argv._tag !== "Invocation") {
+    if (openArgs) fail("xargs gives git its subcommand, which is not known here")
+    out.commands.push({ texts })
+    return
+  }
+  const subWord =
+    argv.subcommandIndex >= dashed.length ? words[argv.subcommandIndex - dashed.length + 1] : undefined
+  if (subWord !== undefined && !subWord.literal)
+    fail(`the git subcommand ${subWord.text} is only known when the shell expands it`)
+  const canonical = ["git", argv.subcommand, ...argv.args].join(" ")
+  const pushed = pushCommands.has(argv.subcommand) ? [["git", "push", ...argv.args].join(" ")] : []
+  const own = { texts: [...new Set([...texts, canonical, ...pushed])] }
+  if (gitCommands.has(argv.subcommand)) {
+    out.commands.push(own)
+    return
+  }
+  const alias = commandLineAlias(argv.globals, argv.subcommand)
+  if (alias.fromEnvironment)
+    fail(`git --config-env defines the alias ${argv.subcommand} from the environment`)
+  if (alias.value === undefined) {
+    out.commands.push(own)
+    return
+  }
+  const rest = argv.args.map(quoteWord).join(" ")
+  // `!cmd` aliases run `cmd "$@"` in a shell; others are more git arguments.
+  if (alias.value.startsWith("!")) {
+    out.commands.push(own)
+    out.wrappers.push(textOf(words))
+    return analyseLine(`${alias.value.slice(1)} ${rest}`, depth + 1, out)
+  }
+  const expanded = parseShell(alias.value)
+  const [aliased] = expanded._tag === "Parsed" ? expanded.commands : []
+  if (aliased === undefined || expanded._tag !== "Parsed" || expanded.commands.length !== 1)
+    return fail(`the git alias ${argv.subcommand} = ${alias.value}`)
+  const globals = argv.globals.flatMap((g) => (g.value === undefined ? [g.option] : [g.option, g.value]))
+  const literal = (text: string): ShellWord => ({ text, literal: true })
+  analyseWords(
+    [literal("git"), ...globals.map(literal), ...aliased.words, ...argv.args.map(literal)],
+    own.texts,
+    depth + 1,
+    out,
+    openArgs,
+  )
+}
+
+/** What `command` (a Bash tool call's command line) runs, or why that cannot be known without running it. */
+export const analyseBash = (command: string): BashAnalysis => {
+  const out: Collector = { commands: [], wrappers: [] }
+  try {
+    analyseLine(command, 0, out)
+    return { _tag: "Commands", commands: out.commands, wrappers: out.wrappers }
+  } catch (error) {
+    if (error instanceof Unparsable) return { _tag: "Unparsable", reason: error.reason }
+    throw error
+  }
+}
