@@ -9,6 +9,7 @@ import { LogsLive, withComponent } from "./layers/Logs.js"
 import { runInit } from "./transports/cli/init.js"
 import { mcpUrl, runMcpConfig } from "./transports/cli/mcpConfig.js"
 import { checkProject, serveProject } from "./transports/cli/serve.js"
+import { accessNotice, resolveServerAccess, tokenHint } from "./transports/cli/serverAccess.js"
 
 const path = Args.directory({ name: "path", exists: "either" }).pipe(
   Args.withDescription("the project's git repository (default: the current directory)"),
@@ -39,9 +40,15 @@ const serveHandler = (args: {
     const root = yield* checkProject(args.path)
     const config = yield* loadConfig(root)
     for (const note of config.notes) yield* Effect.logInfo(note).pipe(withComponent("config"))
+    const bindHost = Option.getOrElse(args.host, () => config.project.server.host)
+    const access = yield* resolveServerAccess(root, config.project.server, bindHost)
+    // Straight to stdout, not the log: it says where the token is (never the token itself).
+    const notice = accessNotice(access, bindHost)
+    if (notice !== undefined) yield* Console.log(notice)
     yield* serveProject(root, {
       port: Option.getOrElse(args.port, () => config.project.server.port),
-      host: Option.getOrElse(args.host, () => config.project.server.host),
+      host: bindHost,
+      access,
       durability: config.project.store.durability,
       startEmpty: args.startEmpty,
     })
@@ -51,15 +58,35 @@ const write = Options.boolean("write").pipe(
   Options.withDescription("merge the huskies entry into <path>/.mcp.json instead of printing it"),
 )
 
-const mcpConfig = Command.make("mcp-config", { path, port, host, write }, (args) =>
+const inlineToken = Options.boolean("inline-token").pipe(
+  Options.withDescription(
+    "write the token itself into the Authorization header instead of ${HUSKIES_TOKEN} (for clients that expand no variables; keep that file out of git)",
+  ),
+)
+
+const mcpConfig = Command.make("mcp-config", { path, port, host, write, inlineToken }, (args) =>
   Effect.gen(function* () {
     const root = resolve(args.path)
     const config = yield* loadConfig(root)
+    const bindHost = Option.getOrElse(args.host, () => config.project.server.host)
     const url = mcpUrl(
-      Option.getOrElse(args.host, () => config.project.server.host),
+      bindHost,
       Option.getOrElse(args.port, () => config.project.server.port),
     )
-    yield* runMcpConfig(root, url, args.write)
+    const access = yield* resolveServerAccess(root, config.project.server, bindHost)
+    yield* runMcpConfig(
+      root,
+      url,
+      args.write,
+      access.token === undefined
+        ? { _tag: "None" }
+        : args.inlineToken
+          ? { _tag: "Inline", token: access.token }
+          : { _tag: "Env" },
+    )
+    const notice =
+      access.tokenSource === undefined ? undefined : tokenHint(access.tokenSource, args.inlineToken)
+    if (notice !== undefined) yield* Console.error(notice)
   }),
 ).pipe(
   Command.withDescription("print (or --write) the .mcp.json that connects an MCP client to this project"),
@@ -105,6 +132,7 @@ cli(process.argv).pipe(
     NotAGitWorkTree: reportUserError,
     ScaffoldError: reportUserError,
     McpConfigError: reportUserError,
+    TokenError: reportUserError,
     ProjectLocked: reportUserError,
     ProjectLockError: reportUserError,
     StoreDamaged: reportUserError,

@@ -97,6 +97,26 @@ export const maxForStage = (concurrency: Concurrency, stage: AgentRole): number 
         : concurrency.maxMergemasters,
   )
 
+const AllowedHost = Schema.String.pipe(
+  Schema.pattern(/^(\[[0-9A-Fa-f:.]+\]|[^\s:/\\[\]@?#]+)(:\d{1,5})?$/),
+).annotations(
+  expecting('a host name or address, optionally with a port, such as "huskies.lan" or "10.0.0.5:3001"'),
+)
+
+/** Goes in an HTTP header: printable ASCII without spaces, and long enough not to be guessed. */
+export const serverTokenPattern = /^[\x21-\x7e]{16,}$/
+// The message never repeats the value: a token that is wrong is still someone's secret.
+export const ServerToken = Schema.Redacted(
+  Schema.String.pipe(Schema.pattern(serverTokenPattern)).annotations({
+    message: () => ({
+      message:
+        "expected a token of at least 16 printable characters without spaces " +
+        "(e.g. the output of `openssl rand -hex 32`); the value given is not shown",
+      override: true,
+    }),
+  }),
+)
+
 export const Server = asTable(
   Schema.Struct({
     port: Schema.optionalWith(
@@ -109,6 +129,12 @@ export const Server = asTable(
       ),
       { default: () => "127.0.0.1", exact: true },
     ),
+    /** Names (or name:port) besides the bind's own that requests may use as Host and browsers as Origin. */
+    allowedHosts: Schema.optionalWith(Schema.Array(AllowedHost), { default: () => [], exact: true }).pipe(
+      Schema.fromKey("allowed_hosts"),
+    ),
+    /** The bearer token every request must carry (HUSKIES_TOKEN overrides it). Never logged. */
+    token: Schema.optionalWith(ServerToken, { exact: true }),
   }),
   "a [server] table",
 )

@@ -1,5 +1,6 @@
 // src/domain/renderConfig.ts — writes ProjectConfig and agent lists as commented TOML that decodes back
 // to the same values (a property test holds it to that). Used by `huskies init` to write .huskies/*.toml.
+import { Redacted } from "effect"
 import { stringify } from "smol-toml"
 import type { AgentConfig, ProjectConfig } from "./Config.js"
 
@@ -59,10 +60,15 @@ ${line("max_coders", concurrency.maxCoders)}
 ${line("max_qa", concurrency.maxQa)}
 ${line("max_mergemasters", concurrency.maxMergemasters)}
 
-# The web UI, MCP and sync endpoints. Any host but loopback needs a token for remote callers.
+# The web UI, MCP and sync endpoints. A request's Host (and a browser page's Origin) must name this
+# server: a loopback name, the bound address, or one of allowed_hosts ("name" or "name:port").
+# A host other than loopback needs a bearer token on every request: HUSKIES_TOKEN, \`token\` here
+# (this file is usually committed: prefer the variable), or one huskies generates in .huskies/run/token.
 [server]
 ${line("port", server.port)}
 ${line("host", server.host)}
+${line("allowed_hosts", server.allowedHosts)}
+${server.token === undefined ? '# token = "at least 16 characters"' : line("token", Redacted.value(server.token))}
 
 # .huskies/huskies.db: "normal" is fast and may lose the last moments of work on a power cut;
 # "full" syncs every write to disk.

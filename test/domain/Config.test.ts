@@ -1,7 +1,7 @@
 // test/domain/Config.test.ts — project.toml / agents.toml schemas: defaults, every rejection naming file,
 // key and fix, and round trips (decode -> encode -> decode, render -> decode) as properties.
 import { describe, expect, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
+import { Either, Redacted, Schema } from "effect"
 import * as fc from "fast-check"
 import { stringify } from "smol-toml"
 import {
@@ -48,7 +48,7 @@ describe("project.toml", () => {
       gatesTimeoutSecs: 1200,
       commands: {},
       concurrency: { maxAgents: 4, maxCoders: 2, maxQa: 1, maxMergemasters: 1 },
-      server: { port: 3001, host: "127.0.0.1" },
+      server: { port: 3001, host: "127.0.0.1", allowedHosts: [] },
       store: { durability: "normal" },
       permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 86_400 },
@@ -87,7 +87,7 @@ describe("project.toml", () => {
       gatesTimeoutSecs: 60,
       commands: { test: "cargo test" },
       concurrency: { maxAgents: 4, maxCoders: 3, maxQa: 1, maxMergemasters: 1 },
-      server: { port: 8080, host: "127.0.0.1" },
+      server: { port: 8080, host: "127.0.0.1", allowedHosts: [] },
       store: { durability: "full" },
       permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 0 },
@@ -113,6 +113,11 @@ describe("project.toml", () => {
     ["[server]\nport = 70000", "server.port", "expected a port number from 0 to 65535, got 70000"],
     ['[server]\nport = "3001"', "server.port", 'expected a port number from 0 to 65535, got "3001"'],
     ["server = 1", "server", "expected a [server] table, got 1"],
+    [
+      '[server]\nallowed_hosts = ["http://x.lan"]',
+      "server.allowed_hosts[0]",
+      'expected a host name or address, optionally with a port, such as "huskies.lan" or "10.0.0.5:3001", got "http://x.lan"',
+    ],
     ['[store]\ndurability = "fast"', "store.durability", 'expected one of normal, full, got "fast"'],
     ["chat = 1", "chat", "expected a [chat] table, got 1"],
     [
@@ -131,6 +136,15 @@ describe("project.toml", () => {
     expect(error.file).toBe(projectFile)
     expect(error.issues).toContainEqual({ keyPath, message: expect.stringContaining(message) })
     expect(error.message).toContain(`${projectFile}: ${keyPath}: ${message}`)
+  })
+
+  it("decodes [server] token as a secret and never repeats a bad one in the error", () => {
+    const config = ok(decodeProjectToml('[server]\ntoken = "0123456789abcdef-x"', projectFile))
+    expect(config.server.token && Redacted.value(config.server.token)).toBe("0123456789abcdef-x")
+    expect(String(config.server.token)).not.toContain("0123456789abcdef")
+    const error = failure(decodeProjectToml('[server]\ntoken = "short secret"', projectFile))
+    expect(error.issues.map((i) => i.keyPath)).toEqual(["server.token"])
+    expect(error.message).not.toContain("short secret")
   })
 
   it("reports every problem at once, not just the first", () => {
@@ -385,10 +399,15 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
       maxQa: fc.integer({ min: 1, max: 64 }),
       maxMergemasters: fc.integer({ min: 1, max: 64 }),
     }),
-    server: fc.record({
-      port: fc.integer({ min: 0, max: 65535 }),
-      host: fc.stringMatching(/^[a-z0-9.:-]{1,20}$/),
-    }),
+    server: fc.record(
+      {
+        port: fc.integer({ min: 0, max: 65535 }),
+        host: fc.stringMatching(/^[a-z0-9.:-]{1,20}$/),
+        allowedHosts: fc.array(fc.stringMatching(/^[a-z0-9.-]{1,20}(:[0-9]{1,5})?$/), { maxLength: 3 }),
+        token: fc.stringMatching(/^[\x21-\x7e]{16,40}$/).map(Redacted.make),
+      },
+      { requiredKeys: ["port", "host", "allowedHosts"] },
+    ),
     store: fc.record({ durability: fc.constantFrom("normal" as const, "full" as const) }),
     chat: fc.dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), fc.oneof(text, fc.integer(), fc.boolean())),
   },
@@ -453,7 +472,12 @@ describe("round trips", () => {
   it("project.toml: the rendered, commented file decodes to the config", () => {
     fc.assert(
       fc.property(projectArb, (config) => {
-        expect(ok(decodeProjectToml(renderProjectToml(config), projectFile))).toEqual(config)
+        const decoded = ok(decodeProjectToml(renderProjectToml(config), projectFile))
+        expect(decoded).toEqual(config)
+        // toEqual cannot see inside a Redacted.
+        const token = (c: ProjectConfig) =>
+          c.server.token === undefined ? undefined : Redacted.value(c.server.token)
+        expect(token(decoded)).toBe(token(config))
       }),
     )
   })

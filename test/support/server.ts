@@ -4,16 +4,28 @@ import { Deferred, Effect, Layer, Scope } from "effect"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { LogsLive } from "../../src/layers/Logs.js"
+import { reachableUrl } from "../../src/transports/cli/mcpConfig.js"
 import { serverLayer } from "../../src/transports/cli/serve.js"
+import type { AccessSettings } from "../../src/transports/http/AccessGuard.js"
 import { tempDir } from "./store.js"
 
 export interface TestServer {
+  /** Where to connect: always 127.0.0.1, also when the server is bound to 0.0.0.0. */
   readonly url: string
   readonly root: string
 }
 
+export interface TestServerOptions {
+  /** Address to bind (default 127.0.0.1); a wildcard one is still reached through 127.0.0.1. */
+  readonly host?: string
+  readonly access?: AccessSettings
+}
+
 /** Starts a server for a fresh temp project, runs `body`, then shuts it down and removes the project. */
-export const withServer = async <A>(body: (server: TestServer) => Promise<A>): Promise<A> => {
+export const withServer = async <A>(
+  body: (server: TestServer) => Promise<A>,
+  options: TestServerOptions = {},
+): Promise<A> => {
   const { dir, cleanup } = tempDir()
   mkdirSync(join(dir, ".huskies"), { recursive: true })
   const scope = Effect.runSync(Scope.make())
@@ -23,8 +35,15 @@ export const withServer = async <A>(body: (server: TestServer) => Promise<A>): P
         const bound = yield* Deferred.make<string>()
         const layer = serverLayer(
           dir,
-          { port: 0, host: "127.0.0.1", durability: "normal", autoAssign: false, mergeQueue: false },
-          (u) => Deferred.succeed(bound, u).pipe(Effect.asVoid),
+          {
+            port: 0,
+            host: options.host ?? "127.0.0.1",
+            durability: "normal",
+            autoAssign: false,
+            mergeQueue: false,
+            ...(options.access === undefined ? {} : { access: options.access }),
+          },
+          (u) => Deferred.succeed(bound, reachableUrl(u)).pipe(Effect.asVoid),
         ).pipe(Layer.provide(LogsLive({ write: () => undefined })))
         yield* Layer.buildWithScope(layer, scope)
         return yield* Deferred.await(bound)

@@ -15,6 +15,12 @@ export interface BuildInput {
   /** This server's MCP endpoint as the agent reaches it, e.g. `http://localhost:3001/mcp`. */
   readonly mcpUrl: string
   /**
+   * When the server requires a bearer token: the variable of the agent's environment that holds it.
+   * Adapters name the variable in the CLI's MCP config (which expands it), never the token, so no
+   * secret is written into the worktree.
+   */
+  readonly mcpTokenVar?: string
+  /**
    * What to tell the agent this time, already rendered: the agent's prompt for a new session; on a
    * resume whatever is new (may be empty).
    */
@@ -76,6 +82,12 @@ export const mcpServerName = "huskies"
  * answer rather than time out and leave the agent to poll, as the earlier implementation's agents did.
  */
 export const mcpToolTimeoutMs = 24 * 60 * 60 * 1000
+
+/** The variable that holds the server's bearer token: serve reads it, and puts it in agents' environment. */
+export const tokenEnvVar = "HUSKIES_TOKEN"
+
+/** `Bearer ${VAR}`: the Authorization header value Claude Code and Gemini expand from the environment. */
+export const bearerFromEnv = (variable: string): string => `Bearer \${${variable}}`
 
 /** Variables every runtime gets, so scripts and hooks the agent runs know where they are. */
 export const huskiesEnv = (input: BuildInput): Record<string, string> => ({

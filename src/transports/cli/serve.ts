@@ -1,6 +1,6 @@
 // src/transports/cli/serve.ts — `huskies serve [path]`: opens the project's store and serves HTTP
 // until interrupted (Ctrl-C / SIGTERM), releasing everything it started.
-import { Console, Effect, Layer, Schema } from "effect"
+import { Console, Effect, Layer, Redacted, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { MergeQueueLive } from "../../actors/MergeQueue.js"
@@ -13,9 +13,12 @@ import { ProjectLive, projectPaths } from "../../layers/Project.js"
 import { ProjectLock, ProjectLockLive } from "../../layers/ProjectLock.js"
 import { Store, StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
+import type { AccessSettings } from "../http/AccessGuard.js"
 import { HttpLive } from "../http/HttpApp.js"
 import { McpEndpointLive } from "../mcp/McpEndpoint.js"
 import { toolRegistry } from "../tools/registry.js"
+import { reachableUrl } from "./mcpConfig.js"
+import { tokenEnvVar } from "./serverAccess.js"
 
 export class ProjectNotInitialised extends Schema.TaggedError<ProjectNotInitialised>()(
   "ProjectNotInitialised",
@@ -41,6 +44,8 @@ export interface ServeSettings {
   readonly startEmpty?: boolean
   /** Variables added to every agent's environment (tests point agent CLIs at a local model API). */
   readonly agentEnv?: Readonly<Record<string, string>>
+  /** Allowed hosts and the token in force (resolveServerAccess); a non-loopback bind needs the token. */
+  readonly access?: AccessSettings
 }
 
 export const checkProject = (path: string) =>
@@ -78,16 +83,25 @@ export const serverLayer = (
     TestRunsLive,
     ServerUrlLive,
   ).pipe(Layer.provideMerge(ProjectLockLive(root)))
+  // Agents reach /mcp with the token in force: their MCP configs name HUSKIES_TOKEN, set here.
+  const token = settings.access?.token
+  const agentEnv =
+    token === undefined ? settings.agentEnv : { ...settings.agentEnv, [tokenEnvVar]: Redacted.value(token) }
   const services = Layer.provideMerge(
     AgentsLive({
       autoAssign: settings.autoAssign ?? true,
-      ...(settings.agentEnv === undefined ? {} : { agentEnv: settings.agentEnv }),
+      ...(agentEnv === undefined ? {} : { agentEnv }),
     }),
     base,
   )
   const withMerges = settings.mergeQueue === false ? services : Layer.provideMerge(MergeQueueLive, services)
   const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(withMerges))
-  const app = HttpLive({ port: settings.port, host: settings.host }, (url) =>
+  const listen = {
+    port: settings.port,
+    host: settings.host,
+    ...(settings.access === undefined ? {} : { access: settings.access }),
+  }
+  const app = HttpLive(listen, (url) =>
     Effect.gen(function* () {
       const store = yield* Store
       const { items, errors } = yield* store.list
@@ -100,7 +114,7 @@ export const serverLayer = (
         }),
       )
       for (const e of errors) yield* Effect.logWarning(e.message)
-      yield* (yield* ServerUrl).set(url)
+      yield* (yield* ServerUrl).set(reachableUrl(url))
       yield* (yield* ProjectLock).recordListening(url)
       yield* onListening(url)
     }).pipe(withComponent("server")),

@@ -6,6 +6,14 @@ import { Effect, Layer, Runtime } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { withComponent } from "../../layers/Logs.js"
 import { McpEndpoint, type McpEndpointShape } from "../mcp/McpEndpoint.js"
+import {
+  AccessMisconfigured,
+  accessRules,
+  type AccessSettings,
+  makeAccessGuard,
+  type UpgradeRoute,
+  upgradeListener,
+} from "./AccessGuard.js"
 import { health } from "./health.js"
 
 /** Every route but /mcp, which `serveMcp` answers ahead of it (see `HttpLive`). */
@@ -204,15 +212,25 @@ const serveMcp =
 export interface ListenOptions {
   readonly port: number
   readonly host: string
+  /** Who may call: allowed hosts and the token (required when `host` is not loopback). */
+  readonly access?: AccessSettings
+  /** WebSocket routes by path, reached only through the access guard. */
+  readonly upgrades?: ReadonlyMap<string, UpgradeRoute>
 }
 
-/** Serves /mcp and the router on one port and reports the bound address through `onListening`. */
+/**
+ * Serves /mcp and the router on one port and reports the bound address through `onListening`. Every
+ * request and every WebSocket upgrade passes the access guard first (see AccessGuard.ts).
+ */
 export const HttpLive = <R>(
   options: ListenOptions,
   onListening: (url: string) => Effect.Effect<void, never, R>,
 ) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
+      // Checked before listening: a non-loopback bind without a token must never serve, not even briefly.
+      const rules = accessRules(options.host, options.port, options.access ?? {})
+      if (rules instanceof AccessMisconfigured) return yield* Effect.die(rules)
       const node = createServer()
       const server = yield* NodeHttpServer.make(() => node, { port: options.port, host: options.host })
       const routed = yield* NodeHttpServer.makeHandler(router)
@@ -220,12 +238,26 @@ export const HttpLive = <R>(
       const mcp = serveMcp(yield* McpEndpoint, (message, cause) =>
         Runtime.runFork(runtime)(Effect.logError(message, cause).pipe(withComponent("http"))),
       )
+      const address = server.address
+      const guard = makeAccessGuard({
+        ...rules,
+        port: address._tag === "TcpAddress" ? address.port : options.port,
+      })
       const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-        if (isMcpPath(req.url)) void mcp(req, res)
+        const mcpPath = isMcpPath(req.url)
+        if (!guard.admit(req, res, mcpPath)) return
+        if (mcpPath) void mcp(req, res)
         else routed(req, res)
       }
+      const onUpgrade = upgradeListener(guard, options.upgrades ?? new Map())
       node.on("request", onRequest)
-      yield* Effect.addFinalizer(() => Effect.sync(() => node.off("request", onRequest)))
+      node.on("upgrade", onUpgrade)
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          node.off("request", onRequest)
+          node.off("upgrade", onUpgrade)
+        }),
+      )
       // On shutdown, stop listening and cut open connections before waiting for them: an MCP
       // client's event stream stays open as long as the client is connected, so a plain close
       // would wait for it forever.
@@ -235,7 +267,6 @@ export const HttpLive = <R>(
           node.closeAllConnections()
         }),
       )
-      const address = server.address
       yield* onListening(
         address._tag === "TcpAddress"
           ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
