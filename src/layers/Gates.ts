@@ -5,8 +5,9 @@
 // run_build, and (with `argv`, no shell) by run_command.
 import { Effect, Schema } from "effect"
 import { spawn } from "node:child_process"
-import { createWriteStream, mkdirSync } from "node:fs"
+import { createWriteStream } from "node:fs"
 import { dirname } from "node:path"
+import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
 import { removePidRecord, writePidRecord } from "./AgentPids.js"
 
 export class GateSpawnError extends Schema.TaggedError<GateSpawnError>()("GateSpawnError", {
@@ -79,8 +80,8 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
   Effect.async<GateResult, GateSpawnError>((resume) => {
     const started = Date.now()
     const tail = new TailBuffer(spec.tailBytes ?? 64 * 1024)
-    mkdirSync(dirname(spec.logPath), { recursive: true })
-    const log = createWriteStream(spec.logPath)
+    ensurePrivateDir(dirname(spec.logPath))
+    const log = createWriteStream(spec.logPath, privateWrite)
     // detached: the command leads a new process group, so a timeout kills everything it started.
     const [program, ...args] = spec.argv ?? ["sh", "-c", spec.command]
     const child = spawn(program, args, {

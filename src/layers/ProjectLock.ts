@@ -66,9 +66,10 @@ const acquire = (root: string) =>
     const lockPath = join(dir, "server.lock")
     const opened = yield* Effect.try({
       try: () => {
-        // `.huskies/` is private as a whole: whatever is in it, no other user can reach.
-        ensurePrivateDir(projectPaths(root).huskiesDir)
-        ensurePrivateDir(dir)
+        // `.huskies/` is private as a whole: whatever is in it, no other user can reach. Its state
+        // directories are made private here too, since git creates the worktree parents itself.
+        const { huskiesDir } = projectPaths(root)
+        for (const sub of ["", "run", "logs", "worktrees", "merge"]) ensurePrivateDir(join(huskiesDir, sub))
         ensurePrivateFile(lockPath)
         const db = new Database(lockPath, { timeout: 0 })
         try {

@@ -2,8 +2,9 @@
 // one JSON object per line (parsed agent events and raw output), appended as it happens so a crash
 // loses at most the line being written. AgentActor writes it; get_agent_log reads past sessions.
 import { Effect, Schema, type Scope } from "effect"
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
 import { agentNameShape, isAgentNameText } from "../domain/AgentName.js"
 import { isStoryId } from "../domain/StoryId.js"
 
@@ -65,7 +66,7 @@ export const openSessionLog = (
       })
     }
     yield* Effect.try({
-      try: () => mkdirSync(dir, { recursive: true }),
+      try: () => ensurePrivateDir(dir),
       catch: (e) => new SessionLogError({ path: dir, detail: String(e) }),
     })
     const previous = listSessionLogs(root, id).filter((f) => f.agent === agent)
@@ -73,7 +74,12 @@ export const openSessionLog = (
     const path = join(dir, `${agent}-${session}.jsonl`)
     const append = (entry: Readonly<Record<string, unknown>>) =>
       Effect.try({
-        try: () => appendFileSync(path, JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n"),
+        try: () =>
+          appendFileSync(
+            path,
+            JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n",
+            privateWrite,
+          ),
         catch: (e) => new SessionLogError({ path, detail: e instanceof Error ? e.message : String(e) }),
       })
     yield* append({ type: "session_start", agent, session, storyId: id })

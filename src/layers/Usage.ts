@@ -2,8 +2,9 @@
 // finished agent run, appended by the agent runner, and its aggregation by item, agent, model and day.
 // Read by the get_token_usage tool. Append-only: a crash loses at most the line being written.
 import { Effect, Either, Schema } from "effect"
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs"
+import { appendFileSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
+import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
 
 export class UsageLedgerError extends Schema.TaggedError<UsageLedgerError>()("UsageLedgerError", {
   path: Schema.String,
@@ -48,8 +49,8 @@ export const appendUsage = (root: string, record: UsageRecord): Effect.Effect<vo
     try: () => {
       // Checked before anything is written: a record that would not read back must not reach the file.
       const line = JSON.stringify(Schema.encodeSync(UsageRecord)(record)) + "\n"
-      mkdirSync(dirname(path), { recursive: true })
-      appendFileSync(path, line)
+      ensurePrivateDir(dirname(path))
+      appendFileSync(path, line, privateWrite)
     },
     catch: (e) => new UsageLedgerError({ path, detail: e instanceof Error ? e.message : String(e) }),
   })
