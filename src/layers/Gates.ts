@@ -33,7 +33,8 @@ export interface GateSpec {
   readonly logPath: string
   /** Bytes of the output's end kept for the result (and the next coder's prompt). */
   readonly tailBytes?: number
-  readonly env?: Readonly<Record<string, string>>
+  /** Changes to the server's environment for the command; `undefined` removes a variable. */
+  readonly env?: Readonly<Record<string, string | undefined>>
   /** Record the process under this name while it runs, so a server killed meanwhile has it reaped. */
   readonly pidRecord?: { readonly root: string; readonly storyId: string; readonly name: string }
 }

@@ -1,9 +1,10 @@
 // src/transports/tools/commandPolicy.ts — what run_command may run: allowlisted programs only (no shells),
-// a working directory and path arguments inside the item's worktree (symlinks followed), and no git
-// subcommand that pushes or moves branches. Guard rails against an agent's mistakes, not a sandbox.
+// a working directory and path arguments inside the item's worktree (symlinks followed), and git only as
+// gitCommandPolicy.ts allows. Guard rails against an agent's mistakes, not a sandbox.
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import { gitEnvironment, planGit } from "./gitCommandPolicy.js"
 import { ToolFailure } from "./Tool.js"
 
 /** Programs run_command runs. Shells are left out on purpose: `sh -c` would make the list meaningless. */
@@ -114,100 +115,55 @@ const checkArgument = async (worktreeReal: string, cwd: string, arg: string): Pr
   return undefined
 }
 
-/** Git's options that come before the subcommand and take the next argument as their value. */
-const gitOptionsWithValue = new Set(["-C", "-c", "--namespace", "--config-env"])
-
-const gitSubcommand = (
-  args: ReadonlyArray<string>,
-): { readonly index: number; readonly name: string } | undefined => {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? ""
-    if (gitOptionsWithValue.has(arg)) {
-      i++
-      continue
-    }
-    if (arg.startsWith("-")) continue
-    return { index: i, name: arg }
-  }
-  return undefined
-}
-
-const refusedGit: Record<string, string> = {
-  push: "pushing is huskies' merge queue's job: commit on the feature branch and let the item reach Merge",
-  checkout: "the worktree stays on its feature branch: use `git restore <file>` to discard a file's changes",
-  switch: "the worktree stays on its feature branch feature/story-<id>",
-  rebase: "rewriting the branch's history is refused: commit on top of it (merge the base branch if needed)",
-  worktree: "worktrees are huskies' own: use create_worktree, remove_worktree and list_worktrees",
-  "filter-branch": "rewriting history is refused",
-  "update-ref": "moving refs by hand is refused: commit on the feature branch",
-  "symbolic-ref": "changing HEAD by hand is refused: the worktree stays on its feature branch",
-}
-
-const branchChanges = new Set([
-  "-d",
-  "-D",
-  "--delete",
-  "-m",
-  "-M",
-  "--move",
-  "-c",
-  "-C",
-  "--copy",
-  "-f",
-  "--force",
-])
-
-/** Why this git invocation is refused, if it is. */
-const checkGit = (args: ReadonlyArray<string>): string | undefined => {
-  const global = args.find((a) => /^--(git-dir|work-tree)(=|$)/.test(a))
-  if (global !== undefined)
-    return `git ${global} would point git at another repository: run git in the worktree as it is`
-  const sub = gitSubcommand(args)
-  if (sub === undefined) return undefined
-  const rest = args.slice(sub.index + 1)
-  const reason = refusedGit[sub.name]
-  if (reason !== undefined) return `git ${sub.name} is refused: ${reason}`
-  if (sub.name === "reset" && rest.includes("--hard")) {
-    return "git reset --hard is refused: it throws away work; use `git restore <file>` for one file's changes"
-  }
-  if (sub.name === "branch") {
-    const flag = rest.find((a) => branchChanges.has(a))
-    if (flag !== undefined)
-      return `git branch ${flag} is refused: branches are huskies' own (it deletes and merges them)`
-  }
-  if (sub.name === "pull" && rest.some((a) => a === "--rebase" || a === "-r" || a.startsWith("--rebase="))) {
-    return "git pull --rebase is refused: rewriting the branch's history is refused"
-  }
-  return undefined
-}
-
 const findActions = new Set(["-exec", "-execdir", "-ok", "-okdir", "-delete"])
 
-/** Why run_command refuses to run `program` with `args` in `cwd`, or undefined when it may. */
+/** What run_command runs for an allowed command: the argv, and environment changes (undefined removes). */
+export type CommandPlan =
+  | { readonly _tag: "Refused"; readonly message: string }
+  | {
+      readonly _tag: "Run"
+      readonly argv: readonly [string, ...Array<string>]
+      readonly env: Readonly<Record<string, string | undefined>>
+    }
+
+/** Whether run_command runs `program` with `args` in `cwd`, and how; a refusal says why. */
 export const checkCommand = (worktree: string, cwd: string, program: string, args: ReadonlyArray<string>) =>
-  Effect.promise(async (): Promise<string | undefined> => {
+  Effect.promise(async (): Promise<CommandPlan> => {
+    const refuse = (message: string): CommandPlan => ({ _tag: "Refused", message })
     if (/[\\/]/.test(program)) {
-      return `program ${JSON.stringify(program)} is a path: call an allowed program by its name (${defaultAllowedPrograms.join(", ")})`
+      return refuse(
+        `program ${JSON.stringify(program)} is a path: call an allowed program by its name (${defaultAllowedPrograms.join(", ")})`,
+      )
     }
     if (shells.has(program)) {
-      return `${program} is refused: shells are not allowed (a shell would run anything); run the program itself, as an argv array`
+      return refuse(
+        `${program} is refused: shells are not allowed (a shell would run anything); run the program itself, as an argv array`,
+      )
     }
     if (!(defaultAllowedPrograms as ReadonlyArray<string>).includes(program)) {
-      return `${program} is not an allowed program; allowed: ${defaultAllowedPrograms.join(", ")}`
-    }
-    if (program === "git") {
-      const why = checkGit(args)
-      if (why !== undefined) return why
+      return refuse(`${program} is not an allowed program; allowed: ${defaultAllowedPrograms.join(", ")}`)
     }
     if (program === "find") {
       const action = args.find((a) => findActions.has(a))
       if (action !== undefined)
-        return `find ${action} is refused: it runs or deletes things; list with find, then act on named files`
+        return refuse(
+          `find ${action} is refused: it runs or deletes things; list with find, then act on named files`,
+        )
     }
+    const git = program === "git" ? planGit(args) : undefined
+    if (git?._tag === "Refused") return refuse(git.message)
     const worktreeReal = await realPathOf(worktree)
     for (const arg of args) {
       const why = await checkArgument(worktreeReal, cwd, arg)
-      if (why !== undefined) return why
+      if (why !== undefined) return refuse(why)
     }
-    return undefined
+    if (git === undefined) return { _tag: "Run", argv: [program, ...args], env: {} }
+    // Each -C is relative to the one before: wherever they lead must stay inside the worktree.
+    let dir = cwd
+    for (const step of git.directories) {
+      dir = path.resolve(dir, step)
+      if (!isInside(worktreeReal, await realPathOf(dir)))
+        return refuse(`git -C ${step} leads to ${dir}, outside the worktree: run git inside it`)
+    }
+    return { _tag: "Run", argv: ["git", ...git.args], env: gitEnvironment(process.env) }
   })

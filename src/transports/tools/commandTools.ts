@@ -37,7 +37,7 @@ const defaultTimeoutSecs = 300
 
 export const runCommand = defineTool({
   name: "run_command",
-  description: `Runs one program with its arguments (argv, no shell: nothing is expanded, piped or redirected) in the item's worktree, and BLOCKS until it exits, sending progress notifications meanwhile; it returns the whole result (exit code, timed_out, the output's tail; the full output is in log_path), so never poll for it. cwd is relative to the worktree and must stay inside it (symlinks followed); an argument that is an absolute path outside the worktree, or that leaves it with "..", is refused. The program must be one of: ${defaultAllowedPrograms.join(", ")} (no shells; call it by name, not by path). git may not push, check out, switch, rebase, reset --hard, delete or rename branches, or manage worktrees, and find may not -exec or -delete. timeout_secs defaults to ${defaultTimeoutSecs} and is capped at gates_timeout_secs. These are guard rails against mistakes, not a sandbox.`,
+  description: `Runs one program with its arguments (argv, no shell: nothing is expanded, piped or redirected) in the item's worktree, and BLOCKS until it exits, sending progress notifications meanwhile; it returns the whole result (exit code, timed_out, the output's tail; the full output is in log_path), so never poll for it. cwd is relative to the worktree and must stay inside it (symlinks followed); an argument that is an absolute path outside the worktree, or that leaves it with "..", is refused. The program must be one of: ${defaultAllowedPrograms.join(", ")} (no shells; call it by name, not by path). git runs only git's own commands for reading, committing and merging (never an alias), and may not push, check out, switch, rebase, reset --hard, delete or rename branches, manage worktrees, change config, or take -c, --config-env, --git-dir, --work-tree or --exec-path; it runs without hooks, pager, editor, credential helpers or the server's GIT_* variables. find may not -exec or -delete. timeout_secs defaults to ${defaultTimeoutSecs} and is capped at gates_timeout_secs. These are guard rails inside the worktree, not a sandbox: the program runs as the user who runs huskies, and node, python, make or an npm script can do anything that user can.`,
   input: {
     story_id: StoryIdParam,
     command: Schema.Array(Schema.String).annotations({
@@ -78,8 +78,8 @@ export const runCommand = defineTool({
       }
       const wt = yield* requireWorktree(story_id)
       const dir = yield* resolveCwd(wt.path, cwd)
-      const refusal = yield* checkCommand(wt.path, dir, program, args)
-      if (refusal !== undefined) return yield* new ToolFailure({ message: refusal })
+      const plan = yield* checkCommand(wt.path, dir, program, args)
+      if (plan._tag === "Refused") return yield* new ToolFailure({ message: plan.message })
       const limit = (yield* projectConfig).project.gatesTimeoutSecs
       const timeoutSecs = Math.min(timeout_secs ?? defaultTimeoutSecs, limit)
       const project = yield* Project
@@ -100,7 +100,8 @@ export const runCommand = defineTool({
         display,
         runGate({
           command: display,
-          argv: [program, ...args],
+          argv: plan.argv,
+          env: plan.env,
           cwd: dir,
           timeoutMillis: timeoutSecs * 1000,
           logPath,

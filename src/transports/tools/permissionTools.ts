@@ -10,7 +10,7 @@ import { defineTool } from "./Tool.js"
 export const promptPermission = defineTool({
   name: "prompt_permission",
   description:
-    "Permission hook for agent CLIs: decides whether the agent may use a tool it has no standing permission for, by the [permissions] rules of .huskies/project.toml (deny rules first, then allow rules, then the default; pushing is denied by default), and logs every decision to server_logs. Asking a person through the board or chat comes with those interfaces. Does not block. Returns {behavior: allow, updatedInput} or {behavior: deny, message}.",
+    "Permission hook for agent CLIs: decides whether the agent may use a tool it has no standing permission for, by the [permissions] rules of .huskies/project.toml (deny rules first, then allow rules, then the default; pushing is denied by default). A Bash command is parsed: rules see each command it runs, unwrapped from env, sh -c, xargs and the like, with git's global options set aside; a command that cannot be parsed ($(...), backticks, here-documents, eval) is denied with a request for a simpler form. Every decision is logged to server_logs. Asking a person through the board or chat comes with those interfaces. Does not block. Returns {behavior: allow, updatedInput} or {behavior: deny, message}.",
   input: {
     tool_name: Schema.String.annotations({ description: "the tool the agent wants to use, e.g. Bash" }),
     input: Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({

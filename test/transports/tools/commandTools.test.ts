@@ -126,7 +126,33 @@ describe("run_command", () => {
           [{ command: ["git", "branch", "-D", "main"] }, "git branch -D is refused"],
           [{ command: ["git", "worktree", "list"] }, "git worktree is refused"],
           [{ command: ["git", `--git-dir=${repo.dir}/.git`, "log"] }, "another repository"],
+          [{ command: ["git", "--work-tree", "..", "status"] }, "another repository"],
           [{ command: ["git", "-C", repo.dir, "log"] }, "outside the worktree"],
+          [{ command: ["git", "-C", "up", "log"] }, "symlink that leads outside"],
+          [{ command: ["git", "-C", "src", "-C", "../..", "log"] }, "outside the worktree"],
+          [{ command: ["git", "-C", ".", "push", "origin", "HEAD"] }, "git push is refused"],
+          [{ command: ["git", "--no-pager", "send-pack", "origin"] }, "git send-pack is refused"],
+          [{ command: ["git", "-c", "core.pager=less", "log"] }, "git -c is refused"],
+          [{ command: ["git", "--config-env=alias.x=HOME", "x"] }, "git --config-env is refused"],
+          [{ command: ["git", "--exec-path=.", "status"] }, "git --exec-path is refused"],
+          [
+            { command: ["git", "config", "alias.x", "!id > pwned.txt"] },
+            "git config <name> <value> is refused",
+          ],
+          [{ command: ["git", "config", "--add", "core.hooksPath", "hooks"] }, "git config --add is refused"],
+          [{ command: ["git", "x"] }, "aliases are not run"],
+          [
+            { command: ["git", "submodule", "foreach", "id"] },
+            "not one of the git commands run_command runs",
+          ],
+          [{ command: ["git", "log", "--help"] }, "git help is refused"],
+          [{ command: ["git", "grep", "-Oid", "x"] }, "git grep -O is refused"],
+          [{ command: ["git", "fetch", "--upload-pack=id", "."] }, "git fetch --upload-pack is refused"],
+          [{ command: ["git", "fetch", "origin", "main:main"] }, "would move a local branch"],
+          [{ command: ["git", "merge", "-s", "evil", "main"] }, 'strategy "evil" is refused'],
+          [{ command: ["git", "diff", "--ext-diff"] }, "git diff --ext-diff is refused"],
+          [{ command: ["git", "remote", "add", "x", "ext::sh -c id"] }, "git remote add is refused"],
+          [{ command: ["git", "--frobnicate", "status"] }, "not an option git knows"],
         ]
         for (const [args, why] of refusals) {
           expect(yield* err("run_command", { story_id: id, ...args })).toContain(why)
@@ -138,6 +164,119 @@ describe("run_command", () => {
         expect(
           yield* ok("run_command", { story_id: id, command: ["git", "reset", "--soft", "HEAD"] }),
         ).toMatchObject({ exit_code: 0 })
+        const read = yield* ok("run_command", {
+          story_id: id,
+          command: ["git", "config", "--get", "core.bare"],
+        })
+        expect(read).toMatchObject({ exit_code: 0, output_tail: "false\n" })
+      }),
+    ),
+  )
+
+  it.live("never lets git run a shell: aliases, hooks and config on the command line do not run", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "No shell" }))["story_id"])
+        yield* featureWork(repo, id, 0)
+        const wt = worktreeOf(id)
+        // The alias is refused as a config write; one that got into the config some other way never runs.
+        expect(
+          yield* err("run_command", {
+            story_id: id,
+            command: ["git", "config", "alias.x", "!id > pwned.txt"],
+          }),
+        ).toContain("not change them")
+        yield* repo.git("config", "alias.x", "!id > pwned.txt")
+        expect(yield* err("run_command", { story_id: id, command: ["git", "x"] })).toContain(
+          "aliases are not run",
+        )
+        expect(yield* repo.exists(`${wt}/pwned.txt`)).toBe(false)
+        // A hook in the repository (the worktree shares it) and one named by core.hooksPath never run.
+        yield* repo.write(".git/hooks/pre-commit", "#!/bin/sh\nid > hooked.txt\n")
+        yield* repo.write(`${wt}/hooks/pre-commit`, "#!/bin/sh\nid > hooked-too.txt\n")
+        yield* Effect.promise(() => fs.chmod(`${repo.dir}/.git/hooks/pre-commit`, 0o755))
+        yield* Effect.promise(() => fs.chmod(`${repo.dir}/${wt}/hooks/pre-commit`, 0o755))
+        yield* repo.git("config", "user.name", "Agent")
+        yield* repo.git("config", "user.email", "agent@huskies.invalid")
+        const commit = yield* ok("run_command", {
+          story_id: id,
+          command: ["git", "commit", "--allow-empty", "-m", "no hooks"],
+        })
+        expect(commit).toMatchObject({ exit_code: 0 })
+        yield* repo.git("config", "core.hooksPath", "hooks")
+        yield* ok("run_command", {
+          story_id: id,
+          command: ["git", "commit", "--allow-empty", "-m", "still none"],
+        })
+        expect(yield* repo.exists(`${wt}/hooked.txt`)).toBe(false)
+        expect(yield* repo.exists(`${wt}/hooked-too.txt`)).toBe(false)
+        expect(yield* repo.git("-C", wt, "log", "--format=%s", "-2")).toBe("still none\nno hooks")
+      }),
+    ),
+  )
+
+  it.live("git -c alias.p=push p pushes nothing", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "No push" }))["story_id"])
+        yield* featureWork(repo, id, 1)
+        const remote = `${repo.dir}/.huskies/remote.git`
+        yield* repo.git("init", "--quiet", "--bare", remote)
+        yield* repo.git("remote", "add", "origin", remote)
+        for (const command of [
+          ["git", "-c", "alias.p=push", "p", "origin", "HEAD"],
+          ["git", "-c", "alias.p=!git push origin HEAD", "p"],
+          ["git", "-C", ".", "push", "origin", "HEAD"],
+          ["git", "send-pack", remote, "HEAD"],
+        ]) {
+          expect(yield* err("run_command", { story_id: id, command })).toContain("is refused")
+        }
+        expect(yield* repo.git("--git-dir", remote, "for-each-ref")).toBe("")
+      }),
+    ),
+  )
+
+  it.live("runs git without the server's GIT_* variables", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = String((yield* ok("create_story", { name: "Clean env" }))["story_id"])
+        yield* featureWork(repo, id, 0)
+        const other = `${repo.dir}/.huskies/other.git`
+        yield* repo.git("init", "--quiet", "--bare", other)
+        const saved = { dir: process.env["GIT_DIR"], count: process.env["GIT_CONFIG_COUNT"] }
+        yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            // A server started from inside a git hook inherits GIT_DIR; GIT_CONFIG_* injects settings.
+            process.env["GIT_DIR"] = other
+            process.env["GIT_CONFIG_COUNT"] = "1"
+            process.env["GIT_CONFIG_KEY_0"] = "core.abbrev"
+            process.env["GIT_CONFIG_VALUE_0"] = "20"
+          }),
+          () =>
+            Effect.sync(() => {
+              for (const [name, value] of [
+                ["GIT_DIR", saved.dir],
+                ["GIT_CONFIG_COUNT", saved.count],
+                ["GIT_CONFIG_KEY_0", undefined],
+                ["GIT_CONFIG_VALUE_0", undefined],
+              ] as const) {
+                if (value === undefined) delete process.env[name]
+                else process.env[name] = value
+              }
+            }),
+        )
+        const gitDir = yield* ok("run_command", {
+          story_id: id,
+          command: ["git", "rev-parse", "--git-common-dir"],
+        })
+        expect(String(gitDir["output_tail"]).trim()).toBe(
+          yield* Effect.promise(() => fs.realpath(`${repo.dir}/.git`)),
+        )
+        const abbrev = yield* ok("run_command", {
+          story_id: id,
+          command: ["git", "config", "--get", "core.abbrev"],
+        })
+        expect(abbrev["exit_code"]).toBe(1)
       }),
     ),
   )
