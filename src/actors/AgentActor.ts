@@ -18,6 +18,7 @@ import { withComponent } from "../layers/Logs.js"
 import { type PtyExit, spawnPty } from "../layers/Pty.js"
 import { waitAtMost } from "../layers/waitAtMost.js"
 import { adapterFor } from "../layers/runtimes/adapters.js"
+import { tokenEnvVar } from "../layers/runtimes/Runtime.js"
 import type { AgentEvent } from "../layers/runtimes/agentEvents.js"
 import { openSessionLog } from "../layers/SessionLog.js"
 import { Store } from "../layers/Store.js"
@@ -70,6 +71,7 @@ export const startAgent = (
     const { storyId, agent, role } = spec
     const startError = (detail: string) => new AgentStartError({ storyId, agent: agent.name, detail })
     const adapter = adapterFor(agent.runtime)
+    const base = spec.env ?? processEnv()
     // Pure, and done before anything is written: a launch that cannot be built leaves no trace.
     const launch = yield* Effect.try({
       try: () =>
@@ -78,6 +80,8 @@ export const startAgent = (
           storyId,
           worktree: spec.worktree,
           mcpUrl: spec.mcpUrl,
+          // The server's token, when one is in force, is in the agent's environment (serve puts it there).
+          ...(base[tokenEnvVar] === undefined ? {} : { mcpTokenVar: tokenEnvVar }),
           prompt: spec.prompt,
           ...(spec.extraPrompt === undefined ? {} : { extraPrompt: spec.extraPrompt }),
           ...(spec.resumeSessionId === undefined ? {} : { resumeSessionId: spec.resumeSessionId }),
@@ -99,7 +103,6 @@ export const startAgent = (
     const ptyScope = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
     const { log, pty } = yield* Effect.gen(function* () {
       // Checked before the launch files are written: writing them would create a missing worktree.
-      const base = spec.env ?? processEnv()
       const env = { ...base, ...(yield* identityFallbackEnv(spec.worktree, base)), ...launch.env }
       const problem = launchProblem(launch.command, spec.worktree, env)
       if (problem !== undefined) return yield* startError(problem)

@@ -8,7 +8,9 @@ import { pathToFileURL } from "node:url"
 import type { WorkItem } from "../../src/domain/WorkItem.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { Store } from "../../src/layers/Store.js"
+import { reachableUrl } from "../../src/transports/cli/mcpConfig.js"
 import { serverLayer } from "../../src/transports/cli/serve.js"
+import type { AccessSettings } from "../../src/transports/http/AccessGuard.js"
 import type { ToolEnv } from "../../src/transports/tools/registry.js"
 import { makeGitRepo, type TempDir } from "./gitRepo.js"
 
@@ -24,6 +26,9 @@ export interface PipelineSetup {
   readonly mergeQueue?: boolean
   /** Added to every agent's environment (e.g. ANTHROPIC_BASE_URL of a fake model API). */
   readonly agentEnv?: Readonly<Record<string, string>>
+  /** Address to bind (default 127.0.0.1); `url` is 127.0.0.1 whatever it is. */
+  readonly host?: string
+  readonly access?: AccessSettings
 }
 
 export interface PipelineProject {
@@ -41,7 +46,10 @@ export const commandAgent = (name: string, stage: "coder" | "qa" | "mergemaster"
 export const gitIdentity =
   "export GIT_AUTHOR_NAME=agent GIT_AUTHOR_EMAIL=agent@huskies.invalid GIT_COMMITTER_NAME=agent GIT_COMMITTER_EMAIL=agent@huskies.invalid"
 
-/** A node script that calls one huskies MCP tool with JSON arguments (argv[2], argv[3]) and prints the answer. */
+/**
+ * A node script that calls one huskies MCP tool with JSON arguments (argv[2], argv[3]) and prints the
+ * answer; with the server's token when HUSKIES_TOKEN is set, as the command runtime documents.
+ */
 export const mcpCallScript = (): string => {
   const require = createRequire(import.meta.url)
   const client = pathToFileURL(require.resolve("@modelcontextprotocol/sdk/client/index.js")).href
@@ -51,7 +59,9 @@ import { Client } from ${JSON.stringify(client)}
 import { StreamableHTTPClientTransport } from ${JSON.stringify(transport)}
 const [tool, args] = process.argv.slice(2)
 const client = new Client({ name: "test-agent", version: "1" })
-await client.connect(new StreamableHTTPClientTransport(new URL(process.env.HUSKIES_MCP_URL)))
+const token = process.env.HUSKIES_TOKEN
+const requestInit = token === undefined ? {} : { headers: { authorization: \`Bearer \${token}\` } }
+await client.connect(new StreamableHTTPClientTransport(new URL(process.env.HUSKIES_MCP_URL), { requestInit }))
 const result = await client.callTool({ name: tool, arguments: JSON.parse(args) })
 console.log(JSON.stringify(result.content))
 await client.close()
@@ -88,15 +98,16 @@ export const withPipeline = <A, E>(
         root,
         {
           port: 0,
-          host: "127.0.0.1",
+          host: setup.host ?? "127.0.0.1",
           durability: "normal",
           autoAssign: setup.autoAssign ?? true,
           mergeQueue: setup.mergeQueue ?? false,
           ...(setup.agentEnv === undefined ? {} : { agentEnv: setup.agentEnv }),
+          ...(setup.access === undefined ? {} : { access: setup.access }),
         },
         (u) =>
           Effect.sync(() => {
-            url = u
+            url = reachableUrl(u)
           }),
       ).pipe(Layer.provideMerge(LogsLive({ write: () => undefined })))
       const context = yield* Layer.build(layer)

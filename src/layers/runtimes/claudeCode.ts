@@ -19,6 +19,7 @@ import {
 } from "./claudeStream.js"
 import { limitStatusOf, resetFromText } from "./rateLimits.js"
 import {
+  bearerFromEnv,
   type BuildInput,
   huskiesEnv,
   type LaunchSpec,
@@ -38,8 +39,15 @@ export const permissionPromptTool = `mcp__${mcpServerName}__prompt_permission`
 /** The MCP config the CLI reads: huskies over Streamable HTTP (the CLI speaks no ws://). */
 export const mcpConfigFile = (worktree: string) => join(worktree, ".mcp.json")
 
-export const mcpConfig = (mcpUrl: string) => ({
-  mcpServers: { [mcpServerName]: { type: "http", url: mcpUrl } },
+/** With `tokenVar`, an Authorization header that Claude Code fills from that variable when it reads the file. */
+export const mcpConfig = (mcpUrl: string, tokenVar?: string) => ({
+  mcpServers: {
+    [mcpServerName]: {
+      type: "http",
+      url: mcpUrl,
+      ...(tokenVar === undefined ? {} : { headers: { Authorization: bearerFromEnv(tokenVar) } }),
+    },
+  },
 })
 
 /**
@@ -100,7 +108,12 @@ export const buildClaudeCode = (input: BuildInput): LaunchSpec => {
       messageFor(input),
     ],
     env: claudeEnv(input),
-    files: [{ path: configPath, content: `${JSON.stringify(mcpConfig(input.mcpUrl), null, 2)}\n` }],
+    files: [
+      {
+        path: configPath,
+        content: `${JSON.stringify(mcpConfig(input.mcpUrl, input.mcpTokenVar), null, 2)}\n`,
+      },
+    ],
   }
 }
 

@@ -60,6 +60,10 @@ export const buildCodex = (input: BuildInput): LaunchSpec => {
       `${server}.tool_timeout_sec=${mcpToolTimeoutMs / 1000}`,
       "-c",
       `${server}.startup_timeout_sec=60`,
+      // Codex reads the bearer token from the variable it is named here.
+      ...(input.mcpTokenVar === undefined
+        ? []
+        : ["-c", `${server}.bearer_token_env_var=${tomlString(input.mcpTokenVar)}`]),
       ...(systemPrompt === undefined ? [] : ["-c", `developer_instructions=${tomlString(systemPrompt)}`]),
       ...(input.resumeSessionId === undefined ? [] : ["resume", input.resumeSessionId]),
       "--",

@@ -23,7 +23,9 @@ export const promptFile = (worktree: string) => join(worktree, ".huskies-prompt.
  * The program and its arguments as configured (run without a shell), with:
  * HUSKIES_STORY_ID, HUSKIES_WORKTREE, HUSKIES_MCP_URL, HUSKIES_AGENT, HUSKIES_PROMPT (the message,
  * at most 100 KiB: see messageFor), HUSKIES_PROMPT_FILE (the same text in the worktree), and
- * HUSKIES_RESUME_SESSION_ID when resuming a session the program reported (SessionStarted).
+ * HUSKIES_RESUME_SESSION_ID when resuming a session the program reported (SessionStarted). When the
+ * server requires a token, HUSKIES_TOKEN holds it (serve puts it in every agent's environment): send
+ * it as `Authorization: Bearer $HUSKIES_TOKEN` to HUSKIES_MCP_URL.
  */
 export const buildCommand = (input: BuildInput): LaunchSpec => {
   const argv = input.agent.command

@@ -8,6 +8,7 @@ import { join } from "node:path"
 import type { AgentEvent } from "./agentEvents.js"
 import { limitStatusOf, resetFromText } from "./rateLimits.js"
 import {
+  bearerFromEnv,
   type BuildInput,
   huskiesEnv,
   type LaunchSpec,
@@ -30,7 +31,15 @@ export const settingsFile = (worktree: string) => join(worktree, ".gemini", "set
  */
 export const geminiSettings = (input: BuildInput) => ({
   mcpServers: {
-    [mcpServerName]: { httpUrl: input.mcpUrl, timeout: mcpToolTimeoutMs, trust: true },
+    [mcpServerName]: {
+      httpUrl: input.mcpUrl,
+      timeout: mcpToolTimeoutMs,
+      trust: true,
+      // Gemini expands $VAR and ${VAR} in settings files when it reads them.
+      ...(input.mcpTokenVar === undefined
+        ? {}
+        : { headers: { Authorization: bearerFromEnv(input.mcpTokenVar) } }),
+    },
   },
   ...(input.agent.maxTurns === undefined ? {} : { model: { maxSessionTurns: input.agent.maxTurns } }),
 })

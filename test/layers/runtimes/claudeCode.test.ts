@@ -48,6 +48,19 @@ describe("Claude Code launch", () => {
     })
   })
 
+  it("names the token's variable in .mcp.json (the CLI expands it), never the token", () => {
+    const launch = buildClaudeCode(buildInput({ mcpTokenVar: "HUSKIES_TOKEN" }))
+    expect(JSON.parse(launch.files[0]?.content ?? "")).toEqual({
+      mcpServers: {
+        huskies: {
+          type: "http",
+          url: "http://localhost:3001/mcp",
+          headers: { Authorization: "Bearer ${HUSKIES_TOKEN}" },
+        },
+      },
+    })
+  })
+
   it("passes model, turn and budget limits and the system prompt rendered for the story", () => {
     const agent = agentConfig({
       model: "sonnet",

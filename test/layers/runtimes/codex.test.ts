@@ -49,6 +49,11 @@ describe("Codex launch", () => {
     ])
   })
 
+  it("names the token's variable with bearer_token_env_var when the server needs one", () => {
+    const { args } = buildCodex(buildInput({ mcpTokenVar: "HUSKIES_TOKEN" }))
+    expect(args).toContain('mcp_servers.huskies.bearer_token_env_var="HUSKIES_TOKEN"')
+  })
+
   it("writes TOML strings that survive quotes, backslashes and control characters", () => {
     expect(tomlString('a "b" \\ c\n\t\u0001\u007f')).toBe('"a \\"b\\" \\\\ c\\n\\t\\u0001\\u007f"')
   })

@@ -38,6 +38,16 @@ describe("Gemini launch", () => {
     })
   })
 
+  it("names the token's variable in the Authorization header (Gemini expands it), never the token", () => {
+    const launch = buildGemini(
+      buildInput({ agent: agentConfig({ runtime: "gemini" }), mcpTokenVar: "HUSKIES_TOKEN" }),
+    )
+    const settings = JSON.parse(launch.files[0]?.content ?? "") as {
+      mcpServers: { huskies: { headers: Record<string, string> } }
+    }
+    expect(settings.mcpServers.huskies.headers).toEqual({ Authorization: "Bearer ${HUSKIES_TOKEN}" })
+  })
+
   it("starts a new session's message with the system prompt; resumes with a message that is never empty", () => {
     const agent = agentConfig({ runtime: "gemini", system_prompt: "Only {{story_id}}." })
     expect(buildGemini(buildInput({ agent })).args.at(-1)).toBe(

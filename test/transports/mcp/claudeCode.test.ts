@@ -4,7 +4,11 @@
 import { randomUUID } from "node:crypto"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { Redacted } from "effect"
+import { writeFile } from "node:fs/promises"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { mcpConfig } from "../../../src/layers/runtimes/claudeCode.js"
 import {
   type FakeAnthropic,
   startFakeAnthropic,
@@ -22,9 +26,10 @@ afterAll(async () => {
   await fake.close()
 })
 
-const listItems = async (url: string) => {
+const listItems = async (url: string, token?: string) => {
   const client = new Client({ name: "check", version: "1.0.0" })
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` }
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }))
   try {
     const result = await client.callTool({ name: "list_items", arguments: {} })
     return (result.structuredContent as { items: Array<{ id: string; name: string; stage: string }> }).items
@@ -77,6 +82,39 @@ describe("Claude Code over /mcp", () => {
         expect.objectContaining({ id: "1_story_add_login", name: "Add login", stage: "Backlog" }),
       ])
     })
+  }, 90_000)
+
+  it("reaches a server that needs a token through the .mcp.json huskies writes for its agents", async () => {
+    const token = "claude-agent-token-0123456789"
+    await withServer(
+      async ({ url, root }) => {
+        const sessionId = randomUUID()
+        fake.script(sessionId, [
+          { toolUses: [{ name: "mcp__huskies__create_story", input: { name: "Behind the guard" } }] },
+          { text: "Filed it." },
+        ])
+        // What the claude-code runtime writes into a worktree: the header names HUSKIES_TOKEN only.
+        const config = join(root, "agent-mcp.json")
+        await writeFile(config, JSON.stringify(mcpConfig(`${url}/mcp`, "HUSKIES_TOKEN")))
+        const options = {
+          baseUrl: fake.url,
+          prompt: "File a story.",
+          cwd: root,
+          mcpConfig: config,
+          strictMcpConfig: true,
+          allowedTools: ["mcp__huskies__create_story"],
+        }
+        const without = await runClaude({ ...options, env: { HUSKIES_TOKEN: undefined } })
+        expect(without.init?.mcp_servers).not.toContainEqual({ name: "huskies", status: "connected" })
+        const run = await runClaude({ ...options, sessionId, env: { HUSKIES_TOKEN: token } })
+        expect(run.exitCode, run.stderr).toBe(0)
+        expect(run.init?.mcp_servers).toContainEqual({ name: "huskies", status: "connected" })
+        expect(await listItems(url, token)).toEqual([
+          expect.objectContaining({ id: "1_story_behind_the_guard", name: "Behind the guard" }),
+        ])
+      },
+      { access: { token: Redacted.make(token) } },
+    )
   }, 90_000)
 
   it("gets the field-level error back as the tool result for a bad call, and nothing is filed", async () => {
