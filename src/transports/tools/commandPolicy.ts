@@ -115,7 +115,18 @@ const checkArgument = async (worktreeReal: string, cwd: string, arg: string): Pr
   return undefined
 }
 
-const findActions = new Set(["-exec", "-execdir", "-ok", "-okdir", "-delete"])
+// find's actions that run programs, delete, or write files named outside the argument checks' reach.
+const findActions = new Set([
+  "-exec",
+  "-execdir",
+  "-ok",
+  "-okdir",
+  "-delete",
+  "-fprint",
+  "-fprint0",
+  "-fprintf",
+  "-fls",
+])
 
 /** What run_command runs for an allowed command: the argv, and environment changes (undefined removes). */
 export type CommandPlan =
@@ -142,6 +153,9 @@ export const checkCommand = (worktree: string, cwd: string, program: string, arg
     }
     if (!(defaultAllowedPrograms as ReadonlyArray<string>).includes(program)) {
       return refuse(`${program} is not an allowed program; allowed: ${defaultAllowedPrograms.join(", ")}`)
+    }
+    if (program === "rg" && args.some((a) => a === "--pre" || a.startsWith("--pre="))) {
+      return refuse("rg --pre is refused: it runs a program on every file searched")
     }
     if (program === "find") {
       const action = args.find((a) => findActions.has(a))

@@ -118,6 +118,8 @@ describe("run_command", () => {
           [{ command: ["ls"], cwd: "missing" }, "is not a directory"],
           [{ command: ["find", ".", "-delete"] }, "find -delete is refused"],
           [{ command: ["find", ".", "-exec", "rm", "{}", ";"] }, "find -exec is refused"],
+          [{ command: ["find", ".", "-fprint", "list.txt"] }, "find -fprint is refused"],
+          [{ command: ["rg", "--pre=./x", "y"] }, "rg --pre is refused"],
           [{ command: ["git", "push", "origin", "HEAD"] }, "git push is refused"],
           [{ command: ["git", "checkout", "main"] }, "git checkout is refused"],
           [{ command: ["git", "-C", ".", "switch", "main"] }, "git switch is refused"],
