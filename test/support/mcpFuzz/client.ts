@@ -160,7 +160,11 @@ export const okStatuses: Record<string, ReadonlyArray<number>> = {
 
 /** Why `got` is not a well-formed answer to `sent`, or undefined if it is. */
 export const problemWith = (sent: Sent, got: Received): string | undefined => {
-  const allowed = okStatuses[sent.method] ?? [405]
+  // A bent Host (none of the fuzz's names this server) is refused by the access guard first.
+  const allowed = [
+    ...(okStatuses[sent.method] ?? [405]),
+    ...(sent.headers["host"] === undefined ? [] : [403]),
+  ]
   if (!allowed.includes(got.status)) return `status ${got.status}`
   if (got.openStream) return undefined
   const emptyAllowed =
