@@ -199,7 +199,8 @@ const serveMcp =
         }
         body = read.text
       }
-      await sendResponse(await endpoint.handle(request, body), res)
+      // The remote address names the client for the per-client session cap.
+      await sendResponse(await endpoint.handle(request, body, req.socket.remoteAddress ?? "unknown"), res)
     } catch (error) {
       // A bug in the endpoint or the SDK: the client still gets a JSON-RPC answer, the log the cause.
       logDefect("/mcp request failed", error)

@@ -5,33 +5,47 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Context, Effect, Layer, Runtime } from "effect"
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv"
 import { randomUUID } from "node:crypto"
 import { buildInfo } from "../../layers/BuildInfo.js"
 import type { Registry, ToolContext } from "../tools/Tool.js"
+import {
+  admit,
+  defaultSessionLimits,
+  expiresAt,
+  type SessionLimits,
+  type SessionState,
+} from "./sessionLimits.js"
 
 export interface McpEndpointShape {
   /**
    * Answers one HTTP request. `body` is a POST's body when the caller already read it (the HTTP
-   * route does, enforcing the size limit); otherwise it is read from `request`.
+   * route does, enforcing the size limit); otherwise it is read from `request`. `client` names who
+   * sent it (the remote address), for the per-client session cap.
    */
-  readonly handle: (request: Request, body?: string) => Promise<Response>
+  readonly handle: (request: Request, body?: string, client?: string) => Promise<Response>
   readonly sessionCount: () => number
 }
 
 export class McpEndpoint extends Context.Tag("huskies/McpEndpoint")<McpEndpoint, McpEndpointShape>() {}
 
-export interface McpOptions {
-  /** Open sessions at most; past it, new clients are refused until idle ones expire. */
-  readonly maxSessions?: number
-  /** A session with no request for this long is closed. */
-  readonly idleMillis?: number
-}
+/** Session caps and timeouts; see `SessionLimits` for what each bounds. */
+export type McpOptions = Partial<SessionLimits>
 
-interface Session {
+interface Session extends SessionState {
+  id: string
+  readonly client: string
   readonly transport: WebStandardStreamableHTTPServerTransport
   /** Ids of this session's requests still waiting for their response. */
-  readonly inFlight: Set<RequestId>
+  readonly requests: Set<RequestId>
+  streams: number
+  streamed: boolean
   lastSeen: number
+  /** Counted in `opening` until its initialize succeeds or fails. */
+  reserved: boolean
+  /** The expiry check armed for this session, and when it fires. */
+  timer: ReturnType<typeof setTimeout> | undefined
+  timerDue: number
 }
 
 type RequestId = string | number
@@ -45,9 +59,11 @@ const jsonRpcError = (status: number, code: number, message: string): Response =
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
+const messages = (body: unknown): Array<unknown> => (Array.isArray(body) ? body : [body])
+
 /** The ids of the requests (not notifications or responses) in a JSON-RPC message or batch. */
 const requestIds = (body: unknown): Array<RequestId> =>
-  (Array.isArray(body) ? body : [body]).flatMap((m: unknown) =>
+  messages(body).flatMap((m: unknown) =>
     isObject(m) &&
     typeof m["method"] === "string" &&
     (typeof m["id"] === "string" || typeof m["id"] === "number")
@@ -55,27 +71,82 @@ const requestIds = (body: unknown): Array<RequestId> =>
       : [],
   )
 
+const asksToInitialize = (body: unknown): boolean =>
+  messages(body).some((m) => isObject(m) && m["method"] === "initialize")
+
+/** A POST body: parsed when it is JSON, else the text, which the transport answers as it always has. */
+type Body =
+  { readonly _tag: "Json"; readonly value: unknown } | { readonly _tag: "Text"; readonly text: string }
+
+const parseBody = (text: string): Body => {
+  try {
+    return { _tag: "Json", value: JSON.parse(text) as unknown }
+  } catch {
+    return { _tag: "Text", text }
+  }
+}
+
+/** `body`, passed through, with `onClose` called once when it ends, fails or its reader cancels it. */
+const watchClose = (body: ReadableStream<Uint8Array>, onClose: () => void): ReadableStream<Uint8Array> => {
+  const reader = body.getReader()
+  let open = true
+  const closed = () => {
+    if (open) {
+      open = false
+      onClose()
+    }
+  }
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      try {
+        const chunk = await reader.read()
+        if (!chunk.done) return controller.enqueue(chunk.value)
+        closed()
+        controller.close()
+      } catch (error) {
+        closed()
+        controller.error(error)
+      }
+    },
+    cancel: (reason) => {
+      closed()
+      return reader.cancel(reason)
+    },
+  })
+}
+
 export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = {}) =>
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<R>()
     const run = Runtime.runPromise(runtime)
-    const maxSessions = options.maxSessions ?? 256
-    const idleMillis = options.idleMillis ?? 30 * 60_000
+    const limits: SessionLimits = { ...defaultSessionLimits, ...options }
     // Read the Clock service once: running an effect per request just to read the time costs more.
     const clock = yield* Effect.clock
     const now = () => clock.unsafeCurrentTimeMillis()
     // Owned by this endpoint alone; JavaScript runs each callback to completion, so map updates
     // from concurrent requests never interleave.
     const sessions = new Map<string, Session>()
+    /** Sessions per client: open ones plus those admitted and still initializing. */
+    const perClient = new Map<string, number>()
+    let opening = 0
+    const countClient = (client: string, delta: number) => {
+      const n = (perClient.get(client) ?? 0) + delta
+      if (n <= 0) perClient.delete(client)
+      else perClient.set(client, n)
+    }
     const hasOutputSchema = new Set(
       registry.list.filter((t) => t.outputSchema !== undefined).map((t) => t.name),
     )
+    // The SDK gives every Server its own Ajv (compiled formats and meta-schemas: most of what a
+    // session costs to open, in time and memory) unless one is passed; one serves every session.
+    const jsonSchemaValidator = new AjvJsonSchemaValidator()
 
     const newServer = () => {
       const server = new Server(
         { name: "huskies", version: buildInfo().version },
         {
           capabilities: { tools: {} },
+          jsonSchemaValidator,
           instructions:
             "huskies manages work items (stories, bugs, spikes, refactors) through Backlog -> Coding -> QA -> Merge -> Done. Tools that block say so in their description and return the full result: never poll.",
         },
@@ -120,35 +191,81 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
       return server
     }
 
-    const closeSession = (id: string) => {
-      const session = sessions.get(id)
-      sessions.delete(id)
-      return session?.transport.close() ?? Promise.resolve()
+    /** Drops `session` from the books (its transport closes itself or is being closed). */
+    const forget = (session: Session) => {
+      clearTimeout(session.timer)
+      session.timer = undefined
+      if (sessions.get(session.id) !== session) return
+      sessions.delete(session.id)
+      countClient(session.client, -1)
     }
 
-    const sweep = async () => {
-      const cutoff = now() - idleMillis
-      for (const [id, session] of sessions) if (session.lastSeen < cutoff) await closeSession(id)
+    const closeSession = (session: Session) => {
+      forget(session)
+      return session.transport.close()
     }
 
-    const openSession = async (): Promise<Session> => {
-      const inFlight = new Set<RequestId>()
+    /**
+     * Arms the expiry check of a session that has just gone idle. A check armed earlier stays: it
+     * fires, finds the session seen since, and re-arms for the rest, so busy sessions pay no timer
+     * churn per request.
+     */
+    const settle = (session: Session) => {
+      const due = expiresAt(session, limits)
+      if (due === undefined || sessions.get(session.id) !== session) return
+      if (session.timer !== undefined && session.timerDue <= due) return
+      clearTimeout(session.timer)
+      session.timerDue = due
+      session.timer = setTimeout(
+        () => {
+          session.timer = undefined
+          const at = expiresAt(session, limits)
+          if (at !== undefined && at <= now()) void closeSession(session)
+          else settle(session)
+        },
+        Math.max(0, due - now()),
+      )
+      // An idle session never keeps the process alive.
+      session.timer.unref()
+    }
+
+    const openSession = async (client: string, reserved: boolean): Promise<Session> => {
       const transport: WebStandardStreamableHTTPServerTransport =
         new WebStandardStreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           onsessioninitialized: (id) => {
+            session.id = id
             sessions.set(id, session)
+            // The slot reserved for it becomes the session's.
+            if (session.reserved) {
+              session.reserved = false
+              opening--
+            } else countClient(client, 1)
           },
-          onsessionclosed: (id) => {
-            sessions.delete(id)
-          },
+          // DELETE: the transport answers it and closes itself (and with it this session's Server).
+          onsessionclosed: () => forget(session),
         })
-      const session: Session = { transport, inFlight, lastSeen: now() }
+      const requests = new Set<RequestId>()
+      const session: Session = {
+        id: "",
+        client,
+        transport,
+        requests,
+        get inFlight() {
+          return requests.size
+        },
+        streams: 0,
+        streamed: false,
+        reserved,
+        lastSeen: now(),
+        timer: undefined,
+        timerDue: 0,
+      }
       // Every response the server sends passes here: its id is free again.
       const send = transport.send.bind(transport)
       transport.send = (message, options) => {
         if ("id" in message && message.id !== undefined && ("result" in message || "error" in message)) {
-          inFlight.delete(message.id)
+          if (requests.delete(message.id) && requests.size === 0) settle(session)
         }
         return send(message, options)
       }
@@ -156,26 +273,36 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
       return session
     }
 
+    /** A GET: the session's event stream, counted while open so a client that left is noticed. */
+    const openStream = async (session: Session, request: Request) => {
+      const response = await session.transport.handleRequest(request)
+      if (response.status !== 200 || response.body === null) return response
+      session.streams++
+      session.streamed = true
+      const body = watchClose(response.body, () => {
+        session.streams--
+        session.lastSeen = now()
+        settle(session)
+      })
+      return new Response(body, { status: response.status, headers: response.headers })
+    }
+
     /**
-     * Passes a request on to its session's transport. A POST's body is parsed once, here, and handed
-     * over parsed; a body that is not JSON goes over as text, so the transport answers it as it always
-     * has (406/415 before the parse error).
+     * Passes a POST on to its session's transport, its body parsed once (here or by the caller);
+     * a body that is not JSON goes over as text, so the transport answers it as it always has
+     * (406/415 before the parse error).
      */
-    const forward = async (session: Session, request: Request, body: string | undefined) => {
-      if (request.method !== "POST") return session.transport.handleRequest(request)
-      const text = body ?? (await request.text())
-      let parsedBody: unknown
-      try {
-        parsedBody = JSON.parse(text)
-      } catch {
+    const forward = async (session: Session, request: Request, body: Body) => {
+      if (body._tag === "Text") {
         const { url, method, headers } = request
-        return session.transport.handleRequest(new Request(url, { method, headers, body: text }))
+        return session.transport.handleRequest(new Request(url, { method, headers, body: body.text }))
       }
+      const parsedBody = body.value
       // The transport routes a response to the stream waiting on its id: a second request with the
       // same id, while the first still runs, would take the first one's response and leave the first
       // HTTP request hanging for good. Refuse it instead.
       const ids = requestIds(parsedBody)
-      const clash = ids.find((id, i) => session.inFlight.has(id) || ids.indexOf(id) !== i)
+      const clash = ids.find((id, i) => session.requests.has(id) || ids.indexOf(id) !== i)
       if (clash !== undefined) {
         return jsonRpcError(
           409,
@@ -183,18 +310,66 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
           `Invalid Request: id ${JSON.stringify(clash)} is already taken by a request still running in this session or in this batch; give every request its own id`,
         )
       }
-      for (const id of ids) session.inFlight.add(id)
+      for (const id of ids) session.requests.add(id)
       let response: Response | undefined
       try {
         response = await session.transport.handleRequest(request, { parsedBody })
         return response
       } finally {
         // Refused before it was dispatched (400, 404, 406...): no response will come for these ids.
-        if (response?.status !== 200) for (const id of ids) session.inFlight.delete(id)
+        if (response?.status !== 200) for (const id of ids) session.requests.delete(id)
+        if (session.requests.size === 0) settle(session)
       }
     }
 
-    const handle = async (request: Request, body?: string): Promise<Response> => {
+    const readBody = async (request: Request, body: string | undefined): Promise<Body> =>
+      parseBody(body ?? (await request.text()))
+
+    /** Makes room for a new session of `client`, or says why there is none (see `admit`). */
+    const reserve = async (client: string): Promise<Response | undefined> => {
+      for (;;) {
+        const decision = admit(
+          sessions.values(),
+          client,
+          perClient.get(client) ?? 0,
+          sessions.size + opening,
+          limits,
+        )
+        if (decision._tag === "Admit") break
+        if (decision._tag === "Refuse") return jsonRpcError(503, -32000, decision.message)
+        const evicted = sessions.get(decision.id)
+        if (evicted !== undefined) await closeSession(evicted)
+      }
+      opening++
+      countClient(client, 1)
+      return undefined
+    }
+
+    /** A POST without a session: an initialize opens one, anything else is answered and forgotten. */
+    const initialize = async (request: Request, rawBody: string | undefined, client: string) => {
+      const body = await readBody(request, rawBody)
+      const counted = body._tag === "Json" && asksToInitialize(body.value)
+      if (counted) {
+        const refused = await reserve(client)
+        if (refused !== undefined) return refused
+      }
+      let session: Session | undefined
+      try {
+        session = await openSession(client, counted)
+        const response = await forward(session, request, body)
+        // Anything but a successful initialize leaves no session behind.
+        if (sessions.get(session.id) !== session) await session.transport.close()
+        return response
+      } finally {
+        // A reservation its initialize did not take is released.
+        if (counted && session?.reserved !== false) {
+          opening--
+          countClient(client, -1)
+        }
+      }
+    }
+
+    const handle = async (request: Request, body?: string, client = "unknown"): Promise<Response> => {
       const id = request.headers.get("mcp-session-id")
       if (id !== null) {
         const session = sessions.get(id)
@@ -206,7 +381,9 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
           )
         }
         session.lastSeen = now()
-        return forward(session, request, body)
+        if (request.method === "GET") return openStream(session, request)
+        if (request.method !== "POST") return session.transport.handleRequest(request)
+        return forward(session, request, await readBody(request, body))
       }
       if (request.method !== "POST") {
         return jsonRpcError(
@@ -215,24 +392,11 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
           "Bad Request: no mcp-session-id header; POST an initialize request first",
         )
       }
-      await sweep()
-      if (sessions.size >= maxSessions) {
-        return jsonRpcError(
-          503,
-          -32000,
-          `Too many open MCP sessions (${maxSessions}); close unused clients and retry`,
-        )
-      }
-      const session = await openSession()
-      const { transport } = session
-      const response = await forward(session, request, body)
-      // Anything but a successful initialize leaves no session behind.
-      if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await transport.close()
-      return response
+      return initialize(request, body, client)
     }
 
     yield* Effect.addFinalizer(() =>
-      Effect.promise(() => Promise.all([...sessions.keys()].map(closeSession))).pipe(Effect.asVoid),
+      Effect.promise(() => Promise.all([...sessions.values()].map(closeSession))).pipe(Effect.asVoid),
     )
     return { handle, sessionCount: () => sessions.size } satisfies McpEndpointShape
   })
