@@ -18,9 +18,9 @@ export const recoverAfterRestart = (store: Store["Type"], node: NodeId, root: st
   Effect.gen(function* () {
     const git = yield* Git
     // Left by a server that was killed outright (SIGKILL), which could not stop its agents itself.
-    for (const orphan of yield* reapOrphanedAgents(root))
+    for (const { record, killed } of yield* reapOrphanedAgents(root))
       yield* Effect.logWarning(
-        `killed ${orphan.agent} (pid ${orphan.pid}) on ${orphan.storyId}, left running by a server that was killed`,
+        `killed ${record.agent} (pid ${record.pid}) on ${record.storyId} and what it started (${killed.length} process${killed.length === 1 ? "" : "es"}: ${killed.join(", ")}), left running by a server that was killed`,
       )
     const { items } = yield* store.list
     for (const item of items) {

@@ -2,9 +2,11 @@
 // (stop, crash, interruption, server shutdown) the whole process group and session are killed,
 // so no agent or anything it started outlives its owner. Used by AgentActor.
 import { Deferred, Effect, Queue, Schema, type Scope } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
 import * as pty from "node-pty"
+import { isRunning, processTree } from "./processTable.js"
 import { waitAtMost } from "./waitAtMost.js"
+
+export { isRunning, processTree } from "./processTable.js"
 
 export class PtySpawnError extends Schema.TaggedError<PtySpawnError>()("PtySpawnError", {
   command: Schema.String,
@@ -39,56 +41,6 @@ export interface PtyProcess {
   readonly write: (data: string) => Effect.Effect<void>
 }
 
-interface ProcInfo {
-  readonly pid: number
-  readonly ppid: number
-  readonly session: number
-}
-
-/** Live (non-zombie) processes from /proc; empty where there is no /proc (the group kill remains). */
-const liveProcesses = (): ReadonlyArray<ProcInfo> => {
-  let entries: ReadonlyArray<string>
-  try {
-    entries = readdirSync("/proc")
-  } catch {
-    return []
-  }
-  const out: Array<ProcInfo> = []
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      // Fields after the parenthesised command: state ppid pgrp session ...
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-      if (fields[0] !== "Z")
-        out.push({ pid: Number(entry), ppid: Number(fields[1]), session: Number(fields[3]) })
-    } catch {
-      // The process ended while we looked: nothing to kill.
-    }
-  }
-  return out
-}
-
-/**
- * Every live process that belongs to the agent started as `leader`: its session, plus all its
- * descendants (which catches a child that called setsid but did not double-fork away).
- */
-export const processTree = (leader: number): ReadonlyArray<number> => {
-  const procs = liveProcesses()
-  const members = new Set(procs.filter((p) => p.session === leader || p.pid === leader).map((p) => p.pid))
-  let grew = true
-  while (grew) {
-    grew = false
-    for (const p of procs) {
-      if (!members.has(p.pid) && members.has(p.ppid)) {
-        members.add(p.pid)
-        grew = true
-      }
-    }
-  }
-  return [...members]
-}
-
 const signalAll = (leader: number, signal: NodeJS.Signals) => {
   // The PTY child is a session and group leader (forkpty calls setsid): list its session and
   // descendants first (they reparent once the leader dies), then kill the group and each of them.
@@ -104,16 +56,6 @@ const signalAll = (leader: number, signal: NodeJS.Signals) => {
     } catch {
       // Already exited.
     }
-  }
-}
-
-/** Whether `pid` is still a running (non-zombie) process. */
-export const isRunning = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
-  } catch {
-    return false
   }
 }
 

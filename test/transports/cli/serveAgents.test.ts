@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path"
 import { defaultGraceMillis } from "../../../src/actors/agentContract.js"
 import { isRunning } from "../../../src/layers/Pty.js"
+import { liveProcesses } from "../../../src/layers/processTable.js"
 import { Store } from "../../../src/layers/Store.js"
 import { startServer } from "../../support/cli.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
@@ -20,6 +21,18 @@ const sleepyAgent = (pids: string) =>
 /** Deaf to SIGTERM and the hang-up, and never ends by itself: only SIGKILL stops it. */
 const deafAgent = (pids: string) =>
   `#!/bin/sh\ntrap '' TERM HUP\nsleep 300 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent\nwhile true; do sleep 1; done\n`
+
+/** An ordinary agent (the hang-up ends it) that leaves a nohup'd grandchild, deaf to the hang-up, behind. */
+const nohupAgent = (pids: string) =>
+  `#!/bin/sh\nnohup sh -c 'sleep 300' >/dev/null 2>&1 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent\nwait\n`
+
+/** The live processes of the session `leader` led (it need not run any more). */
+const sessionOf = (leader: number) =>
+  leader > 0
+    ? liveProcesses()
+        .filter((p) => p.session === leader)
+        .map((p) => p.pid)
+    : []
 
 /** A project whose one story starts by itself; its agent and a child of it record their pids and wait. */
 const projectWithAgent = (agentScript: (pids: string) => string) =>
@@ -44,12 +57,19 @@ const projectWithAgent = (agentScript: (pids: string) => string) =>
         storeLayer(join(root, ".huskies", "huskies.db")),
       ),
     )
-    // Whatever a test does, no sleeper it started survives it.
+    // Whatever a test does, no sleeper it started survives it: nothing of the agent's session either.
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
-        for (const f of ["agent", "child"]) {
+        const recorded = ["agent", "child"].map((f) => {
           try {
-            process.kill(Number(readFileSync(join(pids, f), "utf8")), "SIGKILL")
+            return Number(readFileSync(join(pids, f), "utf8"))
+          } catch {
+            return 0
+          }
+        })
+        for (const pid of [...recorded, ...sessionOf(recorded[0] ?? 0)]) {
+          try {
+            if (pid > 0) process.kill(pid, "SIGKILL")
           } catch {
             // Gone already, as it should be.
           }
@@ -127,6 +147,39 @@ describe("huskies serve with a running agent", () => {
           expect(server.child.exitCode).toBe(0)
           expect(isRunning(agent)).toBe(false)
           expect(isRunning(child)).toBe(false)
+        }),
+      ),
+    60_000,
+  )
+
+  // Issue 10, item 11: the reaper only looked at the recorded leader, so a nohup'd grandchild whose
+  // leader had died with the server survived the next start.
+  it.live(
+    "after a SIGKILL the next start reaps what the agent left in its session, though the agent itself died",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { root, pids } = yield* projectWithAgent(nohupAgent)
+          const first = yield* Effect.promise(() => startServer(["serve", "--port", "0", root]))
+          const [agent, grandchild] = yield* agentPids(pids)
+          const records = join(root, ".huskies", "run", "agents")
+          yield* until(
+            () => existsSync(records) && readdirSync(records).length > 0,
+            "the agent was not recorded",
+          )
+          yield* Effect.promise(() => first.kill("SIGKILL"))
+          // The terminal's hang-up ends the agent; the grandchild, deaf to it, stays in the agent's session.
+          yield* until(() => !isRunning(agent), "the agent outlived its terminal")
+          expect(isRunning(grandchild)).toBe(true)
+          expect(sessionOf(agent)).toContain(grandchild)
+          const second = yield* Effect.acquireRelease(
+            Effect.promise(() => startServer(["serve", "--port", "0", root])),
+            (s) => Effect.promise(() => s.kill("SIGKILL")),
+          )
+          yield* until(() => sessionOf(agent).length === 0, "the agent's session was not reaped")
+          expect(isRunning(grandchild)).toBe(false)
+          expect(second.output()).toContain("left running by a server that was killed")
+          yield* Effect.promise(() => second.kill("SIGTERM"))
         }),
       ),
     60_000,
