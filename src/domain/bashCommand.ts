@@ -315,6 +315,8 @@ const analyseGit = (
   const dashed = program === "git" ? [] : [program.slice(4)]
   const args = [...dashed, ...words.slice(1).map((w) => w.text)]
   const argv = parseGitArgv(args)
+  // An option this reader does not know may take the next word as its value, or be newer than it.
+  if (argv._tag === "BadOption") return fail(`git ${argv.option}: ${argv.reason}`)
   if (argv._tag !== "Invocation") {
     if (openArgs) fail("xargs gives git its subcommand, which is not known here")
     out.commands.push({ texts })

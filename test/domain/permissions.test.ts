@@ -3,8 +3,10 @@
 // the default push rule catches every way of writing a push, and what cannot be parsed is never allowed.
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
+import * as fc from "fast-check"
 import { Permissions } from "../../src/domain/Config.js"
 import { decidePermission, type PermissionPolicy } from "../../src/domain/permissions.js"
+import { quoteWord } from "../../src/domain/shellWords.js"
 
 const policy: PermissionPolicy = {
   default: "deny",
@@ -88,6 +90,54 @@ describe("decidePermission with the default [permissions] rules", () => {
     expect(decision).toMatchObject({ behavior: "deny", rule: "Bash(*git push*)" })
   })
 
+  it("denies a push however it is wrapped, spaced or optioned", () => {
+    const space = fc.constantFrom(" ", "  ", "\t", " \\\n ")
+    const globalOption = fc.constantFrom(
+      ["-C", "."],
+      ["--no-pager"],
+      ["-c", "color.ui=never"],
+      ["--git-dir=.git"],
+      ["--work-tree", "."],
+      ["--namespace", "x"],
+      ["--literal-pathspecs"],
+    )
+    type Wrap = (inner: ReadonlyArray<string>) => ReadonlyArray<string>
+    const shellString: Wrap = (inner) => ["sh", "-c", inner.map(quoteWord).join(" ")]
+    const wrapper = fc.constantFrom<Wrap>(
+      (inner) => ["env", "A=1", ...inner],
+      (inner) => ["nohup", ...inner],
+      (inner) => ["timeout", "-s", "KILL", "30", ...inner],
+      (inner) => ["nice", "-n", "5", ...inner],
+      (inner) => ["command", ...inner],
+      (inner) => ["/usr/bin/sudo", "-u", "me", ...inner],
+      (inner) => ["time", ...inner],
+      (inner) => ["xargs", "-0", ...inner],
+      shellString,
+      (inner) => ["bash", "-lc", inner.map(quoteWord).join(" ")],
+    )
+    fc.assert(
+      fc.property(
+        fc.array(globalOption, { maxLength: 3 }),
+        fc.array(wrapper, { maxLength: 3 }),
+        fc.constantFrom("git", "/usr/bin/git"),
+        fc.constantFrom("push", "send-pack"),
+        space,
+        fc.constantFrom("", "true && ", "npm test; ", "cd sub || "),
+        (globals, wrappers, git, sub, gap, before) => {
+          const words = wrappers.reduce<ReadonlyArray<string>>(
+            (inner, wrap) => wrap(inner),
+            [git, ...globals.flat(), sub, "origin"],
+          )
+          const command = `${before}${words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteWord(w))).join(gap)}`
+          expect(decidePermission(defaults, "Bash", { command })).toMatchObject({
+            behavior: "deny",
+            rule: "Bash(*git push*)",
+          })
+        },
+      ),
+    )
+  })
+
   it.each([
     ["$(echo git) push", "command substitution"],
     ["`echo git` push", "backticks"],
@@ -99,6 +149,7 @@ describe("decidePermission with the default [permissions] rules", () => {
     ["echo push | xargs git", "not known here"],
     ["git commit -m \"$(cat <<'EOF'\nmessage\nEOF\n)\"", "command substitution"],
     ["git 'push", "unbalanced single quote"],
+    ["git --some-new-option x push", "not an option git knows"],
   ])("%j cannot be parsed, so it is denied (%s)", (command, reason) => {
     const decision = decidePermission(defaults, "Bash", { command })
     expect(decision.behavior).toBe("deny")
