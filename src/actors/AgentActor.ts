@@ -103,7 +103,13 @@ export const startAgent = (
     const ptyScope = yield* Scope.fork(runScope, ExecutionStrategy.sequential)
     const { log, pty } = yield* Effect.gen(function* () {
       // Checked before the launch files are written: writing them would create a missing worktree.
-      const env = { ...base, ...(yield* identityFallbackEnv(spec.worktree, base)), ...launch.env }
+      // The agent's own env table (agents.toml) last: it is the most specific setting.
+      const env = {
+        ...base,
+        ...(yield* identityFallbackEnv(spec.worktree, base)),
+        ...launch.env,
+        ...agent.env,
+      }
       const problem = launchProblem(launch.command, spec.worktree, env)
       if (problem !== undefined) return yield* startError(problem)
       yield* writeLaunchFiles(launch.files).pipe(Effect.mapError(startError))

@@ -2,6 +2,7 @@
 // camelCase in TypeScript) and their pure decoding into values or a ConfigError that names the file, the
 // key path and the fix. Read by layers/Config (loading) and layers/Scaffold (writing defaults).
 import { type Either, Schema } from "effect"
+import { AgentEnv } from "./agentEnv.js"
 import { AgentName, agentNameShape } from "./AgentName.js"
 import { defaultPrompts } from "./defaultTeam.js"
 import { PermissionRule } from "./permissions.js"
@@ -279,6 +280,10 @@ const agentFields = {
   ),
   /** Required with runtime = "command" (run without a shell), rejected with any other runtime. */
   command: Schema.optionalWith(Argv, { exact: true }),
+  /** Variables for this agent on top of the server's and the runtime's; `${NAME}` names a server variable. */
+  env: Schema.optionalWith(asTable(AgentEnv, 'an env table, e.g. env = { RUST_LOG = "debug" }'), {
+    exact: true,
+  }),
 }
 
 // A `command` on a CLI runtime is an error rather than ignored: whoever wrote it expected it to run.

@@ -12,6 +12,7 @@ import {
   defaultProjectConfig,
   type ProjectConfig,
 } from "../domain/Config.js"
+import { fillAgentsEnv } from "../domain/agentEnv.js"
 import { defaultAgents } from "../domain/defaultTeam.js"
 
 export { ConfigError } from "../domain/Config.js"
@@ -88,7 +89,9 @@ export const loadAgentsConfig = (
     const text = yield* readIfPresent(file)
     if (Option.isNone(text)) return { agents: defaultAgents, source: { _tag: "Defaults", path: file } }
     const decoded = yield* decodeAgentsToml(text.value, file)
-    return { agents: decoded.agents, source: { _tag: "File", path: file } }
+    // `${NAME}` in an agent's env table names a variable of this server's environment.
+    const agents = yield* fillAgentsEnv(decoded.agents, process.env, file)
+    return { agents, source: { _tag: "File", path: file } }
   })
 
 /** Settings that decode but will likely not do what was meant: worth a line in the log, not a refusal. */

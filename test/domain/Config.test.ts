@@ -240,7 +240,7 @@ describe("agents.toml", () => {
     [
       agent("max_turn = 3"),
       "agent[0].max_turn",
-      "unknown key (did you mean max_turns?); accepted keys here: name, stage, runtime, model, role, system_prompt, max_turns, max_budget_usd, inactivity_timeout_secs, command, prompt",
+      "unknown key (did you mean max_turns?); accepted keys here: name, stage, runtime, model, role, system_prompt, max_turns, max_budget_usd, inactivity_timeout_secs, command, env, prompt",
     ],
     [agent('max_turns = "3"'), "agent[0].max_turns", 'expected a whole number >= 1, got "3"'],
     [

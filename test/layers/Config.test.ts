@@ -86,6 +86,26 @@ describe("loadConfig", () => {
     }),
   )
 
+  it.scoped("fills an agent's ${NAME} env values at load, and refuses one naming an unset variable", () =>
+    Effect.gen(function* () {
+      const repo = yield* makeTempDir()
+      const set = "HUSKIES_CONFIG_TEST_SET_VAR"
+      const unset = "HUSKIES_CONFIG_TEST_UNSET_VAR"
+      process.env[set] = "from the server"
+      yield* Effect.addFinalizer(() => Effect.sync(() => delete process.env[set]))
+      delete process.env[unset]
+      const toml = (name: string) =>
+        `[[agent]]\nname = "coder-1"\nstage = "coder"\nenv = { TOKEN = "\${${name}}" }\n`
+      yield* repo.write(".huskies/agents.toml", toml(set))
+      expect((yield* load(repo.dir)).agents[0].env).toEqual({ TOKEN: "from the server" })
+      yield* repo.write(".huskies/agents.toml", toml(unset))
+      const error = yield* Effect.flip(load(repo.dir))
+      expect(error.message).toBe(
+        `${agentsTomlPath(repo.dir)}: agent[0].env.TOKEN: agent "coder-1": TOKEN refers to \${${unset}}, which is not set in the environment huskies was started with: set ${unset} before starting huskies, or change the value`,
+      )
+    }),
+  )
+
   it.scoped("names the line of malformed TOML", () =>
     Effect.gen(function* () {
       const repo = yield* makeTempDir()
