@@ -18,6 +18,7 @@ import { withComponent } from "../layers/Logs.js"
 import { type PtyExit, spawnPty } from "../layers/Pty.js"
 import { waitAtMost } from "../layers/waitAtMost.js"
 import { adapterFor } from "../layers/runtimes/adapters.js"
+import { shippedCli } from "../layers/runtimes/shippedCli.js"
 import { tokenEnvVar } from "../layers/runtimes/Runtime.js"
 import type { AgentEvent } from "../layers/runtimes/agentEvents.js"
 import { openSessionLog } from "../layers/SessionLog.js"
@@ -26,7 +27,7 @@ import {
   appendUsageLedger,
   describeError,
   excludeFromGit,
-  launchProblem,
+  resolveProgram,
   identityFallbackEnv,
   processEnv,
   writeLaunchFiles,
@@ -110,8 +111,8 @@ export const startAgent = (
         ...launch.env,
         ...agent.env,
       }
-      const problem = launchProblem(launch.command, spec.worktree, env)
-      if (problem !== undefined) return yield* startError(problem)
+      const program = resolveProgram(launch.command, spec.worktree, env, shippedCli(agent.runtime))
+      if (program._tag === "Left") return yield* startError(program.left)
       yield* writeLaunchFiles(launch.files).pipe(Effect.mapError(startError))
       yield* excludeFromGit(spec.worktree, launch.files, spec.env)
       const log = yield* openSessionLog(spec.root, storyId, agent.name).pipe(
@@ -119,8 +120,8 @@ export const startAgent = (
         Effect.mapError((e) => startError(e.message)),
       )
       const pty = yield* spawnPty({
-        command: launch.command,
-        args: launch.args,
+        command: program.right.command,
+        args: [...program.right.args, ...launch.args],
         cwd: spec.worktree,
         env,
         graceMillis: spec.graceMillis ?? defaultGraceMillis,

@@ -1,14 +1,18 @@
-// src/actors/agentFiles.ts — what an agent run writes on disk besides its session log: the launch files
-// (with their paths kept out of git), and its line in the usage ledger that get_token_usage aggregates.
-// Used by AgentActor.
-import { Effect } from "effect"
+// src/actors/agentFiles.ts — what an agent run needs on disk besides its session log: its program (on PATH,
+// or huskies' own copy of the CLI), the launch files (with their paths kept out of git), and its line in
+// the usage ledger that get_token_usage aggregates. Used by AgentActor.
+import { Effect, Either } from "effect"
+import { Buffer } from "node:buffer"
 import {
   accessSync,
   appendFileSync,
+  closeSync,
   constants,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
+  readSync,
   statSync,
   writeFileSync,
 } from "node:fs"
@@ -38,23 +42,59 @@ const isExecutableFile = (path: string): boolean => {
   }
 }
 
+/** What to run: `command` with `args` before the launch's own arguments. */
+export interface ResolvedProgram {
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+}
+
+// Reads the first line only: a CLI may be a native binary of a few hundred megabytes.
+const runsOnNode = (path: string): boolean => {
+  const shebang = "#!/usr/bin/env node\n"
+  const head = Buffer.alloc(shebang.length)
+  let fd: number | undefined
+  try {
+    fd = openSync(path, "r")
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString("latin1") === shebang
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
 /**
- * Why the launch cannot start, if it cannot: node-pty does not fail on a missing program or working
- * directory, its child just exits 1, which would read as the agent failing rather than not starting.
+ * The program to start, or why the launch cannot start: node-pty does not fail on a missing program or
+ * working directory, its child just exits 1, which would read as the agent failing rather than not
+ * starting. A bare name is looked up on the environment's PATH first (the user's choice wins), then
+ * `shipped`, huskies' own copy of the runtime's CLI; a Node script of huskies' own runs on huskies'
+ * own node, so it needs no `node` on PATH either.
  */
-export const launchProblem = (
+export const resolveProgram = (
   command: string,
   cwd: string,
   env: Readonly<Record<string, string>>,
-): string | undefined => {
+  shipped?: string,
+): Either.Either<ResolvedProgram, string> => {
   if (!existsSync(cwd) || !statSync(cwd).isDirectory())
-    return `its working directory ${cwd} does not exist (was the worktree removed?)`
-  const found = command.includes("/")
-    ? isExecutableFile(resolve(cwd, command))
-    : (env["PATH"] ?? "").split(delimiter).some((dir) => dir !== "" && isExecutableFile(join(dir, command)))
-  return found
-    ? undefined
-    : `the program ${command} is not an executable file${command.includes("/") ? "" : " on its PATH"} (check that it is installed, or fix the agent's command in agents.toml)`
+    return Either.left(`its working directory ${cwd} does not exist (was the worktree removed?)`)
+  if (command.includes("/"))
+    return isExecutableFile(resolve(cwd, command))
+      ? Either.right({ command, args: [] })
+      : Either.left(
+          `the program ${command} is not an executable file (check that it is installed, or fix the agent's command in agents.toml)`,
+        )
+  const onPath = (env["PATH"] ?? "")
+    .split(delimiter)
+    .some((dir) => dir !== "" && isExecutableFile(join(dir, command)))
+  if (onPath) return Either.right({ command, args: [] })
+  if (shipped !== undefined && isExecutableFile(shipped))
+    return Either.right(
+      runsOnNode(shipped) ? { command: process.execPath, args: [shipped] } : { command: shipped, args: [] },
+    )
+  return Either.left(
+    `the program ${command} is not an executable file on its PATH${shipped === undefined ? "" : ` nor at ${shipped}`} (check that it is installed, or fix the agent's command in agents.toml)`,
+  )
 }
 
 /** Writes the files a launch needs (creating their directories); fails with a sentence naming the file. */
