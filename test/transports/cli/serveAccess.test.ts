@@ -6,6 +6,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect, Option, Redacted } from "effect"
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { request as httpRequest } from "node:http"
 import { join } from "node:path"
 import { Agents } from "../../../src/actors/Scheduler.js"
 import { Store } from "../../../src/layers/Store.js"
@@ -34,6 +35,27 @@ const listItems = async (url: string, headers: Record<string, string> = {}) => {
   }
 }
 
+/** GET /health on 127.0.0.1 with the given Host header and token: the status. */
+const statusWithHost = (url: string, host: string, token: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: new URL(url).port,
+        path: "/health",
+        headers: { host, authorization: `Bearer ${token}` },
+        timeout: 5_000,
+      },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      },
+    )
+    req.on("timeout", () => req.destroy(new Error("no answer within 5 s")))
+    req.on("error", reject)
+    req.end()
+  })
+
 describe("huskies serve --host 0.0.0.0", () => {
   it("generates a 0600 token, needs it on every request, keeps it across restarts, and mcp-config carries it", async () => {
     const { dir, cleanup } = tempDir()
@@ -59,6 +81,9 @@ describe("huskies serve --host 0.0.0.0", () => {
         await expect(listItems(url, { authorization: "Bearer not-the-token-0123456789" })).rejects.toThrow()
         expect(await listItems(url, { authorization: `Bearer ${token}` })).toEqual([])
         expect((await fetch(`${url}/health`)).status).toBe(401)
+        // The rebinding page is refused before the token is even looked at.
+        expect(await statusWithHost(url, `evil.example:${new URL(url).port}`, token)).toBe(403)
+        expect(await statusWithHost(url, `localhost:${new URL(url).port}`, token)).toBe(200)
       } finally {
         await first.kill()
       }
