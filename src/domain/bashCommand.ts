@@ -337,6 +337,12 @@ const analyseGit = (
   if (alias.fromEnvironment)
     fail(`git --config-env defines the alias ${argv.subcommand} from the environment`)
   if (alias.value === undefined) {
+    // `git st` runs an alias from a config file or GIT_CONFIG_* (which could be push) unless a git-st
+    // program exists; git-lfs is one so common that it is taken as installed. `git-st` itself is a program.
+    if (dashed.length === 0 && argv.subcommand !== "lfs")
+      return fail(
+        `git ${argv.subcommand} is not one of git's own commands and may be an alias: use the command it stands for`,
+      )
     out.commands.push(own)
     return
   }

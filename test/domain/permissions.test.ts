@@ -150,6 +150,8 @@ describe("decidePermission with the default [permissions] rules", () => {
     ["git commit -m \"$(cat <<'EOF'\nmessage\nEOF\n)\"", "command substitution"],
     ["git 'push", "unbalanced single quote"],
     ["git --some-new-option x push", "not an option git knows"],
+    ["git p origin", "may be an alias"],
+    ["GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.p GIT_CONFIG_VALUE_0=push git p", "may be an alias"],
   ])("%j cannot be parsed, so it is denied (%s)", (command, reason) => {
     const decision = decidePermission(defaults, "Bash", { command })
     expect(decision.behavior).toBe("deny")
@@ -168,6 +170,8 @@ describe("decidePermission with the default [permissions] rules", () => {
     "grep -rn push docs",
     "git log --grep=push",
     "git -c color.ui=never diff",
+    "git lfs ls-files",
+    "git-absorb --and-rebase",
     "for f in *.ts; do git add $f; done",
     "[ -f x ] && echo ok",
   ])("%j is allowed", (command) => {
