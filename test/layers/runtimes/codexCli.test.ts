@@ -2,7 +2,7 @@
 // and the fake Responses API: the adapter's own launch run in a PTY in a temp git repo (text, a shell
 // command, a huskies MCP tool on the real /mcp endpoint, a resume), and its parser on what it printed.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import type { AgentEvent } from "../../../src/layers/runtimes/agentEvents.js"
 import { buildCodex, makeCodexParser } from "../../../src/layers/runtimes/codex.js"
 import { type BuildInput, continuePrompt } from "../../../src/layers/runtimes/Runtime.js"
@@ -31,12 +31,12 @@ const codexRepo = (baseUrl: string, requestRetries = 0) =>
         worktree: repo.dir,
         ...overrides,
       })
-    const run = (build: BuildInput) =>
+    const run = (build: BuildInput, extraEnv: Record<string, string> = {}) =>
       Effect.gen(function* () {
         const launch = buildCodex(build)
         const pty = yield* runInPty(launch, {
           cwd: repo.dir,
-          env: { ...gitEnv, ...codexEnv },
+          env: { ...gitEnv, ...codexEnv, ...extraEnv },
           command: codexBin,
           timeoutMs: 45_000,
         })
@@ -142,11 +142,12 @@ describe("the Codex adapter's launch with the real CLI in a PTY", () => {
   )
 
   it.scopedLive(
-    "a huskies MCP tool call reaches the real /mcp endpoint",
+    "a huskies MCP tool call reaches the real /mcp endpoint, with the token named by bearer_token_env_var",
     () =>
       Effect.gen(function* () {
         const fake = yield* fakeOpenAi
         const { input, run } = yield* codexRepo(fake.url)
+        const token = "codex-agent-token-0123456789"
         fake.script(anySession, [
           {
             toolUses: [
@@ -166,13 +167,15 @@ describe("the Codex adapter's launch with the real CLI in a PTY", () => {
         ])
 
         const { result, items } = yield* Effect.promise(() =>
-          withServer(async ({ url }) => {
-            const result = await Effect.runPromise(
-              Effect.scoped(run(input({ mcpUrl: `${url}/mcp`, prompt: "File it" }))),
-            )
-            const items = await Effect.runPromise(listItems(url))
-            return { result, items }
-          }),
+          withServer(
+            async ({ url }) => {
+              const build = input({ mcpUrl: `${url}/mcp`, mcpTokenVar: "HUSKIES_TOKEN", prompt: "File it" })
+              const result = await Effect.runPromise(Effect.scoped(run(build, { HUSKIES_TOKEN: token })))
+              const items = await Effect.runPromise(listItems(url, token))
+              return { result, items }
+            },
+            { access: { token: Redacted.make(token) } },
+          ),
         )
 
         expect(result.exitCode).toBe(0)
@@ -271,13 +274,16 @@ describe("the Codex adapter's launch with the real CLI in a PTY", () => {
   )
 })
 
-const listItems = (url: string) =>
+const listItems = (url: string, token: string) =>
   Effect.promise(async () => {
     const { Client } = await import("@modelcontextprotocol/sdk/client/index.js")
     const { StreamableHTTPClientTransport } =
       await import("@modelcontextprotocol/sdk/client/streamableHttp.js")
     const client = new Client({ name: "check", version: "1.0.0" })
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
+    const headers = { authorization: `Bearer ${token}` }
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }),
+    )
     try {
       const result = await client.callTool({ name: "list_items", arguments: {} })
       return JSON.stringify(result.structuredContent)

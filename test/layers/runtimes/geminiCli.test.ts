@@ -3,7 +3,7 @@
 // git repo (text, a shell command, a huskies MCP tool on the real /mcp endpoint, a resume, a 429), and
 // its parser on what it printed.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import type { AgentEvent } from "../../../src/layers/runtimes/agentEvents.js"
 import { buildGemini, makeGeminiParser } from "../../../src/layers/runtimes/gemini.js"
 import { type BuildInput, continuePrompt } from "../../../src/layers/runtimes/Runtime.js"
@@ -28,11 +28,11 @@ const geminiRepo = (baseUrl: string) =>
     const geminiEnv = yield* Effect.promise(() => writeGeminiHome(gitEnv["HOME"] ?? repo.dir, baseUrl))
     const input = (overrides: Partial<BuildInput> = {}) =>
       buildInput({ agent: agentConfig({ runtime: "gemini" }), worktree: repo.dir, ...overrides })
-    const run = (build: BuildInput) =>
+    const run = (build: BuildInput, extraEnv: Record<string, string> = {}) =>
       Effect.gen(function* () {
         const pty = yield* runInPty(buildGemini(build), {
           cwd: repo.dir,
-          env: { ...gitEnv, ...geminiEnv },
+          env: { ...gitEnv, ...geminiEnv, ...extraEnv },
           command: geminiBin,
           timeoutMs: 45_000,
         })
@@ -133,7 +133,7 @@ describe("the Gemini adapter's launch with the real CLI in a PTY", () => {
   )
 
   it.scopedLive(
-    "a huskies MCP tool call reaches the real /mcp endpoint through .gemini/settings.json",
+    "a huskies MCP tool call reaches the real /mcp endpoint through .gemini/settings.json, with the token it names",
     () =>
       Effect.gen(function* () {
         const fake = yield* fakeGemini
@@ -154,8 +154,18 @@ describe("the Gemini adapter's launch with the real CLI in a PTY", () => {
           { text: "Filed it." },
         ])
 
+        // The server needs a token; the settings name HUSKIES_TOKEN, which Gemini expands.
+        const token = "gemini-agent-token-0123456789"
         const result = yield* Effect.promise(() =>
-          withServer(({ url }) => Effect.runPromise(run(input({ mcpUrl: `${url}/mcp`, prompt: "File it" })))),
+          withServer(
+            ({ url }) =>
+              Effect.runPromise(
+                run(input({ mcpUrl: `${url}/mcp`, mcpTokenVar: "HUSKIES_TOKEN", prompt: "File it" }), {
+                  HUSKIES_TOKEN: token,
+                }),
+              ),
+            { access: { token: Redacted.make(token) } },
+          ),
         )
 
         expect(result.exitCode).toBe(0)
