@@ -9,6 +9,7 @@ import { createWriteStream } from "node:fs"
 import { dirname } from "node:path"
 import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
 import { removePidRecord, writePidRecord } from "./AgentPids.js"
+import { processTree } from "./processTable.js"
 
 export class GateSpawnError extends Schema.TaggedError<GateSpawnError>()("GateSpawnError", {
   command: Schema.String,
@@ -109,11 +110,22 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     }
     let timedOut = false
     let settled = false
+    // The command leads its own session and group (detached calls setsid): the group, the session and
+    // every descendant, including one that moved to a session of its own while its parent still ran.
     const killGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return
+      const tree = processTree(child.pid)
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal)
+        process.kill(-child.pid, signal)
       } catch {
         // The group already exited.
+      }
+      for (const pid of tree) {
+        try {
+          process.kill(pid, signal)
+        } catch {
+          // Already gone.
+        }
       }
     }
     const timer = setTimeout(() => {
@@ -121,6 +133,17 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
       killGroup("SIGTERM")
       setTimeout(() => killGroup("SIGKILL"), 2_000).unref()
     }, spec.timeoutMillis)
+    // The result is given on "close" (all output read). A process that escaped the kill and holds the
+    // pipes open would hold that back for ever: once the command has exited and its tree is killed, the
+    // pipes get a moment to drain and are then closed from this side.
+    let drain: NodeJS.Timeout | undefined
+    child.on("exit", () => {
+      killGroup("SIGKILL")
+      drain = setTimeout(() => {
+        child.stdout.destroy()
+        child.stderr.destroy()
+      }, 1_000)
+    })
     // Both pipes are always drained into the log and the tail: the child never blocks on a full pipe.
     const onData = (chunk: Buffer) => {
       tail.push(chunk)
@@ -137,6 +160,7 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
       resume(Effect.fail(new GateSpawnError({ command: spec.command, detail: error.message })))
     })
     child.on("close", (code, signal) => {
+      clearTimeout(drain)
       if (settled) return
       settled = true
       clearTimeout(timer)
@@ -162,6 +186,7 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     })
     return Effect.sync(() => {
       clearTimeout(timer)
+      clearTimeout(drain)
       killGroup("SIGKILL")
       forgetPid()
       log.end()

@@ -1,7 +1,7 @@
 // src/layers/TestRuns.ts — gate runs per work item on this node: one run at a time per item (a second
 // request joins the running one instead of starting another), and the last result kept for
 // get_test_result. Used by the run_tests tool and, later, by StoryActor after a coder exits.
-import { Context, Deferred, Effect, Layer, Ref } from "effect"
+import { Context, Deferred, Effect, Exit, FiberId, Layer, Ref } from "effect"
 import { type GateResult, type GateSpawnError, runGate, type GateSpec } from "./Gates.js"
 
 export interface TestRunsShape {
@@ -22,7 +22,7 @@ export const TestRunsLive = Layer.effect(
     const inFlight = yield* Ref.make(new Map<string, Deferred.Deferred<GateResult, GateSpawnError>>())
     const results = yield* Ref.make(new Map<string, GateResult>())
 
-    const run = (key: string, spec: GateSpec) =>
+    const run: TestRunsShape["run"] = (key, spec) =>
       Effect.gen(function* () {
         const fresh = yield* Deferred.make<GateResult, GateSpawnError>()
         // Claim the slot atomically: whoever finds it taken joins that run.
@@ -31,17 +31,36 @@ export const TestRunsLive = Layer.effect(
           if (current !== undefined) return [current, map] as const
           return [undefined, new Map(map).set(key, fresh)] as const
         })
-        if (existing !== undefined) return { result: yield* Deferred.await(existing), joined: true }
-        const outcome = yield* runGate(spec).pipe(
-          Effect.tap((result) => Ref.update(results, (map) => new Map(map).set(key, result))),
-          Effect.exit,
+        if (existing !== undefined) {
+          const joined = yield* Effect.exit(Deferred.await(existing))
+          // The run it joined was stopped (its owner was, by stop_agent or a shutdown): run it anew.
+          if (Exit.isInterrupted(joined)) return yield* run(key, spec)
+          return { result: yield* joined, joined: true }
+        }
+        const settle = (outcome: Exit.Exit<GateResult, GateSpawnError>) =>
+          Deferred.done(fresh, outcome).pipe(
+            Effect.zipRight(
+              Ref.update(inFlight, (map) => {
+                if (map.get(key) !== fresh) return map
+                const next = new Map(map)
+                next.delete(key)
+                return next
+              }),
+            ),
+          )
+        // Interrupted too, it settles: a run left in flight would hold every later run of the item (the
+        // next gates, run_tests) waiting for ever.
+        const outcome = yield* Effect.uninterruptibleMask((restore) =>
+          restore(
+            runGate(spec).pipe(
+              Effect.tap((result) => Ref.update(results, (map) => new Map(map).set(key, result))),
+              Effect.exit,
+            ),
+          ).pipe(
+            Effect.onInterrupt((ids) => settle(Exit.interrupt(FiberId.combineAll(ids)))),
+            Effect.tap(settle),
+          ),
         )
-        yield* Deferred.done(fresh, outcome)
-        yield* Ref.update(inFlight, (map) => {
-          const next = new Map(map)
-          next.delete(key)
-          return next
-        })
         return { result: yield* outcome, joined: false }
       })
 

@@ -2,7 +2,7 @@
 // pass/fail with exit code, 100 MB of output without deadlock or memory growth, timeouts that kill
 // the whole group.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Option } from "effect"
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { runGate } from "../../src/layers/Gates.js"
@@ -102,6 +102,45 @@ describe("runGate", () => {
         yield* Effect.sleep("200 millis")
         expect(isRunning(pid)).toBe(false)
       }),
+    ),
+  )
+
+  it.live("a command that exits ends the gate, though what it left running holds its output open", () =>
+    withDir((dir) =>
+      Effect.gen(function* () {
+        const pidFile = join(dir, "pids")
+        // The background sleep (its group) and the setsid'd one (its own session, out of reach once its
+        // parent has exited) both hold stdout: the result used to wait for them until the timeout.
+        const fiber = yield* Effect.fork(
+          runGate({
+            command: `sleep 300 & echo $! > ${pidFile}; setsid sleep 301 & echo $! >> ${pidFile}; echo tested`,
+            cwd: dir,
+            timeoutMillis: 60_000,
+            logPath: join(dir, "left.log"),
+          }),
+        )
+        const result = yield* Fiber.join(fiber).pipe(Effect.timeoutOption("20 seconds"))
+        expect(Option.getOrUndefined(result)).toMatchObject({
+          passed: true,
+          timedOut: false,
+          tail: "tested\n",
+        })
+        const [inGroup] = readFileSync(pidFile, "utf8").trim().split("\n").map(Number)
+        expect(isRunning(inGroup ?? 0)).toBe(false)
+      }).pipe(
+        // The setsid'd sleep is beyond the gate's reach (see docs/agents.md): the test's own clean-up.
+        Effect.ensuring(
+          Effect.sync(() => {
+            const listed = existsSync(join(dir, "pids")) ? readFileSync(join(dir, "pids"), "utf8") : ""
+            for (const pid of listed.trim().split("\n").map(Number))
+              try {
+                if (pid > 0) process.kill(pid, "SIGKILL")
+              } catch {
+                // Gone.
+              }
+          }),
+        ),
+      ),
     ),
   )
 
