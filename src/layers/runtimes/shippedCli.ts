@@ -49,10 +49,12 @@ export const shippedCli = (runtime: AgentRuntime, from: string = import.meta.url
   // The node_modules directories Node would look in, nearest first: the package's exports map (which
   // may not export package.json) does not matter this way.
   for (const modules of createRequire(from).resolve.paths(pkg) ?? []) {
+    // Only where the package is: a .bin elsewhere on the way up may hold another package's program.
+    const bin = binOf(join(modules, pkg, "package.json"), program)
+    if (bin === undefined) continue
     const link = join(modules, ".bin", program)
     if (isExecutableFile(link)) return link
-    const bin = binOf(join(modules, pkg, "package.json"), program)
-    if (bin !== undefined && isExecutableFile(join(modules, pkg, bin))) return join(modules, pkg, bin)
+    if (isExecutableFile(join(modules, pkg, bin))) return join(modules, pkg, bin)
   }
   return undefined
 }

@@ -26,16 +26,29 @@ describe("shippedCli", () => {
     expect(shippedCli("command")).toBeUndefined()
   })
 
-  it("falls back to the package's own bin file when there is no .bin link, and finds nothing elsewhere", () => {
+  it("takes the .bin link beside the package, else the package's own bin file, and nothing without it", () => {
     const dir = tempDir()
     try {
-      const from = pathToFileURL(join(dir, "app", "main.js")).href
-      expect(shippedCli("claude-code", from)).toBeUndefined()
-      const pkg = join(dir, "node_modules", "@anthropic-ai", "claude-code")
-      mkdirSync(join(pkg, "bin"), { recursive: true })
-      writeFileSync(join(pkg, "package.json"), JSON.stringify({ bin: { claude: "bin/claude.exe" } }))
-      script(join(pkg, "bin", "claude.exe"), "#!/bin/sh\n")
-      expect(shippedCli("claude-code", from)).toBe(join(pkg, "bin", "claude.exe"))
+      const from = (root: string) => pathToFileURL(join(root, "app", "main.js")).href
+      const install = (root: string) => {
+        const pkg = join(root, "node_modules", "@anthropic-ai", "claude-code")
+        mkdirSync(join(pkg, "bin"), { recursive: true })
+        writeFileSync(join(pkg, "package.json"), JSON.stringify({ bin: { claude: "bin/claude.exe" } }))
+        script(join(pkg, "bin", "claude.exe"), "#!/bin/sh\n")
+        return pkg
+      }
+      // A `claude` in a .bin with no Claude Code package beside it belongs to something else.
+      const linked = join(dir, "linked")
+      mkdirSync(join(linked, "node_modules", ".bin"), { recursive: true })
+      script(join(linked, "node_modules", ".bin", "claude"), "#!/bin/sh\n")
+      expect(shippedCli("claude-code", from(linked))).toBeUndefined()
+      install(linked)
+      expect(shippedCli("claude-code", from(linked))).toBe(join(linked, "node_modules", ".bin", "claude"))
+      // Installed without bin links (npm --no-bin-links): the package's own file.
+      const unlinked = join(dir, "unlinked")
+      const pkg = install(unlinked)
+      expect(shippedCli("claude-code", from(unlinked))).toBe(join(pkg, "bin", "claude.exe"))
+      expect(shippedCli("codex", from(unlinked))).toBeUndefined()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
