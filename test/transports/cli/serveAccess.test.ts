@@ -125,10 +125,11 @@ describe("huskies serve --host 0.0.0.0", () => {
     }
   }, 90_000)
 
-  it("takes HUSKIES_TOKEN over the generated one, and refuses one too short to be safe", async () => {
+  it("takes HUSKIES_TOKEN over the generated one, admits project.toml's allowed_hosts, and refuses a token too short to be safe", async () => {
     const { dir, cleanup } = tempDir()
     try {
       mkdirSync(join(dir, ".huskies"))
+      writeFileSync(join(dir, ".huskies", "project.toml"), '[server]\nallowed_hosts = ["huskies.test"]\n')
       const token = "from-the-environment-0123456789"
       const server = await startServer(["serve", "--host", "0.0.0.0", "--port", "0", dir], {
         env: { ...cleanEnv(), HUSKIES_TOKEN: token },
@@ -137,6 +138,9 @@ describe("huskies serve --host 0.0.0.0", () => {
         const url = reachableUrl(server.url)
         expect(await listItems(url, { authorization: `Bearer ${token}` })).toEqual([])
         expect(server.output()).not.toContain(token)
+        const port = new URL(url).port
+        expect(await statusWithHost(url, `huskies.test:${port}`, token)).toBe(200)
+        expect(await statusWithHost(url, `other.test:${port}`, token)).toBe(403)
       } finally {
         await server.kill()
       }
