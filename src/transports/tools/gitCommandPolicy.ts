@@ -133,9 +133,12 @@ const optionName = (arg: string) =>
 /** Why these arguments of `git <subcommand>` are refused, if they are. */
 const checkArguments = (subcommand: string, args: ReadonlyArray<string>): string | undefined => {
   const has = (...options: ReadonlyArray<string>) => args.find((a) => options.includes(optionName(a)))
-  const ext = has("--ext-diff", "--upload-pack", "--receive-pack", "--exec", "--remote")
-  if (ext !== undefined && (ext !== "--remote" || subcommand === "archive"))
-    return `git ${subcommand} ${optionName(ext)} is refused: it runs a program it is given`
+  // --remote makes archive ask another repository (and --exec names the program that answers there).
+  const runner =
+    has("--ext-diff", "--upload-pack", "--receive-pack", "--exec") ??
+    (subcommand === "archive" ? has("--remote") : undefined)
+  if (runner !== undefined)
+    return `git ${subcommand} ${optionName(runner)} is refused: it runs another program (a configured or given one)`
   if (subcommand === "grep" && args.some((a) => a.startsWith("-O") || a.startsWith("--open-files-in-pager")))
     return "git grep -O is refused: it runs a program it is given"
   if ((subcommand === "fetch" || subcommand === "ls-remote") && args.includes("-u"))

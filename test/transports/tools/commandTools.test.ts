@@ -153,6 +153,7 @@ describe("run_command", () => {
           [{ command: ["git", "fetch", "origin", "main:main"] }, "would move a local branch"],
           [{ command: ["git", "merge", "-s", "evil", "main"] }, 'strategy "evil" is refused'],
           [{ command: ["git", "diff", "--ext-diff"] }, "git diff --ext-diff is refused"],
+          [{ command: ["git", "archive", "--remote=x", "HEAD"] }, "git archive --remote is refused"],
           [{ command: ["git", "remote", "add", "x", "ext::sh -c id"] }, "git remote add is refused"],
           [{ command: ["git", "--frobnicate", "status"] }, "not an option git knows"],
         ]
