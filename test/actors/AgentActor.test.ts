@@ -2,7 +2,7 @@
 // running small bash scripts in a PTY) and a real Store on SQLite: outcomes, usage, watchdog, stop,
 // scope close, rate limits, refused starts and git exclusion, and never a process left behind.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Queue, Scope } from "effect"
+import { Clock, Effect, Exit, Option, Queue, Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -14,7 +14,7 @@ import {
 } from "../../src/actors/AgentActor.js"
 import { AgentName } from "../../src/domain/AgentName.js"
 import type { AgentConfig } from "../../src/domain/Config.js"
-import { isRunning } from "../../src/layers/Pty.js"
+import { isRunning, processTree } from "../../src/layers/Pty.js"
 import { readSessionLog } from "../../src/layers/SessionLog.js"
 import { Store, type StoreShape } from "../../src/layers/Store.js"
 import { makeGitRepo } from "../support/gitRepo.js"
@@ -113,6 +113,20 @@ const resultLine = (fields: Record<string, unknown>) =>
     permissionDenials: [],
     ...fields,
   })
+
+/** Deaf to SIGTERM and the hang-up, and never ends by itself: only SIGKILL stops it. */
+const deaf = `trap '' TERM HUP\necho deaf\nwhile true; do sleep 1; done`
+
+/** A test's own clean-up: SIGKILLs `leader` and everything it started. */
+const killTree = (leader: number) => {
+  for (const pid of processTree(leader)) {
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // Already gone.
+    }
+  }
+}
 
 /** A script that starts a background child, reports both pids and then waits for ever. */
 const lingering = `sleep 60 &\necho "child $!"\necho "leader $$"\nsleep 60`
@@ -261,6 +275,46 @@ describe("AgentActor", () => {
         expect(ledgerLines(h.dir).map((l) => l["outcome"])).toEqual(["stopped"])
       }),
     ),
+  )
+
+  // Issue 10, item 7: the SIGTERM grace wait could not time out where it runs (uninterruptibly), so an agent
+  // deaf to SIGTERM hung stop and scope close for ever. The spec's grace here is 500 ms.
+  it.live(
+    "an agent that ignores SIGTERM is stopped, or its scope closed, within the grace period plus a second",
+    () =>
+      withHarness((h) =>
+        Effect.gen(function* () {
+          const spec = h.spec(deaf)
+          const graceMillis = spec.graceMillis ?? 0
+          const byStop = yield* startAgent(spec)
+          const stopLeader = (yield* byStop.status).pid
+          yield* Effect.addFinalizer(() => Effect.sync(() => killTree(stopLeader)))
+          yield* waitForLine(byStop, /^deaf$/)
+          const stopTree = processTree(stopLeader)
+          let startedAt = yield* Clock.currentTimeMillis
+          const stopped = yield* byStop.stop("a person asked").pipe(Effect.timeoutOption("10 seconds"))
+          expect((yield* Clock.currentTimeMillis) - startedAt).toBeLessThan(graceMillis + 1_000)
+          expect(Option.getOrUndefined(stopped)).toMatchObject({ outcome: "stopped" })
+          expect(stopTree.filter(isRunning)).toEqual([])
+
+          const scope = yield* Scope.make()
+          const byClose = yield* startAgent(spec).pipe(Scope.extend(scope))
+          const closeLeader = (yield* byClose.status).pid
+          yield* Effect.addFinalizer(() => Effect.sync(() => killTree(closeLeader)))
+          yield* waitForLine(byClose, /^deaf$/)
+          const closeTree = processTree(closeLeader)
+          startedAt = yield* Clock.currentTimeMillis
+          // As a server shutdown closes it. Disconnected: on a hang the test fails by its own deadline.
+          const closed = yield* Scope.close(scope, Exit.void).pipe(
+            Effect.disconnect,
+            Effect.timeoutOption("10 seconds"),
+          )
+          expect((yield* Clock.currentTimeMillis) - startedAt).toBeLessThan(graceMillis + 1_000)
+          expect(Option.isSome(closed)).toBe(true)
+          expect(closeTree.filter(isRunning)).toEqual([])
+          expect((yield* byClose.result).outcome).toBe("stopped")
+        }),
+      ),
   )
 
   it.live("going over max_budget_usd kills the agent as failed", () =>
