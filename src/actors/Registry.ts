@@ -1,6 +1,6 @@
 // src/actors/Registry.ts — actors of one kind addressed by key (a story id, an agent name): spawn under a
 // key, look up by key, dead actors drop out. Used by the story/agent/peer actor managers and the Supervisor.
-import { Effect, HashMap, Option, Schema, Scope, SynchronizedRef } from "effect"
+import { Effect, ExecutionStrategy, HashMap, Option, Schema, Scope, SynchronizedRef } from "effect"
 import * as Actor from "./Actor.js"
 
 export class ActorNotFound extends Schema.TaggedError<ActorNotFound>()("ActorNotFound", {
@@ -35,10 +35,14 @@ export interface Registry<Msg extends Actor.Message> {
 
 const isAlive = <Msg>(ref: Actor.ActorRef<Msg>): Effect.Effect<boolean> => Effect.map(ref.poll, Option.isNone)
 
-/** A registry whose spawned actors and removal watchers live as long as the current Scope. */
+/**
+ * A registry whose spawned actors and removal watchers live as long as the current Scope. When it closes
+ * they all stop at once, not one after another: each may take its agent's whole SIGTERM grace period, and
+ * a shutdown must end within one grace period, however many agents run.
+ */
 export const make = <Msg extends Actor.Message>(): Effect.Effect<Registry<Msg>, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const scope = yield* Effect.scope
+    const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.parallel)
     // Synchronized so the check for a live key and the spawn that claims it happen as one step.
     const entries = yield* SynchronizedRef.make(HashMap.empty<string, Actor.ActorRef<Msg>>())
 

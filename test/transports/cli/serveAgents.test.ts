@@ -20,7 +20,7 @@ const sleepyAgent = (pids: string) =>
 
 /** Deaf to SIGTERM and the hang-up, and never ends by itself: only SIGKILL stops it. */
 const deafAgent = (pids: string) =>
-  `#!/bin/sh\ntrap '' TERM HUP\nsleep 300 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent\nwhile true; do sleep 1; done\n`
+  `#!/bin/sh\ntrap '' TERM HUP\nsleep 300 &\necho $! > ${pids}/child\necho $$ > ${pids}/agent-$HUSKIES_AGENT\necho $$ > ${pids}/agent\nwhile true; do sleep 1; done\n`
 
 /** An ordinary agent (the hang-up ends it) that leaves a nohup'd grandchild, deaf to the hang-up, behind. */
 const nohupAgent = (pids: string) =>
@@ -34,8 +34,8 @@ const sessionOf = (leader: number) =>
         .map((p) => p.pid)
     : []
 
-/** A project whose one story starts by itself; its agent and a child of it record their pids and wait. */
-const projectWithAgent = (agentScript: (pids: string) => string) =>
+/** A project whose stories (one per agent) start by themselves; agents and a child record their pids. */
+const projectWithAgent = (agentScript: (pids: string) => string, agents = 1) =>
   Effect.gen(function* () {
     const repo = yield* makeGitRepo({ initialCommit: true })
     const root = repo.dir
@@ -45,29 +45,38 @@ const projectWithAgent = (agentScript: (pids: string) => string) =>
     const script = join(root, "..", "agent.sh")
     writeFileSync(script, agentScript(pids))
     chmodSync(script, 0o755)
+    const names = Array.from({ length: agents }, (_, i) => `coder-${i + 1}`)
     writeFileSync(
       join(root, ".huskies", "agents.toml"),
-      `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
+      names
+        .map(
+          (name) =>
+            `[[agent]]\nname = "${name}"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
+        )
+        .join("\n"),
     )
+    writeFileSync(join(root, ".huskies", "project.toml"), `[concurrency]\nmax_coders = ${agents}\n`)
     yield* Effect.scoped(
       Effect.provide(
         Effect.flatMap(Store, (store) =>
-          store.create({ kind: "story", name: "Sleep", content: "---\nname: Sleep\n---\n" }),
+          Effect.forEach(names, () =>
+            store.create({ kind: "story", name: "Sleep", content: "---\nname: Sleep\n---\n" }),
+          ),
         ),
         storeLayer(join(root, ".huskies", "huskies.db")),
       ),
     )
-    // Whatever a test does, no sleeper it started survives it: nothing of the agent's session either.
+    // Whatever a test does, no sleeper it started survives it: nothing of an agent's session either.
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
-        const recorded = ["agent", "child"].map((f) => {
+        const recorded = readdirSync(pids).map((f) => {
           try {
             return Number(readFileSync(join(pids, f), "utf8"))
           } catch {
             return 0
           }
         })
-        for (const pid of [...recorded, ...sessionOf(recorded[0] ?? 0)]) {
+        for (const pid of [...recorded, ...recorded.flatMap(sessionOf)]) {
           try {
             if (pid > 0) process.kill(pid, "SIGKILL")
           } catch {
@@ -125,17 +134,22 @@ describe("huskies serve with a running agent", () => {
 
   // Issue 10, item 7: with an agent deaf to SIGTERM, serve stayed up after SIGTERM (30 s and more).
   it.live(
-    "SIGTERM stops the server within the grace period plus a second, even with an agent that ignores SIGTERM",
+    "SIGTERM stops the server within the grace period plus a second, even with agents that ignore SIGTERM",
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const { root, pids } = yield* projectWithAgent(deafAgent)
+          // Two of them: they are stopped together, not one grace period after another.
+          const { root, pids } = yield* projectWithAgent(deafAgent, 2)
           const server = yield* Effect.acquireRelease(
             Effect.promise(() => startServer(["serve", "--port", "0", root])),
             (s) => Effect.promise(() => s.kill("SIGKILL")),
           )
           const [agent, child] = yield* agentPids(pids)
+          const agents = ["coder-1", "coder-2"].map((name) => join(pids, `agent-${name}`))
+          yield* until(() => agents.every(existsSync), "both agents did not start")
+          const sessions = agents.map((file) => Number(readFileSync(file, "utf8")))
           expect(isRunning(agent) && isRunning(child)).toBe(true)
+          expect(sessions.filter(isRunning)).toHaveLength(2)
           const startedAt = yield* Clock.currentTimeMillis
           server.child.kill("SIGTERM")
           yield* until(
@@ -147,6 +161,7 @@ describe("huskies serve with a running agent", () => {
           expect(server.child.exitCode).toBe(0)
           expect(isRunning(agent)).toBe(false)
           expect(isRunning(child)).toBe(false)
+          expect(sessions.flatMap(sessionOf)).toEqual([])
         }),
       ),
     60_000,
