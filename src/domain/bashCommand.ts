@@ -1,8 +1,9 @@
-// src/domain/bashCommand.ts — what a Bash command line would run: each simple command with its wrappers
-// unwrapped (env, nohup, timeout, sudo, xargs, sh -c '...', /usr/bin/...) and git's global options and
-// command-line aliases normalised, as texts the [permissions] rules match. Pure; permissions.ts uses it.
+// src/domain/bashCommand.ts — what a Bash command line would run: each simple command (those in $(...)
+// too) with its wrappers unwrapped (env, nohup, timeout, sudo, xargs, sh -c '...', sh <<EOF, /usr/bin/...)
+// and git's global options and command-line aliases normalised, as texts the [permissions] rules match.
+// A word only running the line would tell may be an argument, never what decides the program. Pure.
 import { commandLineAlias, gitCommands, parseGitArgv, pushCommands } from "./gitArgv.js"
-import { parseShell, quoteWord, type ShellWord } from "./shellWords.js"
+import { type HereDocument, parseShell, quoteWord, type ShellWord } from "./shellWords.js"
 
 /** One program the command line runs, as texts a rule may match: as written, then each unwrapped form. */
 export interface RunCommand {
@@ -28,6 +29,21 @@ const fail = (reason: string): never => {
 const maxDepth = 8
 const shells = new Set(["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh"])
 const textOf = (words: ReadonlyArray<ShellWord>) => words.map((w) => w.text).join(" ")
+
+/** Refuses an unquoted expansion where the number of words decides what runs (`timeout $T sh -c ...`). */
+const noSplitting = (words: ReadonlyArray<ShellWord>, where: string): void => {
+  const word = words.find((w) => w.splits === true)
+  if (word !== undefined)
+    fail(
+      `${where}: ${word.text} is an unquoted expansion the shell may make several words of, or none, which decides what runs (quote it)`,
+    )
+}
+const unknownWord = (word: ShellWord, what: string): never =>
+  fail(`${what} ${word.text} is only known when the shell expands it`)
+const runsCommandFor = (word: ShellWord): never =>
+  fail(
+    `the environment variable ${word.text} of a command is only known by running the command substitution in it`,
+  )
 const baseName = (program: string) => program.slice(program.lastIndexOf("/") + 1)
 
 interface Collector {
@@ -115,6 +131,7 @@ const skipOptions = (
     return fail(`${name} ${w} (an option huskies does not know, so the command it runs is unclear)`)
   }
   i += spec.positional ?? 0
+  noSplitting(words.slice(1, i), name)
   return replace === undefined ? { start: i } : { start: i, replace }
 }
 
@@ -122,10 +139,14 @@ const skipOptions = (
 const unwrapEnv = (words: ReadonlyArray<ShellWord>): ReadonlyArray<ShellWord> => {
   let i = 1
   while (i < words.length) {
-    const w = words[i]?.text ?? ""
+    const word = words[i] ?? fail("env without a word")
+    noSplitting([word], "env")
+    const w = word.text
     if (w === "--") return words.slice(i + 1)
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) i++
-    else if (["-i", "-0", "--null", "--ignore-environment", "-v", "--debug", "-"].includes(w)) i++
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) {
+      if (word.dynamic === true) runsCommandFor(word)
+      i++
+    } else if (["-i", "-0", "--null", "--ignore-environment", "-v", "--debug", "-"].includes(w)) i++
     else if (["-u", "-C", "--unset", "--chdir"].includes(w)) i += 2
     else if (/^(-u|-C).|^--(unset|chdir)=/.test(w)) i++
     else if (w === "-S" || w === "--split-string" || w.startsWith("--split-string=") || /^-S./.test(w)) {
@@ -150,14 +171,18 @@ const unwrapEnv = (words: ReadonlyArray<ShellWord>): ReadonlyArray<ShellWord> =>
   return []
 }
 
-/** A shell's command string (`-c STRING`), or how it reads its commands otherwise. */
-const shellCommand = (words: ReadonlyArray<ShellWord>): { readonly script: ShellWord } | "file" => {
+/** A shell's command string (`-c STRING`), or where it reads its commands otherwise (a file, its input). */
+const shellCommand = (words: ReadonlyArray<ShellWord>): { readonly script: ShellWord } | "file" | "stdin" => {
   let takesString = false
+  let readsInput = false
   for (let i = 1; i < words.length; i++) {
-    const w = words[i]?.text ?? ""
-    if (w === "--") {
+    const word = words[i] ?? fail("a shell without a word")
+    noSplitting([word], "a shell's options")
+    const w = word.text
+    // `sh -` is `sh --`.
+    if (w === "--" || w === "-") {
       if (takesString) return { script: words[i + 1] ?? fail("a shell -c without a command string") }
-      return words[i + 1] === undefined ? fail("a shell reading commands from its input") : "file"
+      return words[i + 1] === undefined || readsInput ? "stdin" : "file"
     }
     if (w === "-o" || w === "+o" || w === "--rcfile" || w === "--init-file") {
       i++
@@ -165,13 +190,15 @@ const shellCommand = (words: ReadonlyArray<ShellWord>): { readonly script: Shell
     }
     if (/^[-+][A-Za-z]+$/.test(w)) {
       if (w.slice(1).includes("c")) takesString = true
-      if (w.slice(1).includes("s")) return fail("a shell reading commands from its input")
+      if (w.slice(1).includes("s")) readsInput = true
+      if (takesString && readsInput) fail("a shell given both -c and -s")
       continue
     }
     if (w.startsWith("--")) continue
-    return takesString ? { script: words[i] as ShellWord } : "file"
+    if (readsInput) return "stdin"
+    return takesString ? { script: word } : "file"
   }
-  return fail(takesString ? "a shell -c without a command string" : "a shell reading commands from its input")
+  return takesString ? fail("a shell -c without a command string") : "stdin"
 }
 
 const analyseLine = (line: string, depth: number, out: Collector): void => {
@@ -181,7 +208,10 @@ const analyseLine = (line: string, depth: number, out: Collector): void => {
   else
     for (const command of parsed.commands) {
       const texts = command.assignments.length > 0 ? [textOf([...command.assignments, ...command.words])] : []
-      analyseWords(command.words, texts, depth, out, false)
+      // `x=$(cmd)` alone only sets a variable; `GIT_PAGER=$(cmd) git log` would run what cmd prints.
+      const dynamic = command.assignments.find((a) => a.dynamic === true)
+      if (dynamic !== undefined && command.words.length > 0) runsCommandFor(dynamic)
+      analyseWords(command.words, texts, depth, out, false, command.stdin)
     }
 }
 
@@ -194,7 +224,7 @@ const analyseScript = (script: ShellWord, written: string, depth: number, out: C
 
 /**
  * Adds what `words` runs to `out`. `outer` holds the texts of the wrappers around it; `openArgs` means more
- * arguments follow that are not known here (xargs appends its input).
+ * arguments follow that are not known here (xargs appends its input); `stdin` is the here-document it reads.
  */
 const analyseWords = (
   words: ReadonlyArray<ShellWord>,
@@ -202,17 +232,26 @@ const analyseWords = (
   depth: number,
   out: Collector,
   openArgs: boolean,
+  stdin?: HereDocument,
 ): void => {
   if (depth > maxDepth) fail("commands nested too deeply")
   const [program] = words
   if (program === undefined) return
-  if (!program.literal) fail(`the command name ${program.text} is only known when the shell expands it`)
+  if (!program.literal) unknownWord(program, "the command name")
   const name = baseName(program.text)
   const normalised = [{ text: name, literal: true }, ...words.slice(1)]
   const texts = [...new Set([...outer, textOf(words), textOf(normalised)])]
-  const inner = (rest: ReadonlyArray<ShellWord>, open = openArgs) => {
+  // Wrappers pass their input on to the command they run (xargs and find do not: their own input, /dev/null).
+  const inner = (rest: ReadonlyArray<ShellWord>, open = openArgs, input = stdin) => {
     if (rest.length === 0) out.commands.push({ texts })
-    else analyseWords(rest, texts, depth + 1, out, open)
+    else analyseWords(rest, texts, depth + 1, out, open, input)
+  }
+  /** A shell reading its commands from its input: a known here-document is analysed as its script. */
+  const readsInput = (): void => {
+    // Like `sh -c '...'`: the commands it runs are what an allow rule must cover; deny rules see it too.
+    out.wrappers.push(...texts)
+    if (stdin === undefined) fail("a shell reading commands from its input")
+    else analyseScript({ text: stdin.body, literal: stdin.literal }, `${textOf(normalised)} <<`, depth, out)
   }
   if (name === "eval") fail("eval")
   if (name === "env") return inner(unwrapEnv(words))
@@ -227,8 +266,16 @@ const analyseWords = (
     if (name === "xargs") {
       if (replace !== undefined && rest.some((w) => w.text.includes(replace)))
         fail("xargs -I puts its input into the command, which is not known here")
-      return inner(rest.length === 0 ? [{ text: "echo", literal: true }] : rest, true)
+      return inner(rest.length === 0 ? [{ text: "echo", literal: true }] : rest, true, undefined)
     }
+    // `sudo -s` / `sudo -i` without a command run a shell, which reads its commands from its input.
+    const shellFlags = ["-s", "-i", "--shell", "--login"]
+    if (
+      (name === "sudo" || name === "doas") &&
+      rest.length === 0 &&
+      words.some((w) => shellFlags.includes(w.text))
+    )
+      return readsInput()
     return inner(rest)
   }
   if (name === "busybox") return inner(words.slice(1))
@@ -236,8 +283,13 @@ const analyseWords = (
     const how = shellCommand(words)
     // `sh -c 'npm test'` runs npm test: an allow rule for npm covers it; deny rules see the shell too.
     if (how === "file") return void out.commands.push({ texts })
+    if (how === "stdin") return readsInput()
     out.wrappers.push(...texts)
     return analyseScript(how.script, textOf(normalised), depth, out)
+  }
+  if (name === "su" && !words.some((w) => /^(-c|--command)(=|$)/.test(w.text))) {
+    noSplitting(words, "su")
+    return readsInput()
   }
   if (name === "su" || name === "watch" || name === "trap")
     return analyseStringRunner(name, words, texts, depth, out)
@@ -291,6 +343,7 @@ const analyseFind = (
   out: Collector,
 ): void => {
   out.commands.push({ texts })
+  noSplitting(words, "find")
   for (let i = 1; i < words.length; i++) {
     if (!["-exec", "-execdir", "-ok", "-okdir"].includes(words[i]?.text ?? "")) continue
     let end = i + 1
@@ -317,15 +370,26 @@ const analyseGit = (
   const argv = parseGitArgv(args)
   // An option this reader does not know may take the next word as its value, or be newer than it.
   if (argv._tag === "BadOption") return fail(`git ${argv.option}: ${argv.reason}`)
+  const subAt =
+    argv._tag === "Invocation" && argv.subcommandIndex >= dashed.length
+      ? argv.subcommandIndex - dashed.length + 1
+      : words.length
+  const subWord = words[subAt]
+  // Global options decide what runs: `-c` can define aliases, pagers, ssh commands; an unquoted
+  // expansion may bring in more options or the subcommand itself.
+  const globalWords = words.slice(1, subAt)
+  noSplitting(globalWords, "git's global options")
+  globalWords.forEach((w, i) => {
+    const valueOf = ["-c", "--config-env"].includes(w.text) ? globalWords[i + 1] : undefined
+    if (valueOf !== undefined && !valueOf.literal) unknownWord(valueOf, `the git setting ${w.text}`)
+    if (/^--(config-env|exec-path)=/.test(w.text) && !w.literal) unknownWord(w, "the git setting")
+  })
   if (argv._tag !== "Invocation") {
     if (openArgs) fail("xargs gives git its subcommand, which is not known here")
     out.commands.push({ texts })
     return
   }
-  const subWord =
-    argv.subcommandIndex >= dashed.length ? words[argv.subcommandIndex - dashed.length + 1] : undefined
-  if (subWord !== undefined && !subWord.literal)
-    fail(`the git subcommand ${subWord.text} is only known when the shell expands it`)
+  if (subWord !== undefined && !subWord.literal) unknownWord(subWord, "the git subcommand")
   const canonical = ["git", argv.subcommand, ...argv.args].join(" ")
   const pushed = pushCommands.has(argv.subcommand) ? [["git", "push", ...argv.args].join(" ")] : []
   const own = { texts: [...new Set([...texts, canonical, ...pushed])] }

@@ -93,7 +93,7 @@ const decideBash = (
   if (analysis._tag === "Unparsable")
     return {
       behavior: "deny",
-      message: `Bash is not allowed here: huskies could not parse this command (${analysis.reason}), so it cannot check it against the [permissions] rules of .huskies/project.toml. Use a simpler form: one command per call, plain quotes, no $(...), backticks, here-documents or eval (write long text to a file first).`,
+      message: `Bash is not allowed here: huskies could not parse this command (${analysis.reason}), so it cannot check it against the [permissions] rules of .huskies/project.toml. Use a simpler form: one command per call, plain quotes, no eval, and no $(...), variable or here-document that decides which program runs (a long commit message can come from a quoted here-document: git commit -F - <<'EOF').`,
     }
   const whole = policy.allow.find((rule) => {
     const parsed = parseRule(rule)

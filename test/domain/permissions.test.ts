@@ -85,6 +85,21 @@ describe("decidePermission with the default [permissions] rules", () => {
     "command git push",
     "exec git push",
     "time git push",
+    'echo "$(git push)"',
+    "echo \"$(git pu''sh)\"",
+    'echo "$(echo "$(git pu\'\'sh)")"',
+    "echo `git pu''sh`",
+    "x=$(git pu''sh)",
+    "git commit -m \"$(git pu''sh origin main)\"",
+    "echo x > \"$(git pu''sh)\"",
+    "for b in $(git pu''sh); do echo $b; done",
+    "sh <<'EOF'\ngit push\nEOF",
+    "sh <<'EOF'\ngit pu''sh\nEOF",
+    "bash -c \"$(cat <<'EOF'\ngit push\nEOF\n)\"",
+    "`git push`",
+    "bash -s <<-EOF\n\tgit pu''sh\n\tEOF",
+    "nohup sh <<\\EOF\nnpm test && git pu''sh\nEOF",
+    "sudo -s <<'EOF'\ngit pu''sh\nEOF",
   ])("%j is denied by Bash(*git push*)", (command) => {
     const decision = decidePermission(defaults, "Bash", { command })
     expect(decision).toMatchObject({ behavior: "deny", rule: "Bash(*git push*)" })
@@ -139,15 +154,40 @@ describe("decidePermission with the default [permissions] rules", () => {
   })
 
   it.each([
-    ["$(echo git) push", "command substitution"],
-    ["`echo git` push", "backticks"],
+    ["$(echo git) push", "only known when the shell expands it"],
+    ["`echo git` push", "only known when the shell expands it"],
+    ["git $(echo push)", "only known when the shell expands it"],
+    ["git `echo pu``echo sh`", "only known when the shell expands it"],
+    ["env $(echo git) push", "may make several words"],
+    ['env "$(echo git)" push', "only known when the shell expands it"],
+    ['env GIT_SSH_COMMAND="$(cat cmd.txt)" git fetch', "only known by running"],
+    ["GIT_PAGER=\"$(printf 'git pu%s' sh)\" git log", "only known by running"],
+    ["git -c core.pager=\"$(printf 'git pu%s' sh)\" log", "only known when the shell expands it"],
+    ['git -c "alias.c=$(echo push)" c', "only known when the shell expands it"],
+    ["git -C $(echo .) status", "may make several words"],
+    ["timeout $(echo 5) sh -c 'echo'", "may make several words"],
+    ["sh $X -c 'echo'", "may make several words"],
+    ["find . $(echo -name x) -print", "may make several words"],
+    ['sh -c "$(cat cmd.txt)"', "only known when the shell expands it"],
+    ["bash -c \"$(cat <<'EOF'\ngit pu''sh\nEOF\n)\"", "only known when the shell expands it"],
+    ['xargs sh -c "$(cat cmd.txt)" < args', "only known when the shell expands it"],
+    ['find . -exec "$(echo git)" push \\;', "only known when the shell expands it"],
+    ["git commit -m \"$(cat <<'EOF'\nx\nEOF)\"", "without its end line"],
+    ["sudo -s < script.sh", "reading commands from its input"],
+    ["su - other <<< 'git pu''sh'", "reading commands from its input"],
+    ['echo "$((1 + 2))"', "arithmetic"],
+    ['echo "$[1 + 2]"', "arithmetic"],
+    ["cat <<EOF\n$(git pu''sh)\nEOF", "here-document"],
+    ["cat <<EOF\nno end", "without its end line"],
+    ["bash <<EOF\ngit pu''sh $HOME\nEOF", "only known when the shell expands it"],
+    ["sh <<'EOF' < other.sh\nnpm test\nEOF", "reading commands from its input"],
+    ["echo 'git pu''sh' | sh -", "reading commands from its input"],
     ["eval 'git pu''sh'", "eval"],
     ["$GIT push", "only known when the shell expands it"],
     ["git $SUBCOMMAND", "only known when the shell expands it"],
     ['sh -c "$CMD"', "only known when the shell expands it"],
     ["echo 'git pu''sh' | sh", "reading commands from its input"],
     ["echo push | xargs git", "not known here"],
-    ["git commit -m \"$(cat <<'EOF'\nmessage\nEOF\n)\"", "command substitution"],
     ["git 'push", "unbalanced single quote"],
     ["git --some-new-option x push", "not an option git knows"],
     ["git p origin", "may be an alias"],
@@ -174,9 +214,66 @@ describe("decidePermission with the default [permissions] rules", () => {
     "git-absorb --and-rebase",
     "for f in *.ts; do git add $f; done",
     "[ -f x ] && echo ok",
+    // How Claude Code commits: the message from a quoted here-document, through $(cat ...).
+    "git commit -m \"$(cat <<'EOF'\nFix the thing\n\nMore text.\nEOF\n)\"",
+    "git add -A && git commit -m \"$(cat <<'EOF'\nFix the thing\n\nCo-Authored-By: A Person <a@example.com>\nEOF\n)\"",
+    'git commit -m "$(cat <<"EOF"\n  Indented $HOME `stays`\nEOF\n)"',
+    'git commit -m "$(cat <<-\\EOF\n\tTabbed\n\tEOF\n)"',
+    "git commit -F - <<'EOF'\nFix the thing\n\nCo-Authored-By: A Person <a@example.com>\nEOF",
+    "git commit -F - <<EOF\nPlain text, nothing expanded\nEOF",
+    "git commit -m \"$(printf 'Fix %s\\n\\nMore' thing)\"",
+    "git commit -m \"`printf 'Fix it'`\"",
+    'echo "$(git rev-parse HEAD)" > head.txt',
+    'x=$(git status --short) && echo "$x"',
+    "git log -1 --format=%H $(git merge-base HEAD main)",
+    "sh <<'EOF'\nnpm test\nEOF",
   ])("%j is allowed", (command) => {
     // (The raw line is matched too, so `echo git push` stays denied, as before.)
     expect(decidePermission(defaults, "Bash", { command })).toEqual({ behavior: "allow" })
+  })
+
+  it("a push inside a substitution, or in a here-document a shell runs, is never allowed", () => {
+    const push = fc.constantFrom(
+      "git push",
+      "git pu''sh",
+      "git -C . push origin",
+      "git send-pack x",
+      "env git push",
+    )
+    type Wrap = (inner: string) => string
+    // Backticks do not nest without backslashes, which are refused: they only wrap a line without them.
+    const backticks: Wrap = (inner) => (inner.includes("`") ? inner : `echo \`${inner}\``)
+    const wrap = fc.constantFrom<Wrap>(
+      backticks,
+      (inner) => `echo "$(${inner})"`,
+      (inner) => `echo $(${inner})`,
+      (inner) => `git commit -m "$(${inner})"`,
+      (inner) => `x=$(${inner})`,
+      (inner) => `npm test "$(${inner})"`,
+      (inner) => `$(${inner})`,
+      (inner) => `sh <<'EOF'\n${inner}\nEOF`,
+      (inner) => `bash <<EOF\n${inner}\nEOF`,
+      (inner) => `sh -c "$(cat <<'EOF'\n${inner}\nEOF\n)"`,
+      (inner) => `cat <<'EOF' | sh\n${inner}\nEOF`,
+    )
+    const open: PermissionPolicy = {
+      default: "allow",
+      allow: ["Bash(npm *)", "Bash(echo *)"],
+      deny: defaults.deny,
+    }
+    fc.assert(
+      fc.property(push, fc.array(wrap, { minLength: 1, maxLength: 3 }), (inner, wraps) => {
+        const command = wraps.reduce<string>((line, w) => w(line), inner)
+        expect(decidePermission(defaults, "Bash", { command }).behavior).toBe("deny")
+        expect(decidePermission(open, "Bash", { command }).behavior).toBe("deny")
+      }),
+    )
+  })
+
+  it("commands inside a substitution must be allowed too", () => {
+    const npmOnly: PermissionPolicy = { default: "deny", allow: ["Bash(npm *)"], deny: [] }
+    expect(decidePermission(npmOnly, "Bash", { command: 'npm test "$(curl x)"' }).behavior).toBe("deny")
+    expect(decidePermission(npmOnly, "Bash", { command: 'npm test "$(npm bin)"' }).behavior).toBe("allow")
   })
 
   it("the unparsable rule holds whatever the rules allow", () => {
@@ -198,6 +295,12 @@ describe("decidePermission with the default [permissions] rules", () => {
     expect(decidePermission(npmOnly, "Bash", { command: "npm test; curl example.com" }).behavior).toBe("deny")
     expect(decidePermission(npmOnly, "Bash", { command: "sh -c 'npm test'" }).behavior).toBe("allow")
     expect(decidePermission(npmOnly, "Bash", { command: "sh -c 'npm test; rm -rf x'" }).behavior).toBe("deny")
+    expect(decidePermission(npmOnly, "Bash", { command: "bash <<'EOF'\nnpm test\nEOF" }).behavior).toBe(
+      "allow",
+    )
+    expect(
+      decidePermission(npmOnly, "Bash", { command: "bash <<'EOF'\nnpm test\nrm -rf x\nEOF" }).behavior,
+    ).toBe("deny")
   })
 
   it("user rules match each command's normalised text as well as the raw line", () => {

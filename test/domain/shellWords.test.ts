@@ -85,6 +85,79 @@ describe("parseShell", () => {
     expect(parsedWords(line)).toEqual(expected)
   })
 
+  it.each([
+    [
+      "echo $(git status)",
+      [
+        ["git", "status"],
+        ["echo", "$(git status)"],
+      ],
+    ],
+    [
+      'echo "a $(git rev-parse HEAD) b"',
+      [
+        ["git", "rev-parse", "HEAD"],
+        ["echo", "a $(git rev-parse HEAD) b"],
+      ],
+    ],
+    ["echo `date`", [["date"], ["echo", "`date`"]]],
+    ['echo "$(echo "$(id)")"', [["id"], ["echo", "$(id)"], ["echo", '$(echo "$(id)")']]],
+    ["x=$(git push)", [["git", "push"], []]],
+    ["echo > $(id)", [["id"], ["echo"]]],
+    ["for f in $(ls); do cat $f; done", [["ls"], ["cat", "$f"]]],
+    [
+      "echo $( (cd a; ls) | wc -l )",
+      [["cd", "a"], ["ls"], ["wc", "-l"], ["echo", "$( (cd a; ls) | wc -l )"]],
+    ],
+    [
+      "echo $(echo ')' \")\" \\) # )\n)",
+      [
+        ["echo", ")", ")", ")"],
+        ["echo", "$(echo ')' \")\" \\) # )\n)"],
+      ],
+    ],
+    ["cat <<EOF\ngit push\nEOF", [["cat"]]],
+    ["cat <<'EOF' && ls\n$(git push)\nEOF\necho done", [["cat"], ["ls"], ["echo", "done"]]],
+    ["cat <<A; cat <<-B\na\nA\n\tb\n\tB\nls", [["cat"], ["cat"], ["ls"]]],
+  ] as const)("%j is %j", (line, expected) => {
+    expect(parsedWords(line)).toEqual(expected)
+  })
+
+  it("marks words a substitution gives as dynamic, and unquoted expansions as splitting", () => {
+    const parsed = parseShell('echo "$(id)" $(id) $X "$X" `id` plain')
+    const words = parsed._tag === "Parsed" ? parsed.commands.at(-1)?.words : undefined
+    expect(words?.map((w) => [w.literal, w.dynamic ?? false, w.splits ?? false])).toEqual([
+      [true, false, false],
+      [false, true, false],
+      [false, true, true],
+      [false, false, true],
+      [false, false, false],
+      [false, true, true],
+      [true, false, false],
+    ])
+  })
+
+  it("gives a command the here-document on its standard input, and nothing else", () => {
+    const stdinOf = (line: string) => {
+      const parsed = parseShell(line)
+      if (parsed._tag === "Unparsable") throw new Error(parsed.reason)
+      return parsed.commands.map((c) => c.stdin)
+    }
+    expect(stdinOf("sh <<'EOF'\necho $HOME `id`\nEOF")).toEqual([
+      { body: "echo $HOME `id`\n", literal: true },
+    ])
+    expect(stdinOf("sh <<EOF\necho $HOME\nEOF")).toEqual([{ body: "echo $HOME\n", literal: false }])
+    expect(stdinOf("sh <<EOF\nnpm test\nEOF")).toEqual([{ body: "npm test\n", literal: true }])
+    expect(stdinOf("sh <<-\\EOF\n\t\tnpm test\n\tEOF")).toEqual([{ body: "npm test\n", literal: true }])
+    expect(stdinOf('sh <<"EOF"\nEOF')).toEqual([{ body: "", literal: true }])
+    expect(stdinOf("sh <<EOF < file\nx\nEOF")).toEqual([undefined])
+    expect(stdinOf("sh < file <<EOF\nx\nEOF")).toEqual([undefined])
+    expect(stdinOf("sh 0<file <<EOF\nx\nEOF")).toEqual([undefined])
+    expect(stdinOf("sh <<A <<B\na\nA\nb\nB")).toEqual([undefined])
+    expect(stdinOf("sh 3<<EOF\nx\nEOF")).toEqual([undefined])
+    expect(stdinOf("sh <<EOF 2>/dev/null | cat\nx\nEOF")).toEqual([{ body: "x\n", literal: true }, undefined])
+  })
+
   it("keeps the assignments before a command apart from its words", () => {
     const parsed = parseShell("A=1 B='x y' git status")
     expect(parsed).toEqual({
@@ -121,14 +194,24 @@ describe("parseShell", () => {
   })
 
   it.each([
-    ["$(echo git) push", "command substitution"],
-    ["git `echo push`", "backticks"],
-    ['echo "$(id)"', "command substitution"],
-    ['echo "`id`"', "backticks"],
-    ["echo $((1+2))", "command substitution"],
+    ["$(echo git) push", "command name"],
+    ["`echo git` push", "command name"],
+    ["echo $((1+2))", "arithmetic"],
+    ["echo $[1+2]", "arithmetic"],
+    ["let x=1+2", "let"],
+    ["echo $(id", "unclosed $("],
+    ["echo `id", "unclosed backtick"],
+    ["echo `echo \\`id\\``", "backslash inside backticks"],
     ["git 'push", "unbalanced single quote"],
     ['git "push', "unbalanced double quote"],
-    ["cat <<EOF\ngit push\nEOF", "here-document"],
+    ["cat <<EOF\n$(git push)\nEOF", "here-document that runs commands"],
+    ["cat <<EOF\n`git push`\nEOF", "here-document that runs commands"],
+    ["cat <<EOF\n$\\\n(git push)\nEOF", "here-document that runs commands"],
+    ["cat <<EOF\nno end line", "without its end line EOF"],
+    ["cat <<EOF", "without its end line EOF"],
+    ["cat <<$X\nx\n$X", "delimiter"],
+    ["cat <<EOF 'a\nb'\nbody\nEOF", "goes on over several lines"],
+    ["echo $(cat <<EOF)\nx\nEOF", "does not end before"],
     ["diff <(ls) <(ls a)", "process substitution"],
     ["eval git push", "eval"],
     ["$GIT push", "command name"],
