@@ -7,20 +7,33 @@ import { join } from "node:path"
 import { buildInfo } from "../src/layers/BuildInfo.js"
 import { repoRoot, type ScenarioResult } from "./measure.js"
 
-const scenarios: ReadonlyArray<{ readonly script: string; readonly args: ReadonlyArray<string> }> = [
+interface Scenario {
+  readonly script: string
+  readonly args: ReadonlyArray<string>
+  /** Node flags beyond --expose-gc. */
+  readonly flags?: ReadonlyArray<string>
+}
+
+const scenarios: ReadonlyArray<Scenario> = [
   { script: "editingTrace.js", args: ["yjs"] },
   { script: "editingTrace.js", args: ["store"] },
   { script: "pipeline.js", args: [] },
   { script: "mcpLatency.js", args: [] },
+  // WebSocket (behind a flag on Node 20) reaches the server's inspector to ask it for a full GC.
+  {
+    script: "mcpLoad.js",
+    args: [],
+    flags: ["--experimental-websocket", "--disable-warning=ExperimentalWarning"],
+  },
   { script: "agentLatency.js", args: [] },
   { script: "agentFleet.js", args: [] },
   { script: "mergeQueue.js", args: [] },
 ]
 
-const runScenario = (script: string, args: ReadonlyArray<string>): ScenarioResult => {
+const runScenario = ({ script, args, flags = [] }: Scenario): ScenarioResult => {
   const path = join(repoRoot(), "dist", "bench", script)
   process.stderr.write(`running ${script} ${args.join(" ")}...\n`)
-  const out = execFileSync(process.execPath, ["--expose-gc", path, ...args], {
+  const out = execFileSync(process.execPath, ["--expose-gc", ...flags, path, ...args], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 16 * 1024 * 1024,
@@ -30,7 +43,7 @@ const runScenario = (script: string, args: ReadonlyArray<string>): ScenarioResul
   return JSON.parse(line.slice("RESULT ".length)) as ScenarioResult
 }
 
-const results = scenarios.map((s) => runScenario(s.script, s.args))
+const results = scenarios.map(runScenario)
 const byName = new Map(results.map((r) => [r.scenario, r.metrics]))
 const num = (scenario: string, metric: string): number => Number(byName.get(scenario)?.[metric] ?? NaN)
 
@@ -108,6 +121,33 @@ const mcpRows: ReadonlyArray<Row> = (["cheap", "status"] as const).flatMap((tool
   ]
 })
 rows.push(...mcpRows)
+
+const load = (metric: string) => num("mcp-load", metric)
+const [few, many] = [load("few"), load("many")]
+const loadRow = (label: string, metric: string, show: (v: number) => string): Row => ({
+  what: `MCP get_version under load: ${label}, ${many} clients (vs ${few} clients)`,
+  huskies: show(load(`many.${metric}`)),
+  baseline: show(load(`few.${metric}`)),
+  ratio: ratio(load(`many.${metric}`), load(`few.${metric}`)),
+})
+const cycles = load("cycles")
+const cycleRow = (label: string, metric: string, baseline: string): Row => ({
+  what: `MCP: server ${label} after ${cycles} clients connected, called a tool and left`,
+  huskies: `${load(`cycles.after${metric}`)} MiB`,
+  baseline: `${load(`cycles.${baseline}${metric}`)} MiB`,
+  ratio: ratio(load(`cycles.after${metric}`), load(`cycles.${baseline}${metric}`)),
+})
+const tenth = Math.round(cycles / 10)
+rows.push(
+  loadRow("calls/s (higher is better)", "callsPerSec", String),
+  loadRow("p99", "p99Us", (v) => fmtMs(v / 1000)),
+  loadRow("server CPU per call", "serverCpuUsPerCall", (v) => `${v} us`),
+  cycleRow("RSS (vs after start)", "RssMiB", "start"),
+  cycleRow(`RSS (vs after the first ${tenth})`, "RssMiB", "tenth"),
+  cycleRow("RSS once V8 ran a full GC (vs after start, the same)", "CollectedRssMiB", "start"),
+  cycleRow("heap in use once V8 ran a full GC (vs after start, the same)", "HeapMiB", "start"),
+  cycleRow(`heap in use once V8 ran a full GC (vs after the first ${tenth}, the same)`, "HeapMiB", "tenth"),
+)
 
 const agentLatency = (side: string, metric: string, p: string) =>
   num("agent-latency", `${side}.${metric}.${p}`)
