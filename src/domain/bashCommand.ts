@@ -6,6 +6,7 @@ import { commandLineAlias, gitCommands, parseGitArgv, pushCommands } from "./git
 import {
   fail,
   noSplitting,
+  readsFromInput,
   runsCommandFor,
   shellCommand,
   shells,
@@ -93,6 +94,12 @@ const analyseWords = (
     else analyseScript({ text: stdin.body, literal: stdin.literal }, `${textOf(normalised)} <<`, depth, out)
   }
   if (name === "eval") fail("eval")
+  if (name === "let") fail("let (arithmetic)")
+  // `. FILE` runs FILE in this shell: like `sh FILE`, unless FILE is the input (a here-document, a pipe).
+  if (name === "." || name === "source") {
+    const file = words[1]
+    if (file !== undefined && readsFromInput(file)) return readsInput()
+  }
   if (name === "env") return inner(unwrapEnv(words))
   if (name === "command" && words.some((w, i) => i > 0 && (w.text === "-v" || w.text === "-V"))) {
     out.commands.push({ texts })

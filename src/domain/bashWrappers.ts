@@ -147,6 +147,11 @@ export const unwrapEnv = (words: ReadonlyArray<ShellWord>): ReadonlyArray<ShellW
   return []
 }
 
+/** A script file that is the standard input itself (`sh /dev/stdin`, `. /dev/fd/0`); it must be known. */
+export const readsFromInput = (file: ShellWord): boolean =>
+  (file.literal || unknownWord(file, "the script file")) &&
+  /^\/(dev\/stdin|dev\/fd\/0|proc\/(self|thread-self|[0-9]+)\/fd\/0)$/.test(file.text.replace(/\/+/g, "/"))
+
 /** A shell's command string (`-c STRING`), or where it reads its commands otherwise (a file, its input). */
 export const shellCommand = (
   words: ReadonlyArray<ShellWord>,
@@ -159,10 +164,11 @@ export const shellCommand = (
     const w = word.text
     // `sh -` is `sh --`.
     if (w === "--" || w === "-") {
-      if (takesString) return { script: words[i + 1] ?? fail("a shell -c without a command string") }
-      return words[i + 1] === undefined || readsInput ? "stdin" : "file"
+      const next = words[i + 1]
+      if (takesString) return { script: next ?? fail("a shell -c without a command string") }
+      return next === undefined || readsInput || readsFromInput(next) ? "stdin" : "file"
     }
-    if (w === "-o" || w === "+o" || w === "--rcfile" || w === "--init-file") {
+    if (["-o", "+o", "-O", "+O", "--rcfile", "--init-file"].includes(w)) {
       i++
       continue
     }
@@ -173,7 +179,7 @@ export const shellCommand = (
       continue
     }
     if (w.startsWith("--")) continue
-    if (readsInput) return "stdin"
+    if (readsInput || (!takesString && readsFromInput(word))) return "stdin"
     return takesString ? { script: word } : "file"
   }
   return takesString ? fail("a shell -c without a command string") : "stdin"

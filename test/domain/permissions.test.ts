@@ -100,6 +100,10 @@ describe("decidePermission with the default [permissions] rules", () => {
     "bash -s <<-EOF\n\tgit pu''sh\n\tEOF",
     "nohup sh <<\\EOF\nnpm test && git pu''sh\nEOF",
     "sudo -s <<'EOF'\ngit pu''sh\nEOF",
+    "sh /dev/stdin <<'EOF'\ngit pu''sh\nEOF",
+    "source /dev/fd/0 <<'EOF'\ngit pu''sh\nEOF",
+    ". //dev//stdin <<'EOF'\ngit pu''sh\nEOF",
+    "bash -O extglob - /proc/self/fd/0 <<'EOF'\ngit pu''sh\nEOF",
   ])("%j is denied by Bash(*git push*)", (command) => {
     const decision = decidePermission(defaults, "Bash", { command })
     expect(decision).toMatchObject({ behavior: "deny", rule: "Bash(*git push*)" })
@@ -182,6 +186,11 @@ describe("decidePermission with the default [permissions] rules", () => {
     ["bash <<EOF\ngit pu''sh $HOME\nEOF", "only known when the shell expands it"],
     ["sh <<'EOF' < other.sh\nnpm test\nEOF", "reading commands from its input"],
     ["echo 'git pu''sh' | sh -", "reading commands from its input"],
+    ["echo 'git pu''sh' | bash -O extglob", "reading commands from its input"],
+    ["echo 'git pu''sh' | source /dev/stdin", "reading commands from its input"],
+    ['source "$(mktemp)"', "only known when the shell expands it"],
+    ["F=/dev/stdin; sh \"$F\" <<'EOF'\ngit pu''sh\nEOF", "only known when the shell expands it"],
+    ["command let 'x=1'", "let"],
     ["eval 'git pu''sh'", "eval"],
     ["$GIT push", "only known when the shell expands it"],
     ["git $SUBCOMMAND", "only known when the shell expands it"],
