@@ -22,7 +22,7 @@
 // stream whose events are JSON-RPC and answer every request sent), or is empty where HTTP says so
 // (202, DELETE, HEAD); no request waits past `requestTimeoutMs`; /health answers 200 after every
 // batch; afterwards dump_state shows no projection errors, every item (and every one the fuzz
-// created) reads with status, and exactly `maxSessions` new sessions fit (none leaked).
+// created) reads with status, and exactly `maxSessions` new sessions fit (none stuck).
 import fc from "fast-check"
 import { mkdirSync } from "node:fs"
 import { request as httpRequest } from "node:http"
