@@ -3,12 +3,14 @@ import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, LogLevel, Option } from "effect"
 import { resolve } from "node:path"
+import { defaultGraceMillis } from "./actors/agentContract.js"
 import { buildInfo } from "./layers/BuildInfo.js"
 import { loadConfig } from "./layers/Config.js"
 import { LogsLive, withComponent } from "./layers/Logs.js"
 import { runInit } from "./transports/cli/init.js"
 import { mcpUrl, runMcpConfig } from "./transports/cli/mcpConfig.js"
 import { checkProject, serveProject } from "./transports/cli/serve.js"
+import { absorbRepeatedSignals } from "./transports/cli/signalGuard.js"
 import { accessNotice, resolveServerAccess, tokenHint } from "./transports/cli/serverAccess.js"
 
 const path = Args.directory({ name: "path", exists: "either" }).pipe(
@@ -45,6 +47,7 @@ const serveHandler = (args: {
     // Straight to stdout, not the log: it says where the token is (never the token itself).
     const notice = accessNotice(access, bindHost)
     if (notice !== undefined) yield* Console.log(notice)
+    yield* absorbRepeatedSignals(defaultGraceMillis)
     yield* serveProject(root, {
       port: Option.getOrElse(args.port, () => config.project.server.port),
       host: bindHost,
@@ -52,7 +55,7 @@ const serveHandler = (args: {
       durability: config.project.store.durability,
       startEmpty: args.startEmpty,
     })
-  })
+  }).pipe(Effect.scoped)
 
 const write = Options.boolean("write").pipe(
   Options.withDescription("merge the huskies entry into <path>/.mcp.json instead of printing it"),
