@@ -109,51 +109,56 @@ describe("decidePermission with the default [permissions] rules", () => {
     expect(decision).toMatchObject({ behavior: "deny", rule: "Bash(*git push*)" })
   })
 
+  /** Any way of writing a push: wrapped, spaced, optioned, after other commands. */
+  const space = fc.constantFrom(" ", "  ", "\t", " \\\n ")
+  const globalOption = fc.constantFrom(
+    ["-C", "."],
+    ["--no-pager"],
+    ["-c", "color.ui=never"],
+    ["--git-dir=.git"],
+    ["--work-tree", "."],
+    ["--namespace", "x"],
+    ["--literal-pathspecs"],
+  )
+  type Wrap = (inner: ReadonlyArray<string>) => ReadonlyArray<string>
+  const shellString: Wrap = (inner) => ["sh", "-c", inner.map(quoteWord).join(" ")]
+  const wrapper = fc.constantFrom<Wrap>(
+    (inner) => ["env", "A=1", ...inner],
+    (inner) => ["nohup", ...inner],
+    (inner) => ["timeout", "-s", "KILL", "30", ...inner],
+    (inner) => ["nice", "-n", "5", ...inner],
+    (inner) => ["command", ...inner],
+    (inner) => ["/usr/bin/sudo", "-u", "me", ...inner],
+    (inner) => ["time", ...inner],
+    (inner) => ["xargs", "-0", ...inner],
+    shellString,
+    (inner) => ["bash", "-lc", inner.map(quoteWord).join(" ")],
+  )
+  const pushLine = fc
+    .tuple(
+      fc.array(globalOption, { maxLength: 3 }),
+      fc.array(wrapper, { maxLength: 3 }),
+      fc.constantFrom("git", "/usr/bin/git"),
+      fc.constantFrom("push", "send-pack"),
+      space,
+      fc.constantFrom("", "true && ", "npm test; ", "cd sub || "),
+    )
+    .map(([globals, wrappers, git, sub, gap, before]) => {
+      const words = wrappers.reduce<ReadonlyArray<string>>(
+        (inner, wrap) => wrap(inner),
+        [git, ...globals.flat(), sub, "origin"],
+      )
+      return `${before}${words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteWord(w))).join(gap)}`
+    })
+
   it("denies a push however it is wrapped, spaced or optioned", () => {
-    const space = fc.constantFrom(" ", "  ", "\t", " \\\n ")
-    const globalOption = fc.constantFrom(
-      ["-C", "."],
-      ["--no-pager"],
-      ["-c", "color.ui=never"],
-      ["--git-dir=.git"],
-      ["--work-tree", "."],
-      ["--namespace", "x"],
-      ["--literal-pathspecs"],
-    )
-    type Wrap = (inner: ReadonlyArray<string>) => ReadonlyArray<string>
-    const shellString: Wrap = (inner) => ["sh", "-c", inner.map(quoteWord).join(" ")]
-    const wrapper = fc.constantFrom<Wrap>(
-      (inner) => ["env", "A=1", ...inner],
-      (inner) => ["nohup", ...inner],
-      (inner) => ["timeout", "-s", "KILL", "30", ...inner],
-      (inner) => ["nice", "-n", "5", ...inner],
-      (inner) => ["command", ...inner],
-      (inner) => ["/usr/bin/sudo", "-u", "me", ...inner],
-      (inner) => ["time", ...inner],
-      (inner) => ["xargs", "-0", ...inner],
-      shellString,
-      (inner) => ["bash", "-lc", inner.map(quoteWord).join(" ")],
-    )
     fc.assert(
-      fc.property(
-        fc.array(globalOption, { maxLength: 3 }),
-        fc.array(wrapper, { maxLength: 3 }),
-        fc.constantFrom("git", "/usr/bin/git"),
-        fc.constantFrom("push", "send-pack"),
-        space,
-        fc.constantFrom("", "true && ", "npm test; ", "cd sub || "),
-        (globals, wrappers, git, sub, gap, before) => {
-          const words = wrappers.reduce<ReadonlyArray<string>>(
-            (inner, wrap) => wrap(inner),
-            [git, ...globals.flat(), sub, "origin"],
-          )
-          const command = `${before}${words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteWord(w))).join(gap)}`
-          expect(decidePermission(defaults, "Bash", { command })).toMatchObject({
-            behavior: "deny",
-            rule: "Bash(*git push*)",
-          })
-        },
-      ),
+      fc.property(pushLine, (command) => {
+        expect(decidePermission(defaults, "Bash", { command })).toMatchObject({
+          behavior: "deny",
+          rule: "Bash(*git push*)",
+        })
+      }),
     )
   })
 
@@ -242,13 +247,8 @@ describe("decidePermission with the default [permissions] rules", () => {
   })
 
   it("a push inside a substitution, or in a here-document a shell runs, is never allowed", () => {
-    const push = fc.constantFrom(
-      "git push",
-      "git pu''sh",
-      "git -C . push origin",
-      "git send-pack x",
-      "env git push",
-    )
+    // Split so that the line as written never shows `git push`: only the parsed commands can.
+    const push = fc.oneof(pushLine, fc.constantFrom("git pu''sh", "git 'pu'sh origin", "env git pu\\sh"))
     type Wrap = (inner: string) => string
     // Backticks do not nest without backslashes, which are refused: they only wrap a line without them.
     const backticks: Wrap = (inner) => (inner.includes("`") ? inner : `echo \`${inner}\``)
@@ -275,6 +275,20 @@ describe("decidePermission with the default [permissions] rules", () => {
         const command = wraps.reduce<string>((line, w) => w(line), inner)
         expect(decidePermission(defaults, "Bash", { command }).behavior).toBe("deny")
         expect(decidePermission(open, "Bash", { command }).behavior).toBe("deny")
+      }),
+    )
+  })
+
+  it("any commit message in a quoted here-document is allowed, the way Claude Code commits", () => {
+    const line = fc.string({ unit: "binary", maxLength: 30 }).filter((l) => !l.includes("\n") && l !== "EOF")
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 6 }), fc.boolean(), (lines, viaStdin) => {
+        const body = lines.join("\n")
+        fc.pre(!/git\s+push/.test(body))
+        const command = viaStdin
+          ? `git commit -F - <<'EOF'\n${body}\nEOF`
+          : `git add -A && git commit -m "$(cat <<'EOF'\n${body}\nEOF\n)"`
+        expect(decidePermission(defaults, "Bash", { command })).toEqual({ behavior: "allow" })
       }),
     )
   })

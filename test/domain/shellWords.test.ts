@@ -11,9 +11,11 @@ const parsedWords = (source: string) => {
   return parsed.commands.map(texts)
 }
 
-// Any text without NUL (which no argv can hold); `eval` as a command name is refused on purpose.
+// Any text without NUL (which no argv can hold); `eval` and `let` as a command name are refused on purpose.
 const wordArb = fc.string({ unit: "binary", maxLength: 12 }).filter((w) => !w.includes("\0"))
-const wordsArb = fc.array(wordArb, { minLength: 1, maxLength: 6 }).filter((ws) => ws[0] !== "eval")
+const wordsArb = fc
+  .array(wordArb, { minLength: 1, maxLength: 6 })
+  .filter((ws) => ws[0] !== "eval" && ws[0] !== "let")
 
 /** Double quotes, escaping what stays special inside them. */
 const doubleQuote = (word: string) => `"${word.replace(/[$`"\\]/g, (c) => `\\${c}`)}"`
@@ -48,6 +50,16 @@ describe("parseShell", () => {
           expect(parsedWords(line)).toEqual(commands)
         },
       ),
+    ))
+
+  it("reads the commands inside $(...), however quoted, before the command they are part of", () =>
+    fc.assert(
+      fc.property(fc.array(wordsArb, { minLength: 1, maxLength: 3 }), fc.boolean(), (commands, quoted) => {
+        const inner = commands.map((ws) => ws.map(quoteWord).join(" ")).join("; ")
+        const substitution = `$(${inner})`
+        const parsed = parsedWords(`echo ${quoted ? `"${substitution}"` : substitution} done`)
+        expect(parsed).toEqual([...commands, ["echo", substitution, "done"]])
+      }),
     ))
 
   it.each([
