@@ -28,7 +28,7 @@ import {
 } from "./docModel.js"
 import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
-import { keepCopies, StoreDamaged, type StoreFileOptions } from "./storeFile.js"
+import { type StoreFileOptions, unreadableStore } from "./storeFile.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
@@ -134,14 +134,7 @@ const loadDoc = (persistence: Persistence["Type"]) =>
         // Yjs merges are order-independent, so one merged apply equals replaying the tail one by one.
         if (stored.tail.length > 0) Y.applyUpdate(doc, Y.mergeUpdates([...stored.tail]))
       },
-      // A valid SQLite file whose rows are not Yjs updates: SQLite's checks cannot see this.
-      catch: (e) =>
-        new StoreDamaged({
-          path: persistence.path,
-          problem: `holds changes that cannot be read (${e instanceof Error ? e.message : String(e)})`,
-          copies: keepCopies(persistence.path, new Date()),
-          fix: `Restore ${persistence.path} from a backup; huskies will not start on it as it is.`,
-        }),
+      catch: (e) => unreadableStore(persistence.path, e),
     })
     return { doc, stored }
   })

@@ -114,6 +114,18 @@ export const checkStoreFile = (dbPath: string, options: StoreFileOptions = {}) =
     return new StoreDamaged({ path: dbPath, copies, ...found })
   }).pipe(Effect.flatMap((damaged) => (damaged === undefined ? Effect.void : Effect.fail(damaged))))
 
+/**
+ * A valid SQLite file whose rows are not Yjs updates, found when the Store loads it: SQLite's checks
+ * cannot see this. A copy is kept as for any damage.
+ */
+export const unreadableStore = (dbPath: string, cause: unknown): StoreDamaged =>
+  new StoreDamaged({
+    path: dbPath,
+    problem: `holds changes that cannot be read (${cause instanceof Error ? cause.message : String(cause)})`,
+    copies: keepCopies(dbPath, new Date()),
+    fix: `Restore ${dbPath} from a backup, or move it aside with its -wal and -shm files and run \`huskies serve --start-empty\` to start this project with no items.`,
+  })
+
 /** Records that a store with `nodeId` exists at `dbPath`, so its later loss is noticed. */
 export const rememberStore = (dbPath: string, nodeId: string) =>
   Effect.sync(() => {
