@@ -132,6 +132,7 @@ const readWord = (src: string, start: number, nesting: number): Word => {
   let splits = false
   let bracket = false
   let brace = false
+  let braceAt = 0
   const inner: Array<ReadonlyArray<Token>> = []
   const expand = (dollar: Dollar, inDoubleQuotes: boolean) => {
     text += dollar.text
@@ -185,11 +186,16 @@ const readWord = (src: string, start: number, nesting: number): Word => {
     } else if (ch === "`") expand(readBackticks(src, i, nesting), false)
     else if (ch === "$") expand(readDollar(src, i, false, nesting), false)
     else {
-      if (ch === "*" || ch === "?") literal = false
       if (ch === "[") bracket = true
-      if (ch === "]" && bracket) literal = false
+      if (ch === "{" && !brace) braceAt = text.length
       if (ch === "{") brace = true
       if (ch === "}" && brace) literal = false
+      // Globs and braces make as many words as there are matching files or alternatives (`{}` is none).
+      const alternatives = ch === "}" && brace && /,|\.\./.test(text.slice(braceAt))
+      if (ch === "*" || ch === "?" || (ch === "]" && bracket) || alternatives) {
+        literal = false
+        splits = true
+      }
       text += ch
       i++
     }

@@ -14,7 +14,7 @@ export interface ShellWord {
   readonly literal: boolean
   /** Set when a command substitution gives part of it: only running that command tells its value. */
   readonly dynamic?: true
-  /** Set when an expansion outside double quotes may make several words of it, or none. */
+  /** Set when an expansion outside double quotes (a variable, a substitution, a glob, braces) may make several words of it, or none. */
   readonly splits?: true
 }
 

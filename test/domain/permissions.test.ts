@@ -176,6 +176,7 @@ describe("decidePermission with the default [permissions] rules", () => {
     ["git -C $(echo .) status", "may make several words"],
     ["timeout $(echo 5) sh -c 'echo'", "may make several words"],
     ["sh $X -c 'echo'", "may make several words"],
+    ["git -C * status", "may make several words"],
     ["find . $(echo -name x) -print", "may make several words"],
     ['sh -c "$(cat cmd.txt)"', "only known when the shell expands it"],
     ["bash -c \"$(cat <<'EOF'\ngit pu''sh\nEOF\n)\"", "only known when the shell expands it"],
@@ -228,6 +229,7 @@ describe("decidePermission with the default [permissions] rules", () => {
     "git-absorb --and-rebase",
     "for f in *.ts; do git add $f; done",
     "[ -f x ] && echo ok",
+    "find . -name '*.ts' -exec git add {} +",
     // How Claude Code commits: the message from a quoted here-document, through $(cat ...).
     "git commit -m \"$(cat <<'EOF'\nFix the thing\n\nMore text.\nEOF\n)\"",
     "git add -A && git commit -m \"$(cat <<'EOF'\nFix the thing\n\nCo-Authored-By: A Person <a@example.com>\nEOF\n)\"",

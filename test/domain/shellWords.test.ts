@@ -136,7 +136,7 @@ describe("parseShell", () => {
   })
 
   it("marks words a substitution gives as dynamic, and unquoted expansions as splitting", () => {
-    const parsed = parseShell('echo "$(id)" $(id) $X "$X" `id` plain')
+    const parsed = parseShell('echo "$(id)" $(id) $X "$X" `id` plain *.ts a{b,c} "*" {}')
     const words = parsed._tag === "Parsed" ? parsed.commands.at(-1)?.words : undefined
     expect(words?.map((w) => [w.literal, w.dynamic ?? false, w.splits ?? false])).toEqual([
       [true, false, false],
@@ -146,6 +146,10 @@ describe("parseShell", () => {
       [false, false, false],
       [false, true, true],
       [true, false, false],
+      [false, false, true],
+      [false, false, true],
+      [true, false, false],
+      [false, false, false],
     ])
   })
 
