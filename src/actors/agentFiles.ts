@@ -4,10 +4,8 @@
 import { Effect, Either } from "effect"
 import { Buffer } from "node:buffer"
 import {
-  accessSync,
   appendFileSync,
   closeSync,
-  constants,
   existsSync,
   mkdirSync,
   openSync,
@@ -24,6 +22,7 @@ import { makeRunner } from "../layers/git/run.js"
 import { appendUsage } from "../layers/Usage.js"
 import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
 import type { LaunchFile } from "../layers/runtimes/Runtime.js"
+import { isExecutableFile } from "../layers/runtimes/shippedCli.js"
 
 export const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -32,15 +31,6 @@ export const processEnv = (): Record<string, string> =>
   Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   )
-
-const isExecutableFile = (path: string): boolean => {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
-}
 
 /** What to run: `command` with `args` before the launch's own arguments. */
 export interface ResolvedProgram {

@@ -15,7 +15,8 @@ export const shippedPackages: Readonly<
   gemini: { pkg: "@google/gemini-cli", program: "gemini" },
 }
 
-const isExecutableFile = (path: string): boolean => {
+/** Whether `path` is a regular file this process may execute. */
+export const isExecutableFile = (path: string): boolean => {
   try {
     accessSync(path, constants.X_OK)
     return statSync(path).isFile()
