@@ -45,11 +45,7 @@ import {
   runTotals,
 } from "./agentOutput.js"
 
-export type { AgentOutcome } from "./agentOutput.js"
-export { usageLedgerPath } from "../layers/Usage.js"
-
-export type { AgentHandle, AgentRunResult, AgentRunSpec, AgentStatus } from "./agentContract.js"
-export { AgentStartError } from "./agentContract.js"
+export type { AgentHandle, AgentRunResult, AgentStatus } from "./agentContract.js"
 
 interface RunState {
   readonly phase: AgentStatus["state"]

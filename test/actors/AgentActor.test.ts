@@ -6,12 +6,9 @@ import { Clock, Effect, Exit, Option, Queue, Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import {
-  type AgentHandle,
-  type AgentRunSpec,
-  startAgent,
-  usageLedgerPath,
-} from "../../src/actors/AgentActor.js"
+import { startAgent } from "../../src/actors/AgentActor.js"
+import type { AgentHandle, AgentRunSpec } from "../../src/actors/agentContract.js"
+import { usageLedgerPath } from "../../src/layers/Usage.js"
 import { AgentName } from "../../src/domain/AgentName.js"
 import type { AgentConfig } from "../../src/domain/Config.js"
 import { isRunning, processTree } from "../../src/layers/Pty.js"

@@ -16,6 +16,16 @@ import {
   type SessionLimits,
   type SessionState,
 } from "./sessionLimits.js"
+import {
+  asksToInitialize,
+  type Body,
+  isObject,
+  jsonRpcError,
+  parseBody,
+  type RequestId,
+  requestIds,
+  watchClose,
+} from "./jsonRpcMessages.js"
 
 export interface McpEndpointShape {
   /**
@@ -46,73 +56,6 @@ interface Session extends SessionState {
   /** The expiry check armed for this session, and when it fires. */
   timer: ReturnType<typeof setTimeout> | undefined
   timerDue: number
-}
-
-type RequestId = string | number
-
-const jsonRpcError = (status: number, code: number, message: string): Response =>
-  new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
-    status,
-    headers: { "content-type": "application/json" },
-  })
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-const messages = (body: unknown): Array<unknown> => (Array.isArray(body) ? body : [body])
-
-/** The ids of the requests (not notifications or responses) in a JSON-RPC message or batch. */
-const requestIds = (body: unknown): Array<RequestId> =>
-  messages(body).flatMap((m: unknown) =>
-    isObject(m) &&
-    typeof m["method"] === "string" &&
-    (typeof m["id"] === "string" || typeof m["id"] === "number")
-      ? [m["id"]]
-      : [],
-  )
-
-const asksToInitialize = (body: unknown): boolean =>
-  messages(body).some((m) => isObject(m) && m["method"] === "initialize")
-
-/** A POST body: parsed when it is JSON, else the text, which the transport answers as it always has. */
-type Body =
-  { readonly _tag: "Json"; readonly value: unknown } | { readonly _tag: "Text"; readonly text: string }
-
-const parseBody = (text: string): Body => {
-  try {
-    return { _tag: "Json", value: JSON.parse(text) as unknown }
-  } catch {
-    return { _tag: "Text", text }
-  }
-}
-
-/** `body`, passed through, with `onClose` called once when it ends, fails or its reader cancels it. */
-const watchClose = (body: ReadableStream<Uint8Array>, onClose: () => void): ReadableStream<Uint8Array> => {
-  const reader = body.getReader()
-  let open = true
-  const closed = () => {
-    if (open) {
-      open = false
-      onClose()
-    }
-  }
-  return new ReadableStream<Uint8Array>({
-    pull: async (controller) => {
-      try {
-        const chunk = await reader.read()
-        if (!chunk.done) return controller.enqueue(chunk.value)
-        closed()
-        controller.close()
-      } catch (error) {
-        closed()
-        controller.error(error)
-      }
-    },
-    cancel: (reason) => {
-      closed()
-      return reader.cancel(reason)
-    },
-  })
 }
 
 export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = {}) =>
