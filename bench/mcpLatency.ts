@@ -3,11 +3,11 @@
 // Each server runs in its own process (the client is this one), measured in alternating rounds.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { type ChildProcess, spawn } from "node:child_process"
 import { setMaxListeners } from "node:events"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { emit, percentile, processCpuMicros, repoRoot, scratchDir } from "./measure.js"
+import { type ServerProcess, startServerProcess, stopServerProcess } from "./serverProcess.js"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const sequentialCalls = env("HUSKIES_BENCH_MCP_CALLS", 2000)
@@ -25,39 +25,13 @@ const serverFlags = (process.env["HUSKIES_BENCH_MCP_SERVER_FLAGS"] ?? "").split(
 // warning threshold without leaking anything.
 setMaxListeners(0)
 
-interface Running {
-  readonly url: string
-  readonly child: ChildProcess
-}
+type Running = ServerProcess
 
-/** Spawns `args` with node and waits for the line announcing its URL. */
-const start = (args: ReadonlyArray<string>, pattern: RegExp): Promise<Running> => {
-  const child = spawn(process.execPath, [...serverFlags, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-  return new Promise<Running>((resolve, reject) => {
-    let out = ""
-    const timer = setTimeout(() => reject(new Error(`no listening line within 60s:\n${out}`)), 60_000)
-    const onData = (d: Buffer) => {
-      out += d.toString()
-      const m = pattern.exec(out)
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer)
-        resolve({ url: m[1], child })
-      }
-    }
-    child.stdout?.on("data", onData)
-    // Logs go to stderr; read them so the pipe never fills and stalls the server.
-    child.stderr?.on("data", onData)
-    child.on("exit", (code) => reject(new Error(`server exited (${code}):\n${out}`)))
-  })
-}
+/** Spawns `args` with node (and the server flags) and waits for the line announcing its URL. */
+const start = (args: ReadonlyArray<string>, pattern: RegExp): Promise<Running> =>
+  startServerProcess(args, pattern, serverFlags)
 
-const stop = (running: Running): Promise<void> =>
-  new Promise((resolve) => {
-    running.child.removeAllListeners("exit")
-    running.child.once("exit", () => resolve())
-    // SIGTERM lets a --cpu-prof server write its profile.
-    running.child.kill("SIGTERM")
-  })
+const stop = stopServerProcess
 
 const connect = async (url: string): Promise<Client> => {
   const client = new Client({ name: "bench", version: "1.0.0" })

@@ -3,12 +3,12 @@
 // memory after 10,000 clients connect, call a tool and leave (half with DELETE) against after start.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { type ChildProcess, spawn } from "node:child_process"
 import { setMaxListeners } from "node:events"
 import { Agent, type ClientRequest, request } from "node:http"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { emit, percentile, processCpuMicros, processMemoryMiB, repoRoot, scratchDir } from "./measure.js"
+import { type ServerProcess, startServerProcess, stopServerProcess } from "./serverProcess.js"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const fewClients = env("HUSKIES_BENCH_MCP_LOAD_FEW", 8)
@@ -23,9 +23,7 @@ const settleMillis = env("HUSKIES_BENCH_MCP_SETTLE_MS", 12_000)
 // See bench/mcpLatency.ts: the SDK client's fetch leaves an abort listener per request until GC.
 setMaxListeners(0)
 
-interface Running {
-  readonly url: string
-  readonly child: ChildProcess
+interface Running extends ServerProcess {
   /** The server's inspector (when started with it), through which the bench asks for a full GC. */
   readonly inspector: string | undefined
 }
@@ -36,36 +34,18 @@ interface Running {
  */
 const canInspect = typeof globalThis.WebSocket === "function"
 
-const startHuskies = (project: string, inspect = false): Promise<Running> => {
+const startHuskies = async (project: string, inspect = false): Promise<Running> => {
   const bin = join(repoRoot(), "bin", "huskies.js")
   const flags = inspect && canInspect ? ["--inspect=127.0.0.1:0"] : []
-  const child = spawn(process.execPath, [...flags, bin, "serve", "--port", "0", project], {
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  return new Promise<Running>((resolve, reject) => {
-    let out = ""
-    const timer = setTimeout(() => reject(new Error(`no listening line within 60s:\n${out}`)), 60_000)
-    const onData = (d: Buffer) => {
-      out += d.toString()
-      const url = /huskies listening on (http:\/\/\S+)/.exec(out)?.[1]
-      if (url !== undefined) {
-        clearTimeout(timer)
-        resolve({ url, child, inspector: /Debugger listening on (ws:\/\/\S+)/.exec(out)?.[1] })
-      }
-    }
-    child.stdout?.on("data", onData)
-    // Logs go to stderr; read them so the pipe never fills and stalls the server.
-    child.stderr?.on("data", onData)
-    child.on("exit", (code) => reject(new Error(`server exited (${code}):\n${out}`)))
-  })
+  const running = await startServerProcess(
+    [bin, "serve", "--port", "0", project],
+    /huskies listening on (http:\/\/\S+)/,
+    flags,
+  )
+  return { ...running, inspector: /Debugger listening on (ws:\/\/\S+)/.exec(running.startup)?.[1] }
 }
 
-const stop = (running: Running): Promise<void> =>
-  new Promise((resolve) => {
-    running.child.removeAllListeners("exit")
-    running.child.once("exit", () => resolve())
-    running.child.kill("SIGTERM")
-  })
+const stop = stopServerProcess
 
 /**
  * The server's memory once V8 has collected everything it can: what it really holds, where the
