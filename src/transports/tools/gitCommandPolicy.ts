@@ -30,25 +30,10 @@ export const allowedGitCommands: ReadonlySet<string> = new Set(
   verify-commit verify-tag version whatchanged write-tree`.split(/\s+/),
 )
 
-/** Global options an agent may give; the pager options are dropped (git never pages here). */
-const keptGlobals = new Set([
-  "-C",
-  "--namespace",
-  "--attr-source",
-  "--list-cmds",
-  "--no-replace-objects",
-  "--no-lazy-fetch",
-  "--no-advice",
-  "--literal-pathspecs",
-  "--glob-pathspecs",
-  "--noglob-pathspecs",
-  "--icase-pathspecs",
-  "--no-optional-locks",
-  "--exec-path",
-  "--html-path",
-  "--man-path",
-  "--info-path",
-])
+/**
+ * Of the global options gitArgv knows, these are dropped (git never pages here) and those below are
+ * refused; every other one an agent gives is passed on.
+ */
 const droppedGlobals = new Set(["-p", "--paginate", "-P", "--no-pager"])
 const refusedGlobals: Readonly<Record<string, string>> = {
   "-c": "settings on the command line can define aliases and commands git would run: git runs with the repository's settings",
@@ -223,9 +208,7 @@ export const planGit = (args: ReadonlyArray<string>): GitPlan => {
     if (why !== undefined && !(global.option === "--exec-path" && global.value === undefined))
       return refuse(`git ${global.option} is refused: ${why}`)
   }
-  const kept = argv.globals.filter(
-    (g: GitGlobal) => keptGlobals.has(g.option) && !droppedGlobals.has(g.option),
-  )
+  const kept = argv.globals.filter((g: GitGlobal) => !droppedGlobals.has(g.option))
   const globals = kept.flatMap((g) =>
     g.value === undefined ? [g.option] : g.option === "-C" ? ["-C", g.value] : [`${g.option}=${g.value}`],
   )
