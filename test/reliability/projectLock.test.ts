@@ -1,28 +1,19 @@
 // test/reliability/projectLock.test.ts — one server per project: a second `huskies serve` on the same
 // project is refused with the first one's pid and URL, and the lock dies with its holder (kill -9 too).
 import { Context, Effect, Exit, Layer } from "effect"
-import { mkdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
-import { afterEach, describe, expect, it } from "vitest"
+import { readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
 import { ProjectLock, ProjectLockLive, serverRecordPath } from "../../src/layers/ProjectLock.js"
 import { runCli, type RunningServer, startServer } from "../support/cli.js"
-import { tempDir } from "../support/store.js"
+import { emptyProject, useCleanups } from "../support/cleanups.js"
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const defer = useCleanups()
 
-const project = () => {
-  const { dir, cleanup } = tempDir()
-  cleanups.push(cleanup)
-  mkdirSync(join(dir, ".huskies"))
-  return dir
-}
+const project = () => emptyProject(defer)
 
 const serve = async (dir: string): Promise<RunningServer> => {
   const server = await startServer(["serve", "--port", "0", dir])
-  cleanups.push(() => server.kill("SIGKILL"))
+  defer(() => server.kill("SIGKILL"))
   return server
 }
 

@@ -7,18 +7,16 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { isRunning } from "../../src/layers/Pty.js"
 import { type RunningServer, startServer } from "../support/cli.js"
+import { useCleanups } from "../support/cleanups.js"
 import { tempDir } from "../support/store.js"
 
 /** Kill cycles: at least 10 (CI); HUSKIES_SIGKILL_CYCLES raises it for a longer soak by hand. */
 const cycles = Math.max(10, Number(process.env["HUSKIES_SIGKILL_CYCLES"] ?? 10))
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const defer = useCleanups()
 
 const gitEnv = {
   GIT_AUTHOR_NAME: "huskies test",
@@ -42,7 +40,7 @@ git commit -q -m "work on $HUSKIES_STORY_ID"
 
 const setUpProject = () => {
   const { dir, cleanup } = tempDir()
-  cleanups.push(cleanup)
+  defer(cleanup)
   const root = join(dir, "repo")
   const scripts = join(dir, "scripts")
   mkdirSync(root)
@@ -97,7 +95,7 @@ const waitUntil = async (what: string, done: () => boolean | Promise<boolean>, m
 
 const serve = async (root: string): Promise<RunningServer> => {
   const server = await startServer(["serve", "--port", "0", root], { env: { ...process.env, ...gitEnv } })
-  cleanups.push(() => server.kill("SIGKILL"))
+  defer(() => server.kill("SIGKILL"))
   return server
 }
 
@@ -149,7 +147,7 @@ describe("SIGKILL loop", () => {
 
     const server = await serve(root)
     const client = await connect(server.url)
-    cleanups.push(() => client.close().catch(() => undefined))
+    defer(() => client.close().catch(() => undefined))
     const stages = async () => {
       const result = await client.callTool({ name: "list_items", arguments: { limit: 1000 } })
       const { items } = result.structuredContent as { items: ReadonlyArray<{ id: string; stage: string }> }

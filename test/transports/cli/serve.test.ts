@@ -1,34 +1,27 @@
 // test/transports/cli/serve.test.ts — the real `huskies serve` process: /health answers, the node id
 // survives a kill -9 and restart, and an uninitialised project gets a clear error.
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli, type RunningServer, startServer } from "../../support/cli.js"
+import { emptyProject, useCleanups } from "../../support/cleanups.js"
 import { tempDir } from "../../support/store.js"
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const defer = useCleanups()
 
-const project = () => {
-  const { dir, cleanup } = tempDir()
-  cleanups.push(cleanup)
-  mkdirSync(join(dir, ".huskies"))
-  return dir
-}
+const project = () => emptyProject(defer)
 
 const serve = async (args: ReadonlyArray<string>): Promise<RunningServer> => {
   const server = await startServer(args)
-  cleanups.push(() => server.kill("SIGKILL"))
+  defer(() => server.kill("SIGKILL"))
   return server
 }
 
 describe("huskies init + serve, as a new user runs them", () => {
   it("init scaffolds a git repo, serve reads its project.toml and answers /health", async () => {
     const { dir, cleanup } = tempDir()
-    cleanups.push(cleanup)
+    defer(cleanup)
     execFileSync("git", ["-c", "init.defaultBranch=main", "init", "-q", dir])
     writeFileSync(join(dir, "package.json"), JSON.stringify({ scripts: { test: "node -e 0" } }))
     const init = await runCli(["init", dir])
@@ -80,7 +73,7 @@ describe("huskies serve", () => {
 
   it("refuses a directory without .huskies/ and says to run init", async () => {
     const { dir, cleanup } = tempDir()
-    cleanups.push(cleanup)
+    defer(cleanup)
     const result = await runCli(["serve", dir])
     expect(result.code).toBe(1)
     expect(result.stderr).toContain("run `huskies init")
