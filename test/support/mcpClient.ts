@@ -35,3 +35,15 @@ export const mcpClient = (url: string) =>
           ),
         ),
   )
+
+/** The items list_items returns over /mcp, asked by a one-off client sending `headers`; rejects as the client does. */
+export const listItems = async (url: string, headers: Record<string, string> = {}) => {
+  const client = new Client({ name: "check", version: "1" })
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }))
+  try {
+    const result = await client.callTool({ name: "list_items", arguments: {} })
+    return (result.structuredContent as { items: Array<{ id: string }> }).items
+  } finally {
+    await client.close()
+  }
+}

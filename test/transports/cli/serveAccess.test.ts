@@ -2,8 +2,6 @@
 // 0.0.0.0` generates a 0600 token once and keeps it, answers 401 without it, mcp-config carries it, and
 // an agent huskies starts still reaches /mcp (through 127.0.0.1, with the token). Clients use 127.0.0.1 only.
 import { describe, expect, it } from "@effect/vitest"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect, Option, Redacted } from "effect"
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { request as httpRequest } from "node:http"
@@ -14,6 +12,7 @@ import { reachableUrl } from "../../../src/transports/cli/mcpConfig.js"
 import { runCli, startServer } from "../../support/cli.js"
 import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
 import { tempDir } from "../../support/store.js"
+import { listItems } from "../../support/mcpClient.js"
 
 const tokenFile = (root: string) => join(root, ".huskies", "run", "token")
 
@@ -21,18 +20,6 @@ const cleanEnv = (): NodeJS.ProcessEnv => {
   const env = { ...process.env }
   delete env["HUSKIES_TOKEN"]
   return env
-}
-
-/** list_items over /mcp with these headers, or the error the client threw. */
-const listItems = async (url: string, headers: Record<string, string> = {}) => {
-  const client = new Client({ name: "check", version: "1" })
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }))
-  try {
-    const result = await client.callTool({ name: "list_items", arguments: {} })
-    return (result.structuredContent as { items: Array<{ id: string }> }).items
-  } finally {
-    await client.close()
-  }
 }
 
 /** GET /health on 127.0.0.1 with the given Host header and token: the status. */

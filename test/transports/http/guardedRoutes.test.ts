@@ -1,12 +1,11 @@
 // test/transports/http/guardedRoutes.test.ts — the access guard in front of the real server's routes:
 // a DNS-rebinding page and a foreign Origin get 403 on /mcp, /health and unknown paths alike (and
 // on WebSocket upgrades), allowed_hosts admits a name, and a token bind answers 401 without it.
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Redacted } from "effect"
 import { request as httpRequest } from "node:http"
 import { describe, expect, it } from "vitest"
 import { withServer } from "../../support/server.js"
+import { listItems } from "../../support/mcpClient.js"
 
 interface Answer {
   readonly status: number
@@ -53,17 +52,6 @@ const mcpHeaders = { "content-type": "application/json", accept: "application/js
 
 const hostOf = (url: string) => new URL(url).host
 const portOf = (url: string) => new URL(url).port
-
-const listItems = async (url: string, headers: Record<string, string> = {}) => {
-  const client = new Client({ name: "check", version: "1" })
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }))
-  try {
-    const result = await client.callTool({ name: "list_items", arguments: {} })
-    return (result.structuredContent as { items: Array<{ id: string }> }).items
-  } finally {
-    await client.close()
-  }
-}
 
 describe("the access guard on a loopback bind", () => {
   it("refuses the DNS-rebinding page: initialize and create_story get 403 and nothing is filed", async () => {
