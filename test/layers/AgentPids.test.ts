@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { leftBehind, type PidRecord, reapOrphanedAgents, writePidRecord } from "../../src/layers/AgentPids.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { isRunning, type ProcessInfo } from "../../src/layers/processTable.js"
-import { scopedTempDir } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 
 const proc = (pid: number, fields: Partial<Omit<ProcessInfo, "pid">> = {}): ProcessInfo => ({
   pid,

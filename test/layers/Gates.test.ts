@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { runGate } from "../../src/layers/Gates.js"
 import { isRunning } from "../../src/layers/Pty.js"
-import { tempDir } from "../support/store.js"
+import { tempDir } from "../support/tempDir.js"
 
 const withDir = <A, E>(body: (dir: string) => Effect.Effect<A, E>) =>
   Effect.gen(function* () {

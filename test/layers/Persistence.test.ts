@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { join } from "node:path"
 import { latestSchemaVersion } from "../../src/layers/migrations.js"
 import { Persistence, PersistenceLive } from "../../src/layers/Persistence.js"
-import { scopedTempDir } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 
 const open = (path: string) => Effect.scoped(Effect.provide(Persistence, PersistenceLive(path)))
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { appendFileSync } from "node:fs"
 import { listSessionLogs, openSessionLog, readSessionLog } from "../../src/layers/SessionLog.js"
-import { scopedTempDir } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 
 describe("SessionLog", () => {
   it.effect("numbers sessions per agent, marks start and end, and reads back past sessions", () =>

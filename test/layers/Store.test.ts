@@ -9,7 +9,8 @@ import * as Y from "yjs"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store } from "../../src/layers/Store.js"
-import { scopedTempDir, storeLayer, tempDir } from "../support/store.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir, tempDir } from "../support/tempDir.js"
 
 const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 

@@ -6,7 +6,8 @@ import { join } from "node:path"
 import * as Y from "yjs"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store } from "../../src/layers/Store.js"
-import { scopedTempDir, storeLayer } from "../support/store.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 
 const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 

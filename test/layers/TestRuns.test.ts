@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Option } from "effect"
 import { join } from "node:path"
 import { TestRuns, TestRunsLive } from "../../src/layers/TestRuns.js"
-import { scopedTempDir } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 
 const gate = (dir: string, command: string) => ({
   command,

@@ -15,7 +15,7 @@ import {
   type UsageRecord,
 } from "../../src/layers/Usage.js"
 import { minusUsage } from "../../src/actors/agentOutput.js"
-import { scopedTempDir } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 import { usageRecord } from "../support/usage.js"
 
 const record = usageRecord

@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { Store, StoreOnDisk } from "../../src/layers/Store.js"
 import { runCli } from "../support/cli.js"
-import { tempDir } from "../support/store.js"
+import { tempDir } from "../support/tempDir.js"
 
 const cleanups: Array<() => void> = []
 afterEach(() => {

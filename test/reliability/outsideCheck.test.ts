@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type RunningServer, startServer } from "../support/cli.js"
-import { tempDir } from "../support/store.js"
+import { tempDir } from "../support/tempDir.js"
 
 const gitEnv = {
   GIT_AUTHOR_NAME: "huskies test",

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest"
 import { isRunning } from "../../src/layers/Pty.js"
 import { type RunningServer, startServer } from "../support/cli.js"
 import { useCleanups } from "../support/cleanups.js"
-import { tempDir } from "../support/store.js"
+import { tempDir } from "../support/tempDir.js"
 
 /** Kill cycles: at least 10 (CI); HUSKIES_SIGKILL_CYCLES raises it for a longer soak by hand. */
 const cycles = Math.max(10, Number(process.env["HUSKIES_SIGKILL_CYCLES"] ?? 10))

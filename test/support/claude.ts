@@ -65,9 +65,9 @@
 //   num_turns counts rounds of the agent loop (1 for a plain answer), not requests. Exceeding
 //   --max-turns gives subtype "error_max_turns", is_error true, exit code 1.
 import { spawn } from "node:child_process"
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { tempDir } from "./tempDir.js"
 
 export const claudeBin = new URL("../../node_modules/.bin/claude", import.meta.url).pathname
 
@@ -215,8 +215,8 @@ const killGroup = (pid: number | undefined): void => {
 
 /** Runs `claude -p` to completion (or the timeout) and returns its parsed stream. */
 export const runClaude = async (options: ClaudeOptions): Promise<ClaudeRun> => {
-  const ownHome = options.home === undefined
-  const home = options.home ?? (await realpath(await mkdtemp(join(tmpdir(), "huskies-claude-"))))
+  const own = options.home === undefined ? tempDir("huskies-claude-") : undefined
+  const home = options.home ?? own?.dir ?? ""
   const configDir = join(home, ".claude")
   await mkdir(configDir, { recursive: true })
   try {
@@ -274,7 +274,7 @@ export const runClaude = async (options: ClaudeOptions): Promise<ClaudeRun> => {
       })
     })
   } finally {
-    if (ownHome) await rm(home, { recursive: true, force: true })
+    own?.cleanup()
   }
 }
 

@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach } from "vitest"
-import { tempDir } from "./store.js"
+import { tempDir } from "./tempDir.js"
 
 export type Cleanup = () => Promise<void> | void
 

@@ -4,8 +4,8 @@
 import { Effect, type Scope } from "effect"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs/promises"
-import * as os from "node:os"
 import * as path from "node:path"
+import { scopedTempDir } from "./tempDir.js"
 
 /** Overrides of the environment a git process runs with; `undefined` removes a variable. */
 export type GitEnv = Readonly<Record<string, string | undefined>>
@@ -91,27 +91,26 @@ const run = (cwd: string, env: GitEnv, args: ReadonlyArray<string>): Effect.Effe
   })
 
 const makeBase = (identity: boolean) =>
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const base = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "huskies-test-")))
-      const home = path.join(base, "home")
+  Effect.gen(function* () {
+    const base = yield* scopedTempDir
+    const home = path.join(base, "home")
+    yield* Effect.promise(async () => {
       await fs.mkdir(path.join(home, ".config"), { recursive: true })
       await fs.writeFile(path.join(home, ".gitconfig"), globalConfig(identity))
-      const env: GitEnv = {
-        ...Object.fromEntries(leakyVariables.map((name) => [name, undefined])),
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, ".config"),
-        GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig"),
-        GIT_CONFIG_NOSYSTEM: "1",
-        // git must not find a repository above the temp dir (os.tmpdir() could sit inside one).
-        GIT_CEILING_DIRECTORIES: base,
-        GIT_TERMINAL_PROMPT: "0",
-        LC_ALL: "C",
-      }
-      return { base, env }
-    }),
-    ({ base }) => Effect.promise(() => fs.rm(base, { recursive: true, force: true })),
-  )
+    })
+    const env: GitEnv = {
+      ...Object.fromEntries(leakyVariables.map((name) => [name, undefined])),
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, ".config"),
+      GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig"),
+      GIT_CONFIG_NOSYSTEM: "1",
+      // git must not find a repository above the temp dir (os.tmpdir() could sit inside one).
+      GIT_CEILING_DIRECTORIES: base,
+      GIT_TERMINAL_PROMPT: "0",
+      LC_ALL: "C",
+    }
+    return { base, env }
+  })
 
 const tempDirIn = (dir: string, env: GitEnv): TempDir => {
   const gitResult = (...args: ReadonlyArray<string>) => run(dir, env, args)

@@ -7,7 +7,7 @@ import { LogsLive } from "../../src/layers/Logs.js"
 import { reachableUrl } from "../../src/transports/cli/mcpConfig.js"
 import { serverLayer } from "../../src/transports/cli/serve.js"
 import type { AccessSettings } from "../../src/transports/http/AccessGuard.js"
-import { tempDir } from "./store.js"
+import { tempDir } from "./tempDir.js"
 
 export interface TestServer {
   /** Where to connect: always 127.0.0.1, also when the server is bound to 0.0.0.0. */

@@ -11,7 +11,7 @@ import { ProjectLive } from "../../src/layers/Project.js"
 import { StoreOnDisk } from "../../src/layers/Store.js"
 import { type ToolEnv, toolRegistry } from "../../src/transports/tools/registry.js"
 import type { CallOutcome } from "../../src/transports/tools/Tool.js"
-import { tempDir } from "./store.js"
+import { tempDir } from "./tempDir.js"
 
 /** The layers a tool needs, for a project rooted at `root`. */
 export const toolLayer = (root: string) => {

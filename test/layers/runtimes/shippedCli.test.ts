@@ -2,15 +2,14 @@
 // the CLI installed with huskies (found from huskies' own location, not from PATH), else a clear refusal.
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, mkdirSync, realpathSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { resolveProgram } from "../../../src/actors/agentFiles.js"
 import { shippedCli, shippedPackages } from "../../../src/layers/runtimes/shippedCli.js"
+import { withTempDir } from "../../support/tempDir.js"
 
 const repoRoot = realpathSync(new URL("../../..", import.meta.url).pathname)
-const tempDir = () => mkdtempSync(join(tmpdir(), "huskies-shipped-"))
 const script = (path: string, text: string) => {
   writeFileSync(path, text)
   chmodSync(path, 0o755)
@@ -26,9 +25,8 @@ describe("shippedCli", () => {
     expect(shippedCli("command")).toBeUndefined()
   })
 
-  it("takes the .bin link beside the package, else the package's own bin file, and nothing without it", () => {
-    const dir = tempDir()
-    try {
+  it("takes the .bin link beside the package, else the package's own bin file, and nothing without it", () =>
+    withTempDir((dir) => {
       const from = (root: string) => pathToFileURL(join(root, "app", "main.js")).href
       const install = (root: string) => {
         const pkg = join(root, "node_modules", "@anthropic-ai", "claude-code")
@@ -49,16 +47,12 @@ describe("shippedCli", () => {
       const pkg = install(unlinked)
       expect(shippedCli("claude-code", from(unlinked))).toBe(join(pkg, "bin", "claude.exe"))
       expect(shippedCli("codex", from(unlinked))).toBeUndefined()
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
+    }))
 })
 
 describe("resolveProgram", () => {
-  it("takes the user's PATH first, then huskies' own CLI, else says what is missing", () => {
-    const dir = tempDir()
-    try {
+  it("takes the user's PATH first, then huskies' own CLI, else says what is missing", () =>
+    withTempDir((dir) => {
       const userBin = join(dir, "user-bin")
       mkdirSync(userBin)
       const shipped = join(repoRoot, "node_modules", ".bin", "claude")
@@ -79,21 +73,14 @@ describe("resolveProgram", () => {
       expect(Either.getLeft(resolveProgram("claude", dir, noClaude, gone))).toEqual(
         expect.objectContaining({ value: expect.stringContaining(`nor at ${gone}`) }),
       )
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
+    }))
 
-  it("runs a Node script of huskies' own on huskies' node, so node need not be on PATH", () => {
-    const dir = tempDir()
-    try {
+  it("runs a Node script of huskies' own on huskies' node, so node need not be on PATH", () =>
+    withTempDir((dir) => {
       const gemini = join(dir, "gemini.js")
       script(gemini, "#!/usr/bin/env node\nconsole.log(1)\n")
       expect(resolveProgram("gemini", dir, { PATH: "" }, gemini)).toEqual(
         Either.right({ command: process.execPath, args: [gemini] }),
       )
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
+    }))
 })

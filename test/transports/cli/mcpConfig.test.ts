@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli } from "../../support/cli.js"
-import { tempDir } from "../../support/store.js"
+import { tempDir } from "../../support/tempDir.js"
 
 const cleanups: Array<() => void> = []
 afterEach(() => {

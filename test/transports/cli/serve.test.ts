@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli, type RunningServer, startServer } from "../../support/cli.js"
 import { emptyProject, useCleanups } from "../../support/cleanups.js"
-import { tempDir } from "../../support/store.js"
+import { tempDir } from "../../support/tempDir.js"
 
 const defer = useCleanups()
 

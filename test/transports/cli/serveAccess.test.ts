@@ -11,7 +11,7 @@ import { Store } from "../../../src/layers/Store.js"
 import { reachableUrl } from "../../../src/transports/cli/mcpConfig.js"
 import { runCli, startServer } from "../../support/cli.js"
 import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
-import { tempDir } from "../../support/store.js"
+import { tempDir } from "../../support/tempDir.js"
 import { listItems } from "../../support/mcpClient.js"
 
 const tokenFile = (root: string) => join(root, ".huskies", "run", "token")

@@ -16,7 +16,8 @@ import {
 } from "../../../src/transports/mcp/McpEndpoint.js"
 import { getVersion } from "../../../src/transports/tools/inspectTools.js"
 import { defineTool, makeRegistry } from "../../../src/transports/tools/Tool.js"
-import { storeLayer, tempDir } from "../../support/store.js"
+import { storeLayer } from "../../support/store.js"
+import { tempDir } from "../../support/tempDir.js"
 
 /** Requests of the `hold` tool wait here until the test lets them go. */
 const held: Array<() => void> = []
