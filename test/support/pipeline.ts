@@ -1,6 +1,6 @@
 // test/support/pipeline.ts — a real huskies server (in-process, ephemeral port) on a real git repository
 // with `command` agents written as small scripts, for tests of the whole coder -> gates -> QA loop.
-import { Effect, Layer, type Scope, Stream } from "effect"
+import { Effect, Layer, type Scope } from "effect"
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
@@ -13,6 +13,7 @@ import { serverLayer } from "../../src/transports/cli/serve.js"
 import type { AccessSettings } from "../../src/transports/http/AccessGuard.js"
 import type { ToolEnv } from "../../src/transports/tools/registry.js"
 import { makeGitRepo, type TempDir } from "./gitRepo.js"
+import { awaitStore } from "./waits.js"
 
 export interface PipelineSetup {
   /** Body of .huskies/project.toml. */
@@ -119,24 +120,14 @@ export const withPipeline = <A, E>(
 export const awaitItem = (id: string, done: (item: WorkItem) => boolean, millis = 30_000) =>
   Effect.gen(function* () {
     const store = yield* Store
-    const changes = yield* store.subscribe
-    const check = Effect.map(Effect.either(store.get(id)), (r) =>
-      r._tag === "Right" && done(r.right) ? r.right : undefined,
+    return yield* awaitStore(
+      `${id} to get where the test expects`,
+      Effect.map(Effect.either(store.get(id)), (r) =>
+        r._tag === "Right" && done(r.right) ? r.right : undefined,
+      ),
+      millis,
     )
-    const first = yield* check
-    if (first !== undefined) return first
-    return yield* Stream.fromQueue(changes).pipe(
-      Stream.mapEffect(() => check),
-      Stream.filter((item): item is WorkItem => item !== undefined),
-      Stream.runHead,
-      Effect.flatten,
-      Effect.timeoutFail({
-        duration: millis,
-        onTimeout: () => new Error(`${id} did not get there in ${millis} ms`),
-      }),
-      Effect.orDie,
-    )
-  }).pipe(Effect.scoped)
+  })
 
 export const story = (name: string, frontMatter = "") => ({
   kind: "story" as const,

@@ -9,6 +9,7 @@ import { isRunning, processTree } from "../../../src/layers/Pty.js"
 import { Store } from "../../../src/layers/Store.js"
 import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
+import { eventually, holds } from "../../support/waits.js"
 
 const projectToml = `base_branch = "main"
 [commands]
@@ -66,9 +67,20 @@ const go = (root: string) =>
 
 /** Waits until the item's agent shows up as running (its actor has its handle). */
 const awaitRun = (id: string) =>
-  Effect.gen(function* () {
-    while (!(yield* ok("get_agent_output", { story_id: id }))["running"]) yield* Effect.sleep("20 millis")
-  }).pipe(Effect.timeout("10 seconds"), Effect.orDie)
+  eventually(
+    `the agent of ${id} to run`,
+    Effect.map(ok("get_agent_output", { story_id: id }), (output) => holds(output["running"] === true)),
+    { millis: 10_000 },
+  )
+
+/** get_agent_output once the agent's output holds `line` (output lives in the agent, not the Store). */
+const awaitLine = (id: string, line: string) =>
+  eventually(
+    `"${line}" in the output of ${id}`,
+    Effect.map(ok("get_agent_output", { story_id: id }), (output) =>
+      (output["lines"] as Array<string>).includes(line) ? output : undefined,
+    ),
+  )
 
 describe("agent tools", () => {
   it.live(
@@ -81,13 +93,8 @@ describe("agent tools", () => {
           const started = yield* ok("start_agent", { story_id: item.id })
           expect(started).toMatchObject({ already_running: false, stage: { _tag: "Coding" } })
           yield* awaitItem(item.id, (i) => Object.values(i.execution).some((e) => e._tag === "Running"))
-          // Output arrives asynchronously: wait for the first line rather than for a fixed time.
-          let output = yield* ok("get_agent_output", { story_id: item.id })
-          while ((output["lines"] as Array<string>).length === 0) {
-            yield* Effect.sleep("50 millis")
-            output = yield* ok("get_agent_output", { story_id: item.id })
-          }
-          expect(output["lines"]).toContain("hello from coder-1")
+          // Output arrives asynchronously: wait for the line rather than for a fixed time.
+          yield* awaitLine(item.id, "hello from coder-1")
           const listed = yield* ok("list_agents", {})
           expect(listed["agents"]).toEqual([
             { name: "coder-1", stage: "coder", runtime: "command", model: null, busy_with: item.id },
@@ -160,12 +167,7 @@ describe("agent tools", () => {
             const pid = ((yield* ok("list_agents", {}))["running"] as Array<{ pid: number }>)[0]?.pid ?? 0
             // Before the server shuts down (its own stop would hang on main), whatever the test saw.
             yield* Effect.addFinalizer(() => Effect.sync(() => killTree(pid)))
-            while (
-              !((yield* ok("get_agent_output", { story_id: item.id }))["lines"] as Array<string>).includes(
-                "deaf",
-              )
-            )
-              yield* Effect.sleep("20 millis")
+            yield* awaitLine(item.id, "deaf")
             const tree = processTree(pid)
             const startedAt = yield* Clock.currentTimeMillis
             const stopped = yield* ok("stop_agent", { story_id: item.id }).pipe(
@@ -250,9 +252,11 @@ describe("timer tools", () => {
           const store = yield* Store
           const later = yield* store.create(story("Later"))
           const never = yield* store.create(story("Never"))
+          // `never` is due first: had its timer survived the cancel, it would fire before `later`'s does
+          // (timers fire soonest first), so once `later` has started there is nothing left to wait for.
+          yield* ok("schedule_start", { story_id: never.id, at: new Date(Date.now() + 1000).toISOString() })
           const timer = yield* ok("schedule_start", { story_id: later.id, in_seconds: 1 })
           expect(timer).toMatchObject({ timer_id: `${later.id}:start`, kind: "start", stage: "Backlog" })
-          yield* ok("schedule_start", { story_id: never.id, at: new Date(Date.now() + 1000).toISOString() })
           expect(((yield* ok("list_timers", {}))["timers"] as Array<unknown>).length).toBe(2)
           expect(yield* ok("cancel_timer", { story_id: never.id })).toEqual({
             cancelled: [`${never.id}:start`],
@@ -262,7 +266,6 @@ describe("timer tools", () => {
           )
           yield* awaitItem(later.id, (i) => i.stage._tag === "Coding", 10_000)
           expect((yield* ok("list_timers", {}))["timers"]).toEqual([])
-          yield* Effect.sleep("500 millis")
           expect((yield* store.get(never.id)).stage._tag).toBe("Backlog")
         }),
       ),

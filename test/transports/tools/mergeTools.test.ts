@@ -9,6 +9,7 @@ import { toolRegistry } from "../../../src/transports/tools/registry.js"
 import type { TempDir } from "../../support/gitRepo.js"
 import { awaitItem, story, withPipeline } from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
+import { eventually, holds } from "../../support/waits.js"
 
 // The gates take a moment, so a second call can find the merge running.
 const setup = {
@@ -34,6 +35,21 @@ const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMode) =>
     return item.id
   })
 
+/** get_merge_status once the item's merge job is in `state`. Merge-job writes publish no Store event. */
+const mergeStatus = (id: string, state: "running" | "fixing") =>
+  eventually(
+    `the merge job of ${id} to be ${state}`,
+    Effect.map(ok("get_merge_status", { story_id: id }), (status) =>
+      (status["job"] as { state?: string } | null)?.state === state ? status : undefined,
+    ),
+  )
+
+/** list_merge_queue once the queue says it is paused (queue state, not in the Store). */
+const pausedQueue = eventually(
+  "the merge queue to pause",
+  Effect.map(ok("list_merge_queue", {}), (queue) => (queue["paused"] === null ? undefined : queue)),
+)
+
 const callWithProgress = (name: string, args: unknown) =>
   Effect.gen(function* () {
     const messages: Array<string> = []
@@ -55,11 +71,7 @@ describe("merge tools", () => {
           const id = yield* itemWithWork(repo, "Joined", "joined.txt", "none")
           const first = yield* Effect.fork(callWithProgress("merge_agent_work", { story_id: id }))
           // Caught mid-merge: the job runs, and the queue says what it is doing.
-          let status = yield* ok("get_merge_status", { story_id: id })
-          while ((status["job"] as { state?: string } | null)?.state !== "running") {
-            yield* Effect.sleep("20 millis")
-            status = yield* ok("get_merge_status", { story_id: id })
-          }
+          const status = yield* mergeStatus(id, "running")
           expect(status).toMatchObject({
             story_id: id,
             attempts: 0,
@@ -80,8 +92,10 @@ describe("merge tools", () => {
           expect(yield* repo.git("rev-parse", "main~1")).toBe(before)
           expect(yield* repo.git("rev-parse", "main")).toBe(firstDone.value["merge_commit"])
           // The job is cleared last, once the worktree and branch are gone.
-          while ((yield* ok("get_merge_status", { story_id: id }))["job"] !== null)
-            yield* Effect.sleep("20 millis")
+          yield* eventually(
+            "the merge job to be cleared",
+            Effect.map(ok("get_merge_status", { story_id: id }), (s) => holds(s["job"] === null)),
+          )
           expect(yield* ok("get_merge_status", { story_id: id })).toMatchObject({ stage: { _tag: "Done" } })
           // Done already: the answer at once, no new merge.
           expect(yield* ok("merge_agent_work", { story_id: id })).toMatchObject({ merged: true })
@@ -103,11 +117,7 @@ describe("merge tools", () => {
         ({ repo }) =>
           Effect.gen(function* () {
             const id = yield* itemWithWork(repo, "Fails once", "once.txt", "none")
-            let status = yield* ok("get_merge_status", { story_id: id })
-            while ((status["job"] as { state?: string } | null)?.state !== "fixing") {
-              yield* Effect.sleep("20 millis")
-              status = yield* ok("get_merge_status", { story_id: id })
-            }
+            const status = yield* mergeStatus(id, "fixing")
             expect(status).toMatchObject({
               attempts: 1,
               attempts_limit: 4,
@@ -128,14 +138,20 @@ describe("merge tools", () => {
           yield* itemWithWork(repo, "Third", "third.txt", "none"),
         ]
         // Each item's job is queued as its move to Merge is seen.
-        while ((yield* store.mergeJobs).jobs.length < 3) yield* Effect.sleep("10 millis")
+        yield* eventually(
+          "three merge jobs",
+          Effect.map(store.mergeJobs, ({ jobs }) => holds(jobs.length === 3)),
+        )
         const queue = yield* ok("list_merge_queue", {})
         expect((queue["jobs"] as Array<{ story_id: string }>).map((j) => j.story_id)).toEqual(ids)
         expect((queue["jobs"] as Array<{ position: number }>).map((j) => j.position)).toEqual([0, 1, 2])
         for (const id of ids) yield* awaitItem(id, (i) => i.stage._tag === "Done")
         const subjects = (yield* repo.git("log", "-3", "--format=%s", "main")).split("\n").reverse()
         expect(subjects).toEqual(["First", "Second", "Third"].map((n, i) => `${n} (${ids[i]})`))
-        while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+        yield* eventually(
+          "the merge jobs to be cleared",
+          Effect.map(store.mergeJobs, ({ jobs }) => holds(jobs.length === 0)),
+        )
       }),
     ),
   )
@@ -190,11 +206,7 @@ describe("merge tools", () => {
           const before = yield* repo.git("rev-parse", "main")
           yield* repo.write("notes.txt", "mine, being edited\n")
           const id = yield* itemWithWork(repo, "Waits politely", "polite.txt", "none")
-          let queue = yield* ok("list_merge_queue", {})
-          while (queue["paused"] === null) {
-            yield* Effect.sleep("20 millis")
-            queue = yield* ok("list_merge_queue", {})
-          }
+          const queue = yield* pausedQueue
           expect(JSON.stringify(queue["paused"])).toContain("uncommitted changes (notes.txt)")
           expect(queue["jobs"]).toMatchObject([{ story_id: id, state: "queued" }])
           expect((yield* store.get(id)).stage._tag).toBe("Merge")
@@ -218,11 +230,7 @@ describe("merge tools", () => {
         Effect.gen(function* () {
           const before = yield* repo.git("rev-parse", "main")
           const id = yield* itemWithWork(repo, "Hands off", "hands.txt", "none")
-          let queue = yield* ok("list_merge_queue", {})
-          while (queue["paused"] === null) {
-            yield* Effect.sleep("20 millis")
-            queue = yield* ok("list_merge_queue", {})
-          }
+          const queue = yield* pausedQueue
           expect(JSON.stringify(queue["paused"])).toContain("update_checkout = false")
           expect(yield* repo.git("rev-parse", "main")).toBe(before)
           // The project root leaves main: the merge goes through, and that checkout is not touched.

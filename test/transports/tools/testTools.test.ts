@@ -5,6 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { toolRegistry } from "../../../src/transports/tools/registry.js"
 import { err, ok } from "../../support/tools.js"
+import { eventually, holds } from "../../support/waits.js"
 import { featureWork, withGitProject, worktreeOf } from "./gitProject.js"
 
 const projectToml = (test: string) => `[commands]\ntest = ${JSON.stringify(test)}\n`
@@ -47,7 +48,10 @@ describe("run_tests", () => {
           const [a, b] = yield* Effect.all(
             [
               toolRegistry.call("run_tests", { story_id: id }, context),
-              Effect.sleep("300 millis").pipe(
+              eventually(
+                "the first run to start",
+                Effect.map(ok("get_test_result", { story_id: id }), (r) => holds(r["running"] === true)),
+              ).pipe(
                 Effect.zipRight(
                   toolRegistry.call("run_tests", { story_id: id }, { progress: () => Effect.void }),
                 ),
