@@ -308,16 +308,12 @@ const makeScheduler = (options: SchedulerOptions) =>
         yield* poke
       })
 
-    // Moves the actor made itself (gates, a QA verdict from its own agent) are followed by its own loop.
-    const ownMoves = new Set(["GatesPassed", "GatesFailed", "QaApproved", "QaRejected", "AgentStarted"])
-
     const onMoved = (item: WorkItem, cause: string) =>
       Effect.gen(function* () {
-        if (ownMoves.has(cause)) return
         const entry = (yield* Ref.get(entries)).get(item.id)
         if (entry === undefined) return
         const phase = yield* Ref.get(entry.phase)
-        if (keepsWorking(phase, item.stage._tag)) return
+        if (keepsWorking(phase, item.stage._tag, cause)) return
         const why = `${item.id} moved to ${describeStage(item.stage)}: its work here is over`
         yield* Effect.logInfo(`${why}; stopping it`)
         // The agent first, so its result (kept for wait_for_agent) says why it ended.

@@ -44,8 +44,27 @@ export interface StoryContext {
   readonly onRunEnded: (result: AgentRunResult) => Effect.Effect<void>
 }
 
-/** Whether an actor in `phase` still has work on an item that moved to `stage` (else it is stopped). */
-export const keepsWorking = (phase: StoryPhase, stage: StageTag): boolean => {
+/**
+ * Moves that come out of the item's own work: its gates, and its agents' own verdicts and merges (approve_qa,
+ * reject_qa, merge_agent_work, report_merge_failure). The agent that made one is answered and ends its
+ * session by itself; the story's own loop then looks at where the item is. Every other move is a person's
+ * (move_story, block, a delete) and ends the work at once.
+ */
+const workMoves: ReadonlySet<string> = new Set([
+  "AgentStarted",
+  "GatesPassed",
+  "GatesFailed",
+  "QaApproved",
+  "QaRejected",
+  "Merged",
+  "MergeFailed",
+])
+
+/** Whether an actor in `phase` still has work on an item that moved to `stage` by `cause` (else it is stopped). */
+export const keepsWorking = (phase: StoryPhase, stage: StageTag, cause: string): boolean => {
+  // A merge lands or fails while the mergemaster's own call waits for it: that call must be answered.
+  if (cause === "Merged" || cause === "MergeFailed") return phase._tag === "Running"
+  if (workMoves.has(cause)) return true
   const role =
     phase._tag === "Running" ? phase.handle.role : phase._tag === "WaitingForAgent" ? phase.role : undefined
   // A mergemaster works while the item is in Merge; once it is merged or failed it has no work left.

@@ -170,9 +170,8 @@ describe("merge queue with Claude Code agents against the fake model API", () =>
             write(shared(b), resolved),
             bash("git add shared.txt && git commit -q -m 'Merge main: keep both lines'"),
             mcp("merge_agent_work", { story_id: b }),
-            // Asked for only if the CLI gets merge_agent_work's answer before the server stops it (B is
-            // Done by then); the delay keeps the CLI from ending by itself, so the stop is the server's.
-            { text: "Merged.", delayMs: 60_000 },
+            // The session's last turn, after merge_agent_work answered: the server lets it happen.
+            { text: "Merged." },
           ])
           const before = yield* repo.git("rev-parse", "main")
           expect((yield* store.create(story("First writer"))).id).toBe(a)
@@ -201,9 +200,8 @@ describe("merge queue with Claude Code agents against the fake model API", () =>
           ])
           expect(yield* repo.git("show", "main:shared.txt")).toBe(resolved.trimEnd())
           expect(yield* repo.git("diff", "--name-only", "main~1..main")).toBe("shared.txt")
-          expect(yield* repo.git("rev-list", "--parents", "-1", "main")).toBe(
-            `${bDone.stage._tag === "Done" ? bDone.stage.mergeCommit : ""} ${aCommit}`,
-          )
+          const bMerge = bDone.stage._tag === "Done" ? bDone.stage.mergeCommit : ""
+          expect(yield* repo.git("rev-list", "--parents", "-1", "main")).toBe(`${bMerge} ${aCommit}`)
           for (const id of [a, b]) {
             expect(existsSync(worktreePathOf(root, id))).toBe(false)
             expect((yield* repo.gitResult("rev-parse", "--verify", featureBranchOf(id))).code).not.toBe(0)
@@ -228,11 +226,9 @@ describe("merge queue with Claude Code agents against the fake model API", () =>
             ["Bash", false],
           ])
           expect(results[0]?.text).toContain("CONFLICT")
-          // Its merge_agent_work call landed B: B was Done before the session ended (a session that ended
-          // by itself is followed by the merge instead), and the server stopped the session then.
-          yield* awaitItem(b, (i) => !Object.values(i.execution).some((e) => e._tag === "Running"), 10_000)
-          const mergerLog = listSessionLogs(root, b).find((f) => f.agent === "merger")
-          const entries = mergerLog === undefined ? [] : readSessionLog(mergerLog.path)
+          // Its merge_agent_work call landed B, and answered it: the session was not stopped when B moved
+          // to Done, it made its last model request with the merged answer, and ended by itself.
+          yield* awaitItem(b, (i) => !Object.values(i.execution).some((e) => e._tag === "Running"), 20_000)
           expect(sessionLogEvents(root, b, "merger")).toContainEqual(
             expect.objectContaining({
               _tag: "ToolUse",
@@ -240,10 +236,16 @@ describe("merge queue with Claude Code agents against the fake model API", () =>
               input: { story_id: b },
             }),
           )
-          const exit = entries.find((e) => e["type"] === "exit")
-          expect(exit).toMatchObject({ outcome: "stopped" })
-          const mergedAt = bDone.stage._tag === "Done" ? bDone.stage.mergedAt : Infinity
-          expect(Date.parse(String(exit?.["time"]))).toBeGreaterThanOrEqual(mergedAt)
+          const finalRequests = fake.requestsFor(mergerSession ?? "", "main")
+          expect(finalRequests).toHaveLength(6)
+          const answer = toolResultsByName(finalRequests).at(-1)
+          expect(answer).toMatchObject({ name: "mcp__huskies__merge_agent_work", isError: false })
+          expect(JSON.parse(answer?.text ?? "{}")).toMatchObject({ merged: true, merge_commit: bMerge })
+          const mergerLog = listSessionLogs(root, b).find((f) => f.agent === "merger")
+          const entries = mergerLog === undefined ? [] : readSessionLog(mergerLog.path)
+          expect(entries.find((e) => e["type"] === "exit")).toMatchObject({ outcome: "succeeded" })
+          const execution = Object.values((yield* store.get(b)).execution)
+          expect(execution).toEqual([expect.objectContaining({ _tag: "Completed", outcome: "succeeded" })])
           expect(fake.unexpected).toEqual([])
         }),
       ),

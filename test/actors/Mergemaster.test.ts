@@ -1,10 +1,12 @@
 // test/actors/Mergemaster.test.ts — what the merge queue does when a merge fails, on a real server and
 // repository with `command` agents: a mergemaster fixes the feature branch and the merge runs again; the
-// attempts run out; a mergemaster gives up; an empty branch never reaches a session.
+// attempts run out; a mergemaster gives up; an empty branch never reaches a session. A mergemaster whose own
+// call merges or archives the item is answered and ends its session itself; a person's stop or move ends it.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { listSessionLogs, readSessionLog } from "../../src/layers/SessionLog.js"
 import { Store } from "../../src/layers/Store.js"
 import type { TempDir } from "../support/gitRepo.js"
 import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../support/pipeline.js"
@@ -76,6 +78,12 @@ const mergemasterAtWork = (repo: TempDir, name: string) =>
     return item
   })
 
+/** The exit record of the mergemaster's (only) session on the item. */
+const mergemasterExit = (root: string, id: string) => {
+  const log = listSessionLogs(root, id).find((f) => f.agent === "merger")
+  return (log === undefined ? [] : readSessionLog(log.path)).find((e) => e["type"] === "exit")
+}
+
 const ended = (i: { stage: { _tag: string } }) => i.stage._tag === "Done" || i.stage._tag === "Archived"
 
 describe("mergemaster", () => {
@@ -89,11 +97,10 @@ describe("mergemaster", () => {
 printf "main's own version\\nfeature of %s\\n" "$HUSKIES_STORY_ID" > feature.txt
 git add feature.txt
 git commit -q -m "resolve the conflict with main"
-${mcp("merge_agent_work", "")}
-# Merged by the call above, the item is Done and this session is stopped long before this ends.
-sleep 60`,
+${mcp("merge_agent_work", "")} > "$(dirname "$0")/answer.json"
+echo "merged: my work here is done"`,
         }),
-        ({ root, repo }) =>
+        ({ root, repo, scripts }) =>
           Effect.gen(function* () {
             const store = yield* Store
             const item = yield* store.create(story("Collides"))
@@ -106,12 +113,14 @@ sleep 60`,
               `main's own version\nfeature of ${item.id}`,
             )
             expect(mergemasterSessions(root, item.id)).toBe(1)
-            // Stopped once its work was merged, not left running for its last minute.
+            // Its own call moved the item to Done: it was answered, and the session ended by itself.
             yield* awaitItem(
               item.id,
               (i) => !Object.values(i.execution).some((e) => e._tag === "Running"),
               10_000,
             )
+            expect(readFileSync(join(scripts, "answer.json"), "utf8")).toContain('\\"merged\\":true')
+            expect(mergemasterExit(root, item.id)).toMatchObject({ outcome: "succeeded", exitCode: 0 })
             while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
             expect(existsSync(join(root, ".huskies", "worktrees", item.id))).toBe(false)
           }),
@@ -182,9 +191,10 @@ git commit -q -m "fix what the gates found"`,
       withPipeline(
         setup({
           test: "test -f feature.txt",
-          mergemaster: mcp("report_merge_failure", ',\\"reason\\":\\"the two designs cannot both hold\\"'),
+          mergemaster: `${mcp("report_merge_failure", ',\\"reason\\":\\"the two designs cannot both hold\\"')} > "$(dirname "$0")/answer.json"
+echo "reported: my work here is done"`,
         }),
-        ({ repo }) =>
+        ({ root, repo, scripts }) =>
           Effect.gen(function* () {
             const store = yield* Store
             const item = yield* store.create(story("Irreconcilable"))
@@ -194,6 +204,14 @@ git commit -q -m "fix what the gates found"`,
             expect(failed.stage).toMatchObject({ _tag: "Archived", reason: { _tag: "MergeFailed" } })
             expect(why).toContain("the two designs cannot both hold")
             expect(why).toContain("conflicts with main in feature.txt")
+            // Its own call archived the item: it was answered, and the session ended by itself.
+            yield* awaitItem(
+              item.id,
+              (i) => !Object.values(i.execution).some((e) => e._tag === "Running"),
+              10_000,
+            )
+            expect(readFileSync(join(scripts, "answer.json"), "utf8")).toContain("MergeFailed")
+            expect(mergemasterExit(root, item.id)).toMatchObject({ outcome: "succeeded", exitCode: 0 })
           }),
       ),
     60_000,
