@@ -4,11 +4,12 @@ import { Cause, type Duration, Effect, Option, Stream } from "effect"
 import { Store } from "../../src/layers/Store.js"
 
 const within =
-  (what: string, millis: number) =>
+  (what: string, millis: number, detail?: () => string) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.timeoutFailCause(self, {
       duration: millis,
-      onTimeout: () => Cause.die(new Error(`waited ${millis} ms for ${what}`)),
+      onTimeout: () =>
+        Cause.die(new Error(`waited ${millis} ms for ${what}${detail === undefined ? "" : `\n${detail()}`}`)),
     })
 
 /**
@@ -42,6 +43,8 @@ export interface PollOptions {
   readonly millis?: number
   /** Pause between looks (default 20 ms). */
   readonly every?: Duration.DurationInput
+  /** Added to the timeout's message, read when it fires (a server's output, say). */
+  readonly detail?: () => string
 }
 
 /**
@@ -51,7 +54,7 @@ export interface PollOptions {
 export const eventually = <A, E, R>(
   what: string,
   probe: Effect.Effect<A | undefined, E, R>,
-  { millis = 30_000, every = "20 millis" }: PollOptions = {},
+  { millis = 30_000, every = "20 millis", detail }: PollOptions = {},
 ): Effect.Effect<A, E, R> =>
   Effect.gen(function* () {
     for (;;) {
@@ -59,7 +62,7 @@ export const eventually = <A, E, R>(
       if (value !== undefined) return value
       yield* Effect.sleep(every)
     }
-  }).pipe(within(what, millis))
+  }).pipe(within(what, millis, detail))
 
 /** `eventually` for promise-based tests: `probe` may be sync or async. */
 export const eventuallyPromise = <A>(

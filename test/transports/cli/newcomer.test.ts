@@ -22,6 +22,7 @@ import {
   toolResultsByName,
 } from "../../support/claudePipeline.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
+import { eventually } from "../../support/waits.js"
 
 /**
  * A repository as a newcomer has it: one commit on main, with a test command huskies init can find. Its
@@ -113,27 +114,26 @@ const Worktrees = Schema.Struct({ worktrees: Schema.Array(Schema.Unknown) })
 
 /**
  * Watches the item as a newcomer would: wait_for_agent while an agent runs (it blocks for the whole run),
- * a short pause while none does (starting up, gates), until the item reaches Merge or Done. Returns the
+ * a short pause between looks (starting up, gates), until the item reaches Merge or Done. Returns the
  * agent runs it saw, in order. Bounded; an archived item fails at once with its reason.
  */
-const watchUntilMergeable = (call: CallTool, id: string, server: RunningServer) =>
-  Effect.gen(function* () {
-    const runs: Array<Run> = []
-    for (;;) {
-      const { stage, feedback } = yield* call(Status, "status", { story_id: id })
-      if (stage._tag === "Merge" || stage._tag === "Done") return runs
-      if (stage._tag === "Archived")
-        return yield* Effect.dieMessage(`${id} was archived: ${stage.summary}\n${feedback ?? ""}`)
-      const { result } = yield* call(Waited, "wait_for_agent", { story_id: id, timeout_secs: 60 }, 65_000)
-      if (result !== null && !runs.some((r) => r.log_path === result.log_path)) runs.push(result)
-      else yield* Effect.sleep("200 millis")
-    }
-  }).pipe(
-    Effect.timeout("120 seconds"),
-    Effect.catchTag("TimeoutException", () =>
-      Effect.dieMessage(`${id} did not reach Merge within 120 s:\n${server.output()}`),
-    ),
-  )
+const watchUntilMergeable = (call: CallTool, id: string, server: RunningServer) => {
+  const runs: Array<Run> = []
+  const look = Effect.gen(function* () {
+    const { stage, feedback } = yield* call(Status, "status", { story_id: id })
+    if (stage._tag === "Merge" || stage._tag === "Done") return runs
+    if (stage._tag === "Archived")
+      return yield* Effect.dieMessage(`${id} was archived: ${stage.summary}\n${feedback ?? ""}`)
+    const { result } = yield* call(Waited, "wait_for_agent", { story_id: id, timeout_secs: 60 }, 65_000)
+    if (result !== null && !runs.some((r) => r.log_path === result.log_path)) runs.push(result)
+    return undefined
+  })
+  return eventually(`${id} to reach Merge`, look, {
+    millis: 120_000,
+    every: "200 millis",
+    detail: () => server.output(),
+  })
+}
 
 describe("a newcomer, following the README", () => {
   it.scopedLive(

@@ -12,6 +12,7 @@ import { Store } from "../../../src/layers/Store.js"
 import { startServer } from "../../support/cli.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
 import { storeLayer } from "../../support/store.js"
+import { eventually, holds } from "../../support/waits.js"
 
 // It ignores SIGHUP: the terminal's hang-up when the server dies already kills an ordinary agent, so
 // only one that ignores it (as nohup'd tools do) shows what the reaper is for.
@@ -90,26 +91,29 @@ const projectWithAgent = (agentScript: (pids: string) => string, agents = 1) =>
 
 const projectWithSleepyAgent = projectWithAgent(sleepyAgent)
 
-/** Waits (bounded) until the agent has written both pids, and returns them. */
-const agentPids = (dir: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 200; i++) {
-      const agent = join(dir, "agent")
-      const child = join(dir, "child")
-      if (existsSync(agent) && existsSync(child)) {
-        const read = (f: string) => Number(readFileSync(f, "utf8").trim())
-        if (read(agent) > 0 && read(child) > 0) return [read(agent), read(child)] as const
-      }
-      yield* Effect.sleep("50 millis")
-    }
-    return yield* Effect.dieMessage("the agent never started")
+/** A pid a script wrote to `file`, once it is there. */
+const pidIn = (file: string) =>
+  Effect.sync(() => {
+    const pid = existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : 0
+    return pid > 0 ? pid : undefined
   })
 
+/** Waits (bounded) until the agent has written both pids, and returns them. */
+const agentPids = (dir: string) =>
+  eventually(
+    "the agent to start and write its pids",
+    Effect.map(Effect.all([pidIn(join(dir, "agent")), pidIn(join(dir, "child"))]), ([agent, child]) =>
+      agent === undefined || child === undefined ? undefined : ([agent, child] as const),
+    ),
+    { every: "50 millis" },
+  )
+
 const until = (condition: () => boolean, what: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 400 && !condition(); i++) yield* Effect.sleep("50 millis")
-    if (!condition()) return yield* Effect.dieMessage(what)
-  })
+  eventually(
+    what,
+    Effect.sync(() => holds(condition())),
+    { every: "50 millis" },
+  )
 
 describe("huskies serve with a running agent", () => {
   it.live(
@@ -146,7 +150,7 @@ describe("huskies serve with a running agent", () => {
           )
           const [agent, child] = yield* agentPids(pids)
           const agents = ["coder-1", "coder-2"].map((name) => join(pids, `agent-${name}`))
-          yield* until(() => agents.every(existsSync), "both agents did not start")
+          yield* until(() => agents.every(existsSync), "both agents to start")
           const sessions = agents.map((file) => Number(readFileSync(file, "utf8")))
           expect(isRunning(agent) && isRunning(child)).toBe(true)
           expect(sessions.filter(isRunning)).toHaveLength(2)
@@ -158,7 +162,7 @@ describe("huskies serve with a running agent", () => {
           server.child.kill("SIGTERM")
           yield* until(
             () => server.child.exitCode !== null || server.child.signalCode !== null,
-            "serve did not exit",
+            "serve to exit",
           )
           const tookMillis = (yield* Clock.currentTimeMillis) - startedAt
           expect(tookMillis).toBeLessThan(defaultGraceMillis + 1_000)
@@ -182,20 +186,17 @@ describe("huskies serve with a running agent", () => {
           const first = yield* Effect.promise(() => startServer(["serve", "--port", "0", root]))
           const [agent, grandchild] = yield* agentPids(pids)
           const records = join(root, ".huskies", "run", "agents")
-          yield* until(
-            () => existsSync(records) && readdirSync(records).length > 0,
-            "the agent was not recorded",
-          )
+          yield* until(() => existsSync(records) && readdirSync(records).length > 0, "the agent's pid record")
           yield* Effect.promise(() => first.kill("SIGKILL"))
           // The terminal's hang-up ends the agent; the grandchild, deaf to it, stays in the agent's session.
-          yield* until(() => !isRunning(agent), "the agent outlived its terminal")
+          yield* until(() => !isRunning(agent), "the agent to end with its terminal")
           expect(isRunning(grandchild)).toBe(true)
           expect(sessionOf(agent)).toContain(grandchild)
           const second = yield* Effect.acquireRelease(
             Effect.promise(() => startServer(["serve", "--port", "0", root])),
             (s) => Effect.promise(() => s.kill("SIGKILL")),
           )
-          yield* until(() => sessionOf(agent).length === 0, "the agent's session was not reaped")
+          yield* until(() => sessionOf(agent).length === 0, "the agent's session to be reaped")
           expect(isRunning(grandchild)).toBe(false)
           expect(second.output()).toContain("left running by a server that was killed")
           yield* Effect.promise(() => second.kill("SIGTERM"))
@@ -214,10 +215,7 @@ describe("huskies serve with a running agent", () => {
           const [agent, child] = yield* agentPids(pids)
           // The server records the agent right after starting it; wait for that record before the kill.
           const records = join(root, ".huskies", "run", "agents")
-          yield* until(
-            () => existsSync(records) && readdirSync(records).length > 0,
-            "the agent was not recorded",
-          )
+          yield* until(() => existsSync(records) && readdirSync(records).length > 0, "the agent's pid record")
           yield* Effect.promise(() => first.kill("SIGKILL"))
           // Nothing in a SIGKILL'd process can run: its agent, deaf to the hang-up, is an orphan now.
           expect(isRunning(agent)).toBe(true)
@@ -225,7 +223,7 @@ describe("huskies serve with a running agent", () => {
             Effect.promise(() => startServer(["serve", "--port", "0", root])),
             (s) => Effect.promise(() => s.kill("SIGKILL")),
           )
-          yield* until(() => !isRunning(agent) && !isRunning(child), "the orphaned agent was not reaped")
+          yield* until(() => !isRunning(agent) && !isRunning(child), "the orphaned agent to be reaped")
           expect(second.output()).toContain("left running by a server that was killed")
           // The orphan's item was running: it is picked up again by the new server.
           yield* Effect.promise(() => second.kill("SIGTERM"))

@@ -16,6 +16,7 @@ import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
 import { type CallTool, mcpClient } from "../../support/mcpClient.js"
 import { story, twoStepCoder } from "../../support/pipeline.js"
 import { storeLayer } from "../../support/store.js"
+import { eventually, holds } from "../../support/waits.js"
 
 const projectToml = (test: string) => `base_branch = "main"
 default_qa = "none"
@@ -85,19 +86,6 @@ const blockingGate = (marks: string) =>
 const recordingGate = (marks: string, code: number) =>
   inMergeWorkspace(`echo ran >> "${marks}/gates-again"; exit ${code}`)
 
-/** Waits (bounded) until `probe` gives a value. */
-const waitFor = <A, R>(probe: Effect.Effect<A | undefined, never, R>, what: string, millis = 30_000) =>
-  Effect.gen(function* () {
-    for (;;) {
-      const value = yield* probe
-      if (value !== undefined) return value
-      yield* Effect.sleep("100 millis")
-    }
-  }).pipe(
-    Effect.timeout(millis),
-    Effect.catchTag("TimeoutException", () => Effect.dieMessage(`${what} within ${millis} ms`)),
-  )
-
 const readMark = (path: string) =>
   Effect.sync(() => {
     if (!existsSync(path)) return undefined
@@ -118,10 +106,10 @@ const killGate = (pgid: number) =>
         // Gone already.
       }
     }
-    yield* waitFor(
-      Effect.sync(() => (gateProcesses(pgid).length === 0 ? true : undefined)),
-      "the orphaned gate did not die",
-      5_000,
+    yield* eventually(
+      "the orphaned gate to die",
+      Effect.sync(() => holds(gateProcesses(pgid).length === 0)),
+      { millis: 5_000, every: "100 millis" },
     )
   })
 
@@ -210,11 +198,10 @@ const mergeBlockedInGates = (coderOf: CoderOf) =>
       ),
     )
     const server = yield* serve(root, env)
-    const pgid = yield* waitFor(
-      readMark(join(marks, "gate")),
-      "the gates never ran in the merge workspace",
-      60_000,
-    )
+    const pgid = yield* eventually("the gates to run in the merge workspace", readMark(join(marks, "gate")), {
+      millis: 60_000,
+      every: "100 millis",
+    })
     const call = yield* mcpClient(server.url)
     const status = yield* call(MergeStatus, "get_merge_status", { story_id: item.id })
     // Killed while the gates run on the merged result: the squash commit is made and recorded, main not moved.
@@ -242,11 +229,12 @@ const killMidMerge = (blocked: Blocked) =>
 
 /** Waits (via MCP) until the item has left Merge and its job is gone, and returns its stage. */
 const awaitMergeEnd = (call: CallTool, id: string) =>
-  waitFor(
+  eventually(
+    `${id} to leave the merge queue`,
     Effect.map(call(MergeStatus, "get_merge_status", { story_id: id }), (status) =>
       status.stage._tag !== "Merge" && status.job === null ? status.stage : undefined,
     ),
-    `${id} did not leave the merge queue`,
+    { every: "100 millis" },
   )
 
 /** main is `before` plus one commit, the squash `mergeCommit`, with exactly the feature's change. */

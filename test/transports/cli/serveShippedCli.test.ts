@@ -10,6 +10,7 @@ import { claudeBin } from "../../support/claude.js"
 import { callTool, claudeServerEnv } from "../../support/claudePipeline.js"
 import { runCli, startServer } from "../../support/cli.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
+import { eventually } from "../../support/waits.js"
 
 const executable = (path: string): boolean => {
   try {
@@ -51,12 +52,14 @@ describe("huskies serve started with node, not npx", () => {
         const created = yield* callTool(server.url, "create_story", { name: "Say hello" })
         const id = String(created.value["story_id"])
         // The coder's run ends (it only answers once); a start that failed would leave no run at all.
-        let result: Record<string, unknown> | null = null
-        for (let i = 0; i < 60 && result === null; i++) {
-          const waited = yield* callTool(server.url, "wait_for_agent", { story_id: id, timeout_secs: 1 })
-          result = (waited.value["result"] as Record<string, unknown> | null) ?? null
-          if (result === null) yield* Effect.sleep("250 millis")
-        }
+        const result = yield* eventually(
+          "the coder's run to end",
+          Effect.map(
+            callTool(server.url, "wait_for_agent", { story_id: id, timeout_secs: 1 }),
+            (waited) => (waited.value["result"] as Record<string, unknown> | null) ?? undefined,
+          ),
+          { millis: 75_000, every: "250 millis" },
+        )
         expect(server.output()).not.toContain("not an executable file")
         expect(result).toMatchObject({ agent: "coder-1", role: "coder" })
         // The CLI really ran: it reported its session, and the fake API heard from it.

@@ -18,6 +18,7 @@ import { getVersion } from "../../../src/transports/tools/inspectTools.js"
 import { defineTool, makeRegistry } from "../../../src/transports/tools/Tool.js"
 import { storeLayer } from "../../support/store.js"
 import { tempDir } from "../../support/tempDir.js"
+import { eventuallyPromise, holds } from "../../support/waits.js"
 
 /** Requests of the `hold` tool wait here until the test lets them go. */
 const held: Array<() => void> = []
@@ -73,17 +74,6 @@ const connect = async (url: string) => {
 
 const version = (client: Client) => client.callTool({ name: "get_version", arguments: {} })
 
-/** Waits (bounded) until `check` holds; the last value seen is returned for the assertion. */
-const eventually = async <A>(read: () => A, check: (a: A) => boolean, withinMs = 10_000): Promise<A> => {
-  const deadline = Date.now() + withinMs
-  let value = read()
-  while (!check(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    value = read()
-  }
-  return value
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const post = (url: string, body: unknown, session?: string) =>
@@ -128,7 +118,9 @@ describe("/mcp sessions", () => {
         }),
       )
       expect(failures).toEqual([])
-      expect(await eventually(endpoint.sessionCount, (n) => n === 0)).toBe(0)
+      await eventuallyPromise("every session to be freed", () => holds(endpoint.sessionCount() === 0), {
+        millis: 10_000,
+      })
     })
   })
 
@@ -155,7 +147,9 @@ describe("/mcp sessions", () => {
       await sleep(100)
       expect(endpoint.sessionCount()).toBe(1)
       await client.close()
-      expect(await eventually(endpoint.sessionCount, (n) => n === 0)).toBe(0)
+      await eventuallyPromise("every session to be freed", () => holds(endpoint.sessionCount() === 0), {
+        millis: 10_000,
+      })
     })
   })
 
@@ -188,7 +182,9 @@ describe("/mcp sessions", () => {
         expect(ping.status).toBe(200)
         await ping.body?.cancel()
       }
-      expect(await eventually(endpoint.sessionCount, (n) => n === 0)).toBe(0)
+      await eventuallyPromise("every session to be freed", () => holds(endpoint.sessionCount() === 0), {
+        millis: 10_000,
+      })
       const late = await post(url, { jsonrpc: "2.0", id: 20, method: "ping" }, id)
       expect(late.status).toBe(404)
       await late.body?.cancel()
@@ -203,10 +199,7 @@ describe("/mcp sessions", () => {
       try {
         // b is busy (a request in flight), c was used last: a is the least recently used idle one.
         const busy = b.client.callTool({ name: "hold", arguments: {} })
-        await eventually(
-          () => held.length,
-          (n) => n === 1,
-        )
+        await eventuallyPromise("1 held request", () => holds(held.length === 1))
         await version(c.client)
         const d = await connect(url)
         clients.push(d)
@@ -215,16 +208,13 @@ describe("/mcp sessions", () => {
         expect((await version(c.client)).isError).toBeFalsy()
         expect((await version(d.client)).isError).toBeFalsy()
         // Every session busy: the next client is refused, and told why.
-        const holds = [c, d].map((x) => x.client.callTool({ name: "hold", arguments: {} }))
-        await eventually(
-          () => held.length,
-          (n) => n === 3,
-        )
+        const inFlight = [c, d].map((x) => x.client.callTool({ name: "hold", arguments: {} }))
+        await eventuallyPromise("3 held requests", () => holds(held.length === 3))
         const refused = await post(url, initialize)
         expect(refused.status).toBe(503)
         expect(await refused.text()).toContain("request still running")
         releaseAll()
-        await Promise.all([busy, ...holds])
+        await Promise.all([busy, ...inFlight])
         expect(endpoint.sessionCount()).toBe(3)
       } finally {
         await Promise.all(clients.map((x) => x.client.close()))
