@@ -2,7 +2,7 @@
 // server through `-c` config overrides, and the parser of its JSONL events.
 //
 // Checked against the real Codex CLI 0.169.0 (dev dependency) talking to a fake Responses API; what it
-// prints is documented in test/support/codex.ts and exercised by test/layers/runtimes/codexCli.test.ts.
+// prints is documented in test/support/codex.ts and exercised by test/layers/runtimes/cliContract.test.ts.
 // Codex has no --max-turns and no budget flag (the watchdog enforces them from the events), prints no
 // cost, and reports usage once per run (turn.completed), so the watchdog sees one turn per run.
 import { Either, Schema } from "effect"

@@ -2,7 +2,7 @@
 // as an MCP server in the worktree's .gemini/settings.json, and the parser of its JSONL events.
 //
 // Checked against the real Gemini CLI 0.61.0 (dev dependency) talking to a fake Gemini API; what it
-// prints is documented in test/support/gemini.ts and exercised by test/layers/runtimes/geminiCli.test.ts.
+// prints is documented in test/support/gemini.ts and exercised by test/layers/runtimes/cliContract.test.ts.
 import { Either, Schema } from "effect"
 import { join } from "node:path"
 import type { AgentEvent } from "./agentEvents.js"

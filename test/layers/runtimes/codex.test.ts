@@ -1,5 +1,5 @@
 // test/layers/runtimes/codex.test.ts — the Codex adapter: its launch and its parser on `codex exec
-// --json` events as Codex 0.169 prints them (test/support/codex.ts); codexCli.test.ts runs the real CLI.
+// --json` events as Codex 0.169 prints them (test/support/codex.ts); cliContract.test.ts runs the real CLI.
 import { describe, expect, it } from "@effect/vitest"
 import { buildCodex, makeCodexParser, tomlString } from "../../../src/layers/runtimes/codex.js"
 import { continuePrompt } from "../../../src/layers/runtimes/Runtime.js"

@@ -1,5 +1,5 @@
 // test/layers/runtimes/gemini.test.ts — the Gemini adapter: its launch and settings file, and its parser
-// on stream-json events as Gemini CLI 0.61 prints them (test/support/gemini.ts); geminiCli.test.ts runs
+// on stream-json events as Gemini CLI 0.61 prints them (test/support/gemini.ts); cliContract.test.ts runs
 // the real CLI.
 import { describe, expect, it } from "@effect/vitest"
 import { buildGemini, makeGeminiParser } from "../../../src/layers/runtimes/gemini.js"
