@@ -147,11 +147,12 @@ export const Store = asTable(
   "a [store] table",
 )
 
-const permissionDefaults = ["allow", "deny"] as const
+const permissionDefaults = ["allow", "deny", "ask"] as const
 
 /**
  * What an agent may do with a tool it has no standing permission for (answered by prompt_permission).
- * Pushing is denied by default: publishing work is the merge queue's job, never an agent's.
+ * Pushing is denied by default: publishing work is the merge queue's job, never an agent's. "ask" makes
+ * the call wait for a person's answer (a pending decision), refused after `ask_timeout_secs`.
  */
 export const Permissions = asTable(
   Schema.Struct({
@@ -166,6 +167,13 @@ export const Permissions = asTable(
     deny: Schema.optionalWith(
       Schema.Array(PermissionRule).annotations(expectingContainer('an array such as ["Bash(*git push*)"]')),
       { default: () => ["Bash(*git push*)"], exact: true },
+    ),
+    ask: Schema.optionalWith(
+      Schema.Array(PermissionRule).annotations(expectingContainer('an array such as ["Bash(rm *)"]')),
+      { default: () => [], exact: true },
+    ),
+    askTimeoutSecs: Schema.optionalWith(PositiveInt, { default: () => 300, exact: true }).pipe(
+      Schema.fromKey("ask_timeout_secs"),
     ),
   }),
   "a [permissions] table",

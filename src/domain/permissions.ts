@@ -1,6 +1,7 @@
 // src/domain/permissions.ts — the permission policy of `[permissions]` in project.toml: whether an agent
 // may use a tool it has no standing permission for. Bash commands are parsed (bashCommand.ts), so a rule
-// sees every command a line runs, unwrapped. Pure; prompt_permission applies it, Config decodes it.
+// sees every command a line runs, unwrapped. "ask" hands the call to a person (a pending decision).
+// Pure; prompt_permission applies it, Config decodes it.
 import { Schema } from "effect"
 import { analyseBash, type BashAnalysis } from "./bashCommand.js"
 
@@ -17,10 +18,12 @@ export const PermissionRule = Schema.String.pipe(
 
 export interface PermissionPolicy {
   /** What happens to a tool no rule names. */
-  readonly default: "allow" | "deny"
+  readonly default: "allow" | "deny" | "ask"
   readonly allow: ReadonlyArray<string>
-  /** Checked first: a deny rule wins over an allow rule. */
+  /** Checked first: a deny rule wins over an ask or allow rule. */
   readonly deny: ReadonlyArray<string>
+  /** Checked after deny, before allow: a person decides. */
+  readonly ask?: ReadonlyArray<string>
 }
 
 /** What a rule's pattern is matched against: the input that says what the call would do. */
@@ -55,6 +58,8 @@ const matches = (rule: string, toolName: string, subject: string): boolean => {
 export type PermissionDecision =
   | { readonly behavior: "allow"; readonly rule?: string }
   | { readonly behavior: "deny"; readonly rule?: string; readonly message: string }
+  /** A person decides (prompt_permission opens a decision and waits for the answer). */
+  | { readonly behavior: "ask"; readonly rule?: string }
 
 const deniedBy = (toolName: string, rule: string): PermissionDecision => ({
   behavior: "deny",
@@ -63,8 +68,8 @@ const deniedBy = (toolName: string, rule: string): PermissionDecision => ({
 })
 
 const byDefault = (policy: PermissionPolicy, toolName: string): PermissionDecision =>
-  policy.default === "allow"
-    ? { behavior: "allow" }
+  policy.default !== "deny"
+    ? { behavior: policy.default }
     : {
         behavior: "deny",
         message: `${toolName} is not allowed here: no allow rule in [permissions] of .huskies/project.toml names it, and the default is deny. Do the work another way, or stop and say what you needed.`,
@@ -72,8 +77,9 @@ const byDefault = (policy: PermissionPolicy, toolName: string): PermissionDecisi
 
 /**
  * A Bash command line: a deny rule matches when it matches the line as written or any command the line
- * runs (its texts: as written, with wrappers removed, git's global options set aside); an allow rule
- * must match every command the line runs. A line that cannot be parsed is never allowed.
+ * runs (its texts: as written, with wrappers removed, git's global options set aside), and so does an
+ * ask rule; an allow rule must match every command the line runs. A line that cannot be parsed is never
+ * allowed (nor asked about: a person could not tell what it runs either).
  */
 const decideBash = (
   policy: PermissionPolicy,
@@ -95,6 +101,8 @@ const decideBash = (
       behavior: "deny",
       message: `Bash is not allowed here: huskies could not parse this command (${analysis.reason}), so it cannot check it against the [permissions] rules of .huskies/project.toml. Use a simpler form: one command per call, plain quotes, no eval, and no $(...), variable or here-document that decides which program runs (a long commit message can come from a quoted here-document: git commit -F - <<'EOF').`,
     }
+  const asked = (policy.ask ?? []).find((rule) => matchesAny(rule, [command, ...texts]))
+  if (asked !== undefined) return { behavior: "ask", rule: asked }
   const whole = policy.allow.find((rule) => {
     const parsed = parseRule(rule)
     return parsed !== undefined && parsed.pattern === undefined && parsed.tool.test("Bash")
@@ -119,6 +127,8 @@ export const decidePermission = (
   if (toolName === "Bash") return decideBash(policy, subject, analyseBash(subject))
   const denied = policy.deny.find((rule) => matches(rule, toolName, subject))
   if (denied !== undefined) return deniedBy(toolName, denied)
+  const asked = (policy.ask ?? []).find((rule) => matches(rule, toolName, subject))
+  if (asked !== undefined) return { behavior: "ask", rule: asked }
   const allowed = policy.allow.find((rule) => matches(rule, toolName, subject))
   if (allowed !== undefined) return { behavior: "allow", rule: allowed }
   return byDefault(policy, toolName)

@@ -77,11 +77,15 @@ ${line("durability", store.durability)}
 
 # What an agent may do with a tool it has no standing permission for. Rules are "Tool" or
 # "Tool(pattern)"; the pattern matches the Bash command or the file path, and * matches anything.
-# A deny rule wins over an allow rule; a tool no rule names gets \`default\` ("allow" or "deny").
+# Deny rules are checked first, then ask rules (a person answers on the board, in chat or with
+# answer_decision; unanswered after \`ask_timeout_secs\`, the call is refused), then allow rules; a tool
+# no rule names gets \`default\` ("allow", "deny" or "ask").
 [permissions]
 ${line("default", permissions.default)}
 ${line("allow", permissions.allow)}
 ${line("deny", permissions.deny)}
+${line("ask", permissions.ask)}
+${line("ask_timeout_secs", permissions.askTimeoutSecs)}
 
 # The merge queue. A merge that conflicts or fails the gates goes to the mergemaster agent, which fixes
 # the feature branch; after \`attempts\` failed merges the item is archived as MergeFailed. Items Done for

@@ -50,7 +50,13 @@ describe("project.toml", () => {
       concurrency: { maxAgents: 4, maxCoders: 2, maxQa: 1, maxMergemasters: 1 },
       server: { port: 3001, host: "127.0.0.1", allowedHosts: [] },
       store: { durability: "normal" },
-      permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
+      permissions: {
+        default: "allow",
+        allow: [],
+        deny: ["Bash(*git push*)"],
+        ask: [],
+        askTimeoutSecs: 300,
+      },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 86_400 },
     })
   })
@@ -89,7 +95,13 @@ describe("project.toml", () => {
       concurrency: { maxAgents: 4, maxCoders: 3, maxQa: 1, maxMergemasters: 1 },
       server: { port: 8080, host: "127.0.0.1", allowedHosts: [] },
       store: { durability: "full" },
-      permissions: { default: "allow", allow: [], deny: ["Bash(*git push*)"] },
+      permissions: {
+        default: "allow",
+        allow: [],
+        deny: ["Bash(*git push*)"],
+        ask: [],
+        askTimeoutSecs: 300,
+      },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 0 },
       chat: { slack: { token_env: "SLACK_TOKEN" } },
     })
@@ -384,7 +396,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
       archiveDoneAfterSecs: fc.nat({ max: 10_000_000 }),
     }),
     permissions: fc.record({
-      default: fc.constantFrom("allow" as const, "deny" as const),
+      default: fc.constantFrom("allow" as const, "deny" as const, "ask" as const),
       allow: fc.array(
         fc.oneof(
           fc.constantFrom("Bash", "mcp__*", "Write"),
@@ -392,6 +404,8 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
         ),
       ),
       deny: fc.array(text.map((p) => `Bash(${p})`)),
+      ask: fc.array(text.map((p) => `Write(${p})`)),
+      askTimeoutSecs: fc.integer({ min: 1, max: 100_000 }),
     }),
     concurrency: fc.record({
       maxAgents: fc.integer({ min: 1, max: 64 }),

@@ -1,4 +1,4 @@
-// test/domain/permissions.test.ts — the [permissions] policy: deny rules win, then allow rules, then the
+// test/domain/permissions.test.ts — the [permissions] policy: deny rules win, then ask, then allow rules, then the
 // default; patterns match the Bash command or the file path, `*` anywhere. Bash commands are parsed, so
 // the default push rule catches every way of writing a push, and what cannot be parsed is never allowed.
 import { describe, expect, it } from "@effect/vitest"
@@ -38,6 +38,30 @@ describe("decidePermission", () => {
     const open: PermissionPolicy = { default: "allow", allow: [], deny: ["Bash(*git push*)"] }
     expect(decidePermission(open, "WebFetch", { url: "https://example.com" })).toEqual({ behavior: "allow" })
     expect(decidePermission(open, "Bash", { command: "git push" }).behavior).toBe("deny")
+  })
+
+  it("ask rules come after deny rules and before allow rules; the default may be ask", () => {
+    const asking: PermissionPolicy = {
+      default: "ask",
+      allow: ["Bash(npm *)", "Write"],
+      deny: ["Bash(*git push*)"],
+      ask: ["Bash(npm publish*)", "Write(*.lock)"],
+    }
+    const decide = (tool: string, input: Record<string, unknown>) => decidePermission(asking, tool, input)
+    expect(decide("Bash", { command: "npm test" })).toEqual({ behavior: "allow", rule: "Bash(npm *)" })
+    expect(decide("Bash", { command: "npm publish" })).toEqual({
+      behavior: "ask",
+      rule: "Bash(npm publish*)",
+    })
+    // One command of the line that a person must see is enough to ask, as with deny rules.
+    expect(decide("Bash", { command: "npm test && npm publish --tag x" }).behavior).toBe("ask")
+    expect(decide("Bash", { command: "npm publish && git push" }).behavior).toBe("deny")
+    expect(decide("Write", { file_path: "package.lock" })).toEqual({ behavior: "ask", rule: "Write(*.lock)" })
+    expect(decide("Write", { file_path: "a.ts" })).toEqual({ behavior: "allow", rule: "Write" })
+    expect(decide("WebFetch", { url: "https://example.com" })).toEqual({ behavior: "ask" })
+    expect(decide("Bash", { command: "curl x" })).toEqual({ behavior: "ask" })
+    // What cannot be parsed is refused, not put to a person who could not tell what it runs either.
+    expect(decide("Bash", { command: 'eval "$X"' }).behavior).toBe("deny")
   })
 
   it("patterns are matched literally except for *", () => {
