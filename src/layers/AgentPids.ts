@@ -2,10 +2,12 @@
 // seen end, on disk (`.huskies/run/agents/`, private to the user). A server killed with SIGKILL cannot stop
 // them; the next start reaps everything their sessions and groups left running, whether or not the process
 // it started still lives. Written by AgentActor and Gates, read at startup by recovery.
-import { Effect, Either, ParseResult, Schema } from "effect"
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { Context, Effect, Either, Schema } from "effect"
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { liveProcesses, type ProcessInfo, processInfo } from "./processTable.js"
+import { liveProcesses, type ProcessInfo, processInfo, readProcessInfo } from "./processTable.js"
+import { describeParseError, errorText, logUnreadable, UnreadableRecord } from "./recordFiles.js"
 
 const Pid = Schema.Int.pipe(Schema.positive())
 
@@ -34,11 +36,25 @@ const pidsDir = (root: string) => join(root, ".huskies", "run", "agents")
 const fileOf = (root: string, storyId: string, agent: string) =>
   join(pidsDir(root), `${encodeURIComponent(storyId)}--${encodeURIComponent(agent)}.json`)
 
+/** Why a pid record could not be written or removed. */
+export class PidRecordError extends Schema.TaggedError<PidRecordError>()("PidRecordError", {
+  path: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `agent pid record ${this.path}: ${this.detail}`
+  }
+}
+
+const recordOf = (storyId: string, agent: string, pid: number, startTime: number): string =>
+  // `pid` leads its own session and group: see writePidRecord.
+  Schema.encodeSync(PidRecordJson)({ pid, startTime, storyId, agent, session: pid, processGroup: pid })
+
 /**
  * Records `pid` (an agent, or a gate run under the name `agent`) so a later start can reap it and all it
  * started. `pid` must lead its own session and process group (node-pty's forkpty and a detached spawn call
  * setsid): that is written down rather than read from /proc, where a child that has not yet reached its
- * setsid would show the server's own session. Throws.
+ * setsid would show the server's own session. Blocking, for Gates' spawn callback; throws.
  */
 export const writePidRecord = (root: string, storyId: string, agent: string, pid: number): void => {
   const info = processInfo(pid)
@@ -46,34 +62,63 @@ export const writePidRecord = (root: string, storyId: string, agent: string, pid
   mkdirSync(pidsDir(root), { recursive: true, mode: 0o700 })
   // A directory made by an older version kept the default mode.
   chmodSync(pidsDir(root), 0o700)
-  const record: PidRecord = {
-    pid,
-    startTime: info.startTime,
-    storyId,
-    agent,
-    session: pid,
-    processGroup: pid,
-  }
   const file = fileOf(root, storyId, agent)
   // Written aside and renamed: a server killed mid-write leaves no half record.
   const partial = `${file}.partial`
   rmSync(partial, { force: true })
-  writeFileSync(partial, JSON.stringify(record), { mode: 0o600 })
+  writeFileSync(partial, recordOf(storyId, agent, pid, info.startTime), { mode: 0o600 })
   renameSync(partial, file)
 }
 
 export const removePidRecord = (root: string, storyId: string, agent: string): void =>
   rmSync(fileOf(root, storyId, agent), { force: true })
 
-export const recordAgentPid = (root: string, storyId: string, agent: string, pid: number) =>
-  Effect.sync(() => writePidRecord(root, storyId, agent, pid)).pipe(
-    // Without the record only a SIGKILL'd server's leftovers go unreaped: worth a warning, not a failed run.
-    Effect.catchAllDefect((e) => Effect.logWarning(`agent pid not recorded: ${String(e)}`)),
+/** writePidRecord without blocking: the agent start path. */
+const record = (
+  root: string,
+  storyId: string,
+  agent: string,
+  pid: number,
+): Effect.Effect<void, PidRecordError> => {
+  const file = fileOf(root, storyId, agent)
+  return Effect.tryPromise({
+    try: async () => {
+      const info = await readProcessInfo(pid)
+      if (info === undefined) return
+      await mkdir(pidsDir(root), { recursive: true, mode: 0o700 })
+      await chmod(pidsDir(root), 0o700)
+      const partial = `${file}.partial`
+      await rm(partial, { force: true })
+      await writeFile(partial, recordOf(storyId, agent, pid, info.startTime), { mode: 0o600 })
+      await rename(partial, file)
+    },
+    catch: (e) => new PidRecordError({ path: file, detail: errorText(e) }),
+  })
+}
+
+const forget = (root: string, storyId: string, agent: string): Effect.Effect<void, PidRecordError> => {
+  const file = fileOf(root, storyId, agent)
+  return Effect.tryPromise({
+    try: () => rm(file, { force: true }),
+    catch: (e) => new PidRecordError({ path: file, detail: errorText(e) }),
+  })
+}
+
+// Without the record only a SIGKILL'd server's leftovers go unreaped: worth a warning, not a failed run.
+export const recordAgentPid = (
+  root: string,
+  storyId: string,
+  agent: string,
+  pid: number,
+): Effect.Effect<void> =>
+  Effect.flatMap(AgentPids, (pids) => pids.record(root, storyId, agent, pid)).pipe(
+    Effect.catchAll((e) => Effect.logWarning(`agent pid not recorded: ${e.message}`)),
   )
 
-export const forgetAgentPid = (root: string, storyId: string, agent: string) =>
-  Effect.sync(() => removePidRecord(root, storyId, agent)).pipe(
-    Effect.catchAllDefect((e) => Effect.logWarning(`agent pid record not removed: ${String(e)}`)),
+// A leftover record is only looked at (and its pid checked against its start time) by the next start.
+export const forgetAgentPid = (root: string, storyId: string, agent: string): Effect.Effect<void> =>
+  Effect.flatMap(AgentPids, (pids) => pids.forget(root, storyId, agent)).pipe(
+    Effect.catchAll((e) => Effect.logWarning(`agent pid record not removed: ${e.message}`)),
   )
 
 /**
@@ -129,14 +174,15 @@ export const leftBehind = (
   return [...members].sort((a, b) => a - b)
 }
 
-const readRecord = (path: string) =>
-  Effect.try({
-    try: () => readFileSync(path, "utf8"),
-    catch: (e) => (e instanceof Error ? e.message : String(e)),
+const readRecord = (path: string): Effect.Effect<PidRecord, UnreadableRecord> =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (e) => new UnreadableRecord({ kind: "pid record", path, detail: errorText(e) }),
   }).pipe(
     Effect.flatMap((text) =>
       Either.match(Schema.decodeUnknownEither(PidRecordJson)(text), {
-        onLeft: (error) => Effect.fail(ParseResult.TreeFormatter.formatErrorSync(error)),
+        onLeft: (error) =>
+          Effect.fail(new UnreadableRecord({ kind: "pid record", path, detail: describeParseError(error) })),
         onRight: Effect.succeed,
       }),
     ),
@@ -154,38 +200,49 @@ const killAll = (pids: ReadonlyArray<number>) => {
 
 /**
  * Kills everything recorded runs left running (see `leftBehind`) and removes every record; returns what
- * it killed. A record that cannot be read or decoded is logged and removed: it never stops a start.
+ * it killed. A record that cannot be read or decoded is logged (UnreadableRecord) and removed: it never
+ * stops a start, and the other records are still reaped.
  */
-export const reapOrphanedAgents = (root: string): Effect.Effect<ReadonlyArray<Reaped>> =>
+const reap = (root: string): Effect.Effect<ReadonlyArray<Reaped>> =>
   Effect.gen(function* () {
-    let names: ReadonlyArray<string>
-    try {
-      names = readdirSync(pidsDir(root))
-    } catch {
-      return []
-    }
+    const names = yield* Effect.promise(() =>
+      // No directory: nothing was ever recorded.
+      readdir(pidsDir(root)).catch((): ReadonlyArray<string> => []),
+    )
     const self = processInfo(process.pid) ?? { pid: process.pid, session: -1, processGroup: -1 }
     const reaped: Array<Reaped> = []
     for (const name of names) {
       const path = join(pidsDir(root), name)
       // A `.partial` is a record whose server was killed while writing it (before the run was recorded).
       if (name.endsWith(".json")) {
-        const record = yield* Effect.either(readRecord(path))
-        if (Either.isLeft(record)) {
-          yield* Effect.logWarning(`removed the damaged agent pid record ${path}: ${record.left}`)
+        const read = yield* Effect.either(readRecord(path))
+        if (Either.isLeft(read)) {
+          yield* logUnreadable(read.left)
         } else {
           const killed = new Set<number>()
           // Again while anything is found: a member may have started another process meanwhile.
           for (let pass = 0; pass < 5; pass++) {
-            const found = leftBehind(record.right, liveProcesses(), self)
+            const found = leftBehind(read.right, liveProcesses(), self)
             if (found.length === 0) break
             killAll(found)
             for (const pid of found) killed.add(pid)
           }
-          if (killed.size > 0) reaped.push({ record: record.right, killed: [...killed] })
+          if (killed.size > 0) reaped.push({ record: read.right, killed: [...killed] })
         }
       }
-      rmSync(path, { force: true, recursive: true })
+      yield* Effect.tryPromise(() => rm(path, { force: true, recursive: true })).pipe(
+        Effect.catchAll((e) =>
+          Effect.logWarning(`could not remove the agent pid record ${path}: ${String(e.error)}`),
+        ),
+      )
     }
     return reaped
   })
+
+/** The pid records as a service: the default keeps them in `.huskies/run/agents/`. */
+export class AgentPids extends Context.Reference<AgentPids>()("huskies/AgentPids", {
+  defaultValue: () => ({ record, forget, reap }),
+}) {}
+
+export const reapOrphanedAgents = (root: string): Effect.Effect<ReadonlyArray<Reaped>> =>
+  Effect.flatMap(AgentPids, (pids) => pids.reap(root))

@@ -1,10 +1,18 @@
-// src/layers/SessionLog.ts — each agent run's session log on disk: `.huskies/logs/<id>/<agent>-<n>.jsonl`,
-// one JSON object per line (parsed agent events and raw output), appended as it happens so a crash
-// loses at most the line being written. AgentActor writes it; get_agent_log reads past sessions.
-import { Effect, Schema, type Scope } from "effect"
-import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+// src/layers/SessionLog.ts — the `SessionLog` service over each agent run's session log on disk:
+// `.huskies/logs/<id>/<agent>-<n>.jsonl`, one JSON object per line, appended as it happens (a crash loses at
+// most the line being written). AgentActor writes it; get_agent_log and sessions.ts read past sessions.
+import { Clock, Context, Effect, Either, Schema, type Scope } from "effect"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { type FileHandle, open, readdir, readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
-import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
+import { privateFileMode } from "./privateFiles.js"
+import {
+  describeParseError,
+  ensurePrivateDirAsync,
+  errorText,
+  logUnreadable,
+  UnreadableRecord,
+} from "./recordFiles.js"
 import { agentNameShape, isAgentNameText } from "../domain/AgentName.js"
 import { isStoryId } from "../domain/StoryId.js"
 
@@ -16,6 +24,14 @@ export class SessionLogError extends Schema.TaggedError<SessionLogError>()("Sess
     return `session log ${this.path}: ${this.detail}`
   }
 }
+
+/** One line of a session log: a JSON object with its `type` (session_start, event, output, session_end...). */
+export const SessionLogEntry = Schema.Struct(
+  { type: Schema.String },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+)
+export type SessionLogEntry = typeof SessionLogEntry.Type
+const decodeEntry = Schema.decodeUnknownEither(Schema.parseJson(SessionLogEntry))
 
 export interface SessionLogFile {
   readonly agent: string
@@ -31,27 +47,148 @@ export interface SessionLogWriter {
   readonly append: (entry: Readonly<Record<string, unknown>>) => Effect.Effect<void, SessionLogError>
 }
 
+/** A log's lines decoded: the entries, and what was wrong with each line that is not one. */
+export interface DecodedLines {
+  readonly entries: ReadonlyArray<SessionLogEntry>
+  readonly unreadable: ReadonlyArray<UnreadableRecord>
+}
+
 export const logsDir = (root: string, id: string): string => join(root, ".huskies", "logs", id)
 
-/** Every session log of an item, oldest session first per agent. */
+const logName = /^(.+)-(\d+)\.jsonl$/
+
+const byAgentThenSession = (a: SessionLogFile, b: SessionLogFile) =>
+  a.agent.localeCompare(b.agent) || a.session - b.session
+
+/**
+ * Decodes the lines of a log. `cut`: the text may end in the middle of a line (a head read, a crash, a
+ * writer still writing), and a last line without its newline is left out rather than reported.
+ */
+export const decodeLines = (text: string, path: string, cut = true): DecodedLines => {
+  const lines = text.split("\n")
+  const entries: Array<SessionLogEntry> = []
+  const unreadable: Array<UnreadableRecord> = []
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return
+    const decoded = decodeEntry(line)
+    if (Either.isRight(decoded)) entries.push(decoded.right)
+    else if (!(cut && i === lines.length - 1))
+      unreadable.push(
+        new UnreadableRecord({
+          kind: "session log line",
+          path,
+          line: i + 1,
+          detail: describeParseError(decoded.left),
+        }),
+      )
+  })
+  return { entries, unreadable }
+}
+
+/** Every session log of an item, oldest session first per agent (blocking: for tools and tests). */
 export const listSessionLogs = (root: string, id: string): ReadonlyArray<SessionLogFile> => {
   const dir = logsDir(root, id)
   if (!existsSync(dir)) return []
   return readdirSync(dir)
     .flatMap((name) => {
-      const m = /^(.+)-(\d+)\.jsonl$/.exec(name)
+      const m = logName.exec(name)
       if (m === null) return []
       const path = join(dir, name)
-      const stat = statSync(path)
+      const info = statSync(path)
       return [
-        { agent: m[1] as string, session: Number(m[2]), path, bytes: stat.size, modifiedAt: stat.mtimeMs },
+        { agent: m[1] as string, session: Number(m[2]), path, bytes: info.size, modifiedAt: info.mtimeMs },
       ]
     })
-    .sort((a, b) => a.agent.localeCompare(b.agent) || a.session - b.session)
+    .sort(byAgentThenSession)
 }
 
-/** Opens the next session log for `agent` on item `id` (session numbers start at 1, never reused). */
-export const openSessionLog = (
+/**
+ * Reads a session log back whole (blocking: for get_agent_log and tests). A line that is not an entry
+ * stays in place as `{ type: "unreadable_line", line, problem }`, so a reader sees what is there; a torn
+ * last line is left out.
+ */
+export const readSessionLog = (path: string, limit?: number): ReadonlyArray<Record<string, unknown>> => {
+  const text = readFileSync(path, "utf8")
+  const lines = text.split("\n")
+  const entries: Array<Record<string, unknown>> = []
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return
+    const decoded = decodeEntry(line)
+    if (Either.isRight(decoded)) entries.push(decoded.right)
+    else if (i < lines.length - 1)
+      entries.push({
+        type: "unreadable_line",
+        line: line.slice(0, 200),
+        problem: describeParseError(decoded.left),
+      })
+  })
+  return limit === undefined ? entries : entries.slice(-limit)
+}
+
+const fail = (path: string) => (e: unknown) => new SessionLogError({ path, detail: errorText(e) })
+
+const list = (root: string, id: string): Effect.Effect<ReadonlyArray<SessionLogFile>, SessionLogError> => {
+  const dir = logsDir(root, id)
+  return Effect.tryPromise({
+    try: async () => {
+      const names = await readdir(dir).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return []
+        throw e
+      })
+      const files = await Promise.all(
+        names.map(async (name) => {
+          const m = logName.exec(name)
+          if (m === null) return []
+          const path = join(dir, name)
+          const info = await stat(path)
+          return [
+            {
+              agent: m[1] as string,
+              session: Number(m[2]),
+              path,
+              bytes: info.size,
+              modifiedAt: info.mtimeMs,
+            },
+          ]
+        }),
+      )
+      return files.flat().sort(byAgentThenSession)
+    },
+    catch: fail(dir),
+  })
+}
+
+const logged = (decoded: DecodedLines) =>
+  Effect.as(Effect.forEach(decoded.unreadable, logUnreadable, { discard: true }), decoded.entries)
+
+/** The whole log, each line that is not an entry logged and skipped (a torn last line only skipped). */
+const read = (path: string): Effect.Effect<ReadonlyArray<SessionLogEntry>, SessionLogError> =>
+  Effect.tryPromise({ try: () => readFile(path, "utf8"), catch: fail(path) }).pipe(
+    Effect.flatMap((text) => logged(decodeLines(text, path))),
+  )
+
+/** The entries in the first `bytes` of a log: where a CLI says who it is, however long the log grew. */
+const readHead = (
+  path: string,
+  bytes: number,
+): Effect.Effect<ReadonlyArray<SessionLogEntry>, SessionLogError> =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise({ try: () => open(path, "r"), catch: fail(path) }),
+    (handle) =>
+      Effect.tryPromise({
+        try: async () => {
+          const buffer = Buffer.alloc(bytes)
+          const { bytesRead } = await handle.read(buffer, 0, bytes, 0)
+          return buffer.subarray(0, bytesRead).toString("utf8")
+        },
+        catch: fail(path),
+      }).pipe(Effect.flatMap((text) => logged(decodeLines(text, path)))),
+    // Nothing was written: a failed close loses nothing.
+    (handle) => Effect.promise(() => handle.close().catch(() => undefined)),
+  )
+
+/** Opens the next session log of `agent` on item `id`: session numbers start at 1 and are never reused. */
+const openNext = (
   root: string,
   id: string,
   agent: string,
@@ -65,42 +202,58 @@ export const openSessionLog = (
         detail: `the agent name ${JSON.stringify(agent)} or the item id ${JSON.stringify(id)} is not a plain file name (expected an agent name of ${agentNameShape}, and an id like 12_story_add_login)`,
       })
     }
-    yield* Effect.try({
-      try: () => ensurePrivateDir(dir),
-      catch: (e) => new SessionLogError({ path: dir, detail: String(e) }),
-    })
-    const previous = listSessionLogs(root, id).filter((f) => f.agent === agent)
-    const session = previous.reduce((max, f) => Math.max(max, f.session), 0) + 1
-    const path = join(dir, `${agent}-${session}.jsonl`)
-    const append = (entry: Readonly<Record<string, unknown>>) =>
-      Effect.try({
-        try: () =>
-          appendFileSync(
-            path,
-            JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n",
-            privateWrite,
-          ),
-        catch: (e) => new SessionLogError({ path, detail: e instanceof Error ? e.message : String(e) }),
-      })
-    yield* append({ type: "session_start", agent, session, storyId: id })
-    yield* Effect.addFinalizer((exit) =>
-      // The end marker is best effort: a log we cannot write to must not fail the agent's cleanup.
-      Effect.ignore(append({ type: "session_end", exit: exit._tag })),
+    yield* Effect.tryPromise({ try: () => ensurePrivateDirAsync(dir), catch: fail(dir) })
+    const previous = (yield* list(root, id)).filter((f) => f.agent === agent)
+    const first = previous.reduce((max, f) => Math.max(max, f.session), 0) + 1
+    // Created exclusively ("ax"): two runs opening at once cannot both take the same number.
+    const claim = async (): Promise<{ readonly session: number; readonly handle: FileHandle }> => {
+      for (let session = first; ; session++) {
+        try {
+          return {
+            session,
+            handle: await open(join(dir, `${agent}-${session}.jsonl`), "ax", privateFileMode),
+          }
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST" || session > first + 100) throw e
+        }
+      }
+    }
+    const append =
+      (path: string, handle: FileHandle) =>
+      (entry: Readonly<Record<string, unknown>>): Effect.Effect<void, SessionLogError> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.tryPromise({
+            try: () =>
+              handle.appendFile(JSON.stringify({ time: new Date(now).toISOString(), ...entry }) + "\n"),
+            catch: fail(path),
+          }),
+        )
+    const { session, path, handle } = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => claim().then((c) => ({ ...c, path: join(dir, `${agent}-${c.session}.jsonl`) })),
+        catch: fail(dir),
+      }),
+      (opened, exit) =>
+        // The end marker is best effort: a log we cannot write to must not fail the agent's cleanup.
+        Effect.ignore(append(opened.path, opened.handle)({ type: "session_end", exit: exit._tag })).pipe(
+          // Close waits for pending writes; a failure here can lose nothing more than the marker above.
+          Effect.zipRight(Effect.promise(() => opened.handle.close().catch(() => undefined))),
+        ),
     )
-    return { path, session, append }
+    const writer: SessionLogWriter = { path, session, append: append(path, handle) }
+    yield* writer.append({ type: "session_start", agent, session, storyId: id })
+    return writer
   })
 
-/** Reads a session log back, skipping a torn last line left by a crash. */
-export const readSessionLog = (path: string, limit?: number): ReadonlyArray<Record<string, unknown>> => {
-  const lines = readFileSync(path, "utf8").split("\n")
-  const entries: Array<Record<string, unknown>> = []
-  for (const line of lines) {
-    if (line.trim() === "") continue
-    try {
-      entries.push(JSON.parse(line) as Record<string, unknown>)
-    } catch {
-      entries.push({ type: "unreadable_line", line: line.slice(0, 200) })
-    }
-  }
-  return limit === undefined ? entries : entries.slice(-limit)
-}
+/** Session logs on disk as a service: the default reads and writes `.huskies/logs`, never blocking. */
+export class SessionLog extends Context.Reference<SessionLog>()("huskies/SessionLog", {
+  defaultValue: () => ({ list, open: openNext, read, readHead }),
+}) {}
+
+/** Opens the next session log for `agent` on item `id` (see `SessionLog`). */
+export const openSessionLog = (
+  root: string,
+  id: string,
+  agent: string,
+): Effect.Effect<SessionLogWriter, SessionLogError, Scope.Scope> =>
+  Effect.flatMap(SessionLog, (logs) => logs.open(root, id, agent))

@@ -1,10 +1,17 @@
-// src/layers/Usage.ts — the token usage ledger `<root>/.huskies/logs/usage.jsonl`: one JSON line per
-// finished agent run, appended by the agent runner, and its aggregation by item, agent, model and day.
-// Read by the get_token_usage tool. Append-only: a crash loses at most the line being written.
-import { Effect, Either, Schema } from "effect"
-import { appendFileSync, readFileSync } from "node:fs"
+// src/layers/Usage.ts — the `Usage` service over the token usage ledger `.huskies/logs/usage.jsonl` (one line
+// per finished agent run, appended by AgentActor; a bad line logged and skipped) and its aggregation by item,
+// agent, model and day for the get_token_usage tool. Append-only: a crash loses at most the line being written.
+import { Context, Effect, Either, Schema } from "effect"
+import { appendFile, readFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
-import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
+import { privateWrite } from "./privateFiles.js"
+import {
+  describeParseError,
+  ensurePrivateDirAsync,
+  errorText,
+  logUnreadable,
+  UnreadableRecord,
+} from "./recordFiles.js"
 
 export class UsageLedgerError extends Schema.TaggedError<UsageLedgerError>()("UsageLedgerError", {
   path: Schema.String,
@@ -42,59 +49,88 @@ export type UsageRecord = typeof UsageRecord.Type
 
 export const usageLedgerPath = (root: string): string => join(root, ".huskies", "logs", "usage.jsonl")
 
-/** Appends one record as one line, synchronously (creating the directory), so it is on disk when this returns. */
-export const appendUsage = (root: string, record: UsageRecord): Effect.Effect<void, UsageLedgerError> => {
-  const path = usageLedgerPath(root)
-  return Effect.try({
-    try: () => {
-      // Checked before anything is written: a record that would not read back must not reach the file.
-      const line = JSON.stringify(Schema.encodeSync(UsageRecord)(record)) + "\n"
-      ensurePrivateDir(dirname(path))
-      appendFileSync(path, line, privateWrite)
-    },
-    catch: (e) => new UsageLedgerError({ path, detail: e instanceof Error ? e.message : String(e) }),
-  })
-}
+const encodeLine = (record: UsageRecord): string =>
+  JSON.stringify(Schema.encodeSync(UsageRecord)(record)) + "\n"
 
 export interface UsageLedger {
   readonly path: string
   readonly records: ReadonlyArray<UsageRecord>
   /** Lines that are not a record (bad JSON or wrong fields), a torn last line not counted. */
   readonly unreadableLines: number
+  /** What is wrong with each of them. */
+  readonly unreadable: ReadonlyArray<UnreadableRecord>
 }
 
 const decodeRecord = Schema.decodeUnknownEither(Schema.parseJson(UsageRecord))
 
 /** Parses ledger text: a last line without its newline that does not decode is a write cut short, skipped. */
-export const parseUsage = (text: string): Omit<UsageLedger, "path"> => {
+export const parseUsage = (text: string, path = "usage.jsonl"): Omit<UsageLedger, "path"> => {
   const lines = text.split("\n")
   const complete = text.endsWith("\n") || text === ""
   const records: Array<UsageRecord> = []
-  let unreadableLines = 0
+  const unreadable: Array<UnreadableRecord> = []
   lines.forEach((line, i) => {
     if (line.trim() === "") return
     const decoded = decodeRecord(line)
     if (Either.isRight(decoded)) records.push(decoded.right)
-    else if (!(i === lines.length - 1 && !complete)) unreadableLines++
+    else if (!(i === lines.length - 1 && !complete))
+      unreadable.push(
+        new UnreadableRecord({
+          kind: "usage ledger line",
+          path,
+          line: i + 1,
+          detail: describeParseError(decoded.left),
+        }),
+      )
   })
-  return { records, unreadableLines }
+  return { records, unreadableLines: unreadable.length, unreadable }
 }
 
-/** Every record in the ledger; no ledger yet means no runs. */
-export const readUsage = (root: string): Effect.Effect<UsageLedger, UsageLedgerError> => {
-  const path = usageLedgerPath(root)
-  return Effect.try({
-    try: () => {
-      try {
-        return readFileSync(path, "utf8")
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return ""
-        throw e
-      }
-    },
-    catch: (e) => new UsageLedgerError({ path, detail: e instanceof Error ? e.message : String(e) }),
-  }).pipe(Effect.map((text) => ({ path, ...parseUsage(text) })))
+const failure = (path: string) => (e: unknown) => new UsageLedgerError({ path, detail: errorText(e) })
+
+/** The ledger on disk; its default (and only) implementation is `Usage`'s value. */
+const ledgerOnDisk = {
+  /** Appends one record as one line (creating the directory); it is on disk when this succeeds. */
+  append: (root: string, record: UsageRecord): Effect.Effect<void, UsageLedgerError> => {
+    const path = usageLedgerPath(root)
+    return Effect.gen(function* () {
+      // Checked before anything is written: a record that would not read back must not reach the file.
+      const line = yield* Effect.try({ try: () => encodeLine(record), catch: failure(path) })
+      yield* Effect.tryPromise({
+        try: () => ensurePrivateDirAsync(dirname(path)).then(() => appendFile(path, line, privateWrite)),
+        catch: failure(path),
+      })
+    })
+  },
+  /** Every record in the ledger, each unreadable line logged and skipped; no ledger yet means no runs. */
+  read: (root: string): Effect.Effect<UsageLedger, UsageLedgerError> => {
+    const path = usageLedgerPath(root)
+    return Effect.tryPromise({
+      try: () =>
+        readFile(path, "utf8").catch((e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") return ""
+          throw e
+        }),
+      catch: failure(path),
+    }).pipe(
+      Effect.map((text) => ({ path, ...parseUsage(text, path) })),
+      Effect.tap((ledger) => Effect.forEach(ledger.unreadable, logUnreadable, { discard: true })),
+    )
+  },
 }
+
+/** The usage ledger as a service: tests and other stores can put another in its place. */
+export class Usage extends Context.Reference<Usage>()("huskies/Usage", {
+  defaultValue: () => ledgerOnDisk,
+}) {}
+
+/** Appends one record to the ledger of the project at `root`. */
+export const appendUsage = (root: string, record: UsageRecord): Effect.Effect<void, UsageLedgerError> =>
+  Effect.flatMap(Usage, (usage) => usage.append(root, record))
+
+/** Every readable record in the ledger of the project at `root` (see `Usage`). */
+export const readUsage = (root: string): Effect.Effect<UsageLedger, UsageLedgerError> =>
+  Effect.flatMap(Usage, (usage) => usage.read(root))
 
 /**
  * Tokens already recorded for earlier runs of one CLI session: what a runtime that reports a session's

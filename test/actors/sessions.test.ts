@@ -1,11 +1,18 @@
 // test/actors/sessions.test.ts — what earlier sessions left on disk: the CLI session id to resume, read
-// from the head of a log however long it grew, and which agent worked on an item last.
+// from the head of a log however long it grew (a line there that is not an entry logged and passed over),
+// and which agent worked on an item last; the effect versions and the blocking ones agree.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { lastAgentOn, previousSessionId } from "../../src/actors/sessions.js"
-import { scopedTempDir } from "../support/store.js"
+import {
+  findLastAgentOn,
+  findPreviousSessionId,
+  lastAgentOn,
+  previousSessionId,
+} from "../../src/actors/sessions.js"
+import { LogsLive } from "../../src/layers/Logs.js"
+import { scopedTempDir } from "../support/tempDir.js"
 
 const line = (entry: unknown) => `${JSON.stringify(entry)}\n`
 const started = (sessionId: string) => line({ type: "event", event: { _tag: "SessionStarted", sessionId } })
@@ -24,6 +31,28 @@ describe("earlier sessions", () => {
       expect(previousSessionId(root, "1_story_a", "coder-1")).toBe("first")
       expect(previousSessionId(root, "1_story_a", "coder-3")).toBeUndefined()
       expect(previousSessionId(root, "9_story_none", "coder-1")).toBeUndefined()
+      expect(yield* findPreviousSessionId(root, "1_story_a", "coder-1")).toBe("first")
+      expect(yield* findPreviousSessionId(root, "1_story_a", "coder-3")).toBeUndefined()
+      expect(yield* findPreviousSessionId(root, "9_story_none", "coder-1")).toBeUndefined()
+    }),
+  )
+
+  it.scoped("a damaged line before the session id is logged as a tagged error and passed over", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const dir = join(root, ".huskies", "logs", "1_story_a")
+      mkdirSync(dir, { recursive: true })
+      const path = join(dir, "coder-1-1.jsonl")
+      writeFileSync(path, line({ type: "session_start" }) + "garbage\n" + started("kept"))
+      const lines: Array<string> = []
+      const found = yield* findPreviousSessionId(root, "1_story_a", "coder-1").pipe(
+        Effect.provide(LogsLive({ write: (l) => void lines.push(l) })),
+      )
+      expect(found).toBe("kept")
+      expect(previousSessionId(root, "1_story_a", "coder-1")).toBe("kept")
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain(`session log line at ${path}:2`)
+      expect(lines[0]).toContain('error="UnreadableRecord"')
     }),
   )
 
@@ -40,6 +69,10 @@ describe("earlier sessions", () => {
       expect(lastAgentOn(root, "1_story_a", ["coder-1", "coder-2"])).toBe("coder-1")
       expect(lastAgentOn(root, "1_story_a", ["coder-2"])).toBe("coder-2")
       expect(lastAgentOn(root, "1_story_a", ["mergemaster"])).toBeUndefined()
+      expect(yield* findLastAgentOn(root, "1_story_a", ["coder-1", "coder-2"])).toBe("coder-1")
+      expect(yield* findLastAgentOn(root, "1_story_a", ["coder-2"])).toBe("coder-2")
+      expect(yield* findLastAgentOn(root, "1_story_a", ["mergemaster"])).toBeUndefined()
+      expect(yield* findLastAgentOn(root, "9_story_none", ["coder-1"])).toBeUndefined()
     }),
   )
 })

@@ -1,15 +1,23 @@
-// test/layers/AgentPids.test.ts — what a killed server's successor reaps: the decision (which processes
-// belong to a recorded run, never someone else's after pid reuse), private and atomic records, damaged
-// records dropped with a warning, and a real session whose leader died reaped to the last member.
+// test/layers/AgentPids.test.ts — what a killed server's successor reaps: the decision (which processes belong
+// to a recorded run, never someone else's after pid reuse), private and atomic records, damaged records logged
+// as tagged errors and dropped while the rest are reaped, and a real session reaped to the last member.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { leftBehind, type PidRecord, reapOrphanedAgents, writePidRecord } from "../../src/layers/AgentPids.js"
+import {
+  forgetAgentPid,
+  leftBehind,
+  type PidRecord,
+  reapOrphanedAgents,
+  recordAgentPid,
+  writePidRecord,
+} from "../../src/layers/AgentPids.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { isRunning, type ProcessInfo } from "../../src/layers/processTable.js"
 import { scopedTempDir } from "../support/tempDir.js"
+import { eventually, holds, pidIn } from "../support/waits.js"
 
 const proc = (pid: number, fields: Partial<Omit<ProcessInfo, "pid">> = {}): ProcessInfo => ({
   pid,
@@ -91,19 +99,6 @@ describe("leftBehind (the reaping decision)", () => {
   })
 })
 
-/** Waits (bounded) until the file at `path` holds a positive number, then returns it. */
-const readPid = (path: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 200; i++) {
-      if (existsSync(path)) {
-        const pid = Number(readFileSync(path, "utf8").trim())
-        if (pid > 0) return pid
-      }
-      yield* Effect.sleep("25 millis")
-    }
-    return yield* Effect.dieMessage(`no pid in ${path}`)
-  })
-
 describe("reapOrphanedAgents", () => {
   it.live("kills a session whose leader already died, keeps records private, drops damaged ones", () =>
     Effect.gen(function* () {
@@ -121,7 +116,7 @@ describe("reapOrphanedAgents", () => {
       )
       const leaderPid = leader.pid ?? 0
       writePidRecord(root, "1_story_x", "coder-1", leaderPid)
-      const grandchild = yield* readPid(pidFile)
+      const grandchild = yield* eventually("the grandchild's pid", pidIn(pidFile), { millis: 5_000 })
       // Whatever the test sees, nothing it started survives it.
       yield* Effect.addFinalizer(() =>
         Effect.sync(() => {
@@ -153,12 +148,42 @@ describe("reapOrphanedAgents", () => {
           killed: [grandchild],
         },
       ])
-      for (let i = 0; i < 100 && isRunning(grandchild); i++) yield* Effect.sleep("10 millis")
-      expect(isRunning(grandchild)).toBe(false)
+      yield* eventually(
+        "the grandchild to die",
+        Effect.sync(() => holds(!isRunning(grandchild))),
+        {
+          millis: 1_000,
+          every: "10 millis",
+        },
+      )
       expect(readdirSync(dir)).toEqual([])
-      const warnings = lines.join("")
-      expect(warnings).toContain("2_story_y--coder-1.json")
-      expect(warnings).toContain("3_story_z--coder-1.json")
+      // Each damaged record is one warning naming its file and what is wrong, as a tagged error.
+      expect(lines).toHaveLength(2)
+      const [bad, wrong] = [...lines].sort()
+      expect(bad).toContain(`pid record at ${join(dir, "2_story_y--coder-1.json")}`)
+      expect(bad).toContain("JSON")
+      expect(wrong).toContain(`pid record at ${join(dir, "3_story_z--coder-1.json")}`)
+      expect(wrong).toContain('["pid"]')
+      for (const line of lines) expect(line).toContain('error="UnreadableRecord"')
+    }).pipe(Effect.scoped),
+  )
+
+  it.live("an agent's record is written and removed without blocking, and reads back", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const dir = join(root, ".huskies", "run", "agents")
+      yield* recordAgentPid(root, "1_story_x", "coder-1", process.pid)
+      const [file] = readdirSync(dir)
+      expect(statSync(dir).mode & 0o777).toBe(0o700)
+      expect(statSync(join(dir, file ?? "")).mode & 0o777).toBe(0o600)
+      expect(JSON.parse(readFileSync(join(dir, file ?? ""), "utf8"))).toMatchObject({
+        pid: process.pid,
+        storyId: "1_story_x",
+        agent: "coder-1",
+        session: process.pid,
+      })
+      yield* forgetAgentPid(root, "1_story_x", "coder-1")
+      expect(readdirSync(dir)).toEqual([])
     }).pipe(Effect.scoped),
   )
 

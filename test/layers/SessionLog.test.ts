@@ -1,9 +1,11 @@
-// test/layers/SessionLog.test.ts — session logs on disk: numbered per agent, never reused, start and
-// end markers, readable after the writer is gone, torn lines tolerated.
+// test/layers/SessionLog.test.ts — session logs on disk: numbered per agent, never reused (not even by two
+// runs opening at once), start and end markers, readable after the writer is gone, torn lines tolerated,
+// and a line that is not an entry logged as a tagged error and skipped while the rest still reads.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { appendFileSync } from "node:fs"
-import { listSessionLogs, openSessionLog, readSessionLog } from "../../src/layers/SessionLog.js"
+import { LogsLive } from "../../src/layers/Logs.js"
+import { listSessionLogs, openSessionLog, readSessionLog, SessionLog } from "../../src/layers/SessionLog.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
 describe("SessionLog", () => {
@@ -30,14 +32,74 @@ describe("SessionLog", () => {
         "coder-1-2",
         "qa-1",
       ])
+      expect((yield* (yield* SessionLog).list(dir, id)).map((f) => `${f.agent}-${f.session}`)).toEqual([
+        "coder-1-1",
+        "coder-1-2",
+        "qa-1",
+      ])
       const entries = readSessionLog(first.path)
       expect(entries.map((e) => e["type"])).toEqual(["session_start", "text", "session_end"])
       expect(entries[2]?.["exit"]).toBe("Success")
+      // A torn last line (a crash mid-write, or a writer still writing) is left out.
       appendFileSync(first.path, '{"type":"torn')
-      expect(readSessionLog(first.path).at(-1)).toMatchObject({ type: "unreadable_line" })
+      expect(readSessionLog(first.path).map((e) => e["type"])).toEqual([
+        "session_start",
+        "text",
+        "session_end",
+      ])
       expect(readSessionLog(first.path, 2).length).toBe(2)
       const refused = yield* Effect.flip(Effect.scoped(openSessionLog(dir, id, "../escape")))
       expect(refused._tag).toBe("SessionLogError")
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("two runs of one agent opening at once get two sessions", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedTempDir
+      const id = "4_story_race"
+      const sessions = yield* Effect.all(
+        [0, 1, 2].map(() => Effect.map(openSessionLog(dir, id, "coder-1"), (log) => log.session)),
+        { concurrency: "unbounded" },
+      )
+      expect([...sessions].sort()).toEqual([1, 2, 3])
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("a line that is not an entry is logged as a tagged error and skipped; the rest still reads", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedTempDir
+      const id = "5_story_bad_line"
+      const path = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const log = yield* openSessionLog(dir, id, "coder-1")
+          yield* log.append({ type: "text", text: "before" })
+          return log.path
+        }),
+      )
+      appendFileSync(path, '{"no type":1}\nnot json\n{"type":"text","text":"after"}\n{"type":"to')
+      const lines: Array<string> = []
+      const entries = yield* (yield* SessionLog)
+        .read(path)
+        .pipe(Effect.provide(LogsLive({ write: (line) => void lines.push(line) })))
+      expect(entries.map((e) => e.type)).toEqual(["session_start", "text", "session_end", "text"])
+      expect(entries.at(-1)?.["text"]).toBe("after")
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toContain(`session log line at ${path}:4`)
+      expect(lines[0]).toContain('["type"]')
+      expect(lines[1]).toContain(`session log line at ${path}:5`)
+      for (const line of lines) {
+        expect(line).toContain("WARN")
+        expect(line).toContain('error="UnreadableRecord"')
+      }
+      // The blocking reader keeps the bad lines in place, so a person reading the log sees them.
+      expect(readSessionLog(path).map((e) => e["type"])).toEqual([
+        "session_start",
+        "text",
+        "session_end",
+        "unreadable_line",
+        "unreadable_line",
+        "text",
+      ])
     }).pipe(Effect.scoped),
   )
 })

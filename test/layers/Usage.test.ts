@@ -14,6 +14,7 @@ import {
   usageLedgerPath,
   type UsageRecord,
 } from "../../src/layers/Usage.js"
+import { LogsLive } from "../../src/layers/Logs.js"
 import { minusUsage } from "../../src/actors/agentOutput.js"
 import { scopedTempDir } from "../support/tempDir.js"
 import { usageRecord } from "../support/usage.js"
@@ -24,7 +25,12 @@ describe("usage ledger", () => {
   it.scoped("appends one line per run and reads them back; a missing ledger is no runs", () =>
     Effect.gen(function* () {
       const root = yield* scopedTempDir
-      expect(yield* readUsage(root)).toEqual({ path: usageLedgerPath(root), records: [], unreadableLines: 0 })
+      expect(yield* readUsage(root)).toEqual({
+        path: usageLedgerPath(root),
+        records: [],
+        unreadableLines: 0,
+        unreadable: [],
+      })
       const a = record()
       const b = record({ storyId: "2_bug_b", model: null, costUsd: null })
       yield* appendUsage(root, a)
@@ -36,16 +42,31 @@ describe("usage ledger", () => {
     }),
   )
 
-  it.scoped("skips a torn last line silently and counts other unreadable lines", () =>
+  it.scoped("logs each unreadable line as a tagged error and skips it; a torn last line only skipped", () =>
     Effect.gen(function* () {
       const root = yield* scopedTempDir
+      const path = usageLedgerPath(root)
       yield* appendUsage(root, record())
-      appendFileSync(usageLedgerPath(root), 'not json\n{"time":"2025-03-01T00:00:00Z","storyId":1}\n')
+      appendFileSync(path, 'not json\n{"time":"2025-03-01T00:00:00Z","storyId":1}\n')
       yield* appendUsage(root, record({ session: 2 }))
-      appendFileSync(usageLedgerPath(root), '{"time":"2025-03-02T00:00:00Z","storyId":"1_st')
-      const ledger = yield* readUsage(root)
+      appendFileSync(path, '{"time":"2025-03-02T00:00:00Z","storyId":"1_st')
+      const lines: Array<string> = []
+      const ledger = yield* readUsage(root).pipe(
+        Effect.provide(LogsLive({ write: (l) => void lines.push(l) })),
+      )
       expect(ledger.records.map((r) => r.session)).toEqual([1, 2])
       expect(ledger.unreadableLines).toBe(2)
+      expect(ledger.unreadable.map((e) => [e._tag, e.path, e.line])).toEqual([
+        ["UnreadableRecord", path, 2],
+        ["UnreadableRecord", path, 3],
+      ])
+      expect(ledger.unreadable[1]?.detail).toContain("storyId")
+      expect(lines).toHaveLength(2)
+      for (const [i, line] of [2, 3].entries()) {
+        expect(lines[i]).toContain("WARN")
+        expect(lines[i]).toContain(`usage ledger line at ${path}:${line}`)
+        expect(lines[i]).toContain('error="UnreadableRecord"')
+      }
     }),
   )
 
