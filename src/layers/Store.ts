@@ -1,5 +1,5 @@
-// src/layers/Store.ts — the project's replicated state: one Y.Doc, read through typed projections,
-// written only through pipeline events, each write durable before it resolves. Used by every actor.
+// src/layers/Store.ts — the project's replicated state: one Y.Doc, read through typed projections, written
+// only through pipeline events (and decisions: storeDecisions.ts), each durable before it resolves.
 import { Clock, Context, Effect, Either, Layer, PubSub, Queue, type Scope } from "effect"
 import * as Y from "yjs"
 import { NodeId } from "../domain/ExecutionState.js"
@@ -29,6 +29,7 @@ import {
 import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
 import { type StoreFileOptions, unreadableStore } from "./storeFile.js"
+import { type DecisionEvent, type DecisionStore, decisionStore } from "./storeDecisions.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
@@ -61,6 +62,7 @@ export type StoreEvent =
   | { readonly _tag: "ItemDeleted"; readonly id: string; readonly report: DeleteReport }
   /** Timers of `id` were set or removed (a move removes the timers of the stage it left). */
   | { readonly _tag: "TimersChanged"; readonly id: string }
+  | DecisionEvent
 
 export interface CreateItem {
   readonly kind: ItemKind
@@ -69,7 +71,7 @@ export interface CreateItem {
   readonly content: string
 }
 
-export interface StoreShape {
+export interface StoreShape extends DecisionStore {
   readonly nodeId: NodeId
   readonly create: (input: CreateItem) => Effect.Effect<WorkItem, PersistError>
   readonly apply: (
@@ -380,6 +382,7 @@ export const makeStore = (options: StoreOptions = {}) =>
           projectionErrors: readAllItems(maps).errors.map(errorJson),
         })),
       compact: write(compactNow),
+      ...decisionStore({ maps: () => maps, commit, write, publish }),
       events,
       subscribe: PubSub.subscribe(events),
     } satisfies StoreShape

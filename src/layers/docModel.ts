@@ -2,6 +2,7 @@
 // Store is the only writer; everything here runs inside one Y transaction chosen by Store.
 import { Either, ParseResult, Schema } from "effect"
 import * as Y from "yjs"
+import { Decision } from "../domain/Decision.js"
 import { parseStoryId, StoryId } from "../domain/StoryId.js"
 import { MergeJob } from "../domain/MergeJob.js"
 import { Timer } from "../domain/Timer.js"
@@ -18,6 +19,8 @@ export interface DocMaps {
   readonly timers: Y.Map<unknown>
   readonly nodes: Y.Map<unknown>
   readonly meta: Y.Map<unknown>
+  /** decision id -> Decision (pending, or answered and kept for the record) */
+  readonly decisions: Y.Map<unknown>
 }
 
 export const docMaps = (doc: Y.Doc): DocMaps => ({
@@ -29,6 +32,7 @@ export const docMaps = (doc: Y.Doc): DocMaps => ({
   timers: doc.getMap("timers"),
   nodes: doc.getMap("nodes"),
   meta: doc.getMap("meta"),
+  decisions: doc.getMap("decisions"),
 })
 
 /** Data in the document that does not decode to a domain type: shown, never dropped or "fixed". */
@@ -140,6 +144,7 @@ export interface DeleteReport {
   readonly claim: boolean
   readonly mergeJob: boolean
   readonly timers: ReadonlyArray<string>
+  readonly decisions: ReadonlyArray<string>
 }
 
 const refersTo = (value: unknown, id: string) =>
@@ -163,7 +168,9 @@ export const removeItem = (maps: DocMaps, id: string): DeleteReport => {
   const mergeJob = maps.mergeJobs.has(id)
   maps.mergeJobs.delete(id)
   const timers = removeTimers(maps, id, () => true)
-  return { id, item, content, execution, claim, mergeJob, timers }
+  const decisions = [...maps.decisions].filter(([, raw]) => refersTo(raw, id)).map(([key]) => key)
+  for (const key of decisions) maps.decisions.delete(key)
+  return { id, item, content, execution, claim, mergeJob, timers, decisions }
 }
 
 const decodeTimer = Schema.decodeUnknownEither(Timer)
@@ -196,6 +203,30 @@ export const isForStage = (timer: unknown, stage: string) =>
 
 export const timerIdOf = (timer: unknown) =>
   typeof timer === "object" && timer !== null && "id" in timer ? String(timer.id) : ""
+
+const decodeDecision = Schema.decodeUnknownEither(Decision)
+
+/** Every decision, oldest request first; one that does not decode is a ProjectionError, never dropped. */
+export const readDecisions = (
+  maps: DocMaps,
+): { readonly decisions: ReadonlyArray<Decision>; readonly errors: ReadonlyArray<ProjectionError> } => {
+  const decisions: Array<Decision> = []
+  const errors: Array<ProjectionError> = []
+  for (const [id, raw] of maps.decisions) {
+    const decoded = decodeDecision(raw, { onExcessProperty: "error" })
+    if (Either.isRight(decoded) && decoded.right.id === id) decisions.push(decoded.right)
+    else
+      errors.push(
+        new ProjectionError({
+          path: `decisions/${id}`,
+          detail: Either.isLeft(decoded)
+            ? ParseResult.TreeFormatter.formatErrorSync(decoded.left)
+            : `the decision's id is ${decoded.right.id}`,
+        }),
+      )
+  }
+  return { decisions: decisions.sort((a, b) => a.requestedAt - b.requestedAt), errors }
+}
 
 const decodeMergeJob = Schema.decodeUnknownEither(MergeJob)
 
@@ -254,6 +285,8 @@ export const dumpDoc = (maps: DocMaps, id?: string): Record<string, unknown> => 
   }
   const timers: Record<string, unknown> = {}
   for (const [timerId, timer] of maps.timers) if (refersTo(timer, id)) timers[timerId] = timer
+  const decisions: Record<string, unknown> = {}
+  for (const [key, raw] of maps.decisions) if (refersTo(raw, id)) decisions[key] = raw
   return {
     item: maps.items.get(id)?.toJSON(),
     content: maps.content.get(id)?.toString(),
@@ -261,5 +294,6 @@ export const dumpDoc = (maps: DocMaps, id?: string): Record<string, unknown> => 
     claim: maps.claims.get(id),
     mergeJob: maps.mergeJobs.get(id),
     timers,
+    decisions,
   }
 }
