@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { featureBranchOf, worktreePathOf } from "../../src/layers/git/paths.js"
 import { listSessionLogs, readSessionLog } from "../../src/layers/SessionLog.js"
 import { Store } from "../../src/layers/Store.js"
-import type { ToolEnv } from "../../src/transports/tools/registry.js"
+import type { ToolTestEnv } from "../support/tools.js"
 import { anySession, type FakeAnthropic, type Turn } from "../fakes/anthropic.js"
 import {
   bash,
@@ -56,7 +56,7 @@ ${merge}
 /** A server with the merge queue on, whose agents are the real Claude Code CLI pointed at a fake API. */
 const withClaudeMerge = <A, E>(
   setup: { readonly test: string; readonly merge?: string },
-  body: (project: PipelineProject, fake: FakeAnthropic) => Effect.Effect<A, E, ToolEnv | Scope.Scope>,
+  body: (project: PipelineProject, fake: FakeAnthropic) => Effect.Effect<A, E, ToolTestEnv | Scope.Scope>,
 ) =>
   Effect.gen(function* () {
     const { fake, home } = yield* claudeWorld

@@ -22,7 +22,7 @@ import {
 import { claudeBin } from "./claude.js"
 import { makeTempDir, type TempDir } from "./gitRepo.js"
 import { type PipelineProject, withPipeline } from "./pipeline.js"
-import type { ToolEnv } from "../../src/transports/tools/registry.js"
+import type { ToolTestEnv } from "./tools.js"
 
 export const projectToml = `base_branch = "main"
 retry_limit = 2
@@ -234,7 +234,7 @@ export const watchTimers = Effect.gen(function* () {
  */
 export const withClaudePipeline = <A, E>(
   options: { readonly inactivitySecs?: number; readonly env?: Readonly<Record<string, string>> },
-  body: (project: PipelineProject, fake: FakeAnthropic) => Effect.Effect<A, E, ToolEnv | Scope.Scope>,
+  body: (project: PipelineProject, fake: FakeAnthropic) => Effect.Effect<A, E, ToolTestEnv | Scope.Scope>,
 ) =>
   Effect.gen(function* () {
     const { fake, home } = yield* claudeWorld

@@ -11,7 +11,7 @@ import { Store } from "../../src/layers/Store.js"
 import { reachableUrl } from "../../src/transports/cli/mcpConfig.js"
 import { serverLayer } from "../../src/transports/cli/serve.js"
 import type { AccessSettings } from "../../src/transports/http/AccessGuard.js"
-import type { ToolEnv } from "../../src/transports/tools/registry.js"
+import type { ToolTestEnv } from "./tools.js"
 import { makeGitRepo, type TempDir } from "./gitRepo.js"
 import { awaitStore } from "./waits.js"
 
@@ -73,7 +73,7 @@ process.exit(result.isError ? 1 : 0)
 /** Runs `body` against a server for a fresh repository set up as `setup` says; all removed afterwards. */
 export const withPipeline = <A, E>(
   setup: PipelineSetup,
-  body: (project: PipelineProject) => Effect.Effect<A, E, ToolEnv | Scope.Scope>,
+  body: (project: PipelineProject) => Effect.Effect<A, E, ToolTestEnv | Scope.Scope>,
 ) =>
   Effect.scoped(
     Effect.gen(function* () {

@@ -2,13 +2,15 @@
 // SQLite file (and a temp project root), exactly as the MCP endpoint does, minus HTTP.
 import { Effect, Layer, type Scope } from "effect"
 import { join } from "node:path"
-import { AgentsLive } from "../../src/actors/Scheduler.js"
+import { PipelineLive } from "../../src/actors/Pipeline.js"
+import { ViewsLive } from "../../src/actors/PipelineView.js"
+import { type Agents, AgentsLive } from "../../src/actors/Scheduler.js"
 import { Git } from "../../src/layers/Git.js"
 import { ServerUrlFixed } from "../../src/layers/ServerUrl.js"
 import { TestRunsLive } from "../../src/layers/TestRuns.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { ProjectLive } from "../../src/layers/Project.js"
-import { StoreOnDisk } from "../../src/layers/Store.js"
+import { type Store, StoreOnDisk } from "../../src/layers/Store.js"
 import { type ToolEnv, toolRegistry } from "../../src/transports/tools/registry.js"
 import type { CallOutcome } from "../../src/transports/tools/Tool.js"
 import { tempDir } from "./tempDir.js"
@@ -25,7 +27,9 @@ export const toolLayer = (root: string) => {
     ServerUrlFixed("http://127.0.0.1:9"),
   )
   // Auto mode off: a tool test decides itself what starts; start_agent still works.
-  return Layer.provideMerge(AgentsLive({ autoAssign: false }), services)
+  const actors = Layer.provideMerge(AgentsLive({ autoAssign: false }), services)
+  // Tools get the command layer and the view; tests also reach the Store and Agents underneath.
+  return Layer.merge(PipelineLive, ViewsLive).pipe(Layer.provideMerge(actors))
 }
 
 export const call = (name: string, args: unknown): Effect.Effect<CallOutcome, never, ToolEnv> =>
@@ -47,8 +51,11 @@ export const err = (name: string, args: unknown) =>
       : Effect.dieMessage(`${name} succeeded but should have failed: ${outcome.text}`),
   )
 
+/** What a tool test may use: the tools' own environment, and the Store and actors beneath it. */
+export type ToolTestEnv = ToolEnv | Store | Agents
+
 /** Runs `program` with the tool environment of a fresh temp project; removes it afterwards. */
-export const withTools = <A, E>(program: (root: string) => Effect.Effect<A, E, ToolEnv | Scope.Scope>) =>
+export const withTools = <A, E>(program: (root: string) => Effect.Effect<A, E, ToolTestEnv | Scope.Scope>) =>
   Effect.gen(function* () {
     const { dir, cleanup } = tempDir()
     yield* Effect.addFinalizer(() => Effect.sync(cleanup))

@@ -4,6 +4,8 @@ import { Console, Effect, Layer, Redacted, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { MergeQueueLive } from "../../actors/MergeQueue.js"
+import { PipelineLive } from "../../actors/Pipeline.js"
+import { PipelineView, ViewsLive } from "../../actors/PipelineView.js"
 import { AgentsLive } from "../../actors/Scheduler.js"
 import { Git } from "../../layers/Git.js"
 import { ServerUrl, ServerUrlLive } from "../../layers/ServerUrl.js"
@@ -11,7 +13,7 @@ import { TestRunsLive } from "../../layers/TestRuns.js"
 import type { Durability } from "../../layers/Persistence.js"
 import { ProjectLive, projectPaths } from "../../layers/Project.js"
 import { ProjectLock, ProjectLockLive } from "../../layers/ProjectLock.js"
-import { Store, StoreOnDisk } from "../../layers/Store.js"
+import { StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
 import type { AccessSettings } from "../http/AccessGuard.js"
 import { HttpLive } from "../http/HttpApp.js"
@@ -95,7 +97,9 @@ export const serverLayer = (
     base,
   )
   const withMerges = settings.mergeQueue === false ? services : Layer.provideMerge(MergeQueueLive, services)
-  const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(withMerges))
+  // Transports get the command layer and the read-only view, built over the Store and the actors.
+  const commands = Layer.merge(PipelineLive, ViewsLive).pipe(Layer.provideMerge(withMerges))
+  const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(commands))
   const listen = {
     port: settings.port,
     host: settings.host,
@@ -103,7 +107,7 @@ export const serverLayer = (
   }
   const app = HttpLive(listen, (url) =>
     Effect.gen(function* () {
-      const store = yield* Store
+      const store = yield* PipelineView
       const { items, errors } = yield* store.list
       yield* Effect.logInfo(`serving ${root}`).pipe(
         Effect.annotateLogs({
@@ -120,7 +124,7 @@ export const serverLayer = (
     }).pipe(withComponent("server")),
   )
   // provideMerge: tests reach the running server's Store and Agents through the built context.
-  return app.pipe(Layer.provideMerge(Layer.merge(withMerges, mcp)))
+  return app.pipe(Layer.provideMerge(Layer.merge(commands, mcp)))
 }
 
 /** Runs the server for the project at `root` until the fiber is interrupted (Ctrl-C, SIGTERM). */

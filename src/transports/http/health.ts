@@ -3,11 +3,11 @@ import { HttpServerResponse } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import { buildInfo } from "../../layers/BuildInfo.js"
 import { Project } from "../../layers/Project.js"
-import { Store } from "../../layers/Store.js"
+import { PipelineView } from "../../actors/PipelineView.js"
 
 export const health = Effect.gen(function* () {
   const project = yield* Project
-  const store = yield* Store
+  const store = yield* PipelineView
   const now = yield* Clock.currentTimeMillis
   const { version, commit } = buildInfo()
   return yield* HttpServerResponse.json({

@@ -1,12 +1,13 @@
 // src/transports/tools/agentTools.ts — start_agent, stop_agent, list_agents, wait_for_agent and
 // get_agent_output: a person's (or a chat LLM's) hand on the agents the Scheduler runs on this server.
+// Starting and stopping are Pipeline commands; the rest reads the ActivityView.
 import { Effect, Option, Schema } from "effect"
 import type { AgentRunResult, AgentStatus } from "../../actors/AgentActor.js"
-import { Agents } from "../../actors/Scheduler.js"
-import { Store } from "../../layers/Store.js"
+import { Pipeline } from "../../actors/Pipeline.js"
+import { ActivityView } from "../../actors/PipelineView.js"
 import { withProgress } from "./gateTool.js"
 import { agentNameParam, requireId, stageView, StoryIdParam } from "./itemAccess.js"
-import { defineTool, ToolFailure } from "./Tool.js"
+import { defineTool } from "./Tool.js"
 
 const Usage = Schema.Struct({
   input_tokens: Schema.Number,
@@ -96,16 +97,7 @@ export const startAgent = defineTool({
   run: ({ story_id, agent_name }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const agents = yield* Agents
-      if (agent_name !== undefined) {
-        const known = yield* agents.slots.agents
-        if (!known.some((a) => a.name === agent_name)) {
-          return yield* new ToolFailure({
-            message: `agent_name: no agent is called "${agent_name}"; agents.toml defines ${known.map((a) => a.name).join(", ") || "none"}`,
-          })
-        }
-      }
-      const started = yield* agents.start(id, agent_name === undefined ? {} : { agent: agent_name })
+      const started = yield* (yield* Pipeline).startAgent(id, agent_name)
       return { story_id: id, stage: stageView(started.item.stage), already_running: started.alreadyRunning }
     }),
 })
@@ -123,8 +115,7 @@ export const stopAgent = defineTool({
   run: ({ story_id }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      yield* (yield* Store).get(id)
-      const stopped = yield* (yield* Agents).stop(id)
+      const stopped = yield* (yield* Pipeline).stopAgent(id)
       return {
         story_id: id,
         was_running: stopped.stopped,
@@ -158,12 +149,12 @@ export const listAgents = defineTool({
   }),
   run: () =>
     Effect.gen(function* () {
-      const agents = yield* Agents
-      const configured = yield* agents.slots.agents
-      const busy = yield* agents.slots.busy
+      const agents = (yield* ActivityView).agents
+      const configured = yield* agents.configured
+      const busy = yield* agents.busy
       const stories = yield* agents.stories
       const running = yield* Effect.forEach(
-        stories.flatMap((s) => (s.handle === undefined ? [] : [s.handle])),
+        stories.flatMap((s) => (s.agent === undefined ? [] : [s.agent])),
         (h) => h.status,
       )
       return {
@@ -201,7 +192,7 @@ export const waitForAgent = defineTool({
   run: ({ story_id, timeout_secs }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const agents = yield* Agents
+      const agents = (yield* ActivityView).agents
       const waited = yield* withProgress(
         context,
         `${id}: agent`,
@@ -233,7 +224,7 @@ export const getAgentOutput = defineTool({
   run: ({ story_id, lines }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const handle = yield* (yield* Agents).handle(id)
+      const handle = yield* (yield* ActivityView).agents.running(id)
       if (Option.isNone(handle)) return { story_id: id, running: false, status: null, lines: [] }
       return {
         story_id: id,

@@ -16,7 +16,7 @@ import { parseStoryDoc, type StoryDoc } from "../../domain/StoryDoc.js"
 import { ItemKind, type StoryId } from "../../domain/StoryId.js"
 import { describeReason, describeStage } from "../../domain/transition.js"
 import type { WorkItem } from "../../domain/WorkItem.js"
-import { Store } from "../../layers/Store.js"
+import { PipelineView } from "../../actors/PipelineView.js"
 import { stageNameParam, stageTagOf } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
@@ -29,7 +29,7 @@ interface BoardItem {
 
 /** Every item that projects, with its markdown parsed, in id order; and what could not be read. */
 const readBoard = Effect.gen(function* () {
-  const store = yield* Store
+  const store = yield* PipelineView
   const { items, errors } = yield* store.list
   const board: Array<BoardItem> = []
   for (const item of [...items].sort((a, b) => compareStoryIds(a.id, b.id))) {

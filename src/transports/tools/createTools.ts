@@ -2,10 +2,10 @@
 // file a new work item in Backlog from its parts.
 import { Effect, Either, Schema } from "effect"
 import { QaMode } from "../../domain/Stage.js"
-import { newStoryDoc, renderStoryDoc } from "../../domain/StoryDoc.js"
+import { newStoryDoc } from "../../domain/StoryDoc.js"
 import type { ItemKind } from "../../domain/StoryId.js"
-import { Store } from "../../layers/Store.js"
-import { agentNameParam, dependenciesOf } from "./itemAccess.js"
+import { Pipeline } from "../../actors/Pipeline.js"
+import { agentNameParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
 const JsonValue = Schema.Unknown.annotations({ description: "any JSON value" })
@@ -68,16 +68,7 @@ const createTool = (kind: ItemKind, what: string) =>
           }),
           { onLeft: (e) => Effect.fail(new ToolFailure({ message: e.message })), onRight: Effect.succeed },
         )
-        const deps = yield* dependenciesOf(doc)
-        const missing = deps.filter((d) => d._tag === "Missing").map((d) => d.id)
-        if (missing.length > 0) {
-          return yield* new ToolFailure({
-            message: `depends_on names items that do not exist: ${missing.join(", ")} (list_items shows the ids)`,
-          })
-        }
-        const store = yield* Store
-        const content = renderStoryDoc(doc)
-        const item = yield* store.create({ kind, name: doc.frontMatter.name, content })
+        const { item, content, dependencies: deps } = yield* (yield* Pipeline).create(kind, doc)
         return {
           story_id: item.id,
           kind,

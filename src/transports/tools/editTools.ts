@@ -1,5 +1,6 @@
 // src/transports/tools/editTools.ts — update_story (many edits to one item's markdown, all or nothing),
-// get_story_todos, check_criterion and uncheck_criterion. Each write is one content change in the Store.
+// get_story_todos, check_criterion and uncheck_criterion. Each write is one Pipeline edit: a single
+// compare-and-set content change, with depends_on checked when it changes.
 import { Effect, Either, Schema } from "effect"
 import {
   addCriterion,
@@ -15,8 +16,8 @@ import {
   type StoryDoc,
   todos,
 } from "../../domain/StoryDoc.js"
-import { checkDependencies } from "./dependencyTools.js"
-import { loadDoc, requireId, retryOnConflict, StoryIdParam, writeDoc } from "./itemAccess.js"
+import { type EditRefused, Pipeline } from "../../actors/Pipeline.js"
+import { loadDoc, requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
 const CriterionParam = Schema.Union(Schema.Int, Schema.String).annotations({
@@ -149,9 +150,6 @@ const isEmpty = (value: unknown) =>
   (Array.isArray(value) && value.length === 0) ||
   (typeof value === "object" && value !== null && Object.keys(value).length === 0)
 
-const sameList = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
-  a.length === b.length && a.every((x, i) => x === b[i])
-
 export const updateStory = defineTool({
   name: "update_story",
   description:
@@ -175,19 +173,22 @@ export const updateStory = defineTool({
           message: "name is given twice (name and front_matter.name): give it once",
         })
       }
-      const { doc, content: before } = yield* loadDoc(id)
-      const updated = yield* Either.match(applyUpdate(doc, input), {
-        onLeft: (e) => Effect.fail(new ToolFailure({ message: `nothing was changed: ${e.message}` })),
-        onRight: Effect.succeed,
-      })
-      if (!sameList(doc.frontMatter.dependsOn, updated.doc.frontMatter.dependsOn)) {
-        yield* checkDependencies(id, updated.doc.frontMatter.dependsOn).pipe(
-          Effect.mapError((e) => new ToolFailure({ message: `nothing was changed: ${e.message}` })),
+      const edited = yield* (yield* Pipeline)
+        .edit(id, (doc) => Either.map(applyUpdate(doc, input), (u) => u.doc))
+        .pipe(
+          Effect.catchTag("EditRefused", (e: EditRefused) =>
+            Effect.fail(
+              e.rule === "unparsable" ? e : new ToolFailure({ message: `nothing was changed: ${e.message}` }),
+            ),
+          ),
         )
-      }
-      yield* writeDoc(id, before, updated.doc)
-      return { story_id: id, changes: updated.changes, content: renderStoryDoc(updated.doc) }
-    }).pipe(retryOnConflict),
+      // The same update on the document it was applied to: it succeeded there, so it does again.
+      const changes = Either.match(applyUpdate(edited.before, input), {
+        onLeft: () => [],
+        onRight: (u) => u.changes,
+      })
+      return { story_id: id, changes, content: renderStoryDoc(edited.after) }
+    }),
 })
 
 const progress = (doc: StoryDoc) => {
@@ -233,19 +234,15 @@ const checkTool = (name: string, checked: boolean) =>
     run: ({ story_id, criterion }) =>
       Effect.gen(function* () {
         const id = yield* requireId(story_id)
-        const { doc: current, content: before } = yield* loadDoc(id)
-        const found = Either.flatMap(findCriterion(current, criterion), (index) =>
-          Either.map(setCriterionChecked(current, index, checked), (doc) => ({ index, doc })),
+        const edited = yield* (yield* Pipeline).edit(id, (doc) =>
+          Either.flatMap(findCriterion(doc, criterion), (index) => setCriterionChecked(doc, index, checked)),
         )
-        const { index, doc } = yield* Either.match(found, {
-          onLeft: (e) => Effect.fail(new ToolFailure({ message: e.message })),
-          onRight: Effect.succeed,
-        })
-        const changed = current.criteria[index]?.checked !== checked
-        if (changed) yield* writeDoc(id, before, doc)
-        const text = doc.criteria[index]?.text ?? ""
-        return { story_id: id, criterion: { index, text, checked }, changed, ...progress(doc) }
-      }).pipe(retryOnConflict),
+        // Found on the document the edit applied to, so found again here.
+        const index = Either.getOrElse(findCriterion(edited.before, criterion), () => 0)
+        const changed = edited.before.criteria[index]?.checked !== checked
+        const text = edited.after.criteria[index]?.text ?? ""
+        return { story_id: id, criterion: { index, text, checked }, changed, ...progress(edited.after) }
+      }),
   })
 
 export const editTools = [

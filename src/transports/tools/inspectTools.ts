@@ -9,7 +9,7 @@ import { buildInfo } from "../../layers/BuildInfo.js"
 import { Git, type GitError } from "../../layers/Git.js"
 import { LogBuffer } from "../../layers/Logs.js"
 import { Project } from "../../layers/Project.js"
-import { Store } from "../../layers/Store.js"
+import { PipelineView } from "../../actors/PipelineView.js"
 import { dependenciesOf, loadItem, requireId, stageView, StoryIdParam } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
@@ -100,7 +100,7 @@ export const getVersion = defineTool({
     "The huskies version, the git commit it was built from, and this server's node id. Does not block.",
   input: {},
   output: Schema.Struct({ version: Schema.String, commit: Schema.String, node_id: Schema.String }),
-  run: () => Effect.map(Store, (store) => ({ ...buildInfo(), node_id: store.nodeId })),
+  run: () => Effect.map(PipelineView, (store) => ({ ...buildInfo(), node_id: store.nodeId })),
 })
 
 export const serverLogs = defineTool({
@@ -143,7 +143,7 @@ const dumpTool = (name: string) =>
     input: { story_id: Schema.optional(StoryIdParam) },
     output: Schema.Struct({ state: Json }),
     run: (input) =>
-      Effect.map(Store, (store) => store.dump(input.story_id)).pipe(
+      Effect.map(PipelineView, (store) => store.dump(input.story_id)).pipe(
         Effect.flatten,
         Effect.map((state) => ({ state })),
       ),

@@ -1,14 +1,15 @@
-// src/transports/tools/itemAccess.ts — what tools share: reading an item with its parsed markdown,
-// editing its markdown through the Store, and the JSON views tools return.
+// src/transports/tools/itemAccess.ts — what tools share: reading an item with its parsed markdown
+// through the PipelineView, the parameters every item tool takes, and the JSON views tools return.
 import { Effect, Either, Schema } from "effect"
 import { AgentName } from "../../domain/AgentName.js"
 import { dependencyStatus, type DependencyStatus } from "../../domain/dependencies.js"
-import { type Stage, type StageTag, stageTags } from "../../domain/Stage.js"
-import { parseStoryDoc, renderStoryDoc, type StoryDoc } from "../../domain/StoryDoc.js"
+import { type StageName, stageNameOf, stageNames, stageTagNamed } from "../../domain/moveRoutes.js"
+import type { Stage, StageTag } from "../../domain/Stage.js"
+import { parseStoryDoc, type StoryDoc } from "../../domain/StoryDoc.js"
 import { isStoryId, StoryId } from "../../domain/StoryId.js"
 import { describeStage } from "../../domain/transition.js"
 import type { WorkItem } from "../../domain/WorkItem.js"
-import { Store } from "../../layers/Store.js"
+import { PipelineView } from "../../actors/PipelineView.js"
 import { ToolFailure } from "./Tool.js"
 
 export interface ItemWithDoc {
@@ -37,9 +38,9 @@ export const requireId = (id: string): Effect.Effect<StoryId, ToolFailure> =>
 export const loadItem = (id: string) =>
   Effect.gen(function* () {
     const storyId = yield* requireId(id)
-    const store = yield* Store
-    const item = yield* store.get(storyId)
-    const content = yield* store.content(storyId)
+    const view = yield* PipelineView
+    const item = yield* view.get(storyId)
+    const content = yield* view.content(storyId)
     return { item, content, doc: parseStoryDoc(content) } satisfies ItemWithDoc
   })
 
@@ -59,42 +60,12 @@ export const loadDoc = (id: string) =>
     return { ...loaded, doc }
   })
 
-/**
- * Writes `doc` over the content it was read as (`expected`): if another edit landed in between the
- * Store refuses with ContentConflict instead of silently overwriting it.
- */
-export const writeDoc = (id: string, expected: string, doc: StoryDoc) =>
-  Effect.flatMap(Store, (store) =>
-    store.editContent(id, { _tag: "Replace", text: renderStoryDoc(doc), expected }),
-  )
-
-/** Re-runs a read-modify-write tool body when a concurrent edit won the race (a few times at most). */
-export const retryOnConflict = <A, E extends { readonly _tag: string }, R>(body: Effect.Effect<A, E, R>) =>
-  Effect.retry(body, { times: 5, while: (e) => e._tag === "ContentConflict" })
-
-/** Applies `edit` to the item's markdown and writes the result back as one content change. */
-export const editDoc = <E extends { readonly message: string }>(
-  id: string,
-  edit: (doc: StoryDoc) => Either.Either<StoryDoc, E>,
-) =>
-  retryOnConflict(
-    Effect.gen(function* () {
-      const { doc, content } = yield* loadDoc(id)
-      const next = yield* Either.match(edit(doc), {
-        onLeft: (e) => Effect.fail(new ToolFailure({ message: e.message })),
-        onRight: Effect.succeed,
-      })
-      yield* writeDoc(id, content, next)
-      return next
-    }),
-  )
-
 /** Dependencies of `doc` with whether each is met, against every item in the Store. */
 export const dependenciesOf = (doc: StoryDoc) =>
   Effect.gen(function* () {
     if (doc.frontMatter.dependsOn.length === 0) return [] as ReadonlyArray<DependencyStatus>
-    const store = yield* Store
-    const { items } = yield* store.list
+    const view = yield* PipelineView
+    const { items } = yield* view.list
     const stages = new Map<StoryId, Stage>(items.map((i) => [i.id, i.stage]))
     return dependencyStatus(doc.frontMatter.dependsOn, stages)
   })
@@ -104,28 +75,29 @@ export const stageView = (stage: Stage) => ({ ...stage, summary: describeStage(s
 export const nameOf = (loaded: ItemWithDoc): string =>
   Either.match(loaded.doc, { onLeft: () => "(unparsed)", onRight: (d) => d.frontMatter.name })
 
-/** Stage names as tools take them: the stage tags in lowercase (`qa` for Qa). */
-export const stageNames = ["backlog", "coding", "qa", "merge", "done", "archived"] as const
-export type StageName = (typeof stageNames)[number]
-
-const stageByName = new Map<string, StageTag>(stageTags.map((tag) => [tag.toLowerCase(), tag]))
-
 /**
  * A stage parameter: one of `stageNames`, in any case (`Coding`, `QA` and `qa` all mean Qa), so a
  * name copied from a tool's output (which shows tags like `Qa`) is accepted as it is.
  */
 export const stageNameParam = (description: string) =>
   Schema.String.pipe(
-    Schema.filter((s) => stageByName.has(s.toLowerCase()), {
+    Schema.filter((s) => stageTagNamed(s) !== undefined, {
       message: () => `expected one of ${stageNames.join(", ")} (any case)`,
     }),
   ).annotations({ jsonSchema: { type: "string", enum: stageNames, description } })
 
+/** The stage a decoded `stageNameParam` names. */
+export const stageNameIn = (name: string): StageName => {
+  const tag = stageTagNamed(name)
+  if (tag === undefined) throw new Error(`impossible: ${name} passed stageNameParam but names no stage`)
+  return stageNameOf(tag)
+}
+
 /** The tag a stage parameter names; only call it on a decoded `stageNameParam`. */
 export const stageTagOf = (name: string): StageTag => {
-  const tag = stageByName.get(name.toLowerCase())
+  const tag = stageTagNamed(name)
   if (tag === undefined) throw new Error(`impossible: ${name} passed stageNameParam but names no stage`)
   return tag
 }
 
-export const stageNameOf = (tag: StageTag): StageName => tag.toLowerCase() as StageName
+export { type StageName, stageNameOf, stageNames } from "../../domain/moveRoutes.js"

@@ -1,24 +1,17 @@
 // src/transports/tools/mergeTools.ts — the merge queue over MCP: merge_agent_work (blocks until the attempt
 // ends), get_merge_status, list_merge_queue, report_merge_failure, and accept_story (a person's QA approval).
-import { Clock, Effect, Option, Schema } from "effect"
-import { MergeQueue } from "../../actors/MergeQueue.js"
+// Merges and verdicts are Pipeline commands; the queue's state is read from the PipelineView.
+import { Effect, Option, Schema } from "effect"
+import { MergesOff, Pipeline } from "../../actors/Pipeline.js"
+import { ActivityView, PipelineView } from "../../actors/PipelineView.js"
 import type { MergeJob } from "../../domain/MergeJob.js"
-import { describeStage } from "../../domain/transition.js"
-import { Store } from "../../layers/Store.js"
 import { projectConfig, withProgress } from "./gateTool.js"
 import { requireId, stageView, StoryIdParam } from "./itemAccess.js"
-import { baseBranch, commitsAheadOf } from "./pipelineTools.js"
-import { Project } from "../../layers/Project.js"
-import { defineTool, ToolFailure } from "./Tool.js"
+import { defineTool } from "./Tool.js"
 
-const queue = Effect.flatMap(Effect.serviceOption(MergeQueue), (found) =>
-  Option.match(found, {
-    onNone: () =>
-      new ToolFailure({
-        message: "the merge queue is off on this server: items in Merge wait until a server with it runs",
-      }),
-    onSome: Effect.succeed,
-  }),
+/** The merge queue's state, or MergesOff when this server runs none. */
+const queue = Effect.flatMap(ActivityView, (view) =>
+  Option.match(view.merges, { onNone: () => new MergesOff(), onSome: Effect.succeed }),
 )
 
 const JobView = Schema.Struct({
@@ -74,14 +67,14 @@ export const mergeAgentWork = defineTool({
   run: ({ story_id }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const merges = yield* queue
       let step = 0
       const result = yield* withProgress(
         context,
         `${id}: merge`,
-        merges.merge(id, (message) => context.progress(++step, undefined, `${id}: ${message}`)),
+        (yield* Pipeline).merge(id, (message) => context.progress(++step, undefined, `${id}: ${message}`)),
       )
-      const item = result._tag === "Merged" ? result.item : (result.item ?? (yield* (yield* Store).get(id)))
+      const item =
+        result._tag === "Merged" ? result.item : (result.item ?? (yield* (yield* PipelineView).get(id)))
       return {
         story_id: id,
         merged: result._tag === "Merged",
@@ -112,7 +105,7 @@ export const getMergeStatus = defineTool({
   run: ({ story_id }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const item = yield* (yield* Store).get(id)
+      const item = yield* (yield* PipelineView).get(id)
       const merges = yield* queue
       const job = jobViews(yield* merges.jobs).find((j) => j.story_id === id) ?? null
       const current = Option.filter(yield* merges.current, (c) => c.storyId === id)
@@ -159,7 +152,7 @@ export const reportMergeFailure = defineTool({
   run: ({ story_id, reason }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const after = yield* (yield* queue).reportFailure(id, reason)
+      const after = yield* (yield* Pipeline).reportMergeFailure(id, reason)
       return { story_id: id, stage: stageView(after.stage) }
     }),
 })
@@ -176,22 +169,7 @@ export const acceptStory = defineTool({
   run: ({ story_id, notes }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const store = yield* Store
-      const item = yield* store.get(id)
-      if (item.stage._tag !== "Qa")
-        return yield* new ToolFailure({
-          message: `cannot accept ${id}: it is in ${describeStage(item.stage)}; accept_story approves items in QA`,
-        })
-      const root = (yield* Project).root
-      const facts = yield* commitsAheadOf(root, id, yield* baseBranch(root)).pipe(
-        Effect.mapError((why) => new ToolFailure({ message: `cannot accept ${id}: ${why}` })),
-      )
-      const after = yield* store.apply(id, {
-        _tag: "QaApproved",
-        ...facts,
-        at: yield* Clock.currentTimeMillis,
-      })
-      if (notes !== undefined && notes.trim() !== "") yield* Effect.logInfo(`${id} accepted: ${notes}`)
+      const after = yield* (yield* Pipeline).approveQa(id, "person", notes)
       return { story_id: id, stage: stageView(after.stage), next: "the merge queue merges it" }
     }),
 })

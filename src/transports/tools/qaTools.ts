@@ -1,41 +1,16 @@
 // src/transports/tools/qaTools.ts — request_qa, approve_qa, reject_qa: the QA verdicts a QA agent (or a
-// person) gives, and a coder's request to be reviewed. Every move goes through Store.apply and transition.
-import { Clock, Effect, Schema } from "effect"
-import type { StoryId } from "../../domain/StoryId.js"
-import { describeStage } from "../../domain/transition.js"
-import { Agents } from "../../actors/Scheduler.js"
-import { Project } from "../../layers/Project.js"
-import { Store } from "../../layers/Store.js"
+// person) gives, and a coder's request to be reviewed. Each is one Pipeline command.
+import { Effect, Schema } from "effect"
+import { Pipeline } from "../../actors/Pipeline.js"
+import { withProgress } from "./gateTool.js"
 import { requireId, stageView, StoryIdParam } from "./itemAccess.js"
-import { baseBranch, commitsAheadOf, retryLimitOf } from "./pipelineTools.js"
-import { defineTool, ToolFailure } from "./Tool.js"
-import { runProjectCommand } from "./gateTool.js"
+import { defineTool } from "./Tool.js"
 
 const VerdictOutput = Schema.Struct({
   story_id: Schema.String,
   stage: Schema.Unknown,
   next: Schema.String,
 })
-
-const inQa = (id: StoryId, what: string) =>
-  Effect.gen(function* () {
-    const item = yield* (yield* Store).get(id)
-    if (item.stage._tag !== "Qa") {
-      return yield* new ToolFailure({
-        message: `cannot ${what} ${id}: it is in ${describeStage(item.stage)}, and QA verdicts apply only to items in QA`,
-      })
-    }
-    return item
-  })
-
-const branchReady = (id: StoryId) =>
-  Effect.gen(function* () {
-    const project = yield* Project
-    const base = yield* baseBranch(project.root)
-    return yield* commitsAheadOf(project.root, id, base).pipe(
-      Effect.mapError((why) => new ToolFailure({ message: `cannot approve ${id}: ${why}` })),
-    )
-  })
 
 export const approveQa = defineTool({
   name: "approve_qa",
@@ -49,15 +24,7 @@ export const approveQa = defineTool({
   run: ({ story_id, notes }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      yield* inQa(id, "approve")
-      const facts = yield* branchReady(id)
-      const store = yield* Store
-      const after = yield* store.apply(id, {
-        _tag: "QaApproved",
-        ...facts,
-        at: yield* Clock.currentTimeMillis,
-      })
-      if (notes !== undefined && notes.trim() !== "") yield* Effect.logInfo(`QA approved ${id}: ${notes}`)
+      const after = yield* (yield* Pipeline).approveQa(id, "agent", notes)
       return { story_id: id, stage: stageView(after.stage), next: "the merge queue merges it" }
     }),
 })
@@ -76,15 +43,7 @@ export const rejectQa = defineTool({
   run: ({ story_id, notes }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      yield* inQa(id, "reject")
-      const store = yield* Store
-      const retryLimit = yield* retryLimitOf(id)
-      const after = yield* store.apply(id, {
-        _tag: "QaRejected",
-        notes,
-        retryLimit,
-        at: yield* Clock.currentTimeMillis,
-      })
+      const { after, retryLimit } = yield* (yield* Pipeline).rejectQa(id, notes)
       const next =
         after.stage._tag === "Coding"
           ? "a coder works on it again with these notes"
@@ -113,42 +72,20 @@ export const requestQa = defineTool({
   run: ({ story_id }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const store = yield* Store
-      const item = yield* store.get(id)
-      if (item.stage._tag !== "Coding") {
-        return yield* new ToolFailure({
-          message: `cannot request QA for ${id}: it is in ${describeStage(item.stage)}; QA is requested for items in Coding`,
-        })
-      }
-      const agents = yield* Agents
-      const running = yield* agents.handle(id)
-      if (running._tag === "Some") {
-        return yield* new ToolFailure({
-          message: `cannot request QA for ${id} while the coder ${running.value.agent} runs on it: let it finish (wait_for_agent) or stop_agent first`,
-        })
-      }
-      const facts = yield* branchReady(id).pipe(
-        Effect.mapError(
-          (e) => new ToolFailure({ message: e.message.replace("cannot approve", "cannot request QA for") }),
-        ),
+      const { moved, item, tests } = yield* withProgress(
+        context,
+        `${id}: tests`,
+        (yield* Pipeline).requestQa(id),
       )
-      const tests = yield* runProjectCommand(id, "test", context).pipe(
-        Effect.map((r) => ({ passed: r.passed, exit_code: r.exit_code, output_tail: r.output_tail })),
-        Effect.catchIf(
-          (e) => e.message.startsWith("no test command"),
-          () => Effect.succeed(null),
-        ),
-      )
-      if (tests !== null && !tests.passed)
-        return { story_id: id, moved: false, stage: stageView(item.stage), tests }
-      const after = yield* store.apply(id, {
-        _tag: "GatesPassed",
-        ...facts,
-        // Anything but "none" moves to QA; who reviews (agent or person) is read from the item there.
-        qa: "agent",
-        at: yield* Clock.currentTimeMillis,
-      })
-      return { story_id: id, moved: true, stage: stageView(after.stage), tests }
+      return {
+        story_id: id,
+        moved,
+        stage: stageView(item.stage),
+        tests:
+          tests === undefined
+            ? null
+            : { passed: tests.passed, exit_code: tests.exitCode, output_tail: tests.tail },
+      }
     }),
 })
 

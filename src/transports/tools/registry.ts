@@ -1,11 +1,11 @@
 // src/transports/tools/registry.ts — every tool huskies offers, in one registry shared by MCP,
 // chat commands and the UI.
+import type { Pipeline } from "../../actors/Pipeline.js"
+import type { ActivityView, PipelineView } from "../../actors/PipelineView.js"
 import type { Git } from "../../layers/Git.js"
 import type { LogBuffer } from "../../layers/Logs.js"
 import type { Project } from "../../layers/Project.js"
-import type { Store } from "../../layers/Store.js"
 import type { TestRuns } from "../../layers/TestRuns.js"
-import type { Agents } from "../../actors/Scheduler.js"
 import { agentLogTools } from "./agentLogTools.js"
 import { agentTools } from "./agentTools.js"
 import { boardTools } from "./boardTools.js"
@@ -26,8 +26,12 @@ import { type AnyTool, makeRegistry } from "./Tool.js"
 import { usageTools } from "./usageTools.js"
 import { worktreeTools } from "./worktreeTools.js"
 
-/** What tool handlers may use. */
-export type ToolEnv = Store | Project | LogBuffer | Git | TestRuns | Agents
+/**
+ * What tool handlers may use: the command layer for every change, the read-only view for everything
+ * they show, and infrastructure that cannot write the pipeline's state. The Store and the actors are
+ * not here, so a handler that writes the Store does not type-check.
+ */
+export type ToolEnv = Pipeline | PipelineView | ActivityView | Project | LogBuffer | Git | TestRuns
 
 export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...createTools,

@@ -1,8 +1,10 @@
 // src/transports/tools/timerTools.ts — schedule_start, cancel_timer, list_timers: timers kept in the
 // Store, so they survive restarts, and removed with the item's move or deletion. The Scheduler fires them.
+// Setting and cancelling are Pipeline commands; listing reads the PipelineView.
 import { Clock, Effect, Schema } from "effect"
+import { Pipeline } from "../../actors/Pipeline.js"
+import { PipelineView } from "../../actors/PipelineView.js"
 import type { Timer } from "../../domain/Timer.js"
-import { Store } from "../../layers/Store.js"
 import { requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
@@ -53,8 +55,7 @@ export const scheduleStart = defineTool({
           message: `at: ${JSON.stringify(at)} is not a time: use ISO 8601, e.g. 2026-11-24T09:00:00Z`,
         })
       }
-      const store = yield* Store
-      const timer = yield* store.setTimer({ storyId: id, kind: "start", at: when, note: "scheduled start" })
+      const timer = yield* (yield* Pipeline).scheduleStart(id, when)
       return view(timer, now)
     }),
 })
@@ -71,8 +72,10 @@ export const cancelTimer = defineTool({
   run: ({ story_id, timer_id }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const store = yield* Store
-      const cancelled = yield* store.cancelTimers(id, timer_id === undefined ? undefined : [timer_id])
+      const cancelled = yield* (yield* Pipeline).cancelTimers(
+        id,
+        timer_id === undefined ? undefined : [timer_id],
+      )
       return { cancelled: [...cancelled] }
     }),
 })
@@ -85,9 +88,8 @@ export const listTimers = defineTool({
   output: Schema.Struct({ timers: Schema.Array(TimerView), unreadable: Schema.Array(Schema.String) }),
   run: ({ story_id }) =>
     Effect.gen(function* () {
-      const store = yield* Store
       const now = yield* Clock.currentTimeMillis
-      const { timers, errors } = yield* store.timers
+      const { timers, errors } = yield* (yield* PipelineView).timers
       return {
         timers: timers
           .filter((t) => story_id === undefined || t.storyId === story_id)

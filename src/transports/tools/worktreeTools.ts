@@ -4,7 +4,7 @@
 import { Effect, Schema } from "effect"
 import { Git, type WorktreeInfo } from "../../layers/Git.js"
 import { Project } from "../../layers/Project.js"
-import { Store } from "../../layers/Store.js"
+import { PipelineView } from "../../actors/PipelineView.js"
 import { projectConfig } from "./gateTool.js"
 import { loadItem, requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
@@ -50,7 +50,7 @@ export const createWorktree = defineTool({
 /** The agent running on the item on any node, if one is: its worktree must not go from under it. */
 const runningAgent = (id: string) =>
   Effect.gen(function* () {
-    const store = yield* Store
+    const store = yield* PipelineView
     const item = yield* Effect.either(store.get(id))
     if (item._tag === "Left") {
       // No item (an orphan worktree) has no agent; an item that does not decode cannot be checked.
@@ -140,7 +140,7 @@ const WorktreeRow = Schema.Struct({
 const describeRow = (root: string, base: string, entry: WorktreeInfo & { readonly id: string }) =>
   Effect.gen(function* () {
     const git = yield* Git
-    const store = yield* Store
+    const store = yield* PipelineView
     const found = yield* Effect.either(store.get(entry.id))
     // An item that exists but does not decode is still in the Store: not an orphan.
     const inStore = found._tag === "Right" || found.left._tag !== "ItemNotFound"

@@ -1,6 +1,7 @@
 // test/transports/mcp/sessions.test.ts — /mcp session lifetimes with the MCP SDK's own client over
 // real HTTP: clients that close (with DELETE or by going away) free their session, caps make room
 // by evicting idle sessions instead of refusing, and a quiet client that is still there keeps its.
+import { PipelineViewLive } from "../../../src/actors/PipelineView.js"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Context, Deferred, Effect, Exit, Layer, Schema, Scope } from "effect"
@@ -47,8 +48,11 @@ const withEndpoint = async (options: McpOptions, body: (running: Running) => Pro
     const running = await Effect.runPromise(
       Effect.gen(function* () {
         const bound = yield* Deferred.make<string>()
-        // /health, behind the same listener, reads the Store and the Project.
-        const services = Layer.merge(storeLayer(join(dir, "h.db")), ProjectLive(dir, Date.now()))
+        // /health, behind the same listener, reads the Store's view and the Project.
+        const services = Layer.merge(
+          PipelineViewLive.pipe(Layer.provide(storeLayer(join(dir, "h.db")))),
+          ProjectLive(dir, Date.now()),
+        )
         const mcp = McpEndpointLive(registry, options).pipe(Layer.provideMerge(services))
         const http = HttpLive({ port: 0, host: "127.0.0.1" }, (u) =>
           Deferred.succeed(bound, u).pipe(Effect.asVoid),

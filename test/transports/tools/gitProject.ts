@@ -1,13 +1,13 @@
 // test/transports/tools/gitProject.ts — a tool environment whose project root is a real git repository
 // (isolated from the machine's git config), and feature branches with real worktrees and commits in it.
 import { Effect, type Scope } from "effect"
-import type { ToolEnv } from "../../../src/transports/tools/registry.js"
+import type { ToolTestEnv } from "../../support/tools.js"
 import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
 import { toolLayer } from "../../support/tools.js"
 
 /** Runs `program` with the tools on a fresh repository (one commit on main) as the project root. */
 export const withGitProject = <A, E>(
-  program: (repo: TempDir) => Effect.Effect<A, E, ToolEnv | Scope.Scope>,
+  program: (repo: TempDir) => Effect.Effect<A, E, ToolTestEnv | Scope.Scope>,
 ) =>
   Effect.gen(function* () {
     const repo = yield* makeGitRepo({ initialCommit: true })

@@ -1,0 +1,188 @@
+// src/actors/Pipeline.ts — the command layer: every change anyone asks for (a tool call, a chat
+// command, a click in the UI) is one call here. Each gathers its facts, builds the event and applies
+// it through the Store; pipeline rules live here and in src/domain, once. Transports get this and
+// the read-only PipelineView, never the Store.
+import { NodeFileSystem } from "@effect/platform-node"
+import { Context, Effect, type Either, Layer, Option } from "effect"
+import type { DependencyStatus } from "../domain/dependencies.js"
+import type { StageName } from "../domain/moveRoutes.js"
+import type { StoryDoc } from "../domain/StoryDoc.js"
+import type { ItemKind, StoryId } from "../domain/StoryId.js"
+import type { Timer } from "../domain/Timer.js"
+import type { TransitionError } from "../domain/transition.js"
+import type { WorkItem } from "../domain/WorkItem.js"
+import { loadConfig } from "../layers/Config.js"
+import type { DeleteReport, ProjectionError } from "../layers/docModel.js"
+import type { GateResult, GateSpawnError } from "../layers/Gates.js"
+import { Git } from "../layers/Git.js"
+import type { PersistError } from "../layers/Persistence.js"
+import { Project } from "../layers/Project.js"
+import {
+  type ContentConflict,
+  type ContentEditError,
+  type ItemNotFound,
+  Store,
+  type TimerRefused,
+} from "../layers/Store.js"
+import { TestRuns } from "../layers/TestRuns.js"
+import type { AgentRunResult, StartRefused } from "./agentContract.js"
+import { MergeQueue, type MergeRefused, type MergeResult } from "./MergeQueue.js"
+import * as content from "./pipeline/content.js"
+import { CommandRefused, type EditRefused, MergesOff } from "./pipeline/errors.js"
+import * as moves from "./pipeline/moves.js"
+import type { NoWorktree } from "./pipeline/projectCommand.js"
+import { type FilesRemoval, removeItemFiles } from "./pipeline/removal.js"
+import { Agents } from "./Scheduler.js"
+
+export { BranchNotReady, CommandRefused, EditRefused, MergesOff } from "./pipeline/errors.js"
+export type { Moved } from "./pipeline/moves.js"
+export { notPresent, type Removal, type RemovalStatus, removed } from "./pipeline/removal.js"
+
+/** Failures every command on an existing item can have besides its own refusals. */
+type ItemFailure = ItemNotFound | ProjectionError | PersistError
+type MoveFailure = CommandRefused | TransitionError | ItemFailure
+type EditFailure = EditRefused | ContentEditError | ContentConflict | ItemFailure
+
+export interface PipelineShape {
+  /** Files a new item in Backlog. */
+  readonly create: (
+    kind: ItemKind,
+    doc: StoryDoc,
+  ) => Effect.Effect<
+    {
+      readonly item: WorkItem
+      readonly content: string
+      readonly dependencies: ReadonlyArray<DependencyStatus>
+    },
+    EditRefused | PersistError
+  >
+  /** Edits the item's markdown (one compare-and-set write; depends_on is checked when it changes). */
+  readonly edit: <E extends { readonly message: string }>(
+    id: StoryId,
+    change: (doc: StoryDoc) => Either.Either<StoryDoc, E>,
+  ) => Effect.Effect<content.Edited, EditFailure>
+  readonly setDependencies: (
+    id: StoryId,
+    dependsOn: ReadonlyArray<string>,
+  ) => Effect.Effect<
+    { readonly doc: StoryDoc; readonly dependencies: ReadonlyArray<DependencyStatus> },
+    EditFailure
+  >
+  /** Moves the item to the stage a person names (`reason`: QA notes, or "superseded by <id>"). */
+  readonly move: (id: StoryId, to: StageName, reason?: string) => Effect.Effect<moves.Moved, MoveFailure>
+  readonly block: (id: StoryId, reason: string) => Effect.Effect<moves.Moved, MoveFailure>
+  readonly unblock: (id: StoryId) => Effect.Effect<moves.Moved, MoveFailure>
+  /** A coder's request for review: runs the tests, then moves to QA if they pass. */
+  readonly requestQa: (
+    id: StoryId,
+  ) => Effect.Effect<
+    { readonly moved: boolean; readonly item: WorkItem; readonly tests: GateResult | undefined },
+    MoveFailure | NoWorktree | GateSpawnError
+  >
+  /** The QA agent's approval (`by: "agent"`), or a person's (`"person"`, accept_story). */
+  readonly approveQa: (
+    id: StoryId,
+    by: "agent" | "person",
+    notes?: string,
+  ) => Effect.Effect<WorkItem, MoveFailure>
+  readonly rejectQa: (
+    id: StoryId,
+    notes: string,
+  ) => Effect.Effect<{ readonly after: WorkItem; readonly retryLimit: number }, MoveFailure>
+  /** Starts (or resumes) work on the item now, with `agent` if given. */
+  readonly startAgent: (
+    id: StoryId,
+    agent?: string,
+  ) => Effect.Effect<
+    { readonly alreadyRunning: boolean; readonly item: WorkItem },
+    StartRefused | CommandRefused
+  >
+  /** Stops the item's work on this node and marks it stopped. */
+  readonly stopAgent: (
+    id: StoryId,
+  ) => Effect.Effect<
+    { readonly stopped: boolean; readonly result?: AgentRunResult },
+    ItemNotFound | ProjectionError
+  >
+  readonly scheduleStart: (
+    id: StoryId,
+    at: number,
+  ) => Effect.Effect<Timer, ItemNotFound | TimerRefused | PersistError>
+  readonly cancelTimers: (
+    id: StoryId,
+    timerIds?: ReadonlyArray<string>,
+  ) => Effect.Effect<ReadonlyArray<string>, PersistError>
+  /** Removes the item from the Store, stops its agents, then removes its worktree, branch and logs. */
+  readonly delete: (
+    id: StoryId,
+  ) => Effect.Effect<{ readonly store: DeleteReport } & FilesRemoval, PersistError>
+  /** Queues (or joins) the item's merge and waits for that attempt to end. */
+  readonly merge: (
+    id: StoryId,
+    onProgress: (message: string) => Effect.Effect<void>,
+  ) => Effect.Effect<MergeResult, MergeRefused | MergesOff>
+  readonly reportMergeFailure: (id: StoryId, why: string) => Effect.Effect<WorkItem, MergeRefused | MergesOff>
+}
+
+export class Pipeline extends Context.Tag("huskies/Pipeline")<Pipeline, PipelineShape>() {}
+
+export const makePipeline = Effect.gen(function* () {
+  const project = yield* Project
+  const agents = yield* Agents
+  const store = yield* Store
+  const merges = yield* Effect.serviceOption(MergeQueue)
+  const services = yield* Effect.context<Store | Git | TestRuns | Agents>()
+  const settings: moves.Settings = {
+    root: project.root,
+    config: loadConfig(project.root).pipe(Effect.provide(NodeFileSystem.layer)),
+  }
+  const run = <A, E>(effect: Effect.Effect<A, E, Store | Git | TestRuns | Agents>) =>
+    Effect.provide(effect, services)
+  const queue = Option.match(merges, {
+    onNone: () => Effect.fail(new MergesOff()),
+    onSome: Effect.succeed,
+  })
+
+  return {
+    create: (kind, doc) => run(content.create(kind, doc)),
+    edit: (id, change) => run(content.edit(id, change)),
+    setDependencies: (id, dependsOn) => run(content.setDependencies(id, dependsOn)),
+    move: (id, to, reason) => run(moves.move(settings, id, to, reason)),
+    block: (id, reason) => run(moves.block(id, reason)),
+    unblock: (id) => run(moves.unblock(id)),
+    requestQa: (id) => run(moves.requestQa(settings, id)),
+    approveQa: (id, by, notes) => run(moves.approveQa(settings, id, by, notes)),
+    rejectQa: (id, notes) => run(moves.rejectQa(settings, id, notes)),
+    startAgent: (id, agent) =>
+      Effect.gen(function* () {
+        if (agent !== undefined) {
+          const known = yield* agents.slots.agents
+          if (!known.some((a) => a.name === agent)) {
+            return yield* new CommandRefused({
+              command: `start ${agent} on ${id}`,
+              message: `agent_name: no agent is called "${agent}"; agents.toml defines ${known.map((a) => a.name).join(", ") || "none"}`,
+            })
+          }
+        }
+        return yield* agents.start(id, agent === undefined ? {} : { agent })
+      }),
+    stopAgent: (id) => Effect.zipRight(store.get(id), agents.stop(id)),
+    scheduleStart: (id, at) => store.setTimer({ storyId: id, kind: "start", at, note: "scheduled start" }),
+    cancelTimers: (id, timerIds) => store.cancelTimers(id, timerIds),
+    delete: (id) =>
+      Effect.gen(function* () {
+        // The Store goes first: once the item is gone no actor or timer can bring it back, and the
+        // ItemDeleted event tells running agents to stop before their worktree is taken away.
+        const report = yield* store.delete(id)
+        // Waits until the item's agent and everything it started are gone, before the worktree goes.
+        yield* agents.halt(id)
+        const files = yield* run(removeItemFiles(project.root, id))
+        return { store: report, ...files }
+      }),
+    merge: (id, onProgress) => Effect.flatMap(queue, (q) => q.merge(id, onProgress)),
+    reportMergeFailure: (id, why) => Effect.flatMap(queue, (q) => q.reportFailure(id, why)),
+  } satisfies PipelineShape
+})
+
+/** The command layer over this server's Store, agents and (when it runs) merge queue. */
+export const PipelineLive = Layer.effect(Pipeline, makePipeline)
