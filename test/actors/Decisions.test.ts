@@ -1,0 +1,219 @@
+// test/actors/Decisions.test.ts — the Decisions service on a real Store: ask waits for a person's answer or
+// its timeout (TestClock), a restart denies the permission requests nobody waits for any more, and an
+// item with qa: human has a decision from the moment its gates pass until it leaves QA.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Queue, type Scope, TestClock } from "effect"
+import { join } from "node:path"
+import { Decisions, DecisionsLive } from "../../src/actors/Decisions.js"
+import { DecisionId } from "../../src/domain/Decision.js"
+import type { StoreEvent } from "../../src/layers/Store.js"
+import { Store } from "../../src/layers/Store.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
+
+const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
+const publish = { _tag: "Permission", toolName: "Bash", input: { command: "npm publish" } } as const
+
+const withDecisions = <A, E>(dbPath: string, program: Effect.Effect<A, E, Store | Decisions | Scope.Scope>) =>
+  Effect.scoped(Effect.provide(program, DecisionsLive.pipe(Layer.provideMerge(storeLayer(dbPath)))))
+
+const freshDb = Effect.map(scopedTempDir, (dir) => join(dir, "huskies.db"))
+
+/** The next event of `tag` on the Store's bus. */
+const next = <T extends StoreEvent["_tag"]>(events: Queue.Dequeue<StoreEvent>, tag: T) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const event = yield* Queue.take(events)
+      if (event._tag === tag) return event as Extract<StoreEvent, { _tag: T }>
+    }
+  })
+
+/** Moves a new item through Coding into QA with the given QA mode; returns its id. */
+const intoQa = (qa: "human" | "agent") =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const item = yield* store.create(story("Review me"))
+    yield* store.apply(item.id, { _tag: "Start", at: 1 })
+    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: "f", commitsAhead: 1, qa, at: 2 })
+    return item.id
+  })
+
+describe("Decisions", () => {
+  it.scoped("ask waits for the answer another fiber gives, and returns who gave it", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const decisions = yield* Decisions
+          const events = yield* (yield* Store).subscribe
+          const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
+          const opened = yield* next(events, "DecisionOpened")
+          expect(yield* decisions.pending).toEqual([opened.decision])
+          expect(opened.decision).toMatchObject({ _tag: "Permission", toolName: "Bash", expiresAt: 300_000 })
+          yield* decisions.answer(opened.decision.id, "allow", "ui:alice", "just this once")
+          const answered = yield* Fiber.join(asking)
+          expect(answered.answer).toEqual({ verdict: "allow", by: "ui:alice", at: 0, note: "just this once" })
+          expect(yield* decisions.pending).toEqual([])
+          const again = yield* Effect.flip(decisions.answer(opened.decision.id, "deny", "ui:bob"))
+          expect(again._tag).toBe("DecisionAlreadyAnswered")
+        }),
+      )
+    }),
+  )
+
+  it.scoped("unanswered when the timeout passes, ask is denied by timeout, on the record", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const decisions = yield* Decisions
+          const events = yield* (yield* Store).subscribe
+          const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
+          yield* next(events, "DecisionOpened")
+          yield* TestClock.adjust("4 minutes")
+          expect((yield* decisions.pending).length).toBe(1)
+          yield* TestClock.adjust("1 minute")
+          const answered = yield* Fiber.join(asking)
+          expect(answered.answer).toMatchObject({ verdict: "deny", by: "timeout", at: 300_000 })
+          expect(answered.answer?.note).toContain("nobody answered within 5m")
+          const { decisions: kept } = yield* decisions.list
+          expect(kept).toEqual([answered])
+        }),
+      )
+    }),
+  )
+
+  it.scoped("an asker that stops waiting refuses its request rather than leaving it pending", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const decisions = yield* Decisions
+          const events = yield* (yield* Store).subscribe
+          const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
+          yield* next(events, "DecisionOpened")
+          yield* Fiber.interrupt(asking)
+          const { decisions: kept } = yield* decisions.list
+          expect(kept.map((d) => d.answer?.by)).toEqual(["cancelled"])
+        }),
+      )
+    }),
+  )
+
+  it.scoped("a restart denies the permission requests pending when the server died, and keeps human QA", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      const qaItem = yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const events = yield* (yield* Store).subscribe
+          const id = yield* intoQa("human")
+          yield* next(events, "DecisionOpened")
+          // What a server that died mid-ask leaves behind: the open request, and nobody waiting for it.
+          yield* (yield* Store).openDecision({
+            _tag: "Permission",
+            id: DecisionId.make("dec-orphan"),
+            toolName: "Bash",
+            input: { command: "npm publish" },
+            requestedAt: 5,
+            expiresAt: 300_005,
+          })
+          return id
+        }),
+      )
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const decisions = yield* Decisions
+          const { decisions: all } = yield* decisions.list
+          expect(all.find((d) => d.id === "dec-orphan")?.answer).toMatchObject({
+            verdict: "deny",
+            by: "restart",
+            note: "the server restarted while the request waited",
+          })
+          const pending = yield* decisions.pending
+          expect(pending).toMatchObject([{ _tag: "HumanQa", storyId: qaItem }])
+        }),
+      )
+    }),
+  )
+
+  it.scoped("an item with qa: human gets a decision as it enters QA, approved as it moves to Merge", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const decisions = yield* Decisions
+          const store = yield* Store
+          const events = yield* store.subscribe
+          const id = yield* intoQa("human")
+          const opened = yield* next(events, "DecisionOpened")
+          expect(opened.decision).toMatchObject({ _tag: "HumanQa", storyId: id })
+          yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
+          const answered = yield* next(events, "DecisionAnswered")
+          expect(answered.decision).toMatchObject({
+            id: opened.decision.id,
+            answer: { verdict: "approve", by: "unknown" },
+          })
+          expect(yield* decisions.pending).toEqual([])
+        }),
+      )
+    }),
+  )
+
+  it.scoped("QA rejected sends the notes with the reject; an item with qa: agent gets no decision", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const decisions = yield* Decisions
+          const store = yield* Store
+          const events = yield* store.subscribe
+          const byAgent = yield* intoQa("agent")
+          const byHuman = yield* intoQa("human")
+          const opened = yield* next(events, "DecisionOpened")
+          expect(opened.decision.storyId).toBe(byHuman)
+          yield* store.apply(byHuman, {
+            _tag: "QaRejected",
+            notes: "the button is blue",
+            retryLimit: 3,
+            at: 4,
+          })
+          const answered = yield* next(events, "DecisionAnswered")
+          expect(answered.decision.answer).toMatchObject({ verdict: "reject", note: "the button is blue" })
+          const { decisions: all } = yield* decisions.list
+          expect(all.filter((d) => d.storyId === byAgent)).toEqual([])
+        }),
+      )
+    }),
+  )
+
+  it.scoped("a person's answer to a human QA stands when the item then leaves QA", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const decisions = yield* Decisions
+          const store = yield* Store
+          const events = yield* store.subscribe
+          const id = yield* intoQa("human")
+          const opened = yield* next(events, "DecisionOpened")
+          yield* decisions.answer(opened.decision.id, "approve", "ui:alice")
+          yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
+          yield* store.apply(id, { _tag: "Merged", mergeCommit: "abc1234", mergedAt: 5, at: 5 })
+          // The service follows events in order: once it opened the next item's decision, it has seen the moves.
+          const later = yield* intoQa("human")
+          expect((yield* next(events, "DecisionOpened")).decision.storyId).toBe(later)
+          const { decisions: all } = yield* decisions.list
+          expect(all.filter((d) => d.storyId === id).map((d) => d.answer?.by)).toEqual(["ui:alice"])
+        }),
+      )
+    }),
+  )
+})
