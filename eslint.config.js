@@ -14,6 +14,29 @@ export default tseslint.config(
     },
   },
   {
+    // Transports go through the command layer (src/actors/Pipeline.ts) and the read-only views
+    // (src/actors/PipelineView.ts): the Store and the actors beneath them are not theirs to reach.
+    files: ["src/transports/**/*.ts"],
+    ignores: ["src/transports/cli/serve.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)layers/(Store|Persistence|docModel)\\.js$",
+              message: "transports read through PipelineView and change things through Pipeline",
+            },
+            {
+              regex: "(^|/)actors/(Scheduler|MergeQueue|StoryActor|AgentActor|mergemaster)\\.js$",
+              message: "transports reach the actors through Pipeline (commands) and ActivityView (status)",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },

@@ -2,7 +2,7 @@
 // get_agent_output: a person's (or a chat LLM's) hand on the agents the Scheduler runs on this server.
 // Starting and stopping are Pipeline commands; the rest reads the ActivityView.
 import { Effect, Option, Schema } from "effect"
-import type { AgentRunResult, AgentStatus } from "../../actors/AgentActor.js"
+import type { AgentRunResult, AgentStatus } from "../../actors/agentContract.js"
 import { Pipeline } from "../../actors/Pipeline.js"
 import { ActivityView } from "../../actors/PipelineView.js"
 import { withProgress } from "./gateTool.js"
