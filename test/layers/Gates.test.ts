@@ -7,14 +7,21 @@ import { existsSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { runGate } from "../../src/layers/Gates.js"
 import { isRunning } from "../../src/layers/Pty.js"
-import { tempDir } from "../support/tempDir.js"
+import { scopedTempDir } from "../support/tempDir.js"
+import { eventually, holds, pidIn } from "../support/waits.js"
 
 const withDir = <A, E>(body: (dir: string) => Effect.Effect<A, E>) =>
-  Effect.gen(function* () {
-    const { dir, cleanup } = tempDir()
-    yield* Effect.addFinalizer(() => Effect.sync(cleanup))
-    return yield* body(dir)
-  }).pipe(Effect.scoped)
+  Effect.scoped(Effect.flatMap(scopedTempDir, body))
+
+/** `pid`, of the gate's group, ends within a second: sooner than the 2 s a SIGTERM'd group gets. */
+const killed = (pid: number) =>
+  eventually(
+    `the gate's process ${pid} to end`,
+    Effect.sync(() => holds(!isRunning(pid))),
+    {
+      millis: 1_000,
+    },
+  )
 
 describe("runGate", () => {
   it.effect("with argv runs the program without a shell, and reports a missing program", () =>
@@ -98,9 +105,7 @@ describe("runGate", () => {
           logPath: join(dir, "slow.log"),
         })
         expect(result).toMatchObject({ passed: false, timedOut: true })
-        const pid = Number(readFileSync(pidFile, "utf8"))
-        yield* Effect.sleep("200 millis")
-        expect(isRunning(pid)).toBe(false)
+        yield* killed(Number(readFileSync(pidFile, "utf8")))
       }),
     ),
   )
@@ -156,12 +161,9 @@ describe("runGate", () => {
             logPath: join(dir, "i.log"),
           }),
         )
-        while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "")
-          yield* Effect.sleep("20 millis")
-        const pid = Number(readFileSync(pidFile, "utf8"))
+        const pid = yield* eventually("the command's child", pidIn(pidFile))
         yield* Fiber.interrupt(fiber)
-        yield* Effect.sleep("200 millis")
-        expect(isRunning(pid)).toBe(false)
+        yield* killed(pid)
       }),
     ),
   )

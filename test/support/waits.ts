@@ -1,6 +1,7 @@
 // test/support/waits.ts — how a test waits for something to happen: on the Store's event stream when the
 // Store is in-process (awaitStore), else by polling one probe (eventually) for what publishes no event.
 import { Cause, type Duration, Effect, Option, Stream } from "effect"
+import { existsSync, readFileSync } from "node:fs"
 import { Store } from "../../src/layers/Store.js"
 
 const within =
@@ -80,3 +81,10 @@ export const eventuallyPromise = <A>(
 
 /** A probe's answer for a boolean condition: `true` when it holds, else "not yet". */
 export const holds = (condition: boolean): true | undefined => (condition ? true : undefined)
+
+/** A probe: the pid a script wrote to `path`, once the file holds a positive number. */
+export const pidIn = (path: string): Effect.Effect<number | undefined> =>
+  Effect.sync(() => {
+    const pid = existsSync(path) ? Number(readFileSync(path, "utf8").trim()) : 0
+    return pid > 0 ? pid : undefined
+  })

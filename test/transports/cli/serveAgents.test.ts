@@ -12,7 +12,7 @@ import { Store } from "../../../src/layers/Store.js"
 import { startServer } from "../../support/cli.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
 import { storeLayer } from "../../support/store.js"
-import { eventually, holds } from "../../support/waits.js"
+import { eventually, holds, pidIn } from "../../support/waits.js"
 
 // It ignores SIGHUP: the terminal's hang-up when the server dies already kills an ordinary agent, so
 // only one that ignores it (as nohup'd tools do) shows what the reaper is for.
@@ -90,13 +90,6 @@ const projectWithAgent = (agentScript: (pids: string) => string, agents = 1) =>
   })
 
 const projectWithSleepyAgent = projectWithAgent(sleepyAgent)
-
-/** A pid a script wrote to `file`, once it is there. */
-const pidIn = (file: string) =>
-  Effect.sync(() => {
-    const pid = existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : 0
-    return pid > 0 ? pid : undefined
-  })
 
 /** Waits (bounded) until the agent has written both pids, and returns them. */
 const agentPids = (dir: string) =>

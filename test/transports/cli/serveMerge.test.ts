@@ -16,7 +16,7 @@ import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
 import { type CallTool, mcpClient } from "../../support/mcpClient.js"
 import { story, twoStepCoder } from "../../support/pipeline.js"
 import { storeLayer } from "../../support/store.js"
-import { eventually, holds } from "../../support/waits.js"
+import { eventually, holds, pidIn } from "../../support/waits.js"
 
 const projectToml = (test: string) => `base_branch = "main"
 default_qa = "none"
@@ -85,13 +85,6 @@ const blockingGate = (marks: string) =>
 /** Notes each run in the merge workspace, then exits with `code` there. */
 const recordingGate = (marks: string, code: number) =>
   inMergeWorkspace(`echo ran >> "${marks}/gates-again"; exit ${code}`)
-
-const readMark = (path: string) =>
-  Effect.sync(() => {
-    if (!existsSync(path)) return undefined
-    const n = Number(readFileSync(path, "utf8").trim())
-    return n > 0 ? n : undefined
-  })
 
 /** The gate's processes still running: its group leader's session and all they started. */
 const gateProcesses = (pgid: number) => processTree(pgid).filter(isRunning)
@@ -193,12 +186,12 @@ const mergeBlockedInGates = (coderOf: CoderOf) =>
     writeFileSync(join(root, ".huskies", "agents.toml"), agentsToml)
     // Registered before the server starts, so it runs after the server is killed.
     yield* Effect.addFinalizer(() =>
-      Effect.flatMap(readMark(join(marks, "gate")), (pgid) =>
+      Effect.flatMap(pidIn(join(marks, "gate")), (pgid) =>
         pgid === undefined ? Effect.void : killGate(pgid),
       ),
     )
     const server = yield* serve(root, env)
-    const pgid = yield* eventually("the gates to run in the merge workspace", readMark(join(marks, "gate")), {
+    const pgid = yield* eventually("the gates to run in the merge workspace", pidIn(join(marks, "gate")), {
       millis: 60_000,
       every: "100 millis",
     })
