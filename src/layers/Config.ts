@@ -1,7 +1,7 @@
 // src/layers/Config.ts — loads a project's .huskies/project.toml and .huskies/agents.toml. A missing file
 // means defaults, said so in the result so callers can log it; a bad one is a ConfigError naming the fix.
+// The server reads them through HuskiesConfig (loaded once, watched); one-shot commands load directly.
 import { FileSystem } from "@effect/platform"
-import { NodeFileSystem } from "@effect/platform-node"
 import { Effect, Option } from "effect"
 import * as path from "node:path"
 import {
@@ -138,21 +138,3 @@ export const loadConfig = (root: string): Effect.Effect<LoadedConfig, ConfigErro
       notes: configNotes(project.project, agents.agents, sources),
     }
   })
-
-/** The loaders above with the node file system provided. */
-export class ConfigLoader extends Effect.Service<ConfigLoader>()("huskies/ConfigLoader", {
-  effect: Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const load = Effect.fn("ConfigLoader.load")((root: string) =>
-      Effect.provideService(loadConfig(root), FileSystem.FileSystem, fs),
-    )
-    const loadProject = Effect.fn("ConfigLoader.loadProject")((root: string) =>
-      Effect.provideService(loadProjectConfig(root), FileSystem.FileSystem, fs),
-    )
-    const loadAgents = Effect.fn("ConfigLoader.loadAgents")((root: string) =>
-      Effect.provideService(loadAgentsConfig(root), FileSystem.FileSystem, fs),
-    )
-    return { load, loadProject, loadAgents } as const
-  }),
-  dependencies: [NodeFileSystem.layer],
-}) {}

@@ -1,12 +1,19 @@
 // test/layers/Config.test.ts — loading .huskies/*.toml from a real directory: defaults when a file is
-// missing (and saying so), ConfigError naming the absolute file path, and the ConfigLoader service.
+// missing (and saying so), ConfigError naming the absolute file path, and the HuskiesConfig service
+// watching them (waits on its `changes` stream, never on a clock).
 import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Chunk, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, Stream } from "effect"
 import * as path from "node:path"
 import { defaultProjectConfig } from "../../src/domain/Config.js"
 import { defaultAgents } from "../../src/domain/defaultTeam.js"
-import { agentsTomlPath, ConfigLoader, loadConfig, projectTomlPath } from "../../src/layers/Config.js"
+import { agentsTomlPath, loadConfig, projectTomlPath } from "../../src/layers/Config.js"
+import {
+  type ConfigState,
+  HuskiesConfig,
+  HuskiesConfigLive,
+  type HuskiesConfigShape,
+} from "../../src/layers/HuskiesConfig.js"
 import { makeTempDir } from "../support/gitRepo.js"
 
 const load = (root: string) => loadConfig(root).pipe(Effect.provide(NodeFileSystem.layer))
@@ -127,19 +134,137 @@ describe("loadConfig", () => {
   )
 })
 
-describe("ConfigLoader", () => {
-  it.scoped("loads through the service with the node file system", () =>
+describe("HuskiesConfig", () => {
+  const badToml = "[server\nport = 1\n"
+
+  /** The service for `dir`, built in the test's scope, with a short debounce. */
+  const live = (dir: string) =>
+    Effect.map(Layer.build(HuskiesConfigLive(dir, { debounce: "20 millis" })), Context.get(HuskiesConfig))
+
+  /** The first state, now or after a change, that satisfies `done`: waits on `changes`, not on a clock. */
+  const awaitState = (config: HuskiesConfigShape, done: (state: ConfigState) => boolean) =>
+    config.changes.pipe(
+      Stream.filter(done),
+      Stream.runHead,
+      Effect.flatten,
+      Effect.timeoutFail({
+        duration: "10 seconds",
+        onTimeout: () => new Error("the config never got there"),
+      }),
+      Effect.orDie,
+    )
+
+  const baseBranch = (state: ConfigState) => Option.map(state.current, (c) => c.project.baseBranch)
+
+  it.scopedLive("picks up an edit of project.toml through the watcher", () =>
     Effect.gen(function* () {
       const repo = yield* makeTempDir()
+      yield* repo.write(".huskies/project.toml", 'base_branch = "main"\n')
+      const config = yield* live(repo.dir)
+      expect((yield* config.get).project.baseBranch).toBe("main")
       yield* repo.write(".huskies/project.toml", 'base_branch = "develop"\n')
-      const loader = yield* ConfigLoader
-      const config = yield* loader.load(repo.dir)
-      expect(config.project.baseBranch).toBe("develop")
-      const project = yield* loader.loadProject(repo.dir)
-      expect(project.source._tag).toBe("File")
-      const agents = yield* loader.loadAgents(repo.dir)
-      expect(agents.source._tag).toBe("Defaults")
-      expect(agents.agents).toEqual(defaultAgents)
-    }).pipe(Effect.provide(ConfigLoader.Default)),
+      // Only the watcher reads the file here: nothing calls get until the new state has been announced.
+      const state = yield* awaitState(config, (s) => Option.contains(baseBranch(s), "develop"))
+      expect(state.problem).toEqual(Option.none())
+      expect((yield* config.get).project.baseBranch).toBe("develop")
+    }),
+  )
+
+  it.scopedLive("picks up agents.toml created after the start, and an edit at once on the next get", () =>
+    Effect.gen(function* () {
+      const repo = yield* makeTempDir()
+      const config = yield* live(repo.dir)
+      expect((yield* config.get).agents).toEqual(defaultAgents)
+      yield* repo.write(".huskies/agents.toml", '[[agent]]\nname = "solo"\nstage = "coder"\n')
+      // No waiting: the next get sees the file changed and reads it, whatever the watcher has done yet.
+      expect((yield* config.get).agents.map((a) => a.name)).toEqual(["solo"])
+      const state = yield* awaitState(config, (s) => Option.isSome(s.current))
+      expect(Option.map(state.current, (c) => c.sources.agents._tag)).toEqual(Option.some("File"))
+    }),
+  )
+
+  it.scopedLive(
+    "keeps the last good config while an edit does not parse, reports it, and clears it when fixed",
+    () =>
+      Effect.gen(function* () {
+        const repo = yield* makeTempDir()
+        yield* repo.write(".huskies/project.toml", 'base_branch = "main"\n')
+        const config = yield* live(repo.dir)
+        yield* repo.write(".huskies/project.toml", badToml)
+        const broken = yield* awaitState(config, (s) => Option.isSome(s.problem))
+        expect(baseBranch(broken)).toEqual(Option.some("main"))
+        const problem = Option.getOrThrow(yield* config.problem)
+        expect(problem._tag).toBe("ConfigError")
+        expect(problem.file).toBe(projectTomlPath(repo.dir))
+        expect(problem.line).toBe(1)
+        // The last good config stays in force for everyone who reads it.
+        expect((yield* config.get).project.baseBranch).toBe("main")
+        expect(Option.map(yield* config.current, (c) => c.project.baseBranch)).toEqual(Option.some("main"))
+
+        yield* repo.write(".huskies/project.toml", 'base_branch = "trunk"\n')
+        const fixed = yield* awaitState(config, (s) => Option.isNone(s.problem))
+        expect(baseBranch(fixed)).toEqual(Option.some("trunk"))
+        expect(yield* config.problem).toEqual(Option.none())
+      }),
+  )
+
+  it.scopedLive(
+    "fails get with the ConfigError while the first load has not succeeded, until the file is fixed",
+    () =>
+      Effect.gen(function* () {
+        const repo = yield* makeTempDir()
+        yield* repo.write(".huskies/project.toml", badToml)
+        const config = yield* live(repo.dir)
+        const error = yield* Effect.flip(config.get)
+        expect(error._tag).toBe("ConfigError")
+        expect(error.file).toBe(projectTomlPath(repo.dir))
+        expect(yield* config.current).toEqual(Option.none())
+        yield* repo.write(".huskies/project.toml", 'base_branch = "develop"\n')
+        const fixed = yield* awaitState(config, (s) => Option.isSome(s.current))
+        expect(fixed.problem).toEqual(Option.none())
+        expect((yield* config.get).project.baseBranch).toBe("develop")
+      }),
+  )
+
+  it.scopedLive("ignores the other files in .huskies/ and a save that changes nothing", () =>
+    Effect.gen(function* () {
+      const repo = yield* makeTempDir()
+      yield* repo.write(".huskies/project.toml", 'base_branch = "main"\n')
+      const config = yield* live(repo.dir)
+      const subscribed = yield* Deferred.make<void>()
+      const announced = yield* config.changes.pipe(
+        Stream.tap(() => Deferred.succeed(subscribed, undefined)),
+        Stream.takeUntil((s) => Option.contains(baseBranch(s), "next")),
+        Stream.runCollect,
+        Effect.fork,
+      )
+      yield* Deferred.await(subscribed)
+      yield* repo.write(".huskies/huskies.db-wal", "not config")
+      yield* repo.write(".huskies/project.toml", 'base_branch = "main"\n')
+      expect((yield* config.reload).current).toEqual(yield* config.current)
+      // A real change afterwards is the next state announced: the two writes above announced nothing.
+      yield* repo.write(".huskies/project.toml", 'base_branch = "next"\n')
+      const states = yield* Fiber.join(announced).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("no change announced") }),
+        Effect.orDie,
+      )
+      expect(Chunk.toArray(states).map(baseBranch)).toEqual([Option.some("main"), Option.some("next")])
+    }),
+  )
+
+  it.scopedLive("releases its watcher with the layer's scope", () =>
+    Effect.gen(function* () {
+      const repo = yield* makeTempDir()
+      const watchers = () => process.getActiveResourcesInfo().filter((r) => r === "FSEventWrap").length
+      const before = watchers()
+      const scope = yield* Scope.make()
+      yield* Scope.extend(live(repo.dir), scope)
+      expect(watchers()).toBe(before + 1)
+      yield* Scope.close(scope, Exit.void)
+      // Node frees a closed watcher's handle a few turns of the event loop later.
+      const turn = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 0)))
+      for (let i = 0; i < 100 && watchers() > before; i++) yield* turn
+      expect(watchers()).toBe(before)
+    }),
   )
 })
