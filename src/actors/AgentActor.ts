@@ -13,6 +13,7 @@ import {
 } from "./agentContract.js"
 import { NodeId } from "../domain/ExecutionState.js"
 import { forgetAgentPid, recordAgentPid } from "../layers/AgentPids.js"
+import type { Git } from "../layers/Git.js"
 import { readUsage, usageBeforeResume } from "../layers/Usage.js"
 import { withComponent } from "../layers/Logs.js"
 import { type PtyExit, spawnPty } from "../layers/Pty.js"
@@ -61,7 +62,7 @@ const scopeClosedReason = "stopped: its owner went away (server shutdown, or the
 /** Starts the agent; the process belongs to the current Scope (closing it kills the process tree and writes AgentExited "stopped"). */
 export const startAgent = (
   spec: AgentRunSpec,
-): Effect.Effect<AgentHandle, AgentStartError, Store | Scope.Scope> =>
+): Effect.Effect<AgentHandle, AgentStartError, Store | Git | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* Store
     const callerScope = yield* Effect.scope

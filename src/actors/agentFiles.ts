@@ -1,24 +1,14 @@
 // src/actors/agentFiles.ts — what an agent run needs on disk besides its session log: its program (on PATH,
 // or huskies' own copy of the CLI), the launch files (with their paths kept out of git), and its line in
-// the usage ledger that get_token_usage aggregates. Used by AgentActor.
+// the usage ledger that get_token_usage aggregates; git work goes through the Git service. Used by AgentActor.
 import { Effect, Either } from "effect"
 import { Buffer } from "node:buffer"
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  statSync,
-  writeFileSync,
-} from "node:fs"
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
+import { mkdir, writeFile } from "node:fs/promises"
 import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import type { AgentRuntime } from "../domain/Config.js"
 import type { AgentRole } from "../domain/Stage.js"
-import { fallbackIdentity } from "../layers/git/changes.js"
-import { makeRunner } from "../layers/git/run.js"
+import { fallbackIdentity, Git } from "../layers/Git.js"
 import { appendUsage } from "../layers/Usage.js"
 import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
 import type { LaunchFile } from "../layers/runtimes/Runtime.js"
@@ -92,32 +82,31 @@ export const writeLaunchFiles = (files: ReadonlyArray<LaunchFile>): Effect.Effec
   Effect.forEach(
     files,
     (file) =>
-      Effect.try({
-        try: () => {
-          mkdirSync(dirname(file.path), { recursive: true })
-          writeFileSync(file.path, file.content)
-        },
+      Effect.tryPromise({
+        try: () =>
+          mkdir(dirname(file.path), { recursive: true }).then(() => writeFile(file.path, file.content)),
         catch: (e) => `could not write ${file.path}: ${describeError(e)}`,
       }),
     { discard: true },
   )
 
 /**
- * Keeps the files huskies writes into a worktree out of the agent's commits: their worktree-relative
- * paths go into the repository's shared exclude file (one for all worktrees), each line once. Without
- * git there is nothing to protect: that is logged, never a failure.
- */
-/**
  * GIT_AUTHOR_* and GIT_COMMITTER_* for an agent whose git has no identity (no user.name/user.email and
- * nothing git can guess), so its commits do not fail; empty when git knows who commits. One git process.
+ * nothing git can guess), so its commits do not fail; empty when git knows who commits. One git process,
+ * run with the agent's own environment.
  */
 export const identityFallbackEnv = (
   worktree: string,
   env: Readonly<Record<string, string>>,
-): Effect.Effect<Readonly<Record<string, string>>> =>
+): Effect.Effect<Readonly<Record<string, string>>, never, Git> =>
   Effect.gen(function* () {
-    const known = yield* makeRunner({ env }).run(worktree, ["var", "GIT_COMMITTER_IDENT"])
-    if (known.code === 0) return {}
+    const known = yield* (yield* Git).knowsCommitter(worktree, env).pipe(
+      Effect.catchAll((e) =>
+        // Without an answer the agent runs as it is: its own git then says what is missing, if anything.
+        Effect.as(Effect.logWarning(`the agent's git identity is unknown: ${e.message}`), true),
+      ),
+    )
+    if (known) return {}
     const fallback: Record<string, string> = {
       GIT_AUTHOR_NAME: fallbackIdentity.name,
       GIT_AUTHOR_EMAIL: fallbackIdentity.email,
@@ -126,38 +115,24 @@ export const identityFallbackEnv = (
     }
     // What the environment already says is kept.
     return Object.fromEntries(Object.entries(fallback).filter(([key]) => env[key] === undefined))
-  }).pipe(Effect.orElseSucceed(() => ({})))
+  })
 
+/**
+ * Keeps the files huskies writes into a worktree out of the agent's commits: their worktree-relative
+ * paths go into the repository's shared exclude file (one for all worktrees), each line once. Without
+ * git there is nothing to protect: that is logged, never a failure.
+ */
 export const excludeFromGit = (
   worktree: string,
   files: ReadonlyArray<LaunchFile>,
   env?: Readonly<Record<string, string>>,
-): Effect.Effect<void> =>
+): Effect.Effect<void, never, Git> =>
   Effect.gen(function* () {
     const paths = files
       .map((file) => relative(worktree, file.path))
       .filter((path) => path !== "" && !path.startsWith("..") && !isAbsolute(path))
       .map((path) => path.split(sep).join("/"))
-    if (paths.length === 0) return
-    const git = makeRunner(env === undefined ? {} : { env })
-    const commonDir = yield* git.ok(
-      worktree,
-      ["rev-parse", "--git-common-dir"],
-      "is the worktree a git repository?",
-    )
-    const exclude = join(resolve(worktree, commonDir.stdout.trim()), "info", "exclude")
-    yield* Effect.try({
-      try: () => {
-        mkdirSync(dirname(exclude), { recursive: true })
-        const existing = existsSync(exclude) ? readFileSync(exclude, "utf8") : ""
-        const present = new Set(existing.split("\n").map((line) => line.trim()))
-        const missing = paths.filter((path) => !present.has(path))
-        if (missing.length === 0) return
-        const separator = existing === "" || existing.endsWith("\n") ? "" : "\n"
-        appendFileSync(exclude, separator + missing.map((path) => `${path}\n`).join(""))
-      },
-      catch: (e) => new Error(`could not update ${exclude}: ${describeError(e)}`),
-    })
+    yield* (yield* Git).excludeFromCommits(worktree, paths, env)
   }).pipe(
     Effect.catchAll((e) =>
       Effect.logWarning(`launch files are not excluded from git in ${worktree}: ${e.message}`),

@@ -1,7 +1,8 @@
 // src/layers/Git.ts — git operations on a project's repository and its work items' worktrees
-// (.huskies/worktrees/<id> on feature/story-<id>). Used by the tools, the story lifecycle and startup cleanup.
+// (.huskies/worktrees/<id> on feature/story-<id>). Used by the tools, the story lifecycle, agent starts and startup.
 // Every path is named explicitly: nothing here stages or commits "everything" (`add -A`, `.`).
 import { Effect, Layer } from "effect"
+import { makeAgentSetup } from "./git/agentSetup.js"
 import { makeChanges } from "./git/changes.js"
 import { makeInspect } from "./git/inspect.js"
 import { makeAncestry } from "./git/ancestry.js"
@@ -43,6 +44,7 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
       ...makeInspect(runner, repo),
       ...changes,
       ...makeMerge(runner, repo, changes, worktreeLock),
+      ...makeAgentSetup(runner),
       isMerged: ancestry.isMerged,
       baseContains: ancestry.baseContains,
     } as const

@@ -2,7 +2,7 @@
 // running small bash scripts in a PTY) and a real Store on SQLite: outcomes, usage, watchdog, stop,
 // scope close, rate limits, refused starts and git exclusion, and never a process left behind.
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Option, Queue, Scope } from "effect"
+import { Clock, Effect, Exit, Layer, Option, Queue, Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -10,6 +10,7 @@ import { startAgent } from "../../src/actors/AgentActor.js"
 import type { AgentHandle, AgentRunSpec } from "../../src/actors/agentContract.js"
 import { usageLedgerPath } from "../../src/layers/Usage.js"
 import { AgentName } from "../../src/domain/AgentName.js"
+import { Git } from "../../src/layers/Git.js"
 import type { AgentConfig } from "../../src/domain/Config.js"
 import { isRunning, processTree } from "../../src/layers/Pty.js"
 import { readSessionLog } from "../../src/layers/SessionLog.js"
@@ -28,7 +29,7 @@ interface Harness {
 
 /** A temp project with a Store, one story moved to Coding (unless `start` is false), and a worktree. */
 const withHarness = <A, E>(
-  body: (h: Harness) => Effect.Effect<A, E, Store | Scope.Scope>,
+  body: (h: Harness) => Effect.Effect<A, E, Store | Git | Scope.Scope>,
   options: { readonly start?: boolean; readonly worktree?: string } = {},
 ) =>
   Effect.gen(function* () {
@@ -70,7 +71,7 @@ const withHarness = <A, E>(
       // The body's scope closes (killing its agents) before the Store does.
       return yield* Effect.scoped(body({ dir, store, id: item.id, worktree, spec }))
     })
-    return yield* Effect.provide(program, storeLayer(join(dir, "huskies.db")))
+    return yield* Effect.provide(program, Layer.merge(storeLayer(join(dir, "huskies.db")), Git.Default))
   }).pipe(Effect.scoped)
 
 /** Waits until the output tail has a line matching `pattern`; returns the first capture group or the line. */

@@ -26,6 +26,8 @@ export const GitErrorReason = Schema.Literal(
   "InvalidArgument",
   /** Deleting a directory by hand (the fallback of a worktree removal) failed. */
   "RemoveFailed",
+  /** Reading or writing one of git's files by hand (the exclude file) failed. */
+  "FileFailed",
 )
 export type GitErrorReason = typeof GitErrorReason.Type
 

@@ -21,6 +21,11 @@ export interface RunOptions {
   readonly maxBytes?: number
   /** Past the bound, keep what was read and say so (`truncated`) instead of failing. */
   readonly truncate?: boolean
+  /**
+   * This command's overrides of the process environment, instead of the service's: to ask what git will
+   * say to an agent, which runs with an environment of its own.
+   */
+  readonly env?: GitEnv
 }
 
 export interface RunResult {
@@ -123,7 +128,14 @@ export const makeRunner = (options: GitRunnerOptions = {}): GitRunner => {
         "git",
         [...args],
         // On timeout git gets SIGTERM, on which it removes its lock files (index.lock) before exiting.
-        { cwd, env, timeout: timeoutMs, maxBuffer: maxBytes, encoding: "buffer", windowsHide: true },
+        {
+          cwd,
+          env: runOptions.env === undefined ? env : gitEnvironment(runOptions.env),
+          timeout: timeoutMs,
+          maxBuffer: maxBytes,
+          encoding: "buffer",
+          windowsHide: true,
+        },
         (error, stdoutBytes, stderrBytes) => {
           const stderr = stderrBytes.toString("utf8")
           if (error === null) {
