@@ -1,10 +1,10 @@
-// src/actors/MergeQueue.ts — the project's merge queue: items in Merge are squash-merged one at a time, in
-// the order they arrived, in a merge workspace at the base tip; the gates run there; the base branch moves
-// by compare-and-swap; the item becomes Done and its worktree and branch go. A conflict or failing gates go
-// to a mergemaster agent, which fixes the feature branch; then the merge runs again, up to `[merge]
-// attempts`. Jobs live in the Store, stamped with the boot that runs them.
+// src/actors/MergeQueue.ts — the merge actor: items in Merge are squash-merged one at a time, in the order
+// they arrived, in a merge workspace at the base tip; the gates run there; the base moves by compare-and-swap;
+// the item becomes Done and its worktree and branch go. A conflict or failing gates go to a mergemaster
+// (mergeFixers.ts), then the merge runs again, up to `[merge] attempts`. Jobs live in the Store, stamped with
+// the boot that runs them, and every job write is retried until it takes (mergeJobs.ts). Started by serve.
 import { NodeFileSystem } from "@effect/platform-node"
-import { Deferred, Effect, Either, Fiber, Layer, Option, PubSub, Queue, Ref } from "effect"
+import { Effect, Either, Layer, Option, PubSub, Queue, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
@@ -13,14 +13,10 @@ import { Git } from "../layers/Git.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
 import { fitText } from "../layers/runtimes/Runtime.js"
-import {
-  attemptMerge,
-  baseProblem,
-  preflight,
-  requeueStaleJobs,
-  squashMessage,
-  withoutBoot,
-} from "./mergeAttempt.js"
+import { attemptMerge, baseProblem, preflight, squashMessage } from "./mergeAttempt.js"
+import { isFixable, JobNotMarked } from "./mergeErrors.js"
+import { persistently, requeueStaleJobs, withoutBoot } from "./mergeJobs.js"
+import { failureBytes, makeFixers } from "./mergeFixers.js"
 import { sweepDone } from "./doneSweep.js"
 import { Agents } from "./Scheduler.js"
 import {
@@ -39,7 +35,6 @@ export type { CurrentMerge, MergeQueueShape, MergeResult } from "./mergeWaiting.
 
 /** Times the base may move under a merge before the merge gives up and says so. */
 const maxBaseRaces = 3
-const failureBytes = 16 * 1024
 /** How soon a paused queue (a config file it cannot read, a dirty checkout of the base) looks again. */
 const pauseRetryMillis = 10_000
 
@@ -56,7 +51,6 @@ const makeMergeQueue = Effect.gen(function* () {
   const news = yield* PubSub.unbounded<MergeNews>()
   const current = yield* Ref.make(Option.none<CurrentMerge>())
   const paused = yield* Ref.make(Option.none<{ readonly why: string; readonly since: number }>())
-  const fixers = yield* Ref.make(new Map<string, Fiber.RuntimeFiber<void>>())
   // Held by a merge attempt and by reportFailure, so a failure is never recorded under a landing merge.
   const attemptLock = yield* Effect.makeSemaphore(1)
   const readConfig = loadConfig(root).pipe(Effect.provide(NodeFileSystem.layer))
@@ -64,28 +58,35 @@ const makeMergeQueue = Effect.gen(function* () {
   const jobOf = (id: string) =>
     Effect.map(store.mergeJobs, (r) => Option.fromNullable(r.jobs.find((j) => j.storyId === id)))
 
+  // Every job write below goes through `persistently` (a refused write is retried until it takes): the
+  // queue's state is the Store's, and a job write lost here would be a merge nobody runs or a lock nobody
+  // clears. An ItemNotFound means the item was deleted, and Store.delete removed its job with it.
+  const clearJob = (id: string) =>
+    persistently(`clearing the merge job of ${id}`, store.clearMergeJob(id)).pipe(
+      Effect.zipRight(PubSub.publish(news, { _tag: "Cleared", storyId: id })),
+      Effect.asVoid,
+    )
+
+  const writeJob = (job: MergeJob) =>
+    persistently(`writing the merge job of ${job.storyId}`, store.setMergeJob(job)).pipe(
+      Effect.as(true),
+      Effect.catchTag("ItemNotFound", () => Effect.succeed(false)),
+    )
+
   /** Queues the item's merge. An existing job keeps its place and what it recorded; with `now`, a job
    * waiting for a mergemaster's fix is due again at once (the fix is committed, or the session ended). */
   const enqueue = (id: StoryId, options: { readonly now?: boolean } = {}) =>
     Effect.gen(function* () {
       const job = yield* jobOf(id)
-      if (Option.isNone(job))
-        yield* (
-          store
-            .setMergeJob({ storyId: id, state: "queued", enqueuedAt: yield* now })
-            // Refused only if the item was deleted meanwhile: then there is nothing to merge.
-            .pipe(Effect.ignore)
-        )
+      if (Option.isNone(job)) yield* writeJob({ storyId: id, state: "queued", enqueuedAt: yield* now })
       else if (options.now === true && job.value.state === "fixing")
-        yield* store.setMergeJob(withoutBoot({ ...job.value, state: "queued" })).pipe(Effect.ignore)
+        yield* writeJob(withoutBoot({ ...job.value, state: "queued" }))
       yield* Queue.offer(wake, undefined)
     })
 
   const dropIdleJob = (id: string) =>
     Effect.flatMap(jobOf(id), (job) =>
-      Option.isSome(job) && job.value.state !== "running"
-        ? store.clearMergeJob(id).pipe(Effect.ignore)
-        : Effect.void,
+      Option.isSome(job) && job.value.state !== "running" ? clearJob(id) : Effect.void,
     )
 
   const progress = (id: string) => (message: string) =>
@@ -97,150 +98,112 @@ const makeMergeQueue = Effect.gen(function* () {
   const fail = (id: string, why: string) =>
     Effect.gen(function* () {
       yield* Effect.logWarning(`merge of ${id} failed: ${why}`)
-      yield* store
-        .apply(id, { _tag: "MergeFailed", why: fitText(why, failureBytes), at: yield* now })
-        .pipe(Effect.catchAll((e) => Effect.logWarning(`could not record the failed merge: ${e.message}`)))
-      yield* store.clearMergeJob(id)
+      yield* persistently(
+        `recording the failed merge of ${id}`,
+        store.apply(id, { _tag: "MergeFailed", why: fitText(why, failureBytes), at: yield* now }),
+      ).pipe(
+        // Moved or deleted meanwhile: it has left Merge by itself, and nothing waits for this failure.
+        Effect.catchAll((e) => Effect.logWarning(`could not record the failed merge: ${e.message}`)),
+      )
+      yield* clearJob(id)
     })
 
   const landed = (id: string, commit: string) =>
     Effect.gen(function* () {
       const at = yield* now
-      yield* store
-        .apply(id, { _tag: "Merged", mergeCommit: commit, mergedAt: at, at })
-        .pipe(
-          Effect.catchAll((e) =>
-            Effect.logWarning(`merged, but the item could not be marked Done: ${e.message}`),
-          ),
-        )
+      // Retried: the base has moved, and an item left in Merge would be merged again.
+      yield* persistently(
+        `marking ${id} Done`,
+        store.apply(id, { _tag: "Merged", mergeCommit: commit, mergedAt: at, at }),
+      ).pipe(
+        Effect.catchAll((e) =>
+          Effect.logWarning(`merged, but the item could not be marked Done: ${e.message}`),
+        ),
+      )
       // Done: the work is on the base branch, so its worktree and feature branch have served their turn.
       yield* git
         .removeWorktree(root, id, { deleteBranch: true })
         .pipe(Effect.catchAll((e) => Effect.logWarning(`worktree of ${id} not removed: ${e.message}`)))
-      yield* store.clearMergeJob(id)
+      // Last, and retried: until it is gone the job records the commit, so a restart still finishes this.
+      yield* clearJob(id)
       yield* Effect.logInfo(`${id} merged as ${commit.slice(0, 12)}`)
     })
 
-  /** A conflict or failing gates: the mergemaster gets it, or past the attempts the item is archived. */
-  const attemptFailed = (id: string, why: string, attempts: number, hasMergemaster: boolean) =>
-    Effect.gen(function* () {
-      const job = yield* jobOf(id)
-      if (Option.isNone(job)) return
-      const failures = (job.value.failures ?? 0) + 1
-      const used = `${failures} of ${attempts} merge attempt${attempts === 1 ? "" : "s"} used`
-      if (failures >= attempts) return yield* fail(id, `${why}\n\n(${used})`)
-      if (!hasMergemaster)
-        return yield* fail(
-          id,
-          `${why}\n\nNo mergemaster agent is configured to fix it: add one to agents.toml with stage = "mergemaster"`,
-        )
-      const { commit: _commit, ...rest } = job.value
-      yield* store.setMergeJob({
-        ...rest,
-        state: "fixing",
-        boot,
-        failures,
-        lastFailure: fitText(why, failureBytes),
-      })
-      const running = (yield* Ref.get(fixers)).has(id)
-      const next = `${used}: ${running ? "the mergemaster working on it" : "a mergemaster"} fixes the feature branch, and the merge runs again when it calls merge_agent_work or exits`
-      yield* PubSub.publish(news, { _tag: "AttemptFailed", storyId: id, why, next })
-      if (!running) yield* startFixer(id, why)
-    })
+  const { attemptFailed } = yield* makeFixers({
+    agents,
+    boot,
+    news,
+    jobOf,
+    writeJob,
+    fail,
+    dropIdleJob,
+    retry: (id) => enqueue(id, { now: true }),
+  })
 
-  const startFixer = (id: string, why: string): Effect.Effect<void> =>
-    Effect.gen(function* () {
-      // Registered before it runs, so one that ends at once is not left in the map as if it ran.
-      const registered = yield* Deferred.make<void>()
-      const fiber = yield* Deferred.await(registered).pipe(
-        Effect.zipRight(agents.fixMerge(id, why)),
-        Effect.either,
-        Effect.flatMap((ended) => afterFix(id, ended)),
-        Effect.catchAllCause((cause) => Effect.logError(`after the mergemaster of ${id}`, cause)),
-        Effect.ensuring(
-          Ref.update(fixers, (m) => {
-            const next = new Map(m)
-            next.delete(id)
-            return next
-          }),
-        ),
-        Effect.forkIn(scope),
-      )
-      yield* Ref.update(fixers, (m) => new Map(m).set(id, fiber))
-      yield* Deferred.succeed(registered, undefined)
-    })
+  /** The merge's own workspace goes after every attempt, also an interrupted one: it holds nothing worth
+   * keeping. A leftover is replaced by the next attempt's prepareMergeWorkspace, so failing here is logged. */
+  const removeWorkspace = (id: string) =>
+    git
+      .removeMergeWorkspace(root, id)
+      .pipe(Effect.catchAll((e) => Effect.logWarning(`merge workspace of ${id} not removed: ${e.message}`)))
 
-  // The merge runs again after any session, unless a person stopped it or no mergemaster could run.
-  const afterFix = (
-    id: string,
-    ended: Either.Either<{ outcome: string; reason: string; resetAt?: number }, { why: string }>,
-  ) =>
+  /** A merge that moved the base before the server died: it landed, only the bookkeeping is missing. Its
+   * own commit must be on the base: the same change landed some other way is not this merge. */
+  const finishLanded = (id: string, base: string, commit: string) =>
     Effect.gen(function* () {
-      const job = yield* jobOf(id)
-      const item = yield* Effect.option(store.get(id))
-      if (Option.isNone(job) || job.value.state !== "fixing") return
-      if (Option.isNone(item) || item.value.stage._tag !== "Merge") return yield* dropIdleJob(id)
-      const last = job.value.lastFailure ?? "the merge failed"
-      if (Either.isLeft(ended))
-        return yield* fail(id, `${last}\n\nNo mergemaster could fix it: ${ended.left.why}`)
-      if (ended.right.outcome === "stopped")
-        return yield* fail(id, `${last}\n\nThe mergemaster was stopped: ${ended.right.reason}`)
-      if (ended.right.outcome === "rateLimited") {
-        // Not an attempt: the same fix resumes once the limit resets (a restart re-queues the merge).
-        const wait = Math.max(1000, (ended.right.resetAt ?? (yield* now) + 60_000) - (yield* now))
-        yield* Effect.logInfo(
-          `the mergemaster of ${id} is rate-limited: it resumes in ${Math.ceil(wait / 1000)} s`,
+      // Killed between moving the base and updating the checkouts of it: finish that too.
+      const caughtUp = yield* git
+        .catchUpCheckouts(root, base, `${commit}^`, commit)
+        .pipe(
+          Effect.catchAll((e) =>
+            Effect.as(Effect.logWarning(`checkouts of ${base} not brought up to date: ${e.message}`), []),
+          ),
         )
-        const resume = Effect.gen(function* () {
-          // Unless the merge moved on meanwhile (merge_agent_work, a person) or another fix started.
-          const still = yield* jobOf(id)
-          if (Option.isSome(still) && still.value.state === "fixing" && !(yield* Ref.get(fixers)).has(id))
-            yield* startFixer(id, last)
-        })
-        yield* resume.pipe(Effect.delay(wait), Effect.forkIn(scope))
-        return
-      }
-      yield* enqueue(id as StoryId, { now: true })
+      for (const path of caughtUp) yield* Effect.logInfo(`${path} brought to ${commit.slice(0, 12)}`)
+      // The killed attempt's workspace (every other attempt removes its own).
+      yield* removeWorkspace(id)
+      return yield* landed(id, commit)
     })
 
   const runJob = (job: MergeJob) =>
     Effect.gen(function* () {
       const id = job.storyId
       const item = yield* Effect.either(store.get(id))
-      if (Either.isLeft(item) || item.right.stage._tag !== "Merge") return yield* store.clearMergeJob(id)
+      // Moved out or deleted: the job has nothing left to do, and left in place it would head the queue.
+      if (Either.isLeft(item) || item.right.stage._tag !== "Merge") return yield* clearJob(id)
       const stage = item.right.stage
       const config = yield* Effect.either(readConfig)
       // Not the item's fault: the job stays queued, and the queue looks again a little later.
       if (Either.isLeft(config)) return yield* pause(job, config.left.message)
       const settings = config.right.project
       const base = settings.baseBranch
-      // A merge that moved the base before the server died: it landed, only the bookkeeping is missing.
-      // Its own commit must be on the base: the same change landed some other way is not this merge.
       if (job.commit !== undefined) {
-        const onBase = yield* git.baseContains(root, base, job.commit).pipe(Effect.orElseSucceed(() => false))
-        if (onBase) {
-          // Killed between moving the base and updating the checkouts of it: finish that too.
-          const caughtUp = yield* git
-            .catchUpCheckouts(root, base, `${job.commit}^`, job.commit)
-            .pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
-          for (const path of caughtUp) yield* Effect.logInfo(`${path} brought to ${job.commit.slice(0, 12)}`)
-          // The killed attempt's workspace (every other attempt removes its own).
-          yield* git.removeMergeWorkspace(root, id).pipe(Effect.ignore)
-          return yield* landed(id, job.commit)
-        }
+        const onBase = yield* Effect.either(git.baseContains(root, base, job.commit))
+        // Whether it landed is not known: merging again could archive a merge that did land.
+        if (Either.isLeft(onBase)) return yield* pause(job, onBase.left.message)
+        if (onBase.right) return yield* finishLanded(id, base, job.commit)
       }
-      const ready = yield* preflight({ root, base, featureBranch: stage.featureBranch })
-      if (ready._tag === "AttemptFailed") return yield* fail(id, ready.why)
-      // Found before the squash and the gates, so a paused queue does not run them again and again.
-      const waitFor = yield* baseProblem(root, base, settings.merge.updateCheckout)
-      if (waitFor !== undefined) return yield* pause(job, waitFor)
+      const ready = yield* Effect.either(preflight({ root, base, featureBranch: stage.featureBranch }))
+      if (Either.isLeft(ready)) return yield* fail(id, ready.left.message)
+      // Before the squash and the gates, so a paused queue does not run them again and again. Without
+      // gates an attempt costs no more than this look, and advanceBase looks again before the base moves.
+      const gates = settings.commands.test !== undefined
+      if (gates || !settings.merge.updateCheckout || Option.isSome(yield* Ref.get(paused))) {
+        const busy = yield* Effect.either(baseProblem(root, base, settings.merge.updateCheckout))
+        if (Either.isLeft(busy)) return yield* pause(job, busy.left.message)
+      }
       yield* Ref.set(paused, Option.none())
-      yield* store.setMergeJob({ ...job, state: "running", boot })
+      // Not started unless marked: a merge killed while running must be recognised by the next boot.
+      const marked = yield* store.setMergeJob({ ...job, state: "running", boot }).pipe(Effect.either)
+      if (Either.isLeft(marked))
+        return marked.left._tag === "ItemNotFound"
+          ? undefined
+          : yield* pause(job, new JobNotMarked({ storyId: id, detail: marked.left.message }).message)
       const message = squashMessage(
         yield* store.content(id).pipe(Effect.orElseSucceed(() => "")),
         id,
         stage.featureBranch,
-        ready.commitsAhead,
+        ready.right,
       )
       for (let race = 0; race < maxBaseRaces; race++) {
         const outcome = yield* attemptMerge({
@@ -256,16 +219,23 @@ const makeMergeQueue = Effect.gen(function* () {
             Effect.either(store.get(id)),
             (i) => Either.isRight(i) && i.right.stage._tag === "Merge",
           ),
-          // Also when interrupted (the server stopping): the workspace holds nothing worth keeping.
-        }).pipe(Effect.ensuring(git.removeMergeWorkspace(root, id).pipe(Effect.ignore)))
-        if (outcome._tag === "Landed") return yield* landed(id, outcome.commit)
-        if (outcome._tag === "BaseBusy") return yield* pause(job, outcome.why)
-        if (outcome._tag === "AttemptFailed") {
-          if (!outcome.fixable) return yield* fail(id, outcome.why)
-          const hasMergemaster = config.right.agents.some((a) => a.stage === "mergemaster")
-          return yield* attemptFailed(id, outcome.why, settings.merge.attempts, hasMergemaster)
+        }).pipe(Effect.either, Effect.ensuring(removeWorkspace(id)))
+        if (Either.isRight(outcome)) return yield* landed(id, outcome.right)
+        const error = outcome.left
+        if (error._tag === "BaseMoved") {
+          yield* Effect.logInfo(`${base} moved while ${id} was merging: merging again on the new tip`)
+          continue
         }
-        yield* Effect.logInfo(`${base} moved while ${id} was merging: merging again on the new tip`)
+        if (error._tag === "BaseCheckoutDirty" || error._tag === "CommitNotRecorded")
+          return yield* pause(job, error.message)
+        if (isFixable(error)) {
+          const hasMergemaster = config.right.agents.some((a) => a.stage === "mergemaster")
+          return yield* attemptFailed(id, error.message, settings.merge.attempts, hasMergemaster)
+        }
+        return yield* fail(
+          id,
+          error._tag === "GitError" ? `git failed while merging: ${error.message}` : error.message,
+        )
       }
       return yield* fail(
         id,
@@ -282,8 +252,11 @@ const makeMergeQueue = Effect.gen(function* () {
         paused,
         Option.some({ why, since: Option.isSome(before) ? before.value.since : yield* now }),
       )
-      yield* store.setMergeJob(withoutBoot({ ...job, state: "queued" })).pipe(Effect.ignore)
-      yield* PubSub.publish(news, { _tag: "Progress", storyId: job.storyId, message: `waiting: ${why}` })
+      yield* PubSub.publish(news, { _tag: "Paused", storyId: job.storyId, why })
+      // Back to queued when it was marked running: retried, or a restart would take it for one it killed.
+      const stored = yield* jobOf(job.storyId)
+      if (Option.isSome(stored) && (stored.value.state !== "queued" || stored.value.boot !== undefined))
+        yield* writeJob(withoutBoot({ ...job, state: "queued" }))
       return "paused" as const
     })
 
@@ -296,6 +269,7 @@ const makeMergeQueue = Effect.gen(function* () {
         if (next === undefined) break
         const ran = yield* runJob(next).pipe(
           attemptLock.withPermits(1),
+          // Only defects reach here: every expected failure is handled in runJob.
           Effect.catchAllCause((cause) =>
             Effect.logError("merge crashed", cause).pipe(
               Effect.zipRight(fail(next.storyId, "huskies failed while merging: see server_logs")),
@@ -351,7 +325,8 @@ const makeMergeQueue = Effect.gen(function* () {
       const after = yield* store
         .apply(id, { _tag: "MergeFailed", why: fitText(text, failureBytes), at: yield* now })
         .pipe(Effect.mapError((e) => refuse(e.message)))
-      yield* store.clearMergeJob(id).pipe(Effect.ignore)
+      // Retried: a job left behind would keep a fixing or queued entry for an item no longer in Merge.
+      yield* clearJob(id)
       return after
       // Waits for a running attempt: if that lands, the item is Done and the report is refused.
     }).pipe(attemptLock.withPermits(1))
@@ -385,6 +360,7 @@ const makeMergeQueue = Effect.gen(function* () {
     paused: Ref.get(paused),
     merge,
     reportFailure,
+    subscribe: PubSub.subscribe(news),
   } satisfies MergeQueueShape
 }).pipe(Effect.annotateLogs({ component: "merge" }))
 

@@ -1,29 +1,23 @@
 // src/actors/mergeAttempt.ts — one merge attempt of one item, as the merge queue runs it: the preflight
 // (a branch with commits to merge, a base free to move), the squash in a merge workspace at the base tip,
-// the gates there and the compare-and-swap of the base. Says how it ended; never changes the item
-// (MergeQueue does). Also the jobs' startup recovery.
+// the gates there and the compare-and-swap of the base. Lands (the squash commit) or fails with why
+// (mergeErrors.ts); never changes the item (MergeQueue does).
 import { Effect, Either } from "effect"
 import { join } from "node:path"
-import type { MergeJob } from "../domain/MergeJob.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import { runGate } from "../layers/Gates.js"
 import { Git } from "../layers/Git.js"
 import { Store } from "../layers/Store.js"
-
-/** Why an attempt did not land. `fixable`: a mergemaster can fix it on the feature branch. */
-export interface AttemptFailed {
-  readonly _tag: "AttemptFailed"
-  readonly why: string
-  readonly fixable: boolean
-}
-
-export type AttemptResult =
-  | { readonly _tag: "Landed"; readonly commit: string }
-  | AttemptFailed
-  /** The base moved between the squash and the swap: nothing changed, try again on the new tip. */
-  | { readonly _tag: "BaseMoved"; readonly why: string }
-  /** Nothing wrong with the item: a checkout of the base has uncommitted changes. Try again later. */
-  | { readonly _tag: "BaseBusy"; readonly why: string }
+import {
+  BaseCheckedOut,
+  BranchUnreadable,
+  CommitNotRecorded,
+  GatesFailed,
+  LeftQueue,
+  MergeConflict,
+  NoCommitsAhead,
+  SquashEmpty,
+} from "./mergeErrors.js"
 
 export interface AttemptSpec {
   readonly root: string
@@ -38,27 +32,21 @@ export interface AttemptSpec {
   readonly stillWanted: Effect.Effect<boolean>
 }
 
-const failed = (why: string, fixable: boolean): AttemptFailed => ({ _tag: "AttemptFailed", why, fixable })
+const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
 /**
- * Nothing to merge is said before any work starts: an empty branch is a problem upstream (the agent's
+ * The commits to merge, counted before any work starts: an empty branch is a problem upstream (the agent's
  * work was lost or never committed), and no merge or mergemaster session can fix it.
  */
 export const preflight = (spec: Pick<AttemptSpec, "root" | "base" | "featureBranch">) =>
   Effect.gen(function* () {
     const git = yield* Git
-    const ahead = yield* Effect.either(git.commitsAhead(spec.root, spec.base, spec.featureBranch))
-    if (Either.isLeft(ahead))
-      return failed(
-        `cannot count the commits of ${spec.featureBranch} ahead of ${spec.base}: ${ahead.left.message}. Check that the branch exists (git branch --list ${spec.featureBranch}); nothing was merged`,
-        false,
-      )
-    if (ahead.right < 1)
-      return failed(
-        `${spec.featureBranch} has no commits ahead of ${spec.base}, so there is nothing to merge: check where the work went (git log ${spec.base}..${spec.featureBranch}, and the agent's log). No merge was attempted`,
-        false,
-      )
-    return { _tag: "Ready", commitsAhead: ahead.right } as const
+    const { base, featureBranch } = spec
+    const ahead = yield* git
+      .commitsAhead(spec.root, base, featureBranch)
+      .pipe(Effect.mapError((e) => new BranchUnreadable({ featureBranch, base, detail: e.message })))
+    if (ahead < 1) return yield* new NoCommitsAhead({ featureBranch, base })
+    return ahead
   })
 
 /** The squash commit's message: the item's name and id, then what was squashed. */
@@ -69,23 +57,20 @@ export const squashMessage = (content: string, id: string, featureBranch: string
 }
 
 /**
- * Why the base cannot move now for reasons outside any item, or undefined: a checkout of it with
- * uncommitted changes, or (update_checkout = false) any checkout of it at all.
+ * Fails when the base cannot move now for reasons outside any item: a checkout of it with uncommitted
+ * changes, or (update_checkout = false) any checkout of it at all.
  */
 export const baseProblem = (root: string, base: string, updateCheckout: boolean) =>
   Effect.gen(function* () {
     const git = yield* Git
-    const busy = yield* Effect.either(git.checkBaseCheckouts(root, base))
-    if (Either.isLeft(busy)) return busy.left.message
-    if (updateCheckout) return undefined
-    const checkouts = yield* git.listWorktrees(root).pipe(Effect.orElseSucceed(() => []))
+    yield* git.checkBaseCheckouts(root, base)
+    if (updateCheckout) return
+    const checkouts = yield* git.listWorktrees(root)
     const held = checkouts.find((w) => w.branch === base && !w.prunable && !w.bare)
-    return held === undefined
-      ? undefined
-      : `${base} is checked out in ${held.path} and [merge] update_checkout = false, so it is not moved under it: check out another branch there, or set update_checkout = true`
+    if (held !== undefined) return yield* new BaseCheckedOut({ base, path: held.path })
   })
 
-/** One attempt on the current base tip. Records the squash commit on the job before the base moves. */
+/** One attempt on the current base tip: the squash commit once the base is at it. */
 export const attemptMerge = (spec: AttemptSpec) =>
   Effect.gen(function* () {
     const git = yield* Git
@@ -95,17 +80,19 @@ export const attemptMerge = (spec: AttemptSpec) =>
     yield* spec.progress(`squashing ${featureBranch} onto ${base} at ${workspace.baseTip.slice(0, 12)}`)
     const squash = yield* git.squashInto(workspace.path, featureBranch, spec.message)
     if (squash._tag === "NothingToMerge")
-      return failed(
-        `the squash of ${featureBranch} onto ${base} changes nothing (${squash.why}): its changes are already on ${base}. Check whether the work landed another way; nothing was merged`,
-        false,
-      )
+      return yield* new SquashEmpty({ featureBranch, base, detail: squash.why })
     if (squash._tag === "Conflicts")
-      return failed(
-        `${featureBranch} conflicts with ${base} in ${squash.files.join(", ")}.\n\n${squash.output}`,
-        true,
-      )
+      return yield* new MergeConflict({ featureBranch, base, files: squash.files, output: squash.output })
+    // Recorded before the base moves, so a crash after the move is recognised at the next start. A job
+    // that is gone was deleted with its item; one that cannot be written stops the attempt here.
     const job = (yield* store.mergeJobs).jobs.find((j) => j.storyId === id)
-    if (job !== undefined) yield* store.setMergeJob({ ...job, commit: squash.commit }).pipe(Effect.ignore)
+    if (job === undefined) return yield* new LeftQueue({ storyId: id, base })
+    yield* store.setMergeJob({ ...job, commit: squash.commit }).pipe(
+      Effect.catchTags({
+        ItemNotFound: () => new LeftQueue({ storyId: id, base }),
+        PersistError: (e) => new CommitNotRecorded({ storyId: id, base, detail: e.message }),
+      }),
+    )
     if (spec.testCommand !== undefined) {
       yield* spec.progress(`running the gates on the merged result: \`${spec.testCommand}\``)
       const gate = yield* runGate({
@@ -116,43 +103,18 @@ export const attemptMerge = (spec: AttemptSpec) =>
         pidRecord: { root, storyId: id, name: "merge-gates" },
       })
       if (!gate.passed)
-        return failed(
-          `the gates failed on the merged result (\`${spec.testCommand}\` ${gate.timedOut ? `timed out after ${spec.gatesTimeoutSecs} s` : `exited with code ${gate.exitCode ?? gate.signal}`}); ${base} was not changed. The end of the output:\n\n${gate.tail}`,
-          true,
-        )
+        return yield* new GatesFailed({
+          command: spec.testCommand,
+          base,
+          ended: gate.timedOut
+            ? `timed out after ${spec.gatesTimeoutSecs} s`
+            : `exited with code ${gate.exitCode ?? gate.signal}`,
+          tail: gate.tail,
+        })
     }
     // Last look before the one step that cannot be taken back.
-    if (!(yield* spec.stillWanted))
-      return failed(`${id} left the merge queue while it was merging; ${base} was not changed`, false)
+    if (!(yield* spec.stillWanted)) return yield* new LeftQueue({ storyId: id, base })
     yield* spec.progress(`moving ${base} to ${squash.commit.slice(0, 12)}`)
-    const advanced = yield* Effect.either(git.advanceBase(root, base, squash.commit, workspace.baseTip))
-    if (Either.isRight(advanced)) return { _tag: "Landed", commit: squash.commit } satisfies AttemptResult
-    const error = advanced.left
-    if (error._tag === "BaseMoved") return { _tag: "BaseMoved", why: error.message } satisfies AttemptResult
-    if (error._tag === "BaseCheckoutDirty")
-      return { _tag: "BaseBusy", why: error.message } satisfies AttemptResult
-    return failed(error.message, false)
-  }).pipe(
-    Effect.catchTags({
-      GitError: (e) => Effect.succeed(failed(`git failed while merging: ${e.message}`, false)),
-    }),
-  )
-
-const now = Effect.clockWith((clock) => clock.currentTimeMillis)
-
-export const withoutBoot = (job: MergeJob): MergeJob => {
-  const { boot: _boot, ...rest } = job
-  return rest
-}
-
-/** At startup: a job another boot was running (or fixing) has nobody working on it now; it runs again. */
-export const requeueStaleJobs = (store: Store["Type"], boot: number) =>
-  Effect.gen(function* () {
-    for (const job of (yield* store.mergeJobs).jobs) {
-      if (job.state === "queued" || job.boot === boot) continue
-      yield* Effect.logWarning(
-        `the merge of ${job.storyId} was ${job.state} when an earlier server stopped: queued again`,
-      )
-      yield* store.setMergeJob(withoutBoot({ ...job, state: "queued" })).pipe(Effect.ignore)
-    }
+    yield* git.advanceBase(root, base, squash.commit, workspace.baseTip)
+    return squash.commit
   })

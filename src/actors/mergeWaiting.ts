@@ -1,7 +1,7 @@
 // src/actors/mergeWaiting.ts — the merge queue's API (MergeQueueShape), and what a caller of
 // merge_agent_work waits for: the queue's news of the attempt (progress, a failure handed to the
 // mergemaster) and the Store's word on the item (Done, archived, moved, deleted). Used by MergeQueue.
-import { Context, Effect, type Option, Queue, Schema } from "effect"
+import { Context, Effect, type Option, Queue, Schema, type Scope } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import { describeReason, describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
@@ -41,6 +41,8 @@ export interface MergeQueueShape {
   ) => Effect.Effect<MergeResult, MergeRefused>
   /** A mergemaster (or a person) gives up: the item is archived as MergeFailed with `why`. */
   readonly reportFailure: (storyId: string, why: string) => Effect.Effect<WorkItem, MergeRefused>
+  /** The queue's news from now on (steps, pauses, failures handed to a mergemaster, jobs cleared). */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<MergeNews>, never, Scope.Scope>
 }
 
 export class MergeQueue extends Context.Tag("huskies/MergeQueue")<MergeQueue, MergeQueueShape>() {}
@@ -49,6 +51,10 @@ export class MergeQueue extends Context.Tag("huskies/MergeQueue")<MergeQueue, Me
 export type MergeNews =
   | { readonly _tag: "Progress"; readonly storyId: string; readonly message: string }
   | { readonly _tag: "AttemptFailed"; readonly storyId: string; readonly why: string; readonly next: string }
+  /** The item's merge waits for something outside it (a dirty checkout of the base, the database). */
+  | { readonly _tag: "Paused"; readonly storyId: string; readonly why: string }
+  /** The item's job is gone from the Store: its merge landed, failed or was dropped. */
+  | { readonly _tag: "Cleared"; readonly storyId: string }
 
 export const waitForNews = (
   id: string,
@@ -59,8 +65,19 @@ export const waitForNews = (
     for (;;) {
       const update = yield* Queue.take(updates)
       if (update.storyId !== id) continue
-      if (update._tag === "Progress") yield* onProgress(update.message)
-      else return { _tag: "Failed", why: update.why, next: update.next } satisfies MergeResult as MergeResult
+      switch (update._tag) {
+        case "Progress":
+          yield* onProgress(update.message)
+          break
+        case "Paused":
+          yield* onProgress(`waiting: ${update.why}`)
+          break
+        case "AttemptFailed":
+          return { _tag: "Failed", why: update.why, next: update.next } satisfies MergeResult as MergeResult
+        case "Cleared":
+          // The Store's word on the item (waitForEnd) says how it ended.
+          break
+      }
     }
   })
 
