@@ -12,6 +12,7 @@ import { isRunning } from "../../src/layers/Pty.js"
 import { type RunningServer, startServer } from "../support/cli.js"
 import { useCleanups } from "../support/cleanups.js"
 import { tempDir } from "../support/tempDir.js"
+import { eventuallyPromise, holds } from "../support/waits.js"
 
 /** Kill cycles: at least 10 (CI); HUSKIES_SIGKILL_CYCLES raises it for a longer soak by hand. */
 const cycles = Math.max(10, Number(process.env["HUSKIES_SIGKILL_CYCLES"] ?? 10))
@@ -85,14 +86,6 @@ const connect = async (url: string): Promise<Client> => {
   return client
 }
 
-const waitUntil = async (what: string, done: () => boolean | Promise<boolean>, millis: number) => {
-  const until = Date.now() + millis
-  while (!(await done())) {
-    if (Date.now() > until) throw new Error(`${what}: not within ${millis} ms`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 const serve = async (root: string): Promise<RunningServer> => {
   const server = await startServer(["serve", "--port", "0", root], { env: { ...process.env, ...gitEnv } })
   defer(() => server.kill("SIGKILL"))
@@ -129,10 +122,10 @@ describe("SIGKILL loop", () => {
       const server = await serve(root)
       // Whatever the killed server's agents left running is gone once the next one is up.
       const before = grandchildren(pidFile)
-      await waitUntil(
-        `cycle ${cycle}: orphans of the killed server reaped`,
-        () => !before.some(isRunning),
-        10_000,
+      await eventuallyPromise(
+        `cycle ${cycle}: the orphans of the killed server to be reaped`,
+        () => holds(!before.some(isRunning)),
+        { millis: 10_000, every: "100 millis" },
       )
       let killed: Promise<void> | undefined
       const filed = await fileStories(server.url, cycle, (count) => {
@@ -156,15 +149,22 @@ describe("SIGKILL loop", () => {
     const first = await stages()
     expect(acked.filter((id) => !first.has(id))).toEqual([])
     // Every story, acknowledged or filed just before a kill, is coded and merged by itself.
-    await waitUntil(
-      "every story Done",
-      async () => [...(await stages()).values()].every((stage) => stage === "Done"),
-      150_000,
+    await eventuallyPromise(
+      "every story to be Done",
+      async () => holds([...(await stages()).values()].every((stage) => stage === "Done")),
+      { millis: 150_000, every: "100 millis" },
     )
     const merged = execFileSync("git", ["ls-tree", "--name-only", "main"], { cwd: root }).toString()
     for (const id of acked) expect(merged).toContain(`f-${id}.txt`)
     const lastRun = grandchildren(pidFile)
     await server.kill("SIGTERM")
-    await waitUntil("no grandchild outlives the server", () => !lastRun.some(isRunning), 10_000)
+    await eventuallyPromise(
+      "every grandchild to end with the server",
+      () => holds(!lastRun.some(isRunning)),
+      {
+        millis: 10_000,
+        every: "100 millis",
+      },
+    )
   }, 280_000)
 })

@@ -131,6 +131,8 @@ describe("/mcp under random and malformed input", () => {
       const session = await openSession(url)
       const base = new URL(url)
       // The standalone GET stream an MCP client keeps open for as long as it is connected.
+      let opened = (): void => undefined
+      const open = new Promise<void>((resolve) => (opened = resolve))
       held = new Promise((resolve, reject) => {
         const req = httpRequest({
           host: base.hostname,
@@ -140,14 +142,15 @@ describe("/mcp under random and malformed input", () => {
           agent: false,
         })
         req.on("response", (res) => {
+          opened()
           res.resume()
           res.on("close", () => resolve(res.statusCode ?? 0))
         })
         req.on("error", reject)
         req.end()
       })
-      // Headers arrive at once, before any event: the client knows the stream is open.
-      await new Promise((r) => setTimeout(r, 200))
+      // Headers arrive at once, before any event: the client knows the stream is open (or it failed).
+      await Promise.race([open, held])
     })
     // Before: shutdown waited for the client to leave (forever for a live one).
     expect(Date.now() - started).toBeLessThan(5_000)
