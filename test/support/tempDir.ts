@@ -5,14 +5,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, type Scope } from "effect"
 
-export interface TempDir {
+export interface OwnedTempDir {
   readonly dir: string
   /** Removes the directory and everything in it; safe to call twice. */
   readonly cleanup: () => void
 }
 
 /** A fresh temp directory; the caller removes it with `cleanup` (see useCleanups for after-each). */
-export const tempDir = (prefix = "huskies-test-"): TempDir => {
+export const tempDir = (prefix = "huskies-test-"): OwnedTempDir => {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
