@@ -2,6 +2,7 @@
 // SQLite file (and a temp project root), exactly as the MCP endpoint does, minus HTTP.
 import { Effect, Layer, type Scope } from "effect"
 import { join } from "node:path"
+import { DecisionsLive } from "../../src/actors/Decisions.js"
 import { PipelineLive } from "../../src/actors/Pipeline.js"
 import { ViewsLive } from "../../src/actors/PipelineView.js"
 import { type Agents, AgentsLive } from "../../src/actors/Scheduler.js"
@@ -27,7 +28,10 @@ export const toolLayer = (root: string) => {
     ServerUrlFixed("http://127.0.0.1:9"),
   )
   // Auto mode off: a tool test decides itself what starts; start_agent still works.
-  const actors = Layer.provideMerge(AgentsLive({ autoAssign: false }), services)
+  const actors = Layer.provideMerge(
+    AgentsLive({ autoAssign: false }),
+    Layer.provideMerge(DecisionsLive, services),
+  )
   // Tools get the command layer and the view; tests also reach the Store and Agents underneath.
   return Layer.merge(PipelineLive, ViewsLive).pipe(Layer.provideMerge(actors))
 }

@@ -3,6 +3,7 @@
 import { Console, Effect, Layer, Redacted, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
+import { DecisionsLive } from "../../actors/Decisions.js"
 import { MergeQueueLive } from "../../actors/MergeQueue.js"
 import { PipelineLive } from "../../actors/Pipeline.js"
 import { PipelineView, ViewsLive } from "../../actors/PipelineView.js"
@@ -94,7 +95,8 @@ export const serverLayer = (
       autoAssign: settings.autoAssign ?? true,
       ...(agentEnv === undefined ? {} : { agentEnv }),
     }),
-    base,
+    // Decisions before the actors: pending requests of a previous run are settled before any agent asks.
+    Layer.provideMerge(DecisionsLive, base),
   )
   const withMerges = settings.mergeQueue === false ? services : Layer.provideMerge(MergeQueueLive, services)
   // Transports get the command layer and the read-only view, built over the Store and the actors.

@@ -98,6 +98,7 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const token = request.params._meta?.progressToken
         const context: ToolContext = {
+          caller: `mcp:${server.getClientVersion()?.name ?? "unknown"}`,
           progress: (progress, total, message) =>
             token === undefined
               ? Effect.void

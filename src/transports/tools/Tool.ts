@@ -6,6 +6,8 @@ import { Effect, Either, JSONSchema, ParseResult, Schema } from "effect"
 /** What a handler may report while it runs: MCP turns it into progress notifications. */
 export interface ToolContext {
   readonly progress: (progress: number, total?: number, message?: string) => Effect.Effect<void>
+  /** Who calls, as a door and a name ("mcp:<client name>"), for the record of a person's decision. */
+  readonly caller?: string
 }
 
 /** A failure the caller can act on; its message says what to do next. */

@@ -1,5 +1,6 @@
 // src/transports/tools/registry.ts — every tool huskies offers, in one registry shared by MCP,
 // chat commands and the UI.
+import type { Decisions } from "../../actors/Decisions.js"
 import type { Pipeline } from "../../actors/Pipeline.js"
 import type { ActivityView, PipelineView } from "../../actors/PipelineView.js"
 import type { Git } from "../../layers/Git.js"
@@ -11,6 +12,7 @@ import { agentTools } from "./agentTools.js"
 import { boardTools } from "./boardTools.js"
 import { commandTools } from "./commandTools.js"
 import { createTools } from "./createTools.js"
+import { decisionTools } from "./decisionTools.js"
 import { deleteTools } from "./deleteTools.js"
 import { dependencyTools } from "./dependencyTools.js"
 import { editTools } from "./editTools.js"
@@ -31,7 +33,8 @@ import { worktreeTools } from "./worktreeTools.js"
  * they show, and infrastructure that cannot write the pipeline's state. The Store and the actors are
  * not here, so a handler that writes the Store does not type-check.
  */
-export type ToolEnv = Pipeline | PipelineView | ActivityView | Project | LogBuffer | Git | TestRuns
+export type ToolEnv =
+  Pipeline | Decisions | PipelineView | ActivityView | Project | LogBuffer | Git | TestRuns
 
 export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...createTools,
@@ -52,6 +55,7 @@ export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...agentLogTools,
   ...usageTools,
   ...permissionTools,
+  ...decisionTools,
 ]
 
 export const toolRegistry = makeRegistry<ToolEnv>(huskiesTools)
