@@ -28,7 +28,7 @@ import {
   appendUsageLedger,
   describeError,
   excludeFromGit,
-  resolveProgram,
+  findProgram,
   identityFallbackEnv,
   processEnv,
   writeLaunchFiles,
@@ -108,7 +108,7 @@ export const startAgent = (
         ...launch.env,
         ...agent.env,
       }
-      const program = resolveProgram(launch.command, spec.worktree, env, shippedCli(agent.runtime))
+      const program = yield* findProgram(launch.command, spec.worktree, env, shippedCli(agent.runtime))
       if (program._tag === "Left") return yield* startError(program.left)
       yield* writeLaunchFiles(launch.files).pipe(Effect.mapError(startError))
       yield* excludeFromGit(spec.worktree, launch.files, spec.env)

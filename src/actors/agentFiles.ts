@@ -4,7 +4,7 @@
 import { Effect, Either } from "effect"
 import { Buffer } from "node:buffer"
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
-import { mkdir, writeFile } from "node:fs/promises"
+import { access, constants, mkdir, open, stat, writeFile } from "node:fs/promises"
 import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import type { AgentRuntime } from "../domain/Config.js"
 import type { AgentRole } from "../domain/Stage.js"
@@ -28,54 +28,116 @@ export interface ResolvedProgram {
   readonly args: ReadonlyArray<string>
 }
 
-// Reads the first line only: a CLI may be a native binary of a few hundred megabytes.
-const runsOnNode = (path: string): boolean => {
-  const shebang = "#!/usr/bin/env node\n"
-  const head = Buffer.alloc(shebang.length)
-  let fd: number | undefined
-  try {
-    fd = openSync(path, "r")
-    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString("latin1") === shebang
-  } catch {
-    return false
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
+/** What resolving a program asks of the file system: once blocking (`resolveProgram`), once not (`findProgram`). */
+interface ProgramProbe {
+  readonly isDirectory: (path: string) => Effect.Effect<boolean>
+  readonly isExecutable: (path: string) => Effect.Effect<boolean>
+  /** Reads the first line only: a CLI may be a native binary of a few hundred megabytes. */
+  readonly runsOnNode: (path: string) => Effect.Effect<boolean>
 }
+
+const shebang = "#!/usr/bin/env node\n"
+
+const blockingProbe: ProgramProbe = {
+  isDirectory: (path) => Effect.sync(() => existsSync(path) && statSync(path).isDirectory()),
+  isExecutable: (path) => Effect.sync(() => isExecutableFile(path)),
+  runsOnNode: (path) =>
+    Effect.sync(() => {
+      const head = Buffer.alloc(shebang.length)
+      let fd: number | undefined
+      try {
+        fd = openSync(path, "r")
+        return readSync(fd, head, 0, head.length, 0) === head.length && head.toString("latin1") === shebang
+      } catch {
+        return false
+      } finally {
+        if (fd !== undefined) closeSync(fd)
+      }
+    }),
+}
+
+// Any failure to look (gone, not permitted) answers no, as the blocking probe's does.
+const asyncProbe: ProgramProbe = {
+  isDirectory: (path) =>
+    Effect.promise(() =>
+      stat(path).then(
+        (info) => info.isDirectory(),
+        () => false,
+      ),
+    ),
+  isExecutable: (path) =>
+    Effect.promise(() =>
+      access(path, constants.X_OK)
+        .then(() => stat(path))
+        .then(
+          (info) => info.isFile(),
+          () => false,
+        ),
+    ),
+  runsOnNode: (path) =>
+    Effect.promise(async () => {
+      const handle = await open(path, "r").catch(() => undefined)
+      if (handle === undefined) return false
+      try {
+        const head = Buffer.alloc(shebang.length)
+        const { bytesRead } = await handle.read(head, 0, head.length, 0)
+        return bytesRead === head.length && head.toString("latin1") === shebang
+      } catch {
+        return false
+      } finally {
+        await handle.close().catch(() => undefined)
+      }
+    }),
+}
+
+const resolveWith =
+  (probe: ProgramProbe) =>
+  (
+    command: string,
+    cwd: string,
+    env: Readonly<Record<string, string>>,
+    shipped?: string,
+  ): Effect.Effect<Either.Either<ResolvedProgram, string>> =>
+    Effect.gen(function* () {
+      if (!(yield* probe.isDirectory(cwd)))
+        return Either.left(`its working directory ${cwd} does not exist (was the worktree removed?)`)
+      if (command.includes("/"))
+        return (yield* probe.isExecutable(resolve(cwd, command)))
+          ? Either.right({ command, args: [] })
+          : Either.left(
+              `the program ${command} is not an executable file (check that it is installed, or fix the agent's command in agents.toml)`,
+            )
+      for (const dir of (env["PATH"] ?? "").split(delimiter))
+        if (dir !== "" && (yield* probe.isExecutable(join(dir, command))))
+          return Either.right({ command, args: [] })
+      if (shipped !== undefined && (yield* probe.isExecutable(shipped)))
+        return Either.right(
+          (yield* probe.runsOnNode(shipped))
+            ? { command: process.execPath, args: [shipped] }
+            : { command: shipped, args: [] },
+        )
+      return Either.left(
+        `the program ${command} is not an executable file on its PATH${shipped === undefined ? "" : ` nor at ${shipped}`} (check that it is installed, or fix the agent's command in agents.toml)`,
+      )
+    })
 
 /**
  * The program to start, or why the launch cannot start: node-pty does not fail on a missing program or
  * working directory, its child just exits 1, which would read as the agent failing rather than not
  * starting. A bare name is looked up on the environment's PATH first (the user's choice wins), then
  * `shipped`, huskies' own copy of the runtime's CLI; a Node script of huskies' own runs on huskies'
- * own node, so it needs no `node` on PATH either.
+ * own node, so it needs no `node` on PATH either. Without blocking: the agent start path.
  */
+export const findProgram = resolveWith(asyncProbe)
+
+/** `findProgram`, blocking. */
 export const resolveProgram = (
   command: string,
   cwd: string,
   env: Readonly<Record<string, string>>,
   shipped?: string,
-): Either.Either<ResolvedProgram, string> => {
-  if (!existsSync(cwd) || !statSync(cwd).isDirectory())
-    return Either.left(`its working directory ${cwd} does not exist (was the worktree removed?)`)
-  if (command.includes("/"))
-    return isExecutableFile(resolve(cwd, command))
-      ? Either.right({ command, args: [] })
-      : Either.left(
-          `the program ${command} is not an executable file (check that it is installed, or fix the agent's command in agents.toml)`,
-        )
-  const onPath = (env["PATH"] ?? "")
-    .split(delimiter)
-    .some((dir) => dir !== "" && isExecutableFile(join(dir, command)))
-  if (onPath) return Either.right({ command, args: [] })
-  if (shipped !== undefined && isExecutableFile(shipped))
-    return Either.right(
-      runsOnNode(shipped) ? { command: process.execPath, args: [shipped] } : { command: shipped, args: [] },
-    )
-  return Either.left(
-    `the program ${command} is not an executable file on its PATH${shipped === undefined ? "" : ` nor at ${shipped}`} (check that it is installed, or fix the agent's command in agents.toml)`,
-  )
-}
+): Either.Either<ResolvedProgram, string> =>
+  Effect.runSync(resolveWith(blockingProbe)(command, cwd, env, shipped))
 
 /** Writes the files a launch needs (creating their directories); fails with a sentence naming the file. */
 export const writeLaunchFiles = (files: ReadonlyArray<LaunchFile>): Effect.Effect<void, string> =>
