@@ -1,7 +1,6 @@
-// src/layers/AgentPids.ts — which agent (and gate) processes this project's server started and has not yet
-// seen end, on disk (`.huskies/run/agents/`, private to the user). A server killed with SIGKILL cannot stop
-// them; the next start reaps everything their sessions and groups left running, whether or not the process
-// it started still lives. Written by AgentActor and Gates, read at startup by recovery.
+// src/layers/AgentPids.ts — the `AgentPids` service: the agent (and gate) processes this server started and has
+// not seen end, in `.huskies/run/agents/`, so the start after a SIGKILL'd server reaps all their sessions and
+// groups left running. Written by AgentActor and Gates, read at startup by recovery.
 import { Context, Effect, Either, Schema } from "effect"
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises"
