@@ -118,11 +118,19 @@ const decideBash = (
   return byDefault(policy, "Bash")
 }
 
+/** Tools only people may use, whatever the rules say: an agent must not answer its own request. */
+const peopleOnly = /^mcp__.+__answer_decision$/
+
 export const decidePermission = (
   policy: PermissionPolicy,
   toolName: string,
   input: Readonly<Record<string, unknown>>,
 ): PermissionDecision => {
+  if (peopleOnly.test(toolName))
+    return {
+      behavior: "deny",
+      message: `${toolName} is for people, not agents: a decision (yours or another agent's) is answered by a person. Wait for the answer, or stop and say what you needed.`,
+    }
   const subject = subjectOf(toolName, input)
   if (toolName === "Bash") return decideBash(policy, subject, analyseBash(subject))
   const denied = policy.deny.find((rule) => matches(rule, toolName, subject))

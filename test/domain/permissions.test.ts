@@ -60,6 +60,11 @@ describe("decidePermission", () => {
     expect(decide("Write", { file_path: "a.ts" })).toEqual({ behavior: "allow", rule: "Write" })
     expect(decide("WebFetch", { url: "https://example.com" })).toEqual({ behavior: "ask" })
     expect(decide("Bash", { command: "curl x" })).toEqual({ behavior: "ask" })
+    // An agent never answers a decision, whatever the rules allow.
+    const open: PermissionPolicy = { default: "allow", allow: ["mcp__*"], deny: [] }
+    const answering = decidePermission(open, "mcp__huskies__answer_decision", { decision_id: "dec-1" })
+    expect(answering.behavior).toBe("deny")
+    expect(decidePermission(open, "mcp__huskies__list_decisions", {}).behavior).toBe("allow")
     // What cannot be parsed is refused, not put to a person who could not tell what it runs either.
     expect(decide("Bash", { command: 'eval "$X"' }).behavior).toBe("deny")
   })
