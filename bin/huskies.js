@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// bin/huskies.js — the `huskies` command: runs the compiled CLI in dist/ (built by `npm install`).
+// bin/huskies.js — the `huskies` command: runs the CLI built into dist/ (by `npm install`): the
+// one-file bundle when there is one, else the compiled modules.
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
-const entry = new URL("../dist/src/main.js", import.meta.url)
+const bundle = new URL("../dist/huskies.js", import.meta.url)
+const modules = new URL("../dist/src/main.js", import.meta.url)
+const entry = existsSync(fileURLToPath(bundle)) ? bundle : modules
 if (!existsSync(fileURLToPath(entry))) {
   console.error("huskies is not built yet: run `npm install` (or `npm run build`) in the huskies checkout.")
   process.exit(1)
