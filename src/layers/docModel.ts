@@ -65,7 +65,55 @@ const itemFields = ["kind", "stage", "attempts", "feedback", "createdAt", "updat
 const decodeItem = Schema.decodeUnknownEither(WorkItem)
 const isStoryId = Schema.is(StoryId)
 
-export const readItem = (maps: DocMaps, id: string): Either.Either<WorkItem, ProjectionError> | undefined => {
+type ItemRead = Either.Either<WorkItem, ProjectionError>
+
+/**
+ * Decoded items of one DocMaps, kept until the document changes them (observed, so writes from
+ * peers count too): startup readers (recovery, the scheduler, the merge queue, the done sweep) and
+ * every status call share one decode per item instead of decoding all 10,000 each.
+ */
+interface ItemCache {
+  readonly byId: Map<string, ItemRead>
+  all:
+    { readonly items: ReadonlyArray<WorkItem>; readonly errors: ReadonlyArray<ProjectionError> } | undefined
+}
+
+const caches = new WeakMap<DocMaps, ItemCache>()
+
+const cacheOf = (maps: DocMaps): ItemCache => {
+  const known = caches.get(maps)
+  if (known !== undefined) return known
+  const cache: ItemCache = { byId: new Map(), all: undefined }
+  maps.items.observeDeep((events) => {
+    cache.all = undefined
+    for (const event of events) {
+      if (event.target === maps.items) for (const id of event.keys.keys()) cache.byId.delete(id)
+      else cache.byId.delete(String(event.path[0]))
+    }
+  })
+  maps.execution.observeDeep((events) => {
+    cache.all = undefined
+    for (const event of events) {
+      // A node's map came or went: any item may have gained or lost that node's state.
+      if (event.target === maps.execution) cache.byId.clear()
+      else for (const id of event.keys.keys()) cache.byId.delete(id)
+    }
+  })
+  caches.set(maps, cache)
+  return cache
+}
+
+export const readItem = (maps: DocMaps, id: string): ItemRead | undefined => {
+  const cache = cacheOf(maps).byId
+  const known = cache.get(id)
+  if (known !== undefined) return known
+  // Absent ids are not remembered: lookups of made-up ids must not grow the cache.
+  const read = decodeStoredItem(maps, id)
+  if (read !== undefined) cache.set(id, read)
+  return read
+}
+
+const decodeStoredItem = (maps: DocMaps, id: string): ItemRead | undefined => {
   const fields = maps.items.get(id)
   if (fields === undefined) return undefined
   if (!(fields instanceof Y.Map)) {
@@ -89,6 +137,14 @@ export const readItem = (maps: DocMaps, id: string): Either.Either<WorkItem, Pro
 }
 
 export const readAllItems = (
+  maps: DocMaps,
+): { readonly items: ReadonlyArray<WorkItem>; readonly errors: ReadonlyArray<ProjectionError> } => {
+  const cache = cacheOf(maps)
+  cache.all ??= decodeAllItems(maps)
+  return cache.all
+}
+
+const decodeAllItems = (
   maps: DocMaps,
 ): { readonly items: ReadonlyArray<WorkItem>; readonly errors: ReadonlyArray<ProjectionError> } => {
   const items: Array<WorkItem> = []

@@ -1,0 +1,63 @@
+// test/layers/docModel.test.ts — the typed projection of the Y.Doc: decoded items are reused until the
+// document changes them, whether the change is written here or arrives as an update from a peer.
+import { Either } from "effect"
+import { describe, expect, it } from "vitest"
+import * as Y from "yjs"
+import { NodeId } from "../../src/domain/ExecutionState.js"
+import { makeStoryId } from "../../src/domain/StoryId.js"
+import { newWorkItem, type WorkItem } from "../../src/domain/WorkItem.js"
+import { docMaps, readAllItems, readItem, removeItem, writeItem } from "../../src/layers/docModel.js"
+
+const id = makeStoryId(1, "story", "cached")
+const other = makeStoryId(2, "story", "other")
+
+const stageOf = (read: ReturnType<typeof readItem>) =>
+  read !== undefined && Either.isRight(read) ? read.right.stage._tag : undefined
+
+/** Sends every change of `from` that `to` lacks, as a peer's sync would. */
+const sync = (from: Y.Doc, to: Y.Doc) =>
+  Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)))
+
+describe("docModel projection", () => {
+  it("answers the same decoded item until that item changes, here or from a peer", () => {
+    const doc = new Y.Doc()
+    const maps = docMaps(doc)
+    const item = newWorkItem(id, "story", 1)
+    doc.transact(() => {
+      writeItem(maps, undefined, item)
+      writeItem(maps, undefined, newWorkItem(other, "story", 1))
+    })
+    const first = readItem(maps, id)
+    expect(readItem(maps, id)).toBe(first)
+    const list = readAllItems(maps)
+    expect(readAllItems(maps)).toBe(list)
+    expect(list.items.map((i) => i.id).sort()).toEqual([id, other])
+
+    const started: WorkItem = { ...item, stage: { _tag: "Coding" }, updatedAt: 2 }
+    doc.transact(() => writeItem(maps, item, started))
+    expect(stageOf(readItem(maps, id))).toBe("Coding")
+    expect(readAllItems(maps).items.find((i) => i.id === id)?.stage._tag).toBe("Coding")
+
+    // A peer records execution state for the item and then deletes the other one.
+    const peer = new Y.Doc()
+    sync(doc, peer)
+    const peerMaps = docMaps(peer)
+    const node = NodeId.make("node-peer")
+    const before = readItem(maps, id)
+    peer.transact(() => {
+      const perItem = new Y.Map<unknown>()
+      peerMaps.execution.set(node, perItem)
+      perItem.set(id, { _tag: "Pending" })
+    })
+    sync(peer, doc)
+    const after = readItem(maps, id)
+    expect(after).not.toBe(before)
+    expect(after !== undefined && Either.isRight(after) ? Object.keys(after.right.execution) : []).toEqual([
+      node,
+    ])
+    peer.transact(() => removeItem(peerMaps, other))
+    sync(peer, doc)
+    expect(readItem(maps, other)).toBeUndefined()
+    expect(readAllItems(maps).items.map((i) => i.id)).toEqual([id])
+  })
+})
