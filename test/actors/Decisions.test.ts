@@ -141,6 +141,47 @@ describe("Decisions", () => {
     }),
   )
 
+  it.scoped("a human QA whose item left QA while the server was down is closed at the next start", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      const id = yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const events = yield* (yield* Store).subscribe
+          const id = yield* intoQa("human")
+          yield* next(events, "DecisionOpened")
+          return id
+        }),
+      )
+      // Another writer of the same document (a peer, a repair) moves the item while no Decisions runs.
+      yield* Effect.scoped(
+        Effect.provide(
+          Effect.flatMap(Store, (store) =>
+            store.apply(id, { _tag: "QaRejected", notes: "no", retryLimit: 3, at: 9 }),
+          ),
+          storeLayer(db),
+        ),
+      )
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const { decisions } = yield* (yield* Decisions).list
+          expect(decisions).toMatchObject([
+            {
+              _tag: "HumanQa",
+              storyId: id,
+              answer: {
+                verdict: "reject",
+                by: "unknown",
+                note: "the item left QA (now in Coding) while the server was down",
+              },
+            },
+          ])
+        }),
+      )
+    }),
+  )
+
   it.scoped("an item with qa: human gets a decision as it enters QA, approved as it moves to Merge", () =>
     Effect.gen(function* () {
       const db = yield* freshDb
