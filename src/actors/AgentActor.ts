@@ -1,7 +1,6 @@
-// src/actors/AgentActor.ts — one agent CLI process for one work item: spawned in a PTY, its output parsed
-// into agent events (session log, live tail, usage), the item's ExecutionState kept current, a watchdog for
-// inactivity, turns and budget, and the whole process tree killed when it stops or its Scope closes.
-// StoryActor starts it; tools read its status and output.
+// src/actors/AgentActor.ts — one agent CLI process for one work item: in a PTY, its output parsed into agent
+// events (session log, live tail, usage), ExecutionState kept current, a watchdog for inactivity, turns and
+// budget, the process tree killed when it stops or its Scope closes. A story actor's work starts it.
 import { Clock, Deferred, Effect, ExecutionStrategy, Exit, Fiber, Option, Queue, Ref, Scope } from "effect"
 import {
   type AgentHandle,
@@ -92,9 +91,11 @@ export const startAgent = (
     })
     const startedAt = yield* Clock.currentTimeMillis
     // The Store decides first: an item that moved on, or already has an agent here, gets no process.
-    yield* store
-      .apply(storyId, { _tag: "AgentStarted", node, agent: agent.name, role, at: startedAt })
-      .pipe(Effect.mapError((e) => startError(e.message)))
+    yield* store.apply(storyId, { _tag: "AgentStarted", node, agent: agent.name, role, at: startedAt }).pipe(
+      // Not recorded (PersistError) is a crash, not a refusal: the story's supervisor restarts it from the Store.
+      Effect.catchTag("PersistError", (e) => Effect.die(e)),
+      Effect.mapError((e) => startError(e.message)),
+    )
 
     const runScope = yield* Scope.fork(callerScope, ExecutionStrategy.sequential)
     const logScope = yield* Scope.fork(runScope, ExecutionStrategy.sequential)

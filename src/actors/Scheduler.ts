@@ -1,29 +1,29 @@
-// src/actors/Scheduler.ts — the Agents service: starts a StoryActor per active item (by hand through
-// start_agent, or by itself in auto mode when dependencies are met and an agent is free), fires the
-// Store's timers, stops what a person stops, and answers the agent tools. One per server.
-import { NodeFileSystem } from "@effect/platform-node"
-import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, type Scope } from "effect"
+// src/actors/Scheduler.ts — the Agents service: starts a StoryActor per active item under the story
+// supervisor (by hand through start_agent, or by itself in auto mode when dependencies are met and an agent
+// is free), fires the Store's timers, routes the Store's moves to the item's actor (which decides itself
+// what they mean for its work), stops what a person stops, and answers the agent tools. One per server.
+import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { planPromotions } from "../domain/promotion.js"
-import { loadConfig } from "../layers/Config.js"
 import { Git } from "../layers/Git.js"
+import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { Project } from "../layers/Project.js"
 import { ServerUrl } from "../layers/ServerUrl.js"
 import { Store, type StoreEvent } from "../layers/Store.js"
 import { TestRuns } from "../layers/TestRuns.js"
-import * as Actor from "./Actor.js"
-import type { AgentHandle, AgentRunResult } from "./AgentActor.js"
+import type { AgentHandle, AgentRunResult } from "./agentContract.js"
 import { processEnv } from "./agentFiles.js"
 import { StartRefused } from "./agentContract.js"
 import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
 import { type MergeFixRefused, refused as refusedFix, runMergeFix } from "./mergemaster.js"
-import * as Registry from "./Registry.js"
 import { recoverAfterRestart } from "./recovery.js"
-import { keepsWorking, runStory, type StoryPhase } from "./StoryActor.js"
+import { defaultStoryRestarts, makeStoryActors, type StoryRestarts } from "./storyActors.js"
+import type { StoryPhase } from "./storyPhase.js"
+import { runStory } from "./storyWork.js"
 import { runTimers } from "./timerLoop.js"
 
 export interface StoryView {
@@ -32,6 +32,8 @@ export interface StoryView {
   readonly role?: string
   readonly since?: number
   readonly handle?: AgentHandle
+  /** How often the item's actor was restarted after a crash. */
+  readonly restarts: number
 }
 
 export interface AgentsShape {
@@ -41,9 +43,10 @@ export interface AgentsShape {
     options?: { readonly agent?: string },
   ) => Effect.Effect<{ readonly alreadyRunning: boolean; readonly item: WorkItem }, StartRefused>
   /** Stops the item's work on this node and marks it stopped, so nothing restarts it by itself. */
-  readonly stop: (
-    storyId: string,
-  ) => Effect.Effect<{ readonly stopped: boolean; readonly result?: AgentRunResult }>
+  readonly stop: (storyId: string) => Effect.Effect<{
+    readonly stopped: boolean
+    readonly result?: AgentRunResult
+  }>
   /** Ends the item's actor without marking anything (the item is being deleted). */
   readonly halt: (storyId: string) => Effect.Effect<void>
   readonly stories: Effect.Effect<ReadonlyArray<StoryView>>
@@ -66,17 +69,11 @@ export interface SchedulerOptions {
   readonly agentEnv?: Readonly<Record<string, string>>
   /** The longest the timer loop sleeps without looking again (default 60 s). */
   readonly timerPollMillis?: number
-}
-
-type StoryMsg = { readonly _tag: "Finished" }
-
-interface Entry {
-  readonly ref: Actor.ActorRef<StoryMsg>
-  readonly phase: Ref.Ref<StoryPhase>
+  /** How often an item's actor may crash and be restarted before the item is archived as Blocked. */
+  readonly storyRestarts?: StoryRestarts
 }
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
-
 const makeScheduler = (options: SchedulerOptions) =>
   Effect.gen(function* () {
     const store = yield* Store
@@ -84,7 +81,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     const serverUrl = yield* ServerUrl
     const services = yield* Effect.context<Store | Git | TestRuns>()
     const node: NodeId = store.nodeId
-    const readConfig = loadConfig(project.root).pipe(Effect.provide(NodeFileSystem.layer))
+    const readConfig = (yield* HuskiesConfig).get
     const initial = yield* readConfig.pipe(Effect.either)
     const slots = yield* makeAgentSlots(
       Either.isRight(initial) ? initial.right.agents : [],
@@ -94,75 +91,40 @@ const makeScheduler = (options: SchedulerOptions) =>
     )
     if (Either.isLeft(initial))
       yield* Effect.logError(`agents cannot run until this is fixed: ${initial.left.message}`)
-
-    const registry = yield* Registry.make<StoryMsg>()
-    const entries = yield* Ref.make(new Map<string, Entry>())
     const results = yield* Ref.make(new Map<string, AgentRunResult>())
     const pokes = yield* Queue.sliding<void>(1)
     const timerPokes = yield* Queue.sliding<void>(1)
     const poke = Queue.offer(pokes, undefined).pipe(Effect.asVoid)
-
     const loadConfigNow = readConfig.pipe(
       Effect.tap((config) => slots.configure(config.agents, config.project.concurrency)),
     )
-
-    /** Starts `body` as the item's actor unless one runs; returns whether one was already running. */
-    const spawnActor = (
-      id: string,
-      body: (phase: Ref.Ref<StoryPhase>) => Effect.Effect<void, never, Scope.Scope>,
-    ) =>
-      Effect.gen(function* () {
-        const existing = yield* Effect.option(registry.lookup(id))
-        if (Option.isSome(existing)) return true
-        const phase = yield* Ref.make<StoryPhase>({ _tag: "Starting" })
-        const spec = Actor.make<StoryMsg, null, never, Scope.Scope>({
-          mailboxSize: 1,
-          init: (self) =>
-            body(phase).pipe(
-              Effect.ensuring(Effect.ignore(self.tell({ _tag: "Finished" }))),
-              Effect.forkScoped,
-              Effect.as(null),
-            ),
-          receive: () => Effect.succeed(Actor.stopped),
-        })
-        const spawned = yield* Effect.either(registry.spawn(id, spec))
-        if (Either.isLeft(spawned)) return true
-        yield* Ref.update(entries, (m) => new Map(m).set(id, { ref: spawned.right, phase }))
-        // When it ends, forget it and look again: the item may need something else now.
-        yield* spawned.right.await.pipe(
-          Effect.zipRight(
-            Ref.update(entries, (m) => {
-              if (m.get(id)?.ref !== spawned.right) return m
-              const next = new Map(m)
-              next.delete(id)
-              return next
-            }),
-          ),
-          Effect.zipRight(poke),
-          Effect.forkIn(scope),
-        )
-        return false
-      })
-
     const recordResult = (id: string) => (result: AgentRunResult) =>
       Ref.update(results, (m) => new Map(m).set(id, result))
-
+    const actors = yield* makeStoryActors({
+      store,
+      restarts: options.storyRestarts ?? defaultStoryRestarts,
+      onRunEnded: recordResult,
+      // When one ends, look again: the item may need something else now.
+      onEnded: () => poke,
+    })
     const spawnStory = (id: string, resume: boolean, pinned?: string) =>
-      spawnActor(id, (phase) =>
-        runStory({
-          storyId: id,
-          root: project.root,
-          slots,
-          mcpUrl: serverUrl.mcpUrl,
-          loadConfig: loadConfigNow,
-          phase,
-          resume,
-          ...(pinned === undefined ? {} : { pinned }),
-          ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
-          onRunEnded: recordResult(id),
-        }).pipe(Effect.provide(services)),
+      actors.spawn(
+        id,
+        (setPhase) =>
+          runStory({
+            storyId: id,
+            root: project.root,
+            slots,
+            mcpUrl: serverUrl.mcpUrl,
+            loadConfig: loadConfigNow,
+            setPhase,
+            resume,
+            ...(pinned === undefined ? {} : { pinned }),
+            ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
+            onRunEnded: recordResult(id),
+          }).pipe(Effect.provide(services)),
+        "transient",
       )
-
     const fixMerge = (id: string, failure: string) =>
       Effect.gen(function* () {
         const config = yield* loadConfigNow.pipe(Effect.mapError((e) => refusedFix(e.message)))
@@ -171,45 +133,47 @@ const makeScheduler = (options: SchedulerOptions) =>
             'no mergemaster agent is configured: add one to agents.toml with stage = "mergemaster"',
           )
         // The coder's or QA's actor may still be winding down after the move to Merge.
-        const previous = yield* Effect.option(registry.lookup(id))
-        if (Option.isSome(previous)) yield* previous.value.await
+        yield* actors.awaitEnd(id)
         const outcome = yield* Deferred.make<AgentRunResult, MergeFixRefused>()
-        const spawnedHere = yield* spawnActor(id, (phase) =>
-          Effect.scoped(
-            runMergeFix({
-              storyId: id,
-              root: project.root,
-              slots,
-              mcpUrl: serverUrl.mcpUrl,
-              config,
-              phase,
-              failure,
-              ...(options.agentEnv === undefined ? {} : { env: { ...processEnv(), ...options.agentEnv } }),
-            }),
-          ).pipe(
-            Effect.tap(recordResult(id)),
-            Effect.provide(services),
-            Effect.exit,
-            Effect.flatMap((exit) => Deferred.done(outcome, exit)),
-            // Stopped before it ended (a person, a delete, the item leaving Merge): say so to the caller.
-            Effect.onInterrupt(() =>
-              Deferred.fail(outcome, refusedFix("the mergemaster was stopped before it finished")),
-            ),
-            Effect.asVoid,
-          ),
-        ).pipe(Effect.map((already) => !already))
+        const spawnedHere = yield* actors
+          .spawn(
+            id,
+            (setPhase) =>
+              Effect.scoped(
+                runMergeFix({
+                  storyId: id,
+                  root: project.root,
+                  slots,
+                  mcpUrl: serverUrl.mcpUrl,
+                  config,
+                  setPhase,
+                  failure,
+                  ...(options.agentEnv === undefined
+                    ? {}
+                    : { env: { ...processEnv(), ...options.agentEnv } }),
+                }),
+              ).pipe(
+                Effect.tap(recordResult(id)),
+                Effect.provide(services),
+                // A crash of the session's actor is no reason the merge queue can act on: it gets it in words.
+                Effect.catchAllDefect((defect) =>
+                  refusedFix(`the mergemaster's actor crashed: ${String(defect)}`),
+                ),
+                Effect.exit,
+                Effect.flatMap((exit) => Deferred.done(outcome, exit)),
+                // Stopped before it ended (a person, a delete, the item leaving Merge): say so to the caller.
+                Effect.onInterrupt(() =>
+                  Deferred.fail(outcome, refusedFix("the mergemaster was stopped before it finished")),
+                ),
+                Effect.asVoid,
+              ),
+            // Not restarted: the merge queue decides what follows a session, whatever ended it.
+            "temporary",
+          )
+          .pipe(Effect.map((already) => !already))
         if (!spawnedHere) return yield* refusedFix(`something else already runs on ${id}`)
         return yield* Deferred.await(outcome)
       })
-
-    const scope = yield* Effect.scope
-
-    const endActor = (id: string) =>
-      Effect.gen(function* () {
-        const entry = (yield* Ref.get(entries)).get(id)
-        if (entry !== undefined) yield* entry.ref.stop
-      })
-
     const start = (id: string, startOptions: { readonly agent?: string } = {}) =>
       Effect.gen(function* () {
         const refuse = (why: string) => new StartRefused({ storyId: id, why })
@@ -229,7 +193,7 @@ const makeScheduler = (options: SchedulerOptions) =>
           )
         }
         const exec = item.execution[node]
-        const wasRunning = (yield* Effect.option(registry.lookup(id))).pipe(Option.isSome)
+        const wasRunning = yield* actors.isRunning(id)
         if (!wasRunning && exec !== undefined && exec._tag !== "Running") {
           // A person asked for it now: a stop, a finished run or a pending rate-limit retry no longer applies.
           yield* store.cancelTimers(id).pipe(Effect.orDie)
@@ -240,66 +204,60 @@ const makeScheduler = (options: SchedulerOptions) =>
         const alreadyRunning = yield* spawnStory(id, exec?._tag === "RateLimited", startOptions.agent)
         return { alreadyRunning, item }
       })
-
     const stop = (id: string) =>
       Effect.gen(function* () {
-        const entry = (yield* Ref.get(entries)).get(id)
-        const phase = entry === undefined ? undefined : yield* Ref.get(entry.phase)
-        // The agent first, so its result says who stopped it; then the actor (gates, a wait for an agent).
-        const result =
-          phase?._tag === "Running" ? yield* phase.handle.stop("stopped by a person (stop_agent)") : undefined
-        if (result !== undefined) yield* Ref.update(results, (m) => new Map(m).set(id, result))
-        if (entry !== undefined) yield* entry.ref.stop
+        // The actor stops its agent first, so the agent's result says who stopped it.
+        const { stopped, result } = yield* actors.stop(id, "stopped by a person (stop_agent)")
+        // Safe to lose: a timer that is already gone or cannot be cancelled fires into a stopped item.
         yield* store.cancelTimers(id).pipe(Effect.ignore)
         // Marked even when no agent ran (waiting for one, or in the gates), so auto mode leaves it alone.
+        // Refused only when the item is gone or has left the pipeline: then there is nothing to mark.
         yield* store.apply(id, { _tag: "AgentStopped", node, at: yield* now }).pipe(Effect.ignore)
-        return { stopped: entry !== undefined, ...(result === undefined ? {} : { result }) }
+        return {
+          stopped,
+          ...(Option.isSome(result) ? { result: result.value } : {}),
+        }
       })
-
     const lastResult = (id: string) => Effect.map(Ref.get(results), (m) => Option.fromNullable(m.get(id)))
-
     const handle = (id: string) =>
-      Effect.gen(function* () {
-        const entry = (yield* Ref.get(entries)).get(id)
-        if (entry === undefined) return Option.none<AgentHandle>()
-        const phase = yield* Ref.get(entry.phase)
-        return phase._tag === "Running" ? Option.some(phase.handle) : Option.none<AgentHandle>()
-      })
-
+      Effect.map(actors.phase(id), (phase) =>
+        Option.flatMap(phase, (p) =>
+          p._tag === "Running" ? Option.some(p.handle) : Option.none<AgentHandle>(),
+        ),
+      )
     const awaitRun = (id: string) =>
       Effect.gen(function* () {
         const running = yield* handle(id)
         if (Option.isNone(running)) return yield* lastResult(id)
         return Option.some(yield* running.value.result)
       })
-
-    const stories = Effect.gen(function* () {
-      const views: Array<StoryView> = []
-      for (const [storyId, entry] of yield* Ref.get(entries)) {
-        const phase = yield* Ref.get(entry.phase)
-        views.push({
-          storyId,
-          phase: phase._tag,
-          ...(phase._tag === "WaitingForAgent" ? { role: phase.role, since: phase.since } : {}),
-          ...(phase._tag === "Gates" ? { since: phase.since } : {}),
-          ...(phase._tag === "Running" ? { role: phase.handle.role, handle: phase.handle } : {}),
-        })
-      }
-      return views
-    })
-
+    const stories = Effect.map(actors.views, (views) =>
+      views.map(({ storyId, phase, restarts }) => ({
+        storyId,
+        phase: phase._tag,
+        restarts,
+        ...(phase._tag === "WaitingForAgent" ? { role: phase.role, since: phase.since } : {}),
+        ...(phase._tag === "Gates" ? { since: phase.since } : {}),
+        ...(phase._tag === "Running" ? { role: phase.handle.role, handle: phase.handle } : {}),
+      })),
+    )
     // ---------------------------------------------------------------------------- reacting to the Store
-
     const onStoreEvent = (event: StoreEvent) =>
       Effect.gen(function* () {
         if (event._tag === "TimersChanged") return yield* Queue.offer(timerPokes, undefined)
-        if (event._tag === "ItemDeleted") return yield* endActor(event.id)
+        if (event._tag === "ItemDeleted") return yield* actors.halt(event.id)
         if (event._tag === "ItemChanged" && event.before.stage._tag !== event.after.stage._tag) {
           // One line per move, so the server's output tells the story of each item.
           yield* Effect.logInfo(
             `${event.after.id}: ${describeStage(event.before.stage)} -> ${describeStage(event.after.stage)}`,
           )
-          yield* onMoved(event.after, event.event._tag)
+          // The item's actor decides what the move means for its work.
+          yield* actors.tell(event.after.id, {
+            _tag: "StageChanged",
+            stage: event.after.stage._tag,
+            cause: event.event._tag,
+            where: describeStage(event.after.stage),
+          })
         }
         if (event._tag === "ItemChanged" && event.event._tag === "AgentStarted")
           yield* Effect.logInfo(`${event.after.id}: ${event.event.role} ${event.event.agent} started`)
@@ -307,31 +265,12 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (event._tag === "ItemChanged" && event.event._tag === "Heartbeat") return
         yield* poke
       })
-
-    const onMoved = (item: WorkItem, cause: string) =>
-      Effect.gen(function* () {
-        const entry = (yield* Ref.get(entries)).get(item.id)
-        if (entry === undefined) return
-        const phase = yield* Ref.get(entry.phase)
-        if (keepsWorking(phase, item.stage._tag, cause)) return
-        const why = `${item.id} moved to ${describeStage(item.stage)}: its work here is over`
-        yield* Effect.logInfo(`${why}; stopping it`)
-        // The agent first, so its result (kept for wait_for_agent) says why it ended.
-        if (phase._tag === "Running") yield* recordResult(item.id)(yield* phase.handle.stop(why))
-        yield* entry.ref.stop
-        // The run ended because the item moved, not because a person stopped it: leave no stop mark.
-        const after = yield* Effect.option(store.get(item.id))
-        const exec = Option.getOrUndefined(after)?.execution[node]
-        if (exec?._tag === "Completed" && exec.outcome === "stopped")
-          yield* store.apply(item.id, { _tag: "ExecutionCleared", node, at: yield* now }).pipe(Effect.ignore)
-      })
-
     const reconcile = Effect.gen(function* () {
       const config = yield* Effect.either(loadConfigNow)
       if (Either.isLeft(config)) return yield* Effect.logError(config.left.message)
       if (!options.autoAssign || !config.right.project.autoAssign) return
       const { items } = yield* store.list
-      const running = new Set((yield* Ref.get(entries)).keys())
+      const running = new Set(yield* actors.keys)
       const { timers } = yield* store.timers
       const contents = new Map<string, string>()
       for (const item of items) {
@@ -356,9 +295,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (Either.isRight(started)) yield* spawnStory(id, false)
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("scheduling failed", cause)))
-
     // ------------------------------------------------------------------------------------------- start
-
     yield* recoverAfterRestart(store, node, project.root)
     const subscription = yield* store.subscribe
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(subscription), onStoreEvent)))
@@ -366,18 +303,17 @@ const makeScheduler = (options: SchedulerOptions) =>
     yield* Effect.forkScoped(
       runTimers({
         store,
-        start: (id) => Effect.asVoid(start(id)),
+        start: (id: string) => Effect.asVoid(start(id)),
         pokes: timerPokes,
         onQuiet: poke,
         pollMillis: options.timerPollMillis ?? 60_000,
       }),
     )
     yield* poke
-
     return {
       start,
       stop,
-      halt: endActor,
+      halt: actors.halt,
       stories,
       slots,
       handle,
@@ -385,10 +321,6 @@ const makeScheduler = (options: SchedulerOptions) =>
       lastResult,
       waiting: slots.waiting,
       fixMerge,
-    } satisfies AgentsShape
+    }
   }).pipe(Effect.annotateLogs({ component: "scheduler" }))
-
-type SchedulerEnv = Store | Project | Git | TestRuns | ServerUrl
-
-export const AgentsLive = (options: SchedulerOptions): Layer.Layer<Agents, never, SchedulerEnv> =>
-  Layer.scoped(Agents, makeScheduler(options))
+export const AgentsLive = (options: SchedulerOptions) => Layer.scoped(Agents, makeScheduler(options))

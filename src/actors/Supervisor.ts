@@ -1,5 +1,5 @@
 // src/actors/Supervisor.ts — OTP-style supervision of keyed actors: restart strategies, restart types and
-// restart intensity that escalates as a typed failure. Used by main's root and by actor managers.
+// restart intensity that escalates as a typed failure, or per child, contained. Used by storyActors.ts.
 import {
   Clock,
   Cause,
@@ -13,38 +13,20 @@ import {
   Option,
   Queue,
   Ref,
-  Schema,
   Scope,
   SynchronizedRef,
 } from "effect"
 import * as Actor from "./Actor.js"
 import { ActorAlreadyExists, ActorNotFound } from "./Registry.js"
+import { SupervisorEscalation, SupervisorStopped } from "./supervisorErrors.js"
+
+export { SupervisorEscalation, SupervisorStopped } from "./supervisorErrors.js"
 
 /** one_for_one restarts only the child that ended; one_for_all stops and restarts every child with it. */
 export type Strategy = "one_for_one" | "one_for_all"
 
 /** permanent: always restarted; transient: restarted only after a failure or defect; temporary: never. */
 export type RestartType = "permanent" | "transient" | "temporary"
-
-export class SupervisorEscalation extends Schema.TaggedError<SupervisorEscalation>()("SupervisorEscalation", {
-  supervisor: Schema.String,
-  key: Schema.String,
-  intensity: Schema.Number,
-  periodMillis: Schema.Number,
-  cause: Schema.CauseFromSelf({ error: Schema.Unknown, defect: Schema.Unknown }),
-}) {
-  override get message(): string {
-    return `supervisor "${this.supervisor}" gave up: restarting child "${this.key}" would exceed ${this.intensity} restarts within ${this.periodMillis} ms; fix the cause below, then restart the supervisor.\n${Cause.pretty(this.cause)}`
-  }
-}
-
-export class SupervisorStopped extends Schema.TaggedError<SupervisorStopped>()("SupervisorStopped", {
-  supervisor: Schema.String,
-}) {
-  override get message(): string {
-    return `supervisor "${this.supervisor}" has stopped and takes no new children; start a new supervisor`
-  }
-}
 
 export interface SupervisorOptions {
   /** Names the supervisor in errors. */
@@ -55,10 +37,23 @@ export interface SupervisorOptions {
   readonly period: Duration.DurationInput
 }
 
+/** A contained child's last failure when its supervisor gave up on it, after `restarts` in the period. */
+export interface GaveUp {
+  readonly key: string
+  readonly cause: Cause.Cause<unknown>
+  readonly restarts: number
+  readonly periodMillis: number
+}
+
 export interface ChildSpec<Msg extends Actor.Message, State, E, R> {
   readonly key: string
   readonly spec: Actor.ActorSpec<Msg, State, E, R>
   readonly restart: RestartType
+  /**
+   * Contains the child instead of escalating: its own restarts count against the intensity, and one too
+   * many ends it for good after `giveUp` ran, so its crash loop never stops its siblings or the supervisor.
+   */
+  readonly giveUp?: (gaveUp: GaveUp) => Effect.Effect<void>
 }
 
 export interface ChildInfo {
@@ -102,6 +97,9 @@ interface Child {
   readonly key: string
   readonly restart: RestartType
   readonly restarts: number
+  readonly giveUp: ((gaveUp: GaveUp) => Effect.Effect<void>) | undefined
+  /** A contained child's own restart times (ms) still inside the window. */
+  readonly restartTimes: ReadonlyArray<number>
   readonly current: Incarnation
   /** Starts a new incarnation with the given id and points the stable ref at it. */
   readonly spawn: (id: number) => Effect.Effect<Incarnation>
@@ -188,6 +186,31 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
         return { ...s, nextId, children }
       })
 
+    const restartContained = (
+      s: SupervisorState,
+      child: Child,
+      giveUp: (gaveUp: GaveUp) => Effect.Effect<void>,
+      exit: Actor.ActorExit,
+      now: number,
+    ) =>
+      Effect.gen(function* () {
+        const restartTimes = [...child.restartTimes.filter((t) => now - t < periodMillis), now]
+        if (restartTimes.length > options.intensity) {
+          // Before the retirement: whoever waits for the child's end must find what giving up did.
+          const restarts = restartTimes.length - 1
+          yield* giveUp({ key: child.key, cause: causeOf(exit), restarts, periodMillis }).pipe(
+            Effect.catchAllCause((cause) => Effect.logError(`giving up on "${child.key}" failed`, cause)),
+          )
+          yield* child.retire(exit)
+          return [undefined, { ...s, children: s.children.filter((c) => c.id !== child.id) }] as const
+        }
+        const current = yield* child.spawn(s.nextId)
+        const children = s.children.map((c) =>
+          c.id === child.id ? { ...c, current, restarts: c.restarts + 1, restartTimes } : c,
+        )
+        return [undefined, { ...s, nextId: s.nextId + 1, children }] as const
+      })
+
     const onChildExited = (event: ChildExited) => (s: SupervisorState) =>
       Effect.gen(function* () {
         // Exits of incarnations the supervisor replaced or stopped itself are stale: ignore them.
@@ -198,6 +221,8 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
           return [undefined, { ...s, children: s.children.filter((c) => c.id !== child.id) }] as const
         }
         const now = yield* Clock.currentTimeMillis
+        if (child.giveUp !== undefined)
+          return yield* restartContained(s, child, child.giveUp, event.exit, now)
         const restartTimes = [...s.restartTimes.filter((t) => now - t < periodMillis), now]
         if (restartTimes.length > options.intensity) {
           return yield* new SupervisorEscalation({
@@ -295,6 +320,8 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
               key,
               restart: child.restart,
               restarts: 0,
+              giveUp: child.giveUp,
+              restartTimes: [],
               current: incarnation,
               spawn,
               retire,

@@ -1,7 +1,8 @@
 // src/actors/mergemaster.ts — one mergemaster session on an item in Merge: lease a mergemaster agent, run
 // it in the item's worktree (on its feature branch) with what stopped the merge, and return how it ended.
-// The Scheduler runs it as the item's actor (so list_agents and stop_agent see it); MergeQueue asks for it.
-import { Effect, Either, Ref, Schema, type Scope } from "effect"
+// The Scheduler runs it as the item's story actor's work (so list_agents and stop_agent see it); MergeQueue
+// asks for it.
+import { Effect, Either, Schema, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { renderTemplate } from "../domain/Config.js"
 import type { LoadedConfig } from "../layers/Config.js"
@@ -11,7 +12,7 @@ import type { Store } from "../layers/Store.js"
 import { type AgentRunResult, startAgent } from "./AgentActor.js"
 import type { AgentSlots } from "./AgentSlots.js"
 import { lastAgentOn, previousSessionId } from "./sessions.js"
-import type { StoryPhase } from "./StoryActor.js"
+import type { StoryPhase } from "./storyPhase.js"
 
 export interface MergeFixContext {
   readonly storyId: string
@@ -19,7 +20,8 @@ export interface MergeFixContext {
   readonly slots: AgentSlots
   readonly mcpUrl: Effect.Effect<string>
   readonly config: LoadedConfig
-  readonly phase: Ref.Ref<StoryPhase>
+  /** Tells the item's story actor what the session is doing now. */
+  readonly setPhase: (phase: StoryPhase) => Effect.Effect<void>
   /** What stopped the merge: the conflict or the gates' output. */
   readonly failure: string
   readonly env?: Readonly<Record<string, string>>
@@ -51,7 +53,7 @@ export const runMergeFix = (
     const git = yield* Git
     const id = ctx.storyId
     const base = ctx.config.project.baseBranch
-    yield* Ref.set(ctx.phase, { _tag: "WaitingForAgent", role: "mergemaster", since: yield* now })
+    yield* ctx.setPhase({ _tag: "WaitingForAgent", role: "mergemaster", since: yield* now })
     const names = ctx.config.agents.filter((a) => a.stage === "mergemaster").map((a) => a.name)
     const last = lastAgentOn(ctx.root, id, names)
     const agent = yield* ctx.slots
@@ -76,7 +78,7 @@ export const runMergeFix = (
       ...(resumeId === undefined ? {} : { resumeSessionId: resumeId }),
       ...(ctx.env === undefined ? {} : { env: ctx.env }),
     }).pipe(Effect.mapError((e) => refused(e.message)))
-    yield* Ref.set(ctx.phase, { _tag: "Running", handle })
+    yield* ctx.setPhase({ _tag: "Running", handle })
     return yield* handle.result
   }).pipe(Effect.annotateLogs({ storyId: ctx.storyId }))
 

@@ -4,9 +4,10 @@
 // Claude Code mergemaster; gates failing on the merged result end MergeFailed. The `command`-agent
 // counterparts are MergeQueue.test.ts and Mergemaster.test.ts.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, type Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
+import { Agents } from "../../src/actors/Scheduler.js"
 import { featureBranchOf, worktreePathOf } from "../../src/layers/git/paths.js"
 import { listSessionLogs, readSessionLog } from "../../src/layers/SessionLog.js"
 import { Store } from "../../src/layers/Store.js"
@@ -241,6 +242,8 @@ describe("merge queue with Claude Code agents against the fake model API", () =>
           const answer = toolResultsByName(finalRequests).at(-1)
           expect(answer).toMatchObject({ name: "mcp__huskies__merge_agent_work", isError: false })
           expect(JSON.parse(answer?.text ?? "{}")).toMatchObject({ merged: true, merge_commit: bMerge })
+          const run = yield* (yield* Agents).awaitRun(b)
+          expect(Option.getOrUndefined(run)).toMatchObject({ agent: "merger", outcome: "succeeded" })
           const mergerLog = listSessionLogs(root, b).find((f) => f.agent === "merger")
           const entries = mergerLog === undefined ? [] : readSessionLog(mergerLog.path)
           expect(entries.find((e) => e["type"] === "exit")).toMatchObject({ outcome: "succeeded" })

@@ -9,6 +9,7 @@ import { Agents } from "../../src/actors/Scheduler.js"
 import { readSessionLog, listSessionLogs } from "../../src/layers/SessionLog.js"
 import { Store } from "../../src/layers/Store.js"
 import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+import { awaitStore } from "../support/waits.js"
 
 const projectToml = (extra = "") => `base_branch = "main"
 retry_limit = 2
@@ -173,7 +174,11 @@ ${coder()}`,
               Object.values(i.execution).some((e) => e._tag === "RateLimited"),
             )
             expect(limited.stage._tag).toBe("Coding")
-            const { timers } = yield* store.timers
+            // Set by the story actor once the run has ended, just after the agent marked the rate limit.
+            const timers = yield* awaitStore(
+              "the retry timer",
+              Effect.map(store.timers, ({ timers }) => (timers.length > 0 ? timers : undefined)),
+            )
             expect(timers.map((t) => t.kind)).toEqual(["retry"])
             const merged = yield* awaitItem(item.id, (i) => i.stage._tag === "Merge")
             // The rate limit did not count as a failed attempt, and the retry resumed the session.

@@ -168,6 +168,54 @@ describe("Supervisor", () => {
       }),
   )
 
+  it.scoped(
+    "a contained child's crashes count on their own: one too many ends it after giveUp, and neither its siblings nor the supervisor stop",
+    () =>
+      Effect.gen(function* () {
+        const { inits, child } = yield* setup
+        const sup = yield* Supervisor.make({
+          name: "stories",
+          strategy: "one_for_one",
+          intensity: 2,
+          period: "10 seconds",
+        })
+        const watcher = yield* Effect.fork(sup.await)
+        const gaveUp = yield* Queue.unbounded<Supervisor.GaveUp>()
+        const contained = (key: string) => ({
+          ...child(key, "transient"),
+          giveUp: (g: Supervisor.GaveUp) => Queue.offer(gaveUp, g),
+        })
+        const worker = yield* sup.startChild(contained("worker"))
+        const sibling = yield* sup.startChild(contained("sibling"))
+        yield* takeInits(inits, 2)
+        yield* sibling.tell({ _tag: "Add", n: 7 })
+        // The sibling's crash is its own: it does not use up the worker's restarts.
+        yield* sibling.tell({ _tag: "Crash" })
+        yield* takeInits(inits, 1)
+        for (let restart = 1; restart <= 2; restart++) {
+          yield* TestClock.adjust("1 second")
+          yield* worker.tell({ _tag: "Crash" })
+          yield* takeInits(inits, 1)
+        }
+        yield* worker.tell({ _tag: "Crash" })
+        const exit = yield* worker.await
+        expect(exit._tag).toBe("Failed")
+        // giveUp ran before the end was announced.
+        const given = Option.getOrThrow(yield* Queue.poll(gaveUp))
+        expect(given).toMatchObject({ key: "worker", restarts: 2, periodMillis: 10_000 })
+        expect(Cause.failureOption(given.cause)).toEqual(Option.some(new Boom({ by: "worker" })))
+        expect(yield* Queue.size(gaveUp)).toBe(0)
+        expect(yield* sup.children).toEqual([
+          { key: "sibling", restart: "transient", restarts: 1, running: true },
+        ])
+        expect(yield* get(sibling)).toBe(0)
+        expect(yield* Fiber.poll(watcher)).toEqual(Option.none())
+        // Its key is free again: a new child may take it.
+        yield* sup.startChild(contained("worker"))
+        expect(yield* takeInits(inits, 1)).toEqual(["worker"])
+      }),
+  )
+
   it.scoped("the same crashes spread out beyond the period do not escalate", () =>
     Effect.gen(function* () {
       const { inits, child } = yield* setup
