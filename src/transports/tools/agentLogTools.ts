@@ -3,7 +3,7 @@
 // the Store. For people, chat and QA agents reviewing what a coder did.
 import { Effect, Schema } from "effect"
 import { Project } from "../../layers/Project.js"
-import { listSessionLogs, logsDir, readSessionLog, type SessionLogFile } from "../../layers/SessionLog.js"
+import { logsDir, SessionLog, type SessionLogFile } from "../../layers/SessionLog.js"
 import { agentNameParam, requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
@@ -84,11 +84,8 @@ export const getAgentLog = defineTool({
       const id = yield* requireId(story_id)
       const project = yield* Project
       const dir = logsDir(project.root, id)
-      const all = yield* Effect.try({
-        try: () => listSessionLogs(project.root, id),
-        catch: (e) =>
-          new ToolFailure({ message: `cannot list ${dir}: ${e instanceof Error ? e.message : String(e)}` }),
-      })
+      const logs = yield* SessionLog
+      const all = yield* logs.list(project.root, id)
       const files = agent === undefined ? all : all.filter((f) => f.agent === agent)
       const chosen =
         session !== undefined
@@ -110,13 +107,8 @@ export const getAgentLog = defineTool({
               : `no sessions of ${agent} for ${id}; there are: ${describeSessions(all)}`,
         }
       }
-      const entries = yield* Effect.try({
-        try: () => readSessionLog(chosen.path),
-        catch: (e) =>
-          new ToolFailure({
-            message: `cannot read ${chosen.path}: ${e instanceof Error ? e.message : String(e)}`,
-          }),
-      })
+      // A line that does not decode is logged with its file and skipped; the rest is shown.
+      const entries = yield* logs.read(chosen.path)
       const shown = entries.slice(-(limit ?? 200))
       return {
         story_id: id,
