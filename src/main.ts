@@ -1,12 +1,14 @@
 // src/main.ts — the `huskies` command line: composes the layers and launches one mode.
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, LogLevel, Option } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
 import { defaultGraceMillis } from "./actors/agentContract.js"
 import { buildInfo } from "./layers/BuildInfo.js"
 import { loadConfig } from "./layers/Config.js"
-import { LogsLive, withComponent } from "./layers/Logs.js"
+import { HuskiesConfig, HuskiesConfigLive } from "./layers/HuskiesConfig.js"
+import { LogsLive } from "./layers/Logs.js"
+import { ServerEnv, ServerEnvLive } from "./layers/ServerEnv.js"
 import { runInit } from "./transports/cli/init.js"
 import { mcpUrl, runMcpConfig } from "./transports/cli/mcpConfig.js"
 import { checkProject, serveProject } from "./transports/cli/serve.js"
@@ -40,8 +42,10 @@ const serveHandler = (args: {
 }) =>
   Effect.gen(function* () {
     const root = yield* checkProject(args.path)
-    const config = yield* loadConfig(root)
-    for (const note of config.notes) yield* Effect.logInfo(note).pipe(withComponent("config"))
+    // One config service for the whole run (it logs what to know about the config): the bind settings
+    // are read from it here, then the server reads through the same one.
+    const configLayer = yield* Layer.memoize(HuskiesConfigLive(root))
+    const config = yield* Effect.flatMap(HuskiesConfig, (c) => c.get).pipe(Effect.provide(configLayer))
     const bindHost = Option.getOrElse(args.host, () => config.project.server.host)
     const access = yield* resolveServerAccess(root, config.project.server, bindHost)
     // Straight to stdout, not the log: it says where the token is (never the token itself).
@@ -54,6 +58,7 @@ const serveHandler = (args: {
       access,
       durability: config.project.store.durability,
       startEmpty: args.startEmpty,
+      config: configLayer,
     })
   }).pipe(Effect.scoped)
 
@@ -70,6 +75,7 @@ const inlineToken = Options.boolean("inline-token").pipe(
 const mcpConfig = Command.make("mcp-config", { path, port, host, write, inlineToken }, (args) =>
   Effect.gen(function* () {
     const root = resolve(args.path)
+    // A one-shot command: one read of the files, nothing to watch.
     const config = yield* loadConfig(root)
     const bindHost = Option.getOrElse(args.host, () => config.project.server.host)
     const url = mcpUrl(
@@ -112,11 +118,9 @@ const huskies = Command.make("huskies", { path, port, host, startEmpty }, serveH
 
 const cli = Command.run(huskies, { name: "huskies", version: buildInfo().version })
 
-const logLevel = process.env["HUSKIES_LOG_LEVEL"]
-const logs = LogsLive({
-  minimumLevel:
-    LogLevel.allLevels.find((l) => l.label.toLowerCase() === logLevel?.toLowerCase()) ?? LogLevel.Info,
-})
+const logs = Layer.unwrapEffect(
+  Effect.map(ServerEnv, (env) => LogsLive({ minimumLevel: env.logLevel })),
+).pipe(Layer.provide(ServerEnvLive))
 
 /** Errors a person caused and can fix: one clear line and exit code 1, no stack trace. */
 const reportUserError = (e: { readonly message: string }) =>
@@ -146,5 +150,6 @@ cli(process.argv).pipe(
       }),
   }),
   Effect.provide(Layer.mergeAll(NodeContext.layer, logs)),
+  Effect.catchTag("EnvError", reportUserError),
   NodeRuntime.runMain({ disablePrettyLogger: true }),
 )

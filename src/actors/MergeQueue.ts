@@ -3,13 +3,12 @@
 // the item becomes Done and its worktree and branch go. A conflict or failing gates go to a mergemaster
 // (mergeFixers.ts), then the merge runs again, up to `[merge] attempts`. Jobs live in the Store, stamped with
 // the boot that runs them, and every job write is retried until it takes (mergeJobs.ts). Started by serve.
-import { NodeFileSystem } from "@effect/platform-node"
 import { Effect, Either, Layer, Option, PubSub, Queue, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
-import { loadConfig } from "../layers/Config.js"
 import { Git } from "../layers/Git.js"
+import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
 import { fitText } from "../layers/runtimes/Runtime.js"
@@ -53,7 +52,7 @@ const makeMergeQueue = Effect.gen(function* () {
   const paused = yield* Ref.make(Option.none<{ readonly why: string; readonly since: number }>())
   // Held by a merge attempt and by reportFailure, so a failure is never recorded under a landing merge.
   const attemptLock = yield* Effect.makeSemaphore(1)
-  const readConfig = loadConfig(root).pipe(Effect.provide(NodeFileSystem.layer))
+  const readConfig = (yield* HuskiesConfig).get
 
   const jobOf = (id: string) =>
     Effect.map(store.mergeJobs, (r) => Option.fromNullable(r.jobs.find((j) => j.storyId === id)))
@@ -364,7 +363,5 @@ const makeMergeQueue = Effect.gen(function* () {
   } satisfies MergeQueueShape
 }).pipe(Effect.annotateLogs({ component: "merge" }))
 
-export const MergeQueueLive: Layer.Layer<MergeQueue, never, Store | Git | Project | Agents> = Layer.scoped(
-  MergeQueue,
-  makeMergeQueue,
-)
+export const MergeQueueLive: Layer.Layer<MergeQueue, never, Store | Git | Project | Agents | HuskiesConfig> =
+  Layer.scoped(MergeQueue, makeMergeQueue)

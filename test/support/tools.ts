@@ -7,6 +7,7 @@ import { PipelineLive } from "../../src/actors/Pipeline.js"
 import { ViewsLive } from "../../src/actors/PipelineView.js"
 import { type Agents, AgentsLive } from "../../src/actors/Scheduler.js"
 import { Git } from "../../src/layers/Git.js"
+import { HuskiesConfigLive } from "../../src/layers/HuskiesConfig.js"
 import { ServerUrlFixed } from "../../src/layers/ServerUrl.js"
 import { TestRunsLive } from "../../src/layers/TestRuns.js"
 import { LogsLive } from "../../src/layers/Logs.js"
@@ -26,6 +27,7 @@ export const toolLayer = (root: string) => {
     TestRunsLive,
     // Nothing listens here: agents started by a tool under test would find no MCP server.
     ServerUrlFixed("http://127.0.0.1:9"),
+    HuskiesConfigLive(root),
   )
   // Auto mode off: a tool test decides itself what starts; start_agent still works.
   const actors = Layer.provideMerge(

@@ -9,6 +9,7 @@ import { PipelineLive } from "../../actors/Pipeline.js"
 import { PipelineView, ViewsLive } from "../../actors/PipelineView.js"
 import { AgentsLive } from "../../actors/Scheduler.js"
 import { Git } from "../../layers/Git.js"
+import { HuskiesConfig, HuskiesConfigLive } from "../../layers/HuskiesConfig.js"
 import { ServerUrl, ServerUrlLive } from "../../layers/ServerUrl.js"
 import { TestRunsLive } from "../../layers/TestRuns.js"
 import type { Durability } from "../../layers/Persistence.js"
@@ -49,6 +50,9 @@ export interface ServeSettings {
   readonly agentEnv?: Readonly<Record<string, string>>
   /** Allowed hosts and the token in force (resolveServerAccess); a non-loopback bind needs the token. */
   readonly access?: AccessSettings
+  /** The project's config service, when the caller built it already (`serve` reads the bind settings
+   * from it first); by default the server builds its own. */
+  readonly config?: Layer.Layer<HuskiesConfig>
 }
 
 export const checkProject = (path: string) =>
@@ -85,6 +89,7 @@ export const serverLayer = (
     Git.Default,
     TestRunsLive,
     ServerUrlLive,
+    settings.config ?? HuskiesConfigLive(root),
   ).pipe(Layer.provideMerge(ProjectLockLive(root)))
   // Agents reach /mcp with the token in force: their MCP configs name HUSKIES_TOKEN, set here.
   const token = settings.access?.token

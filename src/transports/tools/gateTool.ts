@@ -1,13 +1,12 @@
 // src/transports/tools/gateTool.ts — what run_tests, run_lint and run_build share: running one of the
 // project's [commands] in an item's worktree through TestRuns, blocking with progress notifications,
 // and the result they all return. Also the progress ticker run_command uses.
-import { NodeFileSystem } from "@effect/platform-node"
 import { Effect, Fiber, Schema } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { loadConfig } from "../../layers/Config.js"
 import type { GateResult } from "../../layers/Gates.js"
 import { worktreePathOf } from "../../layers/Git.js"
+import { HuskiesConfig } from "../../layers/HuskiesConfig.js"
 import { Project } from "../../layers/Project.js"
 import { TestRuns } from "../../layers/TestRuns.js"
 import { loadItem } from "./itemAccess.js"
@@ -63,11 +62,8 @@ export const withProgress = <A, E, R>(context: ToolContext, label: string, effec
     return yield* effect.pipe(Effect.ensuring(Fiber.interrupt(ticker)))
   })
 
-/** The project's configuration, read fresh so an edit of project.toml applies to the next call. */
-export const projectConfig = Effect.gen(function* () {
-  const project = yield* Project
-  return yield* loadConfig(project.root).pipe(Effect.provide(NodeFileSystem.layer))
-})
+/** The project's configuration in force: an edit of project.toml applies to the next call. */
+export const projectConfig = Effect.flatMap(HuskiesConfig, (config) => config.get)
 
 export type GateKind = "test" | "lint" | "build"
 

@@ -4,6 +4,7 @@ import type { Decisions } from "../../actors/Decisions.js"
 import type { Pipeline } from "../../actors/Pipeline.js"
 import type { ActivityView, PipelineView } from "../../actors/PipelineView.js"
 import type { Git } from "../../layers/Git.js"
+import type { HuskiesConfig } from "../../layers/HuskiesConfig.js"
 import type { LogBuffer } from "../../layers/Logs.js"
 import type { Project } from "../../layers/Project.js"
 import type { TestRuns } from "../../layers/TestRuns.js"
@@ -34,7 +35,7 @@ import { worktreeTools } from "./worktreeTools.js"
  * not here, so a handler that writes the Store does not type-check.
  */
 export type ToolEnv =
-  Pipeline | Decisions | PipelineView | ActivityView | Project | LogBuffer | Git | TestRuns
+  Pipeline | Decisions | PipelineView | ActivityView | Project | HuskiesConfig | LogBuffer | Git | TestRuns
 
 export const huskiesTools: ReadonlyArray<AnyTool<ToolEnv>> = [
   ...createTools,
