@@ -12,7 +12,7 @@ import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
 import { fitText } from "../layers/runtimes/Runtime.js"
-import { attemptMerge, baseProblem, preflight, squashMessage } from "./mergeAttempt.js"
+import { attemptMerge, baseProblem, preflight, removeWorkspace, squashMessage } from "./mergeAttempt.js"
 import { isFixable, JobNotMarked } from "./mergeErrors.js"
 import { persistently, requeueStaleJobs, withoutBoot } from "./mergeJobs.js"
 import { failureBytes, makeFixers } from "./mergeFixers.js"
@@ -139,13 +139,6 @@ const makeMergeQueue = Effect.gen(function* () {
     retry: (id) => enqueue(id, { now: true }),
   })
 
-  /** The merge's own workspace goes after every attempt, also an interrupted one: it holds nothing worth
-   * keeping. A leftover is replaced by the next attempt's prepareMergeWorkspace, so failing here is logged. */
-  const removeWorkspace = (id: string) =>
-    git
-      .removeMergeWorkspace(root, id)
-      .pipe(Effect.catchAll((e) => Effect.logWarning(`merge workspace of ${id} not removed: ${e.message}`)))
-
   /** A merge that moved the base before the server died: it landed, only the bookkeeping is missing. Its
    * own commit must be on the base: the same change landed some other way is not this merge. */
   const finishLanded = (id: string, base: string, commit: string) =>
@@ -160,7 +153,7 @@ const makeMergeQueue = Effect.gen(function* () {
         )
       for (const path of caughtUp) yield* Effect.logInfo(`${path} brought to ${commit.slice(0, 12)}`)
       // The killed attempt's workspace (every other attempt removes its own).
-      yield* removeWorkspace(id)
+      yield* removeWorkspace(root, id)
       return yield* landed(id, commit)
     })
 
@@ -218,7 +211,7 @@ const makeMergeQueue = Effect.gen(function* () {
             Effect.either(store.get(id)),
             (i) => Either.isRight(i) && i.right.stage._tag === "Merge",
           ),
-        }).pipe(Effect.either, Effect.ensuring(removeWorkspace(id)))
+        }).pipe(Effect.either)
         if (Either.isRight(outcome)) return yield* landed(id, outcome.right)
         const error = outcome.left
         if (error._tag === "BaseMoved") {

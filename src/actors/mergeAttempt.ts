@@ -70,15 +70,46 @@ export const baseProblem = (root: string, base: string, updateCheckout: boolean)
     if (held !== undefined) return yield* new BaseCheckedOut({ base, path: held.path })
   })
 
+/** The squash of the feature branch onto the base tip, and the merge workspace it was made in, if any. */
+const squashOf = (spec: AttemptSpec) =>
+  Effect.gen(function* () {
+    const git = yield* Git
+    const { root, storyId: id, base, featureBranch } = spec
+    if (spec.testCommand === undefined) {
+      // No gates: nothing needs the merged files, so the squash is made in the object store, no workspace.
+      yield* spec.progress(`squashing ${featureBranch} onto ${base}`)
+      return { ...(yield* git.squashCommit(root, base, featureBranch, spec.message)), workspace: undefined }
+    }
+    const workspace = yield* git.prepareMergeWorkspace(root, id, base)
+    yield* spec.progress(`squashing ${featureBranch} onto ${base} at ${workspace.baseTip.slice(0, 12)}`)
+    const squash = yield* git.squashInto(workspace.path, featureBranch, spec.message)
+    return { squash, baseTip: workspace.baseTip, workspace: workspace.path }
+  })
+
+/**
+ * A merge workspace left behind goes: it holds nothing worth keeping, and a leftover is replaced by the next
+ * attempt's prepareMergeWorkspace anyway, so failing here is logged and nothing more.
+ */
+export const removeWorkspace = (root: string, id: string) =>
+  Effect.flatMap(Git, (git) =>
+    git
+      .removeMergeWorkspace(root, id)
+      .pipe(Effect.catchAll((e) => Effect.logWarning(`merge workspace of ${id} not removed: ${e.message}`))),
+  )
+
 /** One attempt on the current base tip: the squash commit once the base is at it. */
 export const attemptMerge = (spec: AttemptSpec) =>
+  // Only an attempt with gates makes a workspace; it goes with the attempt, also an interrupted one.
+  spec.testCommand === undefined
+    ? attempt(spec)
+    : attempt(spec).pipe(Effect.ensuring(removeWorkspace(spec.root, spec.storyId)))
+
+const attempt = (spec: AttemptSpec) =>
   Effect.gen(function* () {
     const git = yield* Git
     const store = yield* Store
     const { root, storyId: id, base, featureBranch } = spec
-    const workspace = yield* git.prepareMergeWorkspace(root, id, base)
-    yield* spec.progress(`squashing ${featureBranch} onto ${base} at ${workspace.baseTip.slice(0, 12)}`)
-    const squash = yield* git.squashInto(workspace.path, featureBranch, spec.message)
+    const { squash, baseTip, workspace } = yield* squashOf(spec)
     if (squash._tag === "NothingToMerge")
       return yield* new SquashEmpty({ featureBranch, base, detail: squash.why })
     if (squash._tag === "Conflicts")
@@ -93,11 +124,11 @@ export const attemptMerge = (spec: AttemptSpec) =>
         PersistError: (e) => new CommitNotRecorded({ storyId: id, base, detail: e.message }),
       }),
     )
-    if (spec.testCommand !== undefined) {
+    if (spec.testCommand !== undefined && workspace !== undefined) {
       yield* spec.progress(`running the gates on the merged result: \`${spec.testCommand}\``)
       const gate = yield* runGate({
         command: spec.testCommand,
-        cwd: workspace.path,
+        cwd: workspace,
         timeoutMillis: spec.gatesTimeoutSecs * 1000,
         logPath: join(root, ".huskies", "logs", id, `merge-gates-${yield* now}.log`),
         pidRecord: { root, storyId: id, name: "merge-gates" },
@@ -115,6 +146,6 @@ export const attemptMerge = (spec: AttemptSpec) =>
     // Last look before the one step that cannot be taken back.
     if (!(yield* spec.stillWanted)) return yield* new LeftQueue({ storyId: id, base })
     yield* spec.progress(`moving ${base} to ${squash.commit.slice(0, 12)}`)
-    yield* git.advanceBase(root, base, squash.commit, workspace.baseTip)
+    yield* git.advanceBase(root, base, squash.commit, baseTip)
     return squash.commit
   })

@@ -8,6 +8,7 @@ import { makeInspect } from "./git/inspect.js"
 import { makeAncestry } from "./git/ancestry.js"
 import { makeMerge } from "./git/merge.js"
 import { makeRepo } from "./git/repo.js"
+import { makeSquashTree } from "./git/squashTree.js"
 import { type GitRunnerOptions, makeRunner } from "./git/run.js"
 import { makeWorktrees } from "./git/worktrees.js"
 
@@ -44,6 +45,7 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
       ...makeInspect(runner, repo),
       ...changes,
       ...makeMerge(runner, repo, changes, worktreeLock),
+      ...makeSquashTree(runner, repo, changes),
       ...makeAgentSetup(runner),
       isMerged: ancestry.isMerged,
       baseContains: ancestry.baseContains,

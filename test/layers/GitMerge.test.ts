@@ -1,6 +1,7 @@
 // test/layers/GitMerge.test.ts — the Git service's squash merge mechanics against real repositories in temp
 // dirs: merge workspaces (fresh, replacing a crash's leftovers, concurrent), squash outcomes (one commit,
-// nothing to merge, conflicts) and the compare-and-swap advance of the base with the user's checkout.
+// nothing to merge, conflicts) in a workspace and in the object store alone, and the compare-and-swap
+// advance of the base with the user's checkout.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import * as fs from "node:fs/promises"
@@ -340,6 +341,77 @@ describe("Git merge workspaces", () => {
         { concurrency: "unbounded" },
       )
       expect(yield* git.listWorktrees(root)).toHaveLength(1)
+    }),
+  )
+})
+
+describe("Git squash merge without a checkout (squashCommit)", () => {
+  it.scoped("lands as the same one commit the workspace squash makes, touching no worktree", () =>
+    Effect.gen(function* () {
+      const s = yield* setup
+      const { git, root, repo } = s
+      const branch = yield* feature(s, "20_story_tree", [
+        { "src/a.ts": "export const a = 1\n" },
+        { "src/a.ts": "export const a = 2\n", "README.md": "# test project\na\n" },
+      ])
+      const oldTip = yield* repo.git("rev-parse", "main")
+      const before = yield* git.listWorktrees(root)
+
+      const { baseTip, squash } = yield* git.squashCommit(root, "main", branch, "20_story_tree: a")
+      if (squash._tag !== "Merged") return yield* Effect.dieMessage(`expected Merged, got ${squash._tag}`)
+      expect(baseTip).toBe(oldTip)
+      // Only in the object store: no ref, no worktree, no checkout has changed.
+      expect(yield* repo.git("rev-parse", "main")).toBe(oldTip)
+      expect(yield* git.listWorktrees(root)).toEqual(before)
+      expect(yield* exists(mergeWorkspacePathOf(root, "20_story_tree"))).toBe(false)
+      expect(yield* repo.git("rev-parse", `${squash.commit}^`)).toBe(oldTip)
+      expect(yield* repo.git("rev-parse", `${squash.commit}^{tree}`)).toBe(
+        yield* repo.git("rev-parse", `${branch}^{tree}`),
+      )
+      expect(yield* repo.git("log", "-1", "--format=%s", squash.commit)).toBe("20_story_tree: a")
+
+      const advanced = yield* git.advanceBase(root, "main", squash.commit, baseTip)
+      expect(advanced).toEqual({ base: "main", from: oldTip, to: squash.commit, updatedCheckouts: [root] })
+      expect(yield* repo.git("status", "--porcelain", "--untracked-files=no")).toBe("")
+      expect(yield* repo.git("show", "main:src/a.ts")).toBe("export const a = 2")
+    }),
+  )
+
+  it.scoped("says NothingToMerge for changes already on main, and Conflicts naming the file", () =>
+    Effect.gen(function* () {
+      const s = yield* setup
+      const { git, root, repo } = s
+      const same = yield* feature(s, "21_bug_same", [{ "fix.txt": "fixed\n" }])
+      const clash = yield* feature(s, "22_story_clash", [
+        { "README.md": "# feature title\n", "n.txt": "n\n" },
+      ])
+      yield* commitFiles(s, "main has both", { "fix.txt": "fixed\n", "README.md": "# main title\n" })
+      const tip = yield* repo.git("rev-parse", "main")
+
+      const nothing = yield* git.squashCommit(root, "main", same, "21_bug_same: fix")
+      expect(nothing.squash._tag).toBe("NothingToMerge")
+      const conflict = yield* git.squashCommit(root, "main", clash, "22_story_clash: title")
+      if (conflict.squash._tag !== "Conflicts")
+        return yield* Effect.dieMessage(`expected Conflicts, got ${conflict.squash._tag}`)
+      expect(conflict.squash.files).toEqual(["README.md"])
+      expect(conflict.squash.output).toContain("CONFLICT")
+      expect(yield* repo.git("rev-parse", "main")).toBe(tip)
+      expect(yield* repo.git("status", "--porcelain", "--untracked-files=no")).toBe("")
+    }),
+  )
+
+  it.scoped("refuses a missing feature branch, a missing base and an empty message", () =>
+    Effect.gen(function* () {
+      const { git, root } = yield* setup
+      expect(yield* failure(git.squashCommit(root, "main", "feature/story-none", "msg"))).toMatchObject({
+        reason: "UnknownRevision",
+      })
+      expect(yield* failure(git.squashCommit(root, "trunk", "main", "msg"))).toMatchObject({
+        reason: "BaseBranchMissing",
+      })
+      expect(yield* failure(git.squashCommit(root, "main", "main", " "))).toMatchObject({
+        reason: "InvalidArgument",
+      })
     }),
   )
 })

@@ -51,16 +51,24 @@ export const makeChanges = (git: GitRunner, repo: Repo) => {
   const identityFallback = (worktree: string) =>
     Effect.gen(function* () {
       const flags: Array<string> = []
-      const configured = (key: string) =>
-        Effect.map(git.run(worktree, ["config", "--get", key]), (r) => r.code === 0 && r.stdout.trim() !== "")
       const env = git.env
       const hasName = env["GIT_AUTHOR_NAME"] !== undefined && env["GIT_COMMITTER_NAME"] !== undefined
       const hasEmail =
         (env["GIT_AUTHOR_EMAIL"] !== undefined && env["GIT_COMMITTER_EMAIL"] !== undefined) ||
         env["EMAIL"] !== undefined
-      if (!hasName && !(yield* configured("user.name")))
+      if (hasName && hasEmail) return flags
+      // Both keys in one git process; exit 1 when neither is set. The last value of a key is the one in force.
+      const listed = yield* git.run(worktree, ["config", "--get-regexp", "^user\\.(name|email)$"])
+      const configured = new Map<string, string>()
+      if (listed.code === 0)
+        for (const line of listed.stdout.split("\n")) {
+          const space = line.indexOf(" ")
+          const key = (space < 0 ? line : line.slice(0, space)).toLowerCase()
+          if (key !== "") configured.set(key, space < 0 ? "" : line.slice(space + 1).trim())
+        }
+      if (!hasName && (configured.get("user.name") ?? "") === "")
         flags.push("-c", `user.name=${fallbackIdentity.name}`)
-      if (!hasEmail && !(yield* configured("user.email")))
+      if (!hasEmail && (configured.get("user.email") ?? "") === "")
         flags.push("-c", `user.email=${fallbackIdentity.email}`)
       return flags
     })
@@ -148,8 +156,8 @@ export const makeChanges = (git: GitRunner, repo: Repo) => {
     if (!(yield* hasSomethingToCommit(worktree, paths))) return yield* nothing
     const result = yield* git.run(worktree, args)
     if (result.code !== 0) {
-      if (/nothing to commit|no changes added to commit/.test(result.stdout + result.stderr))
-        return yield* nothing
+      // Asked again rather than read from git's words: the index may have changed since the look above.
+      if (!(yield* hasSomethingToCommit(worktree, paths))) return yield* nothing
       return yield* commandFailed(
         worktree,
         args,
@@ -164,5 +172,32 @@ export const makeChanges = (git: GitRunner, repo: Repo) => {
     return { sha, subject } satisfies Committed
   })
 
-  return { add, commit } as const
+  /**
+   * A commit of `tree` on `parent` made in the object store (no index, no checkout), with the same identity
+   * fallback as `commit`: the merge queue's squash when nothing needs the merged files. Returns its name.
+   */
+  const commitTree = (root: string, tree: string, parent: string, message: string) =>
+    Effect.gen(function* () {
+      const args = [...(yield* identityFallback(root)), "commit-tree", tree, "-p", parent, "-m", message]
+      const made = yield* git.ok(root, args, "check the identity (git config user.name / user.email)")
+      return made.stdout.trim()
+    })
+
+  /**
+   * Commits what is staged in `worktree` for a caller that has just seen something is (the merge workspace
+   * after a squash), without looking again; returns the new HEAD.
+   */
+  const commitStaged = (worktree: string, message: string) =>
+    Effect.gen(function* () {
+      const args = [...(yield* identityFallback(worktree)), "commit", "--quiet", "-m", message]
+      yield* git.ok(
+        worktree,
+        args,
+        "check the commit hooks and the identity (git config user.name / user.email)",
+      )
+      const head = yield* git.ok(worktree, ["rev-parse", "--verify", "HEAD"], "check the repository")
+      return head.stdout.trim()
+    })
+
+  return { add, commit, commitTree, commitStaged } as const
 }

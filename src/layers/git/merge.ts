@@ -130,7 +130,12 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
         "check base_branch in .huskies/project.toml",
       )
     }
-    // A workspace left by a crash (or an earlier attempt) holds nothing worth keeping: start over.
+    // The usual case, no workspace there, costs one git process; a workspace or record left by a crash
+    // (or an earlier attempt) holds nothing worth keeping: it goes, and the workspace is made again.
+    if (!(yield* pathExists(target))) {
+      const added = yield* git.run(root, [...args, baseTip])
+      if (added.code === 0) return { path: target, baseTip } satisfies MergeWorkspace
+    }
     yield* removeAt(root, target)
     yield* git.ok(root, [...args, baseTip], `check that ${target} can be created`)
     return { path: target, baseTip } satisfies MergeWorkspace
@@ -140,6 +145,11 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     const target = mergeWorkspacePathOf(root, id)
     yield* checkId(root, ["worktree", "remove"], id)
     yield* repo.requireRepo(root)
+    // The usual case, a workspace git knows, costs one git process; anything else is looked into.
+    if (yield* pathExists(target)) {
+      const removed = yield* git.run(root, ["worktree", "remove", "--force", "--force", "--", target])
+      if (removed.code === 0 && !(yield* pathExists(target))) return "removed" as const
+    }
     return yield* removeAt(root, target)
   })
 
@@ -170,39 +180,27 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
         "name the item in the message",
       )
     }
-    yield* repo.requireRepo(workspace)
-    const featureTip = yield* branchTip(workspace, featureBranch)
-    if (featureTip === undefined) {
-      return yield* refused(
-        "UnknownRevision",
-        workspace,
-        args,
-        `the feature branch ${featureBranch} does not exist`,
-        "check the item's branch (git branch --list 'feature/*')",
-      )
-    }
-    const dirty = yield* trackedChanges(workspace)
-    if (dirty.length > 0) {
-      return yield* refused(
-        "InvalidArgument",
-        workspace,
-        args,
-        `the merge workspace ${workspace} has changes (${dirty.slice(0, 5).join(", ")})`,
-        "prepare the merge workspace again before squashing",
-      )
-    }
+    // No look at the workspace or the branch first: git refuses to merge into staged changes, and a failed
+    // merge is looked into below (not a repository, no such branch) so the usual case costs fewer processes.
     const result = yield* git.run(workspace, args)
     if (result.code !== 0) {
-      const unmerged = yield* git.ok(
-        workspace,
-        ["diff", "--name-only", "--diff-filter=U", "-z"],
-        `check the merge workspace ${workspace}`,
-      )
-      const files = unmerged.stdout.split("\0").filter((f) => f !== "")
-      yield* resetWorkspace(workspace)
+      const unmerged = yield* git.run(workspace, ["diff", "--name-only", "--diff-filter=U", "-z"])
+      const files = unmerged.code === 0 ? unmerged.stdout.split("\0").filter((f) => f !== "") : []
       if (files.length === 0) {
+        yield* repo.requireRepo(workspace)
+        if ((yield* branchTip(workspace, featureBranch)) === undefined) {
+          return yield* refused(
+            "UnknownRevision",
+            workspace,
+            args,
+            `the feature branch ${featureBranch} does not exist`,
+            "check the item's branch (git branch --list 'feature/*')",
+          )
+        }
+        yield* resetWorkspace(workspace)
         return yield* commandFailed(workspace, args, result, `check that ${featureBranch} can be merged`)
       }
+      yield* resetWorkspace(workspace)
       const output = `${result.stdout}${result.stderr}`.trim()
       return SquashResult.Conflicts({
         files,
@@ -212,6 +210,7 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     const staged = yield* git.run(workspace, ["diff", "--cached", "--quiet"])
     if (staged.code === 0) {
       yield* resetWorkspace(workspace)
+      const featureTip = (yield* branchTip(workspace, featureBranch)) ?? featureBranch
       const head = (yield* repo.revParse(workspace, "HEAD")).slice(0, 12)
       return SquashResult.NothingToMerge({
         why: `${featureBranch} (${featureTip.slice(0, 12)}) changes nothing on ${head}: its changes are already on the base branch`,
@@ -224,10 +223,11 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
         staged,
         "check the merge workspace",
       )
-    const committed = yield* Effect.tapError(changes.commit(workspace, message), () =>
+    const commit = yield* Effect.tapError(changes.commitStaged(workspace, message), () =>
+      // The workspace is thrown away after the attempt anyway: this only leaves it tidy for a look.
       Effect.ignore(resetWorkspace(workspace)),
     )
-    return SquashResult.Merged({ commit: committed.sha })
+    return SquashResult.Merged({ commit })
   })
 
   /** The checkouts of `base`, which must all be clean for it to move: BaseCheckoutDirty names one that is not. */
@@ -260,11 +260,22 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     yield* checkRef(root, asked, "new commit", newCommit)
     yield* checkRef(root, asked, "expected tip", expectedOldTip)
     yield* repo.requireRepo(root)
-    const to = yield* repo.revParse(root, `${newCommit}^{commit}`)
-    const from = yield* repo.revParse(root, `${expectedOldTip}^{commit}`)
+    // The usual case in one git process: both commits, the base's tip, and the new commit's parent (a
+    // squash is a child of the tip it was made on, which proves it descends from it).
+    const read = yield* git.run(root, [
+      "rev-parse",
+      `${newCommit}^{commit}`,
+      `${expectedOldTip}^{commit}`,
+      `${newCommit}^{commit}^`,
+      "--",
+    ])
+    const [readTo, readFrom, parent] = read.stdout.split("\n")
+    const quick = read.code === 0 && readTo && readFrom && parent
+    const to = quick ? readTo : yield* repo.revParse(root, `${newCommit}^{commit}`)
+    const from = quick ? readFrom : yield* repo.revParse(root, `${expectedOldTip}^{commit}`)
     const casArgs = ["update-ref", "-m", "huskies: squash merge", ref, to, from]
     // Only ever forward: a "merge" that drops commits from the base is the bug this queue exists to avoid.
-    if (!(yield* isAncestor(root, from, to))) {
+    if (!(quick && parent === from) && !(yield* isAncestor(root, from, to))) {
       return yield* refused(
         "InvalidArgument",
         root,
@@ -273,8 +284,7 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
         "squash onto the base tip recorded by the merge workspace",
       )
     }
-    const current = yield* branchTip(root, base)
-    if (current !== from) return yield* new BaseMoved({ base, expected: from, actual: current ?? "" })
+    // No look at the tip first: the compare-and-swap below is the look, and a base that moved fails it.
 
     const checkouts = yield* cleanCheckoutsOf(root, base)
 

@@ -2,7 +2,7 @@
 // does a branch exist, what does a revision name) and branch deletion. Built on a GitRunner.
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
-import { GitError, refused, stderrHeadline, stderrTail } from "./GitError.js"
+import { GitError, refused, stderrTail } from "./GitError.js"
 import { invalidRef } from "./paths.js"
 import { commandFailed, type GitRunner } from "./run.js"
 
@@ -139,17 +139,21 @@ export const makeRepo = (git: GitRunner) => {
   /** Deletes local branch `branch` (even unmerged). "absent" when there was none: deleting is idempotent. */
   const deleteBranch = Effect.fn("Git.deleteBranch")(function* (root: string, branch: string) {
     const args = ["branch", "-D", "--", branch]
-    if (!(yield* branchExists(root, branch))) return "absent" as const
+    yield* checkRef(root, args, "branch", branch)
+    yield* requireRepo(root)
+    // The usual case in one git process; a refusal is looked into after.
     const result = yield* git.run(root, args)
     if (result.code === 0) return "deleted" as const
-    // Raced with another deletion: the outcome wanted is there.
+    // None to delete, or raced with another deletion: the outcome wanted is there.
     if (!(yield* branchExists(root, branch))) return "absent" as const
-    const why = stderrHeadline(result.stderr)
+    // Asked of git's worktree records rather than read from its words: is the branch checked out somewhere?
+    const listed = yield* git.run(root, ["worktree", "list", "--porcelain", "-z"])
+    const checkedOut = listed.code === 0 && listed.stdout.split("\0").includes(`branch refs/heads/${branch}`)
     return yield* commandFailed(
       root,
       args,
       result,
-      why.includes("checked out")
+      checkedOut
         ? `${branch} is checked out in a worktree: remove that worktree (or switch it to another branch) first`
         : `check that ${branch} is not in use and the repository is writable`,
     )
