@@ -1,7 +1,7 @@
 // src/actors/Decisions.ts — the decisions people make, as a command service over the Store: ask (open a
 // decision and wait for its answer or its timeout), answer, list; opens and closes the decision of an item
 // with qa: human as it enters and leaves QA. Used by prompt_permission, the decision tools and serve.
-import { Clock, Context, Duration, Effect, Layer, Queue } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue } from "effect"
 import { randomUUID } from "node:crypto"
 import {
   type AnswerError,
@@ -15,8 +15,11 @@ import {
   type Verdict,
 } from "../domain/Decision.js"
 import type { AgentName } from "../domain/AgentName.js"
+import type { QaMode } from "../domain/Stage.js"
+import { parseStoryDoc } from "../domain/StoryDoc.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type { ProjectionError } from "../layers/docModel.js"
+import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { withComponent } from "../layers/Logs.js"
 import type { PersistError } from "../layers/Persistence.js"
 import { type ItemNotFound, Store, type StoreEvent } from "../layers/Store.js"
@@ -166,8 +169,11 @@ const make = Effect.gen(function* () {
 
   const pending = Effect.map(store.decisions, ({ decisions }) => decisions.filter(isPending))
 
+  // Subscribed before the sweep, so that no move made from here on is missed by the follower.
+  const events = yield* store.subscribe
   yield* restartSweep(store, answer)
-  yield* followHumanQa(store, answer, open)
+  yield* openMissingQa(store, open)
+  yield* followHumanQa(store, events, answer, open)
 
   return {
     ask,
@@ -217,11 +223,49 @@ const restartSweep = (store: StoreShape, answer: Answer) =>
     }
   }).pipe(withComponent("decisions"))
 
-/** Human QA as state: opened when gates pass for an item with qa: human, closed when the item leaves QA. */
-const followHumanQa = (store: StoreShape, answer: Answer, open: DecisionsShape["open"]) =>
+/**
+ * Items waiting in QA for a person without a pending decision (from before decisions were kept, or moved
+ * in while no server ran) get one. QA is a person's unless the item's `qa` (or, with the project's config
+ * at hand, `default_qa`) says agent; without the config only an item that says so itself counts.
+ */
+const openMissingQa = (store: StoreShape, open: DecisionsShape["open"]) =>
   Effect.gen(function* () {
-    // Subscribed while the layer is built, so no move made after the service exists is missed.
-    const events = yield* store.subscribe
+    const config = yield* Effect.serviceOption(HuskiesConfig)
+    const defaultQa = yield* Option.match(config, {
+      onNone: () => Effect.succeed<QaMode>("agent"),
+      // No config that loads: nothing to go on but the items themselves.
+      onSome: (service) =>
+        Effect.match(service.get, {
+          onFailure: (): QaMode => "agent",
+          onSuccess: (c) => c.project.defaultQa,
+        }),
+    })
+    const { items } = yield* store.list
+    const { decisions } = yield* store.decisions
+    const covered = new Set(
+      decisions.filter((d) => d._tag === "HumanQa" && isPending(d)).map((d) => d.storyId),
+    )
+    for (const item of items) {
+      if (item.stage._tag !== "Qa" || covered.has(item.id)) continue
+      const content = yield* Effect.option(store.content(item.id))
+      const authored = Option.flatMap(content, (text) => Either.getRight(parseStoryDoc(text)))
+      const qa = Option.match(authored, { onNone: () => undefined, onSome: (doc) => doc.frontMatter.qa })
+      if ((qa ?? defaultQa) === "agent") continue
+      yield* open({ _tag: "HumanQa", storyId: item.id }).pipe(
+        // Without its decision the item still waits in QA as before; the next start tries again.
+        Effect.catchAll((e) => Effect.logWarning(`no decision opened for ${item.id} in QA: ${e.message}`)),
+      )
+    }
+  }).pipe(withComponent("decisions"))
+
+/** Human QA as state: opened when gates pass for an item with qa: human, closed when the item leaves QA. */
+const followHumanQa = (
+  store: StoreShape,
+  events: Queue.Dequeue<StoreEvent>,
+  answer: Answer,
+  open: DecisionsShape["open"],
+) =>
+  Effect.gen(function* () {
     const pendingQa = (storyId: string) =>
       Effect.map(store.decisions, ({ decisions }) =>
         decisions.filter((d) => d._tag === "HumanQa" && d.storyId === storyId && isPending(d)),

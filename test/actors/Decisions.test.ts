@@ -182,6 +182,53 @@ describe("Decisions", () => {
     }),
   )
 
+  it.scoped("an item waiting in QA for a person without a decision gets one at startup", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      // Moved into QA while no Decisions ran (an older server): one says qa: human, one says nothing.
+      const [human] = yield* Effect.scoped(
+        Effect.provide(
+          Effect.gen(function* () {
+            const store = yield* Store
+            const ids = []
+            for (const front of ["qa: human\n", ""]) {
+              const item = yield* store.create({
+                kind: "story",
+                name: "Old",
+                content: `---\nname: Old\n${front}---\n`,
+              })
+              yield* store.apply(item.id, { _tag: "Start", at: 1 })
+              yield* store.apply(item.id, {
+                _tag: "GatesPassed",
+                featureBranch: "f",
+                commitsAhead: 1,
+                qa: "human",
+                at: 2,
+              })
+              ids.push(item.id)
+            }
+            return ids
+          }),
+          storeLayer(db),
+        ),
+      )
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          // Without the project's config, only the item that says so itself is known to wait for a person.
+          expect(yield* (yield* Decisions).pending).toMatchObject([{ _tag: "HumanQa", storyId: human }])
+        }),
+      )
+      // A second start opens no second decision for the same wait.
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          expect((yield* (yield* Decisions).pending).length).toBe(1)
+        }),
+      )
+    }),
+  )
+
   it.scoped("an item with qa: human gets a decision as it enters QA, approved as it moves to Merge", () =>
     Effect.gen(function* () {
       const db = yield* freshDb
