@@ -6,7 +6,7 @@ import { Config, Context, Effect, Layer, LogLevel, Schema } from "effect"
 export interface ServerEnvShape {
   /**
    * HUSKIES_LOG_LEVEL: the least severe log line written, one of all, trace, debug, info, warn, error,
-   * fatal, none (any case). Default: info.
+   * fatal, off (any case). Default: info.
    */
   readonly logLevel: LogLevel.LogLevel
 }
@@ -21,7 +21,7 @@ export const serverEnvConfig: Config.Config<ServerEnvShape> = Config.all({
   logLevel: Config.logLevel("HUSKIES_LOG_LEVEL").pipe(
     Config.withDefault(serverEnvDefaults.logLevel),
     Config.withDescription(
-      "the least severe log line written: all, trace, debug, info, warn, error, fatal, none",
+      "the least severe log line written: all, trace, debug, info, warn, error, fatal, off",
     ),
   ),
 })
