@@ -6,7 +6,7 @@ import fc from "fast-check"
 import { Agent, request as httpRequest } from "node:http"
 import { expect } from "vitest"
 import { defaultSessionLimits } from "../../../src/transports/mcp/sessionLimits.js"
-import { type TestServer } from "../server.js"
+import type { TestServerInfo } from "../server.js"
 
 export const requestTimeoutMs = 10_000
 /** McpEndpoint's default bound on open sessions from one address (every test client is 127.0.0.1). */
@@ -409,7 +409,7 @@ export const checkSessionsBounded = async (f: Fuzzing) => {
   }
 }
 
-export const fuzzing = async (server: TestServer): Promise<Fuzzing> => ({
+export const fuzzing = async (server: TestServerInfo): Promise<Fuzzing> => ({
   url: server.url,
   sessions: [await openSession(server.url), await openSession(server.url), await openSession(server.url)],
   strays: new Set(),

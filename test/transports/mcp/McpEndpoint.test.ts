@@ -1,10 +1,11 @@
 // test/transports/mcp/McpEndpoint.test.ts — /mcp with the MCP SDK's own client over real HTTP:
 // tools are listed, calls reach the Store, bad calls return the field-level error as the tool
-// result, and concurrent clients never see each other's responses.
+// result, and concurrent clients never see each other's responses. One server serves the file's tests.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { describe, expect, it } from "vitest"
-import { withServer } from "../../support/server.js"
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { TestServer, testServer } from "../../support/server.js"
 
 const connect = async (url: string, name = "test-client") => {
   const client = new Client({ name, version: "1.0.0" })
@@ -17,9 +18,14 @@ const text = (result: unknown): string => {
   return content.map((c) => c.text).join("\n")
 }
 
-describe("/mcp", () => {
-  it("lists the tools and files an item that status then shows", async () => {
-    await withServer(async ({ url }) => {
+/** Runs a promise-based check against the file's server. */
+const onServer = (body: (url: string) => Promise<void>) =>
+  Effect.flatMap(TestServer, ({ url }) => Effect.promise(() => body(url)))
+
+// One server for the file: each test makes its own clients and items, and reads only what it made.
+layer(testServer(), { excludeTestServices: true })("/mcp", (it) => {
+  it.effect("lists the tools and files an item that status then shows", () =>
+    onServer(async (url) => {
       const client = await connect(url)
       try {
         const { tools } = await client.listTools()
@@ -43,18 +49,20 @@ describe("/mcp", () => {
           },
         })
         expect(created.isError).toBeFalsy()
-        expect(created.structuredContent).toMatchObject({ story_id: "1_story_add_login", stage: "Backlog" })
-        const status = await client.callTool({ name: "status", arguments: { story_id: "1_story_add_login" } })
+        expect(created.structuredContent).toMatchObject({ stage: "Backlog" })
+        const id = (created.structuredContent as { story_id: string }).story_id
+        expect(id).toMatch(/^\d+_story_add_login$/)
+        const status = await client.callTool({ name: "status", arguments: { story_id: id } })
         expect(status.structuredContent).toMatchObject({ name: "Add login", stage: { _tag: "Backlog" } })
         expect(text(status)).toContain("priority: 1")
       } finally {
         await client.close()
       }
-    })
-  })
+    }),
+  )
 
-  it("answers a bad call with the field-level error as the tool result", async () => {
-    await withServer(async ({ url }) => {
+  it.effect("answers a bad call with the field-level error as the tool result", () =>
+    onServer(async (url) => {
       const client = await connect(url)
       try {
         const result = await client.callTool({
@@ -75,11 +83,11 @@ describe("/mcp", () => {
       } finally {
         await client.close()
       }
-    })
-  })
+    }),
+  )
 
-  it("keeps concurrent clients' responses apart (one server and transport per session)", async () => {
-    await withServer(async ({ url }) => {
+  it.effect("keeps concurrent clients' responses apart (one server and transport per session)", () =>
+    onServer(async (url) => {
       const clients = await Promise.all(Array.from({ length: 6 }, (_, i) => connect(url, `client-${i}`)))
       try {
         const results = await Promise.all(
@@ -102,11 +110,11 @@ describe("/mcp", () => {
       } finally {
         await Promise.all(clients.map((c) => c.close()))
       }
-    })
-  })
+    }),
+  )
 
-  it("refuses requests for unknown sessions and non-initialize requests without one", async () => {
-    await withServer(async ({ url }) => {
+  it.effect("refuses requests for unknown sessions and non-initialize requests without one", () =>
+    onServer(async (url) => {
       const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" }
       const listBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" })
       const unknown = await fetch(`${url}/mcp`, {
@@ -123,6 +131,6 @@ describe("/mcp", () => {
       expect(typeof body.error.code).toBe("number")
       const get = await fetch(`${url}/mcp`, { headers: { accept: "text/event-stream" } })
       expect(get.status).toBe(400)
-    })
-  })
+    }),
+  )
 })
