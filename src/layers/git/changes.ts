@@ -173,15 +173,31 @@ export const makeChanges = (git: GitRunner, repo: Repo) => {
   })
 
   /**
+   * Runs a commit-making command (`args` after the identity flags): first with the configured identity
+   * only (useConfigOnly: git guesses no name or address from the system), which is the usual case and one
+   * process; only when that fails, again with the fallback identity for what is not configured.
+   */
+  const withIdentity = (dir: string, args: ReadonlyArray<string>, hint: string) =>
+    Effect.gen(function* () {
+      const first = yield* git.run(dir, ["-c", "user.useConfigOnly=true", ...args])
+      if (first.code === 0) return first
+      const flags = yield* identityFallback(dir)
+      return yield* git.ok(dir, [...flags, ...args], hint)
+    })
+
+  /**
    * A commit of `tree` on `parent` made in the object store (no index, no checkout), with the same identity
    * fallback as `commit`: the merge queue's squash when nothing needs the merged files. Returns its name.
    */
   const commitTree = (root: string, tree: string, parent: string, message: string) =>
-    Effect.gen(function* () {
-      const args = [...(yield* identityFallback(root)), "commit-tree", tree, "-p", parent, "-m", message]
-      const made = yield* git.ok(root, args, "check the identity (git config user.name / user.email)")
-      return made.stdout.trim()
-    })
+    Effect.map(
+      withIdentity(
+        root,
+        ["commit-tree", tree, "-p", parent, "-m", message],
+        "check the identity (git config user.name / user.email)",
+      ),
+      (made) => made.stdout.trim(),
+    )
 
   /**
    * Commits what is staged in `worktree` for a caller that has just seen something is (the merge workspace
@@ -189,10 +205,9 @@ export const makeChanges = (git: GitRunner, repo: Repo) => {
    */
   const commitStaged = (worktree: string, message: string) =>
     Effect.gen(function* () {
-      const args = [...(yield* identityFallback(worktree)), "commit", "--quiet", "-m", message]
-      yield* git.ok(
+      yield* withIdentity(
         worktree,
-        args,
+        ["commit", "--quiet", "-m", message],
         "check the commit hooks and the identity (git config user.name / user.email)",
       )
       const head = yield* git.ok(worktree, ["rev-parse", "--verify", "HEAD"], "check the repository")

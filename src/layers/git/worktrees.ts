@@ -52,6 +52,33 @@ export interface OrphanCleanup {
   readonly skipped: ReadonlyArray<{ readonly path: string; readonly why: string }>
 }
 
+/**
+ * Whether git may hold a record of a worktree at `target`, read from the repository's own records on disk
+ * (no git process): false only when `<root>/.git` is a directory whose worktrees/ has no record pointing
+ * there. Anything unusual (a `.git` file, an unreadable record) says it may, so git is asked.
+ */
+const mayHaveRecord = (root: string, target: string): Effect.Effect<boolean> =>
+  Effect.promise(async () => {
+    const gitDir = path.join(root, ".git")
+    const isDir = await fs.stat(gitDir).then(
+      (st) => st.isDirectory(),
+      () => false,
+    )
+    if (!isDir) return true
+    const records = path.join(gitDir, "worktrees")
+    const names = await fs
+      .readdir(records)
+      .catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? [] : undefined))
+    if (names === undefined) return true
+    const parent = await fs.realpath(path.dirname(target)).catch(() => path.dirname(target))
+    const wanted = [path.join(target, ".git"), path.join(parent, path.basename(target), ".git")]
+    for (const name of names) {
+      const pointer = await fs.readFile(path.join(records, name, "gitdir"), "utf8").catch(() => undefined)
+      if (pointer === undefined || wanted.includes(pointer.trim())) return true
+    }
+    return false
+  })
+
 type Repo = ReturnType<typeof makeRepo>
 
 /**
@@ -106,6 +133,17 @@ export const makeWorktrees = (
     const target = worktreePathOf(root, id)
     yield* checkId(root, ["worktree", "add"], id)
     yield* checkRef(root, ["worktree", "add"], "base branch", base)
+    // The usual case, an item's first start: no directory and no record of one. One git process
+    // creates branch and worktree; a branch already there (or a missing base) refuses it without
+    // side effects (git creates the branch first), and the look below tells which.
+    if (!(yield* pathExists(target)) && !(yield* mayHaveRecord(root, target))) {
+      yield* repo.requireRepo(root)
+      const args = ["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", target, base]
+      const first = yield* git.run(root, args)
+      if (first.code === 0) {
+        return { id, path: target, branch, created: true, branchCreated: true } satisfies CreatedWorktree
+      }
+    }
     const existing = findOwn(yield* listWorktrees(root), id)
     if (existing !== undefined && !existing.prunable) {
       if (existing.branch === branch) {
@@ -175,8 +213,37 @@ export const makeWorktrees = (
     const branch = featureBranchOf(id)
     const target = worktreePathOf(root, id)
     yield* checkId(root, ["worktree", "remove"], id)
-    const entry = findOwn(yield* listWorktrees(root), id)
     const onDisk = yield* pathExists(target)
+    // The usual cases without a look at git's list: a worktree git removes at once (a lock does not keep
+    // it: the item is being removed on purpose), or no directory and no record of one.
+    if (onDisk) {
+      yield* repo.requireRepo(root)
+      const quick = yield* git.run(root, ["worktree", "remove", "--force", "--force", "--", target])
+      if (quick.code === 0 && !(yield* pathExists(target))) {
+        const branchOutcome = options.deleteBranch
+          ? yield* repo.deleteBranch(root, branch)
+          : ("kept" as const)
+        return {
+          id,
+          path: target,
+          branch,
+          worktree: "removed",
+          detail: "git worktree remove --force",
+          branchOutcome,
+        } satisfies RemovedWorktree
+      }
+    } else if (!(yield* mayHaveRecord(root, target))) {
+      const branchOutcome = options.deleteBranch ? yield* repo.deleteBranch(root, branch) : ("kept" as const)
+      return {
+        id,
+        path: target,
+        branch,
+        worktree: "absent",
+        detail: "",
+        branchOutcome,
+      } satisfies RemovedWorktree
+    }
+    const entry = findOwn(yield* listWorktrees(root), id)
     let outcome: RemovedWorktree["worktree"] = "absent"
     let detail = ""
     if (onDisk) {
