@@ -35,6 +35,11 @@ export interface SupervisorOptions {
   /** Restarts allowed within `period`; one more escalates. */
   readonly intensity: number
   readonly period: Duration.DurationInput
+  /**
+   * Stop every child at once on shutdown, for children that do not depend on each other and may each take
+   * a grace period to end (an agent ignoring SIGTERM): the shutdown then takes one, not one per child.
+   */
+  readonly stopAtOnce?: boolean
 }
 
 /** A contained child's last failure when its supervisor gave up on it, after `restarts` in the period. */
@@ -245,7 +250,11 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
 
     const stopChildren = SynchronizedRef.updateEffect(state, (s) =>
       Effect.gen(function* () {
-        for (const c of [...s.children].reverse()) yield* c.retire(yield* stopAndAwait(c.current))
+        const stopOne = (c: Child) => Effect.flatMap(stopAndAwait(c.current), c.retire)
+        yield* Effect.forEach([...s.children].reverse(), stopOne, {
+          concurrency: options.stopAtOnce === true ? "unbounded" : 1,
+          discard: true,
+        })
         return { ...s, open: false, children: [] }
       }),
     ).pipe(

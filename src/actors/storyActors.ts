@@ -68,6 +68,8 @@ export const makeStoryActors = (
       strategy: "one_for_one",
       intensity: options.restarts.intensity,
       period: options.restarts.period,
+      // Each may be waiting out its agent's grace period: a shutdown must take one, not one per item.
+      stopAtOnce: true,
     })
     const registry = yield* Registry.make<StoryMsg>()
 

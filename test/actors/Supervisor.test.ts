@@ -3,6 +3,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
+  Deferred,
   Effect,
   Exit,
   Fiber,
@@ -214,6 +215,38 @@ describe("Supervisor", () => {
         yield* sup.startChild(contained("worker"))
         expect(yield* takeInits(inits, 1)).toEqual(["worker"])
       }),
+  )
+
+  it.scoped("with stopAtOnce, a shutdown stops every child at the same time, not one after another", () =>
+    Effect.gen(function* () {
+      const releasing = yield* Queue.unbounded<string>()
+      const allReleasing = yield* Deferred.make<void>()
+      // Each child's release waits until every child is releasing: one at a time, it would never end.
+      const slow = (key: string) => ({
+        key,
+        restart: "permanent" as const,
+        spec: Actor.make<CounterMsg, void, never, Scope.Scope>({
+          mailboxSize: 1,
+          init: Effect.acquireRelease(Effect.void, () =>
+            Queue.offer(releasing, key).pipe(Effect.zipRight(Deferred.await(allReleasing))),
+          ),
+          receive: (state) => Effect.succeed(state),
+        }),
+      })
+      const sup = yield* Supervisor.make({
+        strategy: "one_for_one",
+        intensity: 1,
+        period: "1 second",
+        stopAtOnce: true,
+      })
+      yield* sup.startChild(slow("a"))
+      yield* sup.startChild(slow("b"))
+      const shutdown = yield* Effect.fork(sup.shutdown)
+      expect([...(yield* Queue.takeBetween(releasing, 2, 2))].sort()).toEqual(["a", "b"])
+      yield* Deferred.succeed(allReleasing, undefined)
+      yield* Fiber.join(shutdown)
+      expect(yield* sup.children).toEqual([])
+    }),
   )
 
   it.scoped("the same crashes spread out beyond the period do not escalate", () =>
