@@ -2,7 +2,6 @@
 // command, a click in the UI) is one call here. Each gathers its facts, builds the event and applies
 // it through the Store; pipeline rules live here and in src/domain, once. Transports get this and
 // the read-only PipelineView, never the Store.
-import { NodeFileSystem } from "@effect/platform-node"
 import { Context, Effect, type Either, Layer, Option } from "effect"
 import type { DependencyStatus } from "../domain/dependencies.js"
 import type { StageName } from "../domain/moveRoutes.js"
@@ -11,7 +10,7 @@ import type { ItemKind, StoryId } from "../domain/StoryId.js"
 import type { Timer } from "../domain/Timer.js"
 import type { TransitionError } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
-import { loadConfig } from "../layers/Config.js"
+import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import type { DeleteReport, ProjectionError } from "../layers/docModel.js"
 import type { GateResult, GateSpawnError } from "../layers/Gates.js"
 import { Git } from "../layers/Git.js"
@@ -132,10 +131,7 @@ export const makePipeline = Effect.gen(function* () {
   const store = yield* Store
   const merges = yield* Effect.serviceOption(MergeQueue)
   const services = yield* Effect.context<Store | Git | TestRuns | Agents>()
-  const settings: moves.Settings = {
-    root: project.root,
-    config: loadConfig(project.root).pipe(Effect.provide(NodeFileSystem.layer)),
-  }
+  const settings: moves.Settings = { root: project.root, config: (yield* HuskiesConfig).get }
   const run = <A, E>(effect: Effect.Effect<A, E, Store | Git | TestRuns | Agents>) =>
     Effect.provide(effect, services)
   const queue = Option.match(merges, {

@@ -16,7 +16,7 @@ import { parseStoryDoc } from "../../domain/StoryDoc.js"
 import type { StoryId } from "../../domain/StoryId.js"
 import { describeStage, legalEvents, type TransitionError } from "../../domain/transition.js"
 import type { WorkItem } from "../../domain/WorkItem.js"
-import type { LoadedConfig } from "../../layers/Config.js"
+import type { ConfigError, LoadedConfig } from "../../layers/Config.js"
 import { Store } from "../../layers/Store.js"
 import { Agents } from "../Scheduler.js"
 import { branchFacts } from "./branchFacts.js"
@@ -26,7 +26,7 @@ import { NoProjectCommand, runProjectCommand } from "./projectCommand.js"
 /** What the command layer reads its settings from (the project's root and its current config). */
 export interface Settings {
   readonly root: string
-  readonly config: Effect.Effect<LoadedConfig, { readonly _tag: "ConfigError"; readonly message: string }>
+  readonly config: Effect.Effect<LoadedConfig, ConfigError>
 }
 
 /** A move that happened: where the item was, where it is, and the event that moved it. */
