@@ -1,10 +1,11 @@
 // test/transports/http/guardedRoutes.test.ts — the access guard in front of the real server's routes:
 // a DNS-rebinding page and a foreign Origin get 403 on /mcp, /health and unknown paths alike (and
 // on WebSocket upgrades), allowed_hosts admits a name, and a token bind answers 401 without it.
-import { Redacted } from "effect"
+import { layer } from "@effect/vitest"
+import { Effect, Redacted } from "effect"
 import { request as httpRequest } from "node:http"
 import { describe, expect, it } from "vitest"
-import { withServer } from "../../support/server.js"
+import { TestServer, testServer, withServer } from "../../support/server.js"
 import { listItems } from "../../support/mcpClient.js"
 
 interface Answer {
@@ -53,93 +54,112 @@ const mcpHeaders = { "content-type": "application/json", accept: "application/js
 const hostOf = (url: string) => new URL(url).host
 const portOf = (url: string) => new URL(url).port
 
-describe("the access guard on a loopback bind", () => {
-  it("refuses the DNS-rebinding page: initialize and create_story get 403 and nothing is filed", async () => {
-    await withServer(async ({ url }) => {
-      const evil = { ...mcpHeaders, host: `evil.example:${portOf(url)}`, origin: "http://evil.example" }
-      const init = await send(url, { method: "POST", path: "/mcp", headers: evil, body: initialize })
-      expect(init.status).toBe(403)
-      const error = JSON.parse(init.body) as { jsonrpc: string; error: { code: number; message: string } }
-      expect(error.jsonrpc).toBe("2.0")
-      expect(error.error.message).toContain("allowed_hosts")
-      expect(error.error.message).toContain(".huskies/project.toml")
-      expect(init.headers["mcp-session-id"]).toBeUndefined()
+/** Runs a promise-based check against the file's default server. */
+const onServer = (body: (url: string) => Promise<void>) =>
+  Effect.flatMap(TestServer, ({ url }) => Effect.promise(() => body(url)))
 
-      // The same page with a session a real client opened gets no further.
-      const legit = await send(url, {
-        method: "POST",
-        path: "/mcp",
-        headers: { ...mcpHeaders, host: hostOf(url) },
-        body: initialize,
-      })
-      expect(legit.status).toBe(200)
-      const session = String(legit.headers["mcp-session-id"])
-      const create = await send(url, {
-        method: "POST",
-        path: "/mcp",
-        headers: { ...evil, "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 2,
-          method: "tools/call",
-          params: { name: "create_story", arguments: { name: "pwned", acceptance_criteria: ["x"] } },
-        }),
-      })
-      expect(create.status).toBe(403)
-      expect(await listItems(url)).toEqual([])
-    })
-  }, 30_000)
+// One default server for these: none of them files anything, so "nothing is filed" holds in any order.
+layer(testServer(), { excludeTestServices: true })("the access guard on a loopback bind", (it) => {
+  it.effect(
+    "refuses the DNS-rebinding page: initialize and create_story get 403 and nothing is filed",
+    () =>
+      onServer(async (url) => {
+        const evil = { ...mcpHeaders, host: `evil.example:${portOf(url)}`, origin: "http://evil.example" }
+        const init = await send(url, { method: "POST", path: "/mcp", headers: evil, body: initialize })
+        expect(init.status).toBe(403)
+        const error = JSON.parse(init.body) as { jsonrpc: string; error: { code: number; message: string } }
+        expect(error.jsonrpc).toBe("2.0")
+        expect(error.error.message).toContain("allowed_hosts")
+        expect(error.error.message).toContain(".huskies/project.toml")
+        expect(init.headers["mcp-session-id"]).toBeUndefined()
 
-  it("refuses a foreign Origin even with a good Host, and admits this server's own Origin", async () => {
-    await withServer(async ({ url }) => {
-      const headers = { ...mcpHeaders, host: hostOf(url) }
-      const foreign = await send(url, {
-        method: "POST",
-        path: "/mcp",
-        headers: { ...headers, origin: "http://evil.example" },
-        body: initialize,
-      })
-      expect(foreign.status).toBe(403)
-      expect(foreign.body).toContain("Origin")
-      const own = await send(url, {
-        method: "POST",
-        path: "/mcp",
-        headers: { ...headers, origin: `http://localhost:${portOf(url)}` },
-        body: initialize,
-      })
-      expect(own.status).toBe(200)
-    })
-  }, 30_000)
+        // The same page with a session a real client opened gets no further.
+        const legit = await send(url, {
+          method: "POST",
+          path: "/mcp",
+          headers: { ...mcpHeaders, host: hostOf(url) },
+          body: initialize,
+        })
+        expect(legit.status).toBe(200)
+        const session = String(legit.headers["mcp-session-id"])
+        const create = await send(url, {
+          method: "POST",
+          path: "/mcp",
+          headers: { ...evil, "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 2,
+            method: "tools/call",
+            params: { name: "create_story", arguments: { name: "pwned", acceptance_criteria: ["x"] } },
+          }),
+        })
+        expect(create.status).toBe(403)
+        expect(await listItems(url)).toEqual([])
+      }),
+    30_000,
+  )
 
-  it("guards /health and unknown paths too", async () => {
-    await withServer(async ({ url }) => {
-      const evilHost = { host: `evil.example:${portOf(url)}` }
-      for (const path of ["/health", "/nowhere"]) {
-        const refused = await send(url, { path, headers: evilHost })
-        expect(refused.status, path).toBe(403)
-        expect((JSON.parse(refused.body) as { error: string }).error).toContain("allowed_hosts")
-      }
-      expect((await send(url, { path: "/health" })).status).toBe(200)
-      expect((await send(url, { path: "/nowhere" })).status).toBe(404)
-      expect((await send(url, { path: "/health", headers: { origin: "https://evil.example" } })).status).toBe(
-        403,
-      )
-    })
-  }, 30_000)
+  it.effect(
+    "refuses a foreign Origin even with a good Host, and admits this server's own Origin",
+    () =>
+      onServer(async (url) => {
+        const headers = { ...mcpHeaders, host: hostOf(url) }
+        const foreign = await send(url, {
+          method: "POST",
+          path: "/mcp",
+          headers: { ...headers, origin: "http://evil.example" },
+          body: initialize,
+        })
+        expect(foreign.status).toBe(403)
+        expect(foreign.body).toContain("Origin")
+        const own = await send(url, {
+          method: "POST",
+          path: "/mcp",
+          headers: { ...headers, origin: `http://localhost:${portOf(url)}` },
+          body: initialize,
+        })
+        expect(own.status).toBe(200)
+      }),
+    30_000,
+  )
 
-  it("guards WebSocket upgrades and refuses paths no route serves", async () => {
-    await withServer(async ({ url }) => {
-      const upgrade = { connection: "Upgrade", upgrade: "websocket" }
-      const refused = await send(url, {
-        path: "/ws",
-        headers: { ...upgrade, host: `evil.example:${portOf(url)}` },
-      })
-      expect(refused.status).toBe(403)
-      const unknown = await send(url, { path: "/ws", headers: upgrade })
-      expect(unknown.status).toBe(404)
-    })
-  }, 30_000)
+  it.effect(
+    "guards /health and unknown paths too",
+    () =>
+      onServer(async (url) => {
+        const evilHost = { host: `evil.example:${portOf(url)}` }
+        for (const path of ["/health", "/nowhere"]) {
+          const refused = await send(url, { path, headers: evilHost })
+          expect(refused.status, path).toBe(403)
+          expect((JSON.parse(refused.body) as { error: string }).error).toContain("allowed_hosts")
+        }
+        expect((await send(url, { path: "/health" })).status).toBe(200)
+        expect((await send(url, { path: "/nowhere" })).status).toBe(404)
+        expect(
+          (await send(url, { path: "/health", headers: { origin: "https://evil.example" } })).status,
+        ).toBe(403)
+      }),
+    30_000,
+  )
 
+  it.effect(
+    "guards WebSocket upgrades and refuses paths no route serves",
+    () =>
+      onServer(async (url) => {
+        const upgrade = { connection: "Upgrade", upgrade: "websocket" }
+        const refused = await send(url, {
+          path: "/ws",
+          headers: { ...upgrade, host: `evil.example:${portOf(url)}` },
+        })
+        expect(refused.status).toBe(403)
+        const unknown = await send(url, { path: "/ws", headers: upgrade })
+        expect(unknown.status).toBe(404)
+      }),
+    30_000,
+  )
+})
+
+describe("the access guard on a loopback bind, with access settings", () => {
   it("admits a name listed in allowed_hosts", async () => {
     await withServer(
       async ({ url }) => {
