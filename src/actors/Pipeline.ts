@@ -35,6 +35,13 @@ import { Agents } from "./Scheduler.js"
 
 export { BranchNotReady, CommandRefused, EditRefused, MergesOff } from "./pipeline/errors.js"
 export type { Moved } from "./pipeline/moves.js"
+export {
+  commandOf,
+  NoProjectCommand,
+  NoWorktree,
+  type ProjectCommandKind,
+  runProjectCommand,
+} from "./pipeline/projectCommand.js"
 export { notPresent, type Removal, type RemovalStatus, removed } from "./pipeline/removal.js"
 
 /** Failures every command on an existing item can have besides its own refusals. */

@@ -2,15 +2,16 @@
 // project's [commands] in an item's worktree through TestRuns, blocking with progress notifications,
 // and the result they all return. Also the progress ticker run_command uses.
 import { Effect, Fiber, Schema } from "effect"
-import { existsSync } from "node:fs"
-import { join } from "node:path"
+import {
+  commandOf,
+  type ProjectCommandKind,
+  runProjectCommand as runCommandIn,
+} from "../../actors/Pipeline.js"
 import type { GateResult } from "../../layers/Gates.js"
-import { worktreePathOf } from "../../layers/Git.js"
 import { HuskiesConfig } from "../../layers/HuskiesConfig.js"
 import { Project } from "../../layers/Project.js"
-import { TestRuns } from "../../layers/TestRuns.js"
 import { loadItem } from "./itemAccess.js"
-import { type ToolContext, ToolFailure } from "./Tool.js"
+import type { ToolContext } from "./Tool.js"
 
 export const GateRunResult = Schema.Struct({
   story_id: Schema.String,
@@ -65,11 +66,7 @@ export const withProgress = <A, E, R>(context: ToolContext, label: string, effec
 /** The project's configuration in force: an edit of project.toml applies to the next call. */
 export const projectConfig = Effect.flatMap(HuskiesConfig, (config) => config.get)
 
-export type GateKind = "test" | "lint" | "build"
-
-/** run_tests keeps its results under the bare id (get_test_result reads them); the others apart. */
-const runKey = (storyId: string, kind: GateKind) => (kind === "test" ? storyId : `${storyId}#${kind}`)
-const logName: Record<GateKind, string> = { test: "tests", lint: "lint", build: "build" }
+export type GateKind = ProjectCommandKind
 
 /** Runs [commands] `kind` in the item's worktree, or joins the run of it already going for the item. */
 export const runProjectCommand = (storyId: string, kind: GateKind, context: ToolContext) =>
@@ -77,29 +74,11 @@ export const runProjectCommand = (storyId: string, kind: GateKind, context: Tool
     yield* loadItem(storyId)
     const project = yield* Project
     const config = yield* projectConfig
-    const command = config.project.commands[kind]
-    if (command === undefined) {
-      return yield* new ToolFailure({
-        message: `no ${kind} command is configured: set [commands] ${kind} in .huskies/project.toml`,
-      })
-    }
-    const worktree = worktreePathOf(project.root, storyId)
-    if (!existsSync(worktree)) {
-      return yield* new ToolFailure({
-        message: `${storyId} has no worktree at ${worktree}: the ${kind} command runs where the coder works, once the item is in Coding (or after create_worktree)`,
-      })
-    }
-    const runs = yield* TestRuns
-    const started = Date.now()
+    const command = yield* commandOf(config, kind)
     const { result, joined } = yield* withProgress(
       context,
       command,
-      runs.run(runKey(storyId, kind), {
-        command,
-        cwd: worktree,
-        timeoutMillis: config.project.gatesTimeoutSecs * 1000,
-        logPath: join(project.root, ".huskies", "logs", storyId, `${logName[kind]}-${started}.log`),
-      }),
+      runCommandIn(project.root, config, storyId, kind),
     )
     return gateView(storyId, result, joined)
   })
