@@ -144,6 +144,8 @@ const describeRow = (root: string, base: string, entry: WorktreeInfo & { readonl
     const found = yield* Effect.either(store.get(entry.id))
     // An item that exists but does not decode is still in the Store: not an orphan.
     const inStore = found._tag === "Right" || found.left._tag !== "ItemNotFound"
+    // A listing shows what it can: a count or status git cannot give (a base that does not exist, a
+    // worktree half removed) is null in its row, and the other rows still show.
     const commitsAhead =
       entry.branch === undefined
         ? null
