@@ -5,6 +5,7 @@ import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue } from "
 import { randomUUID } from "node:crypto"
 import {
   type AnswerError,
+  answerDecision,
   type Decision,
   DecisionId,
   type DecisionNotFound,
@@ -118,11 +119,12 @@ const make = Effect.gen(function* () {
       }),
     )
 
+  // The decision as refused when nothing is left to record it in (its item was deleted).
   const gone = (decision: Decision): Decision =>
-    ({
-      ...decision,
-      answer: { verdict: refusal(decision), by: deletedAnswerer, at: decision.requestedAt },
-    }) as Decision
+    Either.getOrElse(
+      answerDecision(decision, { verdict: refusal(decision), by: deletedAnswerer, at: decision.requestedAt }),
+      () => decision,
+    )
 
   const awaitAnswer = (events: Queue.Dequeue<StoreEvent>, decision: Decision) =>
     Effect.gen(function* () {

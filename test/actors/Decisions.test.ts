@@ -103,6 +103,28 @@ describe("Decisions", () => {
     }),
   )
 
+  it.scoped("an item deleted while someone waits on its decision ends the wait with a refusal", () =>
+    Effect.gen(function* () {
+      const db = yield* freshDb
+      yield* withDecisions(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const events = yield* store.subscribe
+          const item = yield* store.create(story("Short-lived"))
+          const asking = yield* Effect.fork(
+            (yield* Decisions).ask({ _tag: "HumanQa", storyId: item.id }, "1 hour"),
+          )
+          yield* next(events, "DecisionOpened")
+          yield* store.delete(item.id)
+          const ended = yield* Fiber.join(asking)
+          expect(ended.answer).toMatchObject({ verdict: "reject", by: "deleted" })
+          expect((yield* store.decisions).decisions).toEqual([])
+        }),
+      )
+    }),
+  )
+
   it.scoped("a restart denies the permission requests pending when the server died, and keeps human QA", () =>
     Effect.gen(function* () {
       const db = yield* freshDb
