@@ -3,7 +3,7 @@
 // `huskies serve`), MCP calls to the server, and readers of the fake's requests and of the session logs.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Effect, Fiber, Option, Queue, Schedule, type Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
 import { mkdirSync } from "node:fs"
 import { delimiter, dirname, join } from "node:path"
 import { Agents } from "../../src/actors/Scheduler.js"
@@ -22,6 +22,7 @@ import {
 import { claudeBin } from "./claude.js"
 import { makeTempDir, type TempDir } from "./gitRepo.js"
 import { type PipelineProject, withPipeline } from "./pipeline.js"
+import { eventually, watchStore } from "./waits.js"
 import type { ToolTestEnv } from "./tools.js"
 
 export const projectToml = `base_branch = "main"
@@ -196,37 +197,19 @@ export const RESET_SECS = 2
 /** The item's running agent, once its StoryActor has one (the Store says Running a moment earlier). */
 export const awaitHandle = (id: string) =>
   Effect.flatMap(Agents, (agents) =>
-    agents
-      .handle(id)
-      .pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail("none yet"), onSome: Effect.succeed })),
-        Effect.retry(Schedule.spaced("20 millis")),
-        Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`no agent ran on ${id}`) }),
-        Effect.orDie,
-      ),
+    eventually(`an agent running on ${id}`, Effect.map(agents.handle(id), Option.getOrUndefined)),
   )
 
 /**
  * Starts watching the Store's timers now; the effect it returns gives the first timers that were set
  * (read when they appeared, so a timer that fires soon after is still seen).
  */
-export const watchTimers = Effect.gen(function* () {
-  const store = yield* Store
-  const changes = yield* store.subscribe
-  const first = yield* Effect.forkScoped(
-    Effect.gen(function* () {
-      for (;;) {
-        const { timers } = yield* store.timers
-        if (timers.length > 0) return timers
-        yield* Queue.take(changes)
-      }
-    }),
-  )
-  return Fiber.join(first).pipe(
-    Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("no timer was set") }),
-    Effect.orDie,
-  )
-})
+export const watchTimers = Effect.flatMap(Store, (store) =>
+  watchStore(
+    "a timer to be set",
+    Effect.map(store.timers, ({ timers }) => (timers.length > 0 ? timers : undefined)),
+  ),
+)
 
 /**
  * A fake model API, a Claude home, and a server on a fresh repository whose agents are the real Claude

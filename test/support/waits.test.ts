@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { Store } from "../../src/layers/Store.js"
 import { storeLayer } from "./store.js"
 import { tempDir } from "./tempDir.js"
-import { awaitStore, eventually, holds } from "./waits.js"
+import { awaitStore, eventually, holds, watchStore } from "./waits.js"
 
 const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 
@@ -51,6 +51,19 @@ layer(StoreOnTempFile)("awaitStore", (it) => {
       expect(Option.isNone(yield* Fiber.poll(waiting))).toBe(true)
       yield* store.create(story("Written later"))
       expect((yield* Fiber.join(waiting))?.id).toMatch(/_story_written_later$/)
+    }),
+  )
+
+  it.scoped("watchStore sees what came and went before the test asked for it", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const seen = yield* watchStore("the short-lived item", withSlug("short_lived"))
+      const item = yield* store.create(story("Short lived"))
+      // Anything else that runs in between (here, only a yield) gives the watcher its look.
+      yield* Effect.yieldNow()
+      yield* store.delete(item.id)
+      expect((yield* seen)?.id).toBe(item.id)
+      expect(yield* withSlug("short_lived")).toBeUndefined()
     }),
   )
 

@@ -1,6 +1,6 @@
 // test/support/waits.ts — how a test waits for something to happen: on the Store's event stream when the
 // Store is in-process (awaitStore), else by polling one probe (eventually) for what publishes no event.
-import { Cause, type Duration, Effect, Option, Stream } from "effect"
+import { Cause, type Duration, Effect, Fiber, Option, type Queue, type Scope, Stream } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { Store } from "../../src/layers/Store.js"
 
@@ -12,6 +12,26 @@ const within =
       onTimeout: () =>
         Cause.die(new Error(`waited ${millis} ms for ${what}${detail === undefined ? "" : `\n${detail()}`}`)),
     })
+
+/** Runs `probe` now and after every event of `changes` until it gives a value. */
+const firstHolding = <A, E, R>(
+  what: string,
+  changes: Queue.Dequeue<unknown>,
+  probe: Effect.Effect<A | undefined, E, R>,
+) =>
+  Effect.gen(function* () {
+    const now = yield* probe
+    if (now !== undefined) return now
+    const seen = yield* Stream.fromQueue(changes).pipe(
+      Stream.mapEffect(() => probe),
+      Stream.filter((a): a is A => a !== undefined),
+      Stream.runHead,
+    )
+    return yield* Option.match(seen, {
+      onNone: () => Effect.dieMessage(`the Store's events ended while waiting for ${what}`),
+      onSome: Effect.succeed,
+    })
+  })
 
 /**
  * Waits until `probe` gives a value: it is run now and after every Store event, so a change is seen as
@@ -25,19 +45,24 @@ export const awaitStore = <A, E, R>(
   Effect.gen(function* () {
     const store = yield* Store
     // Subscribed before the first look: a change between the look and the wait is still seen.
-    const changes = yield* store.subscribe
-    const now = yield* probe
-    if (now !== undefined) return now
-    const seen = yield* Stream.fromQueue(changes).pipe(
-      Stream.mapEffect(() => probe),
-      Stream.filter((a): a is A => a !== undefined),
-      Stream.runHead,
-    )
-    return yield* Option.match(seen, {
-      onNone: () => Effect.dieMessage(`the Store's events ended while waiting for ${what}`),
-      onSome: Effect.succeed,
-    })
+    return yield* firstHolding(what, yield* store.subscribe, probe)
   }).pipe(Effect.scoped, within(what, millis))
+
+/**
+ * Starts watching now, in the caller's scope, for what `awaitStore` waits for; the returned effect gives
+ * it. For state that may come and go before the test asks (a timer that fires soon after it is set).
+ */
+export const watchStore = <A, E, R>(
+  what: string,
+  probe: Effect.Effect<A | undefined, E, R>,
+  millis = 30_000,
+): Effect.Effect<Effect.Effect<A, E>, never, R | Store | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const changes = yield* store.subscribe
+    const watching = yield* Effect.forkScoped(firstHolding(what, changes, probe))
+    return Fiber.join(watching).pipe(within(what, millis))
+  })
 
 export interface PollOptions {
   /** Give up after this long (default 30 s). */
