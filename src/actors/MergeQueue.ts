@@ -1,9 +1,9 @@
-// src/actors/MergeQueue.ts — the merge actor: items in Merge are squash-merged one at a time, in the order
-// they arrived, in a merge workspace at the base tip; the gates run there; the base moves by compare-and-swap;
-// the item becomes Done and its worktree and branch go. A conflict or failing gates go to a mergemaster
-// (mergeFixers.ts), then the merge runs again, up to `[merge] attempts`. Jobs live in the Store, stamped with
-// the boot that runs them, and every job write is retried until it takes (mergeJobs.ts). Started by serve.
-import { Effect, Either, Layer, Option, PubSub, Queue, Ref } from "effect"
+// src/actors/MergeQueue.ts — the merge actor (its loop in mergeActor.ts): items in Merge are squash-merged one
+// at a time, in the order they arrived, on the base tip (in a merge workspace when gates run there); the base
+// moves by compare-and-swap; the item becomes Done and its worktree and branch go. A conflict or failing gates
+// go to a mergemaster (mergeFixers.ts), then the merge runs again, up to `[merge] attempts`. Jobs live in the
+// Store, stamped with the boot that runs them; every job write is retried until it takes (mergeJobs.ts).
+import { Deferred, Effect, Either, Layer, Option, PubSub, Queue, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
@@ -12,10 +12,12 @@ import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
 import { fitText } from "../layers/runtimes/Runtime.js"
+import type * as Actor from "./Actor.js"
 import { attemptMerge, baseProblem, preflight, removeWorkspace, squashMessage } from "./mergeAttempt.js"
 import { isFixable, JobNotMarked } from "./mergeErrors.js"
 import { persistently, requeueStaleJobs, withoutBoot } from "./mergeJobs.js"
 import { failureBytes, makeFixers } from "./mergeFixers.js"
+import { type MergeMessage, spawnMergeActor } from "./mergeActor.js"
 import { sweepDone } from "./doneSweep.js"
 import { Agents } from "./Scheduler.js"
 import {
@@ -46,7 +48,8 @@ const makeMergeQueue = Effect.gen(function* () {
   const root = (yield* Project).root
   const boot = (yield* Project).startedAt
   const scope = yield* Effect.scope
-  const wake = yield* Queue.sliding<void>(1)
+  // The actor, once spawned: the fixers (made before it) reach it through this.
+  const actor = yield* Deferred.make<Actor.ActorRef<MergeMessage>>()
   const news = yield* PubSub.unbounded<MergeNews>()
   const current = yield* Ref.make(Option.none<CurrentMerge>())
   const paused = yield* Ref.make(Option.none<{ readonly why: string; readonly since: number }>())
@@ -74,14 +77,22 @@ const makeMergeQueue = Effect.gen(function* () {
 
   /** Queues the item's merge. An existing job keeps its place and what it recorded; with `now`, a job
    * waiting for a mergemaster's fix is due again at once (the fix is committed, or the session ended). */
-  const enqueue = (id: StoryId, options: { readonly now?: boolean } = {}) =>
+  const enqueue = (id: string, options: { readonly now?: boolean } = {}) =>
     Effect.gen(function* () {
       const job = yield* jobOf(id)
-      if (Option.isNone(job)) yield* writeJob({ storyId: id, state: "queued", enqueuedAt: yield* now })
+      if (Option.isNone(job))
+        yield* writeJob({ storyId: id as StoryId, state: "queued", enqueuedAt: yield* now })
       else if (options.now === true && job.value.state === "fixing")
         yield* writeJob(withoutBoot({ ...job.value, state: "queued" }))
-      yield* Queue.offer(wake, undefined)
     })
+
+  /** Asks the actor to queue the merge, and waits until the job is written. */
+  const askEnqueue = (storyId: string, now: boolean) =>
+    Deferred.await(actor).pipe(
+      Effect.flatMap((ref) => ref.ask<void>((reply) => ({ _tag: "Enqueue", storyId, now, reply }))),
+      // Only when the queue is stopping (the server shuts down): its jobs stay in the Store for the next.
+      Effect.catchTag("ActorStopped", () => Effect.void),
+    )
 
   const dropIdleJob = (id: string) =>
     Effect.flatMap(jobOf(id), (job) =>
@@ -136,7 +147,7 @@ const makeMergeQueue = Effect.gen(function* () {
     writeJob,
     fail,
     dropIdleJob,
-    retry: (id) => enqueue(id, { now: true }),
+    retry: (id) => askEnqueue(id, true),
   })
 
   /** A merge that moved the base before the server died: it landed, only the bookkeeping is missing. Its
@@ -252,30 +263,6 @@ const makeMergeQueue = Effect.gen(function* () {
       return "paused" as const
     })
 
-  const worker = Effect.forever(
-    Effect.gen(function* () {
-      yield* Queue.take(wake)
-      for (;;) {
-        // Jobs waiting for a mergemaster's fix keep their place but do not hold up the ones behind them.
-        const next = (yield* store.mergeJobs).jobs.find((j) => j.state !== "fixing")
-        if (next === undefined) break
-        const ran = yield* runJob(next).pipe(
-          attemptLock.withPermits(1),
-          // Only defects reach here: every expected failure is handled in runJob.
-          Effect.catchAllCause((cause) =>
-            Effect.logError("merge crashed", cause).pipe(
-              Effect.zipRight(fail(next.storyId, "huskies failed while merging: see server_logs")),
-            ),
-          ),
-        )
-        if (ran === "paused") {
-          yield* Queue.offer(wake, undefined).pipe(Effect.delay(pauseRetryMillis), Effect.forkIn(scope))
-          break
-        }
-      }
-    }),
-  )
-
   // ------------------------------------------------------------------------------------------ the API
 
   const merge = (id: string, onProgress: (message: string) => Effect.Effect<void>) =>
@@ -292,7 +279,7 @@ const makeMergeQueue = Effect.gen(function* () {
         // Subscribed before queueing, so neither the end nor a step can pass unseen.
         const updates = yield* PubSub.subscribe(news)
         const changes = yield* store.subscribe
-        yield* enqueue(item.id, { now: true })
+        yield* askEnqueue(item.id, true)
         const ahead = (yield* store.mergeJobs).jobs.filter((j) => j.state !== "fixing")
         const position = ahead.findIndex((j) => j.storyId === id)
         if (position > 0) yield* onProgress(`queued: ${position} merge${position === 1 ? "" : "s"} ahead`)
@@ -330,22 +317,47 @@ const makeMergeQueue = Effect.gen(function* () {
   const changes = yield* store.subscribe
   const { items } = yield* store.list
   for (const item of items) if (item.stage._tag === "Merge") yield* enqueue(item.id)
+  const self = yield* spawnMergeActor({
+    scope,
+    self: Deferred.await(actor),
+    enqueue,
+    dropIdleJob,
+    nextJob: Effect.map(store.mergeJobs, (r) =>
+      // Jobs waiting for a mergemaster's fix keep their place but do not hold up the ones behind them.
+      Option.fromNullable(r.jobs.find((j) => j.state !== "fixing")),
+    ),
+    runJob: (job) =>
+      runJob(job).pipe(
+        Effect.provideService(Store, store),
+        Effect.provideService(Git, git),
+        attemptLock.withPermits(1),
+        // Only defects reach here: every expected failure is handled in runJob.
+        Effect.catchAllCause((cause) =>
+          Effect.logError("merge crashed", cause).pipe(
+            Effect.zipRight(fail(job.storyId, "huskies failed while merging: see server_logs")),
+          ),
+        ),
+        Effect.map((ran) => ran === "paused"),
+      ),
+    pauseRetryMillis,
+  })
+  yield* Deferred.succeed(actor, self)
   yield* Effect.forkScoped(
     Effect.forever(
       Effect.flatMap(Queue.take(changes), (event) => {
         if (event._tag !== "ItemChanged") return Effect.void
         const [was, is] = [event.before.stage._tag, event.after.stage._tag]
-        if (is === "Merge" && was !== "Merge") return enqueue(event.after.id)
-        // Moved out by a person: a job waiting its turn or a fix has nothing left to do (a running one
-        // sees the move itself before the base moves).
-        if (was === "Merge" && is !== "Merge") return dropIdleJob(event.after.id)
+        const storyId = event.after.id
+        if (is === "Merge" && was !== "Merge") return askEnqueue(storyId, false)
+        // Moved out by a person: a job waiting its turn or a fix has nothing left to do.
+        if (was === "Merge" && is !== "Merge")
+          return self.tell({ _tag: "Drop", storyId }).pipe(Effect.catchTag("ActorStopped", () => Effect.void))
         return Effect.void
       }),
     ),
   )
-  yield* Effect.forkScoped(worker)
   yield* Effect.forkScoped(sweepDone(store, readConfig))
-  yield* Queue.offer(wake, undefined)
+  yield* self.tell({ _tag: "Wake" }).pipe(Effect.orDie)
   return {
     jobs: Effect.map(store.mergeJobs, (r) => r.jobs),
     current: Ref.get(current),

@@ -1,0 +1,99 @@
+// src/actors/mergeActor.ts — the merge actor's mailbox and loop: one fiber takes the queue's messages
+// (queue a job, drop one, look again after a pause, the running merge ended) one at a time, so job writes
+// never race each other, and runs one merge at a time in a child fiber that tells it when it ends. Built by
+// MergeQueue, which gives it the job operations and the merge itself.
+import { Deferred, Effect, Option, Schema, type Scope } from "effect"
+import type { MergeJob } from "../domain/MergeJob.js"
+import * as Actor from "./Actor.js"
+
+/** The merge actor's mailbox: jobs to queue or drop, a look again after a pause, and its merge's end. */
+export const MergeMessage = Schema.Union(
+  Schema.TaggedStruct("Enqueue", { storyId: Schema.String, now: Schema.Boolean, reply: Actor.Reply<void>() }),
+  Schema.TaggedStruct("Drop", { storyId: Schema.String }),
+  Schema.TaggedStruct("Wake", {}),
+  Schema.TaggedStruct("Ended", { storyId: Schema.String, paused: Schema.Boolean }),
+)
+export type MergeMessage = typeof MergeMessage.Type
+
+/** The item being merged now, if any. */
+interface MergeActorState {
+  readonly running: string | undefined
+}
+
+const idle: MergeActorState = { running: undefined }
+
+export interface MergeActorContext {
+  readonly scope: Scope.Scope
+  /** The actor's own ref (for its merge fiber and timers to message it). */
+  readonly self: Effect.Effect<Actor.ActorRef<MergeMessage>>
+  readonly enqueue: (storyId: string, options: { readonly now?: boolean }) => Effect.Effect<void>
+  readonly dropIdleJob: (storyId: string) => Effect.Effect<void>
+  /** The job whose merge is next, if any. */
+  readonly nextJob: Effect.Effect<Option.Option<MergeJob>>
+  /** Runs the job's merge to its end; true when it paused (not the item's fault: merges wait). */
+  readonly runJob: (job: MergeJob) => Effect.Effect<boolean>
+  readonly pauseRetryMillis: number
+}
+
+/** Spawns the merge actor in `ctx.scope`; tell it Wake to start. */
+export const spawnMergeActor = (ctx: MergeActorContext) => {
+  const { enqueue, dropIdleJob, nextJob, runJob, pauseRetryMillis } = ctx
+  // Messages to itself fail only once it has stopped (the server is stopping): nobody is left to tell.
+  const tellSelf = (msg: MergeMessage) =>
+    Effect.flatMap(ctx.self, (self) => self.tell(msg)).pipe(
+      Effect.catchTag("ActorStopped", () => Effect.void),
+    )
+
+  /** Runs the next job's merge in a fiber of the actor, which hears of its end (Ended). */
+  const startNext = Effect.gen(function* () {
+    const next = yield* nextJob
+    if (Option.isNone(next)) return idle
+    const storyId = next.value.storyId
+    yield* runJob(next.value).pipe(
+      Effect.flatMap((paused) => tellSelf({ _tag: "Ended", storyId, paused })),
+      Effect.forkScoped,
+    )
+    return { running: storyId } satisfies MergeActorState
+  })
+
+  const receive = (
+    state: MergeActorState,
+    msg: MergeMessage,
+  ): Effect.Effect<MergeActorState, never, Scope.Scope> =>
+    Effect.gen(function* () {
+      switch (msg._tag) {
+        case "Enqueue":
+          yield* enqueue(msg.storyId, { now: msg.now })
+          yield* Deferred.succeed(msg.reply, undefined)
+          break
+        case "Drop":
+          // The merge running now sees the move itself, before the base moves.
+          if (state.running !== msg.storyId) yield* dropIdleJob(msg.storyId)
+          return state
+        case "Ended":
+          if (!msg.paused) break
+          // Not the item's fault: merges wait, and the queue looks again later (or when asked to merge).
+          yield* tellSelf({ _tag: "Wake" }).pipe(Effect.delay(pauseRetryMillis), Effect.forkScoped)
+          return idle
+        case "Wake":
+          break
+      }
+      const ready = msg._tag === "Ended" ? idle : state
+      return ready.running === undefined ? yield* startNext : ready
+    }).pipe(
+      // The queue outlives any one message: a defect here is logged, and the state stays as it was.
+      Effect.catchAllCause((cause) =>
+        Effect.as(Effect.logError(`the merge queue could not handle ${msg._tag}`, cause), state),
+      ),
+    )
+
+  return Actor.spawnIn(
+    Actor.make<MergeMessage, MergeActorState, never, Scope.Scope>({
+      init: Effect.succeed(idle),
+      receive,
+      mailboxSize: 1024,
+    }),
+    ctx.scope,
+    { key: "merge" },
+  )
+}
