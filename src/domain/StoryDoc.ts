@@ -77,10 +77,26 @@ const frontMatterOpen = /^---[ \t]*$/
 const frontMatterClose = /^(?:---|\.\.\.)[ \t]*$/
 
 /**
+ * The latest parses by exact content (results are immutable): status and board reads parse the same
+ * unchanged items over and over, and the YAML parse is most of what such a call costs.
+ */
+const recentParses = new Map<string, Either.Either<StoryDoc, StoryDocError>>()
+const recentParsesKept = 256
+
+/**
  * Reads a work item's markdown. Accepts CRLF, a BOM, `*`/`+`/numbered bullets, `[X]`, extra blank
  * lines and section headings in any case or order; the first error found is returned with its line.
  */
-export const parseStoryDoc = (markdown: string): Either.Either<StoryDoc, StoryDocError> =>
+export const parseStoryDoc = (markdown: string): Either.Either<StoryDoc, StoryDocError> => {
+  const known = recentParses.get(markdown)
+  if (known !== undefined) return known
+  const parsed = parseFresh(markdown)
+  if (recentParses.size >= recentParsesKept) recentParses.delete(recentParses.keys().next().value as string)
+  recentParses.set(markdown, parsed)
+  return parsed
+}
+
+const parseFresh = (markdown: string): Either.Either<StoryDoc, StoryDocError> =>
   Either.gen(function* () {
     const lines = markdown
       .replace(/^\uFEFF/, "")
