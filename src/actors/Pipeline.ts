@@ -3,6 +3,7 @@
 // it through the Store; pipeline rules live here and in src/domain, once. Transports get this and
 // the read-only PipelineView, never the Store.
 import { Context, Effect, type Either, Layer, Option } from "effect"
+import type { AnswerError, Decision, DecisionNotFound, Verdict } from "../domain/Decision.js"
 import type { DependencyStatus } from "../domain/dependencies.js"
 import type { StageName } from "../domain/moveRoutes.js"
 import type { StoryDoc } from "../domain/StoryDoc.js"
@@ -29,8 +30,10 @@ import { MergeQueue, type MergeRefused, type MergeResult } from "./MergeQueue.js
 import * as content from "./pipeline/content.js"
 import { CommandRefused, type EditRefused, MergesOff } from "./pipeline/errors.js"
 import * as moves from "./pipeline/moves.js"
+import * as verdicts from "./pipeline/verdicts.js"
 import type { NoWorktree } from "./pipeline/projectCommand.js"
 import { type FilesRemoval, removeItemFiles } from "./pipeline/removal.js"
+import { Decisions } from "./Decisions.js"
 import { Agents } from "./Scheduler.js"
 
 export { BranchNotReady, CommandRefused, EditRefused, MergesOff } from "./pipeline/errors.js"
@@ -47,6 +50,7 @@ export { notPresent, type Removal, type RemovalStatus, removed } from "./pipelin
 /** Failures every command on an existing item can have besides its own refusals. */
 type ItemFailure = ItemNotFound | ProjectionError | PersistError
 type MoveFailure = CommandRefused | TransitionError | ItemFailure
+type DecisionFailure = DecisionNotFound | AnswerError
 type EditFailure = EditRefused | ContentEditError | ContentConflict | ItemFailure
 
 export interface PipelineShape {
@@ -74,8 +78,16 @@ export interface PipelineShape {
     { readonly doc: StoryDoc; readonly dependencies: ReadonlyArray<DependencyStatus> },
     EditFailure
   >
-  /** Moves the item to the stage a person names (`reason`: QA notes, or "superseded by <id>"). */
-  readonly move: (id: StoryId, to: StageName, reason?: string) => Effect.Effect<moves.Moved, MoveFailure>
+  /**
+   * Moves the item to the stage a person names (`reason`: QA notes, or "superseded by <id>"). Out of QA,
+   * it is `by`'s QA verdict, recorded on the item's pending decision.
+   */
+  readonly move: (
+    id: StoryId,
+    to: StageName,
+    reason?: string,
+    by?: string,
+  ) => Effect.Effect<moves.Moved, MoveFailure | DecisionFailure>
   readonly block: (id: StoryId, reason: string) => Effect.Effect<moves.Moved, MoveFailure>
   readonly unblock: (id: StoryId) => Effect.Effect<moves.Moved, MoveFailure>
   /** A coder's request for review: runs the tests, then moves to QA if they pass. */
@@ -95,6 +107,23 @@ export interface PipelineShape {
     id: StoryId,
     notes: string,
   ) => Effect.Effect<{ readonly after: WorkItem; readonly retryLimit: number }, MoveFailure>
+  /**
+   * A person's QA verdict on an item in QA (`by` names who: `mcp:<client>`, `ui:<user>`): recorded on
+   * the item's pending human-QA decision, then the move.
+   */
+  readonly humanQa: (
+    id: StoryId,
+    verdict: "approve" | "reject",
+    by: string,
+    note?: string,
+  ) => Effect.Effect<WorkItem, MoveFailure | DecisionFailure>
+  /** Answers a pending decision (a permission request, a human QA) as `by`; a QA verdict moves the item. */
+  readonly answerDecision: (
+    decisionId: string,
+    verdict: Verdict,
+    by: string,
+    note?: string,
+  ) => Effect.Effect<Decision, MoveFailure | DecisionFailure>
   /** Starts (or resumes) work on the item now, with `agent` if given. */
   readonly startAgent: (
     id: StoryId,
@@ -137,9 +166,9 @@ export const makePipeline = Effect.gen(function* () {
   const agents = yield* Agents
   const store = yield* Store
   const merges = yield* Effect.serviceOption(MergeQueue)
-  const services = yield* Effect.context<Store | Git | TestRuns | Agents>()
+  const services = yield* Effect.context<Store | Git | TestRuns | Agents | Decisions>()
   const settings: moves.Settings = { root: project.root, config: (yield* HuskiesConfig).get }
-  const run = <A, E>(effect: Effect.Effect<A, E, Store | Git | TestRuns | Agents>) =>
+  const run = <A, E>(effect: Effect.Effect<A, E, Store | Git | TestRuns | Agents | Decisions>) =>
     Effect.provide(effect, services)
   const queue = Option.match(merges, {
     onNone: () => Effect.fail(new MergesOff()),
@@ -150,12 +179,24 @@ export const makePipeline = Effect.gen(function* () {
     create: (kind, doc) => run(content.create(kind, doc)),
     edit: (id, change) => run(content.edit(id, change)),
     setDependencies: (id, dependsOn) => run(content.setDependencies(id, dependsOn)),
-    move: (id, to, reason) => run(moves.move(settings, id, to, reason)),
+    move: (id, to, reason, by) =>
+      run(
+        Effect.gen(function* () {
+          const move = moves.move(settings, id, to, reason)
+          const item = yield* store.get(id)
+          if (by === undefined || item.stage._tag !== "Qa" || (to !== "merge" && to !== "coding"))
+            return yield* move
+          return yield* verdicts.moveOutOfQa(id, to === "merge" ? "approve" : "reject", by, reason, move)
+        }),
+      ),
     block: (id, reason) => run(moves.block(id, reason)),
     unblock: (id) => run(moves.unblock(id)),
     requestQa: (id) => run(moves.requestQa(settings, id)),
     approveQa: (id, by, notes) => run(moves.approveQa(settings, id, by, notes)),
     rejectQa: (id, notes) => run(moves.rejectQa(settings, id, notes)),
+    humanQa: (id, verdict, by, note) => run(verdicts.humanQa(settings, id, verdict, by, note)),
+    answerDecision: (decisionId, verdict, by, note) =>
+      run(verdicts.answerDecision(settings, decisionId, verdict, by, note)),
     startAgent: (id, agent) =>
       Effect.gen(function* () {
         if (agent !== undefined) {

@@ -4,7 +4,7 @@ import { Effect, Schema } from "effect"
 import { Decisions } from "../../actors/Decisions.js"
 import { Pipeline } from "../../actors/Pipeline.js"
 import { type Decision, isPending, Verdict } from "../../domain/Decision.js"
-import { defineTool, ToolFailure } from "./Tool.js"
+import { defineTool } from "./Tool.js"
 
 const AnswerView = Schema.Struct({
   verdict: Schema.String,
@@ -89,28 +89,8 @@ export const answerDecision = defineTool({
   output: DecisionView,
   run: ({ decision_id, verdict, note }, context) =>
     Effect.gen(function* () {
-      const decisions = yield* Decisions
       const by = context.caller ?? "mcp"
-      // Answered first, so that of two people answering at once only one moves the item.
-      const answered = yield* decisions.answer(decision_id, verdict, by, note)
-      if (answered._tag === "HumanQa") {
-        const pipeline = yield* Pipeline
-        const moved = yield* Effect.either(
-          answered.answer?.verdict === "approve"
-            ? pipeline.approveQa(answered.storyId, "person", note)
-            : Effect.map(
-                pipeline.rejectQa(answered.storyId, note?.trim() || `QA rejected by ${by}`),
-                (r) => r.after,
-              ),
-        )
-        if (moved._tag === "Left") {
-          // The item is still in QA and still needs a person: it gets a pending decision again.
-          const reopened = yield* decisions.open({ _tag: "HumanQa", storyId: answered.storyId })
-          return yield* new ToolFailure({
-            message: `${verdict} recorded, but ${answered.storyId} could not move: ${moved.left.message}. Its QA is pending again as ${reopened.id}.`,
-          })
-        }
-      }
+      const answered = yield* (yield* Pipeline).answerDecision(decision_id, verdict, by, note)
       return view(answered)
     }),
 })

@@ -166,10 +166,10 @@ export const acceptStory = defineTool({
     notes: Schema.optional(Schema.String.annotations({ description: "what was checked (logged)" })),
   },
   output: Schema.Struct({ story_id: Schema.String, stage: Schema.Unknown, next: Schema.String }),
-  run: ({ story_id, notes }) =>
+  run: ({ story_id, notes }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const after = yield* (yield* Pipeline).approveQa(id, "person", notes)
+      const after = yield* (yield* Pipeline).humanQa(id, "approve", context.caller ?? "mcp", notes)
       return { story_id: id, stage: stageView(after.stage), next: "the merge queue merges it" }
     }),
 })

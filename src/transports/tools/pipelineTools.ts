@@ -44,10 +44,10 @@ export const moveStory = defineTool({
     ),
   },
   output: MoveOutput,
-  run: ({ story_id, to, reason }) =>
+  run: ({ story_id, to, reason }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      return moveResult(yield* (yield* Pipeline).move(id, stageNameIn(to), reason))
+      return moveResult(yield* (yield* Pipeline).move(id, stageNameIn(to), reason, context.caller ?? "mcp"))
     }),
 })
 

@@ -140,4 +140,42 @@ describe("decisions through the tools", () => {
       }),
     ),
   )
+
+  it.live("accept_story answers the item's pending QA as the caller, with the notes", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = yield* inQa(repo, "Accept it", "human")
+        yield* pendingDecision
+        yield* ok("accept_story", { story_id: id, notes: "checked by hand" })
+        expect((yield* (yield* Store).get(id)).stage._tag).toBe("Merge")
+        const listed = yield* ok("list_decisions", {})
+        expect(listed["pending"]).toEqual([])
+        expect(listed["recent"]).toMatchObject([
+          {
+            kind: "human_qa",
+            story_id: id,
+            answer: { verdict: "approve", by: "mcp", note: "checked by hand" },
+          },
+        ])
+      }),
+    ),
+  )
+
+  it.live("move_story out of QA is the caller's verdict; a rejection without a reason records nothing", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = yield* inQa(repo, "Move it", "human")
+        const pending = yield* pendingDecision
+        const refused = yield* err("move_story", { story_id: id, to: "coding" })
+        expect(refused).toContain("give reason")
+        expect((yield* pendingDecision).decision_id).toBe(pending.decision_id)
+        yield* ok("move_story", { story_id: id, to: "coding", reason: "needs tests" })
+        const listed = yield* ok("list_decisions", {})
+        expect(listed["recent"]).toMatchObject([
+          { story_id: id, answer: { verdict: "reject", by: "mcp", note: "needs tests" } },
+        ])
+        expect((yield* (yield* Store).get(id)).feedback).toContain("needs tests")
+      }),
+    ),
+  )
 })
