@@ -180,8 +180,10 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
         "name the item in the message",
       )
     }
-    // No look at the workspace or the branch first: git refuses to merge into staged changes, and a failed
-    // merge is looked into below (not a repository, no such branch) so the usual case costs fewer processes.
+    // No git look at the workspace or the branch first: git refuses to merge into staged changes, and a
+    // failed merge is looked into below (not a repository, no such branch), so the usual case costs fewer
+    // processes. A workspace that is not there at all is said as such (NotARepository).
+    if (!(yield* pathExists(workspace))) yield* repo.requireRepo(workspace)
     const result = yield* git.run(workspace, args)
     if (result.code !== 0) {
       const unmerged = yield* git.run(workspace, ["diff", "--name-only", "--diff-filter=U", "-z"])
