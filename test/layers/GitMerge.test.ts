@@ -260,6 +260,13 @@ it.scoped("without any configured identity the squash commit uses the fallback i
     expect(yield* repo.git("-C", ws.path, "log", "-1", "--format=%an <%ae>")).toBe(
       "huskies <huskies@localhost>",
     )
+    // The same without a workspace, author and committer alike.
+    const tree = yield* git.squashCommit(repo.dir, "main", made.branch, "9_story_anon: anon")
+    if (tree.squash._tag !== "Merged")
+      return yield* Effect.dieMessage(`expected Merged, got ${tree.squash._tag}`)
+    expect(yield* repo.git("log", "-1", "--format=%an <%ae> %cn <%ce>", tree.squash.commit)).toBe(
+      "huskies <huskies@localhost> huskies <huskies@localhost>",
+    )
   }),
 )
 
@@ -369,6 +376,10 @@ describe("Git squash merge without a checkout (squashCommit)", () => {
         yield* repo.git("rev-parse", `${branch}^{tree}`),
       )
       expect(yield* repo.git("log", "-1", "--format=%s", squash.commit)).toBe("20_story_tree: a")
+      // The configured identity, as on the feature's own commits (the fallback is only for none).
+      expect(yield* repo.git("log", "-1", "--format=%an <%ae>", squash.commit)).toBe(
+        yield* repo.git("log", "-1", "--format=%an <%ae>", branch),
+      )
 
       const advanced = yield* git.advanceBase(root, "main", squash.commit, baseTip)
       expect(advanced).toEqual({ base: "main", from: oldTip, to: squash.commit, updatedCheckouts: [root] })
