@@ -2,6 +2,8 @@
 // events (session log, live tail, usage), ExecutionState kept current, a watchdog for inactivity, turns and
 // budget, the process tree killed when it stops or its Scope closes. A story actor's work starts it.
 import { Clock, Deferred, Effect, ExecutionStrategy, Exit, Fiber, Option, Queue, Ref, Scope } from "effect"
+import * as Actor from "./Actor.js"
+import { agentActor, type AgentRun, handleOf, lastLines } from "./agentMailbox.js"
 import {
   type AgentHandle,
   type AgentRunResult,
@@ -375,24 +377,19 @@ export const startAgent = (
       })),
     )
 
-    return {
+    const run: AgentRun = {
       storyId,
       agent: agent.name,
       role,
       status,
-      output: (lines = 100) =>
-        Ref.get(state).pipe(
-          Effect.map(({ report }) => {
-            const count = Math.floor(lines)
-            return count <= 0 ? [] : report.tail.lines.slice(-count)
-          }),
-        ),
-      stop: (reason) =>
-        requestKill({ outcome: "stopped", reason: `stopped: ${reason}` }).pipe(
-          Effect.zipRight(Deferred.await(resultSlot)),
-        ),
+      output: (lines) => Ref.get(state).pipe(Effect.map(({ report }) => lastLines(report.tail.lines, lines))),
+      // Typed only while it runs: a terminal that closed takes no input.
+      write: (text) =>
+        Effect.flatMap(Ref.get(state), (s) => (s.phase === "running" ? pty.write(text) : Effect.void)),
+      requestStop: (reason) => requestKill({ outcome: "stopped", reason: `stopped: ${reason}` }),
       result: Deferred.await(resultSlot),
-    } satisfies AgentHandle
+    }
+    return handleOf(yield* Actor.spawnIn(agentActor(run), runScope, { key: `${storyId}/${agent.name}` }), run)
   }).pipe(
     // A half-done start would leave a Running state or a process nobody owns: it runs to its end.
     Effect.uninterruptible,

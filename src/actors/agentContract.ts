@@ -83,6 +83,8 @@ export interface AgentHandle {
   readonly status: Effect.Effect<AgentStatus>
   /** The live tail: the last `lines` (default 100, cap at the buffer) readable lines of output. */
   readonly output: (lines?: number) => Effect.Effect<ReadonlyArray<string>>
+  /** Types `text` into the agent's terminal (nothing once it has exited). */
+  readonly input: (text: string) => Effect.Effect<void>
   /** Kills the process group and waits until it is gone; resolves with the result (outcome "stopped" unless it had already ended). */
   readonly stop: (reason: string) => Effect.Effect<AgentRunResult>
   /** Waits for the run to end. */

@@ -258,6 +258,31 @@ describe("AgentActor", () => {
     ),
   )
 
+  it.live(
+    "its mailbox: input reaches the terminal, and status answers while a stop waits out the grace",
+    () =>
+      withHarness((h) =>
+        Effect.gen(function* () {
+          const handle = yield* startAgent(
+            h.spec(`read -r line\necho "got <$line>"\n${deaf}`, {}, { graceMillis: 1500 }),
+          )
+          yield* handle.input("hello agent\r")
+          expect(yield* waitForLine(handle, /^got <(.*)>$/)).toBe("hello agent")
+          yield* waitForLine(handle, /^deaf$/)
+          const stopping = yield* Effect.fork(handle.stop("a person asked"))
+          // The Stop is being carried out (SIGTERM ignored, SIGKILL after the grace): the mailbox serves on.
+          let state = (yield* handle.status).state
+          while (state === "running") state = (yield* handle.status).state
+          expect(state).toBe("stopping")
+          expect(yield* handle.output(5)).toContain("deaf")
+          expect(yield* Effect.flatMap(stopping.await, (exit) => exit)).toMatchObject({ outcome: "stopped" })
+          // Once exited, input goes nowhere and changes nothing.
+          yield* handle.input("too late\r")
+          expect((yield* handle.status).state).toBe("exited")
+        }),
+      ),
+  )
+
   it.live("closing the owning scope mid-run leaves no process and records stopped", () =>
     withHarness((h) =>
       Effect.gen(function* () {
