@@ -1,9 +1,10 @@
 // test/actors/MergeQueue.test.ts — the merge queue on a real server and repository with `command` agents:
 // a story goes Backlog -> Done as one squash commit on main; gates failing on the merged result and a
-// conflict with main each end MergeFailed with the reason, leaving main as it was.
+// conflict with main (with gates, in a workspace; without, in the object store) each end MergeFailed with
+// the reason, leaving main as it was; restarts finish or requeue what an earlier boot left.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { existsSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
 import { MergeQueueLive } from "../../src/actors/MergeQueue.js"
 import type { StoryId } from "../../src/domain/StoryId.js"
@@ -109,6 +110,66 @@ describe("merge queue", () => {
             expect(yield* repo.git("rev-parse", "main")).toBe(mainTip)
             expect(yield* repo.git("show", "main:feature.txt")).toBe("main's own version")
             expect(existsSync(join(root, ".huskies", "merge", item.id))).toBe(false)
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "without gates (no workspace needed): a conflict with main ends MergeFailed naming the file, a clean branch lands and the checkout of main follows",
+    () =>
+      withPipeline(
+        { ...setup(), projectToml: `base_branch = "main"\ndefault_qa = "none"\n`, autoAssign: false },
+        ({ root, repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const branchOf = (id: string) => `feature/story-${id}`
+            const coded = (name: string, file: string) =>
+              Effect.gen(function* () {
+                const item = yield* store.create(story(name))
+                yield* store.apply(item.id, { _tag: "Start", at: 1 })
+                yield* repo.git("checkout", "-q", "-b", branchOf(item.id), "main")
+                yield* repo.write(file, `${name}\n`)
+                yield* repo.git("add", file)
+                yield* repo.git("commit", "-q", "-m", name)
+                yield* repo.git("checkout", "-q", "main")
+                return item.id
+              })
+            const clashing = yield* coded("Clashes", "feature.txt")
+            const clean = yield* coded("Lands", "other.txt")
+            yield* repo.write("feature.txt", "main's own version\n")
+            yield* repo.git("add", "feature.txt")
+            yield* repo.git("commit", "-q", "-m", "main changes feature.txt")
+            const mainTip = yield* repo.git("rev-parse", "main")
+            const toMerge = (id: StoryId) =>
+              store.apply(id, {
+                _tag: "GatesPassed",
+                featureBranch: branchOf(id),
+                commitsAhead: 1,
+                qa: "none",
+                at: 2,
+              })
+            yield* toMerge(clashing)
+            const failed = yield* awaitItem(clashing, (i) => i.stage._tag === "Archived")
+            expect(JSON.stringify(failed.stage)).toContain("conflicts with main in feature.txt")
+            expect(yield* repo.git("rev-parse", "main")).toBe(mainTip)
+            expect(yield* repo.git("show", "main:feature.txt")).toBe("main's own version")
+
+            yield* toMerge(clean)
+            const done = yield* awaitItem(
+              clean,
+              (i) => i.stage._tag === "Done" || i.stage._tag === "Archived",
+            )
+            expect(done.stage).toMatchObject({
+              _tag: "Done",
+              mergeCommit: yield* repo.git("rev-parse", "main"),
+            })
+            expect(yield* repo.git("rev-parse", "main~1")).toBe(mainTip)
+            expect(yield* repo.git("show", "main:other.txt")).toBe("Lands")
+            // The checkout of main followed, and no merge workspace is there or known to git.
+            expect(yield* repo.git("status", "--porcelain", "--untracked-files=no")).toBe("")
+            expect(readdirSync(join(root, ".huskies", "merge"))).toEqual([])
+            expect(yield* repo.git("worktree", "list", "--porcelain")).not.toContain(".huskies/merge")
           }),
       ),
     60_000,
