@@ -1,6 +1,7 @@
 // test/actors/MergeJobWrites.test.ts — the merge queue when the real SQLite file refuses its job writes (a
 // trigger on the updates log stands in for a full or failing disk): a merge whose job cannot be marked
-// running is not started and waits, and a job clear that is refused is retried until it takes.
+// running is not started, one whose squash commit cannot be recorded does not move main (both wait and
+// land later), and a job clear that is refused is retried until it takes.
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Context, Effect, Layer, Option, Queue } from "effect"
@@ -130,6 +131,48 @@ describe("merge job writes the database refuses", () => {
           expect(yield* repo.git("rev-parse", "main~1")).toBe(before)
           expect((yield* store.mergeJobs).jobs).toEqual([])
           expect(Option.isNone(yield* queue.paused)).toBe(true)
+        }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "a squash commit that cannot be recorded on the job does not move main: the merge waits and lands once writes are taken",
+    () =>
+      withPipeline(setup, ({ root, repo }) =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const queue = Context.get(yield* Layer.build(MergeQueueLive), MergeQueue)
+          const news = yield* queue.subscribe
+          const { id, branch } = yield* codedItem(repo, "Recorded first")
+          const before = yield* repo.git("rev-parse", "main")
+          // Only the running job's write that adds the squash commit (its `commit` key): without it a crash
+          // after main moved could not be told from a merge that never happened.
+          const disk = yield* refuseWrites(
+            root,
+            "instr(NEW.data, CAST('running' AS BLOB)) > 0 AND instr(NEW.data, CAST('commit' AS BLOB)) > 0",
+          )
+          yield* toMerge(id, branch)
+
+          const why = yield* awaitNews(news, id, (n) => (n._tag === "Paused" ? n.why : undefined))
+          expect(why).toContain("could not be recorded")
+          expect(disk.refusals()).toBeGreaterThanOrEqual(1)
+          expect(yield* repo.git("rev-parse", "main")).toBe(before)
+          expect((yield* store.get(id)).stage._tag).toBe("Merge")
+          // Back in line, with no commit recorded: the next attempt squashes again from main's tip.
+          const [job] = (yield* store.mergeJobs).jobs
+          expect(job).toMatchObject({ storyId: id, state: "queued" })
+          expect(job?.commit).toBeUndefined()
+
+          disk.allow()
+          expect((yield* queue.merge(id, () => Effect.void))._tag).toBe("Merged")
+          yield* awaitNews(news, id, (n) => (n._tag === "Cleared" ? true : undefined))
+          expect(yield* repo.git("rev-parse", "main~1")).toBe(before)
+          expect((yield* store.get(id)).stage).toMatchObject({
+            _tag: "Done",
+            mergeCommit: yield* repo.git("rev-parse", "main"),
+          })
+          expect(disk.storedJobs()).toEqual([])
         }),
       ),
     60_000,
