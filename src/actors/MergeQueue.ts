@@ -357,6 +357,7 @@ const makeMergeQueue = Effect.gen(function* () {
     ),
   )
   yield* Effect.forkScoped(sweepDone(store, readConfig))
+  // Spawned just above, so it cannot have stopped: an ActorStopped here would be a bug.
   yield* self.tell({ _tag: "Wake" }).pipe(Effect.orDie)
   return {
     jobs: Effect.map(store.mergeJobs, (r) => r.jobs),
