@@ -13,7 +13,7 @@ import { serverLayer } from "../../src/transports/cli/serve.js"
 import type { AccessSettings } from "../../src/transports/http/AccessGuard.js"
 import type { ToolTestEnv } from "./tools.js"
 import { makeGitRepo, type TempDir } from "./gitRepo.js"
-import { awaitStore } from "./waits.js"
+import { awaitStore, eventually, holds } from "./waits.js"
 
 export interface PipelineSetup {
   /** Body of .huskies/project.toml. */
@@ -128,6 +128,14 @@ export const awaitItem = (id: string, done: (item: WorkItem) => boolean, millis 
       millis,
     )
   })
+
+/** Waits until every merge job is cleared; merge-job writes publish no Store event, so this polls. */
+export const awaitNoMergeJobs = Effect.flatMap(Store, (store) =>
+  eventually(
+    "every merge job to be cleared",
+    Effect.map(store.mergeJobs, ({ jobs }) => holds(jobs.length === 0)),
+  ),
+)
 
 export const story = (name: string, frontMatter = "") => ({
   kind: "story" as const,

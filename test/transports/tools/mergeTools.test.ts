@@ -7,7 +7,7 @@ import type { QaMode } from "../../../src/domain/Stage.js"
 import { Store } from "../../../src/layers/Store.js"
 import { toolRegistry } from "../../../src/transports/tools/registry.js"
 import type { TempDir } from "../../support/gitRepo.js"
-import { awaitItem, story, withPipeline } from "../../support/pipeline.js"
+import { awaitItem, awaitNoMergeJobs, story, withPipeline } from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
 import { eventually, holds } from "../../support/waits.js"
 
@@ -148,10 +148,7 @@ describe("merge tools", () => {
         for (const id of ids) yield* awaitItem(id, (i) => i.stage._tag === "Done")
         const subjects = (yield* repo.git("log", "-3", "--format=%s", "main")).split("\n").reverse()
         expect(subjects).toEqual(["First", "Second", "Third"].map((n, i) => `${n} (${ids[i]})`))
-        yield* eventually(
-          "the merge jobs to be cleared",
-          Effect.map(store.mergeJobs, ({ jobs }) => holds(jobs.length === 0)),
-        )
+        yield* awaitNoMergeJobs
       }),
     ),
   )
