@@ -74,7 +74,9 @@ const mayHaveRecord = (root: string, target: string): Effect.Effect<boolean> =>
     const wanted = [path.join(target, ".git"), path.join(parent, path.basename(target), ".git")]
     for (const name of names) {
       const pointer = await fs.readFile(path.join(records, name, "gitdir"), "utf8").catch(() => undefined)
-      if (pointer === undefined || wanted.includes(pointer.trim())) return true
+      // Unreadable, or relative (worktree.useRelativePaths): git is the one to say where it points.
+      if (pointer === undefined || !path.isAbsolute(pointer.trim()) || wanted.includes(pointer.trim()))
+        return true
     }
     return false
   })
