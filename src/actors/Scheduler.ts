@@ -110,7 +110,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     const spawnStory = (id: string, resume: boolean, pinned?: string) =>
       actors.spawn(
         id,
-        (setPhase) =>
+        (setPhase, restart) =>
           runStory({
             storyId: id,
             root: project.root,
@@ -118,7 +118,8 @@ const makeScheduler = (options: SchedulerOptions) =>
             mcpUrl: serverUrl.mcpUrl,
             loadConfig: loadConfigNow,
             setPhase,
-            resume,
+            // After a crash the agent it ran was stopped with it: its session is taken up again.
+            resume: resume || restart > 0,
             ...(pinned === undefined ? {} : { pinned }),
             ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
             onRunEnded: recordResult(id),

@@ -65,12 +65,18 @@ export const keepsWorking = (phase: StoryPhase, stage: StageTag, cause: string):
   return (stage === "Coding" || stage === "Qa") && !mismatch
 }
 
+export type StoryWork = (
+  setPhase: (phase: StoryPhase) => Effect.Effect<void>,
+  restart: number,
+) => Effect.Effect<void, never, Scope.Scope>
+
 export interface StoryActorOptions {
   readonly storyId: string
-  /** The work, re-run from its start by a restart; it reports what it does through `setPhase`. */
-  readonly work: (
-    setPhase: (phase: StoryPhase) => Effect.Effect<void>,
-  ) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * The work, re-run from its start by a restart (`restart` counts them: 0 the first time); it reports
+   * what it does through `setPhase`.
+   */
+  readonly work: StoryWork
   /** Where the result of an agent this actor stops goes (kept for wait_for_agent after the actor ends). */
   readonly onRunEnded: (result: AgentRunResult) => Effect.Effect<void>
   readonly store: Store["Type"]
@@ -148,7 +154,7 @@ export const storyActor = (
           const tellSelf = (msg: StoryMsg) =>
             self.tell(msg).pipe(Effect.catchTag("ActorStopped", () => Effect.void))
           const work = yield* (restart === 0 ? Effect.void : afterCrash(restart)).pipe(
-            Effect.zipRight(options.work((phase) => tellSelf({ _tag: "PhaseChanged", phase }))),
+            Effect.zipRight(options.work((phase) => tellSelf({ _tag: "PhaseChanged", phase }), restart)),
             Effect.exit,
             Effect.flatMap((exit) =>
               tellSelf({

@@ -7,7 +7,7 @@ import { fitText } from "../layers/runtimes/Runtime.js"
 import type { Store } from "../layers/Store.js"
 import type { AgentRunResult } from "./agentContract.js"
 import * as Registry from "./Registry.js"
-import { crashSummary, type StoryMsg, storyActor, type StoryPhase } from "./StoryActor.js"
+import { crashSummary, type StoryMsg, storyActor, type StoryPhase, type StoryWork } from "./StoryActor.js"
 import * as Supervisor from "./Supervisor.js"
 
 export interface StoryRestarts {
@@ -27,11 +27,7 @@ export interface StoryActorView {
 
 export interface StoryActors {
   /** Starts `work` as the item's actor unless one runs; returns whether one was already running. */
-  readonly spawn: (
-    id: string,
-    work: (setPhase: (phase: StoryPhase) => Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>,
-    restart: "transient" | "temporary",
-  ) => Effect.Effect<boolean>
+  readonly spawn: (id: string, work: StoryWork, restart: "transient" | "temporary") => Effect.Effect<boolean>
   readonly isRunning: (id: string) => Effect.Effect<boolean>
   readonly keys: Effect.Effect<ReadonlyArray<string>>
   /** Delivers a message to the item's actor; an item without one has nobody to tell. */
