@@ -9,7 +9,14 @@ import { join } from "node:path"
 import { MergeQueueLive } from "../../src/actors/MergeQueue.js"
 import type { StoryId } from "../../src/domain/StoryId.js"
 import { Store } from "../../src/layers/Store.js"
-import { awaitItem, commandAgent, story, twoStepCoder, withPipeline } from "../support/pipeline.js"
+import {
+  awaitItem,
+  awaitNoMergeJobs,
+  commandAgent,
+  story,
+  twoStepCoder,
+  withPipeline,
+} from "../support/pipeline.js"
 
 const projectToml = (test: string) => `base_branch = "main"
 default_qa = "none"
@@ -41,7 +48,7 @@ describe("merge queue", () => {
           )
           expect(done.stage._tag).toBe("Done")
           // The job is cleared last, after the worktree and branch are gone.
-          while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+          yield* awaitNoMergeJobs
           const mergeCommit = done.stage._tag === "Done" ? done.stage.mergeCommit : ""
           expect(yield* repo.git("rev-parse", "main")).toBe(mergeCommit)
           // One commit on top of the old tip, with exactly the coder's change.
