@@ -300,6 +300,28 @@ echo "reported: my work here is done"`,
   )
 
   it.live(
+    "an item a person deletes while its mergemaster works: the session is stopped and nothing of it stays",
+    () =>
+      withPipeline(
+        setup({ test: "test -f feature.txt", mergemaster: "echo thinking; sleep 60" }),
+        ({ root, repo }) =>
+          Effect.gen(function* () {
+            const store = yield* Store
+            const item = yield* mergemasterAtWork(repo, "Deleted mid-fix")
+            const running = yield* (yield* Agents).handle(item.id)
+            expect(Option.isSome(running)).toBe(true)
+            yield* ok("delete_story", { story_id: item.id })
+            const ended = Option.isSome(running) ? yield* running.value.result : undefined
+            expect(ended).toMatchObject({ agent: "merger", outcome: "stopped" })
+            expect((yield* (yield* Agents).stories).map((s) => s.storyId)).not.toContain(item.id)
+            expect((yield* store.mergeJobs).jobs).toEqual([])
+            expect(existsSync(join(root, ".huskies", "worktrees", item.id))).toBe(false)
+          }),
+      ),
+    60_000,
+  )
+
+  it.live(
     "a rate-limited mergemaster resumes its own session after the reset, without using up a merge attempt",
     () =>
       withPipeline(
