@@ -54,7 +54,7 @@ const pausedView = (paused: Option.Option<{ why: string; since: number }>) =>
 export const mergeAgentWork = defineTool({
   name: "merge_agent_work",
   description:
-    "Merges an item in Merge: queues its merge (or joins the one already queued or running: calling again never queues a duplicate), then BLOCKS until that attempt ends, with progress notifications meanwhile (queue position, squash, gates, base update); never poll. The feature branch is squash-merged into the base branch in a merge workspace, the gates run on the result, and the base moves only if they pass. Returns merged with the commit (the item is Done), or why it failed and what happens next. A mergemaster calls it after committing its fix on the feature branch.",
+    "Merges an item in Merge: queues its merge (or joins the one already queued or running: calling again never queues a duplicate), then BLOCKS until that attempt ends, with progress notifications meanwhile (queue position, squash, gates, base update); never poll. The feature branch is squash-merged onto the base tip (in a merge workspace when the project has a test command, which then runs on the result), and the base moves only if the gates pass. Returns merged with the commit (the item is Done), or why it failed and what happens next. A mergemaster calls it after committing its fix on the feature branch.",
   input: { story_id: StoryIdParam },
   output: Schema.Struct({
     story_id: Schema.String,
