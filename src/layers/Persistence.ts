@@ -126,6 +126,8 @@ const make = (path: string, durability: Durability) =>
             yield* run("DELETE FROM snapshots WHERE upto_seq < ?", [uptoSeq])
             yield* run("DELETE FROM updates WHERE seq <= ?", [uptoSeq])
             yield* run("COMMIT")
+            // The compaction's own error is what the caller sees; a ROLLBACK that fails too (the
+            // connection is gone) leaves SQLite to roll the transaction back when it reopens.
           }).pipe(Effect.tapError(() => Effect.ignore(run("ROLLBACK"))))
         }),
       ).pipe(Effect.mapError(toPersistError("compact the change log")))
