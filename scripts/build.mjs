@@ -1,8 +1,11 @@
-// scripts/build.mjs — compiles TypeScript to dist/, bundles the CLI into dist/huskies.js (what
+// scripts/build.mjs — compiles TypeScript to dist/, bundles the CLI into dist/huskies.cjs (what
 // bin/huskies.js loads: one file starts far faster than ~1,000 modules) and records the git commit.
 import { execFileSync } from "node:child_process"
-import { mkdirSync, writeFileSync, existsSync, rmSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
+import { resolve } from "node:path"
+import { compileBundle, writeCache } from "../bin/bundleScript.js"
 
 const require = createRequire(import.meta.url)
 let tsc
@@ -15,10 +18,11 @@ try {
   process.exit(1)
 }
 
-// A bundle left from an earlier build must never outlive the sources it was made from.
-const bundle = "dist/huskies.js"
-rmSync(bundle, { force: true })
-rmSync(`${bundle}.map`, { force: true })
+// A bundle (or code cache) left from an earlier build must never outlive the sources it was made from.
+const bundle = "dist/huskies.cjs"
+for (const name of existsSync("dist") ? readdirSync("dist") : []) {
+  if (name.startsWith("huskies.")) rmSync(`dist/${name}`, { force: true })
+}
 
 let typeErrors
 try {
@@ -40,17 +44,26 @@ if (esbuild !== undefined) {
     outfile: bundle,
     bundle: true,
     platform: "node",
-    format: "esm",
+    // CommonJS, so bin/huskies.js can compile it through vm.Script with V8's code cache.
+    format: "cjs",
     target: "node20",
     sourcemap: true,
     // Native addons load their .node files relative to their own package.
     external: ["better-sqlite3", "node-pty"],
-    // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
+    define: { "import.meta.url": "__huskiesModuleUrl" },
+    // The build id names the code cache of this build (see bin/huskies.js); strict as ES modules are.
     banner: {
-      js: 'import { createRequire as __huskiesRequire } from "node:module"; const require = __huskiesRequire(import.meta.url);',
+      js: [
+        `// huskies build ${randomBytes(8).toString("hex")}`,
+        '"use strict";',
+        'const __huskiesModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+      ].join("\n"),
     },
     logLevel: "warning",
   })
+  // The seed code cache, from compiling alone; a server replaces it with a fuller one once started.
+  const { script, files } = compileBundle(resolve(bundle), readFileSync(bundle, "utf8"))
+  if (files !== undefined) writeCache(script, files.seed)
 }
 if (typeErrors !== undefined) throw typeErrors
 
