@@ -202,6 +202,8 @@ const makeScheduler = (options: SchedulerOptions) =>
             .apply(id, { _tag: "ExecutionCleared", node, at: yield* now })
             .pipe(Effect.mapError((e) => refuse(e.message)))
         }
+        // Asked for now: an item whose actor was given up on may run again.
+        yield* actors.release(id)
         const alreadyRunning = yield* spawnStory(id, exec?._tag === "RateLimited", startOptions.agent)
         return { alreadyRunning, item }
       })

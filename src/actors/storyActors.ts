@@ -2,7 +2,7 @@
 // counted per item): starts an item's actor, routes messages to it, asks it its phase, stops it. An item
 // whose actor crashes more than the intensity allows is archived as Blocked with the reason, and never takes
 // its siblings or the server down. Used by the Scheduler.
-import { Clock, Duration, Effect, Either, Option, type Scope } from "effect"
+import { Clock, type Duration, Effect, Either, HashSet, Option, Ref, type Scope } from "effect"
 import { fitText } from "../layers/runtimes/Runtime.js"
 import type { Store } from "../layers/Store.js"
 import type { AgentRunResult } from "./agentContract.js"
@@ -28,6 +28,8 @@ export interface StoryActorView {
 export interface StoryActors {
   /** Starts `work` as the item's actor unless one runs; returns whether one was already running. */
   readonly spawn: (id: string, work: StoryWork, restart: "transient" | "temporary") => Effect.Effect<boolean>
+  /** A person starts the item again: an item given up on (contained) may run again. */
+  readonly release: (id: string) => Effect.Effect<void>
   readonly isRunning: (id: string) => Effect.Effect<boolean>
   readonly keys: Effect.Effect<ReadonlyArray<string>>
   /** Delivers a message to the item's actor; an item without one has nobody to tell. */
@@ -68,6 +70,9 @@ export const makeStoryActors = (
       stopAtOnce: true,
     })
     const registry = yield* Registry.make<StoryMsg>()
+    // Items given up on. Their Block normally keeps auto mode away; if it could not be written (the
+    // database itself refusing), this does, so a crash loop is never started again by itself.
+    const contained = yield* Ref.make(HashSet.empty<string>())
 
     const contain =
       (id: string) =>
@@ -79,6 +84,7 @@ export const makeStoryActors = (
             2048,
           )
           yield* Effect.logError(`${id}: ${why}`, gaveUp.cause)
+          yield* Ref.update(contained, HashSet.add(id))
           yield* (
             store
               .apply(id, { _tag: "Block", why, at: yield* Clock.currentTimeMillis })
@@ -92,6 +98,7 @@ export const makeStoryActors = (
     const spawn: StoryActors["spawn"] = (id, work, restart) =>
       Effect.gen(function* () {
         if (Option.isSome(yield* lookup(id))) return true
+        if (restart === "transient" && HashSet.has(yield* Ref.get(contained), id)) return true
         const spec = yield* storyActor({ storyId: id, work, onRunEnded: options.onRunEnded(id), store })
         const started = yield* Effect.either(
           supervisor.startChild({
@@ -164,6 +171,7 @@ export const makeStoryActors = (
 
     return {
       spawn,
+      release: (id) => Ref.update(contained, HashSet.remove(id)),
       isRunning: (id) => Effect.map(lookup(id), Option.isSome),
       keys: registry.keys,
       tell,
