@@ -1,7 +1,7 @@
 // src/layers/SessionLog.ts — the `SessionLog` service over each agent run's session log on disk:
 // `.huskies/logs/<id>/<agent>-<n>.jsonl`, one JSON object per line, appended as it happens (a crash loses at
-// most the line being written). AgentActor writes it; get_agent_log and sessions.ts read past sessions.
-import { Clock, Context, Effect, Either, Schema, type Scope } from "effect"
+// most the lines of the write under way). AgentActor writes it; get_agent_log and sessions.ts read past sessions.
+import { Clock, Context, Effect, Either, Fiber, Option, Queue, Ref, Schema, type Scope } from "effect"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { type FileHandle, open, readdir, readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
@@ -218,31 +218,60 @@ const openNext = (
         }
       }
     }
-    const append =
-      (path: string, handle: FileHandle) =>
-      (entry: Readonly<Record<string, unknown>>): Effect.Effect<void, SessionLogError> =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.tryPromise({
-            try: () =>
-              handle.appendFile(JSON.stringify({ time: new Date(now).toISOString(), ...entry }) + "\n"),
-            catch: fail(path),
-          }),
-        )
     const { session, path, handle } = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => claim().then((c) => ({ ...c, path: join(dir, `${agent}-${c.session}.jsonl`) })),
         catch: fail(dir),
       }),
-      (opened, exit) =>
-        // The end marker is best effort: a log we cannot write to must not fail the agent's cleanup.
-        Effect.ignore(append(opened.path, opened.handle)({ type: "session_end", exit: exit._tag })).pipe(
-          // Close waits for pending writes; a failure here can lose nothing more than the marker above.
-          Effect.zipRight(Effect.promise(() => opened.handle.close().catch(() => undefined))),
-        ),
+      // Close waits for pending writes; a failure here can lose nothing the writer has not reported.
+      (opened) => Effect.promise(() => opened.handle.close().catch(() => undefined)),
     )
-    const writer: SessionLogWriter = { path, session, append: append(path, handle) }
+    const writer = yield* writeBehind(path, handle)
     yield* writer.append({ type: "session_start", agent, session, storyId: id })
-    return writer
+    return { path, session, append: writer.append } satisfies SessionLogWriter
+  })
+
+/**
+ * Appends lines through one writer fiber: lines that arrive while a write is under way go out together in
+ * the next one, so a chatty agent costs one write per burst, not one per line, and lines stay in order.
+ * The first failed write is reported by every later append. On release the queue is drained, the end
+ * marker written, and only then does the file close.
+ */
+const writeBehind = (path: string, handle: FileHandle) =>
+  Effect.gen(function* () {
+    const lines = yield* Queue.unbounded<string | null>()
+    const broken = yield* Ref.make(Option.none<SessionLogError>())
+    const write = (chunk: string) =>
+      Effect.tryPromise({ try: () => handle.appendFile(chunk), catch: fail(path) }).pipe(
+        Effect.catchAll((e) => Ref.set(broken, Option.some(e))),
+      )
+    // Ends at the null that release offers, after writing every line before it.
+    const drain: Effect.Effect<void> = Effect.gen(function* () {
+      const batch = [yield* Queue.take(lines), ...(yield* Queue.takeAll(lines))]
+      const end = batch.indexOf(null)
+      const chunk = (end === -1 ? batch : batch.slice(0, end)).join("")
+      if (chunk !== "" && Option.isNone(yield* Ref.get(broken))) yield* write(chunk)
+      if (end === -1) yield* drain
+    })
+    const line = (now: number, entry: Readonly<Record<string, unknown>>) =>
+      JSON.stringify({ time: new Date(now).toISOString(), ...entry }) + "\n"
+    yield* Effect.acquireRelease(Effect.forkDaemon(drain), (writer, exit) =>
+      Effect.gen(function* () {
+        // The end marker is best effort: a log we cannot write to must not fail the agent's cleanup.
+        yield* Queue.offerAll(lines, [
+          line(yield* Clock.currentTimeMillis, { type: "session_end", exit: exit._tag }),
+          null,
+        ])
+        yield* Fiber.join(writer)
+      }),
+    )
+    const append = (entry: Readonly<Record<string, unknown>>): Effect.Effect<void, SessionLogError> =>
+      Effect.gen(function* () {
+        const failure = yield* Ref.get(broken)
+        if (Option.isSome(failure)) return yield* failure.value
+        yield* Queue.offer(lines, line(yield* Clock.currentTimeMillis, entry))
+      })
+    return { append }
   })
 
 /** Session logs on disk as a service: the default reads and writes `.huskies/logs`, never blocking. */

@@ -53,6 +53,37 @@ describe("SessionLog", () => {
     }).pipe(Effect.scoped),
   )
 
+  it.effect(
+    "lines appended in a burst from several fibers all reach the file, in order, before it closes",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* scopedTempDir
+        const log = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const log = yield* openSessionLog(dir, "4_story_burst", "coder-1")
+            yield* Effect.forEach(
+              [0, 1, 2, 3],
+              (fiber) =>
+                Effect.forEach(
+                  Array.from({ length: 250 }, (_, i) => i),
+                  (i) => log.append({ type: "text", fiber, i }),
+                ),
+              { concurrency: "unbounded" },
+            )
+            return log
+          }),
+        )
+        const entries = readSessionLog(log.path)
+        expect(entries.length).toBe(1002)
+        expect(entries[0]?.["type"]).toBe("session_start")
+        expect(entries[1001]?.["type"]).toBe("session_end")
+        for (const fiber of [0, 1, 2, 3]) {
+          const seen = entries.filter((e) => e["fiber"] === fiber).map((e) => e["i"])
+          expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => i))
+        }
+      }).pipe(Effect.scoped),
+  )
+
   it.effect("two runs of one agent opening at once get two sessions", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
