@@ -112,9 +112,12 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     let settled = false
     // The command leads its own session and group (detached calls setsid): the group, the session and
     // every descendant, including one that moved to a session of its own while its parent still ran.
+    // Set once the command's tree was swept at its exit: a SIGKILLed tree starts nothing new, so a later
+    // sweep (at "close") needs no second look through /proc.
+    let swept = false
     const killGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return
-      const tree = processTree(child.pid)
+      const tree = swept ? [] : processTree(child.pid)
       try {
         process.kill(-child.pid, signal)
       } catch {
@@ -139,6 +142,7 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     let drain: NodeJS.Timeout | undefined
     child.on("exit", () => {
       killGroup("SIGKILL")
+      swept = true
       drain = setTimeout(() => {
         child.stdout.destroy()
         child.stderr.destroy()

@@ -41,7 +41,8 @@ export interface PtyProcess {
   readonly write: (data: string) => Effect.Effect<void>
 }
 
-const signalAll = (leader: number, signal: NodeJS.Signals) => {
+/** Signals the leader's group, session and descendants; returns the processes it found (one /proc scan). */
+const signalAll = (leader: number, signal: NodeJS.Signals): ReadonlyArray<number> => {
   // The PTY child is a session and group leader (forkpty calls setsid): list its session and
   // descendants first (they reparent once the leader dies), then kill the group and each of them.
   const tree = processTree(leader)
@@ -57,6 +58,7 @@ const signalAll = (leader: number, signal: NodeJS.Signals) => {
       // Already exited.
     }
   }
+  return tree
 }
 
 /**
@@ -67,15 +69,15 @@ const signalAll = (leader: number, signal: NodeJS.Signals) => {
  */
 const terminate = (proc: PtyProcess, graceMillis: number) =>
   Effect.gen(function* () {
-    const tree = new Set(processTree(proc.pid))
+    // Every process seen in either sweep: those found before SIGTERM may have reparented since.
+    const tree = new Set<number>()
     if (!(yield* Deferred.isDone(proc.exit))) {
-      yield* Effect.sync(() => signalAll(proc.pid, "SIGTERM"))
+      yield* Effect.sync(() => signalAll(proc.pid, "SIGTERM").forEach((pid) => tree.add(pid)))
       yield* waitAtMost(Deferred.await(proc.exit), graceMillis)
     }
     // Children can outlive the leader's exit; sweep the session and descendants either way.
     yield* Effect.sync(() => {
-      for (const pid of processTree(proc.pid)) tree.add(pid)
-      signalAll(proc.pid, "SIGKILL")
+      signalAll(proc.pid, "SIGKILL").forEach((pid) => tree.add(pid))
       for (const pid of tree) {
         try {
           process.kill(pid, "SIGKILL")
