@@ -2,7 +2,7 @@
 // repositories in temp dirs: launch files kept out of commits through the shared exclude file (once, from a
 // linked worktree too), and an identity supplied only when the agent's own git has none.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, TestClock } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { excludeFromGit, identityFallbackEnv } from "../../src/actors/agentFiles.js"
@@ -75,5 +75,24 @@ describe("Git for an agent's run", () => {
           yield* identityFallbackEnv(unknown.dir, partly).pipe(Effect.provide(layer)),
         ).not.toHaveProperty("GIT_AUTHOR_NAME")
       }),
+  )
+
+  it.scoped("trusts a known committer for a minute, and never keeps a missing one", () =>
+    Effect.gen(function* () {
+      const repo = yield* makeGitRepo({ identity: false })
+      const git = yield* Effect.provide(Git, Git.layerWith({ env: repo.env }))
+      const env = agentEnv(repo.env)
+      expect(yield* git.knowsCommitter(repo.dir, env)).toBe(false)
+      // A fix applies at once: a "no" was not kept.
+      yield* repo.git("config", "user.name", "Ada")
+      yield* repo.git("config", "user.email", "ada@example.invalid")
+      yield* repo.git("config", "user.useConfigOnly", "true")
+      expect(yield* git.knowsCommitter(repo.dir, env)).toBe(true)
+      yield* repo.git("config", "--unset", "user.name")
+      // Within the minute the "yes" stands without asking git again; after it, git is asked.
+      expect(yield* git.knowsCommitter(repo.dir, env)).toBe(true)
+      yield* TestClock.adjust("61 seconds")
+      expect(yield* git.knowsCommitter(repo.dir, env)).toBe(false)
+    }),
   )
 })

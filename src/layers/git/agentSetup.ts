@@ -1,15 +1,39 @@
 // src/layers/git/agentSetup.ts — what the Git service does for an agent about to run in a worktree: keeps
 // huskies' launch files out of its commits (the repository's shared exclude file) and tells whether its git
 // knows who commits. Used by AgentActor, through agentFiles.
-import { Effect } from "effect"
-import { appendFile, mkdir, readFile } from "node:fs/promises"
+import { Clock, Effect, Option } from "effect"
+import { appendFile, mkdir, readFile, stat } from "node:fs/promises"
 import { dirname, join, resolve } from "node:path"
 import { refused } from "./GitError.js"
 import type { GitEnv, GitRunner } from "./run.js"
 
+/** How long a "git knows who commits" answer is trusted: a later fix of the identity applies at once (a
+ * "no" is never kept), a removed identity within this long. */
+const committerTrustMillis = 60_000
+
+/**
+ * The repository's common git directory for `worktree`, read the way git finds it (`.git` a directory, or
+ * a file naming the worktree's git dir, whose `commondir` names the shared one); None when the layout is
+ * anything else, and git is asked instead.
+ */
+const commonDirOf = (worktree: string): Promise<Option.Option<string>> =>
+  (async () => {
+    const dotGit = join(worktree, ".git")
+    const kind = await stat(dotGit)
+    if (kind.isDirectory()) return Option.some(dotGit)
+    const pointer = /^gitdir: (.+)$/m.exec(await readFile(dotGit, "utf8"))?.[1]?.trim()
+    if (pointer === undefined) return Option.none()
+    const gitDir = resolve(worktree, pointer)
+    const common = await readFile(join(gitDir, "commondir"), "utf8").catch(() => undefined)
+    return Option.some(common === undefined ? gitDir : resolve(gitDir, common.trim()))
+  })().catch(() => Option.none())
+
 export const makeAgentSetup = (git: GitRunner) => {
   // Two agents of one repository share its exclude file: one read-then-append at a time.
   const excludeLock = Effect.unsafeMakeSemaphore(1)
+  // When each worktree-and-environment last had a committer; owned by this service, read and written
+  // in one synchronous step each, so no two fibers interleave on it.
+  const committerKnownAt = new Map<string, number>()
 
   /**
    * Adds `paths` (relative to `worktree`, `/`-separated) to the repository's shared exclude file
@@ -22,13 +46,22 @@ export const makeAgentSetup = (git: GitRunner) => {
     env?: GitEnv,
   ) {
     if (paths.length === 0) return
-    const commonDir = yield* git.ok(
-      worktree,
-      ["rev-parse", "--git-common-dir"],
-      "is the worktree a git repository?",
-      env === undefined ? {} : { env },
-    )
-    const exclude = join(resolve(worktree, commonDir.stdout.trim()), "info", "exclude")
+    // An environment that points git elsewhere is git's to resolve; otherwise the files say it, no process.
+    const redirected =
+      env !== undefined && Object.keys(env).some((k) => k === "GIT_DIR" || k === "GIT_COMMON_DIR")
+    const known = redirected ? Option.none<string>() : yield* Effect.promise(() => commonDirOf(worktree))
+    const commonDir = Option.isSome(known)
+      ? known.value
+      : resolve(
+          worktree,
+          (yield* git.ok(
+            worktree,
+            ["rev-parse", "--git-common-dir"],
+            "is the worktree a git repository?",
+            env === undefined ? {} : { env },
+          )).stdout.trim(),
+        )
+    const exclude = join(commonDir, "info", "exclude")
     yield* Effect.tryPromise({
       try: async () => {
         await mkdir(dirname(exclude), { recursive: true })
@@ -59,7 +92,13 @@ export const makeAgentSetup = (git: GitRunner) => {
    * guessed by git. One git process.
    */
   const knowsCommitter = Effect.fn("Git.knowsCommitter")(function* (worktree: string, env: GitEnv) {
+    const key = JSON.stringify([worktree, Object.entries(env).sort()])
+    const now = yield* Clock.currentTimeMillis
+    const knownAt = committerKnownAt.get(key)
+    if (knownAt !== undefined && now - knownAt < committerTrustMillis) return true
     const result = yield* git.run(worktree, ["var", "GIT_COMMITTER_IDENT"], { env })
+    if (result.code === 0) committerKnownAt.set(key, now)
+    else committerKnownAt.delete(key)
     return result.code === 0
   })
 
