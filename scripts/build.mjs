@@ -2,7 +2,7 @@
 // bin/huskies.js loads: one file starts far faster than ~1,000 modules) and records the git commit.
 import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs"
+import { mkdirSync, readdirSync, renameSync, writeFileSync, existsSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { resolve } from "node:path"
 import { compileBundle, writeCache } from "../bin/bundleScript.js"
@@ -18,18 +18,19 @@ try {
   process.exit(1)
 }
 
-// A bundle (or code cache) left from an earlier build must never outlive the sources it was made from.
 const bundle = "dist/huskies.cjs"
-for (const name of existsSync("dist") ? readdirSync("dist") : []) {
-  if (name.startsWith("huskies.")) rmSync(`dist/${name}`, { force: true })
+/** Removes the bundle and every code cache, or (given the build just written) the caches of others. */
+const removeBundles = (keep) => {
+  for (const name of existsSync("dist") ? readdirSync("dist") : []) {
+    const cache = name.endsWith(".cache")
+    const stale = keep === undefined ? name.startsWith("huskies.") : cache && !name.includes(keep)
+    if (stale) rmSync(`dist/${name}`, { force: true })
+  }
 }
-
-let typeErrors
-try {
-  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" })
-} catch (e) {
-  // tsc still emits JavaScript when types are wrong: bundle that too, then fail as tsc did.
-  typeErrors = e
+/** Writes `file` aside and renames it into place: a server starting meanwhile reads all of one build. */
+const replace = (file, contents) => {
+  writeFileSync(`${file}.${process.pid}.tmp`, contents)
+  renameSync(`${file}.${process.pid}.tmp`, file)
 }
 
 let esbuild
@@ -37,33 +38,59 @@ try {
   esbuild = require("esbuild")
 } catch {
   // Without esbuild bin/huskies.js runs the unbundled dist/src/main.js: slower to start, same behaviour.
+  removeBundles(undefined)
 }
+// The bundle first (seconds, from the sources; tsc takes far longer), so dist/ is never without one.
 if (esbuild !== undefined) {
-  await esbuild.build({
-    entryPoints: ["src/main.ts"],
-    outfile: bundle,
-    bundle: true,
-    platform: "node",
-    // CommonJS, so bin/huskies.js can compile it through vm.Script with V8's code cache.
-    format: "cjs",
-    target: "node20",
-    sourcemap: true,
-    // Native addons load their .node files relative to their own package.
-    external: ["better-sqlite3", "node-pty"],
-    define: { "import.meta.url": "__huskiesModuleUrl" },
-    // The build id names the code cache of this build (see bin/huskies.js); strict as ES modules are.
-    banner: {
-      js: [
-        `// huskies build ${randomBytes(8).toString("hex")}`,
-        '"use strict";',
-        'const __huskiesModuleUrl = require("node:url").pathToFileURL(__filename).href;',
-      ].join("\n"),
-    },
-    logLevel: "warning",
-  })
+  const build = randomBytes(8).toString("hex")
+  const result = await esbuild
+    .build({
+      entryPoints: ["src/main.ts"],
+      outfile: bundle,
+      write: false,
+      bundle: true,
+      platform: "node",
+      // CommonJS, so bin/huskies.js can compile it through vm.Script with V8's code cache.
+      format: "cjs",
+      target: "node20",
+      sourcemap: true,
+      // Native addons load their .node files relative to their own package.
+      external: ["better-sqlite3", "node-pty"],
+      define: { "import.meta.url": "__huskiesModuleUrl" },
+      // The build id names the code cache of this build (see bin/bundleScript.js); strict as ES modules are.
+      banner: {
+        js: [
+          `// huskies build ${build}`,
+          '"use strict";',
+          'const __huskiesModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+        ].join("\n"),
+      },
+      logLevel: "warning",
+    })
+    .catch((e) => {
+      // A bundle that no longer matches the sources must not be run.
+      removeBundles(undefined)
+      throw e
+    })
+  const output = (suffix) => result.outputFiles.find((f) => f.path.endsWith(suffix))
+  const code = output(".cjs")
+  const map = output(".cjs.map")
+  if (code === undefined || map === undefined) throw new Error("esbuild wrote no bundle")
+  mkdirSync("dist", { recursive: true })
   // The seed code cache, from compiling alone; a server replaces it with a fuller one once started.
-  const { script, files } = compileBundle(resolve(bundle), readFileSync(bundle, "utf8"))
+  const { script, files } = compileBundle(resolve(bundle), code.text)
   if (files !== undefined) writeCache(script, files.seed)
+  replace(`${bundle}.map`, map.contents)
+  replace(bundle, code.contents)
+  removeBundles(build)
+}
+
+let typeErrors
+try {
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" })
+} catch (e) {
+  // tsc still emits JavaScript when types are wrong: the process tests run against it, then this fails.
+  typeErrors = e
 }
 if (typeErrors !== undefined) throw typeErrors
 
