@@ -11,6 +11,9 @@ import type { GitEnv, GitRunner } from "./run.js"
  * "no" is never kept), a removed identity within this long. */
 const committerTrustMillis = 60_000
 
+/** The variables git's committer identity can depend on (config locations, identity, guesses). */
+const identityInputs = /^(GIT_.*|EMAIL|HOME|XDG_CONFIG_HOME|USER|LOGNAME)$/
+
 /**
  * The repository's common git directory for `worktree`, read the way git finds it (`.git` a directory, or
  * a file naming the worktree's git dir, whose `commondir` names the shared one); None when the layout is
@@ -92,7 +95,11 @@ export const makeAgentSetup = (git: GitRunner) => {
    * guessed by git. One git process.
    */
   const knowsCommitter = Effect.fn("Git.knowsCommitter")(function* (worktree: string, env: GitEnv) {
-    const key = JSON.stringify([worktree, Object.entries(env).sort()])
+    // The repository (its config is shared by its worktrees) and what git reads to name the committer:
+    // two agents of one repository differing in anything else get one answer.
+    const repository = Option.getOrElse(yield* Effect.promise(() => commonDirOf(worktree)), () => worktree)
+    const inputs = Object.entries(env).filter(([name]) => identityInputs.test(name))
+    const key = JSON.stringify([repository, inputs.sort()])
     const now = yield* Clock.currentTimeMillis
     const knownAt = committerKnownAt.get(key)
     if (knownAt !== undefined && now - knownAt < committerTrustMillis) return true
