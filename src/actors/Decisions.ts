@@ -268,7 +268,7 @@ const followHumanQa = (
   open: DecisionsShape["open"],
 ) =>
   Effect.gen(function* () {
-    const pendingQa = (storyId: string) =>
+    const pendingQa = (storyId: StoryId) =>
       Effect.map(store.decisions, ({ decisions }) =>
         decisions.filter((d) => d._tag === "HumanQa" && d.storyId === storyId && isPending(d)),
       )

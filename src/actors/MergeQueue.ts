@@ -57,13 +57,13 @@ const makeMergeQueue = Effect.gen(function* () {
   const attemptLock = yield* Effect.makeSemaphore(1)
   const readConfig = (yield* HuskiesConfig).get
 
-  const jobOf = (id: string) =>
+  const jobOf = (id: StoryId) =>
     Effect.map(store.mergeJobs, (r) => Option.fromNullable(r.jobs.find((j) => j.storyId === id)))
 
   // Every job write below goes through `persistently` (a refused write is retried until it takes): the
   // queue's state is the Store's, and a job write lost here would be a merge nobody runs or a lock nobody
   // clears. An ItemNotFound means the item was deleted, and Store.delete removed its job with it.
-  const clearJob = (id: string) =>
+  const clearJob = (id: StoryId) =>
     persistently(`clearing the merge job of ${id}`, store.clearMergeJob(id)).pipe(
       Effect.zipRight(PubSub.publish(news, { _tag: "Cleared", storyId: id })),
       Effect.asVoid,
@@ -77,7 +77,7 @@ const makeMergeQueue = Effect.gen(function* () {
 
   /** Queues the item's merge. An existing job keeps its place and what it recorded; with `now`, a job
    * waiting for a mergemaster's fix is due again at once (the fix is committed, or the session ended). */
-  const enqueue = (id: string, options: { readonly now?: boolean } = {}) =>
+  const enqueue = (id: StoryId, options: { readonly now?: boolean } = {}) =>
     Effect.gen(function* () {
       const job = yield* jobOf(id)
       if (Option.isNone(job))
@@ -87,25 +87,25 @@ const makeMergeQueue = Effect.gen(function* () {
     })
 
   /** Asks the actor to queue the merge, and waits until the job is written. */
-  const askEnqueue = (storyId: string, now: boolean) =>
+  const askEnqueue = (storyId: StoryId, now: boolean) =>
     Deferred.await(actor).pipe(
       Effect.flatMap((ref) => ref.ask<void>((reply) => ({ _tag: "Enqueue", storyId, now, reply }))),
       // Only when the queue is stopping (the server shuts down): its jobs stay in the Store for the next.
       Effect.catchTag("ActorStopped", () => Effect.void),
     )
 
-  const dropIdleJob = (id: string) =>
+  const dropIdleJob = (id: StoryId) =>
     Effect.flatMap(jobOf(id), (job) =>
       Option.isSome(job) && job.value.state !== "running" ? clearJob(id) : Effect.void,
     )
 
-  const progress = (id: string) => (message: string) =>
+  const progress = (id: StoryId) => (message: string) =>
     Effect.gen(function* () {
       yield* Ref.set(current, Option.some({ storyId: id, step: message, since: yield* now }))
       yield* PubSub.publish(news, { _tag: "Progress", storyId: id, message })
     })
 
-  const fail = (id: string, why: string) =>
+  const fail = (id: StoryId, why: string) =>
     Effect.gen(function* () {
       yield* Effect.logWarning(`merge of ${id} failed: ${why}`)
       yield* persistently(
@@ -118,7 +118,7 @@ const makeMergeQueue = Effect.gen(function* () {
       yield* clearJob(id)
     })
 
-  const landed = (id: string, commit: string) =>
+  const landed = (id: StoryId, commit: string) =>
     Effect.gen(function* () {
       const at = yield* now
       // Retried: the base has moved, and an item left in Merge would be merged again.
@@ -152,7 +152,7 @@ const makeMergeQueue = Effect.gen(function* () {
 
   /** A merge that moved the base before the server died: it landed, only the bookkeeping is missing. Its
    * own commit must be on the base: the same change landed some other way is not this merge. */
-  const finishLanded = (id: string, base: string, commit: string) =>
+  const finishLanded = (id: StoryId, base: string, commit: string) =>
     Effect.gen(function* () {
       // Killed between moving the base and updating the checkouts of it: finish that too.
       const caughtUp = yield* git
@@ -265,7 +265,7 @@ const makeMergeQueue = Effect.gen(function* () {
 
   // ------------------------------------------------------------------------------------------ the API
 
-  const merge = (id: string, onProgress: (message: string) => Effect.Effect<void>) =>
+  const merge = (id: StoryId, onProgress: (message: string) => Effect.Effect<void>) =>
     Effect.scoped(
       Effect.gen(function* () {
         const refuse = (why: string) => new MergeRefused({ storyId: id, why })
@@ -287,7 +287,7 @@ const makeMergeQueue = Effect.gen(function* () {
       }),
     )
 
-  const reportFailure = (id: string, why: string) =>
+  const reportFailure = (id: StoryId, why: string) =>
     Effect.gen(function* () {
       const refuse = (reason: string) => new MergeRefused({ storyId: id, why: reason })
       const item = yield* store.get(id).pipe(Effect.mapError((e) => refuse(e.message)))

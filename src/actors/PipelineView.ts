@@ -1,6 +1,7 @@
 // src/actors/PipelineView.ts — the read-only views transports get: PipelineView (the Store's typed
 // projections and its event stream) and ActivityView (what the agents and the merge queue are doing
 // on this server). Neither can change anything.
+import type { StoryId } from "../domain/StoryId.js"
 import { Context, Effect, Layer, Option, Stream } from "effect"
 import type { AgentConfig } from "../domain/Config.js"
 import type { StoreShape } from "../layers/Store.js"
@@ -20,9 +21,9 @@ export interface AgentsWatch {
   readonly waiting: Effect.Effect<ReadonlyArray<Waiting>>
   /** The items being worked on here and in which phase (a running agent's handle is its watch). */
   readonly stories: Effect.Effect<ReadonlyArray<Omit<StoryView, "handle"> & { readonly agent?: AgentWatch }>>
-  readonly running: (storyId: string) => Effect.Effect<Option.Option<AgentWatch>>
+  readonly running: (storyId: StoryId) => Effect.Effect<Option.Option<AgentWatch>>
   /** Waits for the item's running agent to end; the last result if none runs; None if none ever ran. */
-  readonly awaitRun: (storyId: string) => Effect.Effect<Option.Option<AgentRunResult>>
+  readonly awaitRun: (storyId: StoryId) => Effect.Effect<Option.Option<AgentRunResult>>
 }
 
 /** The merge queue's state, when this server runs one. */

@@ -19,18 +19,19 @@ export class ActorAlreadyExists extends Schema.TaggedError<ActorAlreadyExists>()
   }
 }
 
-export interface Registry<Msg extends Actor.Message> {
+/** `K`: what its actors are keyed by (a StoryId, an agent name). */
+export interface Registry<Msg extends Actor.Message, K extends string = string> {
   /** Starts an actor owned by the registry's scope and registers it; a live actor under `key` is an error. */
   readonly spawn: <State, E, R>(
-    key: string,
+    key: K,
     spec: Actor.ActorSpec<Msg, State, E, R>,
   ) => Effect.Effect<Actor.ActorRef<Msg>, ActorAlreadyExists, Exclude<R, Scope.Scope>>
   /** Registers a ref started elsewhere (e.g. a supervised child); it is dropped when its `await` resolves. */
-  readonly register: (key: string, ref: Actor.ActorRef<Msg>) => Effect.Effect<void, ActorAlreadyExists>
+  readonly register: (key: K, ref: Actor.ActorRef<Msg>) => Effect.Effect<void, ActorAlreadyExists>
   /** The live actor under `key`; an absent or ended actor is ActorNotFound, never a dead ref. */
-  readonly lookup: (key: string) => Effect.Effect<Actor.ActorRef<Msg>, ActorNotFound>
+  readonly lookup: (key: K) => Effect.Effect<Actor.ActorRef<Msg>, ActorNotFound>
   /** Keys of the actors that are running now. */
-  readonly keys: Effect.Effect<ReadonlyArray<string>>
+  readonly keys: Effect.Effect<ReadonlyArray<K>>
 }
 
 const isAlive = <Msg>(ref: Actor.ActorRef<Msg>): Effect.Effect<boolean> => Effect.map(ref.poll, Option.isNone)
@@ -40,20 +41,24 @@ const isAlive = <Msg>(ref: Actor.ActorRef<Msg>): Effect.Effect<boolean> => Effec
  * they all stop at once, not one after another: each may take its agent's whole SIGTERM grace period, and
  * a shutdown must end within one grace period, however many agents run.
  */
-export const make = <Msg extends Actor.Message>(): Effect.Effect<Registry<Msg>, never, Scope.Scope> =>
+export const make = <Msg extends Actor.Message, K extends string = string>(): Effect.Effect<
+  Registry<Msg, K>,
+  never,
+  Scope.Scope
+> =>
   Effect.gen(function* () {
     const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.parallel)
     // Synchronized so the check for a live key and the spawn that claims it happen as one step.
-    const entries = yield* SynchronizedRef.make(HashMap.empty<string, Actor.ActorRef<Msg>>())
+    const entries = yield* SynchronizedRef.make(HashMap.empty<K, Actor.ActorRef<Msg>>())
 
-    const liveEntry = (map: HashMap.HashMap<string, Actor.ActorRef<Msg>>, key: string) =>
+    const liveEntry = (map: HashMap.HashMap<K, Actor.ActorRef<Msg>>, key: K) =>
       Option.match(HashMap.get(map, key), {
         onNone: () => Effect.succeed(Option.none<Actor.ActorRef<Msg>>()),
         onSome: (ref) => Effect.map(isAlive(ref), (alive) => (alive ? Option.some(ref) : Option.none())),
       })
 
     // The key is freed only if it still names this ref: a newer actor may already have taken it over.
-    const forgetWhenEnded = (key: string, ref: Actor.ActorRef<Msg>) =>
+    const forgetWhenEnded = (key: K, ref: Actor.ActorRef<Msg>) =>
       ref.await.pipe(
         Effect.zipRight(
           SynchronizedRef.update(entries, (map) =>
@@ -67,7 +72,7 @@ export const make = <Msg extends Actor.Message>(): Effect.Effect<Registry<Msg>, 
       )
 
     const claim = <E, R>(
-      key: string,
+      key: K,
       start: Effect.Effect<Actor.ActorRef<Msg>, E, R>,
     ): Effect.Effect<Actor.ActorRef<Msg>, E | ActorAlreadyExists, R> =>
       SynchronizedRef.modifyEffect(entries, (map) =>
@@ -80,12 +85,12 @@ export const make = <Msg extends Actor.Message>(): Effect.Effect<Registry<Msg>, 
         }),
       )
 
-    const spawn = <State, E, R>(key: string, spec: Actor.ActorSpec<Msg, State, E, R>) =>
+    const spawn = <State, E, R>(key: K, spec: Actor.ActorSpec<Msg, State, E, R>) =>
       claim(key, Actor.spawnIn(spec, scope, { key }))
 
-    const register = (key: string, ref: Actor.ActorRef<Msg>) => Effect.asVoid(claim(key, Effect.succeed(ref)))
+    const register = (key: K, ref: Actor.ActorRef<Msg>) => Effect.asVoid(claim(key, Effect.succeed(ref)))
 
-    const lookup = (key: string): Effect.Effect<Actor.ActorRef<Msg>, ActorNotFound> =>
+    const lookup = (key: K): Effect.Effect<Actor.ActorRef<Msg>, ActorNotFound> =>
       SynchronizedRef.get(entries).pipe(
         Effect.flatMap((map) => liveEntry(map, key)),
         Effect.flatMap(
@@ -96,7 +101,7 @@ export const make = <Msg extends Actor.Message>(): Effect.Effect<Registry<Msg>, 
         ),
       )
 
-    const keys: Effect.Effect<ReadonlyArray<string>> = SynchronizedRef.get(entries).pipe(
+    const keys: Effect.Effect<ReadonlyArray<K>> = SynchronizedRef.get(entries).pipe(
       Effect.flatMap((map) =>
         Effect.filter(HashMap.toEntries(map), ([, ref]) => isAlive(ref)).pipe(
           Effect.map((live) => live.map(([key]) => key)),
@@ -104,5 +109,5 @@ export const make = <Msg extends Actor.Message>(): Effect.Effect<Registry<Msg>, 
       ),
     )
 
-    return { spawn, register, lookup, keys } satisfies Registry<Msg>
+    return { spawn, register, lookup, keys } satisfies Registry<Msg, K>
   })

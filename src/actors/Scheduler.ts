@@ -2,6 +2,7 @@
 // supervisor (by hand through start_agent, or by itself in auto mode when dependencies are met and an agent
 // is free), fires the Store's timers, routes the Store's moves to the item's actor (which decides itself
 // what they mean for its work), stops what a person stops, and answers the agent tools. One per server.
+import type { StoryId } from "../domain/StoryId.js"
 import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
@@ -27,7 +28,7 @@ import { runStory } from "./storyWork.js"
 import { runTimers } from "./timerLoop.js"
 
 export interface StoryView {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly phase: StoryPhase["_tag"]
   readonly role?: string
   readonly since?: number
@@ -39,25 +40,25 @@ export interface StoryView {
 export interface AgentsShape {
   /** Starts (or resumes) work on an item now; a Backlog item must have its dependencies met. */
   readonly start: (
-    storyId: string,
+    storyId: StoryId,
     options?: { readonly agent?: string },
   ) => Effect.Effect<{ readonly alreadyRunning: boolean; readonly item: WorkItem }, StartRefused>
   /** Stops the item's work on this node and marks it stopped, so nothing restarts it by itself. */
-  readonly stop: (storyId: string) => Effect.Effect<{
+  readonly stop: (storyId: StoryId) => Effect.Effect<{
     readonly stopped: boolean
     readonly result?: AgentRunResult
   }>
   /** Ends the item's actor without marking anything (the item is being deleted). */
-  readonly halt: (storyId: string) => Effect.Effect<void>
+  readonly halt: (storyId: StoryId) => Effect.Effect<void>
   readonly stories: Effect.Effect<ReadonlyArray<StoryView>>
   readonly slots: AgentSlots
-  readonly handle: (storyId: string) => Effect.Effect<Option.Option<AgentHandle>>
+  readonly handle: (storyId: StoryId) => Effect.Effect<Option.Option<AgentHandle>>
   /** Waits for the item's running agent to end; the last result if none runs; None if none ever ran. */
-  readonly awaitRun: (storyId: string) => Effect.Effect<Option.Option<AgentRunResult>>
-  readonly lastResult: (storyId: string) => Effect.Effect<Option.Option<AgentRunResult>>
+  readonly awaitRun: (storyId: StoryId) => Effect.Effect<Option.Option<AgentRunResult>>
+  readonly lastResult: (storyId: StoryId) => Effect.Effect<Option.Option<AgentRunResult>>
   readonly waiting: Effect.Effect<ReadonlyArray<Waiting>>
   /** Runs a mergemaster on an item in Merge with what stopped its merge; waits for the session to end. */
-  readonly fixMerge: (storyId: string, failure: string) => Effect.Effect<AgentRunResult, MergeFixRefused>
+  readonly fixMerge: (storyId: StoryId, failure: string) => Effect.Effect<AgentRunResult, MergeFixRefused>
 }
 
 export class Agents extends Context.Tag("huskies/Agents")<Agents, AgentsShape>() {}
@@ -98,7 +99,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     const loadConfigNow = readConfig.pipe(
       Effect.tap((config) => slots.configure(config.agents, config.project.concurrency)),
     )
-    const recordResult = (id: string) => (result: AgentRunResult) =>
+    const recordResult = (id: StoryId) => (result: AgentRunResult) =>
       Ref.update(results, (m) => new Map(m).set(id, result))
     const actors = yield* makeStoryActors({
       store,
@@ -107,7 +108,7 @@ const makeScheduler = (options: SchedulerOptions) =>
       // When one ends, look again: the item may need something else now.
       onEnded: () => poke,
     })
-    const spawnStory = (id: string, resume: boolean, pinned?: string) =>
+    const spawnStory = (id: StoryId, resume: boolean, pinned?: string) =>
       actors.spawn(
         id,
         (setPhase, restart) =>
@@ -126,7 +127,7 @@ const makeScheduler = (options: SchedulerOptions) =>
           }).pipe(Effect.provide(services)),
         "transient",
       )
-    const fixMerge = (id: string, failure: string) =>
+    const fixMerge = (id: StoryId, failure: string) =>
       Effect.gen(function* () {
         const config = yield* loadConfigNow.pipe(Effect.mapError((e) => refusedFix(e.message)))
         if (!config.agents.some((a) => a.stage === "mergemaster"))
@@ -175,7 +176,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (!spawnedHere) return yield* refusedFix(`something else already runs on ${id}`)
         return yield* Deferred.await(outcome)
       })
-    const start = (id: string, startOptions: { readonly agent?: string } = {}) =>
+    const start = (id: StoryId, startOptions: { readonly agent?: string } = {}) =>
       Effect.gen(function* () {
         const refuse = (why: string) => new StartRefused({ storyId: id, why })
         let item = yield* store.get(id).pipe(Effect.mapError((e) => refuse(e.message)))
@@ -207,7 +208,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         const alreadyRunning = yield* spawnStory(id, exec?._tag === "RateLimited", startOptions.agent)
         return { alreadyRunning, item }
       })
-    const stop = (id: string) =>
+    const stop = (id: StoryId) =>
       Effect.gen(function* () {
         // The actor stops its agent first, so the agent's result says who stopped it.
         const { stopped, result } = yield* actors.stop(id, "stopped by a person (stop_agent)")
@@ -221,14 +222,14 @@ const makeScheduler = (options: SchedulerOptions) =>
           ...(Option.isSome(result) ? { result: result.value } : {}),
         }
       })
-    const lastResult = (id: string) => Effect.map(Ref.get(results), (m) => Option.fromNullable(m.get(id)))
-    const handle = (id: string) =>
+    const lastResult = (id: StoryId) => Effect.map(Ref.get(results), (m) => Option.fromNullable(m.get(id)))
+    const handle = (id: StoryId) =>
       Effect.map(actors.phase(id), (phase) =>
         Option.flatMap(phase, (p) =>
           p._tag === "Running" ? Option.some(p.handle) : Option.none<AgentHandle>(),
         ),
       )
-    const awaitRun = (id: string) =>
+    const awaitRun = (id: StoryId) =>
       Effect.gen(function* () {
         const running = yield* handle(id)
         if (Option.isNone(running)) return yield* lastResult(id)
@@ -306,7 +307,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     yield* Effect.forkScoped(
       runTimers({
         store,
-        start: (id: string) => Effect.asVoid(start(id)),
+        start: (id: StoryId) => Effect.asVoid(start(id)),
         pokes: timerPokes,
         onQuiet: poke,
         pollMillis: options.timerPollMillis ?? 60_000,

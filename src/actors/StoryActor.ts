@@ -2,6 +2,7 @@
 // pipeline loop, or one mergemaster session) in its own Scope, keeps its phase, answers Status, and decides
 // itself whether its work goes on when the item moves. Supervised by storyActors.ts; a defect in its work
 // crashes it, and the supervisor restarts it (the work then re-reads the item from the Store).
+import type { StoryId } from "../domain/StoryId.js"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Ref, Schema, type Scope } from "effect"
 import type { StageTag } from "../domain/Stage.js"
 import type { Store } from "../layers/Store.js"
@@ -71,7 +72,7 @@ export type StoryWork = (
 ) => Effect.Effect<void, never, Scope.Scope>
 
 export interface StoryActorOptions {
-  readonly storyId: string
+  readonly storyId: StoryId
   /**
    * The work, re-run from its start by a restart (`restart` counts them: 0 the first time); it reports
    * what it does through `setPhase`.

@@ -1,5 +1,6 @@
 // src/actors/agentContract.ts — what running one agent looks like from outside: the spec StoryActor gives,
 // the handle tools read (status, live output, stop) and the result a run ends with. AgentActor implements it.
+import type { StoryId } from "../domain/StoryId.js"
 import { type Effect, Schema } from "effect"
 import type { AgentConfig, AgentRuntime } from "../domain/Config.js"
 import type { AgentRole } from "../domain/Stage.js"
@@ -13,7 +14,7 @@ import type { AgentOutcome } from "./agentOutput.js"
 export const defaultGraceMillis = 3_000
 
 export interface AgentRunSpec {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly agent: AgentConfig
   readonly role: AgentRole
   /** Project root; session logs go to <root>/.huskies/logs/<id>/<agent>-<n>.jsonl. */
@@ -35,7 +36,7 @@ export interface AgentRunSpec {
 }
 
 export interface AgentRunResult {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly agent: string
   readonly role: AgentRole
   readonly outcome: AgentOutcome
@@ -59,7 +60,7 @@ export interface AgentRunResult {
 }
 
 export interface AgentStatus {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly agent: string
   readonly role: AgentRole
   readonly runtime: AgentRuntime
@@ -77,7 +78,7 @@ export interface AgentStatus {
 }
 
 export interface AgentHandle {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly agent: string
   readonly role: AgentRole
   readonly status: Effect.Effect<AgentStatus>

@@ -1,6 +1,7 @@
 // src/actors/agentFiles.ts — what an agent run needs on disk besides its session log: its program (on PATH,
 // or huskies' own copy of the CLI), the launch files (with their paths kept out of git), and its line in
 // the usage ledger that get_token_usage aggregates; git work goes through the Git service. Used by AgentActor.
+import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either } from "effect"
 import { Buffer } from "node:buffer"
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
@@ -202,7 +203,7 @@ export const excludeFromGit = (
   )
 
 export interface LedgerRun {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly agent: string
   readonly role: AgentRole
   readonly outcome: string

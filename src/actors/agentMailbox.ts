@@ -1,6 +1,7 @@
 // src/actors/agentMailbox.ts — the agent actor's mailbox: Stop, Input, Status and Output, served one at a
 // time by an actor that lives as long as its run's owner; the AgentHandle its callers get is a client of
 // it. AgentActor spawns it over the run it supervises.
+import type { StoryId } from "../domain/StoryId.js"
 import { Deferred, Effect, Schema, type Scope } from "effect"
 import * as Actor from "./Actor.js"
 import type { AgentHandle, AgentRunResult, AgentStatus } from "./agentContract.js"
@@ -30,7 +31,7 @@ export const lastLines = (all: ReadonlyArray<string>, lines: number): ReadonlyAr
 
 /** What the supervised run offers its actor. */
 export interface AgentRun {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly agent: string
   readonly role: AgentRole
   readonly status: Effect.Effect<AgentStatus>

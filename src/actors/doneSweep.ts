@@ -1,5 +1,6 @@
 // src/actors/doneSweep.ts — Done housekeeping: items Done for longer than `[merge] archive_done_after_secs`
 // are archived as Completed, so the board's Done column holds recent work only. Run by MergeQueue.
+import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either } from "effect"
 import type { LoadedConfig } from "../layers/Config.js"
 import type { Store } from "../layers/Store.js"
@@ -10,12 +11,12 @@ const maxIntervalMillis = 60_000
 /** Done items whose age has passed, as of `now` (pure, for the sweep and its tests). */
 export const dueForArchive = (
   items: ReadonlyArray<{
-    readonly id: string
+    readonly id: StoryId
     readonly stage: { readonly _tag: string; readonly mergedAt?: number }
   }>,
   ageMillis: number,
   now: number,
-): ReadonlyArray<string> =>
+): ReadonlyArray<StoryId> =>
   ageMillis <= 0
     ? []
     : items

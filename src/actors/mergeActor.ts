@@ -2,16 +2,17 @@
 // (queue a job, drop one, look again after a pause, the running merge ended) one at a time, so job writes
 // never race each other, and runs one merge at a time in a child fiber that tells it when it ends. Built by
 // MergeQueue, which gives it the job operations and the merge itself.
+import { StoryId } from "../domain/StoryId.js"
 import { Deferred, Effect, Option, Schema, type Scope } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import * as Actor from "./Actor.js"
 
 /** The merge actor's mailbox: jobs to queue or drop, a look again after a pause, and its merge's end. */
 export const MergeMessage = Schema.Union(
-  Schema.TaggedStruct("Enqueue", { storyId: Schema.String, now: Schema.Boolean, reply: Actor.Reply<void>() }),
-  Schema.TaggedStruct("Drop", { storyId: Schema.String }),
+  Schema.TaggedStruct("Enqueue", { storyId: StoryId, now: Schema.Boolean, reply: Actor.Reply<void>() }),
+  Schema.TaggedStruct("Drop", { storyId: StoryId }),
   Schema.TaggedStruct("Wake", {}),
-  Schema.TaggedStruct("Ended", { storyId: Schema.String, paused: Schema.Boolean }),
+  Schema.TaggedStruct("Ended", { storyId: StoryId, paused: Schema.Boolean }),
 )
 export type MergeMessage = typeof MergeMessage.Type
 
@@ -26,8 +27,8 @@ export interface MergeActorContext {
   readonly scope: Scope.Scope
   /** The actor's own ref (for its merge fiber and timers to message it). */
   readonly self: Effect.Effect<Actor.ActorRef<MergeMessage>>
-  readonly enqueue: (storyId: string, options: { readonly now?: boolean }) => Effect.Effect<void>
-  readonly dropIdleJob: (storyId: string) => Effect.Effect<void>
+  readonly enqueue: (storyId: StoryId, options: { readonly now?: boolean }) => Effect.Effect<void>
+  readonly dropIdleJob: (storyId: StoryId) => Effect.Effect<void>
   /** The job whose merge is next, if any. */
   readonly nextJob: Effect.Effect<Option.Option<MergeJob>>
   /** Runs the job's merge to its end; true when it paused (not the item's fault: merges wait). */

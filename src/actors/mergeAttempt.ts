@@ -2,6 +2,7 @@
 // (a branch with commits to merge, a base free to move), the squash in a merge workspace at the base tip,
 // the gates there and the compare-and-swap of the base. Lands (the squash commit) or fails with why
 // (mergeErrors.ts); never changes the item (MergeQueue does).
+import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either } from "effect"
 import { join } from "node:path"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
@@ -21,7 +22,7 @@ import {
 
 export interface AttemptSpec {
   readonly root: string
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly base: string
   readonly featureBranch: string
   readonly message: string

@@ -16,12 +16,12 @@ export interface FixersContext {
   readonly agents: AgentsShape
   readonly boot: number
   readonly news: PubSub.PubSub<MergeNews>
-  readonly jobOf: (id: string) => Effect.Effect<Option.Option<MergeJob>>
+  readonly jobOf: (id: StoryId) => Effect.Effect<Option.Option<MergeJob>>
   /** Writes the job (retried until the database takes it); false when the item is gone. */
   readonly writeJob: (job: MergeJob) => Effect.Effect<boolean>
   /** Archives the item as MergeFailed with `why` and clears its job. */
-  readonly fail: (id: string, why: string) => Effect.Effect<void>
-  readonly dropIdleJob: (id: string) => Effect.Effect<void>
+  readonly fail: (id: StoryId, why: string) => Effect.Effect<void>
+  readonly dropIdleJob: (id: StoryId) => Effect.Effect<void>
   /** Queues the merge again, due at once. */
   readonly retry: (id: StoryId) => Effect.Effect<void>
 }
@@ -41,7 +41,7 @@ export const makeFixers = (ctx: FixersContext) =>
     const fixers = yield* FiberMap.make<string, Either.Either<AgentRunResult, MergeFixRefused>>()
 
     /** A conflict or failing gates: the mergemaster gets it, or past the attempts the item is archived. */
-    const attemptFailed = (id: string, why: string, attempts: number, hasMergemaster: boolean) =>
+    const attemptFailed = (id: StoryId, why: string, attempts: number, hasMergemaster: boolean) =>
       Effect.gen(function* () {
         const job = yield* jobOf(id)
         if (Option.isNone(job)) return
@@ -68,7 +68,7 @@ export const makeFixers = (ctx: FixersContext) =>
         if (!running) yield* startFixer(id, why)
       })
 
-    const startFixer = (id: string, why: string): Effect.Effect<void> =>
+    const startFixer = (id: StoryId, why: string): Effect.Effect<void> =>
       Effect.gen(function* () {
         const session = yield* FiberMap.run(fixers, id, Effect.either(agents.fixMerge(id, why)), {
           onlyIfMissing: true,
@@ -92,7 +92,7 @@ export const makeFixers = (ctx: FixersContext) =>
       })
 
     // The merge runs again after any session, unless a person stopped it or no mergemaster could run.
-    const afterFix = (id: string, ended: Either.Either<AgentRunResult, MergeFixRefused>) =>
+    const afterFix = (id: StoryId, ended: Either.Either<AgentRunResult, MergeFixRefused>) =>
       Effect.gen(function* () {
         const job = yield* jobOf(id)
         const item = yield* Effect.option(store.get(id))

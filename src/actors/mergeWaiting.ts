@@ -1,6 +1,7 @@
 // src/actors/mergeWaiting.ts — the merge queue's API (MergeQueueShape), and what a caller of
 // merge_agent_work waits for: the queue's news of the attempt (progress, a failure handed to the
 // mergemaster) and the Store's word on the item (Done, archived, moved, deleted). Used by MergeQueue.
+import type { StoryId } from "../domain/StoryId.js"
 import { Context, Effect, type Option, Queue, Schema, type Scope } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import { describeReason, describeStage } from "../domain/transition.js"
@@ -14,7 +15,7 @@ export type MergeResult =
 
 /** The job being merged now, for get_merge_status and the board. */
 export interface CurrentMerge {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly step: string
   readonly since: number
 }
@@ -36,11 +37,11 @@ export interface MergeQueueShape {
   readonly paused: Effect.Effect<Option.Option<{ readonly why: string; readonly since: number }>>
   /** Queues the item's merge, or joins the queued or running one, and waits for that attempt to end. */
   readonly merge: (
-    storyId: string,
+    storyId: StoryId,
     onProgress: (message: string) => Effect.Effect<void>,
   ) => Effect.Effect<MergeResult, MergeRefused>
   /** A mergemaster (or a person) gives up: the item is archived as MergeFailed with `why`. */
-  readonly reportFailure: (storyId: string, why: string) => Effect.Effect<WorkItem, MergeRefused>
+  readonly reportFailure: (storyId: StoryId, why: string) => Effect.Effect<WorkItem, MergeRefused>
   /** The queue's news from now on (steps, pauses, failures handed to a mergemaster, jobs cleared). */
   readonly subscribe: Effect.Effect<Queue.Dequeue<MergeNews>, never, Scope.Scope>
 }
@@ -57,7 +58,7 @@ export type MergeNews =
   | { readonly _tag: "Cleared"; readonly storyId: string }
 
 export const waitForNews = (
-  id: string,
+  id: StoryId,
   updates: Queue.Dequeue<MergeNews>,
   onProgress: (m: string) => Effect.Effect<void>,
 ) =>
@@ -81,7 +82,7 @@ export const waitForNews = (
     }
   })
 
-export const waitForEnd = (id: string, changes: Queue.Dequeue<StoreEvent>) =>
+export const waitForEnd = (id: StoryId, changes: Queue.Dequeue<StoreEvent>) =>
   Effect.gen(function* () {
     for (;;) {
       const event = yield* Queue.take(changes)

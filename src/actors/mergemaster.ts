@@ -2,6 +2,7 @@
 // it in the item's worktree (on its feature branch) with what stopped the merge, and return how it ended.
 // The Scheduler runs it as the item's story actor's work (so list_agents and stop_agent see it); MergeQueue
 // asks for it.
+import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, Schema, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { renderTemplate } from "../domain/Config.js"
@@ -15,7 +16,7 @@ import { lastAgentOn, previousSessionId } from "./sessions.js"
 import type { StoryPhase } from "./storyPhase.js"
 
 export interface MergeFixContext {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly root: string
   readonly slots: AgentSlots
   readonly mcpUrl: Effect.Effect<string>
@@ -39,7 +40,7 @@ export class MergeFixRefused extends Schema.TaggedError<MergeFixRefused>()("Merg
 export const refused = (why: string): MergeFixRefused => new MergeFixRefused({ why })
 
 /** What the mergemaster is told on top of its prompt. */
-export const mergeFixPrompt = (id: string, base: string, failure: string): string =>
+export const mergeFixPrompt = (id: StoryId, base: string, failure: string): string =>
   `The merge queue could not merge ${featureBranchOf(id)} into ${base}. What happened:\n\n${failure}\n\n` +
   `Fix it here, on ${featureBranchOf(id)} (this worktree), never on ${base}: for a conflict, run ` +
   `\`git merge ${base}\` and resolve each conflict so that both sides' changes keep working; for failing ` +

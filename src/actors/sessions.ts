@@ -1,6 +1,7 @@
 // src/actors/sessions.ts — what earlier agent sessions on an item left on disk: which agent worked on it
 // last, and the CLI session id a retrying coder resumes. Read from the session logs (through `SessionLog`),
 // so it survives a server restart. Used by StoryActor and mergemaster.
+import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, Schema } from "effect"
 import { closeSync, openSync, readSync } from "node:fs"
 import { decodeLines, listSessionLogs, SessionLog, type SessionLogEntry } from "../layers/SessionLog.js"
@@ -30,7 +31,7 @@ const sessionIdAmong = (entries: ReadonlyArray<SessionLogEntry>): string | undef
  */
 export const findPreviousSessionId = (
   root: string,
-  id: string,
+  id: StoryId,
   agent: string,
 ): Effect.Effect<string | undefined> =>
   Effect.gen(function* () {
@@ -58,7 +59,7 @@ export const findPreviousSessionId = (
  */
 export const findLastAgentOn = (
   root: string,
-  id: string,
+  id: StoryId,
   agents: ReadonlyArray<string>,
 ): Effect.Effect<string | undefined> =>
   Effect.flatMap(SessionLog, (logs) => logs.list(root, id)).pipe(

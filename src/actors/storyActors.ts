@@ -2,6 +2,7 @@
 // counted per item): starts an item's actor, routes messages to it, asks it its phase, stops it. An item
 // whose actor crashes more than the intensity allows is archived as Blocked with the reason, and never takes
 // its siblings or the server down. Used by the Scheduler.
+import type { StoryId } from "../domain/StoryId.js"
 import { Clock, type Duration, Effect, Either, HashSet, Option, Ref, type Scope } from "effect"
 import { fitText } from "../layers/runtimes/Runtime.js"
 import type { Store } from "../layers/Store.js"
@@ -19,7 +20,7 @@ export interface StoryRestarts {
 export const defaultStoryRestarts: StoryRestarts = { intensity: 3, period: "60 seconds" }
 
 export interface StoryActorView {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly phase: StoryPhase
   /** How often its actor was restarted after a crash. */
   readonly restarts: number
@@ -27,32 +28,32 @@ export interface StoryActorView {
 
 export interface StoryActors {
   /** Starts `work` as the item's actor unless one runs; returns whether one was already running. */
-  readonly spawn: (id: string, work: StoryWork, restart: "transient" | "temporary") => Effect.Effect<boolean>
+  readonly spawn: (id: StoryId, work: StoryWork, restart: "transient" | "temporary") => Effect.Effect<boolean>
   /** A person starts the item again: an item given up on (contained) may run again. */
-  readonly release: (id: string) => Effect.Effect<void>
-  readonly isRunning: (id: string) => Effect.Effect<boolean>
+  readonly release: (id: StoryId) => Effect.Effect<void>
+  readonly isRunning: (id: StoryId) => Effect.Effect<boolean>
   readonly keys: Effect.Effect<ReadonlyArray<string>>
   /** Delivers a message to the item's actor; an item without one has nobody to tell. */
-  readonly tell: (id: string, msg: StoryMsg) => Effect.Effect<void>
+  readonly tell: (id: StoryId, msg: StoryMsg) => Effect.Effect<void>
   /** Asks the item's actor to stop its agent with `why` and end; waits until it has. */
   readonly stop: (
-    id: string,
+    id: StoryId,
     why: string,
   ) => Effect.Effect<{ readonly stopped: boolean; readonly result: Option.Option<AgentRunResult> }>
   /** Ends the item's actor at once (the item is being deleted). */
-  readonly halt: (id: string) => Effect.Effect<void>
+  readonly halt: (id: StoryId) => Effect.Effect<void>
   /** Waits until the item's actor (if any) has ended. */
-  readonly awaitEnd: (id: string) => Effect.Effect<void>
-  readonly phase: (id: string) => Effect.Effect<Option.Option<StoryPhase>>
+  readonly awaitEnd: (id: StoryId) => Effect.Effect<void>
+  readonly phase: (id: StoryId) => Effect.Effect<Option.Option<StoryPhase>>
   readonly views: Effect.Effect<ReadonlyArray<StoryActorView>>
 }
 
 export interface StoryActorsOptions {
   readonly store: Store["Type"]
   readonly restarts: StoryRestarts
-  readonly onRunEnded: (id: string) => (result: AgentRunResult) => Effect.Effect<void>
+  readonly onRunEnded: (id: StoryId) => (result: AgentRunResult) => Effect.Effect<void>
   /** Told when an item's actor has ended for good (the item may need something else now). */
-  readonly onEnded: (id: string) => Effect.Effect<void>
+  readonly onEnded: (id: StoryId) => Effect.Effect<void>
 }
 
 export const makeStoryActors = (
@@ -69,13 +70,13 @@ export const makeStoryActors = (
       // Each may be waiting out its agent's grace period: a shutdown must take one, not one per item.
       stopAtOnce: true,
     })
-    const registry = yield* Registry.make<StoryMsg>()
+    const registry = yield* Registry.make<StoryMsg, StoryId>()
     // Items given up on. Their Block normally keeps auto mode away; if it could not be written (the
     // database itself refusing), this does, so a crash loop is never started again by itself.
-    const contained = yield* Ref.make(HashSet.empty<string>())
+    const contained = yield* Ref.make(HashSet.empty<StoryId>())
 
     const contain =
-      (id: string) =>
+      (id: StoryId) =>
       (gaveUp: Supervisor.GaveUp): Effect.Effect<void> =>
         Effect.gen(function* () {
           const seconds = Math.round(gaveUp.periodMillis / 1000)
@@ -93,7 +94,7 @@ export const makeStoryActors = (
           )
         })
 
-    const lookup = (id: string) => Effect.option(registry.lookup(id))
+    const lookup = (id: StoryId) => Effect.option(registry.lookup(id))
 
     const spawn: StoryActors["spawn"] = (id, work, restart) =>
       Effect.gen(function* () {
@@ -116,7 +117,7 @@ export const makeStoryActors = (
         return false
       })
 
-    const tell = (id: string, msg: StoryMsg) =>
+    const tell = (id: StoryId, msg: StoryMsg) =>
       Effect.flatMap(
         lookup(id),
         Option.match({
@@ -126,7 +127,7 @@ export const makeStoryActors = (
         }),
       )
 
-    const stop = (id: string, why: string) =>
+    const stop = (id: StoryId, why: string) =>
       Effect.gen(function* () {
         const found = yield* lookup(id)
         if (Option.isNone(found)) return { stopped: false, result: Option.none<AgentRunResult>() }
@@ -140,16 +141,16 @@ export const makeStoryActors = (
         return { stopped: true, result }
       })
 
-    const halt = (id: string) =>
+    const halt = (id: StoryId) =>
       Effect.flatMap(lookup(id), Option.match({ onNone: () => Effect.void, onSome: (ref) => ref.stop }))
 
-    const awaitEnd = (id: string) =>
+    const awaitEnd = (id: StoryId) =>
       Effect.flatMap(
         lookup(id),
         Option.match({ onNone: () => Effect.void, onSome: (ref) => Effect.asVoid(ref.await) }),
       )
 
-    const phase = (id: string) =>
+    const phase = (id: StoryId) =>
       Effect.flatMap(
         lookup(id),
         Option.match({

@@ -1,6 +1,7 @@
 // src/actors/storyWork.ts — the work a story actor does for one item on this node: lease a coder, run it
 // in the item's worktree, run the gates when it exits, retry with the failure or hand over to QA, run the
 // QA agent, and stop at the merge handoff. Run by StoryActor, which tells the world its phase.
+import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
@@ -22,7 +23,7 @@ import { lastAgentOn, previousSessionId } from "./sessions.js"
 import type { StoryPhase } from "./storyPhase.js"
 
 export interface StoryContext {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly root: string
   readonly slots: AgentSlots
   /** This server's MCP URL as agents reach it (known once the server listens). */
@@ -289,7 +290,7 @@ const runGates = (
  * Not the item's fault (a CLI missing or not logged in, a bad config): no attempt is used up, and it is
  * not tried again at once, which would spin; a retry timer (list_timers shows why) tries again later.
  */
-const retryLater = (id: string, why: string) =>
+const retryLater = (id: StoryId, why: string) =>
   Effect.gen(function* () {
     yield* Effect.logError(`${id} cannot run here: ${why} (trying again in ${startRetrySecs} s)`)
     const store = yield* Store
@@ -304,7 +305,7 @@ const retryLater = (id: string, why: string) =>
     return "end" as const
   })
 
-const gatesFailed = (id: string, why: string, retryLimit: number) =>
+const gatesFailed = (id: StoryId, why: string, retryLimit: number) =>
   Effect.gen(function* () {
     const store = yield* Store
     yield* applyOrLog(store.apply(id, { _tag: "GatesFailed", why, retryLimit, at: yield* now }))

@@ -1,13 +1,14 @@
 // src/actors/timerLoop.ts — fires the Store's timers when they are due: a timer starts (or resumes) its
 // item, unless the item has left the stage the timer was set in. Run by the Scheduler, which says how to
 // start an item and pokes the loop when timers change.
+import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, Option, type Queue } from "effect"
 import type { Timer } from "../domain/Timer.js"
 import type { Store } from "../layers/Store.js"
 
 export interface TimerLoopOptions {
   readonly store: Store["Type"]
-  readonly start: (storyId: string) => Effect.Effect<void, { readonly message: string }>
+  readonly start: (storyId: StoryId) => Effect.Effect<void, { readonly message: string }>
   /** Offered when the timers change, so the loop looks again at once. */
   readonly pokes: Queue.Dequeue<void>
   /** Run when the loop wakes by itself after a quiet `pollMillis`. */

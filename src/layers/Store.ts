@@ -34,7 +34,7 @@ import { type DecisionEvent, type DecisionStore, decisionStore } from "./storeDe
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
 export interface SetTimer {
-  readonly storyId: string
+  readonly storyId: StoryId
   readonly kind: TimerKind
   readonly at: number
   readonly note: string
@@ -59,9 +59,9 @@ export type StoreEvent =
       readonly event: PipelineEvent
     }
   | { readonly _tag: "ContentChanged"; readonly id: StoryId }
-  | { readonly _tag: "ItemDeleted"; readonly id: string; readonly report: DeleteReport }
+  | { readonly _tag: "ItemDeleted"; readonly id: StoryId; readonly report: DeleteReport }
   /** Timers of `id` were set or removed (a move removes the timers of the stage it left). */
-  | { readonly _tag: "TimersChanged"; readonly id: string }
+  | { readonly _tag: "TimersChanged"; readonly id: StoryId }
   | DecisionEvent
 
 export interface CreateItem {
@@ -75,16 +75,16 @@ export interface StoreShape extends DecisionStore {
   readonly nodeId: NodeId
   readonly create: (input: CreateItem) => Effect.Effect<WorkItem, PersistError>
   readonly apply: (
-    id: string,
+    id: StoryId,
     event: PipelineEvent,
   ) => Effect.Effect<WorkItem, TransitionError | ItemNotFound | ProjectionError | PersistError>
   readonly editContent: (
-    id: string,
+    id: StoryId,
     edit: ContentEdit,
   ) => Effect.Effect<void, ItemNotFound | ContentEditError | ContentConflict | PersistError>
-  readonly delete: (id: string) => Effect.Effect<DeleteReport, PersistError>
-  readonly get: (id: string) => Effect.Effect<WorkItem, ItemNotFound | ProjectionError>
-  readonly content: (id: string) => Effect.Effect<string, ItemNotFound>
+  readonly delete: (id: StoryId) => Effect.Effect<DeleteReport, PersistError>
+  readonly get: (id: StoryId) => Effect.Effect<WorkItem, ItemNotFound | ProjectionError>
+  readonly content: (id: StoryId) => Effect.Effect<string, ItemNotFound>
   readonly list: Effect.Effect<{
     readonly items: ReadonlyArray<WorkItem>
     readonly errors: ReadonlyArray<ProjectionError>
@@ -96,7 +96,7 @@ export interface StoreShape extends DecisionStore {
   readonly setTimer: (input: SetTimer) => Effect.Effect<Timer, ItemNotFound | TimerRefused | PersistError>
   /** Removes the item's timers (all, or those with the given ids); returns the ids removed. */
   readonly cancelTimers: (
-    id: string,
+    id: StoryId,
     timerIds?: ReadonlyArray<string>,
   ) => Effect.Effect<ReadonlyArray<string>, PersistError>
   /** Every timer, soonest first. */
@@ -106,7 +106,7 @@ export interface StoreShape extends DecisionStore {
   }>
   /** Sets the item's merge job (the item must exist). */
   readonly setMergeJob: (job: MergeJob) => Effect.Effect<void, ItemNotFound | PersistError>
-  readonly clearMergeJob: (id: string) => Effect.Effect<void, PersistError>
+  readonly clearMergeJob: (id: StoryId) => Effect.Effect<void, PersistError>
   /** Every merge job, oldest first; one that does not decode is a ProjectionError. */
   readonly mergeJobs: Effect.Effect<{
     readonly jobs: ReadonlyArray<MergeJob>
@@ -238,13 +238,13 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
-    const getNow = (id: string): Effect.Effect<WorkItem, ItemNotFound | ProjectionError> => {
+    const getNow = (id: StoryId): Effect.Effect<WorkItem, ItemNotFound | ProjectionError> => {
       const result = readItem(maps, id)
       if (result === undefined) return Effect.fail(new ItemNotFound({ id }))
       return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)
     }
 
-    const apply = (id: string, event: PipelineEvent) =>
+    const apply = (id: StoryId, event: PipelineEvent) =>
       write(
         Effect.gen(function* () {
           const before = yield* getNow(id)
@@ -264,7 +264,7 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
-    const editContent = (id: string, edit: ContentEdit) =>
+    const editContent = (id: StoryId, edit: ContentEdit) =>
       write(
         Effect.gen(function* () {
           const text = maps.content.get(id)
@@ -302,7 +302,7 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
-    const remove = (id: string) =>
+    const remove = (id: StoryId) =>
       write(
         Effect.gen(function* () {
           const report = yield* commit(() => removeItem(maps, id))
@@ -336,7 +336,7 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
-    const cancelTimers = (id: string, timerIds?: ReadonlyArray<string>) =>
+    const cancelTimers = (id: StoryId, timerIds?: ReadonlyArray<string>) =>
       write(
         Effect.gen(function* () {
           const wanted = timerIds === undefined ? undefined : new Set(timerIds)

@@ -1,6 +1,7 @@
 // test/actors/AgentActor.test.ts — one agent run end to end with real processes (the `command` runtime
 // running small bash scripts in a PTY) and a real Store on SQLite: outcomes, usage, watchdog, stop,
 // scope close, rate limits, refused starts and git exclusion, and never a process left behind.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Exit, Layer, Option, Queue, Scope } from "effect"
 import { randomUUID } from "node:crypto"
@@ -88,7 +89,8 @@ const waitForLine = (handle: AgentHandle, pattern: RegExp) =>
     Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`no output line ${pattern}`) }),
   )
 
-const executionOf = (h: Harness) => Effect.map(h.store.get(h.id), (item) => item.execution[h.store.nodeId])
+const executionOf = (h: Harness) =>
+  Effect.map(h.store.get(StoryId.make(h.id)), (item) => item.execution[h.store.nodeId])
 
 const ledgerLines = (dir: string): ReadonlyArray<Record<string, unknown>> =>
   existsSync(usageLedgerPath(dir))

@@ -3,6 +3,7 @@
 // one squash commit; two stories write the same file and the second one's conflict is resolved by a
 // Claude Code mergemaster; gates failing on the merged result end MergeFailed. The `command`-agent
 // counterparts are MergeQueue.test.ts and Mergemaster.test.ts.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, type Scope } from "effect"
 import { existsSync } from "node:fs"
@@ -242,12 +243,12 @@ describe("merge queue with Claude Code agents against the fake model API", () =>
           const answer = toolResultsByName(finalRequests).at(-1)
           expect(answer).toMatchObject({ name: "mcp__huskies__merge_agent_work", isError: false })
           expect(JSON.parse(answer?.text ?? "{}")).toMatchObject({ merged: true, merge_commit: bMerge })
-          const run = yield* (yield* Agents).awaitRun(b)
+          const run = yield* (yield* Agents).awaitRun(StoryId.make(b))
           expect(Option.getOrUndefined(run)).toMatchObject({ agent: "merger", outcome: "succeeded" })
           const mergerLog = listSessionLogs(root, b).find((f) => f.agent === "merger")
           const entries = mergerLog === undefined ? [] : readSessionLog(mergerLog.path)
           expect(entries.find((e) => e["type"] === "exit")).toMatchObject({ outcome: "succeeded" })
-          const execution = Object.values((yield* store.get(b)).execution)
+          const execution = Object.values((yield* store.get(StoryId.make(b))).execution)
           expect(execution).toEqual([expect.objectContaining({ _tag: "Completed", outcome: "succeeded" })])
           expect(fake.unexpected).toEqual([])
         }),

@@ -3,6 +3,7 @@
 // session with the gates' failure, the inactivity watchdog, rate limits waited out on a timer, and
 // deletion mid-run. The `command`-agent counterparts are in Pipeline.test.ts. The server launches the CLI
 // without --session-id, so each test scripts `anySession`: its runs are sequential and take turns in order.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { existsSync } from "node:fs"
@@ -60,7 +61,7 @@ describe("pipeline with Claude Code agents against the fake model API", () => {
             const item = yield* store.create(story("Add the feature"))
             expect(item.id).toBe(id)
             const merged = yield* awaitItem(id, (i) => i.stage._tag === "Merge", 60_000)
-            const qaRun = yield* (yield* Agents).awaitRun(id)
+            const qaRun = yield* (yield* Agents).awaitRun(StoryId.make(id))
             expect(Option.getOrThrow(qaRun)).toMatchObject({ agent: "qa-1", outcome: "succeeded" })
 
             expect(merged.stage).toEqual({
@@ -68,7 +69,7 @@ describe("pipeline with Claude Code agents against the fake model API", () => {
               featureBranch: featureBranchOf(id),
               commitsAhead: 1,
             })
-            expect(yield* store.content(id)).toContain("- [x] it works")
+            expect(yield* store.content(StoryId.make(id))).toContain("- [x] it works")
             expect(yield* repo.git("show", `${featureBranchOf(id)}:feature.txt`)).toBe("good")
             expect(yield* repo.git("log", "--format=%an: %s", featureBranchOf(id), "-1")).toBe(
               "agent: Add the feature",

@@ -2,6 +2,7 @@
 // repository with `command` agents: a mergemaster fixes the feature branch and the merge runs again; the
 // attempts run out; a mergemaster gives up; an empty branch never reaches a session. A mergemaster whose own
 // call merges or archives the item is answered and ends its session itself; a person's stop or move ends it.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
@@ -82,7 +83,7 @@ const mergemasterAtWork = (repo: TempDir, name: string) =>
 /** How the mergemaster's (only) session on the item ended, once it has: its run's result and its log agree. */
 const mergemasterEnd = (root: string, id: string) =>
   Effect.gen(function* () {
-    const run = yield* (yield* Agents).awaitRun(id)
+    const run = yield* (yield* Agents).awaitRun(StoryId.make(id))
     const log = listSessionLogs(root, id).find((f) => f.agent === "merger")
     const exit = (log === undefined ? [] : readSessionLog(log.path)).find((e) => e["type"] === "exit")
     expect(exit).toMatchObject({ outcome: Option.getOrUndefined(run)?.outcome })

@@ -1,6 +1,7 @@
 // test/actors/StoryActor.test.ts — the story actor's protocol on a real Store: its phase is an ask, it
 // decides itself whether a move ends its work (its own agents' verdicts and merges do not, a person's moves
 // do), and a crash of its work fails the actor for its supervisor. The whole server is in Pipeline.test.ts.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Option, type Scope } from "effect"
 import { join } from "node:path"
@@ -49,7 +50,7 @@ const actorWith = (phase: StoryPhase, end: Deferred.Deferred<void>, ended: Defer
   Effect.gen(function* () {
     const store = yield* Store
     const spec = yield* storyActor({
-      storyId: "1_story_protocol",
+      storyId: StoryId.make("1_story_protocol"),
       store,
       onRunEnded: (_: AgentRunResult) => Effect.void,
       work: (setPhase) =>
@@ -119,7 +120,7 @@ describe("StoryActor", () => {
         const store = yield* Store
         const finishes = yield* Actor.spawn(
           yield* storyActor({
-            storyId: "1_story_a",
+            storyId: StoryId.make("1_story_a"),
             store,
             onRunEnded: () => Effect.void,
             work: () => Effect.void,
@@ -128,7 +129,7 @@ describe("StoryActor", () => {
         expect(yield* finishes.await).toEqual(Actor.Normal)
         const dies = yield* Actor.spawn(
           yield* storyActor({
-            storyId: "2_story_b",
+            storyId: StoryId.make("2_story_b"),
             store,
             onRunEnded: () => Effect.void,
             work: () => Effect.dieMessage("a bug in the work"),

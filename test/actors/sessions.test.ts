@@ -1,6 +1,7 @@
 // test/actors/sessions.test.ts — what earlier sessions left on disk: the CLI session id to resume, read
 // from the head of a log however long it grew (a line there that is not an entry logged and passed over),
 // and which agent worked on an item last; the effect versions and the blocking ones agree.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs"
@@ -31,9 +32,9 @@ describe("earlier sessions", () => {
       expect(previousSessionId(root, "1_story_a", "coder-1")).toBe("first")
       expect(previousSessionId(root, "1_story_a", "coder-3")).toBeUndefined()
       expect(previousSessionId(root, "9_story_none", "coder-1")).toBeUndefined()
-      expect(yield* findPreviousSessionId(root, "1_story_a", "coder-1")).toBe("first")
-      expect(yield* findPreviousSessionId(root, "1_story_a", "coder-3")).toBeUndefined()
-      expect(yield* findPreviousSessionId(root, "9_story_none", "coder-1")).toBeUndefined()
+      expect(yield* findPreviousSessionId(root, StoryId.make("1_story_a"), "coder-1")).toBe("first")
+      expect(yield* findPreviousSessionId(root, StoryId.make("1_story_a"), "coder-3")).toBeUndefined()
+      expect(yield* findPreviousSessionId(root, StoryId.make("9_story_none"), "coder-1")).toBeUndefined()
     }),
   )
 
@@ -45,7 +46,7 @@ describe("earlier sessions", () => {
       const path = join(dir, "coder-1-1.jsonl")
       writeFileSync(path, line({ type: "session_start" }) + "garbage\n" + started("kept"))
       const lines: Array<string> = []
-      const found = yield* findPreviousSessionId(root, "1_story_a", "coder-1").pipe(
+      const found = yield* findPreviousSessionId(root, StoryId.make("1_story_a"), "coder-1").pipe(
         Effect.provide(LogsLive({ write: (l) => void lines.push(l) })),
       )
       expect(found).toBe("kept")
@@ -69,10 +70,10 @@ describe("earlier sessions", () => {
       expect(lastAgentOn(root, "1_story_a", ["coder-1", "coder-2"])).toBe("coder-1")
       expect(lastAgentOn(root, "1_story_a", ["coder-2"])).toBe("coder-2")
       expect(lastAgentOn(root, "1_story_a", ["mergemaster"])).toBeUndefined()
-      expect(yield* findLastAgentOn(root, "1_story_a", ["coder-1", "coder-2"])).toBe("coder-1")
-      expect(yield* findLastAgentOn(root, "1_story_a", ["coder-2"])).toBe("coder-2")
-      expect(yield* findLastAgentOn(root, "1_story_a", ["mergemaster"])).toBeUndefined()
-      expect(yield* findLastAgentOn(root, "9_story_none", ["coder-1"])).toBeUndefined()
+      expect(yield* findLastAgentOn(root, StoryId.make("1_story_a"), ["coder-1", "coder-2"])).toBe("coder-1")
+      expect(yield* findLastAgentOn(root, StoryId.make("1_story_a"), ["coder-2"])).toBe("coder-2")
+      expect(yield* findLastAgentOn(root, StoryId.make("1_story_a"), ["mergemaster"])).toBeUndefined()
+      expect(yield* findLastAgentOn(root, StoryId.make("9_story_none"), ["coder-1"])).toBeUndefined()
     }),
   )
 })

@@ -1,5 +1,6 @@
 // test/layers/Store.test.ts — the Store on a real SQLite file: durability across restarts and kill -9,
 // failed persistence leaves memory equal to disk, compaction keeps state, bad data is a ProjectionError.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Effect, Either, type Scope } from "effect"
@@ -73,7 +74,9 @@ describe("Store", () => {
           expect(error._tag).toBe("TransitionError")
           expect(error.message).toContain("legal from Backlog: Start")
           expect((yield* store.get(item.id)).stage).toEqual({ _tag: "Backlog" })
-          const missing = yield* Effect.flip(store.apply("99_story_nope", { _tag: "Start", at: 1 }))
+          const missing = yield* Effect.flip(
+            store.apply(StoryId.make("99_story_nope"), { _tag: "Start", at: 1 }),
+          )
           expect(missing._tag).toBe("ItemNotFound")
         }),
       )
@@ -128,7 +131,7 @@ describe("Store", () => {
             if (i % 2 === 0) yield* store.apply(item.id, { _tag: "Start", at: i })
             yield* store.editContent(item.id, { _tag: "Splice", index: 0, deleteCount: 3, insert: `${i}` })
           }
-          yield* store.delete("5_story_item_4")
+          yield* store.delete(StoryId.make("5_story_item_4"))
           const dump = yield* store.dump()
           yield* store.compact
           expect(yield* store.dump()).toEqual(dump)
@@ -180,7 +183,7 @@ describe("Store", () => {
           expect(errors).toHaveLength(1)
           expect(errors[0]!.path).toBe("items/7_story_odd")
           expect(errors[0]!.message).toContain("stage")
-          const got = yield* Effect.either(store.get("7_story_odd"))
+          const got = yield* Effect.either(store.get(StoryId.make("7_story_odd")))
           expect(Either.isLeft(got) && got.left._tag).toBe("ProjectionError")
           const dump = yield* store.dump()
           expect(dump["projectionErrors"]).toHaveLength(1)
@@ -217,6 +220,7 @@ describe("Store", () => {
             claim: false,
             mergeJob: false,
             timers: [],
+            decisions: [],
           })
           expect((yield* store.delete(item.id)).item).toBe(false)
         }),
@@ -226,7 +230,9 @@ describe("Store", () => {
         Effect.gen(function* () {
           const store = yield* Store
           expect((yield* store.list).items).toEqual([])
-          expect((yield* Effect.flip(store.content("1_story_doomed")))._tag).toBe("ItemNotFound")
+          expect((yield* Effect.flip(store.content(StoryId.make("1_story_doomed"))))._tag).toBe(
+            "ItemNotFound",
+          )
           expect((yield* store.create(story("after"))).id).toBe("2_story_after")
         }),
       )
@@ -311,7 +317,7 @@ describe("Store durability under SIGKILL", () => {
             Effect.gen(function* () {
               const store = yield* Store
               const { items, errors } = yield* store.list
-              const contents = yield* Effect.forEach(acked, (id) => store.content(id))
+              const contents = yield* Effect.forEach(acked, (id) => store.content(StoryId.make(id)))
               return { items, errors, contents }
             }),
           ),

@@ -1,5 +1,6 @@
 // test/layers/StoreTimers.test.ts — timers in the Store: set for the stage the item is in, removed in
 // the same write that moves or deletes the item, kept across a restart, bad data shown not dropped.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, type Scope } from "effect"
 import { join } from "node:path"
@@ -87,7 +88,7 @@ describe("Store timers", () => {
         const refused = yield* Effect.flip(store.setTimer({ storyId: a.id, kind: "retry", at: 1, note: "x" }))
         expect(refused.message).toContain("only for items in Coding or Qa or Merge")
         const missing = yield* Effect.flip(
-          store.setTimer({ storyId: "99_story_gone", kind: "start", at: 1, note: "x" }),
+          store.setTimer({ storyId: StoryId.make("99_story_gone"), kind: "start", at: 1, note: "x" }),
         )
         expect(missing._tag).toBe("ItemNotFound")
         yield* store.apply(a.id, { _tag: "Start", at: 10 })

@@ -1,6 +1,7 @@
 // test/support/claudePipeline.ts — what the Claude Code pipeline tests share: the project and agents
 // files, the agents' environment pointing the real CLI at the fake model API (in-process, or for the real
 // `huskies serve`), MCP calls to the server, and readers of the fake's requests and of the session logs.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect, Option, type Scope } from "effect"
@@ -197,7 +198,10 @@ export const RESET_SECS = 2
 /** The item's running agent, once its StoryActor has one (the Store says Running a moment earlier). */
 export const awaitHandle = (id: string) =>
   Effect.flatMap(Agents, (agents) =>
-    eventually(`an agent running on ${id}`, Effect.map(agents.handle(id), Option.getOrUndefined)),
+    eventually(
+      `an agent running on ${id}`,
+      Effect.map(agents.handle(StoryId.make(id)), Option.getOrUndefined),
+    ),
   )
 
 /**

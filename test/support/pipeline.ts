@@ -1,5 +1,6 @@
 // test/support/pipeline.ts — a real huskies server (in-process, ephemeral port) on a real git repository
 // with `command` agents written as small scripts, for tests of the whole coder -> gates -> QA loop.
+import { StoryId } from "../../src/domain/StoryId.js"
 import { Effect, Layer, type Scope } from "effect"
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -122,7 +123,7 @@ export const awaitItem = (id: string, done: (item: WorkItem) => boolean, millis 
     const store = yield* Store
     return yield* awaitStore(
       `${id} to get where the test expects`,
-      Effect.map(Effect.either(store.get(id)), (r) =>
+      Effect.map(Effect.either(store.get(StoryId.make(id))), (r) =>
         r._tag === "Right" && done(r.right) ? r.right : undefined,
       ),
       millis,

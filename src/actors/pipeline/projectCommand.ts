@@ -1,6 +1,7 @@
 // src/actors/pipeline/projectCommand.ts — runs one of the project's [commands] (test, lint, build) in
 // an item's worktree through TestRuns, or joins the run of it already going: used by request_qa's
 // gates and by run_tests/run_lint/run_build.
+import type { StoryId } from "../../domain/StoryId.js"
 import { Effect, Schema } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
@@ -32,7 +33,7 @@ export class NoWorktree extends Schema.TaggedError<NoWorktree>()("NoWorktree", {
 }
 
 /** run_tests keeps its results under the bare id (get_test_result reads them); the others apart. */
-export const runKey = (storyId: string, kind: ProjectCommandKind) =>
+export const runKey = (storyId: StoryId, kind: ProjectCommandKind) =>
   kind === "test" ? storyId : `${storyId}#${kind}`
 const logName: Record<ProjectCommandKind, string> = { test: "tests", lint: "lint", build: "build" }
 
@@ -46,7 +47,7 @@ export const commandOf = (config: LoadedConfig, kind: ProjectCommandKind) => {
 export const runProjectCommand = (
   root: string,
   config: LoadedConfig,
-  storyId: string,
+  storyId: StoryId,
   kind: ProjectCommandKind,
 ): Effect.Effect<
   { readonly result: GateResult; readonly joined: boolean },

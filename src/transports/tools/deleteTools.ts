@@ -27,6 +27,7 @@ const DeleteOutput = Schema.Struct({
     claim: Outcome,
     merge_job: Outcome,
     timers: Outcome,
+    decisions: Outcome,
   }),
   worktree: Schema.Struct({ path: Schema.String, ...outcomeFields }),
   branch: Schema.Struct({ name: Schema.String, ...outcomeFields }),
@@ -63,6 +64,7 @@ const deleteTool = (name: string, description: string) =>
           claim: flag(report.claim),
           merge_job: flag(report.mergeJob),
           timers: listed("timers", report.timers),
+          decisions: listed("decisions", report.decisions),
         }
         const parts: ReadonlyArray<readonly [string, Outcome]> = [
           ...Object.entries(storeParts).map(([k, o]) => [`store ${k.replace("_", " ")}`, o] as const),
@@ -83,7 +85,7 @@ const deleteTool = (name: string, description: string) =>
   })
 
 const common =
-  "from every layer: the Store (item, content, execution state on every node, claim, merge job, timers), its worktree .huskies/worktrees/<id>, its branch feature/story-<id> and its session logs .huskies/logs/<id>. Returns, per layer, removed / not present / failed with the reason. Idempotent: deleting again succeeds with everything not present, and an id that never existed is not an error. Does not block."
+  "from every layer: the Store (item, content, execution state on every node, claim, merge job, timers, decisions), its worktree .huskies/worktrees/<id>, its branch feature/story-<id> and its session logs .huskies/logs/<id>. Returns, per layer, removed / not present / failed with the reason. Idempotent: deleting again succeeds with everything not present, and an id that never existed is not an error. Does not block."
 
 export const deleteTools = [
   deleteTool("delete_story", `Deletes a work item ${common}`),

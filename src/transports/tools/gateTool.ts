@@ -71,14 +71,14 @@ export type GateKind = ProjectCommandKind
 /** Runs [commands] `kind` in the item's worktree, or joins the run of it already going for the item. */
 export const runProjectCommand = (storyId: string, kind: GateKind, context: ToolContext) =>
   Effect.gen(function* () {
-    yield* loadItem(storyId)
+    const { item } = yield* loadItem(storyId)
     const project = yield* Project
     const config = yield* projectConfig
     const command = yield* commandOf(config, kind)
     const { result, joined } = yield* withProgress(
       context,
       command,
-      runCommandIn(project.root, config, storyId, kind),
+      runCommandIn(project.root, config, item.id, kind),
     )
     return gateView(storyId, result, joined)
   })

@@ -5,6 +5,7 @@ import { Effect, Schema } from "effect"
 import { Git, type WorktreeInfo } from "../../layers/Git.js"
 import { Project } from "../../layers/Project.js"
 import { PipelineView } from "../../actors/PipelineView.js"
+import { isStoryId, type StoryId } from "../../domain/StoryId.js"
 import { projectConfig } from "./gateTool.js"
 import { loadItem, requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
@@ -48,7 +49,7 @@ export const createWorktree = defineTool({
 })
 
 /** The agent running on the item on any node, if one is: its worktree must not go from under it. */
-const runningAgent = (id: string) =>
+const runningAgent = (id: StoryId) =>
   Effect.gen(function* () {
     const store = yield* PipelineView
     const item = yield* Effect.either(store.get(id))
@@ -141,9 +142,10 @@ const describeRow = (root: string, base: string, entry: WorktreeInfo & { readonl
   Effect.gen(function* () {
     const git = yield* Git
     const store = yield* PipelineView
-    const found = yield* Effect.either(store.get(entry.id))
-    // An item that exists but does not decode is still in the Store: not an orphan.
-    const inStore = found._tag === "Right" || found.left._tag !== "ItemNotFound"
+    const found = isStoryId(entry.id) ? yield* Effect.either(store.get(entry.id)) : undefined
+    // A directory named for no work item id is an orphan; an item that exists but does not decode is
+    // still in the Store: not an orphan.
+    const inStore = found !== undefined && (found._tag === "Right" || found.left._tag !== "ItemNotFound")
     // A listing shows what it can: a count or status git cannot give (a base that does not exist, a
     // worktree half removed) is null in its row, and the other rows still show.
     const commitsAhead =

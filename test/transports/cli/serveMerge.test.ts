@@ -2,6 +2,7 @@
 // middle of a merge: the next start recovers the merge job, and main ends either untouched or advanced by
 // exactly one squash commit of the feature — never half-merged, never reverted, never merged twice. The
 // feature is coded by the real Claude Code CLI against the fake model API, or by a `command` agent.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema, type Scope } from "effect"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -132,7 +133,7 @@ const storeOnDisk = (root: string, id: string) =>
     Effect.provide(
       Effect.gen(function* () {
         const store = yield* Store
-        return { item: yield* store.get(id), jobs: (yield* store.mergeJobs).jobs }
+        return { item: yield* store.get(StoryId.make(id)), jobs: (yield* store.mergeJobs).jobs }
       }),
       storeLayer(join(root, ".huskies", "huskies.db")),
     ),

@@ -1,5 +1,6 @@
 // test/transports/tools/agentLogTools.test.ts — get_agent_log reads session logs from disk: the list of
 // sessions with the latest one's tail, one chosen session, and logs of an item no longer in the Store.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { openSessionLog } from "../../../src/layers/SessionLog.js"
@@ -75,7 +76,7 @@ describe("get_agent_log", () => {
         const id = String((yield* ok("create_story", { name: "Gone" }))["story_id"])
         yield* session(root, id, "coder-1", 1)
         // Removed from the Store only (delete_story would take the logs with it).
-        yield* (yield* Store).delete(id)
+        yield* (yield* Store).delete(StoryId.make(id))
         const log = yield* ok("get_agent_log", { story_id: id, session: 1 })
         expect(log["log"]).toMatchObject({ agent: "coder-1", total_entries: 3, truncated: false })
       }),

@@ -1,5 +1,6 @@
 // test/transports/tools/boardTools.test.ts — get_pipeline_status shows every stage and what is blocked and
 // why (archive reasons, unmet dependencies, cycles, unreadable markdown); list_items filters and limits.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Either } from "effect"
 import { parseStoryDoc, renderStoryDoc, setFrontMatter } from "../../../src/domain/StoryDoc.js"
@@ -13,9 +14,9 @@ const file = (name: string, extra: Record<string, unknown> = {}, kind = "story")
 const forceDependsOn = (id: string, dependsOn: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const store = yield* Store
-    const doc = Either.getOrThrow(parseStoryDoc(yield* store.content(id)))
+    const doc = Either.getOrThrow(parseStoryDoc(yield* store.content(StoryId.make(id))))
     const next = Either.getOrThrow(setFrontMatter(doc, "depends_on", dependsOn))
-    yield* store.editContent(id, { _tag: "Replace", text: renderStoryDoc(next) })
+    yield* store.editContent(StoryId.make(id), { _tag: "Replace", text: renderStoryDoc(next) })
   })
 
 interface Blocked {
@@ -34,17 +35,17 @@ describe("get_pipeline_status", () => {
         const flaky = yield* file("Flaky")
         yield* ok("block_story", { story_id: flaky, reason: "CI is flaky" })
         const conflicted = yield* file("Conflicted")
-        yield* store.apply(conflicted, { _tag: "Start", at })
-        yield* store.apply(conflicted, {
+        yield* store.apply(StoryId.make(conflicted), { _tag: "Start", at })
+        yield* store.apply(StoryId.make(conflicted), {
           _tag: "GatesPassed",
           featureBranch: `feature/story-${conflicted}`,
           commitsAhead: 1,
           qa: "none",
           at,
         })
-        yield* store.apply(conflicted, { _tag: "MergeFailed", why: "conflict in login.ts", at })
+        yield* store.apply(StoryId.make(conflicted), { _tag: "MergeFailed", why: "conflict in login.ts", at })
         const held = yield* file("Held")
-        yield* store.apply(held, { _tag: "Hold", at })
+        yield* store.apply(StoryId.make(held), { _tag: "Hold", at })
         const busy = yield* file("Busy", {}, "bug")
         yield* ok("move_story", { story_id: busy, to: "coding" })
         const waiting = yield* file("Waiting", { depends_on: [busy] })
@@ -53,7 +54,7 @@ describe("get_pipeline_status", () => {
         const loopB = yield* file("Loop B", { depends_on: [loopA] })
         yield* forceDependsOn(loopA, [loopB])
         const broken = yield* file("Broken")
-        yield* store.editContent(broken, { _tag: "Replace", text: "no front matter here\n" })
+        yield* store.editContent(StoryId.make(broken), { _tag: "Replace", text: "no front matter here\n" })
 
         const status = yield* ok("get_pipeline_status", {})
         const stages = status["stages"] as ReadonlyArray<{

@@ -1,5 +1,6 @@
 // test/transports/tools/createTools.test.ts — filing items through the registry: the item lands in
 // the Store with its markdown; unknown or mistyped parameters are refused with the field named.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Store } from "../../../src/layers/Store.js"
@@ -29,12 +30,12 @@ describe("create_* tools", () => {
             { id: "1_bug_crash_on_save", met: false, status: "Waiting" },
           ])
           const store = yield* Store
-          const content = yield* store.content("2_story_add_login")
+          const content = yield* store.content(StoryId.make("2_story_add_login"))
           expect(content).toContain("name: Add login")
           expect(content).toContain("priority: 2")
           expect(content).toContain("- [ ] wrong password shows an error")
           expect(content).toContain("## Description\n\nUse the existing session table.")
-          expect((yield* store.get("2_story_add_login")).stage).toEqual({ _tag: "Backlog" })
+          expect((yield* store.get(StoryId.make("2_story_add_login"))).stage).toEqual({ _tag: "Backlog" })
           const status = yield* ok("status", { story_id: "2_story_add_login" })
           expect(status["name"]).toBe("Add login")
           expect(status["dependencies_summary"]).toContain("1_bug_crash_on_save")

@@ -1,5 +1,6 @@
 // test/transports/tools/deleteTools.test.ts — delete_story / purge_story remove an item from the Store, its
 // real git worktree and branch, and its session logs, report each layer, and are idempotent.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import * as fs from "node:fs/promises"
@@ -18,7 +19,7 @@ describe("delete_story", () => {
           const id = (yield* ok("create_story", { name: "Add login" }))["story_id"] as string
           const keep = (yield* ok("create_story", { name: "Keep me" }))["story_id"] as string
           const store = yield* Store
-          yield* store.apply(id, { _tag: "Start", at: yield* Clock.currentTimeMillis })
+          yield* store.apply(StoryId.make(id), { _tag: "Start", at: yield* Clock.currentTimeMillis })
           yield* featureWork(repo, id, 1)
           // Uncommitted work in the worktree must not stop the delete.
           yield* repo.write(`${worktreeOf(id)}/scratch.txt`, "unsaved\n")
@@ -34,6 +35,7 @@ describe("delete_story", () => {
             claim: notPresent,
             merge_job: notPresent,
             timers: notPresent,
+            decisions: notPresent,
           })
           expect(first["worktree"]).toMatchObject({
             status: "removed",

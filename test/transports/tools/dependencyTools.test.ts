@@ -1,5 +1,6 @@
 // test/transports/tools/dependencyTools.test.ts — set_dependencies replaces depends_on and answers with
 // each dependency's status; unknown ids, self-dependency and new cycles are refused without writing.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { Store } from "../../../src/layers/Store.js"
@@ -8,7 +9,7 @@ import { err, ok, withTools } from "../../support/tools.js"
 const file = (name: string, extra: Record<string, unknown> = {}) =>
   Effect.map(ok("create_story", { name, ...extra }), (created) => created["story_id"] as string)
 
-const content = (id: string) => Effect.flatMap(Store, (store) => store.content(id))
+const content = (id: string) => Effect.flatMap(Store, (store) => store.content(StoryId.make(id)))
 
 describe("set_dependencies", () => {
   it.effect("replaces depends_on and reports whether each dependency is met", () =>
@@ -76,15 +77,15 @@ describe("set_dependencies", () => {
         const b = yield* file("B", { depends_on: [a] })
         const store = yield* Store
         const at = yield* Clock.currentTimeMillis
-        yield* store.apply(a, { _tag: "Start", at })
-        yield* store.apply(a, {
+        yield* store.apply(StoryId.make(a), { _tag: "Start", at })
+        yield* store.apply(StoryId.make(a), {
           _tag: "GatesPassed",
           featureBranch: "feature/x",
           commitsAhead: 1,
           qa: "none",
           at,
         })
-        yield* store.apply(a, { _tag: "Merged", mergeCommit: "abcdef1", mergedAt: at, at })
+        yield* store.apply(StoryId.make(a), { _tag: "Merged", mergeCommit: "abcdef1", mergedAt: at, at })
         const set = yield* ok("set_dependencies", { story_id: a, depends_on: [b] })
         expect(set["dependencies"]).toEqual([{ id: b, met: false, status: "Waiting", stage: "Backlog" }])
       }),

@@ -1,11 +1,12 @@
 // test/transports/tools/editTools.test.ts — update_story applies many edits as one all-or-nothing write;
 // criteria are named by index or text with clear errors; todos and (un)checking read and write the Store.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Store } from "../../../src/layers/Store.js"
 import { err, ok, withTools } from "../../support/tools.js"
 
-const content = (id: string) => Effect.flatMap(Store, (store) => store.content(id))
+const content = (id: string) => Effect.flatMap(Store, (store) => store.content(StoryId.make(id)))
 
 const fileStory = (extra: Record<string, unknown> = {}) =>
   Effect.map(

@@ -1,5 +1,6 @@
 // test/transports/tools/pipelineTools.test.ts — move_story, block_story and unblock_story through the real
 // transition: legal moves land, illegal ones list the legal targets, and moves to qa/merge read real git.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { Store } from "../../../src/layers/Store.js"
@@ -9,7 +10,7 @@ import { featureWork, withGitProject } from "./gitProject.js"
 const file = (name: string) => Effect.map(ok("create_story", { name }), (c) => c["story_id"] as string)
 const stageOf = (id: string) =>
   Effect.map(
-    Effect.flatMap(Store, (s) => s.get(id)),
+    Effect.flatMap(Store, (s) => s.get(StoryId.make(id))),
     (item) => item.stage,
   )
 
@@ -86,7 +87,7 @@ describe("move_story", () => {
         expect(yield* stageOf(id)).toEqual({ _tag: "Coding" })
         // Merge checks git again, whatever the Qa move was told: here the branch still has nothing.
         const store = yield* Store
-        yield* store.apply(id, {
+        yield* store.apply(StoryId.make(id), {
           _tag: "GatesPassed",
           featureBranch: `feature/story-${id}`,
           commitsAhead: 1,
@@ -118,7 +119,7 @@ describe("move_story", () => {
         })
         expect(rejected).toMatchObject({ event: "QaRejected", reason_recorded: true })
         const store = yield* Store
-        expect((yield* store.get(id)).feedback).toBe("the form has no labels")
+        expect((yield* store.get(StoryId.make(id))).feedback).toBe("the form has no labels")
         yield* ok("move_story", { story_id: id, to: "QA" })
         const merged = yield* ok("move_story", { story_id: id, to: "merge" })
         expect(merged["stage"]).toMatchObject({
@@ -158,8 +159,8 @@ describe("move_story from Done", () => {
         const id = yield* file("Add login")
         const store = yield* Store
         const at = yield* Clock.currentTimeMillis
-        yield* store.apply(id, { _tag: "Start", at })
-        yield* store.apply(id, {
+        yield* store.apply(StoryId.make(id), { _tag: "Start", at })
+        yield* store.apply(StoryId.make(id), {
           _tag: "GatesPassed",
           featureBranch: "feature/x",
           commitsAhead: 1,
@@ -169,7 +170,7 @@ describe("move_story from Done", () => {
         expect(yield* err("move_story", { story_id: id, to: "done" })).toContain(
           "from Merge you can move to: backlog, archived",
         )
-        yield* store.apply(id, { _tag: "Merged", mergeCommit: "abcdef1", mergedAt: at, at })
+        yield* store.apply(StoryId.make(id), { _tag: "Merged", mergeCommit: "abcdef1", mergedAt: at, at })
         expect(yield* err("move_story", { story_id: id, to: "backlog" })).toContain(
           "from Done you can move to: archived",
         )

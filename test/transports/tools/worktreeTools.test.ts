@@ -1,6 +1,7 @@
 // test/transports/tools/worktreeTools.test.ts — create_worktree, remove_worktree and list_worktrees on a
 // real repository: idempotent creation from the configured base, orphans and dirty worktrees listed,
 // removal keeping or deleting the branch, and no removal under a running agent.
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { NodeId } from "../../../src/domain/ExecutionState.js"
@@ -129,8 +130,8 @@ describe("remove_worktree", () => {
         yield* featureWork(repo, id, 0)
         const store = yield* Store
         const at = yield* Clock.currentTimeMillis
-        yield* store.apply(id, { _tag: "Start", at })
-        yield* store.apply(id, {
+        yield* store.apply(StoryId.make(id), { _tag: "Start", at })
+        yield* store.apply(StoryId.make(id), {
           _tag: "AgentStarted",
           node: NodeId.make("n1"),
           agent: "coder-1",
