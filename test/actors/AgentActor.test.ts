@@ -17,7 +17,9 @@ import { isRunning, processTree } from "../../src/layers/Pty.js"
 import { readSessionLog } from "../../src/layers/SessionLog.js"
 import { Store, type StoreShape } from "../../src/layers/Store.js"
 import { makeGitRepo } from "../support/gitRepo.js"
-import { scopedTempDir, storeLayer } from "../support/store.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
+import { eventually } from "../support/waits.js"
 
 interface Harness {
   readonly dir: string
@@ -75,18 +77,21 @@ const withHarness = <A, E>(
     return yield* Effect.provide(program, Layer.merge(storeLayer(join(dir, "huskies.db")), Git.Default))
   }).pipe(Effect.scoped)
 
-/** Waits until the output tail has a line matching `pattern`; returns the first capture group or the line. */
+/**
+ * Waits until the output tail has a line matching `pattern`; returns the first capture group or the line.
+ * An agent's output publishes no event: polled.
+ */
 const waitForLine = (handle: AgentHandle, pattern: RegExp) =>
-  Effect.gen(function* () {
-    for (;;) {
-      for (const line of yield* handle.output(2000)) {
+  eventually(
+    `an output line ${pattern}`,
+    Effect.map(handle.output(2000), (lines) => {
+      for (const line of lines) {
         const m = pattern.exec(line)
         if (m !== null) return m[1] ?? m[0]
       }
-      yield* Effect.sleep("20 millis")
-    }
-  }).pipe(
-    Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`no output line ${pattern}`) }),
+      return undefined
+    }),
+    { millis: 5_000 },
   )
 
 const executionOf = (h: Harness) =>
@@ -143,6 +148,7 @@ describe("AgentActor", () => {
           tools: [],
           mcpServers: [],
         })
+        // The pause is part of the run under test: heartbeats (every 100 ms) fall inside it.
         const script = [
           `echo "prompt: $HUSKIES_PROMPT"`,
           `echo '${session}'`,
@@ -390,6 +396,8 @@ describe("AgentActor", () => {
           const error = yield* Effect.flip(startAgent(h.spec(`touch ${marker}`)))
           expect(error._tag).toBe("AgentStartError")
           expect(error.message).toContain("AgentStarted is not a move out of Backlog")
+          // The sleep is the window being checked: no process may run the script in it, so no event can
+          // end it.
           yield* Effect.sleep("300 millis")
           expect(existsSync(marker)).toBe(false)
           expect(existsSync(join(h.worktree, ".huskies-prompt.md"))).toBe(false)

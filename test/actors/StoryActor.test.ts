@@ -10,7 +10,8 @@ import type { AgentHandle, AgentRunResult } from "../../src/actors/agentContract
 import { keepsWorking, storyActor, type StoryMsg, type StoryPhase } from "../../src/actors/StoryActor.js"
 import type { AgentRole } from "../../src/domain/Stage.js"
 import { Store } from "../../src/layers/Store.js"
-import { scopedTempDir, storeLayer } from "../support/store.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 
 /** A running phase for `role`: keepsWorking reads only the handle's role. */
 const running = (role: AgentRole): StoryPhase => ({
