@@ -265,8 +265,15 @@ const makeScheduler = (options: SchedulerOptions) =>
         }
         if (event._tag === "ItemChanged" && event.event._tag === "AgentStarted")
           yield* Effect.logInfo(`${event.after.id}: ${event.event.role} ${event.event.agent} started`)
-        // A heartbeat changes nothing the scheduler decides on. A content edit can (depends_on, agent, qa).
+        // A heartbeat, a merge job or a decision changes nothing the scheduler decides on. A content edit
+        // can (depends_on, agent, qa).
         if (event._tag === "ItemChanged" && event.event._tag === "Heartbeat") return
+        if (
+          event._tag === "MergeJobChanged" ||
+          event._tag === "DecisionOpened" ||
+          event._tag === "DecisionAnswered"
+        )
+          return
         yield* poke
       })
     const reconcile = Effect.gen(function* () {

@@ -4,9 +4,9 @@ import { Clock, Context, Effect, Either, Layer, PubSub, Queue, type Scope } from
 import * as Y from "yjs"
 import { NodeId } from "../domain/ExecutionState.js"
 import type { PipelineEvent } from "../domain/PipelineEvent.js"
-import { type ItemKind, makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
+import { makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
 import { MergeJob } from "../domain/MergeJob.js"
-import { type Timer, timerId, type TimerKind, timerStages } from "../domain/Timer.js"
+import { type Timer, timerId, timerStages } from "../domain/Timer.js"
 import { transition, type TransitionError } from "../domain/transition.js"
 import { newWorkItem, type WorkItem } from "../domain/WorkItem.js"
 import {
@@ -29,47 +29,12 @@ import {
 import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
 import { type StoreFileOptions, unreadableStore } from "./storeFile.js"
-import { type DecisionEvent, type DecisionStore, decisionStore } from "./storeDecisions.js"
+import { type DecisionStore, decisionStore } from "./storeDecisions.js"
+import type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
-export interface SetTimer {
-  readonly storyId: StoryId
-  readonly kind: TimerKind
-  readonly at: number
-  readonly note: string
-}
-
-export type ContentEdit =
-  | {
-      readonly _tag: "Replace"
-      readonly text: string
-      /** When given, the edit applies only if the content is still exactly this (compare-and-set). */
-      readonly expected?: string
-    }
-  | { readonly _tag: "Splice"; readonly index: number; readonly deleteCount: number; readonly insert: string }
-
-/** What subscribers of the event bus see, after the change is on disk. */
-export type StoreEvent =
-  | { readonly _tag: "ItemCreated"; readonly item: WorkItem }
-  | {
-      readonly _tag: "ItemChanged"
-      readonly before: WorkItem
-      readonly after: WorkItem
-      readonly event: PipelineEvent
-    }
-  | { readonly _tag: "ContentChanged"; readonly id: StoryId }
-  | { readonly _tag: "ItemDeleted"; readonly id: StoryId; readonly report: DeleteReport }
-  /** Timers of `id` were set or removed (a move removes the timers of the stage it left). */
-  | { readonly _tag: "TimersChanged"; readonly id: StoryId }
-  | DecisionEvent
-
-export interface CreateItem {
-  readonly kind: ItemKind
-  readonly name: string
-  /** Full markdown (front matter + sections) of the new item. */
-  readonly content: string
-}
+export type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
 
 export interface StoreShape extends DecisionStore {
   readonly nodeId: NodeId
@@ -353,6 +318,19 @@ export const makeStore = (options: StoreOptions = {}) =>
         Effect.gen(function* () {
           if (!maps.items.has(job.storyId)) return yield* new ItemNotFound({ id: job.storyId })
           yield* commit(() => maps.mergeJobs.set(job.storyId, { ...job }))
+          yield* publish({ _tag: "MergeJobChanged", id: job.storyId })
+        }),
+      )
+
+    const clearMergeJob = (id: StoryId) =>
+      write(
+        Effect.gen(function* () {
+          const had = yield* commit(() => {
+            const present = maps.mergeJobs.has(id)
+            maps.mergeJobs.delete(id)
+            return present
+          })
+          if (had) yield* publish({ _tag: "MergeJobChanged", id })
         }),
       )
 
@@ -373,7 +351,7 @@ export const makeStore = (options: StoreOptions = {}) =>
       setTimer,
       cancelTimers,
       setMergeJob,
-      clearMergeJob: (id) => write(commit(() => maps.mergeJobs.delete(id))),
+      clearMergeJob,
       mergeJobs: Effect.sync(() => readMergeJobs(maps)),
       timers: Effect.sync(() => readTimers(maps)),
       dump: (id) =>

@@ -270,9 +270,20 @@ describe("Store", () => {
           const item = yield* store.create(story("seen"))
           yield* store.apply(item.id, { _tag: "Start", at: 3 })
           yield* Effect.flip(store.apply(item.id, { _tag: "Start", at: 4 }))
+          const job = { storyId: item.id, state: "queued", enqueuedAt: 5 } as const
+          yield* store.setMergeJob(job)
+          yield* store.clearMergeJob(item.id)
+          // Clearing what is not there changes nothing, so it says nothing.
+          yield* store.clearMergeJob(item.id)
           yield* store.delete(item.id)
           const seen = yield* sub.takeAll
-          expect([...seen].map((e) => e._tag)).toEqual(["ItemCreated", "ItemChanged", "ItemDeleted"])
+          expect([...seen].map((e) => e._tag)).toEqual([
+            "ItemCreated",
+            "ItemChanged",
+            "MergeJobChanged",
+            "MergeJobChanged",
+            "ItemDeleted",
+          ])
         }),
       )
     }).pipe(Effect.scoped),

@@ -1,0 +1,48 @@
+// src/layers/storeTypes.ts — the shapes the Store's callers pass and receive: timers to set, content
+// edits, new items, and the events its bus publishes once a change is on disk. Re-exported by Store.ts.
+import type { PipelineEvent } from "../domain/PipelineEvent.js"
+import type { ItemKind, StoryId } from "../domain/StoryId.js"
+import type { TimerKind } from "../domain/Timer.js"
+import type { WorkItem } from "../domain/WorkItem.js"
+import type { DeleteReport } from "./docModel.js"
+import type { DecisionEvent } from "./storeDecisions.js"
+
+export interface SetTimer {
+  readonly storyId: StoryId
+  readonly kind: TimerKind
+  readonly at: number
+  readonly note: string
+}
+
+export type ContentEdit =
+  | {
+      readonly _tag: "Replace"
+      readonly text: string
+      /** When given, the edit applies only if the content is still exactly this (compare-and-set). */
+      readonly expected?: string
+    }
+  | { readonly _tag: "Splice"; readonly index: number; readonly deleteCount: number; readonly insert: string }
+
+/** What subscribers of the event bus see, after the change is on disk. */
+export type StoreEvent =
+  | { readonly _tag: "ItemCreated"; readonly item: WorkItem }
+  | {
+      readonly _tag: "ItemChanged"
+      readonly before: WorkItem
+      readonly after: WorkItem
+      readonly event: PipelineEvent
+    }
+  | { readonly _tag: "ContentChanged"; readonly id: StoryId }
+  | { readonly _tag: "ItemDeleted"; readonly id: StoryId; readonly report: DeleteReport }
+  /** Timers of `id` were set or removed (a move removes the timers of the stage it left). */
+  | { readonly _tag: "TimersChanged"; readonly id: StoryId }
+  /** The merge job of `id` was set or cleared (read the jobs for what it is now). */
+  | { readonly _tag: "MergeJobChanged"; readonly id: StoryId }
+  | DecisionEvent
+
+export interface CreateItem {
+  readonly kind: ItemKind
+  readonly name: string
+  /** Full markdown (front matter + sections) of the new item. */
+  readonly content: string
+}
