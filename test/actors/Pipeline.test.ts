@@ -199,6 +199,7 @@ ${coder()}`,
           Effect.gen(function* () {
             const store = yield* Store
             const item = yield* store.create(story("Waits", "qa: none\ndepends_on: [99_story_missing]\n"))
+            // The sleep is the window being checked: the item must not start in it, so no event can end it.
             yield* Effect.sleep("1 second")
             expect((yield* store.get(item.id)).stage._tag).toBe("Backlog")
             const content = yield* store.content(item.id)
@@ -225,6 +226,7 @@ ${coder()}`,
           Effect.gen(function* () {
             const store = yield* Store
             const item = yield* store.create(story("By hand", "qa: none\n"))
+            // The sleep is the window being checked: nothing may start in it, so no event can end it.
             yield* Effect.sleep("1 second")
             expect((yield* store.get(item.id)).stage._tag).toBe("Backlog")
             yield* (yield* Agents).start(item.id)
@@ -257,7 +259,8 @@ ${coder()}`,
             expect(stopped.stopped).toBe(true)
             const after = yield* store.get(first.id)
             expect(Object.values(after.execution)).toEqual([{ _tag: "Completed", outcome: "stopped" }])
-            // Nothing restarts it by itself, and its dependent is still waiting in Backlog.
+            // Nothing restarts it by itself, and its dependent is still waiting in Backlog. The sleep is the
+            // window being checked: nothing may happen in it, so no event can end it.
             yield* Effect.sleep("1 second")
             expect((yield* agents.stories).map((s) => s.storyId)).toEqual([])
             expect((yield* store.get(second.id)).stage._tag).toBe("Backlog")
@@ -290,13 +293,10 @@ ${coder()}`,
             const retryTimer = Effect.map(store.timers, ({ timers }) =>
               timers.find((t) => t.storyId === item.id && t.kind === "retry"),
             )
-            let timer = yield* retryTimer
-            while (timer === undefined) {
-              yield* Effect.sleep("20 millis")
-              timer = yield* retryTimer
-            }
+            const timer = yield* awaitStore("a retry timer on the item", retryTimer)
             expect(timer.note).toContain("missing.sh")
             // Spinning would set the timer again and again; it stays as it was, and no attempt is used.
+            // The sleep is the window being checked: nothing may happen in it, so no event can end it.
             yield* Effect.sleep("1 second")
             expect(yield* retryTimer).toEqual(timer)
             const after = yield* store.get(item.id)
@@ -324,11 +324,12 @@ exit 1`,
           Effect.gen(function* () {
             const store = yield* Store
             const item = yield* store.create(story("Not logged in"))
-            let timers = (yield* store.timers).timers
-            while (!timers.some((t) => t.storyId === item.id)) {
-              yield* Effect.sleep("20 millis")
-              timers = (yield* store.timers).timers
-            }
+            const timers = yield* awaitStore(
+              "a timer on the item",
+              Effect.map(store.timers, ({ timers }) =>
+                timers.some((t) => t.storyId === item.id) ? timers : undefined,
+              ),
+            )
             expect(timers).toMatchObject([{ storyId: item.id, kind: "retry" }])
             expect(timers[0]?.note).toContain("Invalid API key")
             // A machine's problem, not the item's: no attempt used, no feedback for a coder.

@@ -5,7 +5,8 @@ import { Effect } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Store } from "../../src/layers/Store.js"
-import { awaitItem, story, withPipeline } from "../support/pipeline.js"
+import { story, withPipeline } from "../support/pipeline.js"
+import { eventually } from "../support/waits.js"
 
 // Set in this test process, which is the server's: an env value names it, as it would an API key.
 const serverVariable = "AGENT_ENV_TEST_API_KEY"
@@ -45,10 +46,15 @@ describe("an agent's environment", () => {
             Effect.gen(function* () {
               const item = yield* (yield* Store).create(story("Print the environment"))
               const seen = join(scripts, "env-seen")
-              yield* awaitItem(item.id, () => existsSync(seen))
-              while (!readFileSync(seen, "utf8").includes("HUSKIES_STORY_ID"))
-                yield* Effect.sleep("20 millis")
-              expect(readFileSync(seen, "utf8").split("\n")).toEqual([
+              // A file the agent writes publishes no event: polled until its last line is there.
+              const text = yield* eventually(
+                "the agent to write the environment it saw",
+                Effect.sync(() => {
+                  const now = existsSync(seen) ? readFileSync(seen, "utf8") : ""
+                  return now.includes("HUSKIES_STORY_ID") ? now : undefined
+                }),
+              )
+              expect(text.split("\n")).toEqual([
                 "GREETING=from agents.toml",
                 "API_KEY=sk-from-the-server",
                 "PRICE=$5 and ${literal}",
