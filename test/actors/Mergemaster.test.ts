@@ -11,8 +11,16 @@ import { Agents } from "../../src/actors/Scheduler.js"
 import { listSessionLogs, readSessionLog } from "../../src/layers/SessionLog.js"
 import { Store } from "../../src/layers/Store.js"
 import type { TempDir } from "../support/gitRepo.js"
-import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+import {
+  awaitItem,
+  awaitNoMergeJobs,
+  commandAgent,
+  gitIdentity,
+  story,
+  withPipeline,
+} from "../support/pipeline.js"
 import { ok } from "../support/tools.js"
+import { eventually, holds } from "../support/waits.js"
 
 const agentsToml = [
   commandAgent("coder-1", "coder", "coder.sh"),
@@ -74,9 +82,12 @@ const mergemasterAtWork = (repo: TempDir, name: string) =>
     yield* awaitItem(item.id, (i) =>
       Object.values(i.execution).some((e) => e._tag === "Running" && e.role === "mergemaster"),
     )
-    // The Store shows Running a moment before the Scheduler holds the process's handle.
-    while (!(yield* ok("get_agent_output", { story_id: item.id }))["running"])
-      yield* Effect.sleep("20 millis")
+    // The Store shows Running a moment before the Scheduler holds the process's handle, which publishes
+    // no event: polled.
+    yield* eventually(
+      "the Scheduler to hold the mergemaster's handle",
+      Effect.map(ok("get_agent_output", { story_id: item.id }), (out) => holds(out["running"] === true)),
+    )
     return item
   })
 
@@ -127,7 +138,7 @@ echo "merged: my work here is done"`,
             )
             expect(readFileSync(join(scripts, "answer.json"), "utf8")).toMatch(/\\"merged\\":\s*true/)
             expect(yield* mergemasterEnd(root, item.id)).toMatchObject({ outcome: "succeeded", exitCode: 0 })
-            while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+            yield* awaitNoMergeJobs
             expect(existsSync(join(root, ".huskies", "worktrees", item.id))).toBe(false)
           }),
       ),
@@ -292,7 +303,7 @@ echo "reported: my work here is done"`,
               (i) => !Object.values(i.execution).some((e) => e._tag === "Running"),
               10_000,
             )
-            while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
+            yield* awaitNoMergeJobs
             const result = yield* ok("wait_for_agent", { story_id: item.id })
             expect(JSON.stringify(result)).toContain("its work here is over")
           }),

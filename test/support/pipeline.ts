@@ -14,7 +14,7 @@ import { serverLayer } from "../../src/transports/cli/serve.js"
 import type { AccessSettings } from "../../src/transports/http/AccessGuard.js"
 import type { ToolTestEnv } from "./tools.js"
 import { makeGitRepo, type TempDir } from "./gitRepo.js"
-import { awaitStore, eventually, holds } from "./waits.js"
+import { awaitStore, holds } from "./waits.js"
 
 export interface PipelineSetup {
   /** Body of .huskies/project.toml. */
@@ -130,9 +130,9 @@ export const awaitItem = (id: string, done: (item: WorkItem) => boolean, millis 
     )
   })
 
-/** Waits until every merge job is cleared; merge-job writes publish no Store event, so this polls. */
+/** Waits until every merge job is cleared (checked now and after every Store change: MergeJobChanged). */
 export const awaitNoMergeJobs = Effect.flatMap(Store, (store) =>
-  eventually(
+  awaitStore(
     "every merge job to be cleared",
     Effect.map(store.mergeJobs, ({ jobs }) => holds(jobs.length === 0)),
   ),
