@@ -25,7 +25,14 @@ import {
   sessionLogEvents,
   toolResultsByName,
 } from "../support/claudePipeline.js"
-import { awaitItem, type PipelineProject, story, withPipeline } from "../support/pipeline.js"
+import {
+  awaitItem,
+  awaitNoMergeJobs,
+  type PipelineProject,
+  story,
+  withPipeline,
+} from "../support/pipeline.js"
+import { eventually, holds } from "../support/waits.js"
 
 /** Long enough for a coder held in a Bash wait while another story merges; the tests end well before. */
 const INACTIVITY = 45
@@ -80,17 +87,15 @@ const write = (path: string, content: string): Turn => ({
 const ended = (i: { readonly stage: { readonly _tag: string } }) =>
   i.stage._tag === "Done" || i.stage._tag === "Archived"
 
-/** Until the merge job is gone: the queue clears it last, after removing the worktree and branch. */
-const awaitNoMergeJobs = Effect.gen(function* () {
-  const store = yield* Store
-  while ((yield* store.mergeJobs).jobs.length > 0) yield* Effect.sleep("20 millis")
-}).pipe(Effect.timeout("10 seconds"), Effect.orDie)
-
-/** Until `count` CLI sessions have asked the model something (each was handed a scripted turn). */
+/**
+ * Until `count` CLI sessions have asked the model something (each was handed a scripted turn); the fake
+ * model API, in this process but outside the Store, publishes no event: polled.
+ */
 const awaitSessions = (fake: FakeAnthropic, count: number) =>
-  Effect.gen(function* () {
-    while (mainSessions(fake).length < count) yield* Effect.sleep("20 millis")
-  }).pipe(Effect.timeout("30 seconds"), Effect.orDie)
+  eventually(
+    `${count} Claude Code sessions to ask the model`,
+    Effect.sync(() => holds(mainSessions(fake).length >= count)),
+  )
 
 /** Sessions an agent ran on an item, from the session logs. */
 const sessionsOf = (root: string, id: string, agent: string) =>

@@ -16,6 +16,7 @@ import { listSessionLogs } from "../../src/layers/SessionLog.js"
 import { Store } from "../../src/layers/Store.js"
 import { anySession, messagesOf, toolNamesOf, type Turn } from "../fakes/anthropic.js"
 import { awaitItem, story } from "../support/pipeline.js"
+import { eventually, holds } from "../support/waits.js"
 
 import {
   withClaudePipeline,
@@ -274,10 +275,12 @@ describe("pipeline with Claude Code agents against the fake model API", () => {
             const handle = yield* awaitHandle(item.id)
             const { pid } = yield* handle.status
             const tree = processTree(pid)
-            // Wait until the CLI is talking to the model: deep in its run, not starting up.
-            yield* Effect.gen(function* () {
-              while (!fake.requests.some((r) => r.kind === "main")) yield* Effect.sleep("20 millis")
-            }).pipe(Effect.timeout("30 seconds"), Effect.orDie)
+            // Wait until the CLI is talking to the model: deep in its run, not starting up. The fake model
+            // API publishes no event: polled.
+            yield* eventually(
+              "the CLI to ask the model",
+              Effect.sync(() => holds(fake.requests.some((r) => r.kind === "main"))),
+            )
             // A pending retry, as a rate limit leaves one: the Scheduler fires whatever timer the Store
             // holds, so one left behind would bring the deleted item back.
             yield* store.setTimer({
@@ -308,7 +311,8 @@ describe("pipeline with Claude Code agents against the fake model API", () => {
             expect((yield* agents.stories).map((s) => s.storyId)).toEqual([])
             expect((yield* Effect.either(store.get(item.id)))._tag).toBe("Left")
 
-            // A moment later nothing has come back: no item, no agent, no model request, no worktree.
+            // A moment later nothing has come back: no item, no agent, no model request, no worktree. The
+            // sleep is the window being checked: nothing may happen in it, so no event can end it.
             yield* Effect.sleep("1 second")
             expect((yield* store.list).items).toEqual([])
             expect((yield* agents.stories).map((s) => s.storyId)).toEqual([])
