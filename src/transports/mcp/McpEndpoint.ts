@@ -6,6 +6,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Context, Effect, Layer, Runtime } from "effect"
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv"
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import { randomUUID } from "node:crypto"
 import { buildInfo } from "../../layers/BuildInfo.js"
 import type { Registry, ToolContext } from "../tools/Tool.js"
@@ -81,8 +82,12 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
       registry.list.filter((t) => t.outputSchema !== undefined).map((t) => t.name),
     )
     // The SDK gives every Server its own Ajv (compiled formats and meta-schemas: most of what a
-    // session costs to open, in time and memory) unless one is passed; one serves every session.
-    const jsonSchemaValidator = new AjvJsonSchemaValidator()
+    // session costs to open, in time and memory) unless one is passed; one serves every session. A
+    // server only validates with it to answer an elicitation, so it is built on first use, not at start.
+    let ajv: AjvJsonSchemaValidator | undefined
+    const jsonSchemaValidator: jsonSchemaValidator = {
+      getValidator: (schema) => (ajv ??= new AjvJsonSchemaValidator()).getValidator(schema),
+    }
 
     const newServer = () => {
       const server = new Server(
