@@ -46,33 +46,32 @@ describe("keepsWorking: the story actor's own decision on a move", () => {
 const withStore = <A, E>(program: Effect.Effect<A, E, Store | Scope.Scope>) =>
   Effect.flatMap(scopedTempDir, (dir) => Effect.provide(program, storeLayer(join(dir, "huskies.db"))))
 
-/** A story actor whose work reports `phase` and then waits until it is told to end. */
+const statusOf = (ref: Actor.ActorRef<StoryMsg>) =>
+  ref.ask<StoryPhase>((reply) => ({ _tag: "Status", reply }))
+
+/**
+ * A story actor whose work reports `phase` and then waits until it is told to end; `reportedPhase` asks for
+ * the phase once the work has reported it.
+ */
 const actorWith = (phase: StoryPhase, end: Deferred.Deferred<void>, ended: Deferred.Deferred<string>) =>
   Effect.gen(function* () {
     const store = yield* Store
+    const reported = yield* Deferred.make<void>()
     const spec = yield* storyActor({
       storyId: StoryId.make("1_story_protocol"),
       store,
       onRunEnded: (_: AgentRunResult) => Effect.void,
       work: (setPhase) =>
         setPhase(phase).pipe(
+          Effect.zipRight(Deferred.succeed(reported, undefined)),
           Effect.zipRight(Deferred.await(end)),
           Effect.onInterrupt(() => Deferred.succeed(ended, "interrupted")),
           Effect.tap(() => Deferred.succeed(ended, "finished")),
         ),
     })
-    return yield* Actor.spawn(spec, { key: "1_story_protocol" })
-  })
-
-const statusOf = (ref: Actor.ActorRef<StoryMsg>) =>
-  ref.ask<StoryPhase>((reply) => ({ _tag: "Status", reply }))
-
-/** The phase once the work has reported one (its PhaseChanged is handled before a later ask). */
-const reportedPhase = (ref: Actor.ActorRef<StoryMsg>) =>
-  Effect.gen(function* () {
-    let phase = yield* statusOf(ref)
-    while (phase._tag === "Starting") phase = yield* statusOf(ref)
-    return phase
+    const ref = yield* Actor.spawn(spec, { key: "1_story_protocol" })
+    // setPhase has put PhaseChanged in the mailbox by then, so an ask after it is answered after it.
+    return { ref, reportedPhase: Effect.zipRight(Deferred.await(reported), statusOf(ref)) }
   })
 
 describe("StoryActor", () => {
@@ -82,8 +81,8 @@ describe("StoryActor", () => {
         const end = yield* Deferred.make<void>()
         const ended = yield* Deferred.make<string>()
         const gates: StoryPhase = { _tag: "Gates", command: "npm test", since: 5 }
-        const ref = yield* actorWith(gates, end, ended)
-        expect(yield* reportedPhase(ref)).toEqual(gates)
+        const { ref, reportedPhase } = yield* actorWith(gates, end, ended)
+        expect(yield* reportedPhase).toEqual(gates)
 
         yield* ref.tell({ _tag: "StageChanged", stage: "Qa", cause: "GatesPassed", where: "QA" })
         expect(yield* statusOf(ref)).toEqual(gates)
@@ -101,8 +100,8 @@ describe("StoryActor", () => {
       Effect.gen(function* () {
         const end = yield* Deferred.make<void>()
         const ended = yield* Deferred.make<string>()
-        const ref = yield* actorWith(waiting("coder"), end, ended)
-        expect(yield* reportedPhase(ref)).toEqual(waiting("coder"))
+        const { ref, reportedPhase } = yield* actorWith(waiting("coder"), end, ended)
+        expect(yield* reportedPhase).toEqual(waiting("coder"))
         const result = yield* ref.ask<Option.Option<AgentRunResult>>((reply) => ({
           _tag: "Stop",
           why: "stopped by a person",
