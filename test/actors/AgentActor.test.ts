@@ -279,8 +279,12 @@ describe("AgentActor", () => {
           yield* waitForLine(handle, /^deaf$/)
           const stopping = yield* Effect.fork(handle.stop("a person asked"))
           // The Stop is being carried out (SIGTERM ignored, SIGKILL after the grace): the mailbox serves on.
-          let state = (yield* handle.status).state
-          while (state === "running") state = (yield* handle.status).state
+          // The agent's state publishes no event: polled.
+          const state = yield* eventually(
+            "the agent to leave the running state",
+            Effect.map(handle.status, (s) => (s.state === "running" ? undefined : s.state)),
+            { millis: 5_000 },
+          )
           expect(state).toBe("stopping")
           expect(yield* handle.output(5)).toContain("deaf")
           expect(yield* Effect.flatMap(stopping.await, (exit) => exit)).toMatchObject({ outcome: "stopped" })
