@@ -243,6 +243,7 @@ ${coder()}`,
         {
           projectToml: projectToml(),
           agentsToml,
+          // Without the go file the coder stays at work until it is stopped; with it, it does the job.
           scripts: {
             "coder.sh": `#!/bin/sh\n[ -f "$HUSKIES_WORKTREE/../go" ] || { echo waiting; sleep 60; }\n${coder()}`,
             "qa.sh": approvingQa,
