@@ -84,6 +84,18 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     const tail = new TailBuffer(spec.tailBytes ?? 64 * 1024)
     ensurePrivateDir(dirname(spec.logPath))
     const log = createWriteStream(spec.logPath, privateWrite)
+    // A log that cannot be written (its directory gone, a full disk) loses the log, not the gate: the
+    // result still carries the output's tail, and the problem is logged with it. Without a listener the
+    // stream's error would be thrown at the top of the process.
+    let logProblem: string | undefined
+    log.on("error", (e) => {
+      logProblem ??= e.message
+    })
+    const reportLog = Effect.suspend(() =>
+      logProblem === undefined
+        ? Effect.void
+        : Effect.logWarning(`the gate's log ${spec.logPath} could not be written: ${logProblem}`),
+    )
     // detached: the command leads a new process group, so a timeout kills everything it started.
     const [program, ...args] = spec.argv ?? ["sh", "-c", spec.command]
     const child = spawn(program, args, {
@@ -173,7 +185,7 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
       forgetPid()
       log.end(() =>
         resume(
-          Effect.succeed({
+          Effect.as(reportLog, {
             command: spec.command,
             passed: code === 0 && !timedOut,
             exitCode: code,

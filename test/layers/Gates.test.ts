@@ -149,6 +149,22 @@ describe("runGate", () => {
     ),
   )
 
+  it.live("a log that cannot be written loses the log, not the gate's result", () =>
+    withDir((dir) =>
+      Effect.gen(function* () {
+        // The log path is a directory: opening it fails after the command has started.
+        const result = yield* runGate({
+          command: "echo still here",
+          cwd: dir,
+          timeoutMillis: 60_000,
+          logPath: dir,
+        })
+        expect(result.passed).toBe(true)
+        expect(result.tail).toContain("still here")
+      }),
+    ),
+  )
+
   it.live("interrupting the run kills the command group", () =>
     withDir((dir) =>
       Effect.gen(function* () {

@@ -13,10 +13,14 @@ const projectToml = `base_branch = "main"
 test = "grep -q good feature.txt"
 `
 
-/** A coder that notes the modes of its own pid record (it exists only while the agent runs), then commits. */
+/**
+ * A coder that notes the modes of its own pid record (it exists only while the agent runs, written just
+ * after the process starts, so the script waits for it a moment), then commits.
+ */
 const coder = `#!/bin/sh
 set -e
 ${gitIdentity}
+for i in $(seq 1 100); do ls ../../run/agents/*.json >/dev/null 2>&1 && break; sleep 0.05; done
 stat -c '%a %n' ../../run/agents ../../run/agents/* > ../../pid-modes.txt
 echo good > feature.txt
 git add feature.txt
