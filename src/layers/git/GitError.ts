@@ -75,3 +75,27 @@ export const refused = (
   detail: string,
   hint: string,
 ): GitError => new GitError({ reason, cwd, args: [...args], exitCode: null, stderr: "", detail, hint })
+
+/** A merge into `base`, which is not a branch with commits in `root`. */
+export const missingBase = (root: string, args: ReadonlyArray<string>, base: string): GitError =>
+  refused(
+    "BaseBranchMissing",
+    root,
+    args,
+    `cannot merge into ${base}: it is not a branch with commits in ${root}`,
+    "check base_branch in .huskies/project.toml",
+  )
+
+/** A merge of `featureBranch`, which does not exist. */
+export const missingFeatureBranch = (
+  cwd: string,
+  args: ReadonlyArray<string>,
+  featureBranch: string,
+): GitError =>
+  refused(
+    "UnknownRevision",
+    cwd,
+    args,
+    `the feature branch ${featureBranch} does not exist`,
+    "check the item's branch (git branch --list 'feature/*')",
+  )

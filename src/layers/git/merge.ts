@@ -4,7 +4,7 @@
 import { Effect } from "effect"
 import * as path from "node:path"
 import type { makeChanges } from "./changes.js"
-import { refused, stderrHeadline, stderrTail } from "./GitError.js"
+import { missingBase, missingFeatureBranch, refused, stderrHeadline, stderrTail } from "./GitError.js"
 import { parseStatus, parseWorktreeList } from "./parse.js"
 import { invalidId } from "./paths.js"
 import { checkRef, deleteWorktreeDir, type makeRepo, pathExists, realPath } from "./repo.js"
@@ -122,13 +122,7 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
     yield* repo.requireRepo(root)
     const baseTip = yield* branchTip(root, base)
     if (baseTip === undefined) {
-      return yield* refused(
-        "BaseBranchMissing",
-        root,
-        args,
-        `cannot merge into ${base}: it is not a branch with commits in ${root}`,
-        "check base_branch in .huskies/project.toml",
-      )
+      return yield* missingBase(root, args, base)
     }
     // The usual case, no workspace there, costs one git process; a workspace or record left by a crash
     // (or an earlier attempt) holds nothing worth keeping: it goes, and the workspace is made again.
@@ -191,13 +185,7 @@ export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Ef
       if (files.length === 0) {
         yield* repo.requireRepo(workspace)
         if ((yield* branchTip(workspace, featureBranch)) === undefined) {
-          return yield* refused(
-            "UnknownRevision",
-            workspace,
-            args,
-            `the feature branch ${featureBranch} does not exist`,
-            "check the item's branch (git branch --list 'feature/*')",
-          )
+          return yield* missingFeatureBranch(workspace, args, featureBranch)
         }
         yield* resetWorkspace(workspace)
         return yield* commandFailed(workspace, args, result, `check that ${featureBranch} can be merged`)

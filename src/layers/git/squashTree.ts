@@ -3,7 +3,7 @@
 // run, which need no files on disk, so no merge workspace is made. Used by the merge queue (mergeAttempt).
 import { Effect } from "effect"
 import type { makeChanges } from "./changes.js"
-import { refused } from "./GitError.js"
+import { missingBase, missingFeatureBranch, refused } from "./GitError.js"
 import { SquashResult } from "./mergeTypes.js"
 import { checkRef, type makeRepo } from "./repo.js"
 import { commandFailed, type GitRunner } from "./run.js"
@@ -35,22 +35,9 @@ export const makeSquashTree = (git: GitRunner, repo: Repo, changes: Changes) => 
       if (read.code === 0 && baseTip && baseTree && featureTip) return { baseTip, baseTree, featureTip }
       // One of them does not resolve: say which.
       const args = ["merge-tree", "--write-tree", base, featureBranch]
-      if (!(yield* repo.branchExists(root, base)))
-        return yield* refused(
-          "BaseBranchMissing",
-          root,
-          args,
-          `cannot merge into ${base}: it is not a branch with commits in ${root}`,
-          "check base_branch in .huskies/project.toml",
-        )
+      if (!(yield* repo.branchExists(root, base))) return yield* missingBase(root, args, base)
       if (!(yield* repo.branchExists(root, featureBranch)))
-        return yield* refused(
-          "UnknownRevision",
-          root,
-          args,
-          `the feature branch ${featureBranch} does not exist`,
-          "check the item's branch (git branch --list 'feature/*')",
-        )
+        return yield* missingFeatureBranch(root, args, featureBranch)
       return yield* commandFailed(
         root,
         ["rev-parse", ...revs, "--"],
