@@ -203,6 +203,7 @@ const makeMergeQueue = Effect.gen(function* () {
           ? undefined
           : yield* pause(job, new JobNotMarked({ storyId: id, detail: marked.left.message }).message)
       const message = squashMessage(
+        // Content only words the commit message: without it (deleted meanwhile) the message names the id.
         yield* store.content(id).pipe(Effect.orElseSucceed(() => "")),
         id,
         stage.featureBranch,

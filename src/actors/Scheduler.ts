@@ -181,6 +181,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         const refuse = (why: string) => new StartRefused({ storyId: id, why })
         let item = yield* store.get(id).pipe(Effect.mapError((e) => refuse(e.message)))
         if (item.stage._tag === "Backlog") {
+          // No content (deleted meanwhile) parses to no dependencies; the Start below then fails on the item.
           const doc = parseStoryDoc(yield* store.content(id).pipe(Effect.orElseSucceed(() => "")))
           const dependsOn = Either.isRight(doc) ? doc.right.frontMatter.dependsOn : []
           const { items } = yield* store.list
@@ -285,6 +286,8 @@ const makeScheduler = (options: SchedulerOptions) =>
       const { timers } = yield* store.timers
       const contents = new Map<string, string>()
       for (const item of items) {
+        // An item deleted since the list was read has no content: planned as having no front matter,
+        // and its start then fails on the missing item.
         if (item.stage._tag === "Backlog" || item.stage._tag === "Coding" || item.stage._tag === "Qa")
           contents.set(item.id, yield* store.content(item.id).pipe(Effect.orElseSucceed(() => "")))
       }
