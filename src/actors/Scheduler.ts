@@ -250,7 +250,15 @@ const makeScheduler = (options: SchedulerOptions) =>
     const onStoreEvent = (event: StoreEvent) =>
       Effect.gen(function* () {
         if (event._tag === "TimersChanged") return yield* Queue.offer(timerPokes, undefined)
-        if (event._tag === "ItemDeleted") return yield* actors.halt(event.id)
+        if (event._tag === "ItemDeleted") {
+          // A deleted item's last run is nobody's to wait for any more.
+          yield* Ref.update(results, (m) => {
+            const next = new Map(m)
+            next.delete(event.id)
+            return next
+          })
+          return yield* actors.halt(event.id)
+        }
         if (event._tag === "ItemChanged" && event.before.stage._tag !== event.after.stage._tag) {
           // One line per move, so the server's output tells the story of each item.
           yield* Effect.logInfo(

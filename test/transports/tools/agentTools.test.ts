@@ -121,6 +121,13 @@ describe("agent tools", () => {
           expect((yield* ok("list_agents", {}))["running"]).toEqual([])
           const verdict = yield* ok("approve_qa", { story_id: item.id, notes: "checked by hand" })
           expect(verdict).toMatchObject({ stage: { _tag: "Merge", commitsAhead: 1 } })
+          // Deleted, its last run goes with it: nothing is left to wait for.
+          yield* ok("delete_story", { story_id: item.id })
+          expect(yield* ok("wait_for_agent", { story_id: item.id })).toEqual({
+            story_id: item.id,
+            still_running: false,
+            result: null,
+          })
         }),
       ),
     60_000,
