@@ -19,6 +19,27 @@ const withDecisions = <A, E>(dbPath: string, program: Effect.Effect<A, E, Store 
 
 const freshDb = Effect.map(scopedTempDir, (dir) => join(dir, "huskies.db"))
 
+interface Services {
+  readonly decisions: Decisions["Type"]
+  readonly store: Store["Type"]
+  /** The Store's events from before the test's first step. */
+  readonly events: Queue.Dequeue<StoreEvent>
+}
+
+/** Runs `body` with Decisions over a Store on a new database, handing it the services and the events. */
+const onFreshStore = <A, E>(
+  body: (services: Services) => Effect.Effect<A, E, Store | Decisions | Scope.Scope>,
+) =>
+  Effect.flatMap(freshDb, (db) =>
+    withDecisions(
+      db,
+      Effect.gen(function* () {
+        const store = yield* Store
+        return yield* body({ decisions: yield* Decisions, store, events: yield* store.subscribe })
+      }),
+    ),
+  )
+
 /** The next event of `tag` on the Store's bus. */
 const next = <T extends StoreEvent["_tag"]>(events: Queue.Dequeue<StoreEvent>, tag: T) =>
   Effect.gen(function* () {
@@ -40,89 +61,65 @@ const intoQa = (qa: "human" | "agent") =>
 
 describe("Decisions", () => {
   it.scoped("ask waits for the answer another fiber gives, and returns who gave it", () =>
-    Effect.gen(function* () {
-      const db = yield* freshDb
-      yield* withDecisions(
-        db,
-        Effect.gen(function* () {
-          const decisions = yield* Decisions
-          const events = yield* (yield* Store).subscribe
-          const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
-          const opened = yield* next(events, "DecisionOpened")
-          expect(yield* decisions.pending).toEqual([opened.decision])
-          expect(opened.decision).toMatchObject({ _tag: "Permission", toolName: "Bash", expiresAt: 300_000 })
-          yield* decisions.answer(opened.decision.id, "allow", "ui:alice", "just this once")
-          const answered = yield* Fiber.join(asking)
-          expect(answered.answer).toEqual({ verdict: "allow", by: "ui:alice", at: 0, note: "just this once" })
-          expect(yield* decisions.pending).toEqual([])
-          const again = yield* Effect.flip(decisions.answer(opened.decision.id, "deny", "ui:bob"))
-          expect(again._tag).toBe("DecisionAlreadyAnswered")
-        }),
-      )
-    }),
+    onFreshStore(({ decisions, events }) =>
+      Effect.gen(function* () {
+        const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
+        const opened = yield* next(events, "DecisionOpened")
+        expect(yield* decisions.pending).toEqual([opened.decision])
+        expect(opened.decision).toMatchObject({ _tag: "Permission", toolName: "Bash", expiresAt: 300_000 })
+        yield* decisions.answer(opened.decision.id, "allow", "ui:alice", "just this once")
+        const answered = yield* Fiber.join(asking)
+        expect(answered.answer).toEqual({ verdict: "allow", by: "ui:alice", at: 0, note: "just this once" })
+        expect(yield* decisions.pending).toEqual([])
+        const again = yield* Effect.flip(decisions.answer(opened.decision.id, "deny", "ui:bob"))
+        expect(again._tag).toBe("DecisionAlreadyAnswered")
+      }),
+    ),
   )
 
   it.scoped("unanswered when the timeout passes, ask is denied by timeout, on the record", () =>
-    Effect.gen(function* () {
-      const db = yield* freshDb
-      yield* withDecisions(
-        db,
-        Effect.gen(function* () {
-          const decisions = yield* Decisions
-          const events = yield* (yield* Store).subscribe
-          const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
-          yield* next(events, "DecisionOpened")
-          yield* TestClock.adjust("4 minutes")
-          expect((yield* decisions.pending).length).toBe(1)
-          yield* TestClock.adjust("1 minute")
-          const answered = yield* Fiber.join(asking)
-          expect(answered.answer).toMatchObject({ verdict: "deny", by: "timeout", at: 300_000 })
-          expect(answered.answer?.note).toContain("nobody answered within 5m")
-          const { decisions: kept } = yield* decisions.list
-          expect(kept).toEqual([answered])
-        }),
-      )
-    }),
+    onFreshStore(({ decisions, events }) =>
+      Effect.gen(function* () {
+        const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
+        yield* next(events, "DecisionOpened")
+        yield* TestClock.adjust("4 minutes")
+        expect((yield* decisions.pending).length).toBe(1)
+        yield* TestClock.adjust("1 minute")
+        const answered = yield* Fiber.join(asking)
+        expect(answered.answer).toMatchObject({ verdict: "deny", by: "timeout", at: 300_000 })
+        expect(answered.answer?.note).toContain("nobody answered within 5m")
+        const { decisions: kept } = yield* decisions.list
+        expect(kept).toEqual([answered])
+      }),
+    ),
   )
 
   it.scoped("an asker that stops waiting refuses its request rather than leaving it pending", () =>
-    Effect.gen(function* () {
-      const db = yield* freshDb
-      yield* withDecisions(
-        db,
-        Effect.gen(function* () {
-          const decisions = yield* Decisions
-          const events = yield* (yield* Store).subscribe
-          const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
-          yield* next(events, "DecisionOpened")
-          yield* Fiber.interrupt(asking)
-          const { decisions: kept } = yield* decisions.list
-          expect(kept.map((d) => d.answer?.by)).toEqual(["cancelled"])
-        }),
-      )
-    }),
+    onFreshStore(({ decisions, events }) =>
+      Effect.gen(function* () {
+        const asking = yield* Effect.fork(decisions.ask(publish, "5 minutes"))
+        yield* next(events, "DecisionOpened")
+        yield* Fiber.interrupt(asking)
+        const { decisions: kept } = yield* decisions.list
+        expect(kept.map((d) => d.answer?.by)).toEqual(["cancelled"])
+      }),
+    ),
   )
 
   it.scoped("an item deleted while someone waits on its decision ends the wait with a refusal", () =>
-    Effect.gen(function* () {
-      const db = yield* freshDb
-      yield* withDecisions(
-        db,
-        Effect.gen(function* () {
-          const store = yield* Store
-          const events = yield* store.subscribe
-          const item = yield* store.create(story("Short-lived"))
-          const asking = yield* Effect.fork(
-            (yield* Decisions).ask({ _tag: "HumanQa", storyId: item.id }, "1 hour"),
-          )
-          yield* next(events, "DecisionOpened")
-          yield* store.delete(item.id)
-          const ended = yield* Fiber.join(asking)
-          expect(ended.answer).toMatchObject({ verdict: "reject", by: "deleted" })
-          expect((yield* store.decisions).decisions).toEqual([])
-        }),
-      )
-    }),
+    onFreshStore(({ store, events }) =>
+      Effect.gen(function* () {
+        const item = yield* store.create(story("Short-lived"))
+        const asking = yield* Effect.fork(
+          (yield* Decisions).ask({ _tag: "HumanQa", storyId: item.id }, "1 hour"),
+        )
+        yield* next(events, "DecisionOpened")
+        yield* store.delete(item.id)
+        const ended = yield* Fiber.join(asking)
+        expect(ended.answer).toMatchObject({ verdict: "reject", by: "deleted" })
+        expect((yield* store.decisions).decisions).toEqual([])
+      }),
+    ),
   )
 
   it.scoped("a restart denies the permission requests pending when the server died, and keeps human QA", () =>
@@ -252,78 +249,57 @@ describe("Decisions", () => {
   )
 
   it.scoped("an item with qa: human gets a decision as it enters QA, approved as it moves to Merge", () =>
-    Effect.gen(function* () {
-      const db = yield* freshDb
-      yield* withDecisions(
-        db,
-        Effect.gen(function* () {
-          const decisions = yield* Decisions
-          const store = yield* Store
-          const events = yield* store.subscribe
-          const id = yield* intoQa("human")
-          const opened = yield* next(events, "DecisionOpened")
-          expect(opened.decision).toMatchObject({ _tag: "HumanQa", storyId: id })
-          yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
-          const answered = yield* next(events, "DecisionAnswered")
-          expect(answered.decision).toMatchObject({
-            id: opened.decision.id,
-            answer: { verdict: "approve", by: "unknown" },
-          })
-          expect(yield* decisions.pending).toEqual([])
-        }),
-      )
-    }),
+    onFreshStore(({ decisions, store, events }) =>
+      Effect.gen(function* () {
+        const id = yield* intoQa("human")
+        const opened = yield* next(events, "DecisionOpened")
+        expect(opened.decision).toMatchObject({ _tag: "HumanQa", storyId: id })
+        yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
+        const answered = yield* next(events, "DecisionAnswered")
+        expect(answered.decision).toMatchObject({
+          id: opened.decision.id,
+          answer: { verdict: "approve", by: "unknown" },
+        })
+        expect(yield* decisions.pending).toEqual([])
+      }),
+    ),
   )
 
   it.scoped("QA rejected sends the notes with the reject; an item with qa: agent gets no decision", () =>
-    Effect.gen(function* () {
-      const db = yield* freshDb
-      yield* withDecisions(
-        db,
-        Effect.gen(function* () {
-          const decisions = yield* Decisions
-          const store = yield* Store
-          const events = yield* store.subscribe
-          const byAgent = yield* intoQa("agent")
-          const byHuman = yield* intoQa("human")
-          const opened = yield* next(events, "DecisionOpened")
-          expect(opened.decision.storyId).toBe(byHuman)
-          yield* store.apply(byHuman, {
-            _tag: "QaRejected",
-            notes: "the button is blue",
-            retryLimit: 3,
-            at: 4,
-          })
-          const answered = yield* next(events, "DecisionAnswered")
-          expect(answered.decision.answer).toMatchObject({ verdict: "reject", note: "the button is blue" })
-          const { decisions: all } = yield* decisions.list
-          expect(all.filter((d) => d.storyId === byAgent)).toEqual([])
-        }),
-      )
-    }),
+    onFreshStore(({ decisions, store, events }) =>
+      Effect.gen(function* () {
+        const byAgent = yield* intoQa("agent")
+        const byHuman = yield* intoQa("human")
+        const opened = yield* next(events, "DecisionOpened")
+        expect(opened.decision.storyId).toBe(byHuman)
+        yield* store.apply(byHuman, {
+          _tag: "QaRejected",
+          notes: "the button is blue",
+          retryLimit: 3,
+          at: 4,
+        })
+        const answered = yield* next(events, "DecisionAnswered")
+        expect(answered.decision.answer).toMatchObject({ verdict: "reject", note: "the button is blue" })
+        const { decisions: all } = yield* decisions.list
+        expect(all.filter((d) => d.storyId === byAgent)).toEqual([])
+      }),
+    ),
   )
 
   it.scoped("a person's answer to a human QA stands when the item then leaves QA", () =>
-    Effect.gen(function* () {
-      const db = yield* freshDb
-      yield* withDecisions(
-        db,
-        Effect.gen(function* () {
-          const decisions = yield* Decisions
-          const store = yield* Store
-          const events = yield* store.subscribe
-          const id = yield* intoQa("human")
-          const opened = yield* next(events, "DecisionOpened")
-          yield* decisions.answer(opened.decision.id, "approve", "ui:alice")
-          yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
-          yield* store.apply(id, { _tag: "Merged", mergeCommit: "abc1234", mergedAt: 5, at: 5 })
-          // The service follows events in order: once it opened the next item's decision, it has seen the moves.
-          const later = yield* intoQa("human")
-          expect((yield* next(events, "DecisionOpened")).decision.storyId).toBe(later)
-          const { decisions: all } = yield* decisions.list
-          expect(all.filter((d) => d.storyId === id).map((d) => d.answer?.by)).toEqual(["ui:alice"])
-        }),
-      )
-    }),
+    onFreshStore(({ decisions, store, events }) =>
+      Effect.gen(function* () {
+        const id = yield* intoQa("human")
+        const opened = yield* next(events, "DecisionOpened")
+        yield* decisions.answer(opened.decision.id, "approve", "ui:alice")
+        yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
+        yield* store.apply(id, { _tag: "Merged", mergeCommit: "abc1234", mergedAt: 5, at: 5 })
+        // The service follows events in order: once it opened the next item's decision, it has seen the moves.
+        const later = yield* intoQa("human")
+        expect((yield* next(events, "DecisionOpened")).decision.storyId).toBe(later)
+        const { decisions: all } = yield* decisions.list
+        expect(all.filter((d) => d.storyId === id).map((d) => d.answer?.by)).toEqual(["ui:alice"])
+      }),
+    ),
   )
 })
