@@ -1,7 +1,6 @@
 // src/actors/PipelineView.ts — the read-only views transports get: PipelineView (the Store's typed
 // projections and its event stream) and ActivityView (what the agents and the merge queue are doing
 // on this server). Neither can change anything.
-import type { StoryId } from "../domain/StoryId.js"
 import { Context, Effect, Layer, Option, Stream } from "effect"
 import type { AgentConfig } from "../domain/Config.js"
 import type { StoreShape } from "../layers/Store.js"
@@ -11,6 +10,7 @@ import type { BusyAgent } from "../domain/assign.js"
 import type { Waiting } from "./AgentSlots.js"
 import { MergeQueue, type MergeQueueShape } from "./MergeQueue.js"
 import { Agents, type StoryView } from "./Scheduler.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 /** A running agent as an observer sees it: its status, output and end, but no way to stop it. */
 export type AgentWatch = Pick<AgentHandle, "storyId" | "agent" | "role" | "status" | "output" | "result">

@@ -2,7 +2,6 @@
 // supervisor (by hand through start_agent, or by itself in auto mode when dependencies are met and an agent
 // is free), fires the Store's timers, routes the Store's moves to the item's actor (which decides itself
 // what they mean for its work), stops what a person stops, and answers the agent tools. One per server.
-import type { StoryId } from "../domain/StoryId.js"
 import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
@@ -26,6 +25,7 @@ import { defaultStoryRestarts, makeStoryActors, type StoryRestarts } from "./sto
 import type { StoryPhase } from "./storyPhase.js"
 import { runStory } from "./storyWork.js"
 import { runTimers } from "./timerLoop.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export interface StoryView {
   readonly storyId: StoryId

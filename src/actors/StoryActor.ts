@@ -2,13 +2,13 @@
 // pipeline loop, or one mergemaster session) in its own Scope, keeps its phase, answers Status, and decides
 // itself whether its work goes on when the item moves. Supervised by storyActors.ts; a defect in its work
 // crashes it, and the supervisor restarts it (the work then re-reads the item from the Store).
-import type { StoryId } from "../domain/StoryId.js"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Ref, Schema, type Scope } from "effect"
 import type { StageTag } from "../domain/Stage.js"
 import type { Store } from "../layers/Store.js"
 import * as Actor from "./Actor.js"
 import type { AgentRunResult } from "./agentContract.js"
 import { StoryPhase } from "./storyPhase.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export { StoryPhase } from "./storyPhase.js"
 export { retryPrompt } from "./storyWork.js"

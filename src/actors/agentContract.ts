@@ -1,11 +1,11 @@
 // src/actors/agentContract.ts — what running one agent looks like from outside: the spec StoryActor gives,
 // the handle tools read (status, live output, stop) and the result a run ends with. AgentActor implements it.
-import type { StoryId } from "../domain/StoryId.js"
 import { type Effect, Schema } from "effect"
 import type { AgentConfig, AgentRuntime } from "../domain/Config.js"
 import type { AgentRole } from "../domain/Stage.js"
 import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
 import type { AgentOutcome } from "./agentOutput.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 /**
  * How long a stopped agent gets between SIGTERM and SIGKILL when the spec names no other (docs/agents.md):

@@ -1,7 +1,6 @@
 // src/actors/agentFiles.ts — what an agent run needs on disk besides its session log: its program (on PATH,
 // or huskies' own copy of the CLI), the launch files (with their paths kept out of git), and its line in
 // the usage ledger that get_token_usage aggregates; git work goes through the Git service. Used by AgentActor.
-import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either } from "effect"
 import { Buffer } from "node:buffer"
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
@@ -14,6 +13,7 @@ import { appendUsage } from "../layers/Usage.js"
 import type { TokenUsage } from "../layers/runtimes/agentEvents.js"
 import type { LaunchFile } from "../layers/runtimes/Runtime.js"
 import { isExecutableFile } from "../layers/runtimes/shippedCli.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 

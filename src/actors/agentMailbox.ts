@@ -1,11 +1,11 @@
 // src/actors/agentMailbox.ts — the agent actor's mailbox: Stop, Input, Status and Output, served one at a
 // time by an actor that lives as long as its run's owner; the AgentHandle its callers get is a client of
 // it. AgentActor spawns it over the run it supervises.
-import type { StoryId } from "../domain/StoryId.js"
 import { Deferred, Effect, Schema, type Scope } from "effect"
 import * as Actor from "./Actor.js"
 import type { AgentHandle, AgentRunResult, AgentStatus } from "./agentContract.js"
 import type { AgentRole } from "../domain/Stage.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 /** Stop the agent with `reason`; the answer is its result once its process tree is gone. */
 export const Stop = Schema.TaggedStruct("Stop", {

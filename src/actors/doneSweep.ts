@@ -1,9 +1,9 @@
 // src/actors/doneSweep.ts — Done housekeeping: items Done for longer than `[merge] archive_done_after_secs`
 // are archived as Completed, so the board's Done column holds recent work only. Run by MergeQueue.
-import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either } from "effect"
 import type { LoadedConfig } from "../layers/Config.js"
 import type { Store } from "../layers/Store.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 /** How often at most the sweep looks; a shorter age is looked at as often as it needs. */
 const maxIntervalMillis = 60_000

@@ -2,10 +2,10 @@
 // (queue a job, drop one, look again after a pause, the running merge ended) one at a time, so job writes
 // never race each other, and runs one merge at a time in a child fiber that tells it when it ends. Built by
 // MergeQueue, which gives it the job operations and the merge itself.
-import { StoryId } from "../domain/StoryId.js"
 import { Deferred, Effect, Option, Schema, type Scope } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import * as Actor from "./Actor.js"
+import { StoryId } from "../domain/StoryId.js"
 
 /** The merge actor's mailbox: jobs to queue or drop, a look again after a pause, and its merge's end. */
 export const MergeMessage = Schema.Union(

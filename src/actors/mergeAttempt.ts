@@ -2,7 +2,6 @@
 // (a branch with commits to merge, a base free to move), the squash in a merge workspace at the base tip,
 // the gates there and the compare-and-swap of the base. Lands (the squash commit) or fails with why
 // (mergeErrors.ts); never changes the item (MergeQueue does).
-import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either } from "effect"
 import { join } from "node:path"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
@@ -19,6 +18,7 @@ import {
   NoCommitsAhead,
   SquashEmpty,
 } from "./mergeErrors.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export interface AttemptSpec {
   readonly root: string

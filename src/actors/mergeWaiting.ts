@@ -1,12 +1,12 @@
 // src/actors/mergeWaiting.ts — the merge queue's API (MergeQueueShape), and what a caller of
 // merge_agent_work waits for: the queue's news of the attempt (progress, a failure handed to the
 // mergemaster) and the Store's word on the item (Done, archived, moved, deleted). Used by MergeQueue.
-import type { StoryId } from "../domain/StoryId.js"
 import { Context, Effect, type Option, Queue, Schema, type Scope } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import { describeReason, describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import type { StoreEvent } from "../layers/Store.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 /** What merge_agent_work answers: the attempt's end, and what happens next. */
 export type MergeResult =

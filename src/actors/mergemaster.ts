@@ -2,7 +2,6 @@
 // it in the item's worktree (on its feature branch) with what stopped the merge, and return how it ended.
 // The Scheduler runs it as the item's story actor's work (so list_agents and stop_agent see it); MergeQueue
 // asks for it.
-import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, Schema, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { renderTemplate } from "../domain/Config.js"
@@ -14,6 +13,7 @@ import { type AgentRunResult, startAgent } from "./AgentActor.js"
 import type { AgentSlots } from "./AgentSlots.js"
 import { lastAgentOn, previousSessionId } from "./sessions.js"
 import type { StoryPhase } from "./storyPhase.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export interface MergeFixContext {
   readonly storyId: StoryId

@@ -1,10 +1,10 @@
 // src/actors/sessions.ts — what earlier agent sessions on an item left on disk: which agent worked on it
 // last, and the CLI session id a retrying coder resumes. Read from the session logs (through `SessionLog`),
 // so it survives a server restart. Used by StoryActor and mergemaster.
-import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, Schema } from "effect"
 import { closeSync, openSync, readSync } from "node:fs"
 import { decodeLines, listSessionLogs, SessionLog, type SessionLogEntry } from "../layers/SessionLog.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 /** The CLI reports its session id in its first lines: the head of a log is enough, however long it grew. */
 const headBytes = 64 * 1024

@@ -2,7 +2,6 @@
 // counted per item): starts an item's actor, routes messages to it, asks it its phase, stops it. An item
 // whose actor crashes more than the intensity allows is archived as Blocked with the reason, and never takes
 // its siblings or the server down. Used by the Scheduler.
-import type { StoryId } from "../domain/StoryId.js"
 import { Clock, type Duration, Effect, Either, HashSet, Option, Ref, type Scope } from "effect"
 import { fitText } from "../layers/runtimes/Runtime.js"
 import type { Store } from "../layers/Store.js"
@@ -10,6 +9,7 @@ import type { AgentRunResult } from "./agentContract.js"
 import * as Registry from "./Registry.js"
 import { crashSummary, type StoryMsg, storyActor, type StoryPhase, type StoryWork } from "./StoryActor.js"
 import * as Supervisor from "./Supervisor.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export interface StoryRestarts {
   /** Restarts an item's actor may have within `period`; one more archives the item as Blocked. */

@@ -1,7 +1,6 @@
 // src/actors/storyWork.ts — the work a story actor does for one item on this node: lease a coder, run it
 // in the item's worktree, run the gates when it exits, retry with the failure or hand over to QA, run the
 // QA agent, and stop at the merge handoff. Run by StoryActor, which tells the world its phase.
-import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, type Scope } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
@@ -21,6 +20,7 @@ import { processEnv } from "./agentFiles.js"
 import type { AgentSlots } from "./AgentSlots.js"
 import { lastAgentOn, previousSessionId } from "./sessions.js"
 import type { StoryPhase } from "./storyPhase.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export interface StoryContext {
   readonly storyId: StoryId

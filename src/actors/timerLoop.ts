@@ -1,10 +1,10 @@
 // src/actors/timerLoop.ts — fires the Store's timers when they are due: a timer starts (or resumes) its
 // item, unless the item has left the stage the timer was set in. Run by the Scheduler, which says how to
 // start an item and pokes the loop when timers change.
-import type { StoryId } from "../domain/StoryId.js"
 import { Effect, Either, Option, type Queue } from "effect"
 import type { Timer } from "../domain/Timer.js"
 import type { Store } from "../layers/Store.js"
+import type { StoryId } from "../domain/StoryId.js"
 
 export interface TimerLoopOptions {
   readonly store: Store["Type"]

@@ -1,7 +1,6 @@
 // src/actors/pipeline/projectCommand.ts — runs one of the project's [commands] (test, lint, build) in
 // an item's worktree through TestRuns, or joins the run of it already going: used by request_qa's
 // gates and by run_tests/run_lint/run_build.
-import type { StoryId } from "../../domain/StoryId.js"
 import { Effect, Schema } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
@@ -9,6 +8,7 @@ import type { LoadedConfig } from "../../layers/Config.js"
 import type { GateResult, GateSpawnError } from "../../layers/Gates.js"
 import { worktreePathOf } from "../../layers/Git.js"
 import { TestRuns } from "../../layers/TestRuns.js"
+import type { StoryId } from "../../domain/StoryId.js"
 
 export type ProjectCommandKind = "test" | "lint" | "build"
 
