@@ -1,6 +1,9 @@
 // src/main.ts — the `huskies` command line: composes the layers and launches one mode.
-import { Args, Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
 import { defaultGraceMillis } from "./actors/agentContract.js"

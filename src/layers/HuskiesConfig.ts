@@ -2,7 +2,7 @@
 // once, re-read when the files change, the last good config kept while an edit does not parse. Built by
 // `serve` (serverLayer); read by the Scheduler, the merge queue and the tools.
 import { FileSystem } from "@effect/platform"
-import { NodeFileSystem } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import {
   Context,
   Deferred,

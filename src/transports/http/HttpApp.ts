@@ -1,7 +1,7 @@
 // src/transports/http/HttpApp.ts — the server's one HTTP port: /mcp, the other routes, the listener,
 // and the address it bound (printed so people and tests can find an ephemeral port).
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, Runtime } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { withComponent } from "../../layers/Logs.js"
