@@ -3,9 +3,9 @@
 // groups left running. Written by AgentActor and Gates, read at startup by recovery.
 import { Context, Effect, Either, Schema } from "effect"
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises"
+import { readdir, readFile, rm } from "node:fs/promises"
 import { join } from "node:path"
-import { liveProcesses, type ProcessInfo, processInfo, readProcessInfo } from "./processTable.js"
+import { liveProcesses, type ProcessInfo, processInfo } from "./processTable.js"
 import { describeParseError, errorText, logUnreadable, UnreadableRecord } from "./recordFiles.js"
 
 const Pid = Schema.Int.pipe(Schema.positive())
@@ -72,28 +72,21 @@ export const writePidRecord = (root: string, storyId: string, agent: string, pid
 export const removePidRecord = (root: string, storyId: string, agent: string): void =>
   rmSync(fileOf(root, storyId, agent), { force: true })
 
-/** writePidRecord without blocking: the agent start path. */
+/**
+ * The agent start path's record, written synchronously on purpose: the process already runs, and until
+ * the record is on disk a SIGKILL'd server would leave it unreaped. A few small writes, with no turn of
+ * the event loop in between, keep that window as short as it can be.
+ */
 const record = (
   root: string,
   storyId: string,
   agent: string,
   pid: number,
-): Effect.Effect<void, PidRecordError> => {
-  const file = fileOf(root, storyId, agent)
-  return Effect.tryPromise({
-    try: async () => {
-      const info = await readProcessInfo(pid)
-      if (info === undefined) return
-      await mkdir(pidsDir(root), { recursive: true, mode: 0o700 })
-      await chmod(pidsDir(root), 0o700)
-      const partial = `${file}.partial`
-      await rm(partial, { force: true })
-      await writeFile(partial, recordOf(storyId, agent, pid, info.startTime), { mode: 0o600 })
-      await rename(partial, file)
-    },
-    catch: (e) => new PidRecordError({ path: file, detail: errorText(e) }),
+): Effect.Effect<void, PidRecordError> =>
+  Effect.try({
+    try: () => writePidRecord(root, storyId, agent, pid),
+    catch: (e) => new PidRecordError({ path: fileOf(root, storyId, agent), detail: errorText(e) }),
   })
-}
 
 const forget = (root: string, storyId: string, agent: string): Effect.Effect<void, PidRecordError> => {
   const file = fileOf(root, storyId, agent)

@@ -2,7 +2,6 @@
 // start time), for killing an agent's or a gate's whole tree (Pty, Gates) and for reaping what a killed
 // server left (AgentPids).
 import { readdirSync, readFileSync } from "node:fs"
-import { readFile } from "node:fs/promises"
 
 export interface ProcessInfo {
   readonly pid: number
@@ -43,14 +42,6 @@ export const processInfo = (pid: number): ProcessInfo | undefined => {
     return undefined
   }
 }
-
-/** `processInfo` without blocking: for the agent start path. */
-export const readProcessInfo = (pid: number): Promise<ProcessInfo | undefined> =>
-  readFile(`/proc/${pid}/stat`, "utf8").then(
-    (stat) => parseStat(pid, stat),
-    // No such process (it ended), or no /proc to ask: the same answer as processInfo's.
-    () => undefined,
-  )
 
 /** Live (non-zombie) processes; empty where there is no /proc (a group kill still works there). */
 export const liveProcesses = (): ReadonlyArray<ProcessInfo> => {

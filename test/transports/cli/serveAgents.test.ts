@@ -179,7 +179,10 @@ describe("huskies serve with a running agent", () => {
           const first = yield* Effect.promise(() => startServer(["serve", "--port", "0", root]))
           const [agent, grandchild] = yield* agentPids(pids)
           const records = join(root, ".huskies", "run", "agents")
-          yield* until(() => existsSync(records) && readdirSync(records).length > 0, "the agent's pid record")
+          yield* until(
+            () => existsSync(records) && readdirSync(records).some((f) => f.endsWith(".json")),
+            "the agent's pid record",
+          )
           yield* Effect.promise(() => first.kill("SIGKILL"))
           // The terminal's hang-up ends the agent; the grandchild, deaf to it, stays in the agent's session.
           yield* until(() => !isRunning(agent), "the agent to end with its terminal")
@@ -208,7 +211,10 @@ describe("huskies serve with a running agent", () => {
           const [agent, child] = yield* agentPids(pids)
           // The server records the agent right after starting it; wait for that record before the kill.
           const records = join(root, ".huskies", "run", "agents")
-          yield* until(() => existsSync(records) && readdirSync(records).length > 0, "the agent's pid record")
+          yield* until(
+            () => existsSync(records) && readdirSync(records).some((f) => f.endsWith(".json")),
+            "the agent's pid record",
+          )
           yield* Effect.promise(() => first.kill("SIGKILL"))
           // Nothing in a SIGKILL'd process can run: its agent, deaf to the hang-up, is an orphan now.
           expect(isRunning(agent)).toBe(true)
