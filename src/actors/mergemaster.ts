@@ -11,7 +11,7 @@ import { featureBranchOf, worktreePathOf } from "../layers/git/paths.js"
 import type { Store } from "../layers/Store.js"
 import { type AgentRunResult, startAgent } from "./AgentActor.js"
 import type { AgentSlots } from "./AgentSlots.js"
-import { lastAgentOn, previousSessionId } from "./sessions.js"
+import { findLastAgentOn, findPreviousSessionId } from "./sessions.js"
 import type { StoryPhase } from "./storyPhase.js"
 import type { StoryId } from "../domain/StoryId.js"
 
@@ -56,7 +56,7 @@ export const runMergeFix = (
     const base = ctx.config.project.baseBranch
     yield* ctx.setPhase({ _tag: "WaitingForAgent", role: "mergemaster", since: yield* now })
     const names = ctx.config.agents.filter((a) => a.stage === "mergemaster").map((a) => a.name)
-    const last = lastAgentOn(ctx.root, id, names)
+    const last = yield* findLastAgentOn(ctx.root, id, names)
     const agent = yield* ctx.slots
       .acquire({ storyId: id, role: "mergemaster", ...(last === undefined ? {} : { prefer: last }) })
       .pipe(Effect.mapError((e) => refused(e.why)))
@@ -66,7 +66,7 @@ export const runMergeFix = (
       const created = yield* Effect.either(git.createWorktree(ctx.root, id, base))
       if (Either.isLeft(created)) return yield* refused(`cannot create the worktree: ${created.left.message}`)
     }
-    const resumeId = previousSessionId(ctx.root, id, agent.name)
+    const resumeId = yield* findPreviousSessionId(ctx.root, id, agent.name)
     const handle = yield* startAgent({
       storyId: id,
       agent,

@@ -2,8 +2,7 @@
 // last, and the CLI session id a retrying coder resumes. Read from the session logs (through `SessionLog`),
 // so it survives a server restart. Used by StoryActor and mergemaster.
 import { Effect, Either, Schema } from "effect"
-import { closeSync, openSync, readSync } from "node:fs"
-import { decodeLines, listSessionLogs, SessionLog, type SessionLogEntry } from "../layers/SessionLog.js"
+import { SessionLog, type SessionLogEntry } from "../layers/SessionLog.js"
 import type { StoryId } from "../domain/StoryId.js"
 
 /** The CLI reports its session id in its first lines: the head of a log is enough, however long it grew. */
@@ -69,34 +68,3 @@ export const findLastAgentOn = (
     ),
     Effect.catchAll((e) => Effect.as(Effect.logWarning(`${e.message}: no agent preferred`), undefined)),
   )
-
-// The blocking versions, for callers that are not yet effects. They decode the same way but cannot log: a
-// line that is not an entry is passed over, as by the versions above.
-
-const headOf = (path: string): string => {
-  const fd = openSync(path, "r")
-  try {
-    const buffer = Buffer.alloc(headBytes)
-    return buffer.subarray(0, readSync(fd, buffer, 0, headBytes, 0)).toString("utf8")
-  } finally {
-    closeSync(fd)
-  }
-}
-
-/** `findPreviousSessionId`, blocking and without logging. */
-export const previousSessionId = (root: string, id: string, agent: string): string | undefined => {
-  const sessions = listSessionLogs(root, id)
-    .filter((f) => f.agent === agent)
-    .sort((a, b) => b.session - a.session)
-  for (const file of sessions) {
-    const sessionId = sessionIdAmong(decodeLines(headOf(file.path), file.path).entries)
-    if (sessionId !== undefined) return sessionId
-  }
-  return undefined
-}
-
-/** `findLastAgentOn`, blocking. */
-export const lastAgentOn = (root: string, id: string, agents: ReadonlyArray<string>): string | undefined =>
-  listSessionLogs(root, id)
-    .filter((f) => agents.includes(f.agent))
-    .sort((a, b) => b.modifiedAt - a.modifiedAt)[0]?.agent

@@ -18,7 +18,7 @@ import { TestRuns } from "../layers/TestRuns.js"
 import { type AgentRunResult, startAgent } from "./AgentActor.js"
 import { processEnv } from "./agentFiles.js"
 import type { AgentSlots } from "./AgentSlots.js"
-import { lastAgentOn, previousSessionId } from "./sessions.js"
+import { findLastAgentOn, findPreviousSessionId } from "./sessions.js"
 import type { StoryPhase } from "./storyPhase.js"
 import type { StoryId } from "../domain/StoryId.js"
 
@@ -161,7 +161,7 @@ const runAgentStep = (
     const feedback = role === "coder" ? item.feedback : undefined
     const resumeId =
       role === "coder" && (resume || feedback !== undefined || item.attempts > 0)
-        ? previousSessionId(ctx.root, item.id, agent.name)
+        ? yield* findPreviousSessionId(ctx.root, item.id, agent.name)
         : undefined
     const started = yield* Effect.either(
       startAgent({
@@ -321,13 +321,11 @@ const block = (item: WorkItem, why: string) =>
   })
 
 /** The agent that last ran this role on the item here, preferred so it can resume its own session. */
-const lastAgentOf = (ctx: StoryContext, id: string, role: AgentRole) =>
-  Effect.map(ctx.slots.agents, (agents) => {
-    const last = lastAgentOn(
-      ctx.root,
-      id,
-      agents.filter((a) => a.stage === role).map((a) => a.name),
-    )
+const lastAgentOf = (ctx: StoryContext, id: StoryId, role: AgentRole) =>
+  Effect.gen(function* () {
+    const agents = yield* ctx.slots.agents
+    const names = agents.filter((a) => a.stage === role).map((a) => a.name)
+    const last = yield* findLastAgentOn(ctx.root, id, names)
     return last === undefined ? {} : { prefer: last }
   })
 
