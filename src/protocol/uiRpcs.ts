@@ -73,13 +73,19 @@ export const MergeQueueChanged = Schema.TaggedStruct("MergeQueueChanged", {
   cursor: Cursor,
   jobs: Schema.Array(MergeJob),
 })
-/** Sent instead of a replay when the cursor is too old or of another epoch: start over from it. */
+/** Sent once after the Snapshot or the replay of a resume: the client is caught up and live from here. */
+export const Live = Schema.TaggedStruct("Live", { cursor: Cursor })
+/**
+ * A Board subscription sends a Snapshot (first time, or when the resume cursor is too old or of another
+ * epoch) or the messages after the resume cursor, then Live, then every change as it happens.
+ */
 export const BoardMessage = Schema.Union(
   Snapshot,
   CardChanged,
   CardRemoved,
   DecisionChanged,
   MergeQueueChanged,
+  Live,
 )
 export type BoardMessage = typeof BoardMessage.Type
 
