@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, renameSync, writeFileSync, existsSync, rmSync }
 import { createRequire } from "node:module"
 import { resolve } from "node:path"
 import { compileBundle, writeCache } from "../bin/bundleScript.js"
+import { buildWeb } from "./buildWeb.mjs"
 
 const require = createRequire(import.meta.url)
 let tsc
@@ -84,6 +85,9 @@ if (esbuild !== undefined) {
   replace(bundle, code.contents)
   removeBundles(build)
 }
+
+// The web UI (dist/web), before tsc for the same reason: the server serves it whatever tsc says.
+await buildWeb()
 
 let typeErrors
 try {

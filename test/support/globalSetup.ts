@@ -15,7 +15,8 @@ const newest = (dir: string): number => {
 
 export default function setup(): void {
   const built = "dist/build-info.json"
-  const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newest("src"), newest("bench"))
+  const stale =
+    !existsSync(built) || statSync(built).mtimeMs < Math.max(newest("src"), newest("bench"), newest("web"))
   if (!stale) return
   try {
     execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" })
