@@ -11,7 +11,7 @@ export interface BuildInfo {
 }
 
 /** The package root: the nearest parent directory of this module holding package.json. */
-const packageRoot = (): string => {
+export const packageRoot = (): string => {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, "package.json"))) {
     const parent = dirname(dir)

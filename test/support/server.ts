@@ -19,6 +19,8 @@ export interface TestServerOptions {
   /** Address to bind (default 127.0.0.1); a wildcard one is still reached through 127.0.0.1. */
   readonly host?: string
   readonly access?: AccessSettings
+  /** The built web app to serve at / (default: the package's dist/web). */
+  readonly webRoot?: string
 }
 
 /** The running server of a `testServer` layer. */
@@ -44,6 +46,7 @@ export const testServer = (options: TestServerOptions = {}): Layer.Layer<TestSer
           autoAssign: false,
           mergeQueue: false,
           ...(options.access === undefined ? {} : { access: options.access }),
+          ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
         },
         (u) => Deferred.succeed(bound, reachableUrl(u)).pipe(Effect.asVoid),
       ).pipe(Layer.provide(LogsLive({ write: () => undefined })))

@@ -50,6 +50,8 @@ export interface ServeSettings {
   readonly agentEnv?: Readonly<Record<string, string>>
   /** Allowed hosts and the token in force (resolveServerAccess); a non-loopback bind needs the token. */
   readonly access?: AccessSettings
+  /** The built web app to serve at / (default: the package's dist/web; tests bring their own). */
+  readonly webRoot?: string
   /** The project's config service, when the caller built it already (`serve` reads the bind settings
    * from it first); by default the server builds its own. */
   readonly config?: Layer.Layer<HuskiesConfig>
@@ -111,6 +113,7 @@ export const serverLayer = (
     port: settings.port,
     host: settings.host,
     ...(settings.access === undefined ? {} : { access: settings.access }),
+    ...(settings.webRoot === undefined ? {} : { webRoot: settings.webRoot }),
   }
   const app = HttpLive(listen, (url) =>
     Effect.gen(function* () {

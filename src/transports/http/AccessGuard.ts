@@ -1,10 +1,20 @@
 // src/transports/http/AccessGuard.ts — the one access guard in front of every HTTP route and WebSocket
 // upgrade: Host and Origin must name this server (no DNS rebinding), and when a token is in force every
-// request carries it as a bearer token. A pure decision (`decideAccess`) and the shell HttpApp applies.
+// request carries it as a bearer token or a browser's session cookie (login.ts). A pure decision
+// (`decideAccess`) and the shell HttpApp applies.
 import { Data, Redacted, Schema } from "effect"
-import { createHash, timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
+import { makeLoginDoor, sendLoginPage } from "./login.js"
+import {
+  cookieValues,
+  makeLoginLimiter,
+  makeSessions,
+  sessionCookie,
+  tokenDigest,
+  tokenMatches,
+} from "./sessions.js"
+import { isApiPath } from "./staticAssets.js"
 
 // ---------------------------------------------------------------------------------------- the decision
 
@@ -72,9 +82,9 @@ export interface RequestFacts {
   readonly host: string | undefined
   readonly origin: string | undefined
   readonly authorization: string | undefined
+  /** The `huskies_session` cookies it carries (see sessions.ts). */
+  readonly sessions?: ReadonlyArray<string>
 }
-
-const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest()
 
 /** Whether `target` names this server: a loopback name on its port, its bind address, or an allowed host. */
 export const hostAllowed = (rules: AccessRules, target: HostPort, defaultPort: number): boolean => {
@@ -98,9 +108,27 @@ const bearer = /^bearer +(\S+) *$/i
 
 /**
  * Host first (DNS rebinding: a page whose name now resolves here still sends its own name), then a
- * browser's Origin (a page elsewhere calling this server), then the token. Total; reads nothing else.
+ * browser's Origin (a page elsewhere calling this server), then the token or a live session
+ * (`sessionValid`: the server's sessions; none without it). Total; reads nothing else.
  */
-export const decideAccess = (rules: AccessRules, request: RequestFacts): AccessDecision => {
+export const decideAccess = (
+  rules: AccessRules,
+  request: RequestFacts,
+  sessionValid: (id: string) => boolean = () => false,
+): AccessDecision => {
+  const place = decidePlace(rules, request)
+  if (place !== undefined) return place
+  if (rules.tokenDigest === undefined) return AccessDecision.Allow()
+  const given = bearer.exec(request.authorization ?? "")?.[1]
+  if (given !== undefined && tokenMatches(rules.tokenDigest, given)) return AccessDecision.Allow()
+  return (request.sessions ?? []).some(sessionValid) ? AccessDecision.Allow() : AccessDecision.Unauthorized()
+}
+
+/** Host and Origin alone: the refusal, or undefined when the request comes from a place this server answers. */
+export const decidePlace = (
+  rules: AccessRules,
+  request: RequestFacts,
+): Extract<AccessDecision, { _tag: "Forbidden" }> | undefined => {
   if (request.host === undefined || request.host === "")
     return AccessDecision.Forbidden({ reason: "refused: the request has no Host header" })
   const host = parseHostPort(request.host)
@@ -119,12 +147,7 @@ export const decideAccess = (rules: AccessRules, request: RequestFacts): AccessD
           configureHint(origin?.host.name ?? request.origin),
       })
   }
-  if (rules.tokenDigest === undefined) return AccessDecision.Allow()
-  const given = bearer.exec(request.authorization ?? "")?.[1]
-  // Fixed-length digests: the comparison takes as long whatever was sent, and lengths leak nothing.
-  return given !== undefined && timingSafeEqual(digest(given), rules.tokenDigest)
-    ? AccessDecision.Allow()
-    : AccessDecision.Unauthorized()
+  return undefined
 }
 
 const parseOrigin = (origin: string): { host: HostPort; defaultPort: number } | undefined => {
@@ -177,7 +200,7 @@ export const accessRules = (
     bindHost,
     port,
     allowedHosts,
-    ...(settings.token === undefined ? {} : { tokenDigest: digest(Redacted.value(settings.token)) }),
+    ...(settings.token === undefined ? {} : { tokenDigest: tokenDigest(Redacted.value(settings.token)) }),
   }
 }
 
@@ -190,6 +213,7 @@ export const requestFacts = (req: IncomingMessage): RequestFacts => ({
   host: header(req, "host"),
   origin: header(req, "origin"),
   authorization: header(req, "authorization"),
+  sessions: cookieValues(header(req, "cookie"), sessionCookie),
 })
 
 /** The answer to a refused request: JSON-RPC error shape on /mcp (what its clients parse), else JSON. */
@@ -214,24 +238,53 @@ export interface AccessGuard {
   readonly admitUpgrade: (req: IncomingMessage, socket: Duplex) => boolean
 }
 
-export const makeAccessGuard = (rules: AccessRules): AccessGuard => ({
-  admit: (req, res, jsonRpc) => {
-    const decision = decideAccess(rules, requestFacts(req))
-    if (decision._tag === "Allow") return true
-    const { status, headers, body } = refusal(decision, jsonRpc)
-    // The body is not read: Node discards it, and the connection closes after the answer.
-    res.writeHead(status, { ...headers, connection: "close" })
-    res.end(body)
-    return false
-  },
-  admitUpgrade: (req, socket) => {
-    const decision = decideAccess(rules, requestFacts(req))
-    if (decision._tag === "Allow") return true
-    const { status, headers, body } = refusal(decision, false)
-    writeRawResponse(socket, status, headers, body)
-    return false
-  },
-})
+/** A browser asking for a page (not /mcp, /rpc, an asset...): it gets the login page rather than JSON. */
+const wantsPage = (req: IncomingMessage): boolean =>
+  (req.method === "GET" || req.method === "HEAD") &&
+  (req.headers.accept ?? "").includes("text/html") &&
+  !isApiPath((req.url ?? "/").split("?")[0] ?? "/")
+
+export interface GuardOptions {
+  /** The time sessions and the failed-login limit are measured by (the server's Clock). */
+  readonly now: () => number
+  /** Where a bug in the login door is reported. */
+  readonly logDefect: (message: string, cause: unknown) => void
+}
+
+export const makeAccessGuard = (rules: AccessRules, options: GuardOptions): AccessGuard => {
+  const sessions = makeSessions(options.now)
+  // Only a token in force has a login: on a loopback bind without one, /login is an unknown path.
+  const login =
+    rules.tokenDigest === undefined
+      ? undefined
+      : makeLoginDoor(rules.tokenDigest, sessions, makeLoginLimiter(options.now), options.logDefect)
+  return {
+    admit: (req, res, jsonRpc) => {
+      const facts = requestFacts(req)
+      const place = decidePlace(rules, facts)
+      // POST /login passes Host and Origin like every request (a page elsewhere cannot log in), no more.
+      if (place === undefined && login?.handle(req, res) === true) return false
+      const decision = place ?? decideAccess(rules, facts, sessions.valid)
+      if (decision._tag === "Allow") return true
+      if (decision._tag === "Unauthorized" && wantsPage(req)) {
+        sendLoginPage(res, 401, req.url ?? "/")
+        return false
+      }
+      const { status, headers, body } = refusal(decision, jsonRpc)
+      // The body is not read: Node discards it, and the connection closes after the answer.
+      res.writeHead(status, { ...headers, connection: "close" })
+      res.end(body)
+      return false
+    },
+    admitUpgrade: (req, socket) => {
+      const decision = decideAccess(rules, requestFacts(req), sessions.valid)
+      if (decision._tag === "Allow") return true
+      const { status, headers, body } = refusal(decision, false)
+      writeRawResponse(socket, status, headers, body)
+      return false
+    },
+  }
+}
 
 const statusText: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" }
 

@@ -15,6 +15,7 @@ import {
   upgradeListener,
 } from "./AccessGuard.js"
 import { health } from "./health.js"
+import { defaultWebRoot, makeWebAssets } from "./staticAssets.js"
 
 /** Every route but /mcp, which `serveMcp` answers ahead of it (see `HttpLive`). */
 export const router = HttpRouter.empty.pipe(
@@ -217,6 +218,8 @@ export interface ListenOptions {
   readonly access?: AccessSettings
   /** WebSocket routes by path, reached only through the access guard. */
   readonly upgrades?: ReadonlyMap<string, UpgradeRoute>
+  /** The built web app served at / (default: the package's dist/web). */
+  readonly webRoot?: string
 }
 
 /**
@@ -236,19 +239,21 @@ export const HttpLive = <R>(
       const server = yield* NodeHttpServer.make(() => node, { port: options.port, host: options.host })
       const routed = yield* NodeHttpServer.makeHandler(router)
       const runtime = yield* Effect.runtime<never>()
-      const mcp = serveMcp(yield* McpEndpoint, (message, cause) =>
-        Runtime.runFork(runtime)(Effect.logError(message, cause).pipe(withComponent("http"))),
-      )
+      const logDefect = (message: string, cause: unknown) =>
+        Runtime.runFork(runtime)(Effect.logError(message, cause).pipe(withComponent("http")))
+      const mcp = serveMcp(yield* McpEndpoint, logDefect)
+      const web = makeWebAssets(options.webRoot ?? defaultWebRoot())
       const address = server.address
-      const guard = makeAccessGuard({
-        ...rules,
-        port: address._tag === "TcpAddress" ? address.port : options.port,
-      })
+      const clock = yield* Effect.clock
+      const guard = makeAccessGuard(
+        { ...rules, port: address._tag === "TcpAddress" ? address.port : options.port },
+        { now: () => clock.unsafeCurrentTimeMillis(), logDefect },
+      )
       const onRequest = (req: IncomingMessage, res: ServerResponse) => {
         const mcpPath = isMcpPath(req.url)
         if (!guard.admit(req, res, mcpPath)) return
         if (mcpPath) void mcp(req, res)
-        else routed(req, res)
+        else if (!web.serve(req, res)) routed(req, res)
       }
       const onUpgrade = upgradeListener(guard, options.upgrades ?? new Map())
       node.on("request", onRequest)
