@@ -71,6 +71,68 @@ const archivedWhy = (stage: Stage) =>
     ? { reason: stage.reason._tag, why: describeReason(stage.reason) }
     : undefined
 
+/**
+ * The whole pipeline at a glance: per stage its count and items (finished stages only their newest),
+ * what is blocked and why, dependency cycles and what cannot be read. get_pipeline_status returns it;
+ * the chat command `status` writes it out.
+ */
+export const pipelineStatus = Effect.gen(function* () {
+  const { board, projectionErrors } = yield* readBoard
+  const stages = new Map<StoryId, Stage>(board.map((b) => [b.item.id, b.item.stage]))
+  // A dependency on a finished item is met, so edges out of finished items cannot deadlock anyone.
+  const graph = new Map(
+    board.filter((b) => !isMet(b.item.stage)).map((b) => [b.item.id, b.doc?.frontMatter.dependsOn ?? []]),
+  )
+  const cycles = findCycles(graph)
+  const cycleOf = new Map<StoryId, DependencyCycle>()
+  for (const cycle of cycles) for (const member of cycle.members) cycleOf.set(member, cycle)
+
+  const line = (b: BoardItem) => ({
+    id: b.item.id,
+    name: nameOf(b),
+    kind: b.item.kind,
+    stage: describeStage(b.item.stage),
+    updated_at: iso(b.item.updatedAt),
+  })
+  const perStage = stageTags.map((tag) => {
+    const inStage = board.filter((b) => b.item.stage._tag === tag)
+    const finished = tag === "Done" || tag === "Archived"
+    const shown = finished
+      ? [...inStage].sort((a, b) => b.item.updatedAt - a.item.updatedAt).slice(0, finishedShown)
+      : inStage
+    return {
+      stage: tag,
+      count: inStage.length,
+      items: shown.map(line),
+      omitted: inStage.length - shown.length,
+    }
+  })
+
+  const blocked = board.flatMap((b) => {
+    const base = { id: b.item.id, name: nameOf(b), stage: describeStage(b.item.stage) }
+    const archived = archivedWhy(b.item.stage)
+    if (archived !== undefined) return [{ ...base, ...archived }]
+    if (b.item.stage._tag !== "Backlog" || b.doc === undefined) return []
+    const cycle = cycleOf.get(b.item.id)
+    if (cycle !== undefined) return [{ ...base, reason: "DependencyCycle", why: describeCycle(cycle) }]
+    const deps = dependencyStatus(b.doc.frontMatter.dependsOn, stages)
+    return allMet(deps) ? [] : [{ ...base, reason: "Dependencies", why: describeDependencies(deps) }]
+  })
+
+  return {
+    summary: perStage.map((s) => `${s.stage} ${s.count}`).join(", ") + `; ${blocked.length} blocked`,
+    stages: perStage,
+    blocked,
+    cycles: cycles.map((c) => ({ members: c.members, path: c.path, why: describeCycle(c) })),
+    content_errors: board.flatMap((b) =>
+      b.contentError === undefined ? [] : [{ id: b.item.id, message: b.contentError }],
+    ),
+    projection_errors: projectionErrors,
+  }
+})
+
+export type PipelineStatus = Effect.Effect.Success<typeof pipelineStatus>
+
 export const getPipelineStatus = defineTool({
   name: "get_pipeline_status",
   description:
@@ -105,61 +167,7 @@ export const getPipelineStatus = defineTool({
     content_errors: ContentErrors,
     projection_errors: ProjectionErrors,
   }),
-  run: () =>
-    Effect.gen(function* () {
-      const { board, projectionErrors } = yield* readBoard
-      const stages = new Map<StoryId, Stage>(board.map((b) => [b.item.id, b.item.stage]))
-      // A dependency on a finished item is met, so edges out of finished items cannot deadlock anyone.
-      const graph = new Map(
-        board.filter((b) => !isMet(b.item.stage)).map((b) => [b.item.id, b.doc?.frontMatter.dependsOn ?? []]),
-      )
-      const cycles = findCycles(graph)
-      const cycleOf = new Map<StoryId, DependencyCycle>()
-      for (const cycle of cycles) for (const member of cycle.members) cycleOf.set(member, cycle)
-
-      const line = (b: BoardItem) => ({
-        id: b.item.id,
-        name: nameOf(b),
-        kind: b.item.kind,
-        stage: describeStage(b.item.stage),
-        updated_at: iso(b.item.updatedAt),
-      })
-      const perStage = stageTags.map((tag) => {
-        const inStage = board.filter((b) => b.item.stage._tag === tag)
-        const finished = tag === "Done" || tag === "Archived"
-        const shown = finished
-          ? [...inStage].sort((a, b) => b.item.updatedAt - a.item.updatedAt).slice(0, finishedShown)
-          : inStage
-        return {
-          stage: tag,
-          count: inStage.length,
-          items: shown.map(line),
-          omitted: inStage.length - shown.length,
-        }
-      })
-
-      const blocked = board.flatMap((b) => {
-        const base = { id: b.item.id, name: nameOf(b), stage: describeStage(b.item.stage) }
-        const archived = archivedWhy(b.item.stage)
-        if (archived !== undefined) return [{ ...base, ...archived }]
-        if (b.item.stage._tag !== "Backlog" || b.doc === undefined) return []
-        const cycle = cycleOf.get(b.item.id)
-        if (cycle !== undefined) return [{ ...base, reason: "DependencyCycle", why: describeCycle(cycle) }]
-        const deps = dependencyStatus(b.doc.frontMatter.dependsOn, stages)
-        return allMet(deps) ? [] : [{ ...base, reason: "Dependencies", why: describeDependencies(deps) }]
-      })
-
-      return {
-        summary: perStage.map((s) => `${s.stage} ${s.count}`).join(", ") + `; ${blocked.length} blocked`,
-        stages: perStage,
-        blocked,
-        cycles: cycles.map((c) => ({ members: c.members, path: c.path, why: describeCycle(c) })),
-        content_errors: board.flatMap((b) =>
-          b.contentError === undefined ? [] : [{ id: b.item.id, message: b.contentError }],
-        ),
-        projection_errors: projectionErrors,
-      }
-    }),
+  run: () => pipelineStatus,
 })
 
 export const listItems = defineTool({

@@ -2,6 +2,7 @@
 // (the Store's maps, its agents, its worktree, its feature branch, its session logs), reported per layer.
 import { Effect, Schema } from "effect"
 import { notPresent, Pipeline, type Removal, type RemovalStatus, removed } from "../../actors/Pipeline.js"
+import type { StoryId } from "../../domain/StoryId.js"
 import { requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
@@ -47,41 +48,46 @@ const describe = (parts: ReadonlyArray<readonly [string, Outcome]>, id: string):
     : `${head}; could not remove ${broken.join(", ")}: fix that and delete again`
 }
 
+/**
+ * Deletes the item through the Pipeline and reports each layer: removed, not present or failed, with a
+ * one-line summary. delete_story returns it; the chat command `delete n confirm` writes the summary.
+ */
+export const deleteItem = (id: StoryId) =>
+  Effect.gen(function* () {
+    const { store: report, worktree, branch, logs } = yield* (yield* Pipeline).delete(id)
+    const storeParts = {
+      item: flag(report.item),
+      content: flag(report.content),
+      execution: listed("nodes", report.execution),
+      claim: flag(report.claim),
+      merge_job: flag(report.mergeJob),
+      timers: listed("timers", report.timers),
+      decisions: listed("decisions", report.decisions),
+    }
+    const parts: ReadonlyArray<readonly [string, Outcome]> = [
+      ...Object.entries(storeParts).map(([k, o]) => [`store ${k.replace("_", " ")}`, o] as const),
+      ["worktree", worktree],
+      ["branch", branch],
+      ["session logs", logs],
+    ]
+    return {
+      story_id: id,
+      summary: describe(parts, id),
+      nothing_was_there: parts.every(([, o]) => o.status === "not present"),
+      store: storeParts,
+      worktree,
+      branch,
+      logs,
+    }
+  })
+
 const deleteTool = (name: string, description: string) =>
   defineTool({
     name,
     description,
     input: { story_id: StoryIdParam },
     output: DeleteOutput,
-    run: ({ story_id }) =>
-      Effect.gen(function* () {
-        const id = yield* requireId(story_id)
-        const { store: report, worktree, branch, logs } = yield* (yield* Pipeline).delete(id)
-        const storeParts = {
-          item: flag(report.item),
-          content: flag(report.content),
-          execution: listed("nodes", report.execution),
-          claim: flag(report.claim),
-          merge_job: flag(report.mergeJob),
-          timers: listed("timers", report.timers),
-          decisions: listed("decisions", report.decisions),
-        }
-        const parts: ReadonlyArray<readonly [string, Outcome]> = [
-          ...Object.entries(storeParts).map(([k, o]) => [`store ${k.replace("_", " ")}`, o] as const),
-          ["worktree", worktree],
-          ["branch", branch],
-          ["session logs", logs],
-        ]
-        return {
-          story_id: id,
-          summary: describe(parts, id),
-          nothing_was_there: parts.every(([, o]) => o.status === "not present"),
-          store: storeParts,
-          worktree,
-          branch,
-          logs,
-        }
-      }),
+    run: ({ story_id }) => Effect.flatMap(requireId(story_id), deleteItem),
   })
 
 const common =

@@ -44,6 +44,36 @@ const worktreeState = (root: string, id: string) =>
     })
   })
 
+/**
+ * What the Store knows of one item: stage, execution, dependencies and whether each is met, unchecked
+ * criteria and its markdown. The status tool adds the worktree; the chat command `status n` writes it out.
+ */
+export const itemStatus = (story_id: string) =>
+  Effect.gen(function* () {
+    yield* requireId(story_id)
+    const loaded = yield* loadItem(story_id)
+    const doc = Either.getOrUndefined(loaded.doc)
+    const deps = doc === undefined ? [] : yield* dependenciesOf(doc)
+    return {
+      story_id: loaded.item.id,
+      kind: loaded.item.kind,
+      name: doc?.frontMatter.name ?? "(content does not parse)",
+      stage: stageView(loaded.item.stage),
+      attempts: loaded.item.attempts,
+      ...(loaded.item.feedback === undefined ? {} : { feedback: loaded.item.feedback }),
+      execution: loaded.item.execution,
+      dependencies: deps.map((d) => ({ ...d, met: d._tag === "Met" })),
+      dependencies_summary: describeDependencies(deps),
+      todos: doc === undefined ? [] : todos(doc),
+      content: loaded.content,
+      ...(Either.isLeft(loaded.doc) ? { content_error: loaded.doc.left.message } : {}),
+      created_at: new Date(loaded.item.createdAt).toISOString(),
+      updated_at: new Date(loaded.item.updatedAt).toISOString(),
+    }
+  })
+
+export type ItemStatus = Effect.Effect.Success<ReturnType<typeof itemStatus>>
+
 export const status = defineTool({
   name: "status",
   description:
@@ -68,29 +98,9 @@ export const status = defineTool({
   }),
   run: ({ story_id }) =>
     Effect.gen(function* () {
-      yield* requireId(story_id)
-      const loaded = yield* loadItem(story_id)
-      const project = yield* Project
-      const doc = Either.getOrUndefined(loaded.doc)
-      const deps = doc === undefined ? [] : yield* dependenciesOf(doc)
-      const worktree = yield* worktreeState(project.root, story_id)
-      return {
-        story_id: loaded.item.id,
-        kind: loaded.item.kind,
-        name: doc?.frontMatter.name ?? "(content does not parse)",
-        stage: stageView(loaded.item.stage),
-        attempts: loaded.item.attempts,
-        ...(loaded.item.feedback === undefined ? {} : { feedback: loaded.item.feedback }),
-        execution: loaded.item.execution,
-        dependencies: deps.map((d) => ({ ...d, met: d._tag === "Met" })),
-        dependencies_summary: describeDependencies(deps),
-        todos: doc === undefined ? [] : todos(doc),
-        content: loaded.content,
-        ...(Either.isLeft(loaded.doc) ? { content_error: loaded.doc.left.message } : {}),
-        worktree: Option.getOrNull(worktree),
-        created_at: new Date(loaded.item.createdAt).toISOString(),
-        updated_at: new Date(loaded.item.updatedAt).toISOString(),
-      }
+      const facts = yield* itemStatus(story_id)
+      const worktree = yield* worktreeState((yield* Project).root, story_id)
+      return { ...facts, worktree: Option.getOrNull(worktree) }
     }),
 })
 

@@ -121,21 +121,28 @@ export const getMergeStatus = defineTool({
     }),
 })
 
+/**
+ * The merge queue oldest first, what the running merge does now, and why merges wait if they do.
+ * list_merge_queue returns it; the chat command `queue` writes it out.
+ */
+export const mergeQueueView = Effect.gen(function* () {
+  const merges = yield* queue
+  return {
+    running: currentView(yield* merges.current),
+    paused: pausedView(yield* merges.paused),
+    jobs: jobViews(yield* merges.jobs),
+  }
+})
+
+export type MergeQueueView = Effect.Effect.Success<typeof mergeQueueView>
+
 export const listMergeQueue = defineTool({
   name: "list_merge_queue",
   description:
     "The project's merge queue, oldest first: each job's item, state (queued, running, fixing), position and failed attempts; what the running merge is doing now; and why merges wait, if they do (paused: e.g. the base branch is checked out with uncommitted changes). Merges run one at a time. Does not block.",
   input: {},
   output: Schema.Struct({ running: CurrentView, paused: PausedView, jobs: Schema.Array(JobView) }),
-  run: () =>
-    Effect.gen(function* () {
-      const merges = yield* queue
-      return {
-        running: currentView(yield* merges.current),
-        paused: pausedView(yield* merges.paused),
-        jobs: jobViews(yield* merges.jobs),
-      }
-    }),
+  run: () => mergeQueueView,
 })
 
 export const reportMergeFailure = defineTool({

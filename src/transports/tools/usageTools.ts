@@ -8,6 +8,7 @@ import {
   aggregateUsage,
   readUsage,
   type UsageFilters,
+  type UsageGroup,
   usageGroups,
   type UsageTotals,
 } from "../../layers/Usage.js"
@@ -53,6 +54,33 @@ const totalsView = (t: UsageTotals) => ({
   priced_runs: t.pricedRuns,
 })
 
+/**
+ * Tokens and cost from the usage ledger, filtered, one row per combination of `groupBy` keys, with the
+ * total. get_token_usage returns it; the chat command `cost` writes it out.
+ */
+export const usageReport = (filters: UsageFilters, groupBy: ReadonlyArray<UsageGroup>) =>
+  Effect.gen(function* () {
+    const project = yield* Project
+    const ledger = yield* readUsage(project.root)
+    const groups = usageGroups.filter((g) => groupBy.includes(g))
+    const report = aggregateUsage(ledger.records, filters, groups)
+    return {
+      ledger_path: ledger.path,
+      unreadable_lines: ledger.unreadableLines,
+      group_by: groups,
+      rows: report.rows.map((row) => ({
+        ...(row.storyId === undefined ? {} : { story_id: row.storyId }),
+        ...(row.agent === undefined ? {} : { agent: row.agent }),
+        ...(row.model === undefined ? {} : { model: row.model }),
+        ...(row.day === undefined ? {} : { day: row.day }),
+        ...totalsView(row),
+      })),
+      total: totalsView(report.total),
+    }
+  })
+
+export type UsageReportView = Effect.Effect.Success<ReturnType<typeof usageReport>>
+
 export const getTokenUsage = defineTool({
   name: "get_token_usage",
   description:
@@ -94,31 +122,15 @@ export const getTokenUsage = defineTool({
     total: Schema.Struct(totalsFields),
   }),
   run: ({ story_id, agent, model, since, group_by }) =>
-    Effect.gen(function* () {
-      const project = yield* Project
-      const ledger = yield* readUsage(project.root)
-      const filters: UsageFilters = {
+    usageReport(
+      {
         ...(story_id === undefined ? {} : { storyId: story_id }),
         ...(agent === undefined ? {} : { agent }),
         ...(model === undefined ? {} : { model }),
         ...(since === undefined ? {} : { since }),
-      }
-      const groups = usageGroups.filter((g) => (group_by ?? usageGroups).includes(g))
-      const report = aggregateUsage(ledger.records, filters, groups)
-      return {
-        ledger_path: ledger.path,
-        unreadable_lines: ledger.unreadableLines,
-        group_by: groups,
-        rows: report.rows.map((row) => ({
-          ...(row.storyId === undefined ? {} : { story_id: row.storyId }),
-          ...(row.agent === undefined ? {} : { agent: row.agent }),
-          ...(row.model === undefined ? {} : { model: row.model }),
-          ...(row.day === undefined ? {} : { day: row.day }),
-          ...totalsView(row),
-        })),
-        total: totalsView(report.total),
-      }
-    }),
+      },
+      group_by ?? usageGroups,
+    ),
 })
 
 export const usageTools = [getTokenUsage] as const
