@@ -50,6 +50,13 @@ export type PagedStage = typeof PagedStage.Type
 export const Cursor = Schema.Struct({ epoch: Schema.String, seq: Schema.Int })
 export type Cursor = typeof Cursor.Type
 
+/** The merge being run now and the step it is on (for the merge queue page). */
+export const MergeCurrent = Schema.Struct({ storyId: StoryId, step: Schema.String, since: Millis })
+export type MergeCurrent = typeof MergeCurrent.Type
+/** Why merges wait for something outside any item (a dirty checkout of the base), and since when. */
+export const MergePaused = Schema.Struct({ why: Schema.String, since: Millis })
+export type MergePaused = typeof MergePaused.Type
+
 export const Snapshot = Schema.TaggedStruct("Snapshot", {
   cursor: Cursor,
   version: Schema.Int,
@@ -61,6 +68,10 @@ export const Snapshot = Schema.TaggedStruct("Snapshot", {
   totals: Schema.Struct({ Done: Schema.Int, Archived: Schema.Int }),
   decisions: Schema.Array(Decision),
   mergeQueue: Schema.Array(MergeJob),
+  /** Absent when no merge runs (or the server does not say). */
+  mergeCurrent: Schema.optional(MergeCurrent),
+  /** Absent when merges are not paused. */
+  mergePaused: Schema.optional(MergePaused),
 })
 export type Snapshot = typeof Snapshot.Type
 
@@ -69,9 +80,12 @@ export const CardChanged = Schema.TaggedStruct("CardChanged", { cursor: Cursor, 
 export const CardRemoved = Schema.TaggedStruct("CardRemoved", { cursor: Cursor, id: StoryId })
 /** A decision opened or answered: the decision as it now is. */
 export const DecisionChanged = Schema.TaggedStruct("DecisionChanged", { cursor: Cursor, decision: Decision })
+/** The queue as it now is: its jobs, the merge running and its step, and why merges wait if they do. */
 export const MergeQueueChanged = Schema.TaggedStruct("MergeQueueChanged", {
   cursor: Cursor,
   jobs: Schema.Array(MergeJob),
+  mergeCurrent: Schema.optional(MergeCurrent),
+  mergePaused: Schema.optional(MergePaused),
 })
 /** Sent once after the Snapshot or the replay of a resume: the client is caught up and live from here. */
 export const Live = Schema.TaggedStruct("Live", { cursor: Cursor })

@@ -3,7 +3,7 @@
 // BoardStore around it lets React subscribe (useSyncExternalStore) and batches renders to frames.
 import type { Decision } from "../../../src/domain/Decision.js"
 import type { MergeJob } from "../../../src/domain/MergeJob.js"
-import type { BoardMessage, Card, Cursor } from "../../../src/protocol/uiRpcs.js"
+import type { BoardMessage, Card, Cursor, MergeCurrent, MergePaused } from "../../../src/protocol/uiRpcs.js"
 
 export type Connection = "connecting" | "live" | "reconnecting"
 
@@ -15,6 +15,8 @@ export interface BoardState {
   readonly totals: { readonly Done: number; readonly Archived: number }
   readonly decisions: ReadonlyMap<string, Decision>
   readonly mergeQueue: ReadonlyArray<MergeJob>
+  readonly mergeCurrent: MergeCurrent | undefined
+  readonly mergePaused: MergePaused | undefined
   readonly connection: Connection
   /** Set when the server speaks another protocol version: the page must reload. */
   readonly stale: boolean
@@ -28,6 +30,8 @@ export const emptyBoard: BoardState = {
   totals: { Done: 0, Archived: 0 },
   decisions: new Map(),
   mergeQueue: [],
+  mergeCurrent: undefined,
+  mergePaused: undefined,
   connection: "connecting",
   stale: false,
 }
@@ -47,6 +51,8 @@ export const applyMessage = (state: BoardState, message: BoardMessage): BoardSta
       totals: message.totals,
       decisions: new Map(message.decisions.map((d) => [d.id, d])),
       mergeQueue: message.mergeQueue,
+      mergeCurrent: message.mergeCurrent,
+      mergePaused: message.mergePaused,
     }
   }
   const seen = state.cursor
@@ -73,7 +79,12 @@ export const applyMessage = (state: BoardState, message: BoardMessage): BoardSta
       return { ...next, decisions }
     }
     case "MergeQueueChanged":
-      return { ...next, mergeQueue: message.jobs }
+      return {
+        ...next,
+        mergeQueue: message.jobs,
+        mergeCurrent: message.mergeCurrent,
+        mergePaused: message.mergePaused,
+      }
   }
 }
 
