@@ -6,6 +6,7 @@ import { pendingDecisions } from "./state/board.js"
 import { href, useRoute, type Route } from "./state/route.js"
 import { BoardContext, useBoard } from "./state/useBoard.js"
 import { BoardView } from "./views/Board.js"
+import { DecisionToasts } from "./views/DecisionToasts.js"
 import { pages } from "./views/pages.js"
 
 const nav: ReadonlyArray<{ readonly route: Route; readonly label: string }> = [
@@ -66,6 +67,7 @@ export const App = ({ board }: { readonly board: BoardStore }) => (
     <main>
       <Page />
     </main>
+    <DecisionToasts />
   </BoardContext.Provider>
 )
 
