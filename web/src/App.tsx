@@ -6,6 +6,8 @@ import { pendingDecisions } from "./state/board.js"
 import { href, useRoute, type Route } from "./state/route.js"
 import { BoardContext, useBoard } from "./state/useBoard.js"
 import { BoardView } from "./views/Board.js"
+import { CommandBar } from "./views/CommandBar.js"
+import { NewItemButton } from "./views/NewItem.js"
 import { DecisionToasts } from "./views/DecisionToasts.js"
 import { pages } from "./views/pages.js"
 
@@ -42,6 +44,8 @@ const Header = () => {
           </a>
         ))}
       </nav>
+      <NewItemButton />
+      <CommandBar />
       <span className={`conn conn-${board.connection}`} role="status" aria-live="polite">
         {board.connection === "live"
           ? "live"
