@@ -69,8 +69,9 @@ const Graph = ({ id }: { readonly id: string }) => {
               viewBox="0 0 8 8"
               refX="8"
               refY="4"
-              markerWidth="7"
-              markerHeight="7"
+              markerUnits="userSpaceOnUse"
+              markerWidth="8"
+              markerHeight="8"
               orient="auto"
             >
               <path d="M 0 0 L 8 4 L 0 8 z" className="dep-arrow" />
