@@ -62,14 +62,16 @@ export const CostPage = (_: PageProps) => {
         <p className="muted">No agent session has recorded a cost yet.</p>
       ) : (
         <>
-          <BarChart
-            title={`Cost by ${label.toLowerCase()}`}
-            bars={(group === "day" ? sorted.slice(-chartRows) : sorted.slice(0, chartRows)).map((r) => ({
-              label: r.key,
-              value: r.costUsd,
-            }))}
-            format={usd}
-          />
+          {report !== undefined && report.totalUsd > 0 ? (
+            <BarChart
+              title={`Cost by ${label.toLowerCase()}`}
+              bars={(group === "day" ? sorted.slice(-chartRows) : sorted.slice(0, chartRows)).map((r) => ({
+                label: r.key,
+                value: r.costUsd,
+              }))}
+              format={usd}
+            />
+          ) : null}
           <table className="grid" aria-label={`Cost by ${label.toLowerCase()}`}>
             <thead>
               <tr>

@@ -22,6 +22,8 @@ export interface TerminalProps {
   readonly id: string
   /** The session to show first; without it, the running session or else the latest. */
   readonly session?: number
+  /** Whose session `session` is, when several agents have one of that number. */
+  readonly agent?: string
   /** The item's sessions, when the caller has them; otherwise they are read with `Item`. */
   readonly sessions?: ReadonlyArray<SessionSummary>
 }
@@ -97,11 +99,14 @@ const useSessions = (id: string, given: ReadonlyArray<SessionSummary> | undefine
   return { sessions: given ?? read, card }
 }
 
-export function Terminal({ id, session, sessions: given }: TerminalProps) {
+const picked = (session: number | undefined, agent: string | undefined): Choice =>
+  session === undefined ? undefined : { session, ...(agent === undefined ? {} : { agent }) }
+
+export function Terminal({ id, session, agent, sessions: given }: TerminalProps) {
   const host = useRef<HTMLDivElement>(null)
   const screen = useRef<{ readonly term: XTerm; readonly writer: FrameWriter } | null>(null)
   const [status, setStatus] = useState<Status>({ _tag: "connecting" })
-  const [choice, setChoice] = useState<Choice>(session === undefined ? undefined : { session })
+  const [choice, setChoice] = useState<Choice>(picked(session, agent))
   const { sessions, card } = useSessions(id, given)
 
   // Following the latest session: a new run on the card starts the stream again on its session.
@@ -111,7 +116,7 @@ export function Terminal({ id, session, sessions: given }: TerminalProps) {
     if (run !== undefined && run !== followed) setFollowed(run)
   }, [run, followed])
 
-  useEffect(() => setChoice(session === undefined ? undefined : { session }), [session])
+  useEffect(() => setChoice(picked(session, agent)), [session, agent])
 
   useEffect(() => {
     const element = host.current
@@ -191,12 +196,18 @@ export function Terminal({ id, session, sessions: given }: TerminalProps) {
   }, [id, key, follow])
 
   const options = [...sessions].sort((a, b) => b.session - a.session || a.agent.localeCompare(b.agent))
+  // A session picked by number alone shows as its option when one agent has a session of that number.
+  const only = options.filter((s) => s.session === choice?.session)
+  const shownKey =
+    choice !== undefined && choice.agent === undefined && only.length === 1 && only[0] !== undefined
+      ? choiceKey({ session: choice.session, agent: only[0].agent })
+      : key
   return (
     <div className="terminal">
       <div className="terminal-bar">
         <label>
           Session{" "}
-          <select value={key} onChange={(e) => setChoice(parseChoice(e.target.value))}>
+          <select value={shownKey} onChange={(e) => setChoice(parseChoice(e.target.value))}>
             <option value={latest}>Running or latest</option>
             {options.map((s) => (
               <option
