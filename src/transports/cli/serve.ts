@@ -17,6 +17,7 @@ import { ProjectLive, projectPaths } from "../../layers/Project.js"
 import { ProjectLock, ProjectLockLive } from "../../layers/ProjectLock.js"
 import { StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
+import { agentToken } from "../http/agentToken.js"
 import type { AccessSettings } from "../http/AccessGuard.js"
 import { HttpLive } from "../http/HttpApp.js"
 import { McpEndpointLive } from "../mcp/McpEndpoint.js"
@@ -93,10 +94,13 @@ export const serverLayer = (
     ServerUrlLive,
     settings.config ?? HuskiesConfigLive(root),
   ).pipe(Layer.provideMerge(ProjectLockLive(root)))
-  // Agents reach /mcp with the token in force: their MCP configs name HUSKIES_TOKEN, set here.
+  // Agents reach /mcp with the token in force: their MCP configs name HUSKIES_TOKEN, set here to the
+  // agents' own token, good for /mcp alone and refused by the tools for people (agentToken.ts).
   const token = settings.access?.token
   const agentEnv =
-    token === undefined ? settings.agentEnv : { ...settings.agentEnv, [tokenEnvVar]: Redacted.value(token) }
+    token === undefined
+      ? settings.agentEnv
+      : { ...settings.agentEnv, [tokenEnvVar]: agentToken(Redacted.value(token)) }
   const services = Layer.provideMerge(
     AgentsLive({
       autoAssign: settings.autoAssign ?? true,

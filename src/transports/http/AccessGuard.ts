@@ -1,10 +1,11 @@
 // src/transports/http/AccessGuard.ts — the one access guard in front of every HTTP route and WebSocket
 // upgrade: Host and Origin must name this server (no DNS rebinding), and when a token is in force every
-// request carries it as a bearer token or a browser's session cookie (login.ts). A pure decision
-// (`decideAccess`) and the shell HttpApp applies.
+// request carries it as a bearer token or a browser's session cookie (login.ts); the agents' own token
+// (agentToken.ts) only on /mcp. A pure decision (`decideAccess`) and the shell HttpApp applies.
 import { Data, Redacted, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
+import { agentHeader, agentToken } from "./agentToken.js"
 import { makeLoginDoor, sendLoginPage } from "./login.js"
 import {
   cookieValues,
@@ -19,7 +20,8 @@ import { isApiPath } from "./staticAssets.js"
 // ---------------------------------------------------------------------------------------- the decision
 
 export type AccessDecision = Data.TaggedEnum<{
-  Allow: Record<never, never>
+  /** `agent`: admitted with the agents' token, which tools for people refuse (see agentToken.ts). */
+  Allow: { readonly agent: boolean }
   /** Host or Origin names something else: 403, with what to configure. */
   Forbidden: { readonly reason: string }
   /** A token is in force and the request does not carry it: 401, no detail. */
@@ -75,6 +77,8 @@ export interface AccessRules {
   readonly allowedHosts: ReadonlyArray<HostPort>
   /** SHA-256 of the token, when one is in force. */
   readonly tokenDigest?: Uint8Array
+  /** SHA-256 of the agents' token derived from it (admitted on /mcp only). */
+  readonly agentTokenDigest?: Uint8Array
 }
 
 /** The headers the decision reads; each undefined when absent. */
@@ -84,6 +88,8 @@ export interface RequestFacts {
   readonly authorization: string | undefined
   /** The `huskies_session` cookies it carries (see sessions.ts). */
   readonly sessions?: ReadonlyArray<string>
+  /** The path asked for, without the query: the agents' token is good for /mcp alone. */
+  readonly path?: string
 }
 
 /** Whether `target` names this server: a loopback name on its port, its bind address, or an allowed host. */
@@ -118,10 +124,20 @@ export const decideAccess = (
 ): AccessDecision => {
   const place = decidePlace(rules, request)
   if (place !== undefined) return place
-  if (rules.tokenDigest === undefined) return AccessDecision.Allow()
+  if (rules.tokenDigest === undefined) return AccessDecision.Allow({ agent: false })
   const given = bearer.exec(request.authorization ?? "")?.[1]
-  if (given !== undefined && tokenMatches(rules.tokenDigest, given)) return AccessDecision.Allow()
-  return (request.sessions ?? []).some(sessionValid) ? AccessDecision.Allow() : AccessDecision.Unauthorized()
+  if (given !== undefined) {
+    if (tokenMatches(rules.tokenDigest, given)) return AccessDecision.Allow({ agent: false })
+    if (
+      rules.agentTokenDigest !== undefined &&
+      request.path === "/mcp" &&
+      tokenMatches(rules.agentTokenDigest, given)
+    )
+      return AccessDecision.Allow({ agent: true })
+  }
+  return (request.sessions ?? []).some(sessionValid)
+    ? AccessDecision.Allow({ agent: false })
+    : AccessDecision.Unauthorized()
 }
 
 /** Host and Origin alone: the refusal, or undefined when the request comes from a place this server answers. */
@@ -200,7 +216,12 @@ export const accessRules = (
     bindHost,
     port,
     allowedHosts,
-    ...(settings.token === undefined ? {} : { tokenDigest: tokenDigest(Redacted.value(settings.token)) }),
+    ...(settings.token === undefined
+      ? {}
+      : {
+          tokenDigest: tokenDigest(Redacted.value(settings.token)),
+          agentTokenDigest: tokenDigest(agentToken(Redacted.value(settings.token))),
+        }),
   }
 }
 
@@ -214,6 +235,7 @@ export const requestFacts = (req: IncomingMessage): RequestFacts => ({
   origin: header(req, "origin"),
   authorization: header(req, "authorization"),
   sessions: cookieValues(header(req, "cookie"), sessionCookie),
+  path: (req.url ?? "/").split("?")[0] ?? "/",
 })
 
 /** The answer to a refused request: JSON-RPC error shape on /mcp (what its clients parse), else JSON. */
@@ -265,7 +287,12 @@ export const makeAccessGuard = (rules: AccessRules, options: GuardOptions): Acce
       // POST /login passes Host and Origin like every request (a page elsewhere cannot log in), no more.
       if (place === undefined && login?.handle(req, res) === true) return false
       const decision = place ?? decideAccess(rules, facts, sessions.valid)
-      if (decision._tag === "Allow") return true
+      if (decision._tag === "Allow") {
+        // Set by the guard alone: what a client sent under that name is dropped.
+        if (decision.agent) req.headers[agentHeader] = "1"
+        else delete req.headers[agentHeader]
+        return true
+      }
       if (decision._tag === "Unauthorized" && wantsPage(req)) {
         sendLoginPage(res, 401, req.url ?? "/")
         return false

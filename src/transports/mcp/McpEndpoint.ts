@@ -9,6 +9,7 @@ import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import { randomUUID } from "node:crypto"
 import { buildInfo } from "../../layers/BuildInfo.js"
+import { agentHeader } from "../http/agentToken.js"
 import type { Registry, ToolContext } from "../tools/Tool.js"
 import {
   admit,
@@ -104,6 +105,8 @@ export const makeMcpEndpoint = <R>(registry: Registry<R>, options: McpOptions = 
         const token = request.params._meta?.progressToken
         const context: ToolContext = {
           caller: `mcp:${server.getClientVersion()?.name ?? "unknown"}`,
+          // Set by the access guard alone (it drops the header from every other request).
+          agent: extra.requestInfo?.headers[agentHeader] === "1",
           progress: (progress, total, message) =>
             token === undefined
               ? Effect.void

@@ -8,6 +8,8 @@ export interface ToolContext {
   readonly progress: (progress: number, total?: number, message?: string) => Effect.Effect<void>
   /** Who calls, as a door and a name ("mcp:<client name>"), for the record of a person's decision. */
   readonly caller?: string
+  /** The call came with the agents' token (src/transports/http/agentToken.ts): tools for people refuse it. */
+  readonly agent?: boolean
 }
 
 /** A failure the caller can act on; its message says what to do next. */
@@ -24,6 +26,8 @@ export interface Tool<I, O, R> {
   /** false: answer with one compact JSON text block only (no outputSchema/structuredContent), as
    * callers such as Claude Code's permission hook require. */
   readonly structured?: boolean
+  /** Only a person may call it (a decision's answer): refused to a call made with the agents' token. */
+  readonly people?: boolean
 }
 
 // Handlers are checked against their own schemas by `defineTool`; the registry only needs to
@@ -44,8 +48,10 @@ export const defineTool = <F extends Fields, O, OE, R>(tool: {
     context: ToolContext,
   ) => Effect.Effect<O, { readonly message: string }, R>
   readonly structured?: boolean
+  readonly people?: boolean
 }): Tool<Schema.Struct.Type<F>, O, R> => ({
   ...(tool.structured === undefined ? {} : { structured: tool.structured }),
+  ...(tool.people === undefined ? {} : { people: tool.people }),
   name: tool.name,
   description: tool.description,
   input: Schema.Struct(tool.input) as unknown as Schema.Schema<Schema.Struct.Type<F>, unknown>,
@@ -207,6 +213,12 @@ export const makeRegistry = <R>(tools: ReadonlyArray<AnyTool<R>>): Registry<R> =
       return Effect.succeed({
         _tag: "Err",
         message: `unknown tool "${name}"; available tools: ${[...byName.keys()].join(", ")}`,
+      })
+    }
+    if (tool.people === true && context.agent === true) {
+      return Effect.succeed({
+        _tag: "Err",
+        message: `${name} is for people, not agents: this call came with the agents' token (the HUSKIES_TOKEN huskies gives the agents it starts). A person answers with the server's own token, in the web UI or an MCP client of their own.`,
       })
     }
     const shape = () => describeShape(listed.get(name)?.inputSchema ?? {})

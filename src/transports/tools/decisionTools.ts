@@ -79,6 +79,7 @@ export const listDecisions = defineTool({
 
 export const answerDecision = defineTool({
   name: "answer_decision",
+  people: true,
   description:
     "A person's answer to a pending decision (list_decisions shows them): allow or deny for a permission request (the waiting agent gets the answer at once), approve or reject for a human QA. The answer is recorded with who gave it (this MCP client) and when, and cannot be changed. Approving a human QA moves the item to Merge (as accept_story does), rejecting it sends it back to Coding with the note as the next coder's instructions (as reject_qa does); if the item cannot move, the QA stays pending under a new decision id and the error says why. Does not block.",
   input: {

@@ -166,6 +166,7 @@ export const reportMergeFailure = defineTool({
 
 export const acceptStory = defineTool({
   name: "accept_story",
+  people: true,
   description:
     "A person's QA approval of an item in QA (items with qa: human wait for it): it moves to Merge, and the merge queue squash-merges it. Refused if its feature branch has no commits ahead of the base branch. Does not block; merge_agent_work waits for the merge.",
   input: {

@@ -2,8 +2,9 @@
 // server on a given bind answers, and when a bearer token is needed; no sockets (see guardedRoutes.test.ts).
 import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
+import { agentToken } from "../../../src/transports/http/agentToken.js"
 import {
-  type AccessDecision,
+  AccessDecision,
   AccessMisconfigured,
   type AccessRules,
   accessRules,
@@ -177,6 +178,26 @@ describe("decideAccess on a non-loopback bind", () => {
     expect(tag(decideAccess(specific, request({ host: "localhost:3001", authorization: good })))).toBe(
       "Forbidden",
     )
+  })
+})
+
+describe("decideAccess with the agents' token", () => {
+  const rules = rulesFor("0.0.0.0", 3001, { token })
+  const agent = `Bearer ${agentToken(Redacted.value(token))}`
+  const at = (path: string, authorization: string) =>
+    decideAccess(rules, request({ host: "127.0.0.1:3001", authorization, path }))
+
+  it("admits it on /mcp only, marked as an agent; the person's token is not marked", () => {
+    expect(at("/mcp", agent)).toEqual(AccessDecision.Allow({ agent: true }))
+    expect(at("/mcp", `Bearer ${Redacted.value(token)}`)).toEqual(AccessDecision.Allow({ agent: false }))
+    for (const path of ["/", "/health", "/rpc", "/login", "/assets/index-x.js", "/mcp/x"])
+      expect(tag(at(path, agent)), path).toBe("Unauthorized")
+  })
+
+  it("is not the person's token, and another token's agent token is not this one's", () => {
+    expect(agentToken(Redacted.value(token))).not.toBe(Redacted.value(token))
+    expect(agentToken("another-token-0123456789")).not.toBe(agentToken(Redacted.value(token)))
+    expect(tag(at("/mcp", `Bearer ${agentToken("another-token-0123456789")}`))).toBe("Unauthorized")
   })
 })
 
