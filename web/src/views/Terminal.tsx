@@ -219,12 +219,10 @@ export function Terminal({ id, session, agent, sessions: given }: TerminalProps)
             ))}
           </select>
         </label>
-        <span
-          className={`terminal-status terminal-${status._tag}`}
-          role={status._tag === "refused" ? "alert" : "status"}
-          aria-live="polite"
-        >
-          {statusText(status)}
+        <span className={`terminal-status terminal-${status._tag}`} role="status" aria-live="polite">
+          {status._tag === "refused" && sessions.length === 0
+            ? "no session yet: an agent's output shows here when one starts"
+            : statusText(status)}
         </span>
       </div>
       <div ref={host} className="terminal-screen" role="log" aria-label="Agent output" />
