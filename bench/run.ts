@@ -28,6 +28,7 @@ const scenarios: ReadonlyArray<Scenario> = [
   { script: "agentLatency.js", args: [] },
   { script: "agentFleet.js", args: [] },
   { script: "mergeQueue.js", args: [] },
+  { script: "webUi.js", args: [] },
 ]
 
 const runScenario = ({ script, args, flags = [] }: Scenario): ScenarioResult => {
@@ -215,6 +216,34 @@ rows.push(
     merge("scripted.mergeMs.p50"),
     fmtMs,
   ),
+)
+
+const ui = (metric: string) => num("web-ui", metric)
+const uiLatencyRow = (what: string, change: string, p: string): Row => ({
+  what: `web UI: Store change → board DOM, ${what}, ${p} of ${ui("changes")} (vs the MCP call's own answer; goal p95 < 250 ms)`,
+  huskies: fmtMs(ui(`${change}.domMs.${p}`)),
+  baseline: fmtMs(ui(`${change}.replyMs.${p}`)),
+  ratio: ratio(ui(`${change}.domMs.${p}`), ui(`${change}.replyMs.${p}`)),
+})
+const uiPaintRow = (when: string, metric: string): Row => ({
+  what: `web UI: first paint of a ${ui("items")}-item board, ${when} (vs a one-item board; goal < 2 s)`,
+  huskies: fmtMs(ui(`paint.big${metric}`)),
+  baseline: fmtMs(ui(`paint.small${metric}`)),
+  ratio: ratio(ui(`paint.big${metric}`), ui(`paint.small${metric}`)),
+})
+rows.push(
+  ...(["p50", "p95"] as const).flatMap((p) => [
+    uiLatencyRow("an item filed over MCP", "create", p),
+    uiLatencyRow("an item archived over MCP", "move", p),
+  ]),
+  uiPaintRow("first visit to a server just started", "FirstMs"),
+  uiPaintRow("a later visit", "AgainMs"),
+  {
+    what: `web UI: JavaScript index.html loads up front, gzip, ${ui("js.files")} file(s), ${ui("js.rawKiB")} KiB raw (vs the goal)`,
+    huskies: `${ui("js.gzipKiB")} KiB`,
+    baseline: `${ui("js.goalKiB")} KiB`,
+    ratio: ratio(ui("js.gzipKiB"), ui("js.goalKiB")),
+  },
 )
 
 const correct = results.every((r) => r.metrics["correct"] !== false)

@@ -1,7 +1,7 @@
-// test/browser/support/probe.ts — scripts run inside the page before the app (as plain JavaScript: the
-// tests' tsconfig has no DOM types): a MutationObserver that timestamps when each card first shows in
-// each column, and when the first card of all was painted. Read back with `readProbe`; only
-// `page.evaluate` of an expression may read it: the app's CSP forbids evaluated predicates.
+// bench/pageProbe.ts — a script run inside the page before the app (plain JavaScript: the tsconfig of
+// tests and benches has no DOM types): a MutationObserver that timestamps when each card first shows in
+// each column, and when the first card of all was painted. Used by the web UI bench and the browser
+// tests; only `page.evaluate` of an expression may read it: the app's CSP forbids evaluated predicates.
 import type { Page } from "playwright-core"
 
 /** What the probe has seen: wall-clock ms (comparable with Date.now() in the test process). */
