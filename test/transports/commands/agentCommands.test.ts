@@ -9,6 +9,7 @@ import { executeCommand } from "../../../src/transports/commands/runCommand.js"
 import { awaitItem, commandAgent, story, withPipeline } from "../../support/pipeline.js"
 import { ok } from "../../support/tools.js"
 import { eventually, holds } from "../../support/waits.js"
+import { itemWithWork } from "../tools/gitProject.js"
 
 const say = (line: string) => executeCommand(line, "ui:tester")
 
@@ -71,23 +72,8 @@ describe("agent commands", () => {
       ({ repo }) =>
         Effect.gen(function* () {
           expect(yield* say("queue")).toEqual({ _tag: "Done", text: "The merge queue is empty." })
-          const store = yield* Store
-          const item = yield* store.create(story("Add login"))
-          yield* store.apply(item.id, { _tag: "Start", at: 1 })
-          const branch = `feature/story-${item.id}`
-          yield* repo.git("checkout", "-q", "-b", branch, "main")
-          yield* repo.write("login.txt", "login\n")
-          yield* repo.git("add", "login.txt")
-          yield* repo.git("commit", "-q", "-m", "login")
-          yield* repo.git("checkout", "-q", "main")
-          yield* store.apply(item.id, {
-            _tag: "GatesPassed",
-            featureBranch: branch,
-            commitsAhead: 1,
-            qa: "none",
-            at: 2,
-          })
-          const merging = yield* Effect.fork(ok("merge_agent_work", { story_id: item.id }))
+          const id = yield* itemWithWork(repo, "Add login", "login.txt", "none")
+          const merging = yield* Effect.fork(ok("merge_agent_work", { story_id: id }))
           const queue = yield* eventually(
             "the queue to show the running merge",
             Effect.map(say("queue"), (reply) =>

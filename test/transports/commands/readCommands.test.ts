@@ -7,7 +7,7 @@ import { executeCommand } from "../../../src/transports/commands/runCommand.js"
 import { ok, withTools } from "../../support/tools.js"
 import { usageRecord } from "../../support/usage.js"
 
-export const say = (line: string, by = "ui:tester") => executeCommand(line, by)
+const say = (line: string, by = "ui:tester") => executeCommand(line, by)
 
 const file = (name: string, extra: Record<string, unknown> = {}) =>
   Effect.map(ok("create_story", { name, ...extra }), (c) => c["story_id"] as string)

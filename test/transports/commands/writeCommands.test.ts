@@ -10,7 +10,7 @@ import { Store } from "../../../src/layers/Store.js"
 import { executeCommand } from "../../../src/transports/commands/runCommand.js"
 import type { TempDir } from "../../support/gitRepo.js"
 import { ok, withTools } from "../../support/tools.js"
-import { withGitProject } from "../tools/gitProject.js"
+import { itemWithWork, withGitProject } from "../tools/gitProject.js"
 
 const say = (line: string) => executeCommand(line, "ui:tester")
 const done = (line: string) =>
@@ -32,20 +32,7 @@ const itemOf = (id: StoryId) => Effect.flatMap(Store, (s) => s.get(id))
 const contentOf = (id: StoryId) => Effect.flatMap(Store, (s) => s.content(id))
 
 /** An item in QA with one commit on its feature branch and the given QA mode. */
-const inQa = (repo: TempDir, name: string, qa: QaMode) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const item = yield* store.create({ kind: "story", name, content: `---\nname: ${name}\n---\n` })
-    yield* store.apply(item.id, { _tag: "Start", at: 1 })
-    const branch = `feature/story-${item.id}`
-    yield* repo.git("checkout", "-q", "-b", branch, "main")
-    yield* repo.write(`${item.id}.txt`, `${name}\n`)
-    yield* repo.git("add", `${item.id}.txt`)
-    yield* repo.git("commit", "-q", "-m", name)
-    yield* repo.git("checkout", "-q", "main")
-    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa, at: 2 })
-    return item.id
-  })
+const inQa = (repo: TempDir, name: string, qa: QaMode) => itemWithWork(repo, name, `${name}.txt`, qa)
 
 describe("changing commands", () => {
   it.effect("move goes through transition; an illegal move is refused with the legal ones", () =>

@@ -8,7 +8,7 @@ import { Store } from "../../../src/layers/Store.js"
 import type { TempDir } from "../../support/gitRepo.js"
 import { err, ok } from "../../support/tools.js"
 import { awaitStore } from "../../support/waits.js"
-import { withGitProject } from "./gitProject.js"
+import { itemWithWork, withGitProject } from "./gitProject.js"
 
 const askRules = '[permissions]\nask = ["Bash(npm publish*)"]\nask_timeout_secs = 60\n'
 
@@ -27,20 +27,7 @@ const pendingDecision = awaitStore(
 )
 
 /** An item in QA with one commit on its feature branch and the given QA mode. */
-const inQa = (repo: TempDir, name: string, qa: QaMode) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const item = yield* store.create({ kind: "story", name, content: `---\nname: ${name}\n---\n` })
-    yield* store.apply(item.id, { _tag: "Start", at: 1 })
-    const branch = `feature/story-${item.id}`
-    yield* repo.git("checkout", "-q", "-b", branch, "main")
-    yield* repo.write("work.txt", `${name}\n`)
-    yield* repo.git("add", "work.txt")
-    yield* repo.git("commit", "-q", "-m", name)
-    yield* repo.git("checkout", "-q", "main")
-    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa, at: 2 })
-    return item.id
-  })
+const inQa = (repo: TempDir, name: string, qa: QaMode) => itemWithWork(repo, name, "work.txt", qa)
 
 describe("decisions through the tools", () => {
   it.live("prompt_permission waits for a person's answer given with answer_decision", () =>

@@ -1,8 +1,11 @@
 // test/transports/tools/gitProject.ts — a tool environment whose project root is a real git repository
 // (isolated from the machine's git config), and feature branches with real worktrees and commits in it.
 import { Effect, type Scope } from "effect"
+import type { QaMode } from "../../../src/domain/Stage.js"
+import { Store } from "../../../src/layers/Store.js"
 import type { ToolTestEnv } from "../../support/tools.js"
 import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
+import { story } from "../../support/pipeline.js"
 import { toolLayer } from "../../support/tools.js"
 
 /** Runs `program` with the tools on a fresh repository (one commit on main) as the project root. */
@@ -26,4 +29,20 @@ export const featureWork = (repo: TempDir, id: string, commits: number) =>
       yield* repo.git("-C", worktree, "add", "--", `work-${i}.txt`)
       yield* repo.git("-C", worktree, "commit", "--quiet", "-m", `work ${i}`)
     }
+  })
+
+/** An item whose feature branch has one commit adding `file`, moved on by passing gates with `qa`. */
+export const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMode) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const item = yield* store.create(story(name))
+    yield* store.apply(item.id, { _tag: "Start", at: 1 })
+    const branch = `feature/story-${item.id}`
+    yield* repo.git("checkout", "-q", "-b", branch, "main")
+    yield* repo.write(file, `${name}\n`)
+    yield* repo.git("add", file)
+    yield* repo.git("commit", "-q", "-m", name)
+    yield* repo.git("checkout", "-q", "main")
+    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa, at: 2 })
+    return item.id
   })

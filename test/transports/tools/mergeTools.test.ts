@@ -3,13 +3,12 @@
 // its items in place with a real feature branch, and the real merge queue merges them.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { QaMode } from "../../../src/domain/Stage.js"
 import { Store } from "../../../src/layers/Store.js"
 import { toolRegistry } from "../../../src/transports/tools/registry.js"
-import type { TempDir } from "../../support/gitRepo.js"
 import { awaitItem, awaitNoMergeJobs, story, withPipeline } from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
 import { eventually, holds } from "../../support/waits.js"
+import { itemWithWork } from "./gitProject.js"
 
 // The gates take a moment, so a second call can find the merge running.
 const setup = {
@@ -18,22 +17,6 @@ const setup = {
   autoAssign: false,
   mergeQueue: true,
 }
-
-/** An item whose feature branch has one commit adding `file`, moved on by passing gates with `qa`. */
-const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMode) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const item = yield* store.create(story(name))
-    yield* store.apply(item.id, { _tag: "Start", at: 1 })
-    const branch = `feature/story-${item.id}`
-    yield* repo.git("checkout", "-q", "-b", branch, "main")
-    yield* repo.write(file, `${name}\n`)
-    yield* repo.git("add", file)
-    yield* repo.git("commit", "-q", "-m", name)
-    yield* repo.git("checkout", "-q", "main")
-    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa, at: 2 })
-    return item.id
-  })
 
 /** get_merge_status once the item's merge job is in `state`. Merge-job writes publish no Store event. */
 const mergeStatus = (id: string, state: "running" | "fixing") =>
