@@ -64,7 +64,7 @@ let mcp: Mcp
 const browser = useChromium()
 
 beforeAll(async () => {
-  project = await makeProject({ projectToml, agentsToml, scripts: { "coder.sh": coder } })
+  project = await makeProject({ name: "webshop", projectToml, agentsToml, scripts: { "coder.sh": coder } })
   server = await serve(project)
   mcp = await connectMcp(server.url)
 })

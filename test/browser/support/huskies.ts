@@ -11,6 +11,8 @@ import { mcpCallScript } from "../../support/pipeline.js"
 import { tempDir } from "../../support/tempDir.js"
 
 export interface ProjectSetup {
+  /** The repository's directory name, which the board shows as the project's (default "project"). */
+  readonly name?: string
   /** Replaces the .huskies/project.toml that `huskies init` wrote. */
   readonly projectToml?: string
   /** Replaces .huskies/agents.toml; `{{scripts}}` becomes the scripts' directory. */
@@ -34,7 +36,7 @@ const git = (cwd: string, env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>
 export const makeProject = async (setup: ProjectSetup = {}): Promise<Project> => {
   const { dir: base, cleanup } = tempDir("huskies-browser-")
   try {
-    const root = join(base, "project")
+    const root = join(base, setup.name ?? "project")
     const scripts = join(base, "scripts")
     const home = join(base, "home")
     mkdirSync(root)
