@@ -99,6 +99,8 @@ const readLogin = (req: IncomingMessage): Promise<LoginForm> =>
     req.on("error", (error) =>
       settle({ _tag: "Bad", status: 400, message: `could not read the body: ${error.message}` }),
     )
+    // A client gone before its body ended: nothing waits on this request any more ('end' comes first otherwise).
+    req.on("close", () => settle({ _tag: "Bad", status: 400, message: "the request ended before its body" }))
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8")
       const type = mediaType(req)
