@@ -3,7 +3,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import { appendUsage } from "../../../src/layers/Usage.js"
-import { executeCommand } from "../../../src/transports/commands/runCommand.js"
+import { commandRpc, executeCommand, runCommand } from "../../../src/transports/commands/runCommand.js"
 import { ok, withTools } from "../../support/tools.js"
 import { usageRecord } from "../../support/usage.js"
 
@@ -155,5 +155,24 @@ describe("reading commands", () => {
         })
       }),
     ),
+  )
+
+  it.effect(
+    "the UI's Command RPC fails with Refused for a refusal; a chat bot gets the text either way",
+    () =>
+      withTools(() =>
+        Effect.gen(function* () {
+          yield* file("Add login")
+          expect(yield* Effect.flip(commandRpc("mvoe 1 qa", "ui"))).toMatchObject({
+            _tag: "Refused",
+            message: expect.stringContaining("Did you mean move?"),
+          })
+          expect(yield* commandRpc("delete 1", "ui")).toEqual({
+            message: expect.stringContaining("Type: delete 1 confirm"),
+          })
+          expect(yield* commandRpc("move 1 coding", "ui")).toEqual({ message: "Moved 1: Backlog → Coding." })
+          expect(yield* runCommand("move 1 coding", "slack:U1")).toContain("already there")
+        }),
+      ),
   )
 })
