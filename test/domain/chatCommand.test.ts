@@ -4,12 +4,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import * as fc from "fast-check"
+import { readFileSync } from "node:fs"
 import {
   type ChatCommand,
   type ItemRef,
   parseChatCommand,
   renderChatCommand,
   resolveItemRef,
+  verbHelp,
   verbs,
 } from "../../src/domain/chatCommand.js"
 import {
@@ -124,6 +126,16 @@ describe("parseChatCommand", () => {
     expect(refused("help mvoe").message).toContain("did you mean move?")
     const bad = refused("move 12 nowhere")
     expect(bad).toMatchObject({ _tag: "BadArgument", verb: "move", argument: "<stage>", problem: "invalid" })
+  })
+})
+
+describe("docs/commands.md", () => {
+  it("lists every command with its usage line", () => {
+    const doc = readFileSync(new URL("../../docs/commands.md", import.meta.url), "utf8").replaceAll(
+      "\\|",
+      "|",
+    )
+    for (const verb of verbs) expect(doc).toContain(`| \`${verbHelp[verb].usage}\``)
   })
 })
 
