@@ -50,6 +50,8 @@ export const loginPageHtml = (next: string, error?: string): string =>
     error === undefined ? "" : `<p class="error" role="alert">${escapeHtml(error)}</p>`,
     '<form method="post" action="/login">',
     `<input type="hidden" name="next" value="${escapeHtml(safeNext(next))}">`,
+    // Password managers file a password under a user name; there is none, so this one names the server.
+    '<input type="text" name="username" value="huskies" autocomplete="username" hidden>',
     '<label for="token">Token</label>',
     '<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>',
     '<button type="submit">Log in</button>',
