@@ -184,21 +184,54 @@ describe("agents in the browser", () => {
     }
   }, 90_000)
 
-  it("renders every page without an error", async () => {
+  it("renders every page with what the server knows, without an error", async () => {
     const { page, context, errors } = await open("#/")
     try {
-      for (const [hash, title, shot] of [
-        ["#/agents", "Agents", "agents"],
-        ["#/cost", "Cost", "cost"],
-        ["#/logs", "Logs", "logs"],
-        ["#/settings", "Settings", "settings"],
-        ["#/merges", "Merge queue", "merges"],
-      ] as const) {
-        await page.goto(`${server.url}/${hash}`)
+      const pages: ReadonlyArray<readonly [string, string, () => Promise<void>]> = [
+        [
+          "agents",
+          "Agents",
+          () => page.getByRole("table", { name: "Agents" }).getByText("coder-2").waitFor(),
+        ],
+        [
+          "cost",
+          "Cost",
+          // Every run so far has ended and was recorded, at no cost: command agents report none.
+          () => page.getByRole("table", { name: "Cost by agent" }).getByText("coder-1").waitFor(),
+        ],
+        [
+          "logs",
+          "Logs",
+          () =>
+            page
+              .getByRole("log", { name: "Server log" })
+              .getByText(/merged as/)
+              .last()
+              .waitFor(),
+        ],
+        [
+          "settings",
+          "Settings",
+          () =>
+            page
+              .getByLabel("agents.toml")
+              .getByText(/coder\.sh/)
+              .waitFor(),
+        ],
+        [
+          "merges",
+          "Merge queue",
+          // Every item so far has merged.
+          () => page.getByText("The merge queue is empty.").waitFor(),
+        ],
+      ]
+      for (const [path, title, loaded] of pages) {
+        await page.goto(`${server.url}/#/${path}`)
         await page
           .getByRole("heading", { level: 1, name: new RegExp(`^${title}`) })
           .waitFor({ timeout: 5_000 })
-        await screenshot(page, shot)
+        await loaded()
+        await screenshot(page, path)
       }
       expect(errors()).toEqual([])
     } finally {
