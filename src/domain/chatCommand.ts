@@ -314,6 +314,17 @@ const parseArgs: { readonly [V in Verb]: (args: Args) => Parsed } = {
     }),
 }
 
+/**
+ * Whether a message is meant as a command: its first word is a command or an item. A chat bot answers
+ * such a message with the command's reply (a mistake included) and leaves other talk alone.
+ */
+export const looksLikeCommand = (line: string): boolean => {
+  const first = /\S+/.exec(line)?.[0]
+  if (first === undefined) return false
+  const word = first.toLowerCase()
+  return verbs.some((v) => v === word) || parseItemRef(first) !== undefined
+}
+
 /** A command line to a command, or an error that says what to type. Total: never throws. */
 export const parseChatCommand = (line: string): Parsed => {
   const tokens = tokenize(line)

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs"
 import {
   type ChatCommand,
   type ItemRef,
+  looksLikeCommand,
   parseChatCommand,
   renderChatCommand,
   resolveItemRef,
@@ -126,6 +127,17 @@ describe("parseChatCommand", () => {
     expect(refused("help mvoe").message).toContain("did you mean move?")
     const bad = refused("move 12 nowhere")
     expect(bad).toMatchObject({ _tag: "BadArgument", verb: "move", argument: "<stage>", problem: "invalid" })
+  })
+})
+
+describe("looksLikeCommand", () => {
+  it("is true when the first word is a command or an item, mistakes and all", () => {
+    for (const line of ["status", "Move 12", "503", "#12_story_x please", "  reject 12"]) {
+      expect(looksLikeCommand(line), line).toBe(true)
+    }
+    for (const line of ["", "hello there", "can you move 12 to qa?", "mvoe 12 qa", "12abc"]) {
+      expect(looksLikeCommand(line), line).toBe(false)
+    }
   })
 })
 

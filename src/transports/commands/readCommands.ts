@@ -44,10 +44,13 @@ export const boardText = (status: PipelineStatus): string => {
     const finished = stage.stage === "Done" || stage.stage === "Archived"
     const shown = finished ? stage.items.slice(0, finishedLines) : stage.items
     const more = stage.count - shown.length
-    const lines = shown.map(
-      (i) =>
-        `${itemLabel(i.id, i.name)} (${i.kind}${i.stage === stage.stage || i.stage === "QA" ? "" : `, ${i.stage}`})`,
-    )
+    // The column names the stage: an item's summary adds only what it says beyond that (a branch, a reason).
+    const detail = (summary: string) => {
+      const inner = new RegExp(`^${stage.stage} \\(([\\s\\S]*)\\)$`, "i").exec(summary)?.[1]
+      if (inner !== undefined) return `, ${inner}`
+      return summary.toLowerCase() === stage.stage.toLowerCase() ? "" : `, ${summary}`
+    }
+    const lines = shown.map((i) => `${itemLabel(i.id, i.name)} (${i.kind}${detail(i.stage)})`)
     return [
       `**${stage.stage}** (${stage.count})`,
       bullets(more > 0 ? [...lines, `… ${more} more${finished ? ", older" : ""}`] : lines),
@@ -83,8 +86,8 @@ const executionText = (state: ExecutionState): string =>
   )
 
 export const itemText = (status: ItemStatus): string => {
-  const execution = Object.entries(status.execution as Readonly<Record<string, ExecutionState>>)
-  const todos = status.todos as ReadonlyArray<{ readonly index: number; readonly text: string }>
+  const execution = Object.entries(status.execution)
+  const todos = status.todos
   return [
     `**${itemLabel(status.story_id, status.name)}** (${status.kind}, ${status.story_id}): ${status.stage.summary}`,
     bullets([

@@ -48,6 +48,10 @@ describe("changing commands", () => {
         expect(yield* done("move 1 archived superseded by 9_story_new_login")).toBe(
           "Moved 1: Coding → Archived (superseded by 9_story_new_login).",
         )
+        expect((yield* done("status")).split("\n").slice(1, 3)).toEqual([
+          "**Archived** (1)",
+          "- 1 Add login (story, superseded by 9_story_new_login)",
+        ])
         expect(yield* refused("move 2 coding")).toBe("No item 2 on the board: status lists the items.")
       }),
     ),
