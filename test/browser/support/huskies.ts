@@ -117,6 +117,8 @@ export const serve = async (
 export interface Mcp {
   /** Calls a tool and returns its structured answer; throws with the tool's message when it fails. */
   readonly call: (name: string, args?: Record<string, unknown>) => Promise<Record<string, unknown>>
+  /** Calls a tool that should refuse, and returns the refusal's text; throws if the call succeeded. */
+  readonly refusal: (name: string, args?: Record<string, unknown>) => Promise<string>
   readonly close: () => Promise<void>
 }
 
@@ -132,6 +134,12 @@ export const connectMcp = async (url: string, token?: string): Promise<Mcp> => {
       if (result.isError === true || typeof answer !== "object" || answer === null)
         throw new Error(`${name} failed: ${JSON.stringify(result.content)}`)
       return answer as Record<string, unknown>
+    },
+    refusal: async (name, args = {}) => {
+      const result = await client.callTool({ name, arguments: args })
+      if (result.isError !== true) throw new Error(`${name} was expected to refuse, and succeeded`)
+      const content = result.content as ReadonlyArray<{ readonly type: string; readonly text?: string }>
+      return content.map((c) => c.text ?? "").join("\n")
     },
     close: () => client.close(),
   }
