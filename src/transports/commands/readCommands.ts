@@ -6,17 +6,18 @@ import { PipelineView } from "../../actors/PipelineView.js"
 import { type Verb, verbHelp, verbs } from "../../domain/chatCommand.js"
 import { describeDelay } from "../../domain/chatTime.js"
 import type { ExecutionState } from "../../domain/ExecutionState.js"
-import { parseStoryId, type StoryId } from "../../domain/StoryId.js"
+import type { StoryId } from "../../domain/StoryId.js"
 import type { UsageFilters, UsageGroup } from "../../layers/Usage.js"
 import { type PipelineStatus, pipelineStatus } from "../tools/boardTools.js"
 import { type ItemStatus, itemStatus } from "../tools/inspectTools.js"
 import { mergeQueueView } from "../tools/mergeTools.js"
 import { usageReport, type UsageReportView } from "../tools/usageTools.js"
 
-/** `12 Add login`: how an item reads in a reply (its number is what people type). */
-export const itemLabel = (id: string, name: string) => `${safeNumber(id)} ${name}`
+/** An item's number, as people type it; ids always start with it. */
+export const numberOf = (id: string) => /^\d+/.exec(id)?.[0] ?? id
 
-const safeNumber = (id: string) => /^\d+/.exec(id)?.[0] ?? id
+/** `12 Add login`: how an item reads in a reply. */
+export const itemLabel = (id: string, name: string) => `${numberOf(id)} ${name}`
 
 const bullets = (lines: ReadonlyArray<string>) => lines.map((l) => `- ${l}`).join("\n")
 
@@ -31,7 +32,7 @@ export const helpText = (verb: Verb | undefined): string => {
     return `**${help.usage}**: ${help.does}.\nExample: ${help.example}`
   }
   return [
-    "**Commands** (an item is its number, e.g. 12; `help <command>` explains one):",
+    "**Commands** (an item is its number, e.g. 12; help <command> explains one):",
     bullets(verbs.map((v) => `${verbHelp[v].usage}: ${verbHelp[v].does}`)),
   ].join("\n")
 }
@@ -164,7 +165,7 @@ export const costReply = (scope: StoryId | "today" | undefined) =>
         ? ["Cost so far", {}, ["item"]]
         : scope === "today"
           ? [`Cost today (${today}, UTC)`, { since: today }, ["item"]]
-          : [`Cost of ${parseStoryId(scope).number}`, { storyId: scope }, ["agent", "model"]]
+          : [`Cost of ${numberOf(scope)}`, { storyId: scope }, ["agent", "model"]]
     return costText(title, yield* usageReport(filters, groups))
   })
 
@@ -174,7 +175,7 @@ export const queueReply = Effect.map(mergeQueueView, (queue) => {
   const head =
     queue.jobs.length === 0 ? "The merge queue is empty." : `**Merge queue** (${queue.jobs.length})`
   const running =
-    queue.running === null ? [] : [`merging ${safeNumber(queue.running.story_id)} now: ${queue.running.step}`]
+    queue.running === null ? [] : [`merging ${numberOf(queue.running.story_id)} now: ${queue.running.step}`]
   const paused = queue.paused === null ? [] : [`paused since ${iso(queue.paused.since)}: ${queue.paused.why}`]
   const jobs = queue.jobs.map((j) => {
     const state =

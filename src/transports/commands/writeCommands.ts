@@ -11,16 +11,16 @@ import type { Decision } from "../../domain/Decision.js"
 import { describeDependencies } from "../../domain/dependencies.js"
 import type { StageName } from "../../domain/moveRoutes.js"
 import { setFrontMatter } from "../../domain/StoryDoc.js"
-import { parseStoryId, type StoryId } from "../../domain/StoryId.js"
+import type { StoryId } from "../../domain/StoryId.js"
 import { describeStage } from "../../domain/transition.js"
 import { deleteItem } from "../tools/deleteTools.js"
 import { itemStatus } from "../tools/inspectTools.js"
+import { numberOf } from "./readCommands.js"
 
-const num = (id: StoryId) => parseStoryId(id).number
 const iso = (millis: number) => new Date(millis).toISOString()
 
 const movedText = (id: StoryId, { before, after }: Moved) =>
-  `Moved ${num(id)}: ${describeStage(before)} → ${describeStage(after.stage)}.`
+  `Moved ${numberOf(id)}: ${describeStage(before)} → ${describeStage(after.stage)}.`
 
 export const moveReply = (id: StoryId, to: StageName, reason: string | undefined, by: string) =>
   Effect.flatMap(Pipeline, (p) => p.move(id, to, reason, by)).pipe(Effect.map((m) => movedText(id, m)))
@@ -28,9 +28,9 @@ export const moveReply = (id: StoryId, to: StageName, reason: string | undefined
 export const startReply = (id: StoryId, agent: AgentName | undefined) =>
   Effect.gen(function* () {
     const started = yield* (yield* Pipeline).startAgent(id, agent)
-    if (started.alreadyRunning) return `${num(id)} is already being worked on.`
+    if (started.alreadyRunning) return `${numberOf(id)} is already being worked on.`
     const who = agent ?? "an agent"
-    return `Started ${num(id)} (${describeStage(started.item.stage)}): ${who} takes it as soon as one is free.`
+    return `Started ${numberOf(id)} (${describeStage(started.item.stage)}): ${who} takes it as soon as one is free.`
   })
 
 export const stopReply = (id: StoryId) =>
@@ -38,8 +38,8 @@ export const stopReply = (id: StoryId) =>
     Effect.flatMap(Pipeline, (p) => p.stopAgent(id)),
     (stopped) =>
       stopped.stopped
-        ? `Stopped the work on ${num(id)}${stopped.result === undefined ? "" : ` (${stopped.result.agent}: ${stopped.result.outcome})`}; start ${num(id)} resumes it.`
-        : `Nothing was running on ${num(id)}; it will not start by itself until start ${num(id)}.`,
+        ? `Stopped the work on ${numberOf(id)}${stopped.result === undefined ? "" : ` (${stopped.result.agent}: ${stopped.result.outcome})`}; start ${numberOf(id)} resumes it.`
+        : `Nothing was running on ${numberOf(id)}; it will not start by itself until start ${numberOf(id)}.`,
   )
 
 export const assignReply = (id: StoryId, agent: AgentName) =>
@@ -47,12 +47,12 @@ export const assignReply = (id: StoryId, agent: AgentName) =>
     const known = yield* (yield* ActivityView).agents.configured
     if (!known.some((a) => a.name === agent)) {
       return yield* new CommandRefused({
-        command: `assign ${num(id)} ${agent}`,
+        command: `assign ${numberOf(id)} ${agent}`,
         message: `no agent is called "${agent}"; agents.toml defines ${known.map((a) => a.name).join(", ") || "none"}`,
       })
     }
     yield* (yield* Pipeline).edit(id, (doc) => setFrontMatter(doc, "agent", agent))
-    return `${num(id)} is assigned to ${agent}: it works on it from its next start.`
+    return `${numberOf(id)} is assigned to ${agent}: it works on it from its next start.`
   })
 
 export const dependsReply = (id: StoryId, on: ReadonlyArray<StoryId>) =>
@@ -60,8 +60,8 @@ export const dependsReply = (id: StoryId, on: ReadonlyArray<StoryId>) =>
     Effect.flatMap(Pipeline, (p) => p.setDependencies(id, on)),
     ({ dependencies }) =>
       on.length === 0
-        ? `${num(id)} depends on nothing now.`
-        : `${num(id)} depends on ${on.map(num).join(", ")}: ${describeDependencies(dependencies)}.`,
+        ? `${numberOf(id)} depends on nothing now.`
+        : `${numberOf(id)} depends on ${on.map(numberOf).join(", ")}: ${describeDependencies(dependencies)}.`,
   )
 
 export const unblockReply = (id: StoryId) =>
@@ -75,11 +75,11 @@ export const deleteQuestion = (id: StoryId) =>
   Effect.map(
     itemStatus(id),
     (s) =>
-      `Delete ${num(id)} ${s.name} (${s.stage.summary})? Its agent is stopped, and it goes from the board with its worktree, branch and session logs; this cannot be undone. Type: delete ${num(id)} confirm`,
+      `Delete ${numberOf(id)} ${s.name} (${s.stage.summary})? Its agent is stopped, and it goes from the board with its worktree, branch and session logs; this cannot be undone. Type: delete ${numberOf(id)} confirm`,
   )
 
 export const deleteReply = (id: StoryId) =>
-  Effect.map(deleteItem(id), (report) => `Deleted ${num(id)}: ${report.summary}.`)
+  Effect.map(deleteItem(id), (report) => `Deleted ${numberOf(id)}: ${report.summary}.`)
 
 export const timerReply = (id: StoryId, when: TimerWhen) =>
   Effect.gen(function* () {
@@ -87,19 +87,19 @@ export const timerReply = (id: StoryId, when: TimerWhen) =>
     if (when._tag === "Off") {
       const cancelled = yield* pipeline.cancelTimers(id)
       return cancelled.length === 0
-        ? `${num(id)} had no timers.`
-        : `Cancelled ${cancelled.length === 1 ? "the timer" : `${cancelled.length} timers`} of ${num(id)}.`
+        ? `${numberOf(id)} had no timers.`
+        : `Cancelled ${cancelled.length === 1 ? "the timer" : `${cancelled.length} timers`} of ${numberOf(id)}.`
     }
     const now = yield* Clock.currentTimeMillis
     const at = resolveWhen(when, now)
     if (at < now) {
       return yield* new CommandRefused({
-        command: `timer ${num(id)}`,
-        message: `${iso(at)} has passed (it is ${iso(now)} UTC): give a later time, or start ${num(id)} now`,
+        command: `timer ${numberOf(id)}`,
+        message: `${iso(at)} has passed (it is ${iso(now)} UTC): give a later time, or start ${numberOf(id)} now`,
       })
     }
     const timer = yield* pipeline.scheduleStart(id, at)
-    return `${num(id)} starts at ${iso(timer.at)} (in ${describeDelay(Math.round((timer.at - now) / 1000))}).`
+    return `${numberOf(id)} starts at ${iso(timer.at)} (in ${describeDelay(Math.round((timer.at - now) / 1000))}).`
   })
 
 /** The oldest pending permission request of the item's agents, if any. */
@@ -136,12 +136,12 @@ export const verdictReply = (
     if (permission !== undefined) {
       const answer = verdict === "approve" ? "allow" : "deny"
       yield* pipeline.answerDecision(permission.id, answer, by, note)
-      return `${answer === "allow" ? "Allowed" : "Denied"} ${describeRequest(permission)} on ${num(id)}.`
+      return `${answer === "allow" ? "Allowed" : "Denied"} ${describeRequest(permission)} on ${numberOf(id)}.`
     }
     const after = yield* pipeline.humanQa(id, verdict, by, note)
     if (verdict === "approve")
-      return `Approved the QA of ${num(id)}: ${describeStage(after.stage)}; the merge queue merges it.`
+      return `Approved the QA of ${numberOf(id)}: ${describeStage(after.stage)}; the merge queue merges it.`
     return after.stage._tag === "Coding"
-      ? `Sent ${num(id)} back to Coding; the next coder gets your notes.`
-      : `Rejected ${num(id)}: it has failed too often and is ${describeStage(after.stage)}.`
+      ? `Sent ${numberOf(id)} back to Coding; the next coder gets your notes.`
+      : `Rejected ${numberOf(id)}: it has failed too often and is ${describeStage(after.stage)}.`
   })
