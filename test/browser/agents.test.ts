@@ -151,12 +151,22 @@ describe("agents in the browser", () => {
       await page.goto(`${server.url}/#/`)
       await page.locator(`article[data-id="${id}"]`).waitFor({ timeout: 5_000 })
       await screenshot(page, "board-readme")
-      await page.goto(`${server.url}/#/decisions`)
-      await request.getByRole("button", { name: "Approve" }).click()
-      await request.waitFor({ state: "detached", timeout: 5_000 })
-      // The agent got the answer and went on: its output says so, and its work merges.
-      await page.goto(`${server.url}/#/item/${id}`)
-      await terminal(page).getByText("permission answered; going on").waitFor({ timeout: 10_000 })
+      // The agent's terminal, open in a second page while the person answers in the first.
+      const watching = await open(`#/item/${id}`)
+      try {
+        await terminal(watching.page).getByText("asking to publish").waitFor({ timeout: 10_000 })
+        await page.goto(`${server.url}/#/decisions`)
+        await request.getByRole("button", { name: "Approve" }).click()
+        const answered = Date.now()
+        // The agent got the answer and went on within a second: its output says so.
+        await terminal(watching.page).getByText("permission answered; going on").waitFor({ timeout: 10_000 })
+        expect(Date.now() - answered).toBeLessThan(1_000)
+        await request.waitFor({ state: "detached", timeout: 5_000 })
+        expect(watching.errors()).toEqual([])
+      } finally {
+        await watching.context.close()
+      }
+      // And its work merges.
       await page.goto(`${server.url}/#/`)
       await doneCard(page, id, 30_000)
       expect(await stageOverMcp(mcp, id)).toBe("Done")
