@@ -3,9 +3,9 @@
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { seedBoard } from "../../bench/boardProject.js"
+import { firstCardPainted, installProbe } from "../../bench/pageProbe.js"
 import { openPage, screenshot, useChromium } from "./support/chromium.js"
 import { type Huskies, makeProject, type Project, serve } from "./support/huskies.js"
-import { firstCardPainted, installProbe } from "../../bench/pageProbe.js"
 
 const size = { backlog: 7_000, archived: 3_000 }
 
