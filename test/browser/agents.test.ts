@@ -19,7 +19,7 @@ import {
 
 /**
  * The coder: what it does depends on the item's name. "terminal" items print, wait for the test's go
- * file, print again; "permission" items ask to run `npm publish` and print the answer; every item ends
+ * file, print again; "flood" items print 200,000 lines (17 MB) once the go file is there; "permission" items ask to run `npm publish` and print the answer; every item ends
  * with a commit on its feature branch, so it can merge.
  */
 const coder = `#!/bin/sh
@@ -31,6 +31,12 @@ case "$HUSKIES_STORY_ID" in
     echo "first words of the agent"
     while [ ! -f "$scripts/go-$HUSKIES_STORY_ID" ]; do sleep 0.1; done
     echo "last words of the agent"
+    ;;
+  *flood*)
+    echo "ready to flood"
+    while [ ! -f "$scripts/go-$HUSKIES_STORY_ID" ]; do sleep 0.1; done
+    awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "flood line %07d of the agent, as long as a real log line is\\n", i }'
+    echo "flood ends"
     ;;
   *permission*)
     echo "asking to publish"
@@ -133,6 +139,27 @@ describe("agents in the browser", () => {
       await context.close()
     }
   }, 60_000)
+
+  it("keeps up with a flood of output without holding it all: the page's heap stays small", async () => {
+    const id = await fileStory("Flood of output")
+    const { page, context, errors } = await open(`#/item/${id}`)
+    try {
+      await terminal(page).getByText("ready to flood").waitFor({ timeout: 20_000 })
+      writeFileSync(join(project.scripts, `go-${id}`), "")
+      await terminal(page).getByText("flood ends").waitFor({ timeout: 60_000 })
+      const cdp = await context.newCDPSession(page)
+      await cdp.send("HeapProfiler.collectGarbage")
+      await cdp.send("Performance.enable")
+      const { metrics } = await cdp.send("Performance.getMetrics")
+      const heap = metrics.find((m) => m.name === "JSHeapUsedSize")?.value ?? Number.NaN
+      // The 17 MB of text alone would be 34 MB held as JavaScript strings; the terminal keeps its last
+      // lines (its scrollback) and drops the rest.
+      expect(heap).toBeLessThan(30 * 1024 * 1024)
+      expect(errors()).toEqual([])
+    } finally {
+      await context.close()
+    }
+  }, 90_000)
 
   it("shows a permission request as it arrives; approved in the UI, the agent goes on", async () => {
     const id = await fileStory("Permission to publish", { acceptance_criteria: ["publishes"] })
