@@ -24,6 +24,7 @@ export class LogRing {
   private readonly entries: Array<LogEntry | undefined>
   private next = 0
   private size = 0
+  private readonly listeners = new Set<(entry: LogEntry) => void>()
   constructor(readonly capacity: number) {
     this.entries = new Array<LogEntry | undefined>(capacity)
   }
@@ -31,6 +32,12 @@ export class LogRing {
     this.entries[this.next] = entry
     this.next = (this.next + 1) % this.capacity
     this.size = Math.min(this.size + 1, this.capacity)
+    for (const listener of this.listeners) listener(entry)
+  }
+  /** Calls `listener` with every entry pushed from now on, until the returned function is called. */
+  subscribe(listener: (entry: LogEntry) => void): () => void {
+    this.listeners.add(listener)
+    return () => void this.listeners.delete(listener)
   }
   /** Entries oldest first. */
   toArray(): Array<LogEntry> {
@@ -47,14 +54,19 @@ export class LogRing {
 const levelOrdinal = (label: string): number =>
   LogLevel.allLevels.find((l) => l.label === label)?.ordinal ?? LogLevel.Info.ordinal
 
-export const queryLogs = (ring: LogRing, query: LogQuery): Array<LogEntry> => {
+/** Whether an entry passes the query's level and text filters (its limit aside). */
+export const logMatcher = (query: LogQuery): ((entry: LogEntry) => boolean) => {
   const min = query.level === undefined ? undefined : LogLevel.fromLiteral(query.level)
   const needle = query.text?.toLowerCase()
-  const matching = ring.toArray().filter((e) => {
+  return (e) => {
     if (min !== undefined && levelOrdinal(e.level) < min.ordinal) return false
     if (needle === undefined) return true
     return `${e.component} ${e.message} ${JSON.stringify(e.fields)}`.toLowerCase().includes(needle)
-  })
+  }
+}
+
+export const queryLogs = (ring: LogRing, query: LogQuery): Array<LogEntry> => {
+  const matching = ring.toArray().filter(logMatcher(query))
   return query.limit === undefined ? matching : matching.slice(-query.limit)
 }
 

@@ -225,7 +225,8 @@ export class UiRpcs extends RpcGroup.make(
   }),
   Rpc.make("Item", { payload: { id: StoryId }, success: ItemDetail, error: Refused }),
   Rpc.make("Terminal", {
-    payload: { id: StoryId, session: Schema.optional(Schema.Int) },
+    /** `agent` picks among sessions of the same number run by different agents (SessionSummary.agent). */
+    payload: { id: StoryId, session: Schema.optional(Schema.Int), agent: Schema.optional(Schema.String) },
     success: TerminalChunk,
     error: Refused,
     stream: true,

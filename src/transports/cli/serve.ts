@@ -18,9 +18,10 @@ import { ProjectLock, ProjectLockLive } from "../../layers/ProjectLock.js"
 import { StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
 import { agentToken } from "../http/agentToken.js"
-import type { AccessSettings } from "../http/AccessGuard.js"
+import type { AccessSettings, UpgradeRoute } from "../http/AccessGuard.js"
 import { HttpLive } from "../http/HttpApp.js"
 import { McpEndpointLive } from "../mcp/McpEndpoint.js"
+import { UiRpcRoute, UiRpcRouteLive, uiRpcPath } from "../rpc/UiRpcServer.js"
 import { toolRegistry } from "../tools/registry.js"
 import { reachableUrl } from "./mcpConfig.js"
 import { tokenEnvVar } from "./serverAccess.js"
@@ -119,26 +120,30 @@ export const serverLayer = (
     ...(settings.access === undefined ? {} : { access: settings.access }),
     ...(settings.webRoot === undefined ? {} : { webRoot: settings.webRoot }),
   }
-  const app = HttpLive(listen, (url) =>
-    Effect.gen(function* () {
-      const store = yield* PipelineView
-      const { items, errors } = yield* store.list
-      yield* Effect.logInfo(`serving ${root}`).pipe(
-        Effect.annotateLogs({
-          url,
-          nodeId: store.nodeId,
-          items: items.length,
-          projectionErrors: errors.length,
-        }),
-      )
-      for (const e of errors) yield* Effect.logWarning(e.message)
-      yield* (yield* ServerUrl).set(reachableUrl(url))
-      yield* (yield* ProjectLock).recordListening(url)
-      yield* onListening(url)
-    }).pipe(withComponent("server")),
-  )
+  // The web UI's live API: its route is handed to the listener, behind the same access guard.
+  const rpc = UiRpcRouteLive().pipe(Layer.provide(commands))
+  const http = (upgrades: ReadonlyMap<string, UpgradeRoute>) =>
+    HttpLive({ ...listen, upgrades }, (url) =>
+      Effect.gen(function* () {
+        const store = yield* PipelineView
+        const { items, errors } = yield* store.list
+        yield* Effect.logInfo(`serving ${root}`).pipe(
+          Effect.annotateLogs({
+            url,
+            nodeId: store.nodeId,
+            items: items.length,
+            projectionErrors: errors.length,
+          }),
+        )
+        for (const e of errors) yield* Effect.logWarning(e.message)
+        yield* (yield* ServerUrl).set(reachableUrl(url))
+        yield* (yield* ProjectLock).recordListening(url)
+        yield* onListening(url)
+      }).pipe(withComponent("server")),
+    )
+  const app = Layer.unwrapEffect(Effect.map(UiRpcRoute, ({ route }) => http(new Map([[uiRpcPath, route]]))))
   // provideMerge: tests reach the running server's Store and Agents through the built context.
-  return app.pipe(Layer.provideMerge(Layer.merge(commands, mcp)))
+  return app.pipe(Layer.provide(rpc), Layer.provideMerge(Layer.merge(commands, mcp)))
 }
 
 /** Runs the server for the project at `root` until the fiber is interrupted (Ctrl-C, SIGTERM). */

@@ -4,6 +4,7 @@ import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, Runtime } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { Duplex } from "node:stream"
 import { withComponent } from "../../layers/Logs.js"
 import { McpEndpoint, type McpEndpointShape } from "../mcp/McpEndpoint.js"
 import {
@@ -255,7 +256,15 @@ export const HttpLive = <R>(
         if (mcpPath) void mcp(req, res)
         else if (!web.serve(req, res)) routed(req, res)
       }
-      const onUpgrade = upgradeListener(guard, options.upgrades ?? new Map())
+      const routeUpgrade = upgradeListener(guard, options.upgrades ?? new Map())
+      // Upgraded sockets are no longer the HTTP server's connections: closeAllConnections leaves them
+      // open, and close would wait for them, so they are kept here to be cut at shutdown.
+      const upgraded = new Set<Duplex>()
+      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        upgraded.add(socket)
+        socket.once("close", () => upgraded.delete(socket))
+        routeUpgrade(req, socket, head)
+      }
       node.on("request", onRequest)
       node.on("upgrade", onUpgrade)
       yield* Effect.addFinalizer(() =>
@@ -271,6 +280,7 @@ export const HttpLive = <R>(
         Effect.async<void>((resume) => {
           node.close(() => resume(Effect.void))
           node.closeAllConnections()
+          for (const socket of upgraded) socket.destroy()
         }),
       )
       yield* onListening(

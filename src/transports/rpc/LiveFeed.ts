@@ -1,0 +1,211 @@
+// src/transports/rpc/LiveFeed.ts — the board's change sequence for /rpc: each Store event becomes a
+// numbered BoardMessage (epoch = this server's run, seq = its place), the recent ones kept in a bounded
+// ring so a client that reconnects gets exactly what it missed; otherwise it gets a fresh Snapshot.
+import { Context, Effect, Layer, Option, PubSub, Queue, Stream } from "effect"
+import { randomUUID } from "node:crypto"
+import { basename } from "node:path"
+import { Decisions } from "../../actors/Decisions.js"
+import { PipelineView } from "../../actors/PipelineView.js"
+import type { Decision } from "../../domain/Decision.js"
+import type { StoryId } from "../../domain/StoryId.js"
+import type { StoreEvent } from "../../layers/storeTypes.js"
+import { withComponent } from "../../layers/Logs.js"
+import { Project } from "../../layers/Project.js"
+import {
+  type BoardMessage,
+  type Card,
+  type Cursor,
+  type PagedStage,
+  type Snapshot,
+  uiProtocolVersion,
+} from "../../protocol/uiRpcs.js"
+import { type CardSource, makeCardSource } from "./cardSource.js"
+import { isPaged, newestFirst, pageOf } from "./cards.js"
+
+/** How many of the newest Done and Archived cards a Snapshot carries; older ones come by Page. */
+export const snapshotPageSize = 50
+
+export interface LiveFeedOptions {
+  /** Messages kept for resuming clients (default 10,000). */
+  readonly ringSize?: number
+  /** A subscriber this many messages behind is sent a fresh Snapshot instead (default 2,000). */
+  readonly maxLag?: number
+}
+
+export interface LiveFeedShape {
+  readonly epoch: string
+  /** A Snapshot (or, for a cursor of this run still in the ring, what followed it), then every change. */
+  readonly board: (resume?: Cursor) => Stream.Stream<BoardMessage>
+  readonly page: (
+    stage: PagedStage,
+    before: number | undefined,
+    limit: number,
+  ) => Effect.Effect<ReadonlyArray<Card>>
+  readonly cards: CardSource
+}
+
+export class LiveFeed extends Context.Tag("huskies/rpc/LiveFeed")<LiveFeed, LiveFeedShape>() {}
+
+interface Numbered {
+  readonly seq: number
+  readonly message: BoardMessage
+}
+
+type Unnumbered = BoardMessage extends infer M
+  ? M extends { readonly cursor: Cursor }
+    ? Omit<M, "cursor">
+    : never
+  : never
+
+const make = (options: LiveFeedOptions) =>
+  Effect.gen(function* () {
+    const view = yield* PipelineView
+    const decisions = yield* Decisions
+    const project = yield* Project
+    const source = yield* makeCardSource(view, project.root)
+    const epoch = randomUUID()
+    const ringSize = options.ringSize ?? 10_000
+    const maxLag = options.maxLag ?? 2_000
+    // One lock orders numbering against subscribing: a subscriber sees every message numbered after it.
+    const lock = yield* Effect.makeSemaphore(1)
+    const hub = yield* PubSub.unbounded<Numbered>()
+    const ring: Array<Numbered> = []
+    let seq = 0
+
+    const publish = (message: Unnumbered) => {
+      seq += 1
+      const numbered = { seq, message: { ...message, cursor: { epoch, seq } } as BoardMessage }
+      ring.push(numbered)
+      if (ring.length > ringSize) ring.splice(0, ring.length - ringSize)
+      return PubSub.publish(hub, numbered)
+    }
+
+    // A message says how a thing is now, read when it is numbered: a client that got the newer state in
+    // a snapshot and then this message again ends up in the same state.
+    const cardMessage = (id: StoryId) =>
+      Effect.map(
+        source.card(id),
+        Option.match({
+          onNone: (): Unnumbered => ({ _tag: "CardRemoved", id }),
+          onSome: (card): Unnumbered => ({ _tag: "CardChanged", card }),
+        }),
+      )
+
+    const currentDecision = (decision: Decision) =>
+      Effect.map(decisions.list, ({ decisions }) => decisions.find((d) => d.id === decision.id) ?? decision)
+
+    const messagesOf = (event: StoreEvent): Effect.Effect<ReadonlyArray<Unnumbered>> =>
+      Effect.gen(function* () {
+        switch (event._tag) {
+          case "ItemCreated":
+          case "ContentChanged": {
+            const id = event._tag === "ItemCreated" ? event.item.id : event.id
+            source.forget(id)
+            return [yield* cardMessage(id)]
+          }
+          case "ItemChanged": {
+            const own = yield* cardMessage(event.after.id)
+            if (event.before.stage._tag === event.after.stage._tag) return [own]
+            // A stage change can meet (or unmeet) the dependencies of others.
+            return [own, ...(yield* Effect.forEach(source.dependents(event.after.id), cardMessage))]
+          }
+          case "TimersChanged":
+            return [yield* cardMessage(event.id)]
+          case "ItemDeleted": {
+            source.forget(event.id)
+            const others = yield* Effect.forEach(source.dependents(event.id), cardMessage)
+            return [{ _tag: "CardRemoved", id: event.id }, ...others]
+          }
+          case "MergeJobChanged":
+            return [{ _tag: "MergeQueueChanged", jobs: (yield* view.mergeJobs).jobs }]
+          case "DecisionOpened":
+          case "DecisionAnswered":
+            return [{ _tag: "DecisionChanged", decision: yield* currentDecision(event.decision) }]
+        }
+      })
+
+    const onEvent = (event: StoreEvent) =>
+      lock.withPermits(1)(
+        Effect.flatMap(messagesOf(event), (messages) => Effect.forEach(messages, publish, { discard: true })),
+      )
+
+    yield* view.changes.pipe(
+      Stream.runForEach(onEvent),
+      Effect.catchAllCause((cause) => Effect.logError("the board feed stopped", cause)),
+      withComponent("rpc"),
+      Effect.forkScoped,
+    )
+
+    const snapshot = Effect.gen(function* () {
+      const { items } = yield* view.list
+      const open = items.filter((i) => !isPaged(i))
+      const done = items.filter((i) => i.stage._tag === "Done")
+      const archived = items.filter((i) => i.stage._tag === "Archived")
+      const newest = (list: typeof items) => [...list].sort(newestFirst).slice(0, snapshotPageSize)
+      const cards = yield* source.cards([...open, ...newest(done), ...newest(archived)], items)
+      return {
+        _tag: "Snapshot",
+        cursor: { epoch, seq },
+        version: uiProtocolVersion,
+        nodeId: view.nodeId,
+        project: basename(project.root),
+        cards,
+        totals: { Done: done.length, Archived: archived.length },
+        decisions: (yield* decisions.list).decisions,
+        mergeQueue: (yield* view.mergeJobs).jobs,
+      } satisfies Snapshot
+    })
+
+    /** What followed `cursor`, if all of it is still in the ring. */
+    const replayAfter = (cursor: Cursor | undefined): ReadonlyArray<BoardMessage> | undefined => {
+      if (cursor === undefined || cursor.epoch !== epoch || cursor.seq > seq) return undefined
+      const oldest = ring[0]?.seq ?? seq + 1
+      if (cursor.seq < oldest - 1) return undefined
+      return ring.filter((n) => n.seq > cursor.seq).map((n) => n.message)
+    }
+
+    // Ends only when the subscriber falls `maxLag` behind; its subscription goes with it.
+    const segment = (resume: Cursor | undefined): Stream.Stream<BoardMessage> =>
+      Stream.unwrapScoped(
+        Effect.gen(function* () {
+          // Subscribed under the lock, so the subscription holds exactly the messages numbered after
+          // the snapshot (or the replay): nothing between the two is lost or sent twice.
+          const { subscription, first } = yield* lock.withPermits(1)(
+            Effect.gen(function* () {
+              const subscription = yield* PubSub.subscribe(hub)
+              const caughtUp = replayAfter(resume) ?? [yield* snapshot]
+              const first: ReadonlyArray<BoardMessage> = [
+                ...caughtUp,
+                { _tag: "Live", cursor: { epoch, seq } },
+              ]
+              return { subscription, first }
+            }),
+          )
+          const live = Stream.repeatEffectOption(
+            Effect.gen(function* () {
+              if ((yield* Queue.size(subscription)) > maxLag) return yield* Effect.fail(Option.none())
+              return (yield* Queue.take(subscription)).message
+            }),
+          )
+          return Stream.concat(Stream.fromIterable(first), live)
+        }),
+      )
+
+    // A client too slow to keep up starts over from a Snapshot rather than growing a queue here.
+    const board = (resume?: Cursor): Stream.Stream<BoardMessage> =>
+      Stream.concat(
+        segment(resume),
+        Stream.suspend(() => board(undefined)),
+      )
+
+    const page: LiveFeedShape["page"] = (stage, before, limit) =>
+      Effect.gen(function* () {
+        const { items } = yield* view.list
+        return yield* source.cards(pageOf(items, stage, before, limit), items)
+      })
+
+    return { epoch, board, page, cards: source } satisfies LiveFeedShape
+  })
+
+/** The feed of this server; its epoch changes at every start. */
+export const LiveFeedLive = (options: LiveFeedOptions = {}) => Layer.scoped(LiveFeed, make(options))

@@ -1,0 +1,104 @@
+// test/transports/rpc/support.ts — a real huskies server on a real git repository with one `command`
+// agent, and a real @effect/rpc client of its /rpc over a Node WebSocket, for the /rpc suites.
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { RpcClient, RpcSerialization } from "@effect/rpc"
+import { Context, Deferred, Effect, Exit, Layer, LogLevel, Scope } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { LogsLive } from "../../../src/layers/Logs.js"
+import { UiRpcs } from "../../../src/protocol/uiRpcs.js"
+import { reachableUrl } from "../../../src/transports/cli/mcpConfig.js"
+import { serverLayer } from "../../../src/transports/cli/serve.js"
+import type { AccessSettings } from "../../../src/transports/http/AccessGuard.js"
+import { makeGitRepo } from "../../support/gitRepo.js"
+
+export interface RpcServerInfo {
+  readonly url: string
+  readonly root: string
+  /** The agent prints its lines, then waits until this file exists, prints one more and exits. */
+  readonly goFile: string
+}
+
+export class RpcTestServer extends Context.Tag("test/RpcTestServer")<RpcTestServer, RpcServerInfo>() {}
+
+const agentScript = (goFile: string) =>
+  [
+    "#!/bin/sh",
+    'echo "hello from the agent"',
+    'echo "second line"',
+    `while [ ! -f ${goFile} ]; do sleep 0.05; done`,
+    'echo "after go"',
+    "",
+  ].join("\n")
+
+/** The server, its project (a git repo with one commit and agent coder-1) removed when the scope closes. */
+export const rpcTestServer = (access?: AccessSettings): Layer.Layer<RpcTestServer> =>
+  Layer.scoped(
+    RpcTestServer,
+    Effect.gen(function* () {
+      const repo = yield* makeGitRepo({ initialCommit: true })
+      const root = repo.dir
+      const goFile = join(root, "..", "go")
+      const script = join(root, "..", "agent.sh")
+      writeFileSync(script, agentScript(goFile))
+      chmodSync(script, 0o755)
+      mkdirSync(join(root, ".huskies"), { recursive: true })
+      writeFileSync(
+        join(root, ".huskies", "agents.toml"),
+        `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
+      )
+      const bound = yield* Deferred.make<string>()
+      const layer = serverLayer(
+        root,
+        {
+          port: 0,
+          host: "127.0.0.1",
+          durability: "normal",
+          autoAssign: false,
+          mergeQueue: false,
+          ...(access === undefined ? {} : { access }),
+        },
+        (u) => Deferred.succeed(bound, reachableUrl(u)).pipe(Effect.asVoid),
+      ).pipe(
+        Layer.provide(
+          LogsLive({
+            write: process.env["RPC_DEBUG"] ? (l) => void process.stderr.write(l) : () => undefined,
+            ...(process.env["RPC_DEBUG"] ? { minimumLevel: LogLevel.Debug } : {}),
+          }),
+        ),
+      )
+      yield* Layer.build(layer).pipe(Effect.orDie)
+      return { url: yield* Deferred.await(bound), root, goFile }
+    }),
+  )
+
+/** An RPC client of the server at `url` (http://…); its socket is closed with the scope. */
+export const uiClient = (url: string) =>
+  Effect.gen(function* () {
+    // Built into the caller's scope: provided to `make` alone, the socket would close as make returns.
+    const protocol = yield* Layer.build(
+      RpcClient.layerProtocolSocket({ retryTransientErrors: true }).pipe(
+        Layer.provide(NodeSocket.layerWebSocket(`${url.replace(/^http/, "ws")}/rpc`)),
+        Layer.provide(RpcSerialization.layerNdjson),
+      ),
+    )
+    return yield* RpcClient.make(UiRpcs).pipe(Effect.provide(protocol))
+  })
+
+/**
+ * Builds `layer` once for the file's tests (before the first, torn down after the last) and returns a
+ * getter for its service; the tests run with the live clock, as the server does.
+ */
+export const sharedServer = (layer: Layer.Layer<RpcTestServer>): (() => RpcServerInfo) => {
+  const scope = Effect.runSync(Scope.make())
+  let info: RpcServerInfo | undefined
+  beforeAll(async () => {
+    info = Context.get(await Effect.runPromise(Layer.buildWithScope(layer, scope)), RpcTestServer)
+  }, 60_000)
+  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)), 30_000)
+  return () => {
+    if (info === undefined) throw new Error("the server is not up: sharedServer's beforeAll did not run")
+    return info
+  }
+}
