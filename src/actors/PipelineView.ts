@@ -31,7 +31,7 @@ export type MergesWatch = Pick<MergeQueueShape, "jobs" | "current" | "paused">
 
 export interface PipelineViewShape extends Pick<
   StoreShape,
-  "nodeId" | "get" | "content" | "list" | "timers" | "mergeJobs" | "dump"
+  "nodeId" | "get" | "content" | "history" | "list" | "timers" | "mergeJobs" | "dump"
 > {
   /** Every change after it is on disk, from the moment of subscription (bounded by the caller's scope). */
   readonly changes: Stream.Stream<StoreEvent>
@@ -62,6 +62,7 @@ export const PipelineViewLive = Layer.effect(
     nodeId: store.nodeId,
     get: store.get,
     content: store.content,
+    history: store.history,
     list: store.list,
     timers: store.timers,
     mergeJobs: store.mergeJobs,

@@ -1,5 +1,6 @@
-// src/layers/Persistence.ts — durable storage of the project's Yjs document in `.huskies/huskies.db`:
-// an append-only log of updates plus snapshots, compacted in one transaction. Used only by Store.
+// src/layers/Persistence.ts — durable storage of the project's Yjs documents in `.huskies/huskies.db`:
+// for each (the state, and the items' history) an append-only log of updates plus snapshots, compacted
+// in one transaction. Used only by Store.
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { SqliteClient } from "@effect/sql-sqlite-node"
@@ -31,12 +32,23 @@ export interface StoredState {
   readonly lastSeq: number
 }
 
-export interface PersistenceShape {
+/** One document's log: what it holds, and how it grows and shrinks. */
+export interface DocumentLog {
   readonly load: Effect.Effect<StoredState, PersistError>
   /** Appends one update; when this succeeds the update is on disk (see Durability). */
   readonly append: (update: Uint8Array) => Effect.Effect<number, PersistError>
   /** Replaces every update up to `uptoSeq` with `snapshot`, atomically. */
   readonly compact: (snapshot: Uint8Array, uptoSeq: number) => Effect.Effect<void, PersistError>
+}
+
+export interface PersistenceShape extends DocumentLog {
+  /** The items' history: a document of its own, so loading the state never reads it. */
+  readonly history: DocumentLog
+  /** Appends an update of the state and one of the history in one transaction: both or neither. */
+  readonly appendBoth: (
+    update: Uint8Array,
+    history: Uint8Array,
+  ) => Effect.Effect<{ readonly seq: number; readonly historySeq: number }, PersistError>
   /** This machine's node id, created on first open and kept in the database (never replicated). */
   readonly nodeId: string
   readonly path: string
@@ -88,51 +100,82 @@ const make = (path: string, durability: Durability) =>
         SqlError
       >
 
-    const load = Effect.gen(function* () {
-      const snaps = yield* rows<{ upto_seq: number; data: unknown }>(
-        "SELECT upto_seq, data FROM snapshots ORDER BY upto_seq DESC LIMIT 1",
-      )
-      const snap = snaps[0]
-      const snapshotSeq = snap?.upto_seq ?? 0
-      const tail = yield* rows<{ seq: number; data: unknown }>(
-        "SELECT seq, data FROM updates WHERE seq > ? ORDER BY seq",
-        [snapshotSeq],
-      )
-      const last = yield* rows<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM updates")
-      return {
-        snapshot: snap === undefined ? undefined : toBytes(snap.data),
-        snapshotSeq,
-        tail: tail.map((r) => toBytes(r.data)),
-        lastSeq: Math.max(snapshotSeq, last[0]?.seq ?? 0),
-      } satisfies StoredState
-    }).pipe(Effect.mapError(toPersistError("read the stored state")))
-
-    const append = (update: Uint8Array) =>
-      run("INSERT INTO updates (data) VALUES (?)", [update]).pipe(
-        Effect.map((result) => Number(result.lastInsertRowid)),
-        Effect.mapError(toPersistError("save a change")),
-      )
-
-    const compact = (snapshot: Uint8Array, uptoSeq: number) =>
+    /** Runs `body` in one transaction (uninterruptible, so never half of it); the body's error wins. */
+    const transaction = <A>(body: Effect.Effect<A, SqlError>) =>
       Effect.uninterruptible(
         Effect.gen(function* () {
           yield* run("BEGIN IMMEDIATE")
-          yield* Effect.gen(function* () {
-            yield* run("INSERT OR REPLACE INTO snapshots (upto_seq, data, created_at) VALUES (?, ?, ?)", [
+          return yield* Effect.gen(function* () {
+            const result = yield* body
+            yield* run("COMMIT")
+            return result
+            // A ROLLBACK that fails too (the connection is gone) leaves SQLite to roll the
+            // transaction back when it reopens.
+          }).pipe(Effect.tapError(() => Effect.ignore(run("ROLLBACK"))))
+        }),
+      )
+
+    /** The log in tables `updates` and `snapshots` (with a prefix for another document). */
+    const documentLog = (prefix: string, what: string, log: string) => {
+      const updates = `${prefix}updates`
+      const snapshots = `${prefix}snapshots`
+      const load = Effect.gen(function* () {
+        const snaps = yield* rows<{ upto_seq: number; data: unknown }>(
+          `SELECT upto_seq, data FROM ${snapshots} ORDER BY upto_seq DESC LIMIT 1`,
+        )
+        const snap = snaps[0]
+        const snapshotSeq = snap?.upto_seq ?? 0
+        const tail = yield* rows<{ seq: number; data: unknown }>(
+          `SELECT seq, data FROM ${updates} WHERE seq > ? ORDER BY seq`,
+          [snapshotSeq],
+        )
+        const last = yield* rows<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM ${updates}`)
+        return {
+          snapshot: snap === undefined ? undefined : toBytes(snap.data),
+          snapshotSeq,
+          tail: tail.map((r) => toBytes(r.data)),
+          lastSeq: Math.max(snapshotSeq, last[0]?.seq ?? 0),
+        } satisfies StoredState
+      }).pipe(Effect.mapError(toPersistError(`read the stored ${what}`)))
+
+      const insert = (update: Uint8Array) =>
+        Effect.map(run(`INSERT INTO ${updates} (data) VALUES (?)`, [update]), (result) =>
+          Number(result.lastInsertRowid),
+        )
+      const append = (update: Uint8Array) =>
+        insert(update).pipe(Effect.mapError(toPersistError("save a change")))
+
+      const compact = (snapshot: Uint8Array, uptoSeq: number) =>
+        transaction(
+          Effect.gen(function* () {
+            yield* run(`INSERT OR REPLACE INTO ${snapshots} (upto_seq, data, created_at) VALUES (?, ?, ?)`, [
               uptoSeq,
               snapshot,
               Date.now(),
             ])
-            yield* run("DELETE FROM snapshots WHERE upto_seq < ?", [uptoSeq])
-            yield* run("DELETE FROM updates WHERE seq <= ?", [uptoSeq])
-            yield* run("COMMIT")
-            // The compaction's own error is what the caller sees; a ROLLBACK that fails too (the
-            // connection is gone) leaves SQLite to roll the transaction back when it reopens.
-          }).pipe(Effect.tapError(() => Effect.ignore(run("ROLLBACK"))))
-        }),
-      ).pipe(Effect.mapError(toPersistError("compact the change log")))
+            yield* run(`DELETE FROM ${snapshots} WHERE upto_seq < ?`, [uptoSeq])
+            yield* run(`DELETE FROM ${updates} WHERE seq <= ?`, [uptoSeq])
+          }),
+        ).pipe(Effect.mapError(toPersistError(`compact the ${log}`)))
+      return { load, append, compact, insert }
+    }
 
-    return { load, append, compact, nodeId, path } satisfies PersistenceShape
+    const state = documentLog("", "state", "change log")
+    const history = documentLog("history_", "history", "history log")
+    const appendBoth = (update: Uint8Array, historyUpdate: Uint8Array) =>
+      transaction(Effect.all({ seq: state.insert(update), historySeq: history.insert(historyUpdate) })).pipe(
+        Effect.mapError(toPersistError("save a change")),
+      )
+
+    return {
+      load: state.load,
+      append: state.append,
+      compact: state.compact,
+      history: { load: history.load, append: history.append, compact: history.compact },
+      appendBoth,
+      nodeId,
+      path,
+    } satisfies PersistenceShape
   })
 
 /**

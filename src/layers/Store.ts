@@ -3,6 +3,7 @@
 import { Clock, Context, Effect, Either, Layer, PubSub, Queue, type Scope } from "effect"
 import * as Y from "yjs"
 import { NodeId } from "../domain/ExecutionState.js"
+import { type Asked, createdEntry, type HistoryEntry, historyEntryOf } from "../domain/History.js"
 import type { PipelineEvent } from "../domain/PipelineEvent.js"
 import { makeStoryId, nextStoryNumber, type StoryId } from "../domain/StoryId.js"
 import { MergeJob } from "../domain/MergeJob.js"
@@ -28,8 +29,9 @@ import {
 } from "./docModel.js"
 import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
-import { type StoreFileOptions, unreadableStore } from "./storeFile.js"
+import { docFromStored, type StoreFileOptions, unreadableStore } from "./storeFile.js"
 import { type DecisionStore, decisionStore } from "./storeDecisions.js"
+import { type HistoryChange, historyDocument } from "./storeHistory.js"
 import type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
@@ -39,9 +41,12 @@ export type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes
 export interface StoreShape extends DecisionStore {
   readonly nodeId: NodeId
   readonly create: (input: CreateItem) => Effect.Effect<WorkItem, PersistError>
+  /** Applies the event through `transition`; a move is recorded in the item's history in the same
+   * write (storeHistory.ts), with who asked and why when `asked` says. */
   readonly apply: (
     id: StoryId,
     event: PipelineEvent,
+    asked?: Asked,
   ) => Effect.Effect<WorkItem, TransitionError | ItemNotFound | ProjectionError | PersistError>
   readonly editContent: (
     id: StoryId,
@@ -50,6 +55,10 @@ export interface StoreShape extends DecisionStore {
   readonly delete: (id: StoryId) => Effect.Effect<DeleteReport, PersistError>
   readonly get: (id: StoryId) => Effect.Effect<WorkItem, ItemNotFound | ProjectionError>
   readonly content: (id: StoryId) => Effect.Effect<string, ItemNotFound>
+  /** The item's moves (and creation, blocks, agent starts and exits), oldest first, the newest 200. */
+  readonly history: (
+    id: StoryId,
+  ) => Effect.Effect<ReadonlyArray<HistoryEntry>, ItemNotFound | ProjectionError | PersistError>
   readonly list: Effect.Effect<{
     readonly items: ReadonlyArray<WorkItem>
     readonly errors: ReadonlyArray<ProjectionError>
@@ -94,15 +103,7 @@ export interface StoreOptions {
 const loadDoc = (persistence: Persistence["Type"]) =>
   Effect.gen(function* () {
     const stored = yield* persistence.load
-    const doc = new Y.Doc()
-    yield* Effect.try({
-      try: () => {
-        if (stored.snapshot !== undefined) Y.applyUpdate(doc, stored.snapshot)
-        // Yjs merges are order-independent, so one merged apply equals replaying the tail one by one.
-        if (stored.tail.length > 0) Y.applyUpdate(doc, Y.mergeUpdates([...stored.tail]))
-      },
-      catch: (e) => unreadableStore(persistence.path, e),
-    })
+    const doc = yield* docFromStored(stored, (e) => unreadableStore(persistence.path, e))
     return { doc, stored }
   })
 
@@ -119,6 +120,7 @@ export const makeStore = (options: StoreOptions = {}) =>
     let sinceSnapshot = initial.stored.tail.length
     let lastSeq = initial.stored.lastSeq
     const lock = yield* Effect.makeSemaphore(1)
+    const history = historyDocument(persistence, compactEvery)
     const events = yield* PubSub.unbounded<StoreEvent>()
 
     const compactNow = Effect.suspend(() => {
@@ -132,8 +134,9 @@ export const makeStore = (options: StoreOptions = {}) =>
       )
     })
 
-    /** Runs `mutate` in one Y transaction and makes its update durable; on failure reloads from disk. */
-    const commit = <A>(mutate: () => A): Effect.Effect<A, PersistError> =>
+    /** Runs `mutate` in one Y transaction and makes its update durable, with the history's `change` if
+     * given (one SQLite transaction); on failure reloads from disk. */
+    const commit = <A>(mutate: () => A, change?: HistoryChange): Effect.Effect<A, PersistError> =>
       Effect.suspend(() => {
         const captured: Array<Uint8Array> = []
         const onUpdate = (update: Uint8Array) => captured.push(update)
@@ -146,12 +149,15 @@ export const makeStore = (options: StoreOptions = {}) =>
           return restoreFromDisk.pipe(Effect.zipRight(Effect.die(defect)))
         }
         doc.off("update", onUpdate)
-        if (captured.length === 0) return Effect.succeed(result)
-        const update = captured.length === 1 ? (captured[0] as Uint8Array) : Y.mergeUpdates(captured)
-        return persistence.append(update).pipe(
+        if (captured.length === 0 && change === undefined) return Effect.succeed(result)
+        const update = captured.length <= 1 ? captured[0] : Y.mergeUpdates(captured)
+        const persisted =
+          change !== undefined ? history.write(change, update) : persistence.append(update as Uint8Array)
+        return persisted.pipe(
           Effect.tapError(() => restoreFromDisk),
           Effect.tap((seq) =>
             Effect.suspend(() => {
+              if (seq === undefined) return Effect.void
               lastSeq = seq
               sinceSnapshot++
               if (sinceSnapshot < compactEvery) return Effect.void
@@ -193,11 +199,15 @@ export const makeStore = (options: StoreOptions = {}) =>
           const number = nextStoryNumber(Math.max(highWater, highestNumber()), [])
           const id = makeStoryId(number, input.kind, input.name)
           const item = newWorkItem(id, input.kind, at)
-          yield* commit(() => {
-            maps.meta.set("highWater", number)
-            writeItem(maps, undefined, item)
-            maps.content.set(id, new Y.Text(input.content))
-          })
+          const entry = createdEntry(item, { by: input.by })
+          yield* commit(
+            () => {
+              maps.meta.set("highWater", number)
+              writeItem(maps, undefined, item)
+              maps.content.set(id, new Y.Text(input.content))
+            },
+            { _tag: "Record", id, entry },
+          )
           yield* publish({ _tag: "ItemCreated", item })
           return item
         }),
@@ -209,7 +219,7 @@ export const makeStore = (options: StoreOptions = {}) =>
       return Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)
     }
 
-    const apply = (id: StoryId, event: PipelineEvent) =>
+    const apply = (id: StoryId, event: PipelineEvent, asked?: Asked) =>
       write(
         Effect.gen(function* () {
           const before = yield* getNow(id)
@@ -218,12 +228,16 @@ export const makeStore = (options: StoreOptions = {}) =>
             onRight: (next) => Effect.succeed(next),
           })
           const left = before.stage._tag !== after.stage._tag
-          const dropped = yield* commit(() => {
-            writeItem(maps, before, after)
-            // A timer set for the stage the item just left must never act on it again.
-            return left ? removeTimers(maps, id, (timer) => !isForStage(timer, after.stage._tag)) : []
-          })
-          yield* publish({ _tag: "ItemChanged", before, after, event })
+          const entry = historyEntryOf(before, after, event, asked)
+          const dropped = yield* commit(
+            () => {
+              writeItem(maps, before, after)
+              // A timer set for the stage the item just left must never act on it again.
+              return left ? removeTimers(maps, id, (timer) => !isForStage(timer, after.stage._tag)) : []
+            },
+            entry === undefined ? undefined : { _tag: "Record", id, entry },
+          )
+          yield* publish({ _tag: "ItemChanged", before, after, event, entry })
           if (dropped.length > 0) yield* publish({ _tag: "TimersChanged", id })
           return after
         }),
@@ -270,7 +284,7 @@ export const makeStore = (options: StoreOptions = {}) =>
     const remove = (id: StoryId) =>
       write(
         Effect.gen(function* () {
-          const report = yield* commit(() => removeItem(maps, id))
+          const report = yield* commit(() => removeItem(maps, id), { _tag: "Remove", id })
           yield* publish({ _tag: "ItemDeleted", id, report })
           return report
         }),
@@ -347,6 +361,13 @@ export const makeStore = (options: StoreOptions = {}) =>
           const text = maps.content.get(id)
           return text === undefined ? Effect.fail(new ItemNotFound({ id })) : Effect.succeed(text.toString())
         }),
+      history: (id) =>
+        write(
+          Effect.gen(function* () {
+            if (!maps.items.has(id)) return yield* new ItemNotFound({ id })
+            return yield* history.read(id)
+          }),
+        ),
       list: Effect.sync(() => readAllItems(maps)),
       setTimer,
       cancelTimers,

@@ -19,6 +19,15 @@ export const migrations: ReadonlyArray<Migration> = [
       `CREATE TABLE local_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
     ],
   },
+  {
+    // A second document, read only when an item's history is, so a start never loads it.
+    version: 2,
+    name: "items' history: its own update log and snapshots",
+    statements: [
+      `CREATE TABLE history_updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL)`,
+      `CREATE TABLE history_snapshots (upto_seq INTEGER PRIMARY KEY, data BLOB NOT NULL, created_at INTEGER NOT NULL)`,
+    ],
+  },
 ]
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

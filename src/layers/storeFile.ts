@@ -3,6 +3,8 @@
 // with the file named, a copy kept and what to do. Used by PersistenceLive and Store's first load.
 import Database from "better-sqlite3"
 import { Effect, Schema } from "effect"
+import * as Y from "yjs"
+import type { StoredState } from "./Persistence.js"
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { constants } from "node:fs"
 import { ensurePrivateFile, privateWrite } from "./privateFiles.js"
@@ -118,6 +120,19 @@ export const checkStoreFile = (dbPath: string, options: StoreFileOptions = {}) =
  * A valid SQLite file whose rows are not Yjs updates, found when the Store loads it: SQLite's checks
  * cannot see this. A copy is kept as for any damage.
  */
+/** A Y.Doc from a stored snapshot and tail; `onUnreadable` says what a change that cannot be read is. */
+export const docFromStored = <E>(stored: StoredState, onUnreadable: (cause: unknown) => E) =>
+  Effect.try({
+    try: () => {
+      const doc = new Y.Doc()
+      if (stored.snapshot !== undefined) Y.applyUpdate(doc, stored.snapshot)
+      // Yjs merges are order-independent, so one merged apply equals replaying the tail one by one.
+      if (stored.tail.length > 0) Y.applyUpdate(doc, Y.mergeUpdates([...stored.tail]))
+      return doc
+    },
+    catch: onUnreadable,
+  })
+
 export const unreadableStore = (dbPath: string, cause: unknown): StoreDamaged =>
   new StoreDamaged({
     path: dbPath,

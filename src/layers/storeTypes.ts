@@ -1,5 +1,6 @@
 // src/layers/storeTypes.ts — the shapes the Store's callers pass and receive: timers to set, content
 // edits, new items, and the events its bus publishes once a change is on disk. Re-exported by Store.ts.
+import type { HistoryEntry } from "../domain/History.js"
 import type { PipelineEvent } from "../domain/PipelineEvent.js"
 import type { ItemKind, StoryId } from "../domain/StoryId.js"
 import type { TimerKind } from "../domain/Timer.js"
@@ -31,6 +32,8 @@ export type StoreEvent =
       readonly before: WorkItem
       readonly after: WorkItem
       readonly event: PipelineEvent
+      /** What the change added to the item's history, if it is one it records. */
+      readonly entry?: HistoryEntry | undefined
     }
   | { readonly _tag: "ContentChanged"; readonly id: StoryId }
   | { readonly _tag: "ItemDeleted"; readonly id: StoryId; readonly report: DeleteReport }
@@ -45,4 +48,6 @@ export interface CreateItem {
   readonly name: string
   /** Full markdown (front matter + sections) of the new item. */
   readonly content: string
+  /** Who filed it, for its history. */
+  readonly by?: string | undefined
 }

@@ -1,0 +1,160 @@
+// src/layers/storeHistory.ts — the items' history: a Y.Doc of its own (item id -> Y.Array of entries, the
+// newest `historyLimit` kept), persisted in its own log and loaded only when first read or written, so a
+// start never pays for it. Store records an entry in the same SQLite transaction as the change it records.
+import { Effect, Either, ParseResult, Schema } from "effect"
+import * as Y from "yjs"
+import { HistoryEntry, historyLimit } from "../domain/History.js"
+import { ProjectionError } from "./docModel.js"
+import { type DocumentLog, PersistError, type PersistenceShape } from "./Persistence.js"
+import { docFromStored } from "./storeFile.js"
+
+/** item id -> its entries, oldest first. */
+export type HistoryEntries = Y.Map<Y.Array<unknown>>
+
+/** What a Store write does to the history: record an entry of an item, or remove an item's history. */
+export type HistoryChange =
+  | { readonly _tag: "Record"; readonly id: string; readonly entry: HistoryEntry }
+  | { readonly _tag: "Remove"; readonly id: string }
+
+/** Applies `change` to the entries (inside a Y transaction); true when something changed. */
+export const applyChange = (
+  entries: HistoryEntries,
+  change: HistoryChange,
+  limit = historyLimit,
+): boolean => {
+  if (change._tag === "Remove") {
+    const had = entries.has(change.id)
+    entries.delete(change.id)
+    return had
+  }
+  let list = entries.get(change.id)
+  if (!(list instanceof Y.Array)) {
+    list = new Y.Array<unknown>()
+    entries.set(change.id, list)
+  }
+  list.push([{ ...change.entry }])
+  if (list.length > limit) list.delete(0, list.length - limit)
+  return true
+}
+
+const decodeEntry = Schema.decodeUnknownEither(HistoryEntry)
+
+/** The item's history, oldest first; an entry that does not decode is a ProjectionError, never dropped. */
+export const readEntries = (
+  entries: HistoryEntries,
+  id: string,
+): Either.Either<ReadonlyArray<HistoryEntry>, ProjectionError> => {
+  const raw = entries.get(id)
+  if (raw === undefined) return Either.right([])
+  if (!(raw instanceof Y.Array)) {
+    return Either.left(new ProjectionError({ path: `history/${id}`, detail: "expected an array of entries" }))
+  }
+  const out: Array<HistoryEntry> = []
+  for (const [index, value] of raw.toArray().entries()) {
+    const decoded = decodeEntry(value, { onExcessProperty: "error" })
+    if (Either.isLeft(decoded)) {
+      const detail = ParseResult.TreeFormatter.formatErrorSync(decoded.left)
+      return Either.left(new ProjectionError({ path: `history/${id}/${index}`, detail }))
+    }
+    out.push(decoded.right)
+  }
+  return Either.right(out)
+}
+
+interface Loaded {
+  readonly doc: Y.Doc
+  readonly entries: HistoryEntries
+  lastSeq: number
+  sinceSnapshot: number
+}
+
+const loadFrom = (log: DocumentLog) =>
+  Effect.gen(function* () {
+    const stored = yield* log.load
+    // The state loaded at the start; a history that cannot be read fails what needs it, not the server.
+    const doc = yield* docFromStored(
+      stored,
+      (e) =>
+        new PersistError({
+          operation: "read the items' history",
+          detail: `it holds changes that cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+        }),
+    )
+    const loaded: Loaded = {
+      doc,
+      entries: doc.getMap("history"),
+      lastSeq: stored.lastSeq,
+      sinceSnapshot: stored.tail.length,
+    }
+    return loaded
+  })
+
+/**
+ * The history document of one Store. Every call runs under the Store's write lock (reads too: the load
+ * shares the database connection with writes), so the document is loaded at most once at a time.
+ */
+export const historyDocument = (persistence: PersistenceShape, compactEvery: number) => {
+  let loaded: Loaded | undefined
+  const load = Effect.suspend(() =>
+    loaded !== undefined
+      ? Effect.succeed(loaded)
+      : Effect.tap(loadFrom(persistence.history), (fresh) =>
+          Effect.sync(() => {
+            loaded = fresh
+          }),
+        ),
+  )
+  /** After a failed write: memory went ahead of the disk, so the next use reads the disk again. */
+  const forget = Effect.sync(() => {
+    loaded?.doc.destroy()
+    loaded = undefined
+  })
+  const compact = (h: Loaded) =>
+    persistence.history.compact(Y.encodeStateAsUpdate(h.doc), h.lastSeq).pipe(
+      Effect.tap(() =>
+        Effect.sync(() => {
+          h.sinceSnapshot = 0
+        }),
+      ),
+      // A failed compaction loses nothing: the updates stay in the log until the next try.
+      Effect.catchAll((e) => Effect.logWarning("history compaction failed; will retry", e.message)),
+    )
+
+  /**
+   * Applies `change` and persists it with `update` (the state's own change, if any) in one transaction.
+   * Returns the state update's sequence number when there was one. On failure the history is forgotten.
+   */
+  const write = (
+    change: HistoryChange,
+    update: Uint8Array | undefined,
+  ): Effect.Effect<number | undefined, PersistError> =>
+    Effect.gen(function* () {
+      const h = yield* load
+      const captured: Array<Uint8Array> = []
+      const onUpdate = (u: Uint8Array) => captured.push(u)
+      h.doc.on("update", onUpdate)
+      try {
+        h.doc.transact(() => applyChange(h.entries, change))
+      } finally {
+        h.doc.off("update", onUpdate)
+      }
+      if (captured.length === 0) return update === undefined ? undefined : yield* persistence.append(update)
+      const historyUpdate = captured.length === 1 ? (captured[0] as Uint8Array) : Y.mergeUpdates(captured)
+      const seqs =
+        update === undefined
+          ? { seq: undefined, historySeq: yield* persistence.history.append(historyUpdate) }
+          : yield* persistence.appendBoth(update, historyUpdate)
+      h.lastSeq = seqs.historySeq
+      h.sinceSnapshot++
+      if (h.sinceSnapshot >= compactEvery) yield* compact(h)
+      return seqs.seq
+    }).pipe(Effect.onError(() => forget))
+
+  const read = (id: string): Effect.Effect<ReadonlyArray<HistoryEntry>, ProjectionError | PersistError> =>
+    Effect.flatMap(load, (h) => {
+      const entries = readEntries(h.entries, id)
+      return Either.isRight(entries) ? Effect.succeed(entries.right) : Effect.fail(entries.left)
+    })
+
+  return { write, read, forget } as const
+}

@@ -1,0 +1,221 @@
+// test/layers/StoreHistory.test.ts — an item's history on a real SQLite file: each move recorded with its
+// reason and who asked, kept across a restart, bounded to the newest entries, gone with the item.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, type Scope } from "effect"
+import { join } from "node:path"
+import * as Y from "yjs"
+import { historyLimit } from "../../src/domain/History.js"
+import { NodeId } from "../../src/domain/ExecutionState.js"
+import { StoryId } from "../../src/domain/StoryId.js"
+import { Persistence } from "../../src/layers/Persistence.js"
+import { Store } from "../../src/layers/Store.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
+
+const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
+const node = NodeId.make("node-a")
+
+const withStore = <A, E>(
+  dbPath: string,
+  program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>,
+  compactEvery = 10_000,
+) => Effect.scoped(Effect.provide(program, storeLayer(dbPath, { compactEvery })))
+
+describe("Store history", () => {
+  it.effect("records each move with its reason and who asked, and keeps it across a restart", () =>
+    Effect.gen(function* () {
+      const db = join(yield* scopedTempDir, "huskies.db")
+      const id = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create({ ...story("Add login"), by: "mcp:claude" })
+          yield* store.apply(item.id, { _tag: "Start", at: 10 }, { by: "server" })
+          yield* store.apply(
+            item.id,
+            { _tag: "AgentStarted", node, agent: "coder-1", role: "coder", at: 11 },
+            {
+              by: "agent:coder-1",
+            },
+          )
+          // Not history: a heartbeat leaves no entry.
+          yield* store.apply(item.id, { _tag: "Heartbeat", node, at: 12 })
+          yield* store.apply(
+            item.id,
+            { _tag: "AgentExited", node, outcome: "failed", at: 13 },
+            { by: "agent:coder-1" },
+          )
+          yield* store.apply(item.id, { _tag: "GatesFailed", why: "tests fail", retryLimit: 3, at: 14 })
+          yield* store.apply(
+            item.id,
+            { _tag: "Block", why: "waits for the API key", at: 15 },
+            { by: "mcp:x" },
+          )
+          // The event carries no reason: the person's is kept.
+          yield* store.apply(item.id, { _tag: "Unblock", at: 16 }, { by: "ui:ann", reason: "key arrived" })
+          yield* store.apply(item.id, { _tag: "Supersede", by: "7_story_login_v2", at: 17 })
+          return item.id
+        }),
+      )
+      const expected = [
+        { event: "Created", to: "Backlog", by: "mcp:claude" },
+        { at: 10, event: "Start", from: "Backlog", to: "Coding", by: "server" },
+        {
+          at: 11,
+          event: "AgentStarted",
+          from: "Coding",
+          to: "Coding",
+          reason: "coder coder-1",
+          by: "agent:coder-1",
+        },
+        { at: 13, event: "AgentExited", from: "Coding", to: "Coding", reason: "failed", by: "agent:coder-1" },
+        { at: 14, event: "GatesFailed", from: "Coding", to: "Coding", reason: "tests fail" },
+        {
+          at: 15,
+          event: "Block",
+          from: "Coding",
+          to: "Archived",
+          reason: "waits for the API key",
+          by: "mcp:x",
+        },
+        { at: 16, event: "Unblock", from: "Archived", to: "Backlog", reason: "key arrived", by: "ui:ann" },
+        { at: 17, event: "Supersede", from: "Backlog", to: "Archived", reason: "7_story_login_v2" },
+      ]
+      const reopened = yield* withStore(
+        db,
+        Effect.flatMap(Store, (store) => store.history(id)),
+      )
+      expect(reopened).toHaveLength(expected.length)
+      expected.forEach((entry, i) => expect(reopened[i]).toEqual({ at: reopened[i]!.at, ...entry }))
+      // An entry has exactly the fields it knows: no `by` where nobody was named.
+      expect(Object.keys(reopened[4]!)).not.toContain("by")
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("a cleared execution mark is no history", () =>
+    Effect.gen(function* () {
+      const db = join(yield* scopedTempDir, "huskies.db")
+      const entries = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("x"))
+          yield* store.apply(item.id, { _tag: "Start", at: 1 })
+          yield* store.apply(item.id, { _tag: "ExecutionCleared", node, at: 2 })
+          return yield* store.history(item.id)
+        }),
+      )
+      expect(entries.map((e) => e.event)).toEqual(["Created", "Start"])
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("keeps only the newest entries, also after a restart and a compaction", () =>
+    Effect.gen(function* () {
+      const db = join(yield* scopedTempDir, "huskies.db")
+      const rounds = historyLimit / 2 + 20
+      const id = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("flaky"))
+          for (let i = 0; i < rounds; i++) {
+            yield* store.apply(item.id, { _tag: "Block", why: `round ${i}`, at: 2 * i + 1 })
+            yield* store.apply(item.id, { _tag: "Unblock", at: 2 * i + 2 })
+          }
+          return item.id
+        }),
+        // Compactions along the way: what they keep is what a restart loads.
+        50,
+      )
+      const entries = yield* withStore(
+        db,
+        Effect.flatMap(Store, (store) => store.history(id)),
+      )
+      expect(entries).toHaveLength(historyLimit)
+      // 1 + 2 * rounds were written; the oldest (creation and the first rounds) went first.
+      const last = entries[entries.length - 1]!
+      expect(last).toMatchObject({ event: "Unblock", at: 2 * rounds })
+      expect(entries[0]).toMatchObject({ at: 2 * rounds - historyLimit + 1, event: "Block" })
+      expect(entries.some((e) => e.event === "Created")).toBe(false)
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("goes with the item: a deleted item has no history, also after a restart", () =>
+    Effect.gen(function* () {
+      const db = join(yield* scopedTempDir, "huskies.db")
+      const { id, other } = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("doomed"))
+          const kept = yield* store.create(story("kept"))
+          yield* store.apply(item.id, { _tag: "Start", at: 5 })
+          expect(yield* store.history(item.id)).toHaveLength(2)
+          yield* store.delete(item.id)
+          return { id: item.id, other: kept.id }
+        }),
+      )
+      const after = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          // What is on disk, read as a peer would: the deleted item's entries are gone from the document.
+          const stored = yield* Effect.flatMap(Persistence, (p) => p.history.load)
+          const raw = new Y.Doc()
+          if (stored.snapshot !== undefined) Y.applyUpdate(raw, stored.snapshot)
+          for (const update of stored.tail) Y.applyUpdate(raw, update)
+          return {
+            gone: yield* Effect.either(store.history(id)),
+            other: yield* store.history(other),
+            keys: [...raw.getMap("history").keys()],
+          }
+        }),
+      )
+      expect(Either.isLeft(after.gone) && after.gone.left._tag).toBe("ItemNotFound")
+      expect(after.keys).toEqual([other])
+      expect(after.other.map((e) => e.event)).toEqual(["Created"])
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("an entry that does not decode is a ProjectionError naming it, not a silent gap", () =>
+    Effect.gen(function* () {
+      const db = join(yield* scopedTempDir, "huskies.db")
+      yield* withStore(
+        db,
+        Effect.gen(function* () {
+          // Another writer (say, a newer peer) stored an item with an entry this version cannot read.
+          const foreign = new Y.Doc()
+          const fields = new Y.Map<unknown>()
+          foreign.getMap("items").set("7_story_odd", fields)
+          for (const [key, value] of Object.entries({
+            kind: "story",
+            stage: { _tag: "Backlog" },
+            attempts: 0,
+          }))
+            fields.set(key, value)
+          fields.set("createdAt", 1)
+          fields.set("updatedAt", 1)
+          const history = new Y.Doc()
+          const entries = new Y.Array<unknown>()
+          history.getMap("history").set("7_story_odd", entries)
+          entries.push([
+            { at: 1, event: "Created", to: "Backlog" },
+            { at: "yesterday", event: "Start", to: "Coding" },
+          ])
+          const persistence = yield* Persistence
+          yield* persistence.append(Y.encodeStateAsUpdate(foreign))
+          yield* persistence.history.append(Y.encodeStateAsUpdate(history))
+        }),
+      )
+      const read = yield* withStore(
+        db,
+        Effect.flatMap(Store, (store) => Effect.either(store.history(StoryId.make("7_story_odd")))),
+      )
+      expect(Either.isLeft(read) && read.left._tag).toBe("ProjectionError")
+      if (Either.isLeft(read) && read.left._tag === "ProjectionError") {
+        expect(read.left.path).toBe("history/7_story_odd/1")
+        expect(read.left.detail).toContain("at")
+      }
+    }).pipe(Effect.scoped),
+  )
+})
