@@ -93,7 +93,9 @@ export const startAgent = (
     })
     const startedAt = yield* Clock.currentTimeMillis
     // The Store decides first: an item that moved on, or already has an agent here, gets no process.
-    yield* store.apply(storyId, { _tag: "AgentStarted", node, agent: agent.name, role, at: startedAt }).pipe(
+    const by = { by: `agent:${agent.name}` }
+    const started = { _tag: "AgentStarted", node, agent: agent.name, role, at: startedAt } as const
+    yield* store.apply(storyId, started, by).pipe(
       // Not recorded (PersistError) is a crash, not a refusal: the story's supervisor restarts it from the Store.
       Effect.catchTag("PersistError", (e) => Effect.die(e)),
       Effect.mapError((e) => startError(e.message)),
@@ -135,7 +137,7 @@ export const startAgent = (
         Effect.gen(function* () {
           const at = yield* Clock.currentTimeMillis
           yield* store
-            .apply(storyId, { _tag: "AgentExited", node, outcome: "failed", at })
+            .apply(storyId, { _tag: "AgentExited", node, outcome: "failed", at }, by)
             .pipe(
               Effect.catchAll((e) => Effect.logWarning(`could not record the failed start: ${e.message}`)),
             )
@@ -224,7 +226,7 @@ export const startAgent = (
                 at,
               }
             : { _tag: "AgentExited" as const, node, outcome: result.outcome, at }
-        yield* store.apply(storyId, event).pipe(
+        yield* store.apply(storyId, event, by).pipe(
           Effect.catchTag("ItemNotFound", () => Effect.logDebug("the item was deleted while its agent ran")),
           Effect.catchAll((e) => Effect.logWarning(`could not record the agent's end: ${e.message}`)),
         )

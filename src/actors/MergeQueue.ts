@@ -110,7 +110,11 @@ const makeMergeQueue = Effect.gen(function* () {
       yield* Effect.logWarning(`merge of ${id} failed: ${why}`)
       yield* persistently(
         `recording the failed merge of ${id}`,
-        store.apply(id, { _tag: "MergeFailed", why: fitText(why, failureBytes), at: yield* now }),
+        store.apply(
+          id,
+          { _tag: "MergeFailed", why: fitText(why, failureBytes), at: yield* now },
+          { by: "server" },
+        ),
       ).pipe(
         // Moved or deleted meanwhile: it has left Merge by itself, and nothing waits for this failure.
         Effect.catchAll((e) => Effect.logWarning(`could not record the failed merge: ${e.message}`)),
@@ -124,7 +128,7 @@ const makeMergeQueue = Effect.gen(function* () {
       // Retried: the base has moved, and an item left in Merge would be merged again.
       yield* persistently(
         `marking ${id} Done`,
-        store.apply(id, { _tag: "Merged", mergeCommit: commit, mergedAt: at, at }),
+        store.apply(id, { _tag: "Merged", mergeCommit: commit, mergedAt: at, at }, { by: "server" }),
       ).pipe(
         Effect.catchAll((e) =>
           Effect.logWarning(`merged, but the item could not be marked Done: ${e.message}`),

@@ -80,7 +80,8 @@ export interface PipelineShape {
   >
   /**
    * Moves the item to the stage a person names (`reason`: QA notes, or "superseded by <id>"). Out of QA,
-   * it is `by`'s QA verdict, recorded on the item's pending decision.
+   * it is `by`'s QA verdict, recorded on the item's pending decision. `by` (here and below: who asked,
+   * `mcp:<client>`, `ui:<user>`) and the reason go into the item's history.
    */
   readonly move: (
     id: StoryId,
@@ -88,8 +89,8 @@ export interface PipelineShape {
     reason?: string,
     by?: string,
   ) => Effect.Effect<moves.Moved, MoveFailure | DecisionFailure>
-  readonly block: (id: StoryId, reason: string) => Effect.Effect<moves.Moved, MoveFailure>
-  readonly unblock: (id: StoryId) => Effect.Effect<moves.Moved, MoveFailure>
+  readonly block: (id: StoryId, reason: string, by?: string) => Effect.Effect<moves.Moved, MoveFailure>
+  readonly unblock: (id: StoryId, by?: string) => Effect.Effect<moves.Moved, MoveFailure>
   /** A coder's request for review: runs the tests, then moves to QA if they pass. */
   readonly requestQa: (
     id: StoryId,
@@ -128,6 +129,7 @@ export interface PipelineShape {
   readonly startAgent: (
     id: StoryId,
     agent?: string,
+    by?: string,
   ) => Effect.Effect<
     { readonly alreadyRunning: boolean; readonly item: WorkItem },
     StartRefused | CommandRefused
@@ -135,6 +137,7 @@ export interface PipelineShape {
   /** Stops the item's work on this node and marks it stopped. */
   readonly stopAgent: (
     id: StoryId,
+    by?: string,
   ) => Effect.Effect<
     { readonly stopped: boolean; readonly result?: AgentRunResult },
     ItemNotFound | ProjectionError
@@ -182,22 +185,22 @@ export const makePipeline = Effect.gen(function* () {
     move: (id, to, reason, by) =>
       run(
         Effect.gen(function* () {
-          const move = moves.move(settings, id, to, reason)
+          const move = moves.move(settings, id, to, reason, by)
           const item = yield* store.get(id)
           if (by === undefined || item.stage._tag !== "Qa" || (to !== "merge" && to !== "coding"))
             return yield* move
           return yield* verdicts.moveOutOfQa(id, to === "merge" ? "approve" : "reject", by, reason, move)
         }),
       ),
-    block: (id, reason) => run(moves.block(id, reason)),
-    unblock: (id) => run(moves.unblock(id)),
+    block: (id, reason, by) => run(moves.block(id, reason, by)),
+    unblock: (id, by) => run(moves.unblock(id, by)),
     requestQa: (id) => run(moves.requestQa(settings, id)),
     approveQa: (id, by, notes) => run(moves.approveQa(settings, id, by, notes)),
     rejectQa: (id, notes) => run(moves.rejectQa(settings, id, notes)),
     humanQa: (id, verdict, by, note) => run(verdicts.humanQa(settings, id, verdict, by, note)),
     answerDecision: (decisionId, verdict, by, note) =>
       run(verdicts.answerDecision(settings, decisionId, verdict, by, note)),
-    startAgent: (id, agent) =>
+    startAgent: (id, agent, by) =>
       Effect.gen(function* () {
         if (agent !== undefined) {
           const known = yield* agents.slots.agents
@@ -208,9 +211,9 @@ export const makePipeline = Effect.gen(function* () {
             })
           }
         }
-        return yield* agents.start(id, agent === undefined ? {} : { agent })
+        return yield* agents.start(id, { agent, by })
       }),
-    stopAgent: (id) => Effect.zipRight(store.get(id), agents.stop(id)),
+    stopAgent: (id, by) => Effect.zipRight(store.get(id), agents.stop(id, by)),
     scheduleStart: (id, at) => store.setTimer({ storyId: id, kind: "start", at, note: "scheduled start" }),
     cancelTimers: (id, timerIds) => store.cancelTimers(id, timerIds),
     delete: (id) =>

@@ -41,10 +41,14 @@ export interface AgentsShape {
   /** Starts (or resumes) work on an item now; a Backlog item must have its dependencies met. */
   readonly start: (
     storyId: StoryId,
-    options?: { readonly agent?: string },
+    /** `by`: who asked, for the item's history ("server" when omitted: a timer, auto-assign). */
+    options?: { readonly agent?: string | undefined; readonly by?: string | undefined },
   ) => Effect.Effect<{ readonly alreadyRunning: boolean; readonly item: WorkItem }, StartRefused>
   /** Stops the item's work on this node and marks it stopped, so nothing restarts it by itself. */
-  readonly stop: (storyId: StoryId) => Effect.Effect<{
+  readonly stop: (
+    storyId: StoryId,
+    by?: string,
+  ) => Effect.Effect<{
     readonly stopped: boolean
     readonly result?: AgentRunResult
   }>
@@ -176,7 +180,10 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (!spawnedHere) return yield* refusedFix(`something else already runs on ${id}`)
         return yield* Deferred.await(outcome)
       })
-    const start = (id: StoryId, startOptions: { readonly agent?: string } = {}) =>
+    const start = (
+      id: StoryId,
+      startOptions: { readonly agent?: string | undefined; readonly by?: string | undefined } = {},
+    ) =>
       Effect.gen(function* () {
         const refuse = (why: string) => new StartRefused({ storyId: id, why })
         let item = yield* store.get(id).pipe(Effect.mapError((e) => refuse(e.message)))
@@ -188,7 +195,7 @@ const makeScheduler = (options: SchedulerOptions) =>
           const statuses = dependencyStatus(dependsOn, new Map(items.map((i) => [i.id, i.stage])))
           if (!allMet(statuses)) return yield* refuse(describeDependencies(statuses))
           item = yield* store
-            .apply(id, { _tag: "Start", at: yield* now })
+            .apply(id, { _tag: "Start", at: yield* now }, { by: startOptions.by ?? "server" })
             .pipe(Effect.mapError((e) => refuse(e.message)))
         } else if (item.stage._tag !== "Coding" && item.stage._tag !== "Qa") {
           return yield* refuse(
@@ -209,7 +216,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         const alreadyRunning = yield* spawnStory(id, exec?._tag === "RateLimited", startOptions.agent)
         return { alreadyRunning, item }
       })
-    const stop = (id: StoryId) =>
+    const stop = (id: StoryId, by?: string) =>
       Effect.gen(function* () {
         // The actor stops its agent first, so the agent's result says who stopped it.
         const { stopped, result } = yield* actors.stop(id, "stopped by a person (stop_agent)")
@@ -217,7 +224,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         yield* store.cancelTimers(id).pipe(Effect.ignore)
         // Marked even when no agent ran (waiting for one, or in the gates), so auto mode leaves it alone.
         // Refused only when the item is gone or has left the pipeline: then there is nothing to mark.
-        yield* store.apply(id, { _tag: "AgentStopped", node, at: yield* now }).pipe(Effect.ignore)
+        yield* store.apply(id, { _tag: "AgentStopped", node, at: yield* now }, { by }).pipe(Effect.ignore)
         return {
           stopped,
           ...(Option.isSome(result) ? { result: result.value } : {}),
@@ -313,7 +320,9 @@ const makeScheduler = (options: SchedulerOptions) =>
       })
       for (const id of plan.resume) yield* spawnStory(id, true)
       for (const id of plan.start) {
-        const started = yield* Effect.either(store.apply(id, { _tag: "Start", at: yield* now }))
+        const started = yield* Effect.either(
+          store.apply(id, { _tag: "Start", at: yield* now }, { by: "server", reason: "auto-assign" }),
+        )
         if (Either.isRight(started)) yield* spawnStory(id, false)
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("scheduling failed", cause)))

@@ -32,7 +32,7 @@ const sweepOnce = <E>(store: Store["Type"], readConfig: Effect.Effect<LoadedConf
     if (ageMillis <= 0) return maxIntervalMillis
     const at = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
     for (const id of dueForArchive((yield* store.list).items, ageMillis, at)) {
-      yield* store.apply(id, { _tag: "Complete", at }).pipe(
+      yield* store.apply(id, { _tag: "Complete", at }, { by: "server" }).pipe(
         Effect.tap(() => Effect.logInfo(`${id} archived: Done for longer than ${ageMillis / 1000} s`)),
         // Moved or deleted meanwhile: nothing to archive.
         Effect.ignore,

@@ -28,7 +28,11 @@ export const recoverAfterRestart = (store: Store["Type"], node: NodeId, root: st
       yield* Effect.logWarning(`${item.id}: its agent was running when the server stopped`)
       yield* (
         store
-          .apply(item.id, { _tag: "AgentExited", node, outcome: "failed", at: yield* now })
+          .apply(
+            item.id,
+            { _tag: "AgentExited", node, outcome: "failed", at: yield* now },
+            { by: "server", reason: "the server stopped while it ran" },
+          )
           // Refused only if the item changed meanwhile; then there is no stale run left to mark.
           .pipe(Effect.ignore)
       )

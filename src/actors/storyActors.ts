@@ -88,7 +88,7 @@ export const makeStoryActors = (
           yield* Ref.update(contained, HashSet.add(id))
           yield* (
             store
-              .apply(id, { _tag: "Block", why, at: yield* Clock.currentTimeMillis })
+              .apply(id, { _tag: "Block", why, at: yield* Clock.currentTimeMillis }, { by: "server" })
               // Moved or deleted meanwhile: then nothing restarts it either; the log keeps the reason.
               .pipe(Effect.catchAll((e) => Effect.logError(`${id} could not be blocked: ${e.message}`)))
           )

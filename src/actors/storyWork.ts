@@ -273,13 +273,17 @@ const runGates = (
       }
     }
     const moved = yield* Effect.either(
-      store.apply(item.id, {
-        _tag: "GatesPassed",
-        featureBranch: branch,
-        commitsAhead: ahead.right,
-        qa: qaMode,
-        at: yield* now,
-      }),
+      store.apply(
+        item.id,
+        {
+          _tag: "GatesPassed",
+          featureBranch: branch,
+          commitsAhead: ahead.right,
+          qa: qaMode,
+          at: yield* now,
+        },
+        { by: "server" },
+      ),
     )
     if (Either.isLeft(moved))
       yield* Effect.logWarning(`gates passed but the item moved meanwhile: ${moved.left.message}`)
@@ -308,7 +312,9 @@ const retryLater = (id: StoryId, why: string) =>
 const gatesFailed = (id: StoryId, why: string, retryLimit: number) =>
   Effect.gen(function* () {
     const store = yield* Store
-    yield* applyOrLog(store.apply(id, { _tag: "GatesFailed", why, retryLimit, at: yield* now }))
+    yield* applyOrLog(
+      store.apply(id, { _tag: "GatesFailed", why, retryLimit, at: yield* now }, { by: "server" }),
+    )
     return "continue" as const
   })
 
@@ -316,7 +322,7 @@ const block = (item: WorkItem, why: string) =>
   Effect.gen(function* () {
     const store = yield* Store
     yield* Effect.logWarning(`blocking ${item.id}: ${why}`)
-    yield* applyOrLog(store.apply(item.id, { _tag: "Block", why, at: yield* now }))
+    yield* applyOrLog(store.apply(item.id, { _tag: "Block", why, at: yield* now }, { by: "server" }))
     return "end" as const
   })
 

@@ -10,6 +10,7 @@ import {
   stageNameOf,
   supersededBy,
 } from "../../domain/moveRoutes.js"
+import type { Asked } from "../../domain/History.js"
 import type { PipelineEvent } from "../../domain/PipelineEvent.js"
 import type { Stage } from "../../domain/Stage.js"
 import { parseStoryDoc } from "../../domain/StoryDoc.js"
@@ -120,11 +121,11 @@ const eventFor = (
   })
 
 /** Store.apply, with a transition refused (the item moved meanwhile) phrased in the command's terms. */
-const applyAs = (id: StoryId, event: PipelineEvent, command: string) =>
+const applyAs = (id: StoryId, event: PipelineEvent, command: string, asked: Asked) =>
   Effect.gen(function* () {
     const store = yield* Store
     return yield* store
-      .apply(id, event)
+      .apply(id, event, asked)
       .pipe(
         Effect.catchTag("TransitionError", (e: TransitionError) =>
           Effect.flatMap(store.get(id), (now) => Effect.fail(refuse(now.stage, command, e.reason))),
@@ -132,7 +133,8 @@ const applyAs = (id: StoryId, event: PipelineEvent, command: string) =>
       )
   })
 
-export const move = (settings: Settings, id: StoryId, target: StageName, reason?: string) =>
+/** `by`: who asked (recorded in the item's history with the reason). */
+export const move = (settings: Settings, id: StoryId, target: StageName, reason?: string, by?: string) =>
   Effect.gen(function* () {
     const item = yield* (yield* Store).get(id)
     const command = `move ${id} to ${target}`
@@ -150,11 +152,11 @@ export const move = (settings: Settings, id: StoryId, target: StageName, reason?
       return yield* refuse(item.stage, command, `that is not a move out of ${item.stage._tag}`)
     }
     const event = yield* eventFor(settings, id, item.stage, route, target, reason)
-    const after = yield* applyAs(id, event, command)
+    const after = yield* applyAs(id, event, command, { by, reason })
     return { before: item.stage, after, event } satisfies Moved
   })
 
-export const block = (id: StoryId, reason: string) =>
+export const block = (id: StoryId, reason: string, by?: string) =>
   Effect.gen(function* () {
     const item = yield* (yield* Store).get(id)
     if (!legalEvents(item.stage).includes("Block")) {
@@ -165,10 +167,11 @@ export const block = (id: StoryId, reason: string) =>
       )
     }
     const event: PipelineEvent = { _tag: "Block", why: reason, at: yield* now }
-    return { before: item.stage, after: yield* applyAs(id, event, `block ${id}`), event } satisfies Moved
+    const after = yield* applyAs(id, event, `block ${id}`, { by })
+    return { before: item.stage, after, event } satisfies Moved
   })
 
-export const unblock = (id: StoryId) =>
+export const unblock = (id: StoryId, by?: string) =>
   Effect.gen(function* () {
     const item = yield* (yield* Store).get(id)
     if (!legalEvents(item.stage).includes("Unblock")) {
@@ -179,7 +182,8 @@ export const unblock = (id: StoryId) =>
       return yield* refuse(item.stage, `unblock ${id}`, why)
     }
     const event: PipelineEvent = { _tag: "Unblock", at: yield* now }
-    return { before: item.stage, after: yield* applyAs(id, event, `unblock ${id}`), event } satisfies Moved
+    const after = yield* applyAs(id, event, `unblock ${id}`, { by })
+    return { before: item.stage, after, event } satisfies Moved
   })
 
 /** The item, if it is in QA; else a refusal saying QA verdicts apply only there. */
@@ -198,8 +202,17 @@ const inQa = (id: StoryId, verb: string, rule: string) =>
 const plainRefusal = (command: string) => (why: string) =>
   new CommandRefused({ command, message: `cannot ${command}: ${why}` })
 
-/** QA approved (by the QA agent's approve_qa, or a person's accept): to Merge with the branch facts. */
-export const approveQa = (settings: Settings, id: StoryId, by: "agent" | "person", notes?: string) =>
+/**
+ * QA approved (by the QA agent's approve_qa, or a person's accept): to Merge with the branch facts.
+ * `asker` names who, for the item's history (`mcp:<client>`, `ui:<user>`).
+ */
+export const approveQa = (
+  settings: Settings,
+  id: StoryId,
+  by: "agent" | "person",
+  notes?: string,
+  asker?: string,
+) =>
   Effect.gen(function* () {
     const verb = by === "agent" ? "approve" : "accept"
     yield* inQa(
@@ -208,18 +221,26 @@ export const approveQa = (settings: Settings, id: StoryId, by: "agent" | "person
       by === "agent" ? ", and QA verdicts apply only to items in QA" : "; accept_story approves items in QA",
     )
     const facts = yield* factsFor(settings, id, `${verb} ${id}`, plainRefusal(`${verb} ${id}`))
-    const after = yield* (yield* Store).apply(id, { _tag: "QaApproved", ...facts, at: yield* now })
+    const after = yield* (yield* Store).apply(
+      id,
+      { _tag: "QaApproved", ...facts, at: yield* now },
+      { by: asker, reason: notes },
+    )
     if (notes !== undefined && notes.trim() !== "") {
       yield* Effect.logInfo(by === "agent" ? `QA approved ${id}: ${notes}` : `${id} accepted: ${notes}`)
     }
     return after
   })
 
-export const rejectQa = (settings: Settings, id: StoryId, notes: string) =>
+export const rejectQa = (settings: Settings, id: StoryId, notes: string, asker?: string) =>
   Effect.gen(function* () {
     yield* inQa(id, "reject", ", and QA verdicts apply only to items in QA")
     const retryLimit = yield* retryLimitOf(settings, id, `reject ${id}`)
-    const after = yield* (yield* Store).apply(id, { _tag: "QaRejected", notes, retryLimit, at: yield* now })
+    const after = yield* (yield* Store).apply(
+      id,
+      { _tag: "QaRejected", notes, retryLimit, at: yield* now },
+      { by: asker },
+    )
     return { after, retryLimit }
   })
 

@@ -26,8 +26,8 @@ const moveAsDecided = (
   note?: string,
 ) =>
   verdict === "approve"
-    ? approveQa(settings, id, "person", note)
-    : Effect.map(rejectQa(settings, id, note?.trim() || `QA rejected by ${by}`), (r) => r.after)
+    ? approveQa(settings, id, "person", note, by)
+    : Effect.map(rejectQa(settings, id, note?.trim() || `QA rejected by ${by}`, by), (r) => r.after)
 
 /** Runs `move` after `decision` was answered; if the move fails the item's QA is pending again. */
 export const orReopen = <A, E extends { readonly message: string }, R>(

@@ -94,10 +94,10 @@ export const startAgent = defineTool({
     agent_name: Schema.optional(agentNameParam("an [[agent]] name from agents.toml")),
   },
   output: Schema.Struct({ story_id: Schema.String, stage: Schema.Unknown, already_running: Schema.Boolean }),
-  run: ({ story_id, agent_name }) =>
+  run: ({ story_id, agent_name }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const started = yield* (yield* Pipeline).startAgent(id, agent_name)
+      const started = yield* (yield* Pipeline).startAgent(id, agent_name, context.caller ?? "mcp")
       return { story_id: id, stage: stageView(started.item.stage), already_running: started.alreadyRunning }
     }),
 })
@@ -112,10 +112,10 @@ export const stopAgent = defineTool({
     was_running: Schema.Boolean,
     result: Schema.NullOr(RunResult),
   }),
-  run: ({ story_id }) =>
+  run: ({ story_id }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const stopped = yield* (yield* Pipeline).stopAgent(id)
+      const stopped = yield* (yield* Pipeline).stopAgent(id, context.caller ?? "mcp")
       return {
         story_id: id,
         was_running: stopped.stopped,

@@ -4,6 +4,7 @@ import { Effect, Either, Option, Schema } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { describeDependencies } from "../../domain/dependencies.js"
+import { HistoryEntry } from "../../domain/History.js"
 import { todos } from "../../domain/StoryDoc.js"
 import { buildInfo } from "../../layers/BuildInfo.js"
 import { Git, type GitError } from "../../layers/Git.js"
@@ -77,7 +78,7 @@ export type ItemStatus = Effect.Effect.Success<ReturnType<typeof itemStatus>>
 export const status = defineTool({
   name: "status",
   description:
-    "Everything about one work item: markdown content, stage, execution state on every node, dependencies and whether each is met, unchecked criteria, and its worktree/branch when one exists. Does not block.",
+    "Everything about one work item: markdown content, stage, execution state on every node, dependencies and whether each is met, unchecked criteria, its worktree/branch when one exists, and its history (each move, oldest first, with the reason and who asked). Does not block.",
   input: { story_id: StoryIdParam },
   output: Schema.Struct({
     story_id: Schema.String,
@@ -95,12 +96,20 @@ export const status = defineTool({
     worktree: Json,
     created_at: Schema.String,
     updated_at: Schema.String,
+    history: Schema.Array(
+      Schema.Struct({ ...HistoryEntry.fields, at: Schema.String.annotations({ description: "ISO 8601" }) }),
+    ),
   }),
   run: ({ story_id }) =>
     Effect.gen(function* () {
       const facts = yield* itemStatus(story_id)
       const worktree = yield* worktreeState((yield* Project).root, story_id)
-      return { ...facts, worktree: Option.getOrNull(worktree) }
+      const history = yield* (yield* PipelineView).history(facts.story_id)
+      return {
+        ...facts,
+        worktree: Option.getOrNull(worktree),
+        history: history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })),
+      }
     }),
 })
 

@@ -32,7 +32,7 @@ export const moveStory = defineTool({
     "archived (abandon; a reason of the form 'superseded by <id>' records the replacement; from done it archives as completed).",
     "done is refused: an item is Done when its merge lands on the base branch.",
     "Stage names are accepted in any case. An illegal move is refused with the moves that are legal from the item's stage.",
-    "reason is recorded only for qa rejections and 'superseded by'; reason_recorded says whether it was.",
+    "reason is kept on the item only for qa rejections and 'superseded by' (reason_recorded says whether it was); the item's history (status) keeps every move with its reason and who asked.",
   ].join(" "),
   input: {
     story_id: StoryIdParam,
@@ -62,10 +62,10 @@ export const blockStory = defineTool({
     }),
   },
   output: MoveOutput,
-  run: ({ story_id, reason }) =>
+  run: ({ story_id, reason }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      return moveResult(yield* (yield* Pipeline).block(id, reason))
+      return moveResult(yield* (yield* Pipeline).block(id, reason, context.caller ?? "mcp"))
     }),
 })
 
@@ -75,10 +75,10 @@ export const unblockStory = defineTool({
     "Unblocks a work item: moves it from Archived (blocked, merge failed, on review hold or abandoned) back to Backlog with its attempts reset. Superseded and completed items cannot be unblocked. Does not block; returns the new stage.",
   input: { story_id: StoryIdParam },
   output: MoveOutput,
-  run: ({ story_id }) =>
+  run: ({ story_id }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      return moveResult(yield* (yield* Pipeline).unblock(id))
+      return moveResult(yield* (yield* Pipeline).unblock(id, context.caller ?? "mcp"))
     }),
 })
 
