@@ -19,9 +19,24 @@ const feed = (board: BoardStore) =>
       )
   })
 
+/**
+ * After a drop: reconnecting. On a server with a token the session may be gone (a restart, a logout
+ * elsewhere, expiry): the socket cannot say so, /health can (401), and a reload shows the login page.
+ */
 const markReconnecting = (board: BoardStore) =>
-  Effect.sync(() =>
-    board.update((s) => (s.connection === "reconnecting" ? s : { ...s, connection: "reconnecting" })),
+  Effect.zipRight(
+    Effect.sync(() =>
+      board.update((s) => (s.connection === "reconnecting" ? s : { ...s, connection: "reconnecting" })),
+    ),
+    Effect.promise(() =>
+      fetch("/health", { credentials: "same-origin", cache: "no-store" }).then(
+        (response) => {
+          if (response.status === 401) window.location.reload()
+        },
+        // The server is down: nothing to learn until it is back; the retry schedule goes on.
+        () => undefined,
+      ),
+    ),
   )
 
 /** Runs for the life of the page. A version refusal stops it and marks the page stale. */
