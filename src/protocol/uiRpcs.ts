@@ -7,6 +7,7 @@ import { Rpc, RpcGroup } from "@effect/rpc"
 import { Schema } from "effect"
 import { Decision, DecisionId, Verdict } from "../domain/Decision.js"
 import { ExecutionState, Outcome } from "../domain/ExecutionState.js"
+import { HistoryEntry } from "../domain/History.js"
 import { MergeJob } from "../domain/MergeJob.js"
 import { AgentRole, Stage } from "../domain/Stage.js"
 import { ItemKind, StoryId } from "../domain/StoryId.js"
@@ -105,17 +106,8 @@ export type BoardMessage = typeof BoardMessage.Type
 
 // ------------------------------------------------------------------------------------------- an item
 
-export const HistoryEntry = Schema.Struct({
-  at: Millis,
-  /** The pipeline event's tag ("Block", "QaApproved", "Merged"…) or "Created". */
-  event: Schema.String,
-  from: Schema.optional(Schema.String),
-  to: Schema.String,
-  reason: Schema.optional(Schema.String),
-  /** Who asked: "mcp:<client>", "ui", "agent:<name>", "server"… when known. */
-  by: Schema.optional(Schema.String),
-})
-export type HistoryEntry = typeof HistoryEntry.Type
+/** One entry of an item's history, as the Store records it. */
+export { HistoryEntry }
 
 export const SessionSummary = Schema.Struct({
   /** The session's number within the item (1, 2…), as its log file names it. */

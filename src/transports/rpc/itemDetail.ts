@@ -70,7 +70,7 @@ export const itemDetail = (id: StoryId, ledger: Effect.Effect<ReadonlyArray<Usag
       item,
       card: card.value,
       content,
-      history: [],
+      history: yield* view.history(id),
       sessions,
       gates,
       ...(mergeJob === undefined ? {} : { mergeJob }),

@@ -121,15 +121,15 @@ export const writeHandlers = Effect.gen(function* () {
         )
       return Effect.map(refused(pipeline.move(id, stageNameOf(tag), reason, uiCaller)), (m) => moved(id, m))
     },
-    Block: ({ id, reason }) => Effect.map(refused(pipeline.block(id, reason)), (m) => moved(id, m)),
-    Unblock: ({ id }) => Effect.map(refused(pipeline.unblock(id)), (m) => moved(id, m)),
+    Block: ({ id, reason }) => Effect.map(refused(pipeline.block(id, reason, uiCaller)), (m) => moved(id, m)),
+    Unblock: ({ id }) => Effect.map(refused(pipeline.unblock(id, uiCaller)), (m) => moved(id, m)),
     Delete: ({ id }) => Effect.map(refused(pipeline.delete(id)), () => ok(`${id} deleted`)),
     StartAgent: ({ id, agent }) =>
-      Effect.map(refused(pipeline.startAgent(id, agent)), (started) =>
+      Effect.map(refused(pipeline.startAgent(id, agent, uiCaller)), (started) =>
         ok(started.alreadyRunning ? `${id} is already being worked on` : `${id}: work starts`),
       ),
     StopAgent: ({ id }) =>
-      Effect.map(refused(pipeline.stopAgent(id)), (stopped) =>
+      Effect.map(refused(pipeline.stopAgent(id, uiCaller)), (stopped) =>
         ok(stopped.stopped ? `${id}: stopped` : `${id}: nothing was running; it will not start by itself`),
       ),
     Schedule: ({ id, at }) =>
