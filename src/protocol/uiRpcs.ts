@@ -211,7 +211,16 @@ export class UiRpcs extends RpcGroup.make(
     stream: true,
   }),
   Rpc.make("Page", {
-    payload: { stage: PagedStage, before: Schema.optional(Millis), limit: Schema.Int },
+    /**
+     * Cards updated before `before`, newest first. Several cards can share one `updatedAt`: with the last
+     * card's id as `beforeId` too, the page continues right after that card (same time, smaller id).
+     */
+    payload: {
+      stage: PagedStage,
+      before: Schema.optional(Millis),
+      beforeId: Schema.optional(StoryId),
+      limit: Schema.Int,
+    },
     success: Schema.Array(Card),
     error: Refused,
   }),

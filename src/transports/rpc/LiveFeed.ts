@@ -39,6 +39,7 @@ export interface LiveFeedShape {
   readonly page: (
     stage: PagedStage,
     before: number | undefined,
+    beforeId: string | undefined,
     limit: number,
   ) => Effect.Effect<ReadonlyArray<Card>>
   readonly cards: CardSource
@@ -136,6 +137,12 @@ const make = (options: LiveFeedOptions) =>
       Effect.forkScoped,
     )
 
+    // The first board of a large project would otherwise read every open item's markdown itself.
+    yield* view.list.pipe(
+      Effect.flatMap(({ items }) => source.warm(items.filter((i) => !isPaged(i)))),
+      Effect.forkScoped,
+    )
+
     const snapshot = Effect.gen(function* () {
       const { items } = yield* view.list
       const open = items.filter((i) => !isPaged(i))
@@ -198,10 +205,10 @@ const make = (options: LiveFeedOptions) =>
         Stream.suspend(() => board(undefined)),
       )
 
-    const page: LiveFeedShape["page"] = (stage, before, limit) =>
+    const page: LiveFeedShape["page"] = (stage, before, beforeId, limit) =>
       Effect.gen(function* () {
         const { items } = yield* view.list
-        return yield* source.cards(pageOf(items, stage, before, limit), items)
+        return yield* source.cards(pageOf(items, stage, before, beforeId, limit), items)
       })
 
     return { epoch, board, page, cards: source } satisfies LiveFeedShape

@@ -24,6 +24,8 @@ export interface CardSource {
   readonly forget: (id: StoryId) => void
   /** The items whose markdown (as last read) depends on `id`. */
   readonly dependents: (id: StoryId) => ReadonlyArray<StoryId>
+  /** Reads and keeps the markdown summaries of `items` ahead of the first board that needs them. */
+  readonly warm: (items: ReadonlyArray<WorkItem>) => Effect.Effect<void>
 }
 
 interface LedgerCosts {
@@ -119,5 +121,13 @@ export const makeCardSource = (view: PipelineViewShape, root: string) =>
     const dependents = (id: StoryId) =>
       [...docs.entries()].flatMap(([other, doc]) => (doc.dependsOn.includes(id) ? [other] : []))
 
-    return { cards, card, forget: (id) => void docs.delete(id), dependents }
+    // In slices, yielding between them: requests that arrive meanwhile are not held up by it.
+    const warm = (items: ReadonlyArray<WorkItem>) =>
+      Effect.forEach(
+        items,
+        (item, i) => Effect.zipRight(summary(item.id), i % 200 === 199 ? Effect.yieldNow() : Effect.void),
+        { discard: true },
+      )
+
+    return { cards, card, forget: (id) => void docs.delete(id), dependents, warm }
   })

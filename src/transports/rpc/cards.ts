@@ -64,16 +64,23 @@ export const newestFirst = (a: WorkItem, b: WorkItem): number =>
   b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
 /**
- * The items of a paged column a board shows: the newest `limit` updated before `before` (exclusive),
- * newest first.
+ * The items of a paged column a board shows, newest first: the newest `limit` that come after the
+ * card (`before`, `beforeId`) in that order (without `beforeId`: updated before `before`).
  */
 export const pageOf = (
   items: ReadonlyArray<WorkItem>,
   stage: PagedStage,
   before: number | undefined,
+  beforeId: string | undefined,
   limit: number,
 ): ReadonlyArray<WorkItem> =>
   items
-    .filter((i) => i.stage._tag === stage && (before === undefined || i.updatedAt < before))
+    .filter(
+      (i) =>
+        i.stage._tag === stage &&
+        (before === undefined ||
+          i.updatedAt < before ||
+          (beforeId !== undefined && i.updatedAt === before && i.id < beforeId)),
+    )
     .sort(newestFirst)
     .slice(0, limit)

@@ -110,7 +110,8 @@ export const readHandlers = Effect.gen(function* () {
               message: `this page speaks version ${version} of the board protocol and the server ${uiProtocolVersion}: reload the page`,
             }),
           ),
-    Page: ({ stage, before, limit }) => feed.page(stage, before, Math.max(1, Math.min(maxPage, limit))),
+    Page: ({ stage, before, beforeId, limit }) =>
+      feed.page(stage, before, beforeId, Math.max(1, Math.min(maxPage, limit))),
     Item: ({ id }) => refused(itemDetail(id, ledger)).pipe(Effect.provide(services)),
     Terminal: terminal,
     Agents: () =>

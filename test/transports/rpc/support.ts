@@ -33,7 +33,10 @@ const agentScript = (goFile: string) =>
   ].join("\n")
 
 /** The server, its project (a git repo with one commit and agent coder-1) removed when the scope closes. */
-export const rpcTestServer = (access?: AccessSettings): Layer.Layer<RpcTestServer> =>
+export const rpcTestServer = (
+  access?: AccessSettings,
+  seed: (root: string) => Effect.Effect<void> = () => Effect.void,
+): Layer.Layer<RpcTestServer> =>
   Layer.scoped(
     RpcTestServer,
     Effect.gen(function* () {
@@ -48,6 +51,7 @@ export const rpcTestServer = (access?: AccessSettings): Layer.Layer<RpcTestServe
         join(root, ".huskies", "agents.toml"),
         `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
       )
+      yield* seed(root)
       const bound = yield* Deferred.make<string>()
       const layer = serverLayer(
         root,
