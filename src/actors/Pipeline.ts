@@ -94,19 +94,22 @@ export interface PipelineShape {
   /** A coder's request for review: runs the tests, then moves to QA if they pass. */
   readonly requestQa: (
     id: StoryId,
+    asker?: string,
   ) => Effect.Effect<
     { readonly moved: boolean; readonly item: WorkItem; readonly tests: GateResult | undefined },
     MoveFailure | NoWorktree | GateSpawnError
   >
-  /** The QA agent's approval (`by: "agent"`), or a person's (`"person"`, accept_story). */
+  /** The QA agent's approval (`by: "agent"`), or a person's (`"person"`, accept_story); `asker` as `by`. */
   readonly approveQa: (
     id: StoryId,
     by: "agent" | "person",
     notes?: string,
+    asker?: string,
   ) => Effect.Effect<WorkItem, MoveFailure>
   readonly rejectQa: (
     id: StoryId,
     notes: string,
+    asker?: string,
   ) => Effect.Effect<{ readonly after: WorkItem; readonly retryLimit: number }, MoveFailure>
   /**
    * A person's QA verdict on an item in QA (`by` names who: `mcp:<client>`, `ui:<user>`): recorded on
@@ -194,9 +197,9 @@ export const makePipeline = Effect.gen(function* () {
       ),
     block: (id, reason, by) => run(moves.block(id, reason, by)),
     unblock: (id, by) => run(moves.unblock(id, by)),
-    requestQa: (id) => run(moves.requestQa(settings, id)),
-    approveQa: (id, by, notes) => run(moves.approveQa(settings, id, by, notes)),
-    rejectQa: (id, notes) => run(moves.rejectQa(settings, id, notes)),
+    requestQa: (id, asker) => run(moves.requestQa(settings, id, asker)),
+    approveQa: (id, by, notes, asker) => run(moves.approveQa(settings, id, by, notes, asker)),
+    rejectQa: (id, notes, asker) => run(moves.rejectQa(settings, id, notes, asker)),
     humanQa: (id, verdict, by, note) => run(verdicts.humanQa(settings, id, verdict, by, note)),
     answerDecision: (decisionId, verdict, by, note) =>
       run(verdicts.answerDecision(settings, decisionId, verdict, by, note)),

@@ -1,12 +1,15 @@
 // test/actors/PipelineHistory.test.ts — the command layer records who asked: a move, a block and an
 // unblock through Pipeline (and move_story through the tool registry, as MCP calls it) leave history
-// entries with the reason and `by`, read back through the read-only PipelineView and the status tool.
+// entries with the reason and `by`, read back through the read-only PipelineView and the status tool; a
+// real coder and QA agent's run is recorded as theirs and the server's.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Pipeline } from "../../src/actors/Pipeline.js"
 import { PipelineView } from "../../src/actors/PipelineView.js"
+import { Agents } from "../../src/actors/Scheduler.js"
 import { Store } from "../../src/layers/Store.js"
 import { toolRegistry } from "../../src/transports/tools/registry.js"
+import { awaitItem, commandAgent, gitIdentity, withPipeline } from "../support/pipeline.js"
 import { withTools } from "../support/tools.js"
 
 const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
@@ -86,5 +89,52 @@ describe("Pipeline history", () => {
         expect(history.map((e) => e.event)).toEqual(["Created"])
       }),
     ),
+  )
+
+  it.live(
+    "an agent's run is recorded: the server starts it, the agents start and exit, QA approves over MCP",
+    () =>
+      withPipeline(
+        {
+          projectToml: `base_branch = "main"\n[commands]\ntest = "true"\n`,
+          agentsToml: commandAgent("coder-1", "coder", "coder.sh") + commandAgent("qa-1", "qa", "qa.sh"),
+          scripts: {
+            "coder.sh": `#!/bin/sh\nset -e\n${gitIdentity}\necho done > feature.txt\ngit add feature.txt\ngit commit -q -m work\n`,
+            "qa.sh": `#!/bin/sh\nset -e\n"$(dirname "$0")/mcp-call.mjs" approve_qa "{\\"story_id\\":\\"$HUSKIES_STORY_ID\\",\\"notes\\":\\"looks right\\"}"\n`,
+          },
+        },
+        () =>
+          Effect.gen(function* () {
+            const item = yield* (yield* Store).create(story("Add the feature"))
+            yield* awaitItem(item.id, (i) => i.stage._tag === "Merge")
+            // The QA agent exits after its verdict: its exit is the last entry.
+            yield* (yield* Agents).awaitRun(item.id)
+            const history = yield* (yield* PipelineView).history(item.id)
+            expect(
+              history.map(({ event, from, to, reason, by }) => ({ event, from, to, reason, by })),
+            ).toEqual([
+              { event: "Created", from: undefined, to: "Backlog", reason: undefined, by: undefined },
+              { event: "Start", from: "Backlog", to: "Coding", reason: "auto-assign", by: "server" },
+              {
+                event: "AgentStarted",
+                from: "Coding",
+                to: "Coding",
+                reason: "coder coder-1",
+                by: "agent:coder-1",
+              },
+              {
+                event: "AgentExited",
+                from: "Coding",
+                to: "Coding",
+                reason: "succeeded",
+                by: "agent:coder-1",
+              },
+              { event: "GatesPassed", from: "Coding", to: "Qa", reason: undefined, by: "server" },
+              { event: "AgentStarted", from: "Qa", to: "Qa", reason: "qa qa-1", by: "agent:qa-1" },
+              { event: "QaApproved", from: "Qa", to: "Merge", reason: "looks right", by: "mcp:test-agent" },
+              { event: "AgentExited", from: "Merge", to: "Merge", reason: "succeeded", by: "agent:qa-1" },
+            ])
+          }),
+      ),
   )
 })

@@ -1,6 +1,7 @@
 // test/layers/StoreHistory.test.ts — an item's history on a real SQLite file: each move recorded with its
 // reason and who asked, kept across a restart, bounded to the newest entries, gone with the item.
 import { describe, expect, it } from "@effect/vitest"
+import Database from "better-sqlite3"
 import { Effect, Either, type Scope } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
@@ -174,6 +175,44 @@ describe("Store history", () => {
       expect(Either.isLeft(after.gone) && after.gone.left._tag).toBe("ItemNotFound")
       expect(after.keys).toEqual([other])
       expect(after.other.map((e) => e.event)).toEqual(["Created"])
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("a move whose entry cannot be saved is not saved either: state and history stay together", () =>
+    Effect.gen(function* () {
+      const db = join(yield* scopedTempDir, "huskies.db")
+      const id = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("together"))
+          // A real SQLite failure on the history's insert only: the state's insert before it must go too.
+          const other = new Database(db)
+          other.exec(
+            "CREATE TRIGGER no_space BEFORE INSERT ON history_updates BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+          )
+          const error = yield* Effect.flip(store.apply(item.id, { _tag: "Start", at: 5 }, { by: "mcp:x" }))
+          expect(error._tag).toBe("PersistError")
+          expect((yield* store.get(item.id)).stage).toEqual({ _tag: "Backlog" })
+          expect((yield* store.history(item.id)).map((e) => e.event)).toEqual(["Created"])
+          other.exec("DROP TRIGGER no_space")
+          other.close()
+          yield* store.apply(item.id, { _tag: "Start", at: 6 }, { by: "mcp:y" })
+          return item.id
+        }),
+      )
+      const after = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          return { item: yield* store.get(id), history: yield* store.history(id) }
+        }),
+      )
+      expect(after.item.stage).toEqual({ _tag: "Coding" })
+      expect(after.history.map(({ event, by }) => [event, by])).toEqual([
+        ["Created", undefined],
+        ["Start", "mcp:y"],
+      ])
     }).pipe(Effect.scoped),
   )
 

@@ -248,7 +248,7 @@ export const rejectQa = (settings: Settings, id: StoryId, notes: string, asker?:
  * A coder's request to be reviewed: the item must be in Coding with no coder running, its branch must
  * have commits, and the project's tests (if any) must pass; then it moves to QA.
  */
-export const requestQa = (settings: Settings, id: StoryId) =>
+export const requestQa = (settings: Settings, id: StoryId, asker?: string) =>
   Effect.gen(function* () {
     const store = yield* Store
     const command = `request QA for ${id}`
@@ -276,12 +276,16 @@ export const requestQa = (settings: Settings, id: StoryId) =>
       ),
     )
     if (tests !== undefined && !tests.passed) return { moved: false, item, tests }
-    const after = yield* store.apply(id, {
-      _tag: "GatesPassed",
-      ...facts,
-      // Anything but "none" moves to QA; who reviews (agent or person) is read from the item there.
-      qa: "agent",
-      at: yield* now,
-    })
+    const after = yield* store.apply(
+      id,
+      {
+        _tag: "GatesPassed",
+        ...facts,
+        // Anything but "none" moves to QA; who reviews (agent or person) is read from the item there.
+        qa: "agent",
+        at: yield* now,
+      },
+      { by: asker },
+    )
     return { moved: true, item: after, tests }
   })

@@ -21,10 +21,10 @@ export const approveQa = defineTool({
     notes: Schema.optional(Schema.String.annotations({ description: "what was checked (logged)" })),
   },
   output: VerdictOutput,
-  run: ({ story_id, notes }) =>
+  run: ({ story_id, notes }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const after = yield* (yield* Pipeline).approveQa(id, "agent", notes)
+      const after = yield* (yield* Pipeline).approveQa(id, "agent", notes, context.caller)
       return { story_id: id, stage: stageView(after.stage), next: "the merge queue merges it" }
     }),
 })
@@ -40,10 +40,10 @@ export const rejectQa = defineTool({
     }),
   },
   output: VerdictOutput,
-  run: ({ story_id, notes }) =>
+  run: ({ story_id, notes }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const { after, retryLimit } = yield* (yield* Pipeline).rejectQa(id, notes)
+      const { after, retryLimit } = yield* (yield* Pipeline).rejectQa(id, notes, context.caller)
       const next =
         after.stage._tag === "Coding"
           ? "a coder works on it again with these notes"
@@ -75,7 +75,7 @@ export const requestQa = defineTool({
       const { moved, item, tests } = yield* withProgress(
         context,
         `${id}: tests`,
-        (yield* Pipeline).requestQa(id),
+        (yield* Pipeline).requestQa(id, context.caller),
       )
       return {
         story_id: id,
