@@ -52,14 +52,16 @@ const summaryChars = 200
 
 const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max)}…`)
 
+// Called for every event an agent prints: it measures only the lines added and the lines dropped, never
+// the whole tail again (which made a long run's every line cost a pass over up to 2,000 lines).
 export const appendTail = (tail: Tail, added: ReadonlyArray<string>): Tail => {
   if (added.length === 0) return tail
-  const lines = [...tail.lines, ...added.map((line) => clip(line, maxLineChars))]
-  const sizes = lines.map((line) => Buffer.byteLength(line))
-  let bytes = tail.bytes + sizes.slice(tail.lines.length).reduce((a, b) => a + b, 0)
+  const lines = tail.lines.concat(added.map((line) => clip(line, maxLineChars)))
+  let bytes = tail.bytes
+  for (let i = tail.lines.length; i < lines.length; i++) bytes += Buffer.byteLength(lines[i] ?? "")
   let start = 0
   while (start < lines.length - 1 && (lines.length - start > tailMaxLines || bytes > tailMaxBytes)) {
-    bytes -= sizes[start] ?? 0
+    bytes -= Buffer.byteLength(lines[start] ?? "")
     start++
   }
   return { lines: start === 0 ? lines : lines.slice(start), bytes }
