@@ -1,7 +1,7 @@
 // src/layers/processTable.ts — the machine's processes as /proc shows them (pid, parent, group, session,
 // start time), for killing an agent's or a gate's whole tree (Pty, Gates) and for reaping what a killed
 // server left (AgentPids).
-import { readdirSync, readFileSync } from "node:fs"
+import { closeSync, openSync, readdirSync, readSync } from "node:fs"
 
 export interface ProcessInfo {
   readonly pid: number
@@ -34,13 +34,33 @@ export const parseStat = (pid: number, stat: string): ProcessInfo | undefined =>
   return { pid, ppid, processGroup, session, startTime, zombie: fields[0] === "Z" }
 }
 
-/** The process `pid`, or undefined when there is none (or no /proc to ask). */
-export const processInfo = (pid: number): ProcessInfo | undefined => {
+// One buffer for every stat line (a line is well under 1 KiB): a sweep reads one per process on the machine,
+// and twenty agents ending at once sweep twenty times, so each read is a bare open, read and close.
+const statBuffer = Buffer.allocUnsafe(4096)
+
+/** `/proc/<pid>/stat`, or undefined when the process is gone (or there is no /proc). */
+const readStat = (pid: number | string): string | undefined => {
+  let fd: number
   try {
-    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, "utf8"))
+    fd = openSync(`/proc/${pid}/stat`, "r")
   } catch {
     return undefined
   }
+  try {
+    // The kernel hands over the whole line in one read. Only the numbers after the command name are used:
+    // latin1 decodes those as UTF-8 would, and a ")" byte is never part of a multi-byte character.
+    return statBuffer.toString("latin1", 0, readSync(fd, statBuffer, 0, statBuffer.length, 0))
+  } catch {
+    return undefined
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The process `pid`, or undefined when there is none (or no /proc to ask). */
+export const processInfo = (pid: number): ProcessInfo | undefined => {
+  const stat = readStat(pid)
+  return stat === undefined ? undefined : parseStat(pid, stat)
 }
 
 /** Live (non-zombie) processes; empty where there is no /proc (a group kill still works there). */
@@ -53,8 +73,11 @@ export const liveProcesses = (): ReadonlyArray<ProcessInfo> => {
   }
   const out: Array<ProcessInfo> = []
   for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    const info = processInfo(Number(entry))
+    // Process directories are the entries that start with a digit (the rest: self, sys, meminfo...).
+    const first = entry.charCodeAt(0)
+    if (first < 48 || first > 57) continue
+    const stat = readStat(entry)
+    const info = stat === undefined ? undefined : parseStat(Number(entry), stat)
     // Undefined: the process ended while we looked.
     if (info !== undefined && !info.zombie) out.push(info)
   }
