@@ -68,8 +68,8 @@ const run = (command: ChatCommand, by: string): Effect.Effect<CommandReply, Fail
         Backlog: () => text(backlogReply),
         Show: (c) => text(Effect.flatMap(resolve(c.item), showReply)),
         Move: (c) => text(Effect.flatMap(resolve(c.item), (id) => moveReply(id, c.to, c.reason, by))),
-        Start: (c) => text(Effect.flatMap(resolve(c.item), (id) => startReply(id, c.agent))),
-        Stop: (c) => text(Effect.flatMap(resolve(c.item), stopReply)),
+        Start: (c) => text(Effect.flatMap(resolve(c.item), (id) => startReply(id, c.agent, by))),
+        Stop: (c) => text(Effect.flatMap(resolve(c.item), (id) => stopReply(id, by))),
         Assign: (c) => text(Effect.flatMap(resolve(c.item), (id) => assignReply(id, c.agent))),
         Depends: (c) =>
           text(
@@ -78,7 +78,7 @@ const run = (command: ChatCommand, by: string): Effect.Effect<CommandReply, Fail
               return yield* dependsReply(id, yield* Effect.forEach(c.on, resolve))
             }),
           ),
-        Unblock: (c) => text(Effect.flatMap(resolve(c.item), unblockReply)),
+        Unblock: (c) => text(Effect.flatMap(resolve(c.item), (id) => unblockReply(id, by))),
         Delete: (c) =>
           Effect.flatMap(resolve(c.item), (id) =>
             c.confirmed

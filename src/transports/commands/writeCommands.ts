@@ -25,17 +25,17 @@ const movedText = (id: StoryId, { before, after }: Moved) =>
 export const moveReply = (id: StoryId, to: StageName, reason: string | undefined, by: string) =>
   Effect.flatMap(Pipeline, (p) => p.move(id, to, reason, by)).pipe(Effect.map((m) => movedText(id, m)))
 
-export const startReply = (id: StoryId, agent: AgentName | undefined) =>
+export const startReply = (id: StoryId, agent: AgentName | undefined, by: string) =>
   Effect.gen(function* () {
-    const started = yield* (yield* Pipeline).startAgent(id, agent)
+    const started = yield* (yield* Pipeline).startAgent(id, agent, by)
     if (started.alreadyRunning) return `${numberOf(id)} is already being worked on.`
     const who = agent ?? "an agent"
     return `Started ${numberOf(id)} (${describeStage(started.item.stage)}): ${who} takes it as soon as one is free.`
   })
 
-export const stopReply = (id: StoryId) =>
+export const stopReply = (id: StoryId, by: string) =>
   Effect.map(
-    Effect.flatMap(Pipeline, (p) => p.stopAgent(id)),
+    Effect.flatMap(Pipeline, (p) => p.stopAgent(id, by)),
     (stopped) =>
       stopped.stopped
         ? `Stopped the work on ${numberOf(id)}${stopped.result === undefined ? "" : ` (${stopped.result.agent}: ${stopped.result.outcome})`}; start ${numberOf(id)} resumes it.`
@@ -64,9 +64,9 @@ export const dependsReply = (id: StoryId, on: ReadonlyArray<StoryId>) =>
         : `${numberOf(id)} depends on ${on.map(numberOf).join(", ")}: ${describeDependencies(dependencies)}.`,
   )
 
-export const unblockReply = (id: StoryId) =>
+export const unblockReply = (id: StoryId, by: string) =>
   Effect.map(
-    Effect.flatMap(Pipeline, (p) => p.unblock(id)),
+    Effect.flatMap(Pipeline, (p) => p.unblock(id, by)),
     (m) => movedText(id, m),
   )
 

@@ -67,6 +67,8 @@ describe("changing commands", () => {
           expect(yield* done("unblock 1")).toBe(
             "Moved 1: Archived (blocked: waiting for the API key) → Backlog.",
           )
+          const history = yield* Effect.flatMap(Store, (store) => store.history(id))
+          expect(history.at(-1)).toMatchObject({ event: "Unblock", to: "Backlog", by: "ui:tester" })
           expect(yield* refused("unblock 1")).toContain("only an archived item can be unblocked")
           expect(yield* refused("assign 1 coder-9")).toMatch(
             /^no agent is called "coder-9"; agents.toml defines coder-1, /,
