@@ -6,6 +6,7 @@ import { PipelineView } from "../../actors/PipelineView.js"
 import { type Verb, verbHelp, verbs } from "../../domain/chatCommand.js"
 import { describeDelay } from "../../domain/chatTime.js"
 import type { ExecutionState } from "../../domain/ExecutionState.js"
+import type { HistoryEntry } from "../../domain/History.js"
 import type { StoryId } from "../../domain/StoryId.js"
 import type { UsageFilters, UsageGroup } from "../../layers/Usage.js"
 import { type PipelineStatus, pipelineStatus } from "../tools/boardTools.js"
@@ -86,7 +87,13 @@ const executionText = (state: ExecutionState): string =>
     }),
   )
 
-export const itemText = (status: ItemStatus): string => {
+/** The newest moves `status n` lists. */
+const historyLines = 3
+
+const historyText = (entry: HistoryEntry) =>
+  `${iso(entry.at)} ${entry.event}${entry.from === undefined ? "" : ` ${entry.from} →`} ${entry.to}${entry.by === undefined ? "" : ` by ${entry.by}`}${entry.reason === undefined ? "" : `: ${entry.reason}`}`
+
+export const itemText = (status: ItemStatus, history: ReadonlyArray<HistoryEntry> = []): string => {
   const execution = Object.entries(status.execution)
   const todos = status.todos
   return [
@@ -100,11 +107,20 @@ export const itemText = (status: ItemStatus): string => {
       ...(status.content_error === undefined ? [] : [`markdown does not parse: ${status.content_error}`]),
       `updated ${status.updated_at}`,
     ]),
+    ...(history.length === 0
+      ? []
+      : ["Latest moves:", bullets(history.slice(-historyLines).map(historyText))]),
   ].join("\n")
 }
 
 export const statusReply = (id: StoryId | undefined) =>
-  id === undefined ? Effect.map(pipelineStatus, boardText) : Effect.map(itemStatus(id), itemText)
+  id === undefined
+    ? Effect.map(pipelineStatus, boardText)
+    : Effect.zipWith(
+        itemStatus(id),
+        Effect.flatMap(PipelineView, (view) => view.history(id)),
+        itemText,
+      )
 
 export const showReply = (id: StoryId) =>
   Effect.map(

@@ -69,6 +69,9 @@ describe("changing commands", () => {
           )
           const history = yield* Effect.flatMap(Store, (store) => store.history(id))
           expect(history.at(-1)).toMatchObject({ event: "Unblock", to: "Backlog", by: "ui:tester" })
+          expect(yield* done("status 1")).toMatch(
+            /\nLatest moves:\n(- .+\n){2}- \S+ Unblock Archived → Backlog by ui:tester$/,
+          )
           expect(yield* refused("unblock 1")).toContain("only an archived item can be unblocked")
           expect(yield* refused("assign 1 coder-9")).toMatch(
             /^no agent is called "coder-9"; agents.toml defines coder-1, /,
