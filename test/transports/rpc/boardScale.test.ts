@@ -17,7 +17,7 @@ const seed = (root: string) =>
   })
 
 describe("/rpc with 10,000 items", () => {
-  const server = sharedServer(rpcTestServer(undefined, seed))
+  const server = sharedServer(rpcTestServer({ seed }))
 
   it.scopedLive(
     "the Snapshot has the open cards and the newest Archived page, fast; Page walks the rest",

@@ -32,7 +32,7 @@ const upgradeStatus = (url: string, headers: Record<string, string> = {}) =>
   }).pipe(Effect.timeout("5 seconds"), Effect.orDie)
 
 describe("/rpc access", () => {
-  const server = sharedServer(rpcTestServer({ token: Redacted.make(token) }))
+  const server = sharedServer(rpcTestServer({ access: { token: Redacted.make(token) } }))
 
   it.live("a WebSocket to /rpc without the token is refused with 401; with it, it is upgraded", () =>
     Effect.gen(function* () {

@@ -1,6 +1,8 @@
 // test/transports/rpc/support.ts — a real huskies server on a real git repository with one `command`
 // agent, and a real @effect/rpc client of its /rpc over a Node WebSocket, for the /rpc suites.
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { RpcClient, RpcSerialization } from "@effect/rpc"
 import { Context, Deferred, Effect, Exit, Layer, LogLevel, Scope } from "effect"
 import { afterAll, beforeAll } from "vitest"
@@ -33,10 +35,15 @@ const agentScript = (goFile: string) =>
   ].join("\n")
 
 /** The server, its project (a git repo with one commit and agent coder-1) removed when the scope closes. */
-export const rpcTestServer = (
-  access?: AccessSettings,
-  seed: (root: string) => Effect.Effect<void> = () => Effect.void,
-): Layer.Layer<RpcTestServer> =>
+export interface RpcTestServerOptions {
+  readonly access?: AccessSettings
+  /** `.huskies/project.toml`, when the test needs one. */
+  readonly projectToml?: string
+  /** Fills the project before the server starts (a large board). */
+  readonly seed?: (root: string) => Effect.Effect<void>
+}
+
+export const rpcTestServer = (options: RpcTestServerOptions = {}): Layer.Layer<RpcTestServer> =>
   Layer.scoped(
     RpcTestServer,
     Effect.gen(function* () {
@@ -51,7 +58,9 @@ export const rpcTestServer = (
         join(root, ".huskies", "agents.toml"),
         `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
       )
-      yield* seed(root)
+      if (options.projectToml !== undefined)
+        writeFileSync(join(root, ".huskies", "project.toml"), options.projectToml)
+      if (options.seed !== undefined) yield* options.seed(root)
       const bound = yield* Deferred.make<string>()
       const layer = serverLayer(
         root,
@@ -61,7 +70,7 @@ export const rpcTestServer = (
           durability: "normal",
           autoAssign: false,
           mergeQueue: false,
-          ...(access === undefined ? {} : { access }),
+          ...(options.access === undefined ? {} : { access: options.access }),
         },
         (u) => Deferred.succeed(bound, reachableUrl(u)).pipe(Effect.asVoid),
       ).pipe(
@@ -106,3 +115,18 @@ export const sharedServer = (layer: Layer.Layer<RpcTestServer>): (() => RpcServe
     return info
   }
 }
+
+/** The MCP SDK's own client of the server (for answers a schema-decoding helper cannot take), closed with the scope. */
+export const rawMcpClient = (url: string) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new Client({ name: "rpc-test", version: "1" })
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
+      return client
+    }),
+    (client) => Effect.promise(() => client.close()),
+  )
+
+/** The text of an MCP tool answer's first content block. */
+export const firstText = (answer: object): string =>
+  ((answer as { readonly content?: ReadonlyArray<{ readonly text?: string }> }).content ?? [])[0]?.text ?? ""

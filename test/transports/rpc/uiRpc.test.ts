@@ -2,15 +2,13 @@
 // and changes (a story filed over MCP shows up), writes through the command layer (a move, a refusal with
 // MCP's message), resuming after a disconnect with no loss or duplicate, and an agent's live terminal.
 import { describe, expect, it } from "@effect/vitest"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Chunk, Effect, Fiber, Option, Queue, Schema, Stream } from "effect"
 import { writeFileSync } from "node:fs"
 import type { BoardMessage, Cursor, TerminalChunk } from "../../../src/protocol/uiRpcs.js"
 import { StoryId } from "../../../src/domain/StoryId.js"
 import { mcpClient } from "../../support/mcpClient.js"
 import { eventually } from "../../support/waits.js"
-import { rpcTestServer, sharedServer, uiClient } from "./support.js"
+import { firstText, rawMcpClient, rpcTestServer, sharedServer, uiClient } from "./support.js"
 
 const Created = Schema.Struct({ story_id: StoryId })
 
@@ -92,19 +90,12 @@ describe("/rpc", () => {
         const id = yield* createStory(url, "Not done yet")
         const refused = yield* Effect.flip(client.Move({ id, to: "done" }))
         expect(refused._tag).toBe("Refused")
-        const mcp = yield* Effect.acquireRelease(
-          Effect.promise(async () => {
-            const c = new Client({ name: "rpc-test", version: "1" })
-            await c.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
-            return c
-          }),
-          (c) => Effect.promise(() => c.close()),
-        )
+        const mcp = yield* rawMcpClient(url)
         const answer = yield* Effect.promise(() =>
           mcp.callTool({ name: "move_story", arguments: { story_id: id, to: "done" } }),
         )
         expect(answer.isError).toBe(true)
-        expect((answer.content as ReadonlyArray<{ text: string }>)[0]?.text).toBe(refused.message)
+        expect(firstText(answer)).toBe(refused.message)
 
         const unknown = yield* Effect.flip(client.Move({ id, to: "sideways" }))
         expect(unknown.message).toContain("backlog, coding, qa, merge, done, archived")
