@@ -60,6 +60,17 @@ const logName = /^(.+)-(\d+)\.jsonl$/
 const byAgentThenSession = (a: SessionLogFile, b: SessionLogFile) =>
   a.agent.localeCompare(b.agent) || a.session - b.session
 
+/** The most recently written of `files` (the later one when two were written at the same time). */
+export const latestSessionLog = (files: ReadonlyArray<SessionLogFile>): SessionLogFile | undefined =>
+  files.reduce<SessionLogFile | undefined>(
+    (latest, f) => (latest === undefined || f.modifiedAt >= latest.modifiedAt ? f : latest),
+    undefined,
+  )
+
+/** `coder-1 1, qa 1`: the sessions there are, for a message naming them. */
+export const describeSessions = (files: ReadonlyArray<SessionLogFile>): string =>
+  files.map((f) => `${f.agent} ${f.session}`).join(", ")
+
 /**
  * Decodes the lines of a log. `cut`: the text may end in the middle of a line (a head read, a crash, a
  * writer still writing), and a last line without its newline is left out rather than reported.

@@ -196,6 +196,9 @@ export interface UsageReport {
   readonly total: UsageTotals
 }
 
+/** A sum of float prices without its binary noise, so 0.1 + 0.2 reads 0.3. */
+export const roundUsd = (usd: number): number => Math.round(usd * 1e6) / 1e6
+
 /** The UTC date of an ISO time: `YYYY-MM-DD`. */
 export const utcDay = (time: string): string => new Date(Date.parse(time)).toISOString().slice(0, 10)
 

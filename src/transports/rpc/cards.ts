@@ -7,6 +7,7 @@ import { parseStoryDoc } from "../../domain/StoryDoc.js"
 import { parseStoryId, type StoryId } from "../../domain/StoryId.js"
 import type { Timer } from "../../domain/Timer.js"
 import type { WorkItem } from "../../domain/WorkItem.js"
+import { roundUsd } from "../../layers/Usage.js"
 import type { Card, PagedStage } from "../../protocol/uiRpcs.js"
 
 /** What a card needs of an item's markdown: parsed once per content, not once per card. */
@@ -47,8 +48,7 @@ export const cardOf = (item: WorkItem, doc: DocSummary, facts: CardFacts): Card 
   dependsOn: dependencyStatus(doc.dependsOn, facts.stages).map((d) => ({ id: d.id, met: d._tag === "Met" })),
   execution: item.execution,
   ...(doc.agent === undefined ? {} : { assignedAgent: doc.agent }),
-  // Sums of float prices: round off the binary noise so 0.1 + 0.2 reads 0.3.
-  costUsd: Math.round(facts.costUsd * 1e6) / 1e6,
+  costUsd: roundUsd(facts.costUsd),
   timers: facts.timers,
   attempts: item.attempts,
   ...(item.feedback === undefined ? {} : { feedback: item.feedback }),

@@ -12,8 +12,13 @@ import { HuskiesConfig } from "../../layers/HuskiesConfig.js"
 import { type LogEntry, LogBuffer, logMatcher, type LogQuery } from "../../layers/Logs.js"
 import { Project } from "../../layers/Project.js"
 import { TestRuns } from "../../layers/TestRuns.js"
-import { SessionLog, type SessionLogFile } from "../../layers/SessionLog.js"
-import { aggregateUsage, readUsage, type UsageRecord } from "../../layers/Usage.js"
+import {
+  describeSessions,
+  latestSessionLog,
+  SessionLog,
+  type SessionLogFile,
+} from "../../layers/SessionLog.js"
+import { aggregateUsage, readUsage, roundUsd, type UsageRecord } from "../../layers/Usage.js"
 import { type LogLine, Refused, uiProtocolVersion, type UiRpcs } from "../../protocol/uiRpcs.js"
 import { LiveFeed } from "./LiveFeed.js"
 import { itemDetail } from "./itemDetail.js"
@@ -87,12 +92,9 @@ export const readHandlers = Effect.gen(function* () {
           (f) =>
             (session === undefined || f.session === session) && (agent === undefined || f.agent === agent),
         )
-        const chosen = candidates.reduce<SessionLogFile | undefined>(
-          (latest, f) => (latest === undefined || f.modifiedAt >= latest.modifiedAt ? f : latest),
-          undefined,
-        )
+        const chosen = latestSessionLog(candidates)
         if (chosen === undefined) {
-          const there = files.map((f) => `${f.agent} ${f.session}`).join(", ")
+          const there = describeSessions(files)
           return yield* new Refused({
             message: `${id} has no ${session === undefined ? "session" : `session ${session}`}${agent === undefined ? "" : ` of ${agent}`}; ${files.length === 0 ? "it has none" : `it has: ${there}`}`,
           })
@@ -135,7 +137,6 @@ export const readHandlers = Effect.gen(function* () {
       Effect.map(ledger, (records) => {
         const report = aggregateUsage(records, storyId === undefined ? {} : { storyId }, [group])
         const key = { item: "storyId", agent: "agent", model: "model", day: "day" } as const
-        const round = (usd: number) => Math.round(usd * 1e6) / 1e6
         return {
           group,
           rows: report.rows.map((row) => ({
@@ -143,9 +144,9 @@ export const readHandlers = Effect.gen(function* () {
             runs: row.runs,
             inputTokens: row.inputTokens,
             outputTokens: row.outputTokens,
-            costUsd: round(row.costUsd),
+            costUsd: roundUsd(row.costUsd),
           })),
-          totalUsd: round(report.total.costUsd),
+          totalUsd: roundUsd(report.total.costUsd),
         }
       }),
     Logs: ({ level, text }) => {

@@ -3,7 +3,13 @@
 // the Store. For people, chat and QA agents reviewing what a coder did.
 import { Effect, Schema } from "effect"
 import { Project } from "../../layers/Project.js"
-import { logsDir, SessionLog, type SessionLogFile } from "../../layers/SessionLog.js"
+import {
+  describeSessions,
+  latestSessionLog,
+  logsDir,
+  SessionLog,
+  type SessionLogFile,
+} from "../../layers/SessionLog.js"
 import { agentNameParam, requireId, StoryIdParam } from "./itemAccess.js"
 import { defineTool, ToolFailure } from "./Tool.js"
 
@@ -20,9 +26,6 @@ const sessionView = (f: SessionLogFile) => ({
   bytes: f.bytes,
   modified: new Date(f.modifiedAt).toISOString(),
 })
-
-const describeSessions = (files: ReadonlyArray<SessionLogFile>) =>
-  files.map((f) => `${f.agent} ${f.session}`).join(", ")
 
 /** The session asked for, or a failure naming the sessions there are. */
 const pick = (
@@ -87,13 +90,7 @@ export const getAgentLog = defineTool({
       const logs = yield* SessionLog
       const all = yield* logs.list(project.root, id)
       const files = agent === undefined ? all : all.filter((f) => f.agent === agent)
-      const chosen =
-        session !== undefined
-          ? yield* pick(id, all, agent, session)
-          : files.reduce<SessionLogFile | undefined>(
-              (latest, f) => (latest === undefined || f.modifiedAt >= latest.modifiedAt ? f : latest),
-              undefined,
-            )
+      const chosen = session !== undefined ? yield* pick(id, all, agent, session) : latestSessionLog(files)
       const sessions = files.map(sessionView)
       if (chosen === undefined) {
         return {

@@ -7,6 +7,7 @@ import { Project } from "../../layers/Project.js"
 import {
   aggregateUsage,
   readUsage,
+  roundUsd,
   type UsageFilters,
   type UsageGroup,
   usageGroups,
@@ -49,8 +50,7 @@ const totalsView = (t: UsageTotals) => ({
   output_tokens: t.outputTokens,
   cache_read: t.cacheRead,
   cache_creation: t.cacheCreation,
-  // Sums of float prices: round off the binary noise so 0.1 + 0.2 reads 0.3.
-  cost_usd: Math.round(t.costUsd * 1e6) / 1e6,
+  cost_usd: roundUsd(t.costUsd),
   priced_runs: t.pricedRuns,
 })
 
