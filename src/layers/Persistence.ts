@@ -32,23 +32,28 @@ export interface StoredState {
   readonly lastSeq: number
 }
 
-/** One document's log: what it holds, and how it grows and shrinks. */
-export interface DocumentLog {
+/**
+ * The items' history: a document of its own, so loading the state never reads it. Its updates wait in
+ * its own log, or beside the change of the state they record (one row: both or neither is saved).
+ */
+export interface HistoryLog {
+  /** Its latest snapshot and every update after it, from both places. */
+  readonly load: Effect.Effect<Pick<StoredState, "snapshot" | "tail">, PersistError>
+  /** Appends an update that goes with no change of the state. */
+  readonly append: (update: Uint8Array) => Effect.Effect<void, PersistError>
+  /** Replaces the snapshot and every update with `snapshot`, which must cover them all, atomically. */
+  readonly compact: (snapshot: Uint8Array) => Effect.Effect<void, PersistError>
+}
+
+export interface PersistenceShape {
   readonly load: Effect.Effect<StoredState, PersistError>
   /** Appends one update; when this succeeds the update is on disk (see Durability). */
   readonly append: (update: Uint8Array) => Effect.Effect<number, PersistError>
   /** Replaces every update up to `uptoSeq` with `snapshot`, atomically. */
   readonly compact: (snapshot: Uint8Array, uptoSeq: number) => Effect.Effect<void, PersistError>
-}
-
-export interface PersistenceShape extends DocumentLog {
-  /** The items' history: a document of its own, so loading the state never reads it. */
-  readonly history: DocumentLog
-  /** Appends an update of the state and one of the history in one transaction: both or neither. */
-  readonly appendBoth: (
-    update: Uint8Array,
-    history: Uint8Array,
-  ) => Effect.Effect<{ readonly seq: number; readonly historySeq: number }, PersistError>
+  readonly history: HistoryLog
+  /** Appends an update of the state with the history's update that records it, in one row. */
+  readonly appendWithHistory: (update: Uint8Array, history: Uint8Array) => Effect.Effect<number, PersistError>
   /** This machine's node id, created on first open and kept in the database (never replicated). */
   readonly nodeId: string
   readonly path: string
@@ -115,64 +120,91 @@ const make = (path: string, durability: Durability) =>
         }),
       )
 
-    /** The log in tables `updates` and `snapshots` (with a prefix for another document). */
-    const documentLog = (prefix: string, what: string, log: string) => {
-      const updates = `${prefix}updates`
-      const snapshots = `${prefix}snapshots`
-      const load = Effect.gen(function* () {
-        const snaps = yield* rows<{ upto_seq: number; data: unknown }>(
-          `SELECT upto_seq, data FROM ${snapshots} ORDER BY upto_seq DESC LIMIT 1`,
-        )
-        const snap = snaps[0]
-        const snapshotSeq = snap?.upto_seq ?? 0
-        const tail = yield* rows<{ seq: number; data: unknown }>(
-          `SELECT seq, data FROM ${updates} WHERE seq > ? ORDER BY seq`,
-          [snapshotSeq],
-        )
-        const last = yield* rows<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM ${updates}`)
-        return {
-          snapshot: snap === undefined ? undefined : toBytes(snap.data),
-          snapshotSeq,
-          tail: tail.map((r) => toBytes(r.data)),
-          lastSeq: Math.max(snapshotSeq, last[0]?.seq ?? 0),
-        } satisfies StoredState
-      }).pipe(Effect.mapError(toPersistError(`read the stored ${what}`)))
+    const load = Effect.gen(function* () {
+      const snaps = yield* rows<{ upto_seq: number; data: unknown }>(
+        "SELECT upto_seq, data FROM snapshots ORDER BY upto_seq DESC LIMIT 1",
+      )
+      const snap = snaps[0]
+      const snapshotSeq = snap?.upto_seq ?? 0
+      const tail = yield* rows<{ seq: number; data: unknown }>(
+        "SELECT seq, data FROM updates WHERE seq > ? ORDER BY seq",
+        [snapshotSeq],
+      )
+      const last = yield* rows<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM updates")
+      return {
+        snapshot: snap === undefined ? undefined : toBytes(snap.data),
+        snapshotSeq,
+        tail: tail.map((r) => toBytes(r.data)),
+        lastSeq: Math.max(snapshotSeq, last[0]?.seq ?? 0),
+      } satisfies StoredState
+    }).pipe(Effect.mapError(toPersistError("read the stored state")))
 
-      const insert = (update: Uint8Array) =>
-        Effect.map(run(`INSERT INTO ${updates} (data) VALUES (?)`, [update]), (result) =>
-          Number(result.lastInsertRowid),
-        )
-      const append = (update: Uint8Array) =>
-        insert(update).pipe(Effect.mapError(toPersistError("save a change")))
-
-      const compact = (snapshot: Uint8Array, uptoSeq: number) =>
-        transaction(
-          Effect.gen(function* () {
-            yield* run(`INSERT OR REPLACE INTO ${snapshots} (upto_seq, data, created_at) VALUES (?, ?, ?)`, [
-              uptoSeq,
-              snapshot,
-              Date.now(),
-            ])
-            yield* run(`DELETE FROM ${snapshots} WHERE upto_seq < ?`, [uptoSeq])
-            yield* run(`DELETE FROM ${updates} WHERE seq <= ?`, [uptoSeq])
-          }),
-        ).pipe(Effect.mapError(toPersistError(`compact the ${log}`)))
-      return { load, append, compact, insert }
-    }
-
-    const state = documentLog("", "state", "change log")
-    const history = documentLog("history_", "history", "history log")
-    const appendBoth = (update: Uint8Array, historyUpdate: Uint8Array) =>
-      transaction(Effect.all({ seq: state.insert(update), historySeq: history.insert(historyUpdate) })).pipe(
+    const append = (update: Uint8Array, history: Uint8Array | null = null) =>
+      run("INSERT INTO updates (data, history) VALUES (?, ?)", [update, history]).pipe(
+        Effect.map((result) => Number(result.lastInsertRowid)),
         Effect.mapError(toPersistError("save a change")),
       )
 
+    const compact = (snapshot: Uint8Array, uptoSeq: number) =>
+      transaction(
+        Effect.gen(function* () {
+          yield* run("INSERT OR REPLACE INTO snapshots (upto_seq, data, created_at) VALUES (?, ?, ?)", [
+            uptoSeq,
+            snapshot,
+            Date.now(),
+          ])
+          yield* run("DELETE FROM snapshots WHERE upto_seq < ?", [uptoSeq])
+          // The history's updates written beside these changes move to its own log (its snapshot does
+          // not cover them yet), so the history never has to be loaded to compact the state.
+          yield* run(
+            "INSERT INTO history_updates (data) SELECT history FROM updates WHERE seq <= ? AND history IS NOT NULL ORDER BY seq",
+            [uptoSeq],
+          )
+          yield* run("DELETE FROM updates WHERE seq <= ?", [uptoSeq])
+        }),
+      ).pipe(Effect.mapError(toPersistError("compact the change log")))
+
+    const history: HistoryLog = {
+      load: Effect.gen(function* () {
+        const snaps = yield* rows<{ data: unknown }>(
+          "SELECT data FROM history_snapshots ORDER BY upto_seq DESC LIMIT 1",
+        )
+        const own = yield* rows<{ data: unknown }>("SELECT data FROM history_updates ORDER BY seq")
+        const beside = yield* rows<{ history: unknown }>(
+          "SELECT history FROM updates WHERE history IS NOT NULL ORDER BY seq",
+        )
+        return {
+          snapshot: snaps[0] === undefined ? undefined : toBytes(snaps[0].data),
+          tail: [...own.map((r) => toBytes(r.data)), ...beside.map((r) => toBytes(r.history))],
+        }
+      }).pipe(Effect.mapError(toPersistError("read the items' history"))),
+      append: (update) =>
+        run("INSERT INTO history_updates (data) VALUES (?)", [update]).pipe(
+          Effect.asVoid,
+          Effect.mapError(toPersistError("save a change")),
+        ),
+      compact: (snapshot) =>
+        transaction(
+          Effect.gen(function* () {
+            yield* run(
+              "INSERT INTO history_snapshots (upto_seq, data, created_at) SELECT COALESCE(MAX(upto_seq), 0) + 1, ?, ? FROM history_snapshots",
+              [snapshot, Date.now()],
+            )
+            yield* run(
+              "DELETE FROM history_snapshots WHERE upto_seq < (SELECT MAX(upto_seq) FROM history_snapshots)",
+            )
+            yield* run("DELETE FROM history_updates")
+            yield* run("UPDATE updates SET history = NULL WHERE history IS NOT NULL")
+          }),
+        ).pipe(Effect.mapError(toPersistError("compact the history log"))),
+    }
+
     return {
-      load: state.load,
-      append: state.append,
-      compact: state.compact,
-      history: { load: history.load, append: history.append, compact: history.compact },
-      appendBoth,
+      load,
+      append: (update) => append(update),
+      compact,
+      history,
+      appendWithHistory: (update, historyUpdate) => append(update, historyUpdate),
       nodeId,
       path,
     } satisfies PersistenceShape

@@ -135,7 +135,7 @@ export const makeStore = (options: StoreOptions = {}) =>
     })
 
     /** Runs `mutate` in one Y transaction and makes its update durable, with the history's `change` if
-     * given (one SQLite transaction); on failure reloads from disk. */
+     * given (in the same row); on failure reloads from disk. */
     const commit = <A>(mutate: () => A, change?: HistoryChange): Effect.Effect<A, PersistError> =>
       Effect.suspend(() => {
         const captured: Array<Uint8Array> = []

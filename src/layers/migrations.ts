@@ -28,6 +28,12 @@ export const migrations: ReadonlyArray<Migration> = [
       `CREATE TABLE history_snapshots (upto_seq INTEGER PRIMARY KEY, data BLOB NOT NULL, created_at INTEGER NOT NULL)`,
     ],
   },
+  {
+    // A history update saved in the row of the change it records: one insert, both or neither.
+    version: 3,
+    name: "a change's history update in its row",
+    statements: [`ALTER TABLE updates ADD COLUMN history BLOB`],
+  },
 ]
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)

@@ -121,7 +121,10 @@ export const checkStoreFile = (dbPath: string, options: StoreFileOptions = {}) =
  * cannot see this. A copy is kept as for any damage.
  */
 /** A Y.Doc from a stored snapshot and tail; `onUnreadable` says what a change that cannot be read is. */
-export const docFromStored = <E>(stored: StoredState, onUnreadable: (cause: unknown) => E) =>
+export const docFromStored = <E>(
+  stored: Pick<StoredState, "snapshot" | "tail">,
+  onUnreadable: (cause: unknown) => E,
+) =>
   Effect.try({
     try: () => {
       const doc = new Y.Doc()

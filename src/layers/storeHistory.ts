@@ -1,11 +1,11 @@
 // src/layers/storeHistory.ts — the items' history: a Y.Doc of its own (item id -> Y.Array of entries, the
-// newest `historyLimit` kept), persisted in its own log and loaded only when first read or written, so a
-// start never pays for it. Store records an entry in the same SQLite transaction as the change it records.
+// newest `historyLimit` kept), persisted apart from the state (Persistence's HistoryLog) and loaded only
+// when first read or written, so a start never pays for it. Store saves an entry in the row of its change.
 import { Effect, Either, ParseResult, Schema } from "effect"
 import * as Y from "yjs"
 import { HistoryEntry, historyLimit } from "../domain/History.js"
 import { ProjectionError } from "./docModel.js"
-import { type DocumentLog, PersistError, type PersistenceShape } from "./Persistence.js"
+import { type HistoryLog, PersistError, type PersistenceShape } from "./Persistence.js"
 import { docFromStored } from "./storeFile.js"
 
 /** item id -> its entries, oldest first. */
@@ -64,11 +64,10 @@ export const readEntries = (
 interface Loaded {
   readonly doc: Y.Doc
   readonly entries: HistoryEntries
-  lastSeq: number
   sinceSnapshot: number
 }
 
-const loadFrom = (log: DocumentLog) =>
+const loadFrom = (log: HistoryLog) =>
   Effect.gen(function* () {
     const stored = yield* log.load
     // The state loaded at the start; a history that cannot be read fails what needs it, not the server.
@@ -80,12 +79,7 @@ const loadFrom = (log: DocumentLog) =>
           detail: `it holds changes that cannot be read: ${e instanceof Error ? e.message : String(e)}`,
         }),
     )
-    const loaded: Loaded = {
-      doc,
-      entries: doc.getMap("history"),
-      lastSeq: stored.lastSeq,
-      sinceSnapshot: stored.tail.length,
-    }
+    const loaded: Loaded = { doc, entries: doc.getMap("history"), sinceSnapshot: stored.tail.length }
     return loaded
   })
 
@@ -110,7 +104,7 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
     loaded = undefined
   })
   const compact = (h: Loaded) =>
-    persistence.history.compact(Y.encodeStateAsUpdate(h.doc), h.lastSeq).pipe(
+    persistence.history.compact(Y.encodeStateAsUpdate(h.doc)).pipe(
       Effect.tap(() =>
         Effect.sync(() => {
           h.sinceSnapshot = 0
@@ -121,7 +115,7 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
     )
 
   /**
-   * Applies `change` and persists it with `update` (the state's own change, if any) in one transaction.
+   * Applies `change` and persists it with `update` (the state's own change, if any) in one row.
    * Returns the state update's sequence number when there was one. On failure the history is forgotten.
    */
   const write = (
@@ -140,14 +134,13 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
       }
       if (captured.length === 0) return update === undefined ? undefined : yield* persistence.append(update)
       const historyUpdate = captured.length === 1 ? (captured[0] as Uint8Array) : Y.mergeUpdates(captured)
-      const seqs =
+      const seq =
         update === undefined
-          ? { seq: undefined, historySeq: yield* persistence.history.append(historyUpdate) }
-          : yield* persistence.appendBoth(update, historyUpdate)
-      h.lastSeq = seqs.historySeq
+          ? yield* Effect.as(persistence.history.append(historyUpdate), undefined)
+          : yield* persistence.appendWithHistory(update, historyUpdate)
       h.sinceSnapshot++
       if (h.sinceSnapshot >= compactEvery) yield* compact(h)
-      return seqs.seq
+      return seq
     }).pipe(Effect.onError(() => forget))
 
   const read = (id: string): Effect.Effect<ReadonlyArray<HistoryEntry>, ProjectionError | PersistError> =>

@@ -141,6 +141,68 @@ describe("Store history", () => {
     }).pipe(Effect.scoped),
   )
 
+  it.effect("compacting the state keeps entries the history has not compacted, without loading it", () =>
+    Effect.gen(function* () {
+      const db = join(yield* scopedTempDir, "huskies.db")
+      const counts = () => {
+        const raw = new Database(db, { readonly: true })
+        const count = (sql: string) => (raw.prepare(sql).get() as { n: number }).n
+        const result = {
+          beside: count("SELECT COUNT(*) AS n FROM updates WHERE history IS NOT NULL"),
+          own: count("SELECT COUNT(*) AS n FROM history_updates"),
+          snapshots: count("SELECT COUNT(*) AS n FROM history_snapshots"),
+        }
+        raw.close()
+        return result
+      }
+      const id = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("long lived"))
+          yield* store.apply(item.id, { _tag: "Start", at: 1 }, { by: "server" })
+          yield* store.apply(item.id, { _tag: "AgentStarted", node, agent: "coder-1", role: "coder", at: 2 })
+          return item.id
+        }),
+      )
+      expect(counts()).toEqual({ beside: 3, own: 0, snapshots: 0 })
+      // Heartbeats are no history: the state compacts every 3 writes while the history stays unloaded.
+      yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          for (let at = 3; at < 13; at++) yield* store.apply(id, { _tag: "Heartbeat", node, at })
+        }),
+        3,
+      )
+      expect(counts()).toEqual({ beside: 0, own: 3, snapshots: 0 })
+      // The history compacts too (every 2 of its writes), and everything is still there after a restart.
+      yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          yield* store.apply(id, { _tag: "AgentExited", node, outcome: "succeeded", at: 13 })
+          yield* store.apply(id, { _tag: "Block", why: "needs a decision", at: 14 })
+          yield* store.apply(id, { _tag: "Unblock", at: 15 })
+        }),
+        2,
+      )
+      expect(counts().snapshots).toBe(1)
+      const entries = yield* withStore(
+        db,
+        Effect.flatMap(Store, (store) => store.history(id)),
+      )
+      expect(entries.map((e) => e.event)).toEqual([
+        "Created",
+        "Start",
+        "AgentStarted",
+        "AgentExited",
+        "Block",
+        "Unblock",
+      ])
+    }).pipe(Effect.scoped),
+  )
+
   it.effect("goes with the item: a deleted item has no history, also after a restart", () =>
     Effect.gen(function* () {
       const db = join(yield* scopedTempDir, "huskies.db")
@@ -186,10 +248,10 @@ describe("Store history", () => {
         Effect.gen(function* () {
           const store = yield* Store
           const item = yield* store.create(story("together"))
-          // A real SQLite failure on the history's insert only: the state's insert before it must go too.
+          // A real SQLite failure of the writes that carry a history entry (as a full disk would fail them).
           const other = new Database(db)
           other.exec(
-            "CREATE TRIGGER no_space BEFORE INSERT ON history_updates BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+            "CREATE TRIGGER no_space BEFORE INSERT ON updates WHEN NEW.history IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk full'); END",
           )
           const error = yield* Effect.flip(store.apply(item.id, { _tag: "Start", at: 5 }, { by: "mcp:x" }))
           expect(error._tag).toBe("PersistError")
