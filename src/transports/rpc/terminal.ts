@@ -57,7 +57,12 @@ const reader = (path: string) => {
       const { bytesRead } = await handle.read(buffer, 0, length, offset)
       const text = buffer.subarray(0, bytesRead).toString("utf8")
       const lastNewline = text.lastIndexOf("\n")
-      if (lastNewline < 0) return skipped
+      if (lastNewline < 0) {
+        if (bytesRead < chunkBytes) return skipped
+        // One line longer than a whole chunk: step over it rather than wait for ever on its end.
+        offset += bytesRead
+        return `${skipped}[… part of a line too long to show …]\r\n`
+      }
       const whole = text.slice(0, lastNewline + 1)
       // A skip may land mid-line: what comes before the first newline is a fragment.
       const start = skipped !== "" ? whole.indexOf("\n") + 1 : 0
