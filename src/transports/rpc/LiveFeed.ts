@@ -125,10 +125,17 @@ const make = (options: LiveFeedOptions) =>
         }
       })
 
+    // A bug in reading one change loses that change's messages (logged), not the feed of every client.
     const onEvent = (event: StoreEvent) =>
-      lock.withPermits(1)(
-        Effect.flatMap(messagesOf(event), (messages) => Effect.forEach(messages, publish, { discard: true })),
-      )
+      lock
+        .withPermits(1)(
+          Effect.flatMap(messagesOf(event), (messages) =>
+            Effect.forEach(messages, publish, { discard: true }),
+          ),
+        )
+        .pipe(
+          Effect.catchAllDefect((defect) => Effect.logError(`board change ${event._tag} not sent`, defect)),
+        )
 
     yield* view.changes.pipe(
       Stream.runForEach(onEvent),
