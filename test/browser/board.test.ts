@@ -150,6 +150,58 @@ describe("the board", () => {
     }
   })
 
+  it("asks the server nothing while nothing changes: no polling, only the socket's keepalive", async () => {
+    const id = await fileStory("Left alone")
+    const { page, context, errors } = await openPage(browser())
+    try {
+      const traffic: Array<string> = []
+      let watching = false
+      page.on("request", (r) => {
+        if (watching) traffic.push(`request ${r.url()}`)
+      })
+      page.on("websocket", (ws) =>
+        ws.on("framesent", (f) => {
+          const text = String(f.payload)
+          // The keepalive, and the acknowledgement of a message the server pushed, are not asking.
+          if (watching && !/^\{"_tag":"(Ping|Ack)"/.test(text)) traffic.push(`sent ${text.slice(0, 120)}`)
+        }),
+      )
+      await page.goto(server.url)
+      const views: ReadonlyArray<readonly [string, () => Promise<void>]> = [
+        ["#/", () => card(page, id).waitFor({ timeout: 10_000 })],
+        [
+          `#/item/${id}`,
+          () => page.getByRole("heading", { name: /Left alone/ }).waitFor({ timeout: 10_000 }),
+        ],
+        ["#/decisions", () => page.getByRole("heading", { name: "Decisions" }).waitFor({ timeout: 10_000 })],
+      ]
+      for (const [hash, shown] of views) {
+        await page.goto(`${server.url}/${hash}`)
+        await page
+          .getByRole("status")
+          .filter({ hasText: /^live$/ })
+          .waitFor({ timeout: 10_000 })
+        await shown()
+        // The view's reads on opening are done within a moment; then an absence needs a window, and
+        // three seconds of it catch any polling faster than that.
+        await page.waitForTimeout(500)
+        watching = true
+        await page.waitForTimeout(3_000)
+        watching = false
+        expect(traffic, `on ${hash}`).toEqual([])
+      }
+      // The watch sees what the page does ask: a command sent from the command bar.
+      watching = true
+      await page.getByRole("textbox", { name: "Command" }).fill("help")
+      await page.getByRole("textbox", { name: "Command" }).press("Enter")
+      await page.getByRole("region", { name: "Command reply" }).waitFor({ timeout: 5_000 })
+      expect(traffic.some((t) => t.includes('"tag":"Command"'))).toBe(true)
+      expect(errors()).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
   it("reconnects after the server is restarted on the same port: current state, no duplicates, no reload", async () => {
     const kept = await fileStory("Survives the restart")
     const moved = await fileStory("Moved while the page was away")
