@@ -58,6 +58,7 @@ export interface PipelineShape {
   readonly create: (
     kind: ItemKind,
     doc: StoryDoc,
+    by?: string,
   ) => Effect.Effect<
     {
       readonly item: WorkItem
@@ -182,7 +183,7 @@ export const makePipeline = Effect.gen(function* () {
   })
 
   return {
-    create: (kind, doc) => run(content.create(kind, doc)),
+    create: (kind, doc, by) => run(content.create(kind, doc, by)),
     edit: (id, change) => run(content.edit(id, change)),
     setDependencies: (id, dependsOn) => run(content.setDependencies(id, dependsOn)),
     move: (id, to, reason, by) =>

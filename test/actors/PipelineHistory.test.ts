@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import { Pipeline } from "../../src/actors/Pipeline.js"
 import { PipelineView } from "../../src/actors/PipelineView.js"
 import { Agents } from "../../src/actors/Scheduler.js"
+import { StoryId } from "../../src/domain/StoryId.js"
 import { Store } from "../../src/layers/Store.js"
 import { toolRegistry } from "../../src/transports/tools/registry.js"
 import { awaitItem, commandAgent, gitIdentity, withPipeline } from "../support/pipeline.js"
@@ -44,10 +45,17 @@ describe("Pipeline history", () => {
     ),
   )
 
-  it.live("move_story over MCP records the client as who asked", () =>
+  it.live("create_story and move_story over MCP record the client as who asked", () =>
     withTools(() =>
       Effect.gen(function* () {
-        const item = yield* (yield* Store).create(story("Retire the old API"))
+        const filed = yield* toolRegistry.call(
+          "create_story",
+          { name: "Retire the old API" },
+          { progress: () => Effect.void, caller: "mcp:x" },
+        )
+        const item = {
+          id: StoryId.make(filed._tag === "Ok" ? String((filed.value as { story_id: string }).story_id) : ""),
+        }
         const outcome = yield* toolRegistry.call(
           "move_story",
           { story_id: item.id, to: "archived", reason: "superseded by 9_story_new_api" },
@@ -73,6 +81,7 @@ describe("Pipeline history", () => {
         const shown =
           status._tag === "Ok" ? (status.value as { history: ReadonlyArray<unknown> }).history : []
         expect(shown.map((e) => (e as { event: string }).event)).toEqual(["Created", "Supersede"])
+        expect(shown[0]).toMatchObject({ event: "Created", by: "mcp:x" })
         expect(shown.at(-1)).toEqual({ ...last, at: new Date(history.at(-1)!.at).toISOString() })
       }),
     ),

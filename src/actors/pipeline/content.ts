@@ -13,7 +13,8 @@ const sameList = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) =>
   a.length === b.length && a.every((x, i) => x === b[i])
 
 /** Files a new item in Backlog; its depends_on must name items that exist. */
-export const create = (kind: ItemKind, doc: StoryDoc) =>
+/** `by`: who filed it, for its history. */
+export const create = (kind: ItemKind, doc: StoryDoc, by?: string) =>
   Effect.gen(function* () {
     const store = yield* Store
     const dependencies = yield* dependenciesOf(store, doc.frontMatter.dependsOn)
@@ -26,7 +27,7 @@ export const create = (kind: ItemKind, doc: StoryDoc) =>
       })
     }
     const content = renderStoryDoc(doc)
-    const item = yield* store.create({ kind, name: doc.frontMatter.name, content })
+    const item = yield* store.create({ kind, name: doc.frontMatter.name, content, by })
     return { item, content, dependencies }
   })
 

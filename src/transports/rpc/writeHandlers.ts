@@ -83,7 +83,7 @@ export const writeHandlers = Effect.gen(function* () {
           }),
           { onLeft: (e) => Effect.fail(new Refused({ message: e.message })), onRight: Effect.succeed },
         )
-        const created = yield* refused(pipeline.create(kind, doc))
+        const created = yield* refused(pipeline.create(kind, doc, uiCaller))
         return { id: created.item.id, message: `${created.item.id} filed in Backlog` }
       }).pipe(Effect.provideService(PipelineView, view)),
     Edit: ({ id, content, expected }) =>

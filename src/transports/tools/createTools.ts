@@ -53,7 +53,7 @@ const createTool = (kind: ItemKind, what: string) =>
     description: `Files a new ${what} in Backlog and returns its id and markdown. Does not block. It starts once its depends_on items are Done and an agent is free. Unknown parameters are refused, never dropped.`,
     input: createInput,
     output: CreatedOutput,
-    run: (input) =>
+    run: (input, context) =>
       Effect.gen(function* () {
         const doc = yield* Either.match(
           newStoryDoc({
@@ -68,7 +68,8 @@ const createTool = (kind: ItemKind, what: string) =>
           }),
           { onLeft: (e) => Effect.fail(new ToolFailure({ message: e.message })), onRight: Effect.succeed },
         )
-        const { item, content, dependencies: deps } = yield* (yield* Pipeline).create(kind, doc)
+        const created = yield* (yield* Pipeline).create(kind, doc, context.caller ?? "mcp")
+        const { item, content, dependencies: deps } = created
         return {
           story_id: item.id,
           kind,

@@ -30,7 +30,7 @@ describe("/rpc Item history", () => {
 
       const detail = yield* client.Item({ id })
       expect(detail.history.map(({ at: _, ...entry }) => entry)).toEqual([
-        { event: "Created", to: "Backlog" },
+        { event: "Created", to: "Backlog", by: "mcp:huskies-test" },
         {
           event: "Abandon",
           from: "Backlog",
