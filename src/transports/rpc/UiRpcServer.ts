@@ -1,9 +1,9 @@
 // src/transports/rpc/UiRpcServer.ts — the web UI's live API (src/protocol/uiRpcs.ts) served at /rpc: the
 // handlers over the command layer and the views, run by @effect/rpc's server over WebSocket upgrades the
 // access guard has admitted. serve.ts mounts `route` in HttpLive's `upgrades`.
-import { type Rpc, type RpcGroup, RpcSerialization, RpcServer } from "@effect/rpc"
+import { RpcSerialization, RpcServer } from "@effect/rpc"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Stream } from "effect"
 import { createServer, type Server } from "node:http"
 import { UiRpcs } from "../../protocol/uiRpcs.js"
 import type { UpgradeRoute } from "../http/AccessGuard.js"
@@ -22,11 +22,28 @@ export const uiRpcPath = "/rpc"
  */
 export type RpcEnv = ToolEnv | LiveFeed
 
-const handlers: Layer.Layer<Rpc.ToHandler<RpcGroup.Rpcs<typeof UiRpcs>>, never, RpcEnv> = UiRpcs.toLayer(
-  Effect.gen(function* () {
-    return { ...(yield* readHandlers), ...(yield* writeHandlers) }
-  }),
-)
+/** What a handler's own answer needs, beyond what the handlers were built with (must be nothing). */
+type CallContext<H> = {
+  [K in keyof H]: H[K] extends (...args: never) => infer Out
+    ? Out extends Effect.Effect<unknown, unknown, infer R>
+      ? R
+      : Out extends Stream.Stream<unknown, unknown, infer R>
+        ? R
+        : never
+    : never
+}[keyof H]
+
+const build = Effect.gen(function* () {
+  return { ...(yield* readHandlers), ...(yield* writeHandlers) }
+})
+
+// The group's own handler types let any context through; these two lines are the check: building the
+// handlers needs only RpcEnv, and answering a call needs nothing more.
+const checkedBuild: Effect.Effect<Effect.Effect.Success<typeof build>, never, RpcEnv> = build
+const answersNeedNothing: [CallContext<Effect.Effect.Success<typeof build>>] extends [never] ? true : false =
+  true
+
+const handlers = answersNeedNothing && UiRpcs.toLayer(checkedBuild)
 
 export class UiRpcRoute extends Context.Tag("huskies/rpc/UiRpcRoute")<
   UiRpcRoute,

@@ -72,7 +72,7 @@ export const readHandlers = Effect.gen(function* () {
     Effect.orElseSucceed((): ReadonlyArray<UsageRecord> => []),
   )
 
-  const terminal: Handlers["Terminal"] = ({ id, session, agent }) =>
+  const terminal = ({ id, session, agent }: Parameters<Handlers["Terminal"]>[0]) =>
     Stream.unwrap(
       Effect.gen(function* () {
         const files = yield* refused(sessionLogs.list(project.root, id))
