@@ -5,7 +5,7 @@ import { Context, Effect, Layer, Option, PubSub, Queue, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { basename } from "node:path"
 import { Decisions } from "../../actors/Decisions.js"
-import { PipelineView } from "../../actors/PipelineView.js"
+import { ActivityView, PipelineView } from "../../actors/PipelineView.js"
 import type { Decision } from "../../domain/Decision.js"
 import type { StoryId } from "../../domain/StoryId.js"
 import type { StoreEvent } from "../../layers/storeTypes.js"
@@ -62,6 +62,7 @@ const make = (options: LiveFeedOptions) =>
   Effect.gen(function* () {
     const view = yield* PipelineView
     const decisions = yield* Decisions
+    const merges = (yield* ActivityView).merges
     const project = yield* Project
     const source = yield* makeCardSource(view, project.root)
     const epoch = randomUUID()
@@ -92,6 +93,18 @@ const make = (options: LiveFeedOptions) =>
         }),
       )
 
+    // The merge running and why merges wait are the merge queue's, not the Store's: read as they are
+    // when a job changes (and at a snapshot), so a step taken between job changes shows at the next.
+    const mergeState = Effect.gen(function* () {
+      if (Option.isNone(merges)) return {}
+      const current = yield* merges.value.current
+      const paused = yield* merges.value.paused
+      return {
+        ...(Option.isSome(current) ? { mergeCurrent: current.value } : {}),
+        ...(Option.isSome(paused) ? { mergePaused: paused.value } : {}),
+      }
+    })
+
     const currentDecision = (decision: Decision) =>
       Effect.map(decisions.list, ({ decisions }) => decisions.find((d) => d.id === decision.id) ?? decision)
 
@@ -118,7 +131,7 @@ const make = (options: LiveFeedOptions) =>
             return [{ _tag: "CardRemoved", id: event.id }, ...others]
           }
           case "MergeJobChanged":
-            return [{ _tag: "MergeQueueChanged", jobs: (yield* view.mergeJobs).jobs }]
+            return [{ _tag: "MergeQueueChanged", jobs: (yield* view.mergeJobs).jobs, ...(yield* mergeState) }]
           case "DecisionOpened":
           case "DecisionAnswered":
             return [{ _tag: "DecisionChanged", decision: yield* currentDecision(event.decision) }]
@@ -167,6 +180,7 @@ const make = (options: LiveFeedOptions) =>
         totals: { Done: done.length, Archived: archived.length },
         decisions: (yield* decisions.list).decisions,
         mergeQueue: (yield* view.mergeJobs).jobs,
+        ...(yield* mergeState),
       } satisfies Snapshot
     })
 
