@@ -70,7 +70,9 @@ const make = (options: LiveFeedOptions) =>
     const maxLag = options.maxLag ?? 2_000
     // One lock orders numbering against subscribing: a subscriber sees every message numbered after it.
     const lock = yield* Effect.makeSemaphore(1)
-    const hub = yield* PubSub.unbounded<Numbered>()
+    // Sliding: a subscriber that does not read (a stalled client) holds at most maxLag messages, the
+    // oldest dropped; the gap this leaves in its numbers sends it a fresh Snapshot.
+    const hub = yield* PubSub.sliding<Numbered>(maxLag)
     const ring: Array<Numbered> = []
     let seq = 0
 
@@ -192,13 +194,13 @@ const make = (options: LiveFeedOptions) =>
       return ring.filter((n) => n.seq > cursor.seq).map((n) => n.message)
     }
 
-    // Ends only when the subscriber falls `maxLag` behind; its subscription goes with it.
+    // Ends only when the subscriber fell more than `maxLag` behind; its subscription goes with it.
     const segment = (resume: Cursor | undefined): Stream.Stream<BoardMessage> =>
       Stream.unwrapScoped(
         Effect.gen(function* () {
           // Subscribed under the lock, so the subscription holds exactly the messages numbered after
           // the snapshot (or the replay): nothing between the two is lost or sent twice.
-          const { subscription, first } = yield* lock.withPermits(1)(
+          const { subscription, first, from } = yield* lock.withPermits(1)(
             Effect.gen(function* () {
               const subscription = yield* PubSub.subscribe(hub)
               const caughtUp = replayAfter(resume) ?? [yield* snapshot]
@@ -206,13 +208,16 @@ const make = (options: LiveFeedOptions) =>
                 ...caughtUp,
                 { _tag: "Live", cursor: { epoch, seq } },
               ]
-              return { subscription, first }
+              return { subscription, first, from: seq }
             }),
           )
+          let expected = from + 1
           const live = Stream.repeatEffectOption(
             Effect.gen(function* () {
-              if ((yield* Queue.size(subscription)) > maxLag) return yield* Effect.fail(Option.none())
-              return (yield* Queue.take(subscription)).message
+              const next = yield* Queue.take(subscription)
+              if (next.seq !== expected) return yield* Effect.fail(Option.none())
+              expected += 1
+              return next.message
             }),
           )
           return Stream.concat(Stream.fromIterable(first), live)
