@@ -34,11 +34,20 @@ export const itemDetail = (id: StoryId, ledger: Effect.Effect<ReadonlyArray<Usag
     const card = yield* (yield* LiveFeed).cards.card(id)
     if (Option.isNone(card)) return yield* new Refused({ message: `${id} was deleted` })
 
-    const files = yield* (yield* SessionLog).list(root, id)
+    const logs = yield* SessionLog
+    const files = yield* logs.list(root, id)
+    // A log's first line (session_start) says when the session began; one that cannot be read says nothing.
+    const starts = yield* Effect.forEach(files, (f) =>
+      logs.readHead(f.path, 1024).pipe(
+        Effect.map((entries) => Date.parse(String(entries[0]?.["time"]))),
+        Effect.orElseSucceed(() => Number.NaN),
+      ),
+    )
     const records = (yield* ledger).filter((r) => r.storyId === id)
     const running = yield* (yield* ActivityView).agents.running(id)
     const status = Option.isSome(running) ? Option.some(yield* running.value.status) : Option.none()
-    const sessions = files.map((f): SessionSummary => {
+    const sessions = files.map((f, i): SessionSummary => {
+      const started = starts[i] ?? Number.NaN
       const record = records.find((r) => r.agent === f.agent && r.session === f.session)
       const live =
         Option.isSome(status) && status.value.agent === f.agent && status.value.session === f.session
@@ -47,7 +56,11 @@ export const itemDetail = (id: StoryId, ledger: Effect.Effect<ReadonlyArray<Usag
         session: f.session,
         agent: f.agent,
         role: record?.role ?? (live ? Option.getOrThrow(status).role : ""),
-        ...(live ? { startedAt: Option.getOrThrow(status).startedAt } : {}),
+        ...(live
+          ? { startedAt: Option.getOrThrow(status).startedAt }
+          : Number.isFinite(started) && started >= 0
+            ? { startedAt: started }
+            : {}),
         ...(record !== undefined && isOutcome(record.outcome) ? { outcome: record.outcome } : {}),
         running: live,
         inputTokens: usage?.inputTokens ?? 0,

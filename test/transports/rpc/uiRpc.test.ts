@@ -190,6 +190,19 @@ describe("/rpc", () => {
         expect(pastText).toContain("hello from the agent")
         expect(pastText).toContain("after go")
         expect(Chunk.toReadonlyArray(past).at(-1)?._tag).toBe("Ended")
+
+        // The item page lists the session with how it ended and when it began.
+        const { sessions } = yield* client.Item({ id })
+        expect(sessions).toEqual([
+          expect.objectContaining({
+            session: 1,
+            agent: "coder-1",
+            role: "coder",
+            running: false,
+            outcome: "succeeded",
+          }),
+        ])
+        expect(sessions[0]?.startedAt).toBeGreaterThan(0)
       }),
     )
   }
