@@ -1,12 +1,12 @@
 // src/transports/rpc/readHandlers.ts — the /rpc reads: the board (LiveFeed), pages of Done/Archived, an
 // item's details, an agent's terminal, the agents, cost, server logs and settings. Each reads through the
 // read-only views and disk services only.
-import { Chunk, Effect, Option, Schema, Stream } from "effect"
+import { Chunk, Data, Effect, Option, Schedule, Schema, Stream } from "effect"
 import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { ActivityView, PipelineView } from "../../actors/PipelineView.js"
 import { Outcome } from "../../domain/ExecutionState.js"
-import { isStoryId } from "../../domain/StoryId.js"
+import { isStoryId, type StoryId } from "../../domain/StoryId.js"
 import type { RpcGroup } from "@effect/rpc"
 import { HuskiesConfig } from "../../layers/HuskiesConfig.js"
 import { type LogEntry, LogBuffer, logMatcher, type LogQuery } from "../../layers/Logs.js"
@@ -54,6 +54,9 @@ const outcomeOf = (records: ReadonlyArray<UsageRecord>, id: string, file: Sessio
   return isOutcome(outcome) ? outcome : undefined
 }
 
+/** The item's work is starting an agent whose process is not there yet. */
+class AgentStarting extends Data.TaggedError("AgentStarting") {}
+
 const readText = (path: string) => Effect.promise(() => readFile(path, "utf8").catch(() => ""))
 
 export const readHandlers = Effect.gen(function* () {
@@ -72,11 +75,37 @@ export const readHandlers = Effect.gen(function* () {
     Effect.orElseSucceed((): ReadonlyArray<UsageRecord> => []),
   )
 
+  /**
+   * Whether the item's work here is about to start an agent: marked Running in the Store, its actor
+   * starting or taking its agent, the process (and its log) a moment away.
+   */
+  const starting = (id: StoryId) =>
+    Effect.gen(function* () {
+      const item = yield* Effect.option(view.get(id))
+      if (Option.isNone(item) || item.value.execution[view.nodeId]?._tag !== "Running") return false
+      const stories = yield* activity.agents.stories
+      return stories.some(
+        (s) => s.storyId === id && (s.phase === "Starting" || s.phase === "WaitingForAgent"),
+      )
+    })
+
+  // Asked for the running session just as it starts, the terminal waits for its process (up to 10 s)
+  // rather than show the previous session or nothing: that moment publishes no event to wait on.
+  const agentOf = (id: StoryId, waitForStart: boolean) =>
+    Effect.gen(function* () {
+      const running = yield* activity.agents.running(id)
+      if (Option.isNone(running) && waitForStart && (yield* starting(id))) return yield* new AgentStarting()
+      return running
+    }).pipe(
+      Effect.retry({ schedule: Schedule.exponential("20 millis", 1.5).pipe(Schedule.upTo("10 seconds")) }),
+      Effect.orElseSucceed(() => Option.none()),
+    )
+
   const terminal = ({ id, session, agent }: Parameters<Handlers["Terminal"]>[0]) =>
     Stream.unwrap(
       Effect.gen(function* () {
+        const running = yield* agentOf(id, session === undefined)
         const files = yield* refused(sessionLogs.list(project.root, id))
-        const running = yield* activity.agents.running(id)
         const status = Option.isSome(running) ? Option.some(yield* running.value.status) : Option.none()
         const live =
           Option.isSome(status) &&

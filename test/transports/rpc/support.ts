@@ -18,7 +18,7 @@ import { makeGitRepo } from "../../support/gitRepo.js"
 export interface RpcServerInfo {
   readonly url: string
   readonly root: string
-  /** The agent prints its lines, then waits until this file exists, prints one more and exits. */
+  /** The agent prints its lines, waits until this file exists, prints one more, commits and exits. */
   readonly goFile: string
 }
 
@@ -31,6 +31,8 @@ const agentScript = (goFile: string) =>
     'echo "second line"',
     `while [ ! -f ${goFile} ]; do sleep 0.05; done`,
     'echo "after go"',
+    // Work to show: an agent that commits nothing is retried, and its item would get a second session.
+    'git commit -q --allow-empty -m "the work"',
     "",
   ].join("\n")
 

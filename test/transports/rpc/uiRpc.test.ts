@@ -2,12 +2,11 @@
 // and changes (a story filed over MCP shows up), writes through the command layer (a move, a refusal with
 // MCP's message), resuming after a disconnect with no loss or duplicate, and an agent's live terminal.
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Option, Queue, Schema, Stream } from "effect"
+import { Chunk, Effect, Fiber, Queue, Schema, Stream } from "effect"
 import { writeFileSync } from "node:fs"
 import type { BoardMessage, Cursor, TerminalChunk } from "../../../src/protocol/uiRpcs.js"
 import { StoryId } from "../../../src/domain/StoryId.js"
 import { mcpClient } from "../../support/mcpClient.js"
-import { eventually } from "../../support/waits.js"
 import { firstText, rawMcpClient, rpcTestServer, sharedServer, uiClient } from "./support.js"
 
 const Created = Schema.Struct({ story_id: StoryId })
@@ -148,15 +147,13 @@ describe("/rpc", () => {
         const client = yield* uiClient(url)
         const id = yield* createStory(url, "Talks")
         yield* client.StartAgent({ id, agent: "coder-1" })
-        // The agent's process starts a moment after the command returns; nothing publishes that moment.
-        yield* eventually(
-          "the agent's session to start",
-          client.Terminal({ id }).pipe(
-            Stream.runHead,
-            Effect.map((first) => (Option.isSome(first) ? true : undefined)),
-            Effect.catchTag("Refused", () => Effect.succeed(undefined)),
-          ),
-          { millis: 10_000 },
+        // Asked for as soon as the board shows the agent running: the terminal waits for its process.
+        const board = yield* subscribe(client)
+        yield* board.until(
+          (m) =>
+            m._tag === "CardChanged" &&
+            m.card.id === id &&
+            Object.values(m.card.execution).some((e) => e._tag === "Running"),
         )
         const chunks = yield* Queue.unbounded<TerminalChunk>()
         const terminal = yield* client.Terminal({ id }).pipe(
