@@ -198,6 +198,16 @@ export type Settings = typeof Settings.Type
 /** The command layer (or a read) refused: `message` says what was asked and what to do instead. */
 export class Refused extends Schema.TaggedError<Refused>()("Refused", { message: Schema.String }) {}
 
+/** The page was built for another protocol version than the server speaks: it must reload. */
+export class VersionMismatch extends Schema.TaggedError<VersionMismatch>()("VersionMismatch", {
+  client: Schema.Int,
+  server: Schema.Int,
+}) {
+  override get message(): string {
+    return `this page speaks version ${this.client} of the board protocol and the server ${this.server}: reload the page`
+  }
+}
+
 // ------------------------------------------------------------------------------------------ the group
 
 const ok = Schema.Struct({ message: Schema.String })
@@ -207,7 +217,7 @@ export class UiRpcs extends RpcGroup.make(
   Rpc.make("Board", {
     payload: { resume: Schema.optional(Cursor), version: Schema.Int },
     success: BoardMessage,
-    error: Refused,
+    error: Schema.Union(Refused, VersionMismatch),
     stream: true,
   }),
   Rpc.make("Page", {

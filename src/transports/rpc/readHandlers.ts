@@ -19,7 +19,13 @@ import {
   type SessionLogFile,
 } from "../../layers/SessionLog.js"
 import { aggregateUsage, readUsage, roundUsd, type UsageRecord } from "../../layers/Usage.js"
-import { type LogLine, Refused, uiProtocolVersion, type UiRpcs } from "../../protocol/uiRpcs.js"
+import {
+  type LogLine,
+  Refused,
+  uiProtocolVersion,
+  type UiRpcs,
+  VersionMismatch,
+} from "../../protocol/uiRpcs.js"
 import { LiveFeed } from "./LiveFeed.js"
 import { itemDetail } from "./itemDetail.js"
 import { liveSession, pastSession } from "./terminal.js"
@@ -136,11 +142,7 @@ export const readHandlers = Effect.gen(function* () {
     Board: ({ resume, version }) =>
       version === uiProtocolVersion
         ? feed.board(resume)
-        : Stream.fail(
-            new Refused({
-              message: `this page speaks version ${version} of the board protocol and the server ${uiProtocolVersion}: reload the page`,
-            }),
-          ),
+        : Stream.fail(new VersionMismatch({ client: version, server: uiProtocolVersion })),
     Page: ({ stage, before, beforeId, limit }) =>
       feed.page(stage, before, beforeId, Math.max(1, Math.min(maxPage, limit))),
     Item: ({ id }) => refused(itemDetail(id, ledger)).pipe(Effect.provide(services)),

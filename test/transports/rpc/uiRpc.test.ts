@@ -49,6 +49,15 @@ describe("/rpc", () => {
   // One server for the file: the tests use their own items, so they do not disturb each other.
   const server = sharedServer(rpcTestServer())
   {
+    it.scopedLive("a page of another protocol version is told to reload, with both versions", () =>
+      Effect.gen(function* () {
+        const client = yield* uiClient(server().url)
+        const error = yield* client.Board({ version: 999 }).pipe(Stream.runDrain, Effect.flip)
+        expect(error).toMatchObject({ _tag: "VersionMismatch", client: 999, server: 1 })
+        expect(error.message).toContain("reload the page")
+      }),
+    )
+
     it.scopedLive("a story filed over MCP shows up on the board; a Move over RPC moves it", () =>
       Effect.gen(function* () {
         const { url } = server()

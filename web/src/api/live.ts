@@ -39,6 +39,9 @@ const markReconnecting = (board: BoardStore) =>
     ),
   )
 
+const isVersionMismatch = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "VersionMismatch"
+
 /** Runs for the life of the page. A version refusal stops it and marks the page stale. */
 export const startLiveFeed = (board: BoardStore): void => {
   const retry = Schedule.exponential(Duration.millis(250), 2).pipe(
@@ -49,14 +52,13 @@ export const startLiveFeed = (board: BoardStore): void => {
       // The stream ends only when the server closes it (shutting down): treat it like a drop.
       Effect.zipRight(Effect.fail("ended" as const)),
       Effect.tapError((error) =>
-        typeof error === "object" && error._tag === "Refused" && error.message.includes("version")
+        isVersionMismatch(error)
           ? Effect.sync(() => board.update((s) => ({ ...s, stale: true })))
           : markReconnecting(board),
       ),
       Effect.retry({
         schedule: retry,
-        while: (error) =>
-          !(typeof error === "object" && error._tag === "Refused" && error.message.includes("version")),
+        while: (error) => !isVersionMismatch(error),
       }),
       Effect.ignore,
     ),

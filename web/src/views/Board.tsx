@@ -54,11 +54,16 @@ const PagedMore = ({ stage, cards }: { readonly stage: PagedStage; readonly card
   const store = useBoardStore()
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
-  const oldest = cards.at(-1)?.updatedAt
+  const oldest = cards.at(-1)
   const more = async () => {
     setBusy(true)
     const page = await call((c) =>
-      c.Page({ stage, limit: 50, ...(oldest === undefined ? {} : { before: oldest }) }),
+      // The last card's time and id: cards of one time continue after it, none is skipped.
+      c.Page({
+        stage,
+        limit: 50,
+        ...(oldest === undefined ? {} : { before: oldest.updatedAt, beforeId: oldest.id }),
+      }),
     )
     setBusy(false)
     if (!page.ok) return setError(page.error)
