@@ -4,7 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual"
 import { useMemo, useRef, useState } from "react"
 import type { Card, PagedStage } from "../../../src/protocol/uiRpcs.js"
 import { call } from "../api/client.js"
-import { column } from "../state/board.js"
+import { column, pendingDecisions } from "../state/board.js"
 import { useBoard, useBoardStore } from "../state/useBoard.js"
 import { CardView } from "./Card.js"
 
@@ -18,7 +18,13 @@ const columns: ReadonlyArray<{ readonly stage: StageTag; readonly label: string 
   { stage: "Archived", label: "Archived" },
 ]
 
-const CardList = ({ cards }: { readonly cards: ReadonlyArray<Card> }) => {
+const CardList = ({
+  cards,
+  asking,
+}: {
+  readonly cards: ReadonlyArray<Card>
+  readonly asking: ReadonlySet<string>
+}) => {
   const parent = useRef<HTMLDivElement>(null)
   const rows = useVirtualizer({
     count: cards.length,
@@ -41,7 +47,7 @@ const CardList = ({ cards }: { readonly cards: ReadonlyArray<Card> }) => {
               className="card-slot"
               style={{ transform: `translateY(${row.start}px)` }}
             >
-              <CardView card={card} />
+              <CardView card={card} asks={asking.has(card.id)} />
             </div>
           )
         })}
@@ -86,6 +92,10 @@ const PagedMore = ({ stage, cards }: { readonly stage: PagedStage; readonly card
 const Column = ({ stage, label }: { readonly stage: StageTag; readonly label: string }) => {
   const board = useBoard()
   const cards = useMemo(() => column(board, stage), [board.cards, stage])
+  const asking = useMemo(
+    () => new Set(pendingDecisions(board).flatMap((d) => (d.storyId === undefined ? [] : [d.storyId]))),
+    [board.decisions],
+  )
   const paged = stage === "Done" || stage === "Archived"
   const [open, setOpen] = useState(!paged)
   const total = paged ? board.totals[stage] : cards.length
@@ -103,7 +113,7 @@ const Column = ({ stage, label }: { readonly stage: StageTag; readonly label: st
           </>
         )}
       </h2>
-      {open ? <CardList cards={cards} /> : null}
+      {open ? <CardList cards={cards} asking={asking} /> : null}
       {open && paged && cards.length < total ? <PagedMore stage={stage} cards={cards} /> : null}
     </section>
   )

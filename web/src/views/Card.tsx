@@ -22,7 +22,10 @@ const archivedWhy = (card: Card): string | undefined => {
   return r._tag === "Blocked" || r._tag === "MergeFailed" ? `${r._tag}: ${r.why}` : r._tag
 }
 
-export const CardView = memo(({ card }: { readonly card: Card }) => {
+/** A node id is a uuid: its first group tells nodes apart on a board; the title has it whole. */
+const shortNode = (node: string): string => node.replace(/^(node-[0-9a-f]{8}).*$/, "$1")
+
+export const CardView = memo(({ card, asks }: { readonly card: Card; readonly asks: boolean }) => {
   const agent = working(card)
   const why = archivedWhy(card)
   const { done, total } = card.criteria
@@ -58,7 +61,10 @@ export const CardView = memo(({ card }: { readonly card: Card }) => {
       ) : null}
       {agent !== undefined ? (
         <div className="agent">
-          {agent.text} <span className="node">on {agent.node}</span>
+          {agent.text}{" "}
+          <span className="node" title={agent.node}>
+            on {shortNode(agent.node)}
+          </span>
         </div>
       ) : card.assignedAgent !== undefined ? (
         <div className="agent assigned">agent {card.assignedAgent}</div>
@@ -68,6 +74,11 @@ export const CardView = memo(({ card }: { readonly card: Card }) => {
           {t.kind === "start" ? "starts" : "retries"} at {time(t.at)}
         </div>
       ))}
+      {asks ? (
+        <a className="asks" href={href({ page: "decisions" })}>
+          waits for your decision
+        </a>
+      ) : null}
       {why !== undefined ? <div className="why">{why}</div> : null}
     </article>
   )
