@@ -6,13 +6,16 @@ import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { setTimeout } from "node:timers"
 import { fileURLToPath } from "node:url"
-import { compileBundle, writeCache } from "./bundleScript.js"
+import { collectGarbage, compileBundle, writeCache } from "./bundleScript.js"
 
 const bundle = fileURLToPath(new URL("../dist/huskies.cjs", import.meta.url))
 const modules = new URL("../dist/src/main.js", import.meta.url)
 
 /** How long after the start the full code cache is written: by then serving has compiled what it needs. */
 const cacheAfterMillis = 3000
+
+/** When what starting left behind is collected: by then a server is serving. */
+const settleAfterMillis = 1000
 
 /**
  * Runs the CommonJS bundle as Node would, but compiled through vm.Script so that V8's code cache
@@ -22,10 +25,12 @@ const runBundle = () => {
   const { script, files, cachedFrom } = compileBundle(bundle, readFileSync(bundle, "utf8"))
   const module = { exports: {} }
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle))
+  setTimeout(collectGarbage, settleAfterMillis).unref()
   if (files === undefined || cachedFrom === "full") return
   const timer = setTimeout(() => {
     try {
       writeCache(script, files.full)
+      collectGarbage()
     } catch {
       // A read-only install keeps starting from the seed cache (or none): slower, never wrong.
     }
