@@ -3,8 +3,12 @@
 // cache V8 would reject is never read. Used by bin/huskies.js to run it and by scripts/build.mjs to seed it.
 import { createHash } from "node:crypto"
 import { readFileSync, renameSync, writeFileSync } from "node:fs"
+import { PerformanceObserver } from "node:perf_hooks"
 import v8 from "node:v8"
 import vm from "node:vm"
+
+/** How fast the young generation may grow while the bundle starts: not at all (see capYoungGeneration). */
+const startGrowth = 1
 
 /**
  * V8 flags the bundle runs under, set before it is compiled. V8 keys a code cache to the flags it was
@@ -12,9 +16,8 @@ import vm from "node:vm"
  * would make V8 reject every cache).
  */
 export const v8Flags = [
-  // The young generation stays at its first 1 MiB a half instead of growing to 16: ~20 MiB less resident
-  // for a server (20 agents at once: peak RSS ~148 -> ~128 MiB), for more frequent, smaller scavenges.
-  "--semi-space-growth-factor=1",
+  // Starting, the young generation stays at its first 1 MiB a half (capYoungGeneration lets it grow later).
+  `--semi-space-growth-factor=${startGrowth}`,
   // For collectGarbage: exposed only to a context made for it, never to the bundle's own.
   "--expose-gc",
 ]
@@ -60,6 +63,28 @@ export const collectGarbage = () => {
   vm.runInNewContext("gc")()
 }
 
+let growth = startGrowth
+const setGrowth = (factor) => {
+  if (factor === growth) return
+  growth = factor
+  v8.setFlagsFromString(`--semi-space-growth-factor=${factor}`)
+}
+
+/**
+ * From now on lets each half of V8's young generation grow (it doubles when a scavenge finds it too small)
+ * up to `semiSpaceMiB` (a power of two), not V8's 16 MiB: `--max-semi-space-size` works only on node's
+ * command line, which would make V8 reject the code cache. After each collection the growth factor is set
+ * to 1 once the young generation is at the cap (V8 reads it when it grows), and to 2 while it is below.
+ */
+export const capYoungGeneration = (semiSpaceMiB) => {
+  const cap = 2 * semiSpaceMiB * 1024 * 1024
+  const youngSize = () =>
+    v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0
+  const steer = () => setGrowth(youngSize() >= cap ? 1 : 2)
+  steer()
+  new PerformanceObserver(steer).observe({ entryTypes: ["gc"] })
+}
+
 /** Compiles the bundle, with the best cache there is; `cachedFrom` says which one V8 took. */
 export const compileBundle = (bundle, source) => {
   const files = cacheFiles(bundle, source)
@@ -84,6 +109,13 @@ export const compileBundle = (bundle, source) => {
 /** Writes `script`'s code cache to `file` whole (a reader never sees half of it). */
 export const writeCache = (script, file) => {
   const partial = `${file}.${process.pid}.tmp`
-  writeFileSync(partial, script.createCachedData())
+  // A cache records the flags it was made under: those the bundle was compiled under, not the cap's.
+  const now = growth
+  setGrowth(startGrowth)
+  try {
+    writeFileSync(partial, script.createCachedData())
+  } finally {
+    setGrowth(now)
+  }
   renameSync(partial, file)
 }

@@ -6,13 +6,16 @@ import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { setTimeout } from "node:timers"
 import { fileURLToPath } from "node:url"
-import { collectGarbage, compileBundle, writeCache } from "./bundleScript.js"
+import { capYoungGeneration, collectGarbage, compileBundle, writeCache } from "./bundleScript.js"
 
 const bundle = fileURLToPath(new URL("../dist/huskies.cjs", import.meta.url))
 const modules = new URL("../dist/src/main.js", import.meta.url)
 
 /** How long after the start the full code cache is written: by then serving has compiled what it needs. */
 const cacheAfterMillis = 3000
+
+/** The cap on each half of V8's young generation (see capYoungGeneration). */
+const youngGenerationMiB = 2
 
 /** When what starting left behind is collected: by then a server is serving. */
 const settleAfterMillis = 1000
@@ -25,7 +28,11 @@ const runBundle = () => {
   const { script, files, cachedFrom } = compileBundle(bundle, readFileSync(bundle, "utf8"))
   const module = { exports: {} }
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle))
-  setTimeout(collectGarbage, settleAfterMillis).unref()
+  setTimeout(() => {
+    collectGarbage()
+    // Started: the young generation may grow again, to 2 MiB a half rather than 16.
+    capYoungGeneration(youngGenerationMiB)
+  }, settleAfterMillis).unref()
   if (files === undefined || cachedFrom === "full") return
   const timer = setTimeout(() => {
     try {

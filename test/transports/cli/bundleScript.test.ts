@@ -12,16 +12,18 @@ const bundleScript = new URL("../../../bin/bundleScript.js", import.meta.url).hr
 /** Compiles `bundle` in a fresh node (with `nodeFlags`), runs it, and writes the seed cache if asked. */
 const compileIn = (
   bundle: string,
-  mode: "seed" | "run",
+  mode: "seed" | "seed-capped" | "run",
   nodeFlags: ReadonlyArray<string> = [],
 ): { cachedFrom: string | null; answer: unknown } => {
   const program = `
     import { readFileSync } from "node:fs"
-    import { compileBundle, writeCache } from ${JSON.stringify(bundleScript)}
+    import { capYoungGeneration, compileBundle, writeCache } from ${JSON.stringify(bundleScript)}
     const { script, files, cachedFrom } = compileBundle(${JSON.stringify(bundle)}, readFileSync(${JSON.stringify(bundle)}, "utf8"))
     const module = { exports: {} }
     script.runInThisContext()(module.exports, () => undefined, module, "", "")
-    if (${JSON.stringify(mode)} === "seed") writeCache(script, files.seed)
+    // A server caps its young generation before it writes the full cache: the flags that sets are not kept.
+    if (${JSON.stringify(mode)} === "seed-capped") capYoungGeneration(4)
+    if (${JSON.stringify(mode)} !== "run") writeCache(script, files.seed)
     console.log(JSON.stringify({ cachedFrom: cachedFrom ?? null, answer: module.exports.answer }))
   `
   const out = execFileSync(process.execPath, [...nodeFlags, "--input-type=module", "-e", program], {
@@ -47,6 +49,17 @@ describe("bin/bundleScript.js", () => {
       expect(compileIn(bundle, "run")).toEqual({ cachedFrom: "seed", answer: 42 })
       // A V8 flag on node's command line is why the flags are set in-process: V8 rejects the cache.
       expect(compileIn(bundle, "run", ["--max-semi-space-size=4"])).toEqual({ cachedFrom: null, answer: 42 })
+    }))
+
+  it("a cache written after the young generation was capped is taken too", () =>
+    withTempDir((dir) => {
+      const bundle = join(dir, "bundle.cjs")
+      writeFileSync(
+        bundle,
+        `// huskies build 89abcdef\n(function (exports, require, module, __filename, __dirname) {${body}})\n`,
+      )
+      expect(compileIn(bundle, "seed-capped")).toEqual({ cachedFrom: null, answer: 42 })
+      expect(compileIn(bundle, "run")).toEqual({ cachedFrom: "seed", answer: 42 })
     }))
 
   it("a bundle from before the build wrapped it still runs as a module, with its cache", () =>
