@@ -138,3 +138,12 @@ export const commandRpc = (
       ? Effect.fail(new Refused({ message: reply.text }))
       : Effect.succeed({ message: reply.text }),
   )
+
+/**
+ * The Command handler of the web UI's RPC group, answering as `by`: built where the handlers are built,
+ * it holds the services it needs, so answering a call needs nothing from the caller.
+ */
+export const commandHandler = (by: string) =>
+  Effect.map(Effect.context<CommandEnv>(), (services) => ({
+    Command: ({ text }: { readonly text: string }) => Effect.provide(commandRpc(text, by), services),
+  }))

@@ -16,6 +16,7 @@ import {
 import { parseStoryId, type StoryId } from "../../domain/StoryId.js"
 import { describeStage } from "../../domain/transition.js"
 import { Refused, type UiRpcs } from "../../protocol/uiRpcs.js"
+import { commandHandler } from "../commands/runCommand.js"
 
 /** Who a click in the web UI is, in the record of a decision or a QA verdict. */
 export const uiCaller = "ui"
@@ -140,6 +141,6 @@ export const writeHandlers = Effect.gen(function* () {
       Effect.map(refused(pipeline.answerDecision(id, verdict, uiCaller, note)), (decision) =>
         ok(`${decision.id}: ${verdict}`),
       ),
-    Command: () => Effect.fail(new Refused({ message: "command bar not available yet" })),
+    ...(yield* commandHandler(uiCaller)),
   } satisfies Pick<Handlers, WriteTags>
 })
