@@ -2,7 +2,7 @@
 // supervisor (by hand through start_agent, or by itself in auto mode when dependencies are met and an agent
 // is free), fires the Store's timers, routes the Store's moves to the item's actor (which decides itself
 // what they mean for its work), stops what a person stops, and answers the agent tools. One per server.
-import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref } from "effect"
+import { Context, Deferred, Effect, Either, Layer, Option, Queue } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
@@ -21,6 +21,7 @@ import { StartRefused } from "./agentContract.js"
 import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
 import { type MergeFixRefused, refused as refusedFix, runMergeFix } from "./mergemaster.js"
 import { recoverAfterRestart } from "./recovery.js"
+import { makeRunResults } from "./runResults.js"
 import { defaultStoryRestarts, makeStoryActors, type StoryRestarts } from "./storyActors.js"
 import type { StoryPhase } from "./storyPhase.js"
 import { runStory } from "./storyWork.js"
@@ -96,15 +97,14 @@ const makeScheduler = (options: SchedulerOptions) =>
     )
     if (Either.isLeft(initial))
       yield* Effect.logError(`agents cannot run until this is fixed: ${initial.left.message}`)
-    const results = yield* Ref.make(new Map<string, AgentRunResult>())
+    const results = yield* makeRunResults
     const pokes = yield* Queue.sliding<void>(1)
     const timerPokes = yield* Queue.sliding<void>(1)
     const poke = Queue.offer(pokes, undefined).pipe(Effect.asVoid)
     const loadConfigNow = readConfig.pipe(
       Effect.tap((config) => slots.configure(config.agents, config.project.concurrency)),
     )
-    const recordResult = (id: StoryId) => (result: AgentRunResult) =>
-      Ref.update(results, (m) => new Map(m).set(id, result))
+    const recordResult = (id: StoryId) => (result: AgentRunResult) => results.ended(id, result)
     const actors = yield* makeStoryActors({
       store,
       restarts: options.storyRestarts ?? defaultStoryRestarts,
@@ -230,7 +230,7 @@ const makeScheduler = (options: SchedulerOptions) =>
           ...(Option.isSome(result) ? { result: result.value } : {}),
         }
       })
-    const lastResult = (id: StoryId) => Effect.map(Ref.get(results), (m) => Option.fromNullable(m.get(id)))
+    const lastResult = results.last
     const handle = (id: StoryId) =>
       Effect.map(actors.phase(id), (phase) =>
         Option.flatMap(phase, (p) =>
@@ -259,11 +259,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         if (event._tag === "TimersChanged") return yield* Queue.offer(timerPokes, undefined)
         if (event._tag === "ItemDeleted") {
           // A deleted item's last run is nobody's to wait for any more.
-          yield* Ref.update(results, (m) => {
-            const next = new Map(m)
-            next.delete(event.id)
-            return next
-          })
+          yield* results.forget(event.id)
           return yield* actors.halt(event.id)
         }
         if (event._tag === "ItemChanged" && event.before.stage._tag !== event.after.stage._tag) {
