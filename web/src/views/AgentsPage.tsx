@@ -7,6 +7,7 @@ import { useBoard } from "../state/useBoard.js"
 import { useRead } from "./hooks.js"
 import type { PageProps } from "./pages.js"
 import "./views.css"
+import { TableHead } from "./TableHead.js"
 
 export const AgentsPage = (_: PageProps) => {
   const { value: agents, error } = useRead(() => call((c) => c.Agents()), [], 300)
@@ -25,16 +26,7 @@ export const AgentsPage = (_: PageProps) => {
         <p className="muted">No agents are configured: add them to .huskies/agents.toml.</p>
       ) : (
         <table className="grid" aria-label="Agents">
-          <thead>
-            <tr>
-              <th scope="col">Agent</th>
-              <th scope="col">Role</th>
-              <th scope="col">Runtime</th>
-              <th scope="col">Node</th>
-              <th scope="col">Status</th>
-              <th scope="col">Working on</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Agent", "Role", "Runtime", "Node", "Status", "Working on"]} />
           <tbody>
             {agents.map((a) => {
               const card = a.storyId === undefined ? undefined : board.cards.get(a.storyId)

@@ -10,6 +10,7 @@ import { dateTime } from "./format.js"
 import { useNow } from "./hooks.js"
 import type { PageProps } from "./pages.js"
 import "./views.css"
+import { TableHead } from "./TableHead.js"
 
 /** How many answered decisions the page lists. */
 const recentShown = 30
@@ -35,17 +36,7 @@ const what = (d: Decision): string => (d._tag === "Permission" ? `permission: ${
 
 const Answered = ({ decisions }: { readonly decisions: ReadonlyArray<Decision> }) => (
   <table className="grid" aria-label="Recently answered decisions">
-    <thead>
-      <tr>
-        <th scope="col">Decision</th>
-        <th scope="col">Item</th>
-        <th scope="col">Agent</th>
-        <th scope="col">Verdict</th>
-        <th scope="col">By</th>
-        <th scope="col">When</th>
-        <th scope="col">Note</th>
-      </tr>
-    </thead>
+    <TableHead columns={["Decision", "Item", "Agent", "Verdict", "By", "When", "Note"]} />
     <tbody>
       {decisions.map((d) => (
         <tr key={d.id} data-decision={d.id}>

@@ -7,6 +7,7 @@ import { ago, dateTime } from "./format.js"
 import { useNow } from "./hooks.js"
 import type { PageProps } from "./pages.js"
 import "./views.css"
+import { TableHead } from "./TableHead.js"
 
 const stateText: Record<MergeJob["state"], string> = {
   queued: "queued",
@@ -37,17 +38,7 @@ export const MergesPage = (_: PageProps) => {
         <p className="muted">The merge queue is empty.</p>
       ) : (
         <table className="grid" aria-label="Merge queue">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Item</th>
-              <th scope="col">State</th>
-              <th scope="col">Step</th>
-              <th scope="col">Queued</th>
-              <th scope="col">Failures</th>
-              <th scope="col">Last failure</th>
-            </tr>
-          </thead>
+          <TableHead columns={["#", "Item", "State", "Step", "Queued", "Failures", "Last failure"]} />
           <tbody>
             {jobs.map((job, i) => {
               const card = board.cards.get(job.storyId)

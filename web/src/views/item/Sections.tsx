@@ -2,6 +2,7 @@
 // gate results with their output, the merge status and squash commit, and the agent sessions.
 import type { MergeJob } from "../../../../src/domain/MergeJob.js"
 import type { GateResult, HistoryEntry, SessionSummary } from "../../../../src/protocol/uiRpcs.js"
+import { TableHead } from "../TableHead.js"
 
 export const when = (at: number): string =>
   new Date(at).toLocaleString([], {
@@ -23,15 +24,7 @@ export const History = ({ entries }: { readonly entries: ReadonlyArray<HistoryEn
       <p className="muted">No moves recorded.</p>
     ) : (
       <table className="item-table">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Move</th>
-            <th scope="col">Event</th>
-            <th scope="col">Reason</th>
-            <th scope="col">By</th>
-          </tr>
-        </thead>
+        <TableHead columns={["Time", "Move", "Event", "Reason", "By"]} />
         <tbody>
           {entries.map((e, i) => (
             <tr key={i}>
