@@ -7,8 +7,8 @@ import { href, useRoute, type Route } from "./state/route.js"
 import { BoardContext, useBoard } from "./state/useBoard.js"
 import { BoardView } from "./views/Board.js"
 import { CommandBar } from "./views/CommandBar.js"
-import { NewItemButton } from "./views/NewItem.js"
 import { DecisionToasts } from "./views/DecisionToasts.js"
+import { NewItemButton } from "./views/NewItem.js"
 import { pages } from "./views/pages.js"
 
 const nav: ReadonlyArray<{ readonly route: Route; readonly label: string }> = [
