@@ -127,9 +127,7 @@ describe("the board", () => {
     }
   })
 
-  // Skipped until the server implements the Command RPC (src/transports/rpc/writeHandlers.ts answers
-  // every command line with "command bar not available yet"); the board's command bar sends to it.
-  it.skip("moves an item with the command bar, and shows a refusal as MCP words it", async () => {
+  it("moves an item with the command bar, and shows a refusal as MCP words it", async () => {
     const id = await fileStory("Moved by a command")
     const refusal = await mcp.refusal("move_story", { story_id: id, to: "done" })
     const { page, context, errors } = await openBoard(server.url)
