@@ -7,6 +7,7 @@ import {
   Option,
   Queue,
   Redacted,
+  Ref,
   Runtime,
   Schedule,
   Scope,
@@ -17,7 +18,7 @@ import {
 import type { AddressInfo } from "node:net"
 import { PlatformUnavailable, type ChatPlatform, type Outgoing, type Place, type Sent } from "../platform.js"
 import type { SlackOptions } from "./slackConfig.js"
-import { incomingOf, pressedOf, toBlocks, toMrkdwn } from "./slackMessages.js"
+import { incomingOf, pressedOf, rememberOnce, toBlocks, toMrkdwn } from "./slackMessages.js"
 
 type SlackEvent = Stream.Stream.Success<ChatPlatform["events"]>
 
@@ -65,6 +66,7 @@ export const makeSlackPlatform = (options: SlackOptions): Effect.Effect<SlackPla
     const connected = yield* SubscriptionRef.make(false)
     const botUserId = yield* SubscriptionRef.make<Option.Option<string>>(Option.none())
     const httpPort = yield* SubscriptionRef.make<Option.Option<number>>(Option.none())
+    const seen = yield* Ref.make<ReadonlyArray<string>>([])
     // No SDK-level retries: the door's outbox retries a failed send, and reconnecting is ours below.
     const clientOptions = { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 } }
     const conn = options.connection
@@ -96,7 +98,12 @@ export const makeSlackPlatform = (options: SlackOptions): Effect.Effect<SlackPla
     const onMessage = async ({ event }: { event: unknown }) => {
       const self = Runtime.runSync(runtime)(SubscriptionRef.get(botUserId))
       if (Option.isNone(self)) return
-      Option.map(incomingOf(event, self.value), (message) => offer({ _tag: "Message", message }))
+      const incoming = incomingOf(event, self.value)
+      if (Option.isNone(incoming)) return
+      const key = `${incoming.value.place.room}/${incoming.value.messageId}`
+      // Slack delivers an event again when it missed the ack (a dropped socket, a slow HTTP answer).
+      const fresh = Runtime.runSync(runtime)(Ref.modify(seen, (keys) => rememberOnce(keys, key)))
+      if (fresh) offer({ _tag: "Message", message: incoming.value })
     }
     app.event("app_mention", onMessage)
     app.event("message", onMessage)
@@ -214,3 +221,4 @@ export const makeSlackPlatform = (options: SlackOptions): Effect.Effect<SlackPla
       httpPort: SubscriptionRef.get(httpPort),
     } satisfies SlackPlatform
   })
+

@@ -90,6 +90,16 @@ export const incomingOf = (raw: unknown, botUserId: string): Option.Option<Incom
   })
 }
 
+/** How many recent message keys are remembered to drop Slack's redeliveries. */
+export const rememberedMessages = 500
+
+/** Whether `key` is new, and the recent keys with it (the oldest forgotten past the bound). */
+export const rememberOnce = (
+  keys: ReadonlyArray<string>,
+  key: string,
+): readonly [boolean, ReadonlyArray<string>] =>
+  keys.includes(key) ? [false, keys] : [true, [...keys, key].slice(-rememberedMessages)]
+
 /** A `block_actions` payload (a button press). */
 export const BlockActions = Schema.Struct({
   type: Schema.Literal("block_actions"),

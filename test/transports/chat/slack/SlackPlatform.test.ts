@@ -52,7 +52,9 @@ describe("Slack adapter (Socket Mode)", () => {
         thread_ts: "1700000000.000100",
       }
       fake.sendEvent({ type: "app_mention", ...mention })
-      // Slack also sends the same message as message.channels: it must not arrive twice.
+      // Slack redelivers an event whose ack it missed, and also sends the same message as message.channels:
+      // either way it must not arrive twice.
+      fake.sendEvent({ type: "app_mention", ...mention })
       fake.sendEvent({ type: "message", channel_type: "channel", ...mention })
       fake.sendEvent({
         type: "message",
