@@ -23,6 +23,7 @@ import { HttpLive } from "../http/HttpApp.js"
 import { McpEndpointLive } from "../mcp/McpEndpoint.js"
 import { UiRpcRoute, UiRpcRouteLive, uiRpcPath } from "../rpc/UiRpcServer.js"
 import { toolRegistry } from "../tools/registry.js"
+import { chatLayer } from "../chat/chatLayer.js"
 import { reachableUrl } from "./mcpConfig.js"
 import { tokenEnvVar } from "./serverAccess.js"
 
@@ -143,7 +144,9 @@ export const serverLayer = (
     )
   const app = Layer.unwrapEffect(Effect.map(UiRpcRoute, ({ route }) => http(new Map([[uiRpcPath, route]]))))
   // provideMerge: tests reach the running server's Store and Agents through the built context.
-  return app.pipe(Layer.provide(rpc), Layer.provideMerge(Layer.merge(commands, mcp)))
+  // Chat (bot.toml) beside the listener: its doors fail and restart on their own, never the server.
+  const chat = chatLayer(root).pipe(Layer.provide(commands))
+  return Layer.merge(app, chat).pipe(Layer.provide(rpc), Layer.provideMerge(Layer.merge(commands, mcp)))
 }
 
 /** Runs the server for the project at `root` until the fiber is interrupted (Ctrl-C, SIGTERM). */

@@ -1,0 +1,25 @@
+// src/transports/chat/adapters.ts — the registry of chat platform adapters: how to connect to each
+// platform bot.toml can enable. Each entry imports its adapter (and its SDK) only when called, so a
+// server without chat loads none of them. Used by the chat door's supervisor (door/serveChat.ts).
+import { Effect, type Scope } from "effect"
+import type { PlatformConfig } from "../../domain/BotConfig.js"
+import type { AdapterEnv, MissingCredential } from "./credentials.js"
+import { type ChatPlatform, type PlatformName, PlatformUnavailable } from "./platform.js"
+
+/** Connects to a platform for as long as the scope lives; the adapter reconnects by itself after a drop. */
+export type PlatformAdapter = (
+  config: PlatformConfig,
+  env: AdapterEnv,
+) => Effect.Effect<ChatPlatform, PlatformUnavailable | MissingCredential, Scope.Scope>
+
+const notYet =
+  (platform: PlatformName): PlatformAdapter =>
+  () =>
+    Effect.fail(new PlatformUnavailable({ platform, detail: "this build has no adapter for it yet" }))
+
+export const platformAdapters: Record<PlatformName, PlatformAdapter> = {
+  slack: notYet("slack"),
+  discord: notYet("discord"),
+  matrix: notYet("matrix"),
+  whatsapp: notYet("whatsapp"),
+}
