@@ -18,7 +18,11 @@ const notYet =
     Effect.fail(new PlatformUnavailable({ platform, detail: "this build has no adapter for it yet" }))
 
 export const platformAdapters: Record<PlatformName, PlatformAdapter> = {
-  slack: notYet("slack"),
+  slack: (_config, env) =>
+    Effect.flatMap(
+      Effect.promise(() => import("./slack/SlackPlatform.js")),
+      (m) => m.connectSlack(env),
+    ),
   discord: notYet("discord"),
   matrix: notYet("matrix"),
   whatsapp: notYet("whatsapp"),

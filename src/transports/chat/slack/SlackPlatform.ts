@@ -17,7 +17,8 @@ import {
 } from "effect"
 import type { AddressInfo } from "node:net"
 import { PlatformUnavailable, type ChatPlatform, type Outgoing, type Place, type Sent } from "../platform.js"
-import type { SlackOptions } from "./slackConfig.js"
+import type { AdapterEnv, MissingCredential } from "../credentials.js"
+import { slackOptions, type SlackOptions } from "./slackConfig.js"
 import { incomingOf, pressedOf, rememberOnce, toBlocks, toMrkdwn } from "./slackMessages.js"
 
 type SlackEvent = Stream.Stream.Success<ChatPlatform["events"]>
@@ -222,3 +223,6 @@ export const makeSlackPlatform = (options: SlackOptions): Effect.Effect<SlackPla
     } satisfies SlackPlatform
   })
 
+/** The registry's entry (src/transports/chat/adapters.ts): settings from the environment, then connect. */
+export const connectSlack = (env: AdapterEnv): Effect.Effect<SlackPlatform, MissingCredential, Scope.Scope> =>
+  Effect.flatMap(slackOptions(env), makeSlackPlatform)

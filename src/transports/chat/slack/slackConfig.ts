@@ -1,6 +1,7 @@
-// src/transports/chat/slack/slackConfig.ts — the Slack adapter's settings: credentials only from the
-// environment (Redacted, never logged) and which connection to use: Socket Mode or the Events API.
-import { Config, Duration, Effect, Option, Redacted, Schema } from "effect"
+// src/transports/chat/slack/slackConfig.ts — the Slack adapter's settings: credentials from the environment
+// or the 0600 credentials file (Redacted, never logged), and the connection: Socket Mode or the Events API.
+import { Config, Duration, Effect, type Redacted } from "effect"
+import { MissingCredential, type AdapterEnv } from "../credentials.js"
 
 export type SlackConnection =
   | { readonly mode: "socket"; readonly appToken: Redacted.Redacted<string> }
@@ -23,60 +24,47 @@ export interface SlackOptions {
   readonly reconnectMax: Duration.Duration
 }
 
-export class SlackNotConfigured extends Schema.TaggedError<SlackNotConfigured>()("SlackNotConfigured", {
-  detail: Schema.String,
-}) {
-  override get message(): string {
-    return `Slack: ${this.detail}`
-  }
-}
-
 export const SLACK_API_URL = "https://slack.com/api/"
 
-/** Where the Events API receiver listens when it is used (settings from the chat config). */
-export interface SlackEventsSettings {
-  readonly port?: number
-  readonly host?: string
-  readonly path?: string
-  readonly apiUrl?: string
-}
-
 /**
- * Reads HUSKIES_SLACK_BOT_TOKEN (required) and HUSKIES_SLACK_APP_TOKEN (Socket Mode) or
- * HUSKIES_SLACK_SIGNING_SECRET (Events API over HTTP); Socket Mode wins when both are set.
+ * The Slack settings: HUSKIES_SLACK_BOT_TOKEN (required) and HUSKIES_SLACK_APP_TOKEN (Socket Mode) or
+ * HUSKIES_SLACK_SIGNING_SECRET (Events API), from the environment or the 0600 credentials file; Socket
+ * Mode wins when both are set. Not secret, from the environment: HUSKIES_SLACK_EVENTS_PORT (3100),
+ * HUSKIES_SLACK_EVENTS_HOST (127.0.0.1), HUSKIES_SLACK_EVENTS_PATH (/slack/events), HUSKIES_SLACK_API_URL.
  */
-export const slackOptionsFromEnv = (settings: SlackEventsSettings = {}) =>
+export const slackOptions = (env: AdapterEnv): Effect.Effect<SlackOptions, MissingCredential> =>
   Effect.gen(function* () {
-    const env = yield* Config.all({
-      botToken: Config.option(Config.redacted("HUSKIES_SLACK_BOT_TOKEN")),
-      appToken: Config.option(Config.redacted("HUSKIES_SLACK_APP_TOKEN")),
-      signingSecret: Config.option(Config.redacted("HUSKIES_SLACK_SIGNING_SECRET")),
-    }).pipe(Effect.orDie)
-    if (Option.isNone(env.botToken)) {
-      return yield* new SlackNotConfigured({ detail: "set HUSKIES_SLACK_BOT_TOKEN (xoxb-…)" })
-    }
-    const connection: Option.Option<SlackConnection> = Option.match(env.appToken, {
-      onSome: (appToken) => Option.some({ mode: "socket" as const, appToken }),
-      onNone: () =>
-        Option.map(env.signingSecret, (signingSecret) => ({
-          mode: "events" as const,
-          signingSecret,
-          port: settings.port ?? 3100,
-          host: settings.host ?? "127.0.0.1",
-          path: settings.path ?? "/slack/events",
-        })),
-    })
-    if (Option.isNone(connection)) {
-      return yield* new SlackNotConfigured({
-        detail:
-          "set HUSKIES_SLACK_APP_TOKEN (xapp-…, Socket Mode) or HUSKIES_SLACK_SIGNING_SECRET (Events API)",
+    const botToken = yield* env.secret("BOT_TOKEN")
+    const appToken = yield* env.optionalSecret("APP_TOKEN")
+    const signingSecret = yield* env.optionalSecret("SIGNING_SECRET")
+    const settings = yield* Config.all({
+      port: Config.withDefault(Config.port("HUSKIES_SLACK_EVENTS_PORT"), 3100),
+      host: Config.withDefault(Config.string("HUSKIES_SLACK_EVENTS_HOST"), "127.0.0.1"),
+      path: Config.withDefault(Config.string("HUSKIES_SLACK_EVENTS_PATH"), "/slack/events"),
+      apiUrl: Config.withDefault(Config.string("HUSKIES_SLACK_API_URL"), SLACK_API_URL),
+    }).pipe(
+      Effect.mapError(
+        (e) =>
+          new MissingCredential({ variable: "HUSKIES_SLACK_EVENTS_*", detail: `bad setting: ${String(e)}` }),
+      ),
+    )
+    const connection: SlackConnection | undefined =
+      appToken !== undefined
+        ? { mode: "socket", appToken }
+        : signingSecret !== undefined
+          ? { mode: "events", signingSecret, port: settings.port, host: settings.host, path: settings.path }
+          : undefined
+    if (connection === undefined) {
+      return yield* new MissingCredential({
+        variable: "HUSKIES_SLACK_APP_TOKEN",
+        detail: "set it (xapp-…, Socket Mode) or HUSKIES_SLACK_SIGNING_SECRET (Events API over HTTP)",
       })
     }
     return {
-      botToken: env.botToken.value,
-      connection: connection.value,
-      apiUrl: settings.apiUrl ?? SLACK_API_URL,
+      botToken,
+      connection,
+      apiUrl: settings.apiUrl.endsWith("/") ? settings.apiUrl : `${settings.apiUrl}/`,
       reconnectBase: Duration.millis(500),
       reconnectMax: Duration.seconds(60),
-    } satisfies SlackOptions
+    }
   })
