@@ -24,6 +24,14 @@ export const platformAdapters: Record<PlatformName, PlatformAdapter> = {
       (m) => m.connectSlack(env),
     ),
   discord: notYet("discord"),
-  matrix: notYet("matrix"),
-  whatsapp: notYet("whatsapp"),
+  matrix: (config, env) =>
+    Effect.flatMap(
+      Effect.promise(() => import("./matrix/MatrixPlatform.js")),
+      (m) => m.connectMatrix(config, env),
+    ),
+  whatsapp: (config, env) =>
+    Effect.flatMap(
+      Effect.promise(() => import("./whatsapp/whatsappConfig.js")),
+      (m) => m.connectWhatsApp(config, env),
+    ),
 }

@@ -17,7 +17,9 @@ import { type Logger, logger as sdkGlobalLogger } from "matrix-js-sdk/lib/logger
 import type { ButtonPressed, ChatPlatform, Incoming, Outgoing, Place } from "../platform.js"
 import { PlatformUnavailable } from "../platform.js"
 import { detectMention, reactionKeys, toHtml, withReactionHint } from "./format.js"
-import type { MatrixSettings } from "./MatrixConfig.js"
+import type { PlatformConfig } from "../../../domain/BotConfig.js"
+import type { AdapterEnv, MissingCredential } from "../credentials.js"
+import { type MatrixSettings, matrixSettings } from "./MatrixConfig.js"
 
 type PlatformEvent =
   | { readonly _tag: "Message"; readonly message: Incoming }
@@ -317,3 +319,10 @@ export const makeMatrixPlatform = (
       buttons: false,
     } satisfies ChatPlatform
   })
+
+/** The registry's entry (src/transports/chat/adapters.ts): settings from bot.toml and the credentials. */
+export const connectMatrix = (
+  config: PlatformConfig,
+  env: AdapterEnv,
+): Effect.Effect<ChatPlatform, MissingCredential, Scope.Scope> =>
+  Effect.flatMap(matrixSettings(config, env), makeMatrixPlatform)
