@@ -151,6 +151,7 @@ export class FakeDiscord extends EventEmitter {
     return {
       id: this.snowflake(),
       channel_id: channelId,
+      channel_type: this.channels.get(channelId)?.type ?? 0,
       guild_id: this.guildId,
       author: this.user(person),
       member: { roles: [], joined_at: iso() },
@@ -167,6 +168,15 @@ export class FakeDiscord extends EventEmitter {
       type: 0,
       components: [],
     }
+  }
+
+  /** A person writes to the bot directly: a DM channel the bot has never seen (no guild, no mention). */
+  dm(text: string, person: Person = alice): { readonly channel: string; readonly id: string } {
+    const channel = `9${person.id.slice(1)}`
+    this.channels.set(channel, { id: channel, type: 1, name: "" })
+    const { guild_id: _guild, member: _member, ...payload } = this.messagePayload(person, channel, text, [])
+    this.gateway.dispatch("MESSAGE_CREATE", payload)
+    return { channel, id: payload.id }
   }
 
   /** A person writes in a channel (or thread); `mention` prefixes the bot's mention the way the client does. */
@@ -323,7 +333,10 @@ export class FakeDiscord extends EventEmitter {
       res.writeHead(status, { "content-type": "application/json" })
       res.end(JSON.stringify(payload))
     }
-    if (this.down) return reply(503, { message: "Service Unavailable", code: 0 })
+    if (this.down) {
+      this.emit("refused", url.pathname)
+      return reply(503, { message: "Service Unavailable", code: 0 })
+    }
     const path = url.pathname.replace(/^\/api\/v10/, "")
     const isInteraction = path.startsWith("/interactions/")
     if (!isInteraction && req.headers.authorization !== `Bot ${this.token}`)

@@ -14,7 +14,7 @@ import {
   type Interaction,
   type Message,
 } from "discord.js"
-import { Config, Effect, Queue, Redacted, Runtime, Schedule, type Scope, Stream } from "effect"
+import { Config, Effect, Option, Queue, Redacted, Runtime, Schedule, type Scope, Stream } from "effect"
 import {
   type ChatPlatform,
   type Incoming,
@@ -32,12 +32,31 @@ export interface DiscordSettings {
   readonly guildId?: string
 }
 
-/** `HUSKIES_DISCORD_TOKEN` (required), `HUSKIES_DISCORD_GUILD` (optional); the token is kept Redacted. */
-export const discordSettingsFromEnv = Effect.gen(function* () {
-  const token = yield* Config.redacted("HUSKIES_DISCORD_TOKEN")
-  const guildId = yield* Config.option(Config.string("HUSKIES_DISCORD_GUILD"))
-  return { token, ...(guildId._tag === "Some" && { guildId: guildId.value }) } satisfies DiscordSettings
-})
+/** How the chat door hands an adapter its secrets (the environment or a 0600 file; see ../credentials.ts). */
+export interface DiscordSecrets<E> {
+  readonly secret: (name: string) => Effect.Effect<Redacted.Redacted<string>, E>
+}
+
+/**
+ * Connects with HUSKIES_DISCORD_TOKEN (a secret: the environment or the credentials file). Not secret, from
+ * the environment: HUSKIES_DISCORD_GUILD (register `/huskies` in that server only, at once) and
+ * HUSKIES_DISCORD_API_URL (another REST base, such as a local fake).
+ */
+export const connectDiscord = <E>(env: DiscordSecrets<E>): Effect.Effect<ChatPlatform, E, Scope.Scope> =>
+  Effect.gen(function* () {
+    const token = yield* env.secret("TOKEN")
+    // A plain optional string cannot fail to decode; only a broken ConfigProvider could, and that is a defect.
+    const { guildId, api } = yield* Config.all({
+      guildId: Config.option(Config.string("HUSKIES_DISCORD_GUILD")),
+      api: Config.option(Config.string("HUSKIES_DISCORD_API_URL")),
+    }).pipe(Effect.orDie)
+    const set = (value: Option.Option<string>) => Option.filter(value, (v) => v.trim() !== "")
+    return yield* makeDiscordPlatform({
+      token,
+      ...Option.match(set(guildId), { onNone: () => ({}), onSome: (id) => ({ guildId: id }) }),
+      ...Option.match(set(api), { onNone: () => ({}), onSome: (url) => ({ api: url }) }),
+    })
+  })
 
 type Event = Stream.Stream.Success<ChatPlatform["events"]>
 

@@ -53,8 +53,11 @@ export const stripMention = (
   content: string,
   botId: string,
 ): { readonly text: string; readonly found: boolean } => {
-  const mention = new RegExp(`\\s*<@!?${botId}>\\s*`, "g")
-  const text = content.replace(mention, " ").trim()
+  const mention = new RegExp(`[ \\t]*<@!?${botId}>[ \\t]*`, "g")
+  const text = content
+    .replace(mention, " ")
+    .replace(/[ \t]+\n/g, "\n")
+    .trim()
   return { text, found: new RegExp(`<@!?${botId}>`).test(content) }
 }
 

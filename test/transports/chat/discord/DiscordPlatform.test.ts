@@ -3,8 +3,11 @@
 // without losing a message, an outage that fails sends but never ends the event stream.
 import { describe, expect, it } from "@effect/vitest"
 import { GatewayIntentBits } from "discord.js"
-import { Effect, Exit, Queue, Redacted, Stream } from "effect"
-import { makeDiscordPlatform } from "../../../../src/transports/chat/discord/DiscordPlatform.js"
+import { ConfigProvider, Effect, Exit, Queue, Redacted, Stream } from "effect"
+import {
+  connectDiscord,
+  makeDiscordPlatform,
+} from "../../../../src/transports/chat/discord/DiscordPlatform.js"
 import type { ChatPlatform } from "../../../../src/transports/chat/platform.js"
 import { alice, FakeDiscord } from "../../../fakes/discord/server.js"
 
@@ -62,6 +65,16 @@ describe("Discord adapter against the fake Discord", () => {
         fake.say("lunch anyone?", { mention: false })
         expect(yield* message).toMatchObject({ text: "lunch anyone?", mentioned: false })
       }),
+  )
+
+  it.scopedLive("a direct message is addressed to the bot without a mention", () =>
+    Effect.gen(function* () {
+      const { fake, message, platform } = yield* connected
+      const dm = fake.dm("status")
+      expect(yield* message).toMatchObject({ place: { room: dm.channel }, text: "status", mentioned: true })
+      const sent = yield* platform.send({ place: { room: dm.channel }, text: "Nothing is running." })
+      expect(fake.posted.get(sent.messageId)?.channel_id).toBe(dm.channel)
+    }),
   )
 
   it.scopedLive("/huskies is registered, answered at once, and its command line arrives", () =>
@@ -206,6 +219,51 @@ describe("Discord adapter against the fake Discord", () => {
       expect((yield* message).text).toBe("backlog")
       expect(fake.gateway.identifies).toBe(2)
     }),
+  )
+
+  it.scopedLive(
+    "started while Discord is unreachable, the adapter keeps trying and connects when it is back",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* Effect.acquireRelease(
+          Effect.promise(() => FakeDiscord.start()),
+          (f) => Effect.promise(() => f.close()),
+        )
+        fake.setDown(true)
+        // Two refused logins: the adapter retried on its own after the first.
+        let refusedLogins = 0
+        const retried = new Promise((resolve) =>
+          fake.on("refused", (path: string) => {
+            if (path.endsWith("/gateway/bot") && ++refusedLogins === 2) resolve(path)
+          }),
+        )
+        const secrets = {
+          secret: (name: string) =>
+            name === "TOKEN" ? Effect.succeed(Redacted.make(fake.token)) : Effect.fail(`no ${name}`),
+        }
+        const environment = ConfigProvider.fromMap(
+          new Map([
+            ["HUSKIES_DISCORD_API_URL", fake.api],
+            ["HUSKIES_DISCORD_GUILD", fake.guildId],
+          ]),
+        )
+        const platform = yield* connectDiscord(secrets).pipe(Effect.withConfigProvider(environment))
+        const received = yield* Queue.unbounded<Event>()
+        yield* Stream.runForEach(platform.events, (e) => Queue.offer(received, e)).pipe(Effect.forkScoped)
+        const failed = yield* platform
+          .send({ place: { room: fake.channelId }, text: "hello" })
+          .pipe(Effect.exit)
+        expect(failed).toMatchObject(Exit.fail({ _tag: "PlatformUnavailable" }))
+
+        yield* wait(() => retried)
+        const registered = new Promise((resolve) => fake.once("commands", resolve))
+        fake.setDown(false)
+        yield* wait(() => registered)
+        expect(fake.commands).toMatchObject([{ name: "huskies" }])
+        fake.say("help")
+        const first = yield* Queue.take(received).pipe(Effect.timeout("10 seconds"))
+        expect(first).toMatchObject({ _tag: "Message", message: { text: "help" } })
+      }),
   )
 
   it.scopedLive(
