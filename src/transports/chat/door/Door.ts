@@ -4,7 +4,7 @@
 // every platform; run by serveChat under serve's tree, one door per enabled platform.
 import { Duration, Effect, Queue, Schedule, Stream } from "effect"
 import { randomUUID } from "node:crypto"
-import { Decisions } from "../../../actors/Decisions.js"
+import { Pipeline } from "../../../actors/Pipeline.js"
 import { PipelineView } from "../../../actors/PipelineView.js"
 import { mayRun, type PlatformConfig, roleOf } from "../../../domain/BotConfig.js"
 import { looksLikeCommand } from "../../../domain/chatCommand.js"
@@ -62,7 +62,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
   Effect.gen(function* () {
     const outbox = yield* Outbox
     const view = yield* PipelineView
-    const decisions = yield* Decisions
+    const pipeline = yield* Pipeline
     const name = platform.name
     const retry = Schedule.exponential(options.retry ?? Duration.seconds(1)).pipe(
       Schedule.either(Schedule.spaced(Duration.minutes(1))),
@@ -92,7 +92,9 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
         const [, id = "", verdict = ""] = parsed
         if (roleOf(config, press.place.room, press.user) !== "ops")
           return yield* reply(press.place, refusalText)
-        yield* decisions.answer(id, verdict as Verdict, `${name}:${press.userName}`).pipe(
+        // Through the command layer: a human QA's answer also moves its item (approved to Merge, rejected
+        // back to Coding), as the `approve`/`reject` commands do.
+        yield* pipeline.answerDecision(id, verdict as Verdict, `${name}:${press.userName}`).pipe(
           Effect.asVoid,
           Effect.catchTag("DecisionAlreadyAnswered", (e) =>
             reply(press.place, `Already answered by ${e.by} (${e.verdict}).`),

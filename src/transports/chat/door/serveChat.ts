@@ -8,22 +8,29 @@ import { withComponent } from "../../../layers/Logs.js"
 import { OutboxLive } from "../../../layers/Outbox.js"
 import { projectPaths } from "../../../layers/Project.js"
 import { join } from "node:path"
-import { platformAdapters } from "../adapters.js"
+import { type PlatformAdapter, platformAdapters } from "../adapters.js"
+import type { PlatformName } from "../platform.js"
 import { adapterEnv } from "../credentials.js"
 import { type DoorOptions, runDoor } from "./Door.js"
 import type { CommandEnv } from "../../commands/runCommand.js"
 
-/** How long a platform that failed waits before it connects again: 1 s doubling, at most 5 min. */
-const restart = Schedule.exponential(Duration.seconds(1)).pipe(
-  Schedule.either(Schedule.spaced(Duration.minutes(5))),
-)
+export interface DoorsOptions extends DoorOptions {
+  /** How to connect to each platform (default: the registry in adapters.ts). */
+  readonly adapters?: Record<PlatformName, PlatformAdapter>
+  /** The first pause before a failed platform connects again (default 1 s, doubling to 5 min). */
+  readonly restart?: Duration.DurationInput
+}
 
 /** Runs the doors of every enabled platform in the caller's scope, each restarted on failure. */
-export const startDoors = (root: string, config: BotConfig, options: DoorOptions = {}) =>
+export const startDoors = (root: string, config: BotConfig, options: DoorsOptions = {}) =>
   Effect.gen(function* () {
+    const adapters = options.adapters ?? platformAdapters
+    const restart = Schedule.exponential(options.restart ?? Duration.seconds(1)).pipe(
+      Schedule.either(Schedule.spaced(Duration.minutes(5))),
+    )
     for (const [name, platform] of enabledPlatforms(config)) {
       const once = Effect.scoped(
-        Effect.flatMap(platformAdapters[name](platform, adapterEnv(root, name, platform)), (connected) =>
+        Effect.flatMap(adapters[name](platform, adapterEnv(root, name, platform)), (connected) =>
           runDoor(connected, platform, options),
         ),
       ).pipe(

@@ -12,6 +12,7 @@ import { Store } from "../../../../src/layers/Store.js"
 import { executeCommand } from "../../../../src/transports/commands/runCommand.js"
 import { ok, withTools } from "../../../support/tools.js"
 import { eventually, holds } from "../../../support/waits.js"
+import { itemWithWork, withGitProject } from "../../tools/gitProject.js"
 import { makeFakePlatform, opsRoom, readRoom, slackConfig, startDoor } from "./fakePlatform.js"
 
 const outboxFile = Effect.acquireRelease(
@@ -208,6 +209,35 @@ describe("chat door", () => {
         const updated = yield* fake.nextUpdate()
         expect(updated.messageId).toBe(prompt.messageId)
         expect(updated.text).toContain("deny by timeout")
+      }),
+    ),
+  )
+
+  it.live("a human QA is posted with Approve/Reject; Reject sends the item back to Coding", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const fake = yield* makeFakePlatform
+        yield* startDoor(fake, slackConfig(), yield* outboxFile)
+        yield* fake.say("bob", "help")
+        yield* fake.nextSent()
+        const id = yield* itemWithWork(repo, "Add login", "login.txt", "human")
+        const prompts = yield* eventually(
+          "the QA prompt",
+          Effect.map(fake.drain(Duration.millis(100)), (sent) => {
+            const prompt = sent.find((m) => m.buttons !== undefined)
+            return prompt === undefined ? undefined : prompt
+          }),
+          { millis: 10_000 },
+        )
+        expect(prompts.text).toBe(`${id} waits for a person's QA.`)
+        expect(prompts.buttons?.map((b) => b.label)).toEqual(["Approve", "Reject"])
+        yield* fake.press("alice", prompts.buttons?.[1]?.action ?? "", prompts.messageId)
+        expect((yield* fake.nextUpdate()).text).toContain("reject by slack:alice")
+        yield* eventually(
+          "the item back in Coding",
+          Effect.map(stageOf(id), (stage) => holds(stage === "Coding")),
+          { millis: 10_000 },
+        )
       }),
     ),
   )
