@@ -4,6 +4,7 @@
 // every platform; run by serveChat under serve's tree, one door per enabled platform.
 import { Duration, Effect, Queue, Schedule, Stream } from "effect"
 import { randomUUID } from "node:crypto"
+import { Decisions } from "../../../actors/Decisions.js"
 import { Pipeline } from "../../../actors/Pipeline.js"
 import { PipelineView } from "../../../actors/PipelineView.js"
 import { mayRun, type PlatformConfig, roleOf } from "../../../domain/BotConfig.js"
@@ -63,6 +64,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
     const outbox = yield* Outbox
     const view = yield* PipelineView
     const pipeline = yield* Pipeline
+    const decisions = yield* Decisions
     const name = platform.name
     const retry = Schedule.exponential(options.retry ?? Duration.seconds(1)).pipe(
       Schedule.either(Schedule.spaced(Duration.minutes(1))),
@@ -120,6 +122,9 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
         yield* Queue.offer(wake, undefined)
       })
 
+    // One prompt at a time: the decision's event and the start's sweep of pending ones may meet, and the
+    // look-up of a posted prompt must see the other's record.
+    const prompting = yield* Effect.makeSemaphore(1)
     const prompt = (decision: Decision) =>
       Effect.gen(function* () {
         if (decision._tag === "Permission" && readOnlyTools.has(decision.toolName)) return
@@ -135,7 +140,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
           })
           .pipe(Effect.retry(retry))
         yield* outbox.setPrompt(name, decision.id, { room, messageId: sent.messageId })
-      })
+      }).pipe(prompting.withPermits(1))
 
     const answered = (decision: Decision) =>
       Effect.gen(function* () {
@@ -188,6 +193,12 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
     yield* Queue.offer(wake, undefined)
     yield* Effect.forkScoped(deliver)
     yield* Effect.forkScoped(view.changes.pipe(Stream.runForEach(follow)))
+    // Decisions opened while this door was not running (a restart, an outage of the platform) are posted too.
+    yield* Effect.forkScoped(
+      Effect.flatMap(decisions.pending, (open) => Effect.forEach(open, prompt, { discard: true })).pipe(
+        Effect.catchAll((e) => Effect.logWarning(`pending decisions not posted: ${e.message}`)),
+      ),
+    )
     yield* platform.events.pipe(
       Stream.runForEach((event) =>
         (event._tag === "Message" ? onMessage(event.message) : onPress(event.press)).pipe(

@@ -241,4 +241,20 @@ describe("chat door", () => {
       }),
     ),
   )
+
+  it.live("a decision opened while the door was not running is posted when it starts, once", () =>
+    withGitProject((repo) =>
+      Effect.gen(function* () {
+        const id = yield* itemWithWork(repo, "Add login", "login.txt", "human")
+        const fake = yield* makeFakePlatform
+        const path = yield* outboxFile
+        const door = yield* startDoor(fake, slackConfig(), path)
+        const prompt = yield* fake.nextSent()
+        expect(prompt.text).toBe(`${id} waits for a person's QA.`)
+        yield* Fiber.interrupt(door)
+        yield* startDoor(fake, slackConfig(), path)
+        expect(yield* fake.drain(Duration.millis(300))).toEqual([])
+      }),
+    ),
+  )
 })
