@@ -26,6 +26,8 @@ type SlackEvent = Stream.Stream.Success<ChatPlatform["events"]>
 export interface SlackPlatform extends ChatPlatform {
   /** Resolves once the platform is connected (now, or after the next reconnect). */
   readonly awaitConnected: Effect.Effect<void>
+  /** Resolves once the connection is down (now, or after the next drop). */
+  readonly awaitDisconnected: Effect.Effect<void>
   /** The Events API receiver's bound port (None in Socket Mode or before it listens). */
   readonly httpPort: Effect.Effect<Option.Option<number>>
 }
@@ -216,6 +218,11 @@ export const makeSlackPlatform = (options: SlackOptions): Effect.Effect<SlackPla
       buttons: true,
       awaitConnected: connected.changes.pipe(
         Stream.filter((up) => up),
+        Stream.runHead,
+        Effect.asVoid,
+      ),
+      awaitDisconnected: connected.changes.pipe(
+        Stream.filter((up) => !up),
         Stream.runHead,
         Effect.asVoid,
       ),

@@ -180,6 +180,25 @@ describe("Slack adapter (Socket Mode)", () => {
     }).pipe(Effect.scoped),
   )
 
+  it.live(
+    "closing the adapter while Slack is down ends at once (nothing waits for a socket that is gone)",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* fakeSlack
+        yield* Effect.gen(function* () {
+          const slack = yield* makeSlackPlatform(options(fake, socket))
+          yield* slack.awaitConnected
+          yield* Effect.promise(() => fake.stop())
+          yield* slack.awaitDisconnected
+          const down = yield* Effect.exit(slack.send({ place: { room: "C0OPS" }, text: "while down" }))
+          expect(down).toMatchObject(
+            Exit.fail({ _tag: "PlatformUnavailable", detail: "not connected; reconnecting" }),
+          )
+        }).pipe(Effect.scoped, Effect.timeout("4 seconds"))
+        yield* Effect.promise(() => fake.start())
+      }).pipe(Effect.scoped),
+  )
+
   it.live("no credential appears in the log output, even at debug level", () => {
     const lines: Array<string> = []
     const capture = Logger.make(({ message }) => void lines.push(JSON.stringify(message)))
