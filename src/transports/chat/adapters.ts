@@ -12,18 +12,17 @@ export type PlatformAdapter = (
   env: AdapterEnv,
 ) => Effect.Effect<ChatPlatform, PlatformUnavailable | MissingCredential, Scope.Scope>
 
-const notYet =
-  (platform: PlatformName): PlatformAdapter =>
-  () =>
-    Effect.fail(new PlatformUnavailable({ platform, detail: "this build has no adapter for it yet" }))
-
 export const platformAdapters: Record<PlatformName, PlatformAdapter> = {
   slack: (_config, env) =>
     Effect.flatMap(
       Effect.promise(() => import("./slack/SlackPlatform.js")),
       (m) => m.connectSlack(env),
     ),
-  discord: notYet("discord"),
+  discord: (_config, env) =>
+    Effect.flatMap(
+      Effect.promise(() => import("./discord/DiscordPlatform.js")),
+      (m) => m.connectDiscord(env),
+    ),
   matrix: (config, env) =>
     Effect.flatMap(
       Effect.promise(() => import("./matrix/MatrixPlatform.js")),
