@@ -93,6 +93,7 @@ export const makeMatrixPlatform = (
 ): Effect.Effect<ChatPlatform, never, Scope.Scope> =>
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<never>()
+    const scope = yield* Effect.scope
     const runLog = (effect: Effect.Effect<void>) => void Runtime.runFork(runtime)(effect)
     const queue = yield* Effect.acquireRelease(Queue.unbounded<PlatformEvent>(), Queue.shutdown)
     /** The reactions that stand for buttons, per prompt message id (kept for this process's lifetime). */
@@ -271,14 +272,22 @@ export const makeMatrixPlatform = (
           const keys = reactionKeys(buttons)
           const map = buttons.map((b, i) => ({ key: keys[i] ?? b.label, action: b.action }))
           yield* Ref.update(prompts, (m) => new Map(m).set(sent.event_id, map))
-          // The bot's own reactions put the choices one click away; a failure only loses that convenience.
-          for (const { key } of map)
-            yield* sendRaw(
-              message.place.room,
-              "m.reaction",
-              { "m.relates_to": { rel_type: "m.annotation", event_id: sent.event_id, key } },
-              message.id === undefined ? undefined : `${message.id}-${key}`,
-            ).pipe(Effect.catchAll((e) => Effect.logDebug(`matrix: reaction not added: ${e.message}`)))
+          // The bot's own reactions put the choices one click away. They go out after send returns, so the
+          // door records the prompt before anyone can answer it; a failure only loses that convenience.
+          yield* Effect.forkIn(
+            Effect.forEach(
+              map,
+              ({ key }) =>
+                sendRaw(
+                  message.place.room,
+                  "m.reaction",
+                  { "m.relates_to": { rel_type: "m.annotation", event_id: sent.event_id, key } },
+                  message.id === undefined ? undefined : `${message.id}-${key}`,
+                ).pipe(Effect.catchAll((e) => Effect.logDebug(`matrix: reaction not added: ${e.message}`))),
+              { discard: true },
+            ),
+            scope,
+          )
         }
         return { messageId: sent.event_id }
       })

@@ -154,6 +154,9 @@ describe("Matrix adapter", () => {
         const message = hs.sent().find((e) => e.event_id === prompt.messageId)
         expect(message?.content["body"]).toContain("React with ✅ Approve · ❌ Deny")
         // The bot offers both reactions itself, and does not take its own as an answer.
+        yield* Effect.promise(() =>
+          hs.waitForSent(() => hs.sent().filter((e) => e.type === "m.reaction").length >= 2),
+        )
         const offered = hs
           .sent()
           .filter((e) => e.type === "m.reaction")
