@@ -29,6 +29,7 @@ const scenarios: ReadonlyArray<Scenario> = [
   { script: "agentFleet.js", args: [] },
   { script: "mergeQueue.js", args: [] },
   { script: "webUi.js", args: [] },
+  { script: "chatDoor.js", args: [] },
 ]
 
 const runScenario = ({ script, args, flags = [] }: Scenario): ScenarioResult => {
@@ -243,6 +244,22 @@ rows.push(
     huskies: `${ui("js.gzipKiB")} KiB`,
     baseline: `${ui("js.goalKiB")} KiB`,
     ratio: ratio(ui("js.gzipKiB"), ui("js.goalKiB")),
+  },
+)
+
+const chat = (metric: string) => num("chat", metric)
+rows.push(
+  {
+    what: "chat: a move until the platform receives its notice, p50 / p95 (vs the p95 goal)",
+    huskies: `${chat("notifyP50Ms")} / ${chat("notifyP95Ms")} ms`,
+    baseline: "300 ms",
+    ratio: ratio(chat("notifyP95Ms"), 300),
+  },
+  {
+    what: `chat: a burst of ${chat("burstEvents")} moves, messages sent (2 s window)`,
+    huskies: `${chat("burstMessages")}`,
+    baseline: `${chat("burstEvents")}`,
+    ratio: ratio(chat("burstMessages"), chat("burstEvents")),
   },
 )
 
