@@ -42,11 +42,16 @@ export const messageBody = (text: string, buttons: ReadonlyArray<Button> | undef
   content: truncate(text, maxContent),
   components: buttonRows(buttons ?? []),
   allowed_mentions: { parse: [] },
-  ...(id !== undefined && { nonce: nonceFor(id), enforce_nonce: true }),
+  ...(id !== undefined && { nonce: nonceFor(id, text), enforce_nonce: true }),
 })
 
-/** Discord de-duplicates sends that carry the same nonce (at most 25 characters) for a few minutes. */
-export const nonceFor = (id: string): string => createHash("sha256").update(id).digest("hex").slice(0, 25)
+/**
+ * Discord de-duplicates sends that carry the same nonce (at most 25 characters) for a few minutes. The text is
+ * part of it: a coalesced batch retried with more entries under the same first id must be posted, not answered
+ * with the earlier, shorter message.
+ */
+export const nonceFor = (id: string, text: string): string =>
+  createHash("sha256").update(`${id}\n${text}`).digest("hex").slice(0, 25)
 
 /** Removes every `<@id>` / `<@!id>` mention of the bot; says whether there was one. */
 export const stripMention = (

@@ -24,7 +24,7 @@ const connected = (root: string) =>
     )
     const config = {
       enabled: true,
-      room: [{ id: fake.channelId, role: "ops", notify: [] }],
+      room: [{ id: fake.channelId, role: "ops", notify: ["moves"] }],
       users: { ops: [alice.id], read: [bob.id] },
       ops_room: fake.channelId,
       assistant: "off",
@@ -61,6 +61,35 @@ describe("Discord through the chat door", () => {
         const moved = yield* Effect.promise(() => fake.waitFor((m) => m.content.startsWith("Moved 1")))
         expect(moved.content).toBe("Moved 1: Backlog → Coding.")
         expect(yield* stageOf(id)).toEqual({ _tag: "Coding" })
+      }),
+    ),
+  )
+
+  it.live("an item's stage moves are notified once each, the later ones in the item's thread", () =>
+    withTools((root) =>
+      Effect.gen(function* () {
+        const fake = yield* connected(root)
+        yield* ok("create_story", { name: "Add login" })
+        // Once the door has answered, it follows the pipeline's changes.
+        fake.slash("help")
+        yield* Effect.promise(() => fake.waitFor((m) => m.content.includes("move")))
+        const notice = (move: string) =>
+          Effect.promise(() =>
+            fake.waitFor((m) => m.content.endsWith(move) && !m.content.startsWith("Moved")),
+          )
+
+        fake.say("move 1 coding")
+        const first = yield* notice("Backlog → Coding")
+        expect(first.channel_id).toBe(fake.channelId)
+        fake.say("move 1 backlog")
+        const second = yield* notice("Coding → Backlog")
+        // Discord names a thread opened on a message after that message.
+        expect(second.channel_id).toBe(first.id)
+        expect(fake.channels.get(first.id)).toMatchObject({ type: 11, parent_id: fake.channelId })
+        const notices = [...fake.posted.values()].filter(
+          (m) => / → /.test(m.content) && !m.content.startsWith("Moved"),
+        )
+        expect(notices.map((m) => m.id)).toEqual([first.id, second.id])
       }),
     ),
   )

@@ -54,9 +54,12 @@ describe("Discord wire helpers", () => {
     const body = messageBody("x".repeat(2500), undefined, "outbox-1")
     expect(body.content).toHaveLength(2000)
     expect(body).toMatchObject({ components: [], allowed_mentions: { parse: [] }, enforce_nonce: true })
-    expect(body.nonce).toBe(nonceFor("outbox-1"))
-    expect(nonceFor("outbox-1")).toHaveLength(25)
-    expect(nonceFor("outbox-2")).not.toBe(nonceFor("outbox-1"))
+    expect(body.nonce).toBe(nonceFor("outbox-1", "x".repeat(2500)))
+    expect(nonceFor("outbox-1", "a")).toHaveLength(25)
+    expect(nonceFor("outbox-1", "a")).toBe(nonceFor("outbox-1", "a"))
+    expect(nonceFor("outbox-2", "a")).not.toBe(nonceFor("outbox-1", "a"))
+    // A batch retried with more entries under the same first id is a new message.
+    expect(nonceFor("outbox-1", "a\nb")).not.toBe(nonceFor("outbox-1", "a"))
     expect(messageBody("hi", undefined)).not.toHaveProperty("nonce")
   })
 
