@@ -378,6 +378,8 @@ export class FakeDiscord extends EventEmitter {
         const [, parent, , root] = parts as [string, string, string, string]
         if (this.channels.has(root)) return reply(400, { message: "Thread already created", code: 160004 })
         if (!this.channels.has(parent)) return unknownChannel()
+        if (this.channels.get(parent)?.type !== 0)
+          return reply(400, { message: "Cannot execute action on this channel type", code: 50024 })
         this.channels.set(root, { id: root, type: 11, parent_id: parent, name: String(body["name"]) })
         this.gateway.dispatch("THREAD_CREATE", { ...this.channel(root), newly_created: true })
         return reply(201, this.channel(root))

@@ -254,14 +254,21 @@ export const makeDiscordPlatform = (
         if (!isCode(error, unknownChannel)) throw error
       }
       // A thread started from a message takes that message's id, so the root id names the thread.
-      await client.rest
+      const opened = await client.rest
         .post(Routes.threads(message.place.room, thread), {
           body: { name: threadName(message.text), auto_archive_duration: 1440 },
         })
-        .catch((error: unknown) => {
-          if (!isCode(error, threadExists)) throw error
-        })
-      return (await create(thread)).id
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (isCode(error, threadExists)) return true
+            // Refused for good (a DM has no threads, the root is gone, no permission): the room gets it
+            // instead, since a message out of its thread beats one retried forever. Outages still fail.
+            if (error instanceof DiscordAPIError && error.status < 500 && error.status !== 429) return false
+            throw error
+          },
+        )
+      return (await create(opened ? thread : message.place.room)).id
     }
 
     const platform: ChatPlatform = {

@@ -74,6 +74,12 @@ describe("Discord adapter against the fake Discord", () => {
       expect(yield* message).toMatchObject({ place: { room: dm.channel }, text: "status", mentioned: true })
       const sent = yield* platform.send({ place: { room: dm.channel }, text: "Nothing is running." })
       expect(fake.posted.get(sent.messageId)?.channel_id).toBe(dm.channel)
+      // A DM has no threads: a reply meant for one lands in the DM itself instead of failing forever.
+      const threaded = yield* platform.send({
+        place: { room: dm.channel, thread: sent.messageId },
+        text: "503 merged",
+      })
+      expect(fake.posted.get(threaded.messageId)?.channel_id).toBe(dm.channel)
     }),
   )
 
