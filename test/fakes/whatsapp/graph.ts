@@ -1,6 +1,7 @@
 // test/fakes/whatsapp/graph.ts — a local WhatsApp Cloud API: the Graph API's POST /{phone-number-id}/messages
 // (bearer token checked, message ids handed out, every request recorded) and Meta's side of the webhook
 // (signed deliveries to the bot's receiver). Used by the WhatsApp adapter's tests.
+import { EventEmitter } from "node:events"
 import { createServer, type IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"
 import { sign } from "../../../src/transports/chat/whatsapp/webhook.js"
@@ -15,6 +16,11 @@ export interface FakeGraphApi {
   /** The versioned base URL to give the adapter (like https://graph.facebook.com/v21.0). */
   readonly url: string
   readonly messages: ReadonlyArray<GraphMessage>
+  /** Resolves once the predicate holds for the messages received (checked on each one). */
+  readonly until: (
+    predicate: (messages: ReadonlyArray<GraphMessage>) => boolean,
+    timeoutMs?: number,
+  ) => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -28,6 +34,7 @@ const readBody = (req: IncomingMessage): Promise<string> =>
 
 export const startFakeGraphApi = async (phoneNumberId: string, token: string): Promise<FakeGraphApi> => {
   const messages: Array<GraphMessage> = []
+  const received = new EventEmitter()
   const server = createServer((req, res) => {
     void readBody(req).then((raw) => {
       const reply = (status: number, body: unknown) => {
@@ -44,6 +51,7 @@ export const startFakeGraphApi = async (phoneNumberId: string, token: string): P
       if (body["messaging_product"] !== "whatsapp" || typeof body["to"] !== "string")
         return reply(400, { error: { message: "(#100) Invalid parameter", code: 100 } })
       messages.push({ to: body["to"], type: String(body["type"]), body })
+      received.emit("message")
       return reply(200, {
         messaging_product: "whatsapp",
         contacts: [{ input: body["to"], wa_id: body["to"] }],
@@ -55,6 +63,21 @@ export const startFakeGraphApi = async (phoneNumberId: string, token: string): P
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v21.0`,
     messages,
+    until: (predicate, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!predicate(messages)) return
+          clearTimeout(timer)
+          received.off("message", check)
+          resolve()
+        }
+        const timer = setTimeout(() => {
+          received.off("message", check)
+          reject(new Error("fake Graph API: timed out waiting for a message"))
+        }, timeoutMs)
+        received.on("message", check)
+        check()
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

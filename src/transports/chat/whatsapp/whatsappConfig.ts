@@ -8,7 +8,13 @@ import { makeWhatsAppPlatform, type WhatsAppSettings } from "./WhatsAppPlatform.
 
 const plain = Config.all({
   host: Config.withDefault(Config.string("HUSKIES_WHATSAPP_WEBHOOK_HOST"), "127.0.0.1"),
-  port: Config.withDefault(Config.port("HUSKIES_WHATSAPP_WEBHOOK_PORT"), 3101),
+  // 0 lets the system pick a free port (tests); the bound one is the platform's webhookPort.
+  port: Config.withDefault(
+    Config.integer("HUSKIES_WHATSAPP_WEBHOOK_PORT").pipe(
+      Config.validate({ message: "a port number from 0 to 65535", validation: (n) => n >= 0 && n <= 65535 }),
+    ),
+    3101,
+  ),
   graphUrl: Config.withDefault(
     Config.string("HUSKIES_WHATSAPP_GRAPH_URL"),
     "https://graph.facebook.com/v21.0",
