@@ -339,8 +339,10 @@ export class FakeDiscord extends EventEmitter {
     }
     const path = url.pathname.replace(/^\/api\/v10/, "")
     const isInteraction = path.startsWith("/interactions/")
-    if (!isInteraction && req.headers.authorization !== `Bot ${this.token}`)
+    if (!isInteraction && req.headers.authorization !== `Bot ${this.token}`) {
+      this.emit("unauthorized", url.pathname)
       return reply(401, { message: "401: Unauthorized", code: 0 })
+    }
     const parts = path.split("/").filter(Boolean)
     const key = `${req.method} ${parts.map((p, i) => (i % 2 === 1 && /^\d+$/.test(p) ? ":id" : p)).join("/")}`
     const unknownChannel = () => reply(404, { message: "Unknown Channel", code: 10003 })

@@ -3,7 +3,7 @@
 // without losing a message, an outage that fails sends but never ends the event stream.
 import { describe, expect, it } from "@effect/vitest"
 import { GatewayIntentBits } from "discord.js"
-import { ConfigProvider, Effect, Exit, Queue, Redacted, Stream } from "effect"
+import { ConfigProvider, Effect, Exit, Logger, Queue, Redacted, Stream } from "effect"
 import {
   connectDiscord,
   makeDiscordPlatform,
@@ -270,6 +270,30 @@ describe("Discord adapter against the fake Discord", () => {
         const first = yield* Queue.take(received).pipe(Effect.timeout("10 seconds"))
         expect(first).toMatchObject({ _tag: "Message", message: { text: "help" } })
       }),
+  )
+
+  it.scopedLive("a refused token is retried with backoff and never written to the log", () =>
+    Effect.gen(function* () {
+      const fake = yield* Effect.acquireRelease(
+        Effect.promise(() => FakeDiscord.start()),
+        (f) => Effect.promise(() => f.close()),
+      )
+      const token = "wrong.SECRET-TOKEN-VALUE.xyz"
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(JSON.stringify(message)))
+      let refused = 0
+      const twice = new Promise((resolve) =>
+        fake.on("unauthorized", () => {
+          if (++refused === 2) resolve(refused)
+        }),
+      )
+      yield* makeDiscordPlatform({ token: Redacted.make(token), api: fake.api }).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+      )
+      yield* wait(() => twice)
+      expect(lines.some((l) => l.includes("could not connect"))).toBe(true)
+      expect(lines.filter((l) => l.includes("SECRET") || l.includes(token))).toEqual([])
+    }),
   )
 
   it.scopedLive(
