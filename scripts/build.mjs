@@ -56,7 +56,16 @@ if (esbuild !== undefined) {
       target: "node20",
       sourcemap: true,
       // Native addons load their .node files relative to their own package.
-      external: ["better-sqlite3", "node-pty"],
+      // The chat SDKs load only when bot.toml enables their platform (dynamic import): left out of the
+      // bundle, a server without chat neither reads nor compiles them at start.
+      external: [
+        "better-sqlite3",
+        "node-pty",
+        "@slack/bolt",
+        "discord.js",
+        "matrix-js-sdk",
+        "matrix-js-sdk/*",
+      ],
       define: { "import.meta.url": "__huskiesModuleUrl" },
       // The build id names the code cache of this build (see bin/bundleScript.js); strict as ES modules are.
       // The bundle is already the function bin/huskies.js calls as Node calls a module: compiling the file's

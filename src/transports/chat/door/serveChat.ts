@@ -2,7 +2,7 @@
 // bot.toml enables, which connects through the adapter registry and runs the door; a failure (bad
 // credentials, an outage, a defect) restarts it with backoff and never reaches the pipeline. Loaded by
 // chatLayer.ts only when some platform is enabled.
-import { Duration, Effect, Layer, Schedule } from "effect"
+import { Cause, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { enabledPlatforms, type BotConfig } from "../../../domain/BotConfig.js"
 import { withComponent } from "../../../layers/Logs.js"
 import { OutboxLive } from "../../../layers/Outbox.js"
@@ -13,6 +13,13 @@ import type { PlatformName } from "../platform.js"
 import { adapterEnv } from "../credentials.js"
 import { type DoorOptions, runDoor } from "./Door.js"
 import type { CommandEnv } from "../../commands/runCommand.js"
+
+// The log shows messages only: the reason goes in the text (a typed failure's message names what to fix).
+const reasonOf = (cause: Cause.Cause<unknown>): string =>
+  Option.match(Cause.failureOption(cause), {
+    onSome: (e) => (e instanceof Error ? e.message : String(e)),
+    onNone: () => Cause.pretty(cause),
+  })
 
 export interface DoorsOptions extends DoorOptions {
   /** How to connect to each platform (default: the registry in adapters.ts). */
@@ -37,7 +44,9 @@ export const startDoors = (root: string, config: BotConfig, options: DoorsOption
         Effect.sandbox,
         // The door only returns when the platform's events end: that is a connection to make again too.
         Effect.zipRight(Effect.logWarning("the platform's events ended; connecting again")),
-        Effect.tapError((cause) => Effect.logError(`${name} failed; connecting again after a pause`, cause)),
+        Effect.tapError((cause) =>
+          Effect.logError(`${name} failed; connecting again after a pause: ${reasonOf(cause)}`),
+        ),
         Effect.either,
         Effect.repeat(restart),
         withComponent(`chat:${name}`),

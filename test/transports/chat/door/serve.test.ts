@@ -40,7 +40,9 @@ describe("chat under serve", () => {
         )
         yield* eventually(
           "the chat door's failure in the log",
-          Effect.sync(() => holds(logs.some((l) => l.includes("whatsapp failed; connecting again")))),
+          Effect.sync(() =>
+            holds(logs.some((l) => l.includes("whatsapp failed; connecting again after a pause: "))),
+          ),
           { millis: 10_000 },
         )
         expect(existsSync(join(root, ".huskies", "outbox.db"))).toBe(true)
