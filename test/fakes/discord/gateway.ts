@@ -143,6 +143,12 @@ export class FakeGateway extends EventEmitter {
     this.socket?.terminate()
   }
 
+  /** Closes the bot's socket with a close code (4004 = authentication failed: the bot may not resume). */
+  closeWith(code: number): void {
+    this.live = undefined
+    this.socket?.close(code, "closed by the fake")
+  }
+
   /** Forgets every session: the next RESUME is answered with INVALID_SESSION. */
   invalidateSessions(): void {
     this.sessions.clear()

@@ -228,6 +228,21 @@ describe("Discord adapter against the fake Discord", () => {
   )
 
   it.scopedLive(
+    "a close discord.js does not recover from is followed by a fresh login, and messages arrive",
+    () =>
+      Effect.gen(function* () {
+        const { fake, message } = yield* connected
+        const ready = fake.next("ready")
+        fake.gateway.invalidateSessions()
+        fake.gateway.closeWith(4004)
+        yield* wait(() => ready)
+        fake.say("queue")
+        expect((yield* message).text).toBe("queue")
+        expect(fake.gateway.identifies).toBe(2)
+      }),
+  )
+
+  it.scopedLive(
     "started while Discord is unreachable, the adapter keeps trying and connects when it is back",
     () =>
       Effect.gen(function* () {
