@@ -2,7 +2,7 @@
 // against the local fake homeserver: messages in, notices out, reactions as buttons, a homeserver that
 // goes away and comes back without losing what was said meanwhile.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Redacted, Stream } from "effect"
+import { Effect, Exit, Logger, LogLevel, Redacted, Stream } from "effect"
 import { makeMatrixPlatform } from "../../../../src/transports/chat/matrix/MatrixPlatform.js"
 import type { ChatPlatform } from "../../../../src/transports/chat/platform.js"
 import { type FakeHomeserver, startFakeHomeserver } from "../../../fakes/matrix/homeserver.js"
@@ -217,6 +217,7 @@ describe("Matrix adapter", () => {
     30_000,
   )
 
+  const logged: Array<string> = []
   it.live(
     "a homeserver that goes away: sends fail as unavailable, messages said meanwhile arrive after, none doubled",
     () =>
@@ -241,7 +242,19 @@ describe("Matrix adapter", () => {
         yield* platform.send({ place: { room: ops }, text: "stage moved", id: "out-9" })
         yield* platform.send({ place: { room: ops }, text: "stage moved", id: "out-9" })
         expect(hs.sent().filter((e) => e.txnId === "out-9")).toHaveLength(1)
-      }).pipe(Effect.scoped),
+        // Everything logged on the way (the SDK's lines included, debug too) leaves the token out.
+        expect(logged.length).toBeGreaterThan(0)
+        expect(logged.filter((line) => line.includes("syt_secret"))).toEqual([])
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          Logger.replace(
+            Logger.defaultLogger,
+            Logger.make(({ message }) => void logged.push(String(message))),
+          ),
+        ),
+        Logger.withMinimumLogLevel(LogLevel.All),
+      ),
     40_000,
   )
 })
