@@ -3,7 +3,7 @@
 // retried, threaded per item), and permission / human-QA prompts answered with buttons. Written once for
 // every platform; run by serveChat under serve's tree, one door per enabled platform.
 import { Duration, Effect, Queue, Schedule, Stream } from "effect"
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { Decisions } from "../../../actors/Decisions.js"
 import { Pipeline } from "../../../actors/Pipeline.js"
 import { PipelineView } from "../../../actors/PipelineView.js"
@@ -50,6 +50,14 @@ const buttonsFor = (decision: Decision) =>
         { action: `decision:${decision.id}:approve`, label: "Approve", style: "primary" as const },
         { action: `decision:${decision.id}:reject`, label: "Reject", style: "danger" as const },
       ]
+
+/**
+ * A message's id for the adapter's de-duplication: the same entries give the same id, so a retry of a send
+ * that did arrive is dropped by the platform; a retry that carries more entries (more came meanwhile) is a
+ * different message and is posted, so none of them is lost behind the first one's id.
+ */
+const batchId = (ids: ReadonlyArray<string>) =>
+  `n-${createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 32)}`
 
 const pressedAction = /^decision:(dec-[A-Za-z0-9-]+):(allow|deny|approve|reject)$/
 
@@ -171,7 +179,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
             ? yield* outbox.threadRoot(name, batch.room, batch.item)
             : undefined
         const place: Place = root === undefined ? { room: batch.room } : { room: batch.room, thread: root }
-        const sent = yield* platform.send({ place, text: batch.text, id: batch.ids[0] ?? "" })
+        const sent = yield* platform.send({ place, text: batch.text, id: batchId(batch.ids) })
         if (root === undefined && platform.threads && batch.item !== undefined)
           yield* outbox.setThreadRoot(name, batch.room, batch.item, sent.messageId)
         yield* outbox.ack(batch.ids)
