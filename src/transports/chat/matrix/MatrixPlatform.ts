@@ -28,6 +28,16 @@ type PlatformEvent =
 /** How long a send may take before the door is told the platform is unavailable (it keeps the message). */
 const sendTimeout = "15 seconds"
 
+/** Keeps the newest 1,000 entries: enough for every open prompt or retry, bounded however long it runs. */
+const remember = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => {
+  const next = new Map(map).set(key, value)
+  for (const oldest of next.keys()) {
+    if (next.size <= 1000) break
+    next.delete(oldest)
+  }
+  return next
+}
+
 const unavailable = (detail: string) => new PlatformUnavailable({ platform: "matrix", detail })
 
 /** The SDK's logger, routed to Effect's debug level (its reconnect chatter is not a warning of ours). */
@@ -271,7 +281,7 @@ export const makeMatrixPlatform = (
         if (buttons.length > 0) {
           const keys = reactionKeys(buttons)
           const map = buttons.map((b, i) => ({ key: keys[i] ?? b.label, action: b.action }))
-          yield* Ref.update(prompts, (m) => new Map(m).set(sent.event_id, map))
+          yield* Ref.update(prompts, (m) => remember(m, sent.event_id, map))
           // The bot's own reactions put the choices one click away. They go out after send returns, so the
           // door records the prompt before anyone can answer it; a failure only loses that convenience.
           yield* Effect.forkIn(

@@ -33,6 +33,16 @@ export const serviceWindowMs = 24 * 60 * 60 * 1000
 const sendTimeout = "15 seconds"
 const maxButtons = 3
 
+/** Keeps the newest 1,000 entries: enough for every open prompt or retry, bounded however long it runs. */
+const remember = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => {
+  const next = new Map(map).set(key, value)
+  for (const oldest of next.keys()) {
+    if (next.size <= 1000) break
+    next.delete(oldest)
+  }
+  return next
+}
+
 type PlatformEvent = Stream.Stream.Success<ChatPlatform["events"]>
 
 const unavailable = (detail: string) => new PlatformUnavailable({ platform: "whatsapp", detail })
@@ -241,7 +251,7 @@ export const makeWhatsAppPlatform = (
         const inside = last !== undefined && now - last < serviceWindowMs
         const messageId = yield* graph(messageBody(place.room, message, inside, settings.template))
         if (message.id !== undefined)
-          yield* Ref.update(sentIds, (m) => new Map(m).set(message.id ?? "", messageId))
+          yield* Ref.update(sentIds, (m) => remember(m, message.id ?? "", messageId))
         return { messageId }
       })
 
