@@ -47,6 +47,8 @@ export const PlatformConfig = asTable(
     assistant: Schema.optionalWith(AssistantMode, { default: () => "off" as const }),
     /** A file (mode 0600) holding the credentials, instead of the environment. */
     credentials_file: Schema.optional(Schema.NonEmptyTrimmedString),
+    /** The hour (UTC, 0-23) of the daily digest of what reached Done, for rooms that subscribe to "digest". */
+    digest_hour: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 23)), { default: () => 9 }),
     /** Notifications for one room within this many milliseconds are sent as one message. */
     coalesce_ms: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 600_000)), { default: () => 2000 }),
   }),

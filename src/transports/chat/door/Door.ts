@@ -15,7 +15,7 @@ import { Outbox } from "../../../layers/Outbox.js"
 import type { StoreEvent } from "../../../layers/storeTypes.js"
 import { type CommandEnv, executeCommand } from "../../commands/runCommand.js"
 import type { ButtonPressed, ChatPlatform, Incoming, Place } from "../platform.js"
-import { batches, noticeOf } from "./notifications.js"
+import { batches, digestText, noticeOf } from "./notifications.js"
 
 export type DoorEnv = CommandEnv | Outbox
 
@@ -196,6 +196,27 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
         Effect.catchAll((e) => Effect.logWarning(`chat notifications not delivered: ${e.message}`)),
       )
     }).pipe(Effect.forever)
+
+    // The daily digest, kept in the outbox under the day's id, so a restart on the hour sends it once.
+    const digest = Effect.gen(function* () {
+      const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      const text = digestText((yield* view.list).items, now)
+      const rooms = config.room.filter((room) => room.notify.includes("digest"))
+      if (text === undefined || rooms.length === 0) return
+      const dayId = new Date(now).toISOString().slice(0, 10)
+      yield* outbox.enqueue(
+        rooms.map((room) => ({
+          id: `digest-${dayId}:${room.id}`,
+          platform: name,
+          room: room.id,
+          kind: "digest",
+          text,
+          at: now,
+        })),
+      )
+      yield* Queue.offer(wake, undefined)
+    }).pipe(Effect.catchAll((e) => Effect.logWarning(`chat digest not kept: ${e.message}`)))
+    yield* Effect.forkScoped(Effect.schedule(digest, Schedule.cron(`0 ${config.digest_hour} * * *`, "UTC")))
 
     // Whatever waited from before a restart goes out first.
     yield* Queue.offer(wake, undefined)

@@ -3,6 +3,7 @@
 // notifications of one platform become few messages: per item thread when few, one summary per room when
 // many (after an outage, a burst). Pure; used by the chat door.
 import type { NotificationKind } from "../../../domain/BotConfig.js"
+import type { WorkItem } from "../../../domain/WorkItem.js"
 import type { StoreEvent } from "../../../layers/storeTypes.js"
 
 export interface Notice {
@@ -88,4 +89,16 @@ export const batches = (pending: ReadonlyArray<Pending>): ReadonlyArray<Batch> =
       ids: group.map((e) => e.id),
     }))
   })
+}
+
+const day = 24 * 60 * 60 * 1000
+
+/** The daily digest: what reached Done in the 24 hours before `now`; undefined when nothing did. */
+export const digestText = (items: ReadonlyArray<WorkItem>, now: number): string | undefined => {
+  const done = items.flatMap((item) =>
+    item.stage._tag === "Done" && item.stage.mergedAt > now - day && item.stage.mergedAt <= now
+      ? [`• ${item.id} (${item.stage.mergeCommit.slice(0, 12)})`]
+      : [],
+  )
+  return done.length === 0 ? undefined : [`Done in the last 24 hours (${done.length}):`, ...done].join("\n")
 }
