@@ -217,6 +217,26 @@ describe("Matrix adapter", () => {
     30_000,
   )
 
+  it.live(
+    "a homeserver that is down when huskies starts: the adapter is up at once and serves once it is back",
+    () =>
+      Effect.gen(function* () {
+        const hs = yield* withHomeserver
+        yield* Effect.promise(() => hs.stop())
+        const platform = yield* makeMatrixPlatform({
+          homeserver: hs.url,
+          userId: bot,
+          accessToken: Redacted.make("syt_secret"),
+        }).pipe(Effect.timeout("2 seconds"))
+        yield* Effect.promise(() => hs.start())
+        yield* Effect.promise(() => hs.waitForSyncs(2, 20_000))
+        const id = hs.inject(ops, alice, text("huskies: help"))
+        const event = yield* next(platform)
+        expect(event).toMatchObject({ _tag: "Message", message: { messageId: id, text: "help" } })
+      }).pipe(Effect.scoped),
+    40_000,
+  )
+
   const logged: Array<string> = []
   it.live(
     "a homeserver that goes away: sends fail as unavailable, messages said meanwhile arrive after, none doubled",

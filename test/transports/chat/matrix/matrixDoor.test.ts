@@ -2,9 +2,10 @@
 // matrix-js-sdk against the fake homeserver) moves an item on a real Store and the answer comes back as a
 // notice in the thread; a permission prompt is answered with a reaction.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Schema } from "effect"
 import { join } from "node:path"
 import { Decisions } from "../../../../src/actors/Decisions.js"
+import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { StoryId } from "../../../../src/domain/StoryId.js"
 import { OutboxLive } from "../../../../src/layers/Outbox.js"
 import { Store } from "../../../../src/layers/Store.js"
@@ -19,14 +20,15 @@ const alice = "@alice:fake.test"
 const bob = "@bob:fake.test"
 const ops = "!ops:fake.test"
 
-const config = {
+// Decoded as bot.toml is, so every setting not named here takes its default.
+const config = Schema.decodeUnknownSync(PlatformConfig)({
   enabled: true,
   room: [{ id: ops, role: "ops", notify: [] }],
   users: { ops: [alice], read: [bob] },
   ops_room: ops,
   assistant: "off",
   coalesce_ms: 0,
-} as const
+})
 
 const connected = (root: string) =>
   Effect.gen(function* () {

@@ -2,9 +2,10 @@
 // the adapter's receiver) moves an item on a real Store and the answer goes out through the fake Graph API;
 // a permission prompt goes out with reply buttons and a pressed button answers it.
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Fiber, Layer } from "effect"
+import { ConfigProvider, Effect, Fiber, Layer, Schema } from "effect"
 import { join } from "node:path"
 import { Decisions } from "../../../../src/actors/Decisions.js"
+import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { StoryId } from "../../../../src/domain/StoryId.js"
 import { OutboxLive } from "../../../../src/layers/Outbox.js"
 import { Store } from "../../../../src/layers/Store.js"
@@ -24,7 +25,8 @@ const appSecret = "app-secret-123"
 const alice = "15551234567"
 const bob = "15557654321"
 
-const config = {
+// Decoded as bot.toml is, so every setting not named here takes its default.
+const config = Schema.decodeUnknownSync(PlatformConfig)({
   enabled: true,
   room: [
     { id: alice, role: "ops", notify: [] },
@@ -34,7 +36,7 @@ const config = {
   ops_room: alice,
   assistant: "off",
   coalesce_ms: 0,
-} as const
+})
 
 const connected = (root: string) =>
   Effect.gen(function* () {
