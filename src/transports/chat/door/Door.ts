@@ -59,6 +59,7 @@ const buttonsFor = (decision: Decision) =>
 const batchId = (ids: ReadonlyArray<string>) =>
   `n-${createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 32)}`
 
+// The verdict group admits only the four Verdict literals, so the match is a Verdict as it stands.
 const pressedAction = /^decision:(dec-[A-Za-z0-9-]+):(allow|deny|approve|reject)$/
 
 export interface DoorOptions {
@@ -91,7 +92,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
         if (role === undefined) return yield* reply(message.place, refusalText)
         const verb = firstWord(message.text)
         if (!mayRun(role, verb)) return yield* reply(message.place, readOnlyText(verb))
-        const answer = yield* executeCommand(message.text, `${name}:${message.userName}`)
+        const answer = yield* executeCommand(message.text, message.userName)
         yield* reply(message.place, answer.text)
       })
 
@@ -104,7 +105,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
           return yield* reply(press.place, refusalText)
         // Through the command layer: a human QA's answer also moves its item (approved to Merge, rejected
         // back to Coding), as the `approve`/`reject` commands do.
-        yield* pipeline.answerDecision(id, verdict as Verdict, `${name}:${press.userName}`).pipe(
+        yield* pipeline.answerDecision(id, verdict as Verdict, press.userName).pipe(
           Effect.asVoid,
           Effect.catchTag("DecisionAlreadyAnswered", (e) =>
             reply(press.place, `Already answered by ${e.by} (${e.verdict}).`),

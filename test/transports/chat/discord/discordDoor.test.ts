@@ -1,8 +1,9 @@
 // test/transports/chat/discord/discordDoor.test.ts — end to end through the chat door: a command typed in
 // Discord (real discord.js against the local fake Discord) moves an item on a real Store, a read-only person
 // is refused, and a permission prompt is answered with its Discord button.
+import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Redacted } from "effect"
+import { Effect, Fiber, Layer, Redacted, Schema } from "effect"
 import { join } from "node:path"
 import { Decisions } from "../../../../src/actors/Decisions.js"
 import { StoryId } from "../../../../src/domain/StoryId.js"
@@ -22,14 +23,15 @@ const connected = (root: string) =>
       Effect.promise(() => FakeDiscord.start()),
       (f) => Effect.promise(() => f.close()),
     )
-    const config = {
+    // Decoded as bot.toml is, so settings added later get their defaults.
+    const config = Schema.decodeUnknownSync(PlatformConfig)({
       enabled: true,
       room: [{ id: fake.channelId, role: "ops", notify: ["moves"] }],
       users: { ops: [alice.id], read: [bob.id] },
       ops_room: fake.channelId,
       assistant: "off",
       coalesce_ms: 0,
-    } as const
+    })
     const registered = new Promise((resolve) => fake.once("commands", resolve))
     const discord = yield* makeDiscordPlatform({
       token: Redacted.make(fake.token),

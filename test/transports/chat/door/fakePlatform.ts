@@ -104,7 +104,8 @@ const messageOf = (m: { user: string; text: string; place: Place; id: string }):
   platform: "slack" as const,
   place: m.place,
   user: m.user,
-  userName: m.user,
+  // As every adapter gives it (platform.ts): the platform's name first.
+  userName: `slack:${m.user}`,
   text: m.text,
   mentioned: true,
   messageId: m.id,
@@ -114,7 +115,7 @@ const pressOf = (p: { user: string; action: string; messageId: string; place: Pl
   platform: "slack" as const,
   place: p.place,
   user: p.user,
-  userName: p.user,
+  userName: `slack:${p.user}`,
   action: p.action,
   messageId: p.messageId,
 })

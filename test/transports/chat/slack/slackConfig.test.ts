@@ -1,16 +1,18 @@
 // Tests of the Slack settings: which connection the credentials choose, and what a missing one says.
+import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Exit, Redacted } from "effect"
+import { ConfigProvider, Effect, Exit, Redacted, Schema } from "effect"
 import { adapterEnv } from "../../../../src/transports/chat/credentials.js"
 import { slackOptions } from "../../../../src/transports/chat/slack/slackConfig.js"
 
-const config = {
+// Decoded as bot.toml is, so settings added later get their defaults.
+const config = Schema.decodeUnknownSync(PlatformConfig)({
   enabled: true,
   room: [],
   users: { ops: [], read: [] },
   assistant: "off",
   coalesce_ms: 2000,
-} as const
+})
 const optionsWith = (env: Record<string, string>) =>
   slackOptions(adapterEnv("/nonexistent", "slack", config, env)).pipe(
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),

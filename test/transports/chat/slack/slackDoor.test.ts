@@ -1,7 +1,8 @@
 // End to end through the adapter registry and the chat door: a person's command in Slack (the real @slack/bolt against the local
 // fake Slack) moves an item on a real Store, and the door's reply lands in the fake, in the same thread.
+import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Fiber, Layer } from "effect"
+import { ConfigProvider, Effect, Fiber, Layer, Schema } from "effect"
 import { Decisions } from "../../../../src/actors/Decisions.js"
 import { join } from "node:path"
 import { Store } from "../../../../src/layers/Store.js"
@@ -16,14 +17,15 @@ import { ok, withTools } from "../../../support/tools.js"
 const BOT = "xoxb-1111-2222-BOTSECRETVALUE"
 const APP = "xapp-1-A0001-3333-APPSECRETVALUE"
 
-const config = {
+// Decoded as bot.toml is, so settings added later get their defaults.
+const config = Schema.decodeUnknownSync(PlatformConfig)({
   enabled: true,
   room: [{ id: "C0OPS", role: "ops", notify: [] }],
   users: { ops: ["UALICE"], read: ["UBOB"] },
   ops_room: "C0OPS",
   assistant: "off",
   coalesce_ms: 0,
-} as const
+})
 
 /** The fake Slack, the adapter on it, and the door running over both, for the test's scope. */
 const connected = (root: string) =>
