@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { type RecordedRequest, type RequestKind, Scripts, type Turn, type Unexpected } from "./modelScript.js"
 import { sendJson } from "./sse.js"
+import { readBody } from "./httpBody.js"
 
 /** One request as the provider module sees it. */
 export interface Exchange {
@@ -50,14 +51,6 @@ export interface FakeModelApi {
   readonly unexpected: ReadonlyArray<Unexpected>
   readonly close: () => Promise<void>
 }
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
-    req.on("error", reject)
-  })
 
 const parseBody = (text: string): unknown => {
   if (text === "") return undefined

@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import { readBody } from "../httpBody.js"
 
 export interface MatrixEvent {
   readonly event_id: string
@@ -43,14 +44,6 @@ export interface FakeHomeserver {
   readonly start: () => Promise<void>
   readonly close: () => Promise<void>
 }
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
-    req.on("error", reject)
-  })
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { "content-type": "application/json" })

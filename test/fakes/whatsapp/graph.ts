@@ -2,9 +2,10 @@
 // (bearer token checked, message ids handed out, every request recorded) and Meta's side of the webhook
 // (signed deliveries to the bot's receiver). Used by the WhatsApp adapter's tests.
 import { EventEmitter } from "node:events"
-import { createServer, type IncomingMessage } from "node:http"
+import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { sign } from "../../../src/transports/chat/whatsapp/webhook.js"
+import { readBody } from "../httpBody.js"
 
 export interface GraphMessage {
   readonly to: string
@@ -23,14 +24,6 @@ export interface FakeGraphApi {
   ) => Promise<void>
   readonly close: () => Promise<void>
 }
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
-    req.on("error", reject)
-  })
 
 export const startFakeGraphApi = async (phoneNumberId: string, token: string): Promise<FakeGraphApi> => {
   const messages: Array<GraphMessage> = []

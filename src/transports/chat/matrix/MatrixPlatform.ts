@@ -20,6 +20,7 @@ import { detectMention, reactionKeys, toHtml, withReactionHint } from "./format.
 import type { PlatformConfig } from "../../../domain/BotConfig.js"
 import type { AdapterEnv, MissingCredential } from "../credentials.js"
 import { type MatrixSettings, matrixSettings } from "./MatrixConfig.js"
+import { remember } from "../remember.js"
 
 type PlatformEvent =
   | { readonly _tag: "Message"; readonly message: Incoming }
@@ -29,14 +30,6 @@ type PlatformEvent =
 const sendTimeout = "15 seconds"
 
 /** Keeps the newest 1,000 entries: enough for every open prompt or retry, bounded however long it runs. */
-const remember = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => {
-  const next = new Map(map).set(key, value)
-  for (const oldest of next.keys()) {
-    if (next.size <= 1000) break
-    next.delete(oldest)
-  }
-  return next
-}
 
 const unavailable = (detail: string) => new PlatformUnavailable({ platform: "matrix", detail })
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net"
 import type { ChatPlatform, Outgoing, Place, Sent } from "../platform.js"
 import { PlatformUnavailable } from "../platform.js"
 import { decodeDelivery, signatureValid, verifySubscription } from "./webhook.js"
+import { remember } from "../remember.js"
 
 export interface WhatsAppSettings {
   readonly token: Redacted.Redacted<string>
@@ -34,14 +35,6 @@ const sendTimeout = "15 seconds"
 const maxButtons = 3
 
 /** Keeps the newest 1,000 entries: enough for every open prompt or retry, bounded however long it runs. */
-const remember = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => {
-  const next = new Map(map).set(key, value)
-  for (const oldest of next.keys()) {
-    if (next.size <= 1000) break
-    next.delete(oldest)
-  }
-  return next
-}
 
 type PlatformEvent = Stream.Stream.Success<ChatPlatform["events"]>
 
