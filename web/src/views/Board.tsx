@@ -5,18 +5,9 @@ import { useMemo, useRef, useState } from "react"
 import type { Card, PagedStage } from "../../../src/protocol/uiRpcs.js"
 import { call } from "../api/client.js"
 import { column, pendingDecisions } from "../state/board.js"
+import { stageColumns as columns, type StageTag } from "../state/stages.js"
 import { useBoard, useBoardStore } from "../state/useBoard.js"
 import { CardView } from "./Card.js"
-
-type StageTag = Card["stage"]["_tag"]
-const columns: ReadonlyArray<{ readonly stage: StageTag; readonly label: string }> = [
-  { stage: "Backlog", label: "Backlog" },
-  { stage: "Coding", label: "Coding" },
-  { stage: "Qa", label: "QA" },
-  { stage: "Merge", label: "Merge" },
-  { stage: "Done", label: "Done" },
-  { stage: "Archived", label: "Archived" },
-]
 
 const CardList = ({
   cards,

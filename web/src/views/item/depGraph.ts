@@ -1,6 +1,7 @@
 // web/src/views/item/depGraph.ts — lays out the board's dependency graph for the item page: one column
 // per stage (items the board has not loaded in a last column), items by number, an edge from each
 // dependency to the item that waits for it. Pure; DepGraph.tsx draws the result as SVG.
+import { stageColumns } from "../../state/stages.js"
 
 export interface GraphCard {
   readonly id: string
@@ -50,12 +51,7 @@ export interface GraphLayout {
 }
 
 export const graphColumns: ReadonlyArray<{ readonly column: string; readonly label: string }> = [
-  { column: "Backlog", label: "Backlog" },
-  { column: "Coding", label: "Coding" },
-  { column: "Qa", label: "QA" },
-  { column: "Merge", label: "Merge" },
-  { column: "Done", label: "Done" },
-  { column: "Archived", label: "Archived" },
+  ...stageColumns.map(({ stage, label }) => ({ column: stage, label })),
   { column: "Elsewhere", label: "Not on the board" },
 ]
 
