@@ -68,3 +68,18 @@ export const withServer = async <A>(
     await Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }
+
+/**
+ * Servers started from a file's beforeAll (outside Effect): `start` builds one and gives its URL,
+ * `close` (afterAll) stops every server it started.
+ */
+export const serversForFile = () => {
+  const scope = Effect.runSync(Scope.make())
+  return {
+    start: async (options: TestServerOptions): Promise<string> => {
+      const context = await Effect.runPromise(Layer.buildWithScope(testServer(options), scope))
+      return Context.get(context, TestServer).url
+    },
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
+  }
+}

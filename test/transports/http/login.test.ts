@@ -2,11 +2,11 @@
 // 127.0.0.1 with a token: the same guard as a LAN bind): the login page and nothing else without a
 // credential, POST /login -> session cookie, the cookie on pages, assets and WebSocket upgrades,
 // logout, the limit on failed logins, and no login at all on loopback without a token.
-import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { Redacted } from "effect"
 import { createHash } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { failureWindowMillis, maxFailures } from "../../../src/transports/http/sessions.js"
-import { TestServer, type TestServerOptions, testServer, withServer } from "../../support/server.js"
+import { serversForFile, withServer } from "../../support/server.js"
 import { tempDir } from "../../support/tempDir.js"
 import {
   type Answer,
@@ -21,12 +21,8 @@ const token = "login-test-token-0123456789abcdef"
 const dir = tempDir()
 let fixture: WebFixture
 let url: string
-const scope = Effect.runSync(Scope.make())
-
-const start = async (options: TestServerOptions) => {
-  const context = await Effect.runPromise(Layer.buildWithScope(testServer(options), scope))
-  return Context.get(context, TestServer).url
-}
+const servers = serversForFile()
+const start = servers.start
 
 beforeAll(async () => {
   fixture = writeWebFixture(dir.dir)
@@ -34,7 +30,7 @@ beforeAll(async () => {
 }, 30_000)
 
 afterAll(async () => {
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await servers.close()
   dir.cleanup()
 })
 

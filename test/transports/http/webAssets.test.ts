@@ -1,24 +1,19 @@
 // test/transports/http/webAssets.test.ts — the web app served by the real server at /: hashed assets
 // cached for a year and compressed, index.html for page paths with its security headers, no path out of
 // the build, and a page saying to build when there is none.
-import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { join } from "node:path"
 import { brotliDecompressSync, gunzipSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { TestServer, type TestServerOptions, testServer, withServer } from "../../support/server.js"
+import { serversForFile, withServer } from "../../support/server.js"
 import { tempDir } from "../../support/tempDir.js"
 import { appMarker, cspOf, send, type WebFixture, writeWebFixture } from "../../support/webFixture.js"
 
 const dir = tempDir()
 let fixture: WebFixture
 let url: string
-const scope = Effect.runSync(Scope.make())
-
 /** One server for the file: these tests only read. */
-const start = async (options: TestServerOptions) => {
-  const context = await Effect.runPromise(Layer.buildWithScope(testServer(options), scope))
-  return Context.get(context, TestServer).url
-}
+const servers = serversForFile()
+const start = servers.start
 
 beforeAll(async () => {
   fixture = writeWebFixture(dir.dir)
@@ -26,7 +21,7 @@ beforeAll(async () => {
 }, 30_000)
 
 afterAll(async () => {
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await servers.close()
   dir.cleanup()
 })
 
