@@ -202,6 +202,32 @@ export const MergeSettings = asTable(
 )
 export type MergeSettings = typeof MergeSettings.Type
 
+const agentRoles = AgentRole.literals
+const RemoteName = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).annotations(
+  expecting('a git remote name such as "origin"'),
+)
+
+/** Several nodes on one pipeline (docs/nodes.md): leases, where workers push, what they run. */
+export const NodesSettings = asTable(
+  Schema.Struct({
+    /** How long a claim holds without a heartbeat; a node silent longer loses the item. */
+    leaseSecs: Schema.optionalWith(PositiveInt, { default: () => 30, exact: true }).pipe(
+      Schema.fromKey("lease_secs"),
+    ),
+    /** The git remote workers push feature branches to and every node fetches them from. */
+    remote: Schema.optionalWith(RemoteName, { default: () => "origin", exact: true }),
+    /** The stages a worker runs; QA and merges stay on the main node unless listed. */
+    workerStages: Schema.optionalWith(
+      Schema.Array(Schema.Literal(...agentRoles).annotations(expecting(oneOf(agentRoles)))).annotations(
+        expectingContainer('an array such as ["coder"]'),
+      ),
+      { default: () => ["coder" as const], exact: true },
+    ).pipe(Schema.fromKey("worker_stages")),
+  }),
+  "a [nodes] table",
+)
+export type NodesSettings = typeof NodesSettings.Type
+
 const table = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
   Schema.optionalWith(schema, { default: () => Schema.decodeUnknownSync(schema)({}), exact: true })
 
@@ -233,6 +259,7 @@ export const ProjectConfig = Schema.Struct({
   store: table(Store),
   permissions: table(Permissions),
   merge: table(MergeSettings),
+  nodes: table(NodesSettings),
   /** Chat integrations: references to credentials (env var names, files), never secrets. Free-form for now. */
   chat: Schema.optionalWith(
     asTable(Schema.Record({ key: Schema.String, value: Schema.Unknown }), "a [chat] table"),

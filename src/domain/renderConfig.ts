@@ -25,7 +25,7 @@ const optionalLine = (key: string, value: string | undefined, example: string): 
   value === undefined ? `# ${key} = ${tomlValue(example)}` : line(key, value)
 
 export const renderProjectToml = (config: ProjectConfig): string => {
-  const { commands, concurrency, server, store, permissions, merge } = config
+  const { commands, concurrency, server, store, permissions, merge, nodes } = config
   return `# .huskies/project.toml — settings of this huskies project. Every key is optional: an absent key
 # takes its default. An unknown key is an error, so a typo cannot go unnoticed.
 
@@ -95,6 +95,14 @@ ${line("attempts", merge.attempts)}
 # A clean checkout of base_branch follows the merges; with false, merges wait while it is checked out.
 ${line("update_checkout", merge.updateCheckout)}
 ${line("archive_done_after_secs", merge.archiveDoneAfterSecs)}
+
+# Several machines on one pipeline (docs/nodes.md). A claim on an item lasts \`lease_secs\` without a
+# heartbeat; workers push feature branches to \`remote\` and run only \`worker_stages\` ("coder", "qa",
+# "mergemaster"): by default QA and merges stay on the main node.
+[nodes]
+${line("lease_secs", nodes.leaseSecs)}
+${line("remote", nodes.remote)}
+${line("worker_stages", nodes.workerStages)}
 
 # Chat integrations (Slack, Discord, Matrix, WhatsApp): names of the environment variables or files
 # that hold credentials, never the secrets themselves.

@@ -58,6 +58,7 @@ describe("project.toml", () => {
         askTimeoutSecs: 300,
       },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 86_400 },
+      nodes: { leaseSecs: 30, remote: "origin", workerStages: ["coder"] },
     })
   })
 
@@ -79,6 +80,10 @@ describe("project.toml", () => {
           'durability = "full"',
           "[merge]",
           "archive_done_after_secs = 0",
+          "[nodes]",
+          "lease_secs = 5",
+          'remote = "shared"',
+          'worker_stages = ["coder", "qa"]',
           "[chat.slack]",
           'token_env = "SLACK_TOKEN"',
         ].join("\n"),
@@ -103,6 +108,7 @@ describe("project.toml", () => {
         askTimeoutSecs: 300,
       },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 0 },
+      nodes: { leaseSecs: 5, remote: "shared", workerStages: ["coder", "qa"] },
       chat: { slack: { token_env: "SLACK_TOKEN" } },
     })
     expect(maxForStage(config.concurrency, "coder")).toBe(3)
@@ -423,6 +429,11 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
       { requiredKeys: ["port", "host", "allowedHosts"] },
     ),
     store: fc.record({ durability: fc.constantFrom("normal" as const, "full" as const) }),
+    nodes: fc.record({
+      leaseSecs: fc.integer({ min: 1, max: 100_000 }),
+      remote: fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/),
+      workerStages: fc.uniqueArray(fc.constantFrom("coder" as const, "qa" as const, "mergemaster" as const)),
+    }),
     chat: fc.dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), fc.oneof(text, fc.integer(), fc.boolean())),
   },
   {
@@ -438,6 +449,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
       "concurrency",
       "server",
       "store",
+      "nodes",
     ],
   },
 )
