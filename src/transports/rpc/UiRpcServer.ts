@@ -54,7 +54,7 @@ export class UiRpcRoute extends Context.Tag("huskies/rpc/UiRpcRoute")<
  * A Node server that never listens: the platform's HttpServer (and its WebSocket upgrade, by the `ws`
  * it ships with) serves it, and the guarded upgrade route hands it the connections the guard admitted.
  */
-const detachedServer = (): Server => {
+export const detachedServer = (): Server => {
   const server = createServer()
   return Object.assign(server, {
     listen: (...args: ReadonlyArray<unknown>) => {
