@@ -59,6 +59,7 @@ export const RefusalReason = Schema.Literal(
   "unknown-node",
   "token-unknown",
   "token-used",
+  "token-expired",
   "revoked",
   "key-mismatch",
   "protocol",

@@ -1,0 +1,145 @@
+// src/layers/NodeKeys.ts — this node's Ed25519 key (`.huskies/node.key`, PEM, 0600, made on first start
+// and kept): the NodeIdentity layer a peer signs its handshake with, `answerChallenge` for the sync
+// client (PeerActor), and `verifySignature` for the main node's admission (NodeTrust.ts).
+import { Effect, Layer, Schema } from "effect"
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign as edSign,
+  verify as edVerify,
+} from "node:crypto"
+import { chmodSync, closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { NodeId } from "../domain/ExecutionState.js"
+import {
+  type Challenge,
+  type Hello,
+  NodeIdentity,
+  type NodeIdentityShape,
+  nodeProtocolVersion,
+  signedText,
+} from "../protocol/nodeHandshake.js"
+import { Persistence } from "./Persistence.js"
+import { ensurePrivateDir, privateFileMode } from "./privateFiles.js"
+
+/** Where a project's node key is kept. */
+export const nodeKeyPath = (root: string): string => join(root, ".huskies", "node.key")
+
+export class NodeKeyError extends Schema.TaggedError<NodeKeyError>()("NodeKeyError", {
+  path: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `the node key ${this.path} ${this.detail}`
+  }
+}
+
+/**
+ * The private key in `path`, or a new one written there first. The file is created exclusively and
+ * 0600 (two starts at once end up with the same key), its directory 0700; a kept file is tightened.
+ */
+export const readOrCreateNodeKey = (path: string): Effect.Effect<KeyObject, NodeKeyError> =>
+  Effect.try({
+    try: () => {
+      ensurePrivateDir(dirname(path))
+      try {
+        const fd = openSync(path, "wx", privateFileMode)
+        const { privateKey } = generateKeyPairSync("ed25519")
+        try {
+          writeSync(fd, String(privateKey.export({ type: "pkcs8", format: "pem" })))
+        } catch (writeFailed) {
+          // A half-written key would fail every later start: leave no file rather than that one.
+          closeSync(fd)
+          rmSync(path, { force: true })
+          throw writeFailed
+        }
+        closeSync(fd)
+        return privateKey
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+      }
+      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, privateFileMode)
+      const kept = createPrivateKey(readFileSync(path, "utf8"))
+      if (kept.asymmetricKeyType !== "ed25519")
+        throw new Error(`holds a ${kept.asymmetricKeyType ?? "non-asymmetric"} key, not an Ed25519 one`)
+      return kept
+    },
+    catch: (e) =>
+      new NodeKeyError({
+        path,
+        detail:
+          (e instanceof Error ? e.message : String(e)) +
+          " (move the file away to make a new key: the main node then needs a new join token for this node)",
+      }),
+  })
+
+/** The public half of `key`, as a Hello carries it: SPKI DER, base64url. */
+export const publicKeyText = (key: KeyObject): string =>
+  createPublicKey(key).export({ type: "spki", format: "der" }).toString("base64url")
+
+/** The identity of node `node` holding `key`. */
+export const identityOf = (node: NodeId, key: KeyObject): NodeIdentityShape => ({
+  node,
+  publicKey: publicKeyText(key),
+  sign: (text) => edSign(null, Buffer.from(text, "utf8"), key).toString("base64url"),
+})
+
+/** This node's identity from the key at `path` (made there on first use) and its node id. */
+export const makeNodeIdentity = (path: string, node: NodeId) =>
+  Effect.map(readOrCreateNodeKey(path), (key) => identityOf(node, key))
+
+/**
+ * NodeIdentity for the project whose store is open: the node id is the one Persistence keeps in
+ * huskies.db (never opened a second time), the key `.huskies/node.key` beside it.
+ */
+export const NodeIdentityLive = (keyPath: string) =>
+  Layer.effect(
+    NodeIdentity,
+    Effect.flatMap(Persistence, (persistence) => makeNodeIdentity(keyPath, NodeId.make(persistence.nodeId))),
+  )
+
+/**
+ * Whether `signature` (base64url) is `publicKey`'s (SPKI DER, base64url, Ed25519 only) over `text`.
+ * Anything that does not parse is simply not a valid signature.
+ */
+export const verifySignature = (publicKey: string, text: string, signature: string): boolean => {
+  let key: KeyObject
+  try {
+    key = createPublicKey({ key: Buffer.from(publicKey, "base64url"), format: "der", type: "spki" })
+  } catch {
+    return false // not a key at all: the same answer as a wrong signature
+  }
+  if (key.asymmetricKeyType !== "ed25519") return false
+  const bytes = Buffer.from(signature, "base64url")
+  if (bytes.length !== 64) return false
+  return edVerify(null, Buffer.from(text, "utf8"), key, bytes)
+}
+
+export interface HelloOptions {
+  /** The one-time join token, for the first admission of this node. */
+  readonly joinToken?: string
+  readonly label?: string
+  readonly version?: string
+}
+
+/**
+ * The Hello that answers `challenge`: this build's protocol (the server refuses it, naming the versions
+ * it speaks, when it speaks none of ours), signed over the challenge's server and nonce.
+ */
+export const answerChallenge = (
+  identity: NodeIdentityShape,
+  challenge: Challenge,
+  options: HelloOptions = {},
+): Hello => {
+  const unsigned = { node: identity.node, publicKey: identity.publicKey, protocol: nodeProtocolVersion }
+  return {
+    _tag: "Hello",
+    ...unsigned,
+    signature: identity.sign(signedText(challenge, unsigned)),
+    ...(options.joinToken === undefined ? {} : { joinToken: options.joinToken }),
+    ...(options.label === undefined ? {} : { label: options.label }),
+    ...(options.version === undefined ? {} : { version: options.version }),
+  }
+}

@@ -1,0 +1,166 @@
+// src/layers/NodeTrust.ts — the main node's NodeAdmission over `.huskies/nodes.db`: one-use challenges,
+// Hello checks (protocol, Ed25519 signature, trusted key or one-time join token), in-memory tickets for
+// /rpc, and revocations (`huskies node revoke` in another process) seen within a poll. Used by serve.
+import { Clock, Duration, Effect, Either, Layer, Option, PubSub, Schedule, Stream } from "effect"
+import { randomBytes } from "node:crypto"
+import type { NodeId } from "../domain/ExecutionState.js"
+import {
+  AdmissionRefused,
+  type AdmittedPeer,
+  type Challenge,
+  type Hello,
+  NodeAdmission,
+  type NodeAdmissionShape,
+  NodeIdentity,
+  signedText,
+  supportedNodeProtocols,
+} from "../protocol/nodeHandshake.js"
+import { withComponent } from "./Logs.js"
+import { verifySignature } from "./NodeKeys.js"
+import { openTrustDb } from "./nodeTrustDb.js"
+
+export interface NodeTrustOptions {
+  /** How long a challenge may be answered (default 30 s). */
+  readonly challengeTtl?: Duration.DurationInput
+  /** How often nodes.db is checked for revocations made by another process (default 250 ms). */
+  readonly pollEvery?: Duration.DurationInput
+  /** Challenges waiting for an answer at most; the oldest is dropped past it (default 1,024). */
+  readonly maxPendingChallenges?: number
+}
+
+const refused = (reason: AdmissionRefused["reason"], detail: string, supported?: ReadonlyArray<number>) =>
+  new AdmissionRefused({ reason, detail, ...(supported === undefined ? {} : { supported }) })
+
+const make = (path: string, options: NodeTrustOptions) =>
+  Effect.gen(function* () {
+    const identity = yield* NodeIdentity
+    const server = identity.node
+    const challengeTtl = Duration.toMillis(options.challengeTtl ?? "30 seconds")
+    const maxPending = options.maxPendingChallenges ?? 1024
+    const db = yield* openTrustDb(path)
+    // Its own connection: `data_version` moves only for commits made by other connections, so the
+    // watcher sees this server's admissions and the CLI's revocations alike.
+    const watcher = yield* openTrustDb(path).pipe(Effect.orDie)
+
+    // These maps are touched only inside Effect.sync blocks, which run to the end without yielding,
+    // so no two fibers ever interleave on them. Nonce -> when it expires.
+    const pending = new Map<string, number>()
+    const tickets = new Map<string, AdmittedPeer>()
+    const revoked = new Set<NodeId>(yield* db.revokedNodes)
+    const revocations = yield* Effect.acquireRelease(PubSub.unbounded<NodeId>(), PubSub.shutdown)
+
+    const challenge = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const nonce = randomBytes(32).toString("base64url")
+      yield* Effect.sync(() => {
+        for (const [n, expires] of pending) if (expires <= now) pending.delete(n)
+        // Unauthenticated peers make these: bounded, the oldest goes first (a Map keeps insertion order).
+        while (pending.size >= maxPending) {
+          const oldest = pending.keys().next()
+          if (oldest.done === true) break
+          pending.delete(oldest.value)
+        }
+        pending.set(nonce, now + challengeTtl)
+      })
+      return { _tag: "Challenge", nonce, server, protocols: supportedNodeProtocols } satisfies Challenge
+    })
+
+    const check = (given: Challenge, hello: Hello, now: number): Effect.Effect<void, AdmissionRefused> =>
+      Effect.suspend(() => {
+        const expires = pending.get(given.nonce)
+        // Used once, whatever the answer: a refused Hello cannot be retried on the same nonce.
+        pending.delete(given.nonce)
+        if (expires === undefined || expires <= now || given.server !== server)
+          return Effect.fail(
+            refused(
+              "bad-signature",
+              "the challenge was not made by this main node, was answered already or has expired: connect again",
+            ),
+          )
+        if (!supportedNodeProtocols.includes(hello.protocol))
+          return Effect.fail(
+            refused(
+              "protocol",
+              `this main node speaks node protocol ${supportedNodeProtocols.join(", ")} and the node ${hello.protocol}: ` +
+                "run a huskies on the node that speaks one of these (upgrade the main node first)",
+              supportedNodeProtocols,
+            ),
+          )
+        // Signed over this server's id and this nonce: a signature made for another server or another
+        // challenge does not verify.
+        const text = signedText({ server, nonce: given.nonce }, hello)
+        if (!verifySignature(hello.publicKey, text, hello.signature))
+          return Effect.fail(refused("bad-signature", "the Hello's signature does not verify with its key"))
+        return Effect.void
+      })
+
+    const admit = (given: Challenge, hello: Hello) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        yield* check(given, hello, now)
+        // A database that fails here is a broken server, not a refusal the peer could act on.
+        const found = yield* Effect.orDie(db.admit(hello, now))
+        if (Either.isLeft(found)) return yield* found.left
+        const peer: AdmittedPeer = {
+          node: hello.node,
+          role: found.right.role,
+          label: found.right.label,
+          version: hello.version,
+          ticket: randomBytes(32).toString("base64url"),
+        }
+        yield* Effect.sync(() => tickets.set(peer.ticket, peer))
+        yield* Effect.logInfo("node admitted").pipe(
+          Effect.annotateLogs({ node: peer.node, role: peer.role, label: peer.label }),
+        )
+        return peer
+      }).pipe(
+        Effect.tapError((e) =>
+          // The reason and the node's claimed id only: a Hello may carry a join token.
+          Effect.logWarning(`node refused: ${e.detail}`).pipe(
+            Effect.annotateLogs({ node: hello.node, reason: e.reason }),
+          ),
+        ),
+        withComponent("nodes"),
+      )
+
+    const byTicket = (ticket: string) =>
+      Effect.sync(() => {
+        const peer = tickets.get(ticket)
+        return peer === undefined || revoked.has(peer.node) ? Option.none() : Option.some(peer)
+      })
+
+    const end = (ticket: string) => Effect.sync(() => void tickets.delete(ticket))
+
+    // Revocations written by any process: a changed data_version means another connection committed.
+    let seenVersion = -1
+    const poll = Effect.gen(function* () {
+      const version = yield* watcher.dataVersion
+      if (version === seenVersion) return
+      const fresh = (yield* watcher.revokedNodes).filter((node) => !revoked.has(node))
+      seenVersion = version
+      for (const node of fresh) {
+        revoked.add(node)
+        for (const [ticket, peer] of tickets) if (peer.node === node) tickets.delete(ticket)
+        yield* Effect.logInfo("node revoked: its connections close").pipe(Effect.annotateLogs({ node }))
+        yield* PubSub.publish(revocations, node)
+      }
+    }).pipe(
+      // Safe to drop: the next poll reads the same rows again (data_version is moved on only on success).
+      Effect.catchAll((e) => Effect.logWarning(`could not read revocations: ${e.message}`)),
+      withComponent("nodes"),
+    )
+    yield* poll
+    yield* Effect.forkScoped(Effect.repeat(poll, Schedule.spaced(options.pollEvery ?? "250 millis")))
+
+    return {
+      challenge,
+      admit,
+      byTicket,
+      end,
+      revocations: Stream.fromPubSub(revocations),
+    } satisfies NodeAdmissionShape
+  })
+
+/** NodeAdmission over the nodes.db at `path`, for the server whose NodeIdentity is provided. */
+export const NodeAdmissionLive = (path: string, options: NodeTrustOptions = {}) =>
+  Layer.scoped(NodeAdmission, make(path, options))

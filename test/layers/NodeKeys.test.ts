@@ -1,0 +1,84 @@
+// test/layers/NodeKeys.test.ts — this node's key: made once under .huskies/ (0600, dir 0700), the same
+// key on every later start, signatures that verify only for their own text and key, and the Hello a peer
+// builds from a challenge.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { NodeId } from "../../src/domain/ExecutionState.js"
+import { answerChallenge, makeNodeIdentity, nodeKeyPath, verifySignature } from "../../src/layers/NodeKeys.js"
+import { nodeProtocolVersion, signedText } from "../../src/protocol/nodeHandshake.js"
+import { scopedTempDir } from "../support/tempDir.js"
+
+const node = NodeId.make("node-a")
+
+describe("NodeKeys", () => {
+  it.scoped("makes .huskies/node.key 0600 in a 0700 directory on first start and reuses it", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const path = nodeKeyPath(root)
+      const first = yield* makeNodeIdentity(path, node)
+      expect(statSync(path).mode & 0o777).toBe(0o600)
+      expect(statSync(join(root, ".huskies")).mode & 0o777).toBe(0o700)
+      expect(readFileSync(path, "utf8")).toContain("BEGIN PRIVATE KEY")
+      const pem = readFileSync(path, "utf8")
+
+      // A loosened file is tightened; the key is the same one.
+      chmodSync(path, 0o644)
+      const second = yield* makeNodeIdentity(path, node)
+      expect(second.publicKey).toBe(first.publicKey)
+      expect(readFileSync(path, "utf8")).toBe(pem)
+      expect(statSync(path).mode & 0o777).toBe(0o600)
+
+      // Another project's key is another key.
+      const other = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), node)
+      expect(other.publicKey).not.toBe(first.publicKey)
+    }),
+  )
+
+  it.scoped("a file that holds no key fails with a message saying what to do", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const path = nodeKeyPath(root)
+      yield* makeNodeIdentity(path, node)
+      writeFileSync(path, "not a key\n")
+      const exit = yield* Effect.exit(makeNodeIdentity(path, node))
+      expect(Exit.isFailure(exit)).toBe(true)
+      if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
+        expect(exit.cause.error._tag).toBe("NodeKeyError")
+        expect(exit.cause.error.message).toContain("move the file away")
+      } else expect.fail(`expected a NodeKeyError, got ${String(exit)}`)
+    }),
+  )
+
+  it.scoped("a signature verifies for its text and key only", () =>
+    Effect.gen(function* () {
+      const a = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), node)
+      const b = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), node)
+      const signature = a.sign("hello")
+      expect(verifySignature(a.publicKey, "hello", signature)).toBe(true)
+      expect(verifySignature(a.publicKey, "hellp", signature)).toBe(false)
+      expect(verifySignature(b.publicKey, "hello", signature)).toBe(false)
+      expect(verifySignature("not-a-key", "hello", signature)).toBe(false)
+      expect(verifySignature(a.publicKey, "hello", "AAAA")).toBe(false)
+    }),
+  )
+
+  it.scoped("answerChallenge signs the challenge's server and nonce with this build's protocol", () =>
+    Effect.gen(function* () {
+      const identity = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), node)
+      const challenge = {
+        _tag: "Challenge" as const,
+        nonce: "bm9uY2U",
+        server: NodeId.make("node-main"),
+        protocols: [1],
+      }
+      const hello = answerChallenge(identity, challenge, { joinToken: "hkj_x", label: "box" })
+      expect(hello).toMatchObject({ node, protocol: nodeProtocolVersion, joinToken: "hkj_x", label: "box" })
+      expect(verifySignature(hello.publicKey, signedText(challenge, hello), hello.signature)).toBe(true)
+      const elsewhere = { ...challenge, server: NodeId.make("node-other") }
+      expect(verifySignature(hello.publicKey, signedText(elsewhere, hello), hello.signature)).toBe(false)
+      expect("joinToken" in answerChallenge(identity, challenge)).toBe(false)
+    }),
+  )
+})
