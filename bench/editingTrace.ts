@@ -1,10 +1,13 @@
 // bench/editingTrace.ts — scenario (a): the automerge-paper editing trace, one edit per Store write
-// with persistence on, then a restart; baseline: the same edits on a plain in-memory Y.Doc.
+// with persistence on (one writer, then 64 in flight), then a restart; baselines: the same edits on a
+// plain in-memory Y.Doc, and the limit: that Y.Doc plus a raw better-sqlite3 insert of each update.
+import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
 import * as Y from "yjs"
+import type { StoryId } from "../src/domain/StoryId.js"
 import { Store, StoreOnDisk } from "../src/layers/Store.js"
 import { emit, millisSince, peakRssMiB, scratchDir, tracePath } from "./measure.js"
 
@@ -16,11 +19,22 @@ interface Trace {
 
 const loadTrace = (): Trace => JSON.parse(gunzipSync(readFileSync(tracePath())).toString("utf8")) as Trace
 
+/** Starts a clock; the function it returns gives the wall time and this process's CPU time since, in ms
+ * (CPU time says the same on a machine busy with other work, where wall time does not). */
+const stopwatch = () => {
+  const wall = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
+  return () => {
+    const used = process.cpuUsage(cpu)
+    return { applyMs: millisSince(wall), cpuMs: (used.user + used.system) / 1000 }
+  }
+}
+
 const countEdits = (trace: Trace) => trace.txns.reduce((n, t) => n + t.patches.length, 0)
 
 const plainYjs = () => {
   const trace = loadTrace()
-  const start = process.hrtime.bigint()
+  const stop = stopwatch()
   const doc = new Y.Doc()
   const text = doc.getText("content")
   text.insert(0, trace.startContent)
@@ -32,24 +46,83 @@ const plainYjs = () => {
       })
     }
   }
-  const applyMs = millisSince(start)
+  const times = stop()
   emit({
     scenario: "trace-yjs",
     metrics: {
       edits: countEdits(trace),
-      applyMs,
+      ...times,
       peakRssMiB: peakRssMiB(),
       correct: text.toString() === trace.endContent,
     },
   })
 }
 
-const throughStore = async () => {
+/** The limit of a durable edit: the in-memory Y.Doc, and each transaction's update bytes inserted by
+ * better-sqlite3 in a table like Persistence's, with its pragmas (WAL, synchronous NORMAL), one commit each. */
+const limitBaseline = () => {
+  const trace = loadTrace()
+  const { dir, cleanup } = scratchDir()
+  try {
+    const db = new Database(join(dir, "limit.db"))
+    db.pragma("journal_mode = WAL")
+    db.pragma("synchronous = NORMAL")
+    db.exec("CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL, history BLOB)")
+    const insert = db.prepare("INSERT INTO updates (data, history) VALUES (?, NULL)")
+    const stop = stopwatch()
+    const doc = new Y.Doc()
+    doc.on("update", (update: Uint8Array) => insert.run(update))
+    const text = doc.getText("content")
+    text.insert(0, trace.startContent)
+    for (const txn of trace.txns) {
+      for (const [pos, del, ins] of txn.patches) {
+        doc.transact(() => {
+          if (del > 0) text.delete(pos, del)
+          if (ins !== "") text.insert(pos, ins)
+        })
+      }
+    }
+    const times = stop()
+    const rows = (db.prepare("SELECT COUNT(*) AS n FROM updates").get() as { n: number }).n
+    const expectedRows = countEdits(trace) + (trace.startContent === "" ? 0 : 1)
+    db.close()
+    emit({
+      scenario: "trace-limit",
+      metrics: {
+        edits: countEdits(trace),
+        ...times,
+        peakRssMiB: peakRssMiB(),
+        correct: text.toString() === trace.endContent && rows === expectedRows,
+      },
+    })
+  } finally {
+    cleanup()
+  }
+}
+
+/** The trace through the Store with `inFlight` writers: each takes the next edit and waits until it is
+ * durable before taking another, so up to `inFlight` writes wait for the disk at once. */
+const applyTrace = (store: Store["Type"], id: StoryId, trace: Trace, inFlight: number) => {
+  const edits = trace.txns.flatMap((t) => t.patches)
+  let next = 0
+  const writer = Effect.suspend(function loop(): Effect.Effect<void, unknown> {
+    const edit = edits[next++]
+    if (edit === undefined) return Effect.void
+    const [index, deleteCount, insert] = edit
+    return Effect.flatMap(store.editContent(id, { _tag: "Splice", index, deleteCount, insert }), loop)
+  })
+  return Effect.all(
+    Array.from({ length: inFlight }, () => writer),
+    { concurrency: "unbounded", discard: true },
+  )
+}
+
+const throughStore = async (inFlight: number) => {
   const trace = loadTrace()
   const { dir, cleanup } = scratchDir()
   const db = join(dir, "huskies.db")
   try {
-    const start = process.hrtime.bigint()
+    const stop = stopwatch()
     const id = await Effect.runPromise(
       Effect.scoped(
         Effect.provide(
@@ -60,18 +133,14 @@ const throughStore = async () => {
               name: "automerge paper",
               content: trace.startContent,
             })
-            for (const txn of trace.txns) {
-              for (const [index, deleteCount, insert] of txn.patches) {
-                yield* store.editContent(item.id, { _tag: "Splice", index, deleteCount, insert })
-              }
-            }
+            yield* applyTrace(store, item.id, trace, inFlight)
             return item.id
           }),
           StoreOnDisk(db),
         ),
       ),
     )
-    const applyMs = millisSince(start)
+    const times = stop()
     const reloadStart = process.hrtime.bigint()
     const content = await Effect.runPromise(
       Effect.scoped(
@@ -83,10 +152,10 @@ const throughStore = async () => {
     )
     const reloadMs = millisSince(reloadStart)
     emit({
-      scenario: "trace-store",
+      scenario: inFlight === 1 ? "trace-store" : `trace-store-${inFlight}`,
       metrics: {
         edits: countEdits(trace),
-        applyMs,
+        ...times,
         reloadMs,
         peakRssMiB: peakRssMiB(),
         correct: content === trace.endContent,
@@ -98,6 +167,8 @@ const throughStore = async () => {
 }
 
 const mode = process.argv[2]
+const inFlight = Number(process.argv[3] ?? 1)
 if (mode === "yjs") plainYjs()
-else if (mode === "store") await throughStore()
-else throw new Error("usage: editingTrace yjs|store")
+else if (mode === "limit") limitBaseline()
+else if (mode === "store" && Number.isInteger(inFlight) && inFlight >= 1) await throughStore(inFlight)
+else throw new Error("usage: editingTrace yjs | limit | store [writes in flight]")
