@@ -29,16 +29,17 @@ import {
 } from "./docModel.js"
 import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
-import { docFromStored, type StoreFileOptions, unreadableStore } from "./storeFile.js"
+import { loadDoc, type StoreFileOptions } from "./storeFile.js"
 import { type DecisionStore, decisionStore } from "./storeDecisions.js"
 import { type HistoryChange, historyDocument } from "./storeHistory.js"
+import { type CommittedUpdate, localOrigin, type SyncSurface, syncSurface } from "./storeSync.js"
 import type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
 export type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
 
-export interface StoreShape extends DecisionStore {
+export interface StoreShape extends DecisionStore, SyncSurface {
   readonly nodeId: NodeId
   readonly create: (input: CreateItem) => Effect.Effect<WorkItem, PersistError>
   /** Applies the event through `transition`; a move is recorded in the item's history in the same
@@ -100,13 +101,6 @@ export interface StoreOptions {
   readonly compactEvery?: number
 }
 
-const loadDoc = (persistence: Persistence["Type"]) =>
-  Effect.gen(function* () {
-    const stored = yield* persistence.load
-    const doc = yield* docFromStored(stored, (e) => unreadableStore(persistence.path, e))
-    return { doc, stored }
-  })
-
 export const makeStore = (options: StoreOptions = {}) =>
   Effect.gen(function* () {
     const persistence = yield* Persistence
@@ -122,6 +116,7 @@ export const makeStore = (options: StoreOptions = {}) =>
     const lock = yield* Effect.makeSemaphore(1)
     const history = historyDocument(persistence, compactEvery)
     const events = yield* PubSub.unbounded<StoreEvent>()
+    const updates = yield* PubSub.unbounded<CommittedUpdate>()
 
     const compactNow = Effect.suspend(() => {
       const seq = lastSeq
@@ -135,8 +130,8 @@ export const makeStore = (options: StoreOptions = {}) =>
     })
 
     /** Runs `mutate` in one Y transaction and makes its update durable, with the history's `change` if
-     * given (in the same row); on failure reloads from disk. */
-    const commit = <A>(mutate: () => A, change?: HistoryChange): Effect.Effect<A, PersistError> =>
+     * given (in the same row), then feeds it to `updates` as `origin`'s; on failure reloads from disk. */
+    const commit = <A>(mutate: () => A, change?: HistoryChange, origin = localOrigin) =>
       Effect.suspend(() => {
         const captured: Array<Uint8Array> = []
         const onUpdate = (update: Uint8Array) => captured.push(update)
@@ -155,6 +150,9 @@ export const makeStore = (options: StoreOptions = {}) =>
           change !== undefined ? history.write(change, update) : persistence.append(update as Uint8Array)
         return persisted.pipe(
           Effect.tapError(() => restoreFromDisk),
+          Effect.tap(() =>
+            update === undefined ? Effect.void : PubSub.publish(updates, { update, origin }),
+          ),
           Effect.tap((seq) =>
             Effect.suspend(() => {
               if (seq === undefined) return Effect.void
@@ -382,6 +380,7 @@ export const makeStore = (options: StoreOptions = {}) =>
         })),
       compact: write(compactNow),
       ...decisionStore({ maps: () => maps, commit, write, publish }),
+      ...syncSurface({ doc: () => doc, maps: () => maps, commit, write, publish, updates }),
       events,
       subscribe: PubSub.subscribe(events),
     } satisfies StoreShape

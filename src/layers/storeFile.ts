@@ -4,7 +4,7 @@
 import Database from "better-sqlite3"
 import { Effect, Schema } from "effect"
 import * as Y from "yjs"
-import type { StoredState } from "./Persistence.js"
+import type { PersistenceShape, StoredState } from "./Persistence.js"
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { constants } from "node:fs"
 import { ensurePrivateFile, privateWrite } from "./privateFiles.js"
@@ -153,4 +153,12 @@ export const rememberStore = (dbPath: string, nodeId: string) =>
     if (current === next) return
     writeFileSync(path, next, privateWrite)
     ensurePrivateFile(path)
+  })
+
+/** The document Persistence holds (its snapshot and tail), or StoreDamaged when they cannot be read. */
+export const loadDoc = (persistence: PersistenceShape) =>
+  Effect.gen(function* () {
+    const stored = yield* persistence.load
+    const doc = yield* docFromStored(stored, (e) => unreadableStore(persistence.path, e))
+    return { doc, stored }
   })

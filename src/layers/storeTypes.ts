@@ -24,6 +24,16 @@ export type ContentEdit =
     }
   | { readonly _tag: "Splice"; readonly index: number; readonly deleteCount: number; readonly insert: string }
 
+/**
+ * An item changed by a peer's update (storeSync.ts): the PipelineEvent stayed on the node that applied
+ * it, so subscribers compare `before` and `after` (the stage moved, execution changed) as for any change.
+ */
+export interface Replicated {
+  readonly _tag: "Replicated"
+  /** The peer whose update carried the change. */
+  readonly from: string
+}
+
 /** What subscribers of the event bus see, after the change is on disk. */
 export type StoreEvent =
   | { readonly _tag: "ItemCreated"; readonly item: WorkItem }
@@ -31,7 +41,8 @@ export type StoreEvent =
       readonly _tag: "ItemChanged"
       readonly before: WorkItem
       readonly after: WorkItem
-      readonly event: PipelineEvent
+      /** What moved it: a local write's PipelineEvent, or `Replicated` for a peer's change applied here. */
+      readonly event: PipelineEvent | Replicated
       /** What the change added to the item's history, if it is one it records. */
       readonly entry?: HistoryEntry | undefined
     }
