@@ -8,6 +8,7 @@ import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
 import { Git } from "../layers/Git.js"
+import { prepareBranch } from "./branchSync.js"
 import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
@@ -190,6 +191,11 @@ const makeMergeQueue = Effect.gen(function* () {
         if (Either.isLeft(onBase)) return yield* pause(job, onBase.left.message)
         if (onBase.right) return yield* finishLanded(id, base, job.commit)
       }
+      // Coded on a worker: the branch is on the nodes' remote (a failure is the preflight's to report).
+      const fetched = yield* Effect.either(
+        prepareBranch(root, item.right, store.nodeId, base, { remote: settings.nodes.remote, worker: false }),
+      )
+      if (Either.isLeft(fetched)) yield* Effect.logWarning(fetched.left.message)
       const ready = yield* Effect.either(preflight({ root, base, featureBranch: stage.featureBranch }))
       if (Either.isLeft(ready)) return yield* fail(id, ready.left.message)
       // Before the squash and the gates, so a paused queue does not run them again and again. Without

@@ -5,6 +5,7 @@
 import { Context, Deferred, Effect, Either, Layer, Option, Queue } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
+import type { AgentRole } from "../domain/Stage.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
@@ -24,6 +25,7 @@ import { recoverAfterRestart } from "./recovery.js"
 import { makeRunResults } from "./runResults.js"
 import { defaultStoryRestarts, makeStoryActors, type StoryRestarts } from "./storyActors.js"
 import type { StoryPhase } from "./storyPhase.js"
+import type { NodeBranches } from "./branchSync.js"
 import { runStory } from "./storyWork.js"
 import { runTimers } from "./timerLoop.js"
 import type { StoryId } from "../domain/StoryId.js"
@@ -77,6 +79,8 @@ export interface SchedulerOptions {
   readonly timerPollMillis?: number
   /** How often an item's actor may crash and be restarted before the item is archived as Blocked. */
   readonly storyRestarts?: StoryRestarts
+  /** A worker node: runs only these roles (`[nodes] worker_stages`), branches from and pushes to the remote. */
+  readonly worker?: { readonly stages: ReadonlyArray<AgentRole>; readonly holds?: NodeBranches["holds"] }
 }
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -112,23 +116,37 @@ const makeScheduler = (options: SchedulerOptions) =>
       // When one ends, look again: the item may need something else now.
       onEnded: () => poke,
     })
+    const worker = options.worker
+    // The remote named in [nodes], read when an item's work starts (a config edit applies to the next one).
+    const nodesOf = readConfig.pipe(
+      Effect.map(({ project }): NodeBranches => ({
+        remote: project.nodes.remote,
+        worker: worker !== undefined,
+        ...(worker?.holds === undefined ? {} : { holds: worker.holds }),
+      })),
+      Effect.orElseSucceed(() => undefined),
+    )
     const spawnStory = (id: StoryId, resume: boolean, pinned?: string) =>
       actors.spawn(
         id,
         (setPhase, restart) =>
-          runStory({
-            storyId: id,
-            root: project.root,
-            slots,
-            mcpUrl: serverUrl.mcpUrl,
-            loadConfig: loadConfigNow,
-            setPhase,
-            // After a crash the agent it ran was stopped with it: its session is taken up again.
-            resume: resume || restart > 0,
-            ...(pinned === undefined ? {} : { pinned }),
-            ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
-            onRunEnded: recordResult(id),
-          }).pipe(Effect.provide(services)),
+          Effect.flatMap(nodesOf, (nodes) =>
+            runStory({
+              storyId: id,
+              root: project.root,
+              slots,
+              mcpUrl: serverUrl.mcpUrl,
+              loadConfig: loadConfigNow,
+              setPhase,
+              // After a crash the agent it ran was stopped with it: its session is taken up again.
+              resume: resume || restart > 0,
+              ...(pinned === undefined ? {} : { pinned }),
+              ...(options.agentEnv === undefined ? {} : { agentEnv: options.agentEnv }),
+              ...(nodes === undefined ? {} : { nodes }),
+              ...(worker === undefined ? {} : { stages: worker.stages }),
+              onRunEnded: recordResult(id),
+            }),
+          ).pipe(Effect.provide(services)),
         "transient",
       )
     const fixMerge = (id: StoryId, failure: string) =>
@@ -314,8 +332,12 @@ const makeScheduler = (options: SchedulerOptions) =>
         busy: yield* slots.busy,
         waiting: (yield* slots.waiting).map((w) => w.request),
       })
-      for (const id of plan.resume) yield* spawnStory(id, true)
-      for (const id of plan.start) {
+      // A worker takes only the roles it runs: the main node does the rest.
+      const runsHere = (id: StoryId) =>
+        worker === undefined ||
+        worker.stages.includes(items.find((i) => i.id === id)?.stage._tag === "Qa" ? "qa" : "coder")
+      for (const id of plan.resume.filter(runsHere)) yield* spawnStory(id, true)
+      for (const id of plan.start.filter(runsHere)) {
         const started = yield* Effect.either(
           store.apply(id, { _tag: "Start", at: yield* now }, { by: "server", reason: "auto-assign" }),
         )

@@ -16,6 +16,7 @@ import { fitText } from "../layers/runtimes/Runtime.js"
 import { Store } from "../layers/Store.js"
 import { TestRuns } from "../layers/TestRuns.js"
 import { type AgentRunResult, startAgent } from "./AgentActor.js"
+import { type NodeBranches, prepareBranch, pushBranch } from "./branchSync.js"
 import { processEnv } from "./agentFiles.js"
 import type { AgentSlots } from "./AgentSlots.js"
 import { findLastAgentOn, findPreviousSessionId } from "./sessions.js"
@@ -38,6 +39,10 @@ export interface StoryContext {
   /** Variables added to the agent's environment (on top of the server's own). */
   readonly agentEnv?: Readonly<Record<string, string>>
   readonly onRunEnded: (result: AgentRunResult) => Effect.Effect<void>
+  /** Several nodes: where branches are fetched from and (on a worker) pushed to. */
+  readonly nodes?: NodeBranches
+  /** The roles this node runs (a worker: `[nodes] worker_stages`); the others are left to other nodes. */
+  readonly stages?: ReadonlyArray<AgentRole>
 }
 
 /** How long an agent that could not start or run here (see retryLater) waits before it is tried again. */
@@ -54,6 +59,8 @@ interface Plan {
   readonly qaMode: QaMode
   readonly retryLimit: number
   readonly worktree: string
+  /** What the feature branch is counted against: the base, or on a worker the remote's base. */
+  readonly base: string
 }
 
 interface Authored {
@@ -120,9 +127,11 @@ const step = (ctx: StoryContext, resume: boolean): Effect.Effect<Next, never, St
       qaMode: authored.qa ?? config.right.project.defaultQa,
       retryLimit: authored.retries ?? config.right.project.retryLimit,
       worktree: worktreePathOf(ctx.root, item.id),
+      base: config.right.project.baseBranch,
     }
     if (item.stage._tag === "Qa" && plan.qaMode !== "agent") return "end"
     const role: AgentRole = item.stage._tag === "Coding" ? "coder" : "qa"
+    if (ctx.stages !== undefined && !ctx.stages.includes(role)) return "end"
     return yield* Effect.scoped(runAgentStep(ctx, item, role, authored, plan, resume))
   })
 
@@ -150,10 +159,24 @@ const runAgentStep = (
     const agent = lease.right
 
     const worktree = plan.worktree
-    if (!existsSync(worktree)) {
-      const created = yield* Effect.either(
-        git.createWorktree(ctx.root, item.id, plan.config.project.baseBranch),
-      )
+    const present = existsSync(worktree)
+    const prepared = yield* Effect.either(
+      prepareBranch(
+        ctx.root,
+        item,
+        (yield* Store).nodeId,
+        plan.base,
+        ctx.nodes,
+        present ? worktree : undefined,
+      ),
+    )
+    // Without the remote a new worktree could start from the wrong commit; an existing one is still right.
+    if (Either.isLeft(prepared) && !present)
+      return yield* retryLater(item.id, `cannot fetch from the nodes' remote: ${prepared.left.message}`)
+    if (Either.isLeft(prepared)) yield* Effect.logWarning(prepared.left.message)
+    const base = Either.getOrElse(prepared, () => plan.base)
+    if (!present) {
+      const created = yield* Effect.either(git.createWorktree(ctx.root, item.id, base))
       if (Either.isLeft(created))
         return yield* block(item, `cannot create the worktree: ${created.left.message}`)
     }
@@ -182,7 +205,7 @@ const runAgentStep = (
     yield* ctx.setPhase({ _tag: "Running", handle })
     const result = yield* handle.result
     yield* ctx.onRunEnded(result)
-    return yield* afterRun(ctx, item, agent, result, plan)
+    return yield* afterRun(ctx, item, agent, result, { ...plan, base })
   })
 
 const afterRun = (
@@ -222,13 +245,13 @@ const afterRun = (
 const runGates = (
   ctx: StoryContext,
   item: WorkItem,
-  { config, qaMode, retryLimit, worktree }: Plan,
+  { config, qaMode, retryLimit, worktree, base }: Plan,
 ): Effect.Effect<Next, never, Store | Git | TestRuns> =>
   Effect.gen(function* () {
     const store = yield* Store
     const git = yield* Git
     const branch = featureBranchOf(item.id)
-    const ahead = yield* Effect.either(git.commitsAhead(ctx.root, config.project.baseBranch, branch))
+    const ahead = yield* Effect.either(git.commitsAhead(ctx.root, base, branch))
     if (Either.isLeft(ahead))
       return yield* gatesFailed(
         item.id,
@@ -242,6 +265,10 @@ const runGates = (
         retryLimit,
       )
     }
+    // Saved on the remote before the gates, so a node that takes the item over continues from this work.
+    const saved = yield* Effect.either(pushBranch(ctx.root, item, ctx.nodes))
+    if (Either.isLeft(saved)) yield* Effect.logWarning(saved.left.message)
+    if (Either.isRight(saved) && !saved.right) return "end"
     const command = config.project.commands.test
     if (command !== undefined) {
       const startedAt = yield* now
@@ -272,6 +299,11 @@ const runGates = (
         )
       }
     }
+    // QA and the merge read the branch from the remote: it must be there before the item moves on.
+    const pushed = yield* Effect.either(pushBranch(ctx.root, item, ctx.nodes))
+    if (Either.isLeft(pushed))
+      return yield* retryLater(item.id, `cannot push ${branch}: ${pushed.left.message}`)
+    if (!pushed.right) return "end"
     const moved = yield* Effect.either(
       store.apply(
         item.id,

@@ -7,6 +7,7 @@ import { makeChanges } from "./git/changes.js"
 import { makeInspect } from "./git/inspect.js"
 import { makeAncestry } from "./git/ancestry.js"
 import { makeMerge } from "./git/merge.js"
+import { makeRemote } from "./git/remote.js"
 import { makeRepo } from "./git/repo.js"
 import { makeSquashTree } from "./git/squashTree.js"
 import { type GitRunnerOptions, makeRunner } from "./git/run.js"
@@ -28,6 +29,7 @@ export {
 export type { LogCommit, StatusEntry, WorktreeEntry } from "./git/parse.js"
 export { featureBranchOf, worktreePathOf, worktreesFolder } from "./git/paths.js"
 export type { GitEnv, GitRunnerOptions } from "./git/run.js"
+export { type Adopted, trackingRef } from "./git/remote.js"
 export type { CreatedWorktree, OrphanCleanup, RemovedWorktree, WorktreeInfo } from "./git/worktrees.js"
 
 /** The Git service's operations, running git with `options` (environment, timeout, output bound). */
@@ -47,6 +49,7 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
       ...makeMerge(runner, repo, changes, worktreeLock),
       ...makeSquashTree(runner, repo, changes),
       ...makeAgentSetup(runner),
+      ...makeRemote(runner, repo),
       isMerged: ancestry.isMerged,
       baseContains: ancestry.baseContains,
     } as const

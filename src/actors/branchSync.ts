@@ -1,0 +1,74 @@
+// src/actors/branchSync.ts — feature branches between nodes: where a node's worktree starts from (a worker
+// fetches the base and takes up a branch another node pushed), and the push of a worker's work to the
+// shared remote. Used by storyWork (coder and QA worktrees) and the merge queue (the branch to merge).
+import { Effect } from "effect"
+import type { NodeId } from "../domain/ExecutionState.js"
+import type { WorkItem } from "../domain/WorkItem.js"
+import { featureBranchOf, Git, type GitError } from "../layers/Git.js"
+
+/** How this node shares branches with the others (the project's `[nodes]` table and its mode). */
+export interface NodeBranches {
+  /** The git remote feature branches are pushed to and fetched from. */
+  readonly remote: string
+  /** A worker: branches from the remote's base and pushes its work; the main node only fetches. */
+  readonly worker: boolean
+  /** Whether this node still holds the item (its claim): a node that lost it must not push. */
+  readonly holds?: (item: WorkItem) => Effect.Effect<boolean>
+}
+
+/** Whether another node has worked on the item (or its branch was made before this stage). */
+const touchedElsewhere = (item: WorkItem, node: NodeId): boolean =>
+  item.stage._tag === "Qa" ||
+  item.stage._tag === "Merge" ||
+  Object.keys(item.execution).some((other) => other !== node)
+
+/**
+ * Gets the item's feature branch ready before a worktree is made or used here: taken up (or fast-forwarded)
+ * from the remote when another node may have pushed it. Returns the ref a new branch starts from: the
+ * remote's base on a worker (fetched now), the local base on the main node.
+ */
+export const prepareBranch = (
+  root: string,
+  item: WorkItem,
+  node: NodeId,
+  base: string,
+  nodes: NodeBranches | undefined,
+  worktree?: string,
+): Effect.Effect<string, GitError, Git> =>
+  Effect.gen(function* () {
+    if (nodes === undefined) return base
+    const git = yield* Git
+    if (!(yield* git.hasRemote(root, nodes.remote))) return base
+    const branch = featureBranchOf(item.id)
+    if (nodes.worker || touchedElsewhere(item, node)) {
+      const adopted = yield* git.adoptRemoteBranch(root, nodes.remote, branch, worktree)
+      if (adopted === "diverged")
+        yield* Effect.logWarning(
+          `${branch} here and on ${nodes.remote} have each commits the other lacks: working on the local one`,
+        )
+      else if (adopted !== "absent" && adopted !== "current")
+        yield* Effect.logInfo(`${branch}: ${adopted} from ${nodes.remote}`)
+    }
+    return nodes.worker ? yield* git.fetchBase(root, nodes.remote, base) : base
+  })
+
+/**
+ * Pushes the item's feature branch to the remote from a worker (the main node's branches are where QA and
+ * the merge read them already). False, with nothing pushed, when this node no longer holds the item.
+ */
+export const pushBranch = (
+  root: string,
+  item: WorkItem,
+  nodes: NodeBranches | undefined,
+): Effect.Effect<boolean, GitError, Git> =>
+  Effect.gen(function* () {
+    if (nodes === undefined || !nodes.worker) return true
+    if (nodes.holds !== undefined && !(yield* nodes.holds(item))) {
+      yield* Effect.logWarning(`${item.id}: not pushed, this node no longer holds the item`)
+      return false
+    }
+    const git = yield* Git
+    yield* git.pushBranch(root, nodes.remote, featureBranchOf(item.id))
+    yield* Effect.logInfo(`${item.id}: pushed ${featureBranchOf(item.id)} to ${nodes.remote}`)
+    return true
+  })
