@@ -30,7 +30,7 @@ import {
 import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
 import { loadDoc, type StoreFileOptions } from "./storeFile.js"
-import { type DecisionStore, decisionStore } from "./storeDecisions.js"
+import { type StoreParts, storeParts } from "./storeParts.js"
 import { type HistoryChange, historyDocument } from "./storeHistory.js"
 import { type CommittedUpdate, localOrigin, type SyncSurface, syncSurface } from "./storeSync.js"
 import type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
@@ -39,7 +39,7 @@ export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from ".
 
 export type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
 
-export interface StoreShape extends DecisionStore, SyncSurface {
+export interface StoreShape extends StoreParts, SyncSurface {
   readonly nodeId: NodeId
   readonly create: (input: CreateItem) => Effect.Effect<WorkItem, PersistError>
   /** Applies the event through `transition`; a move is recorded in the item's history in the same
@@ -379,7 +379,7 @@ export const makeStore = (options: StoreOptions = {}) =>
           projectionErrors: readAllItems(maps).errors.map(errorJson),
         })),
       compact: write(compactNow),
-      ...decisionStore({ maps: () => maps, commit, write, publish }),
+      ...storeParts({ maps: () => maps, commit, write, publish, node: persistence.nodeId }),
       ...syncSurface({ doc: () => doc, maps: () => maps, commit, write, publish, updates }),
       events,
       subscribe: PubSub.subscribe(events),

@@ -170,6 +170,8 @@ export const writeItem = (maps: DocMaps, before: WorkItem | undefined, after: Wo
   if (fields === undefined) {
     fields = new Y.Map<unknown>()
     maps.items.set(after.id, fields)
+    // Made with the item, so every node that can claim it already has the map (storeClaims.ts).
+    if (!maps.claims.has(after.id)) maps.claims.set(after.id, new Y.Map<unknown>())
   }
   for (const key of itemFields) {
     const value = after[key]
@@ -219,7 +221,9 @@ export const removeItem = (maps: DocMaps, id: string): DeleteReport => {
       execution.push(node)
     }
   }
-  const claim = maps.claims.has(id)
+  // The empty claims map every item is made with is no claim.
+  const claims = maps.claims.get(id)
+  const claim = claims instanceof Y.Map ? claims.size > 0 : claims !== undefined
   maps.claims.delete(id)
   const mergeJob = maps.mergeJobs.has(id)
   maps.mergeJobs.delete(id)
@@ -328,6 +332,8 @@ export const minimalSplice = (from: string, to: string) => {
   return { index: start, deleteCount: endFrom - start, insert: to.slice(start, endTo) }
 }
 
+const jsonOf = (value: unknown) => (value instanceof Y.AbstractType ? (value.toJSON() as unknown) : value)
+
 /** The raw document as JSON, optionally narrowed to one item, for dump_state. */
 export const dumpDoc = (maps: DocMaps, id?: string): Record<string, unknown> => {
   if (id === undefined) {
@@ -347,7 +353,7 @@ export const dumpDoc = (maps: DocMaps, id?: string): Record<string, unknown> => 
     item: maps.items.get(id)?.toJSON(),
     content: maps.content.get(id)?.toString(),
     execution,
-    claim: maps.claims.get(id),
+    claim: jsonOf(maps.claims.get(id)),
     mergeJob: maps.mergeJobs.get(id),
     timers,
     decisions,

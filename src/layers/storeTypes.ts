@@ -6,6 +6,7 @@ import type { ItemKind, StoryId } from "../domain/StoryId.js"
 import type { TimerKind } from "../domain/Timer.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import type { DeleteReport } from "./docModel.js"
+import type { ClaimEvent } from "./storeClaims.js"
 import type { DecisionEvent } from "./storeDecisions.js"
 
 export interface SetTimer {
@@ -53,6 +54,7 @@ export type StoreEvent =
   /** The merge job of `id` was set or cleared (read the jobs for what it is now). */
   | { readonly _tag: "MergeJobChanged"; readonly id: StoryId }
   | DecisionEvent
+  | ClaimEvent
 
 export interface CreateItem {
   readonly kind: ItemKind

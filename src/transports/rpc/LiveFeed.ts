@@ -126,6 +126,7 @@ const make = (options: LiveFeedOptions) =>
             return [own, ...(yield* Effect.forEach(source.dependents(event.after.id), cardMessage))]
           }
           case "TimersChanged":
+          case "ClaimChanged":
             return [yield* cardMessage(event.id)]
           case "ItemDeleted": {
             source.forget(event.id)
