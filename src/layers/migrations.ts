@@ -1,7 +1,6 @@
 // src/layers/migrations.ts — versioned schema of huskies.db. Each migration runs once, in order,
 // inside a transaction; `schema_version` records which ran. Used by Persistence when it opens the file.
-import type { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import type Database from "better-sqlite3"
 
 interface Migration {
   readonly version: number
@@ -38,27 +37,26 @@ export const migrations: ReadonlyArray<Migration> = [
 
 export const latestSchemaVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0)
 
-export const migrate = (sql: SqlClient.SqlClient) =>
-  Effect.gen(function* () {
-    yield* sql.unsafe(
-      `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+/** Brings the file to the latest schema, each migration in its own transaction; throws for a file newer
+ * than this huskies. */
+export const migrate = (db: Database.Database): void => {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+  )
+  const row = db.prepare("SELECT MAX(version) AS version FROM schema_version").get() as
+    { version: number | null } | undefined
+  const current = row?.version ?? 0
+  if (current > latestSchemaVersion) {
+    throw new Error(
+      `huskies.db has schema version ${current}, newer than this huskies understands (${latestSchemaVersion}): upgrade huskies`,
     )
-    const rows = yield* sql<{ version: number | null }>`SELECT MAX(version) AS version FROM schema_version`
-    const current = rows[0]?.version ?? 0
-    if (current > latestSchemaVersion) {
-      return yield* Effect.fail(
-        new Error(
-          `huskies.db has schema version ${current}, newer than this huskies understands (${latestSchemaVersion}): upgrade huskies`,
-        ),
-      )
-    }
-    for (const m of migrations) {
-      if (m.version <= current) continue
-      yield* sql.withTransaction(
-        Effect.gen(function* () {
-          for (const statement of m.statements) yield* sql.unsafe(statement)
-          yield* sql`INSERT INTO schema_version (version, name, applied_at) VALUES (${m.version}, ${m.name}, ${Date.now()})`
-        }),
-      )
-    }
-  })
+  }
+  const record = db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)")
+  for (const m of migrations) {
+    if (m.version <= current) continue
+    db.transaction(() => {
+      for (const statement of m.statements) db.exec(statement)
+      record.run(m.version, m.name, Date.now())
+    })()
+  }
+}
