@@ -14,6 +14,7 @@ import { LogsLive } from "./layers/Logs.js"
 import { ServerEnv, ServerEnvLive } from "./layers/ServerEnv.js"
 import { runInit } from "./transports/cli/init.js"
 import { mcpUrl, runMcpConfig } from "./transports/cli/mcpConfig.js"
+import { nodeCommand, tokenCommand } from "./transports/cli/nodeCommands.js"
 import { checkProject, serveProject } from "./transports/cli/serve.js"
 import { absorbRepeatedSignals } from "./transports/cli/signalGuard.js"
 import { accessNotice, resolveServerAccess, tokenHint } from "./transports/cli/serverAccess.js"
@@ -116,7 +117,7 @@ const huskies = Command.make("huskies", { path, port, host, startEmpty }, serveH
   Command.withDescription(
     "huskies turns a backlog of work items into merged, tested code; `huskies [path]` serves",
   ),
-  Command.withSubcommands([init, serve, mcpConfig]),
+  Command.withSubcommands([init, serve, mcpConfig, tokenCommand, nodeCommand]),
 )
 
 const cli = Command.run(huskies, { name: "huskies", version: buildInfo().version })
@@ -147,6 +148,8 @@ cli(process.argv).pipe(
     ProjectLockError: reportUserError,
     StoreDamaged: reportUserError,
     PersistError: reportUserError,
+    NodeTrustError: reportUserError,
+    NodeCommandError: reportUserError,
     ServeError: (e) =>
       reportUserError({
         message: `could not start the HTTP server: ${e.cause instanceof Error ? e.cause.message : String(e.cause)} (another process may hold the port: choose one with --port or [server] port in .huskies/project.toml)`,

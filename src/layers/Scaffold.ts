@@ -60,13 +60,18 @@ export interface InitReport {
   readonly notes: ReadonlyArray<string>
 }
 
-/** Lines `huskies init` makes sure `.gitignore` has: the store (with its WAL and SHM files), worktrees, logs, agent pids, merge workspaces. */
+/**
+ * Lines `huskies init` makes sure `.gitignore` has: the store (with its WAL and SHM files), worktrees,
+ * logs, agent pids, merge workspaces, and a node's private key and trusted nodes (never shared by a clone).
+ */
 export const gitignoreEntries = [
   ".huskies/huskies.db*",
   ".huskies/worktrees/",
   ".huskies/logs/",
   ".huskies/run/",
   ".huskies/merge/",
+  ".huskies/node.key",
+  ".huskies/nodes.db*",
 ] as const
 
 export const commitMessage = "huskies init: add .huskies/ project settings, agent team and guide"

@@ -201,7 +201,7 @@ describe(".gitignore", () => {
     }),
   )
 
-  it.scoped("ignores the store with its WAL and SHM files, worktrees and logs", () =>
+  it.scoped("ignores the store with its WAL and SHM files, worktrees, logs, the node key and nodes.db", () =>
     Effect.gen(function* () {
       const repo = yield* makeGitRepo()
       yield* init(repo)
@@ -211,6 +211,9 @@ describe(".gitignore", () => {
         ".huskies/huskies.db-shm",
         ".huskies/worktrees/1_story_x/a.ts",
         ".huskies/logs/coder-1.log",
+        ".huskies/node.key",
+        ".huskies/nodes.db",
+        ".huskies/nodes.db-wal",
       ]) {
         yield* repo.write(file, "local state")
         expect((yield* repo.gitResult("check-ignore", "--quiet", "--", file)).code).toBe(0)
@@ -246,6 +249,8 @@ describe(".gitignore", () => {
       ".huskies/logs/",
       ".huskies/run/",
       ".huskies/merge/",
+      ".huskies/node.key",
+      ".huskies/nodes.db*",
     ])
   })
 })
