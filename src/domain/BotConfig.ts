@@ -25,6 +25,10 @@ const Room = asTable(
     id: Schema.NonEmptyTrimmedString.annotations(expecting("the room or channel id")),
     role: Schema.optionalWith(ChatRole, { default: () => "read" as const }),
     notify: Schema.optionalWith(Schema.Array(NotificationKind), { default: () => [] }),
+    /** Every message that is not a command goes to the assistant, mention or not (unless assistant = "off"). */
+    ambient: Schema.optionalWith(Schema.Boolean.annotations(expecting("true or false")), {
+      default: () => false,
+    }),
   }),
   "a [[<platform>.room]] table",
 )

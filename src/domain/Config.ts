@@ -4,6 +4,7 @@
 import { type Either, Schema } from "effect"
 import { AgentEnv } from "./agentEnv.js"
 import { AgentName, agentNameShape } from "./AgentName.js"
+import { chatAgentPrompt } from "./chatAssistant.js"
 import { defaultPrompts } from "./defaultTeam.js"
 import { PermissionRule } from "./permissions.js"
 import { AgentRole, QaMode } from "./Stage.js"
@@ -83,10 +84,17 @@ export const Concurrency = asTable(
     maxCoders: limit(2).pipe(Schema.fromKey("max_coders")),
     maxQa: limit(1).pipe(Schema.fromKey("max_qa")),
     maxMergemasters: limit(1).pipe(Schema.fromKey("max_mergemasters")),
+    /**
+     * Chat assistant agents (stage = "chat") at once, over every chat conversation; not counted in
+     * max_agents. Absent: `defaultMaxChat`.
+     */
+    maxChat: Schema.optionalWith(PositiveInt, { exact: true }).pipe(Schema.fromKey("max_chat")),
   }),
   "a [concurrency] table",
 )
 export type Concurrency = typeof Concurrency.Type
+
+export const defaultMaxChat = 2
 
 export const maxForStage = (concurrency: Concurrency, stage: AgentRole): number =>
   Math.min(
@@ -279,6 +287,13 @@ export type AgentRuntime = typeof AgentRuntime.Type
 
 const AgentNameEntry = AgentName.annotations(expecting(`an agent name of ${agentNameShape}`))
 
+/**
+ * The work an agent takes: an item's stage (its AgentRole: coder, qa, mergemaster), or "chat", the chat
+ * assistant, which no item is ever given to (assign.ts matches agents to items by AgentRole).
+ */
+export const AgentStage = Schema.Literal(...AgentRole.literals, "chat")
+export type AgentStage = typeof AgentStage.Type
+
 const Argv = Schema.Array(Schema.String.annotations(expecting("a string")))
   .annotations(expectingContainer('an array such as ["./scripts/agent.sh", "--fast"]'))
   .pipe(
@@ -292,8 +307,8 @@ const agentFields = {
   name: Schema.propertySignature(AgentNameEntry).annotations(
     required('add name = "coder-1" (unique per file)'),
   ),
-  stage: Schema.propertySignature(AgentRole.annotations(expecting(oneOf(AgentRole.literals)))).annotations(
-    required(`add stage = "coder" (${oneOf(AgentRole.literals)})`),
+  stage: Schema.propertySignature(AgentStage.annotations(expecting(oneOf(AgentStage.literals)))).annotations(
+    required(`add stage = "coder" (${oneOf(AgentStage.literals)})`),
   ),
   /** Defaults to claude-code. */
   runtime: Schema.optionalWith(AgentRuntime, { default: () => "claude-code" as const, exact: true }),
@@ -346,7 +361,10 @@ const AgentShape = Schema.typeSchema(Schema.Struct({ ...agentFields, prompt: Tem
 /** One [[agent]]. `command` is present exactly when `runtime` is "command". */
 export const AgentConfig = Schema.transform(AgentEntry, AgentShape, {
   strict: true,
-  decode: (entry) => ({ ...entry, prompt: entry.prompt ?? defaultPrompts[entry.stage] }),
+  decode: (entry) => ({
+    ...entry,
+    prompt: entry.prompt ?? (entry.stage === "chat" ? chatAgentPrompt : defaultPrompts[entry.stage]),
+  }),
   encode: (agent) => agent,
 })
 export type AgentConfig = typeof AgentConfig.Type

@@ -154,7 +154,8 @@ export type TerminalChunk = typeof TerminalChunk.Type
 
 export const AgentRow = Schema.Struct({
   name: Schema.String,
-  role: Schema.optional(AgentRole),
+  /** The stage whose work it takes; "chat": the chat assistant, never given an item. */
+  role: Schema.optional(Schema.Literal(...AgentRole.literals, "chat")),
   runtime: Schema.String,
   node: Schema.String,
   /** The item it works on, when busy. */

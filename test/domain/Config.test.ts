@@ -237,7 +237,7 @@ describe("agents.toml", () => {
     [
       '[[agent]]\nname = "a"\nstage = "coding"',
       "agent[0].stage",
-      'expected one of coder, qa, mergemaster, got "coding"',
+      'expected one of coder, qa, mergemaster, chat, got "coding"',
     ],
     ['[[agent]]\nstage = "qa"', "agent[0].name", 'is required: add name = "coder-1"'],
     ['[[agent]]\nname = "a"', "agent[0].stage", 'is required: add stage = "coder"'],
