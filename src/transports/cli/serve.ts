@@ -17,6 +17,7 @@ import { type Project, ProjectLive, projectPaths } from "../../layers/Project.js
 import { ProjectLock, ProjectLockLive } from "../../layers/ProjectLock.js"
 import { type Store, StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
+import { ChatAssistantLive } from "../../actors/chatAgents.js"
 import { agentToken } from "../http/agentToken.js"
 import type { AccessSettings, UpgradeRoute } from "../http/AccessGuard.js"
 import { HttpLive } from "../http/HttpApp.js"
@@ -159,11 +160,13 @@ export const serverLayer = (
       }).pipe(withComponent("server")),
     )
   const app = Layer.unwrapEffect(Effect.map(UiRpcRoute, ({ route }) => http(new Map([[uiRpcPath, route]]))))
+  // The assistant (a chat agent per conversation) is there for the doors to find, with the agents' token.
+  const chatEnv = Layer.provideMerge(ChatAssistantLive({ root, agentEnv }), commands)
   // provideMerge: tests reach the running server's Store and Agents through the built context.
   // Chat (bot.toml) beside the listener: its doors fail and restart on their own, never the server.
   const chat =
     settings.worker === undefined
-      ? chatLayer(root).pipe(Layer.provide(commands))
+      ? chatLayer(root).pipe(Layer.provide(chatEnv))
       : settings.worker.attach.pipe(Layer.provide(commands))
   return Layer.merge(app, chat).pipe(Layer.provide(rpc), Layer.provideMerge(Layer.merge(commands, mcp)))
 }

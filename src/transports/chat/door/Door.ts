@@ -14,6 +14,7 @@ import { withComponent } from "../../../layers/Logs.js"
 import { Outbox } from "../../../layers/Outbox.js"
 import type { StoreEvent } from "../../../layers/storeTypes.js"
 import { type CommandEnv, executeCommand } from "../../commands/runCommand.js"
+import { toAssistant } from "../assistant/toAssistant.js"
 import type { ButtonPressed, ChatPlatform, Incoming, Place } from "../platform.js"
 import { batches, digestText, noticeOf } from "./notifications.js"
 
@@ -87,7 +88,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
 
     const onMessage = (message: Incoming) =>
       Effect.gen(function* () {
-        if (!looksLikeCommand(message.text)) return
+        if (!looksLikeCommand(message.text)) return yield* toAssistant(platform, config, message)
         const role = roleOf(config, message.place.room, message.user)
         if (role === undefined) return yield* reply(message.place, refusalText)
         const verb = firstWord(message.text)
