@@ -1,0 +1,204 @@
+// src/transports/sync/PeerActor.ts — a node's connection to the main node's /crdt-sync: dials, answers the
+// Challenge with NodeIdentity, then syncs (state vectors both ways after every gap, updates both ways,
+// awareness). Reconnects with capped, jittered exponential backoff; a Refusal ends it (retrying cannot
+// help). Its status says whether it is connected, when it last synced and how far behind it may be.
+// Used by the worker mode (`huskies agent --rendezvous`).
+import { NodeSocket } from "@effect/platform-node"
+import * as Socket from "@effect/platform/Socket"
+import {
+  Clock,
+  Context,
+  Deferred,
+  Effect,
+  Either,
+  Layer,
+  Queue,
+  Random,
+  Schema,
+  SubscriptionRef,
+} from "effect"
+import { answerChallenge } from "../../layers/NodeKeys.js"
+import { withComponent } from "../../layers/Logs.js"
+import { Replica } from "../../layers/Replica.js"
+import {
+  AdmissionRefused,
+  Challenge,
+  HandshakeFrame,
+  NodeIdentity,
+  type NodeRole,
+  type RefusalReason,
+} from "../../protocol/nodeHandshake.js"
+import { makePresence } from "./presence.js"
+import { nextFrame, overSocket, PeerMisbehaved, runSession, type Wire } from "./session.js"
+import { syncPath } from "./SyncServer.js"
+
+export interface PeerStatus {
+  readonly connected: boolean
+  /** The main node's id, once a Challenge named it. */
+  readonly server: string | undefined
+  readonly role: NodeRole | undefined
+  /** When the last update from the main node was applied (its sync step 2 after a gap, or a live update). */
+  readonly lastSyncAt: number | undefined
+  /** When the connection last opened and was admitted. */
+  readonly connectedAt: number | undefined
+  /** Dials since the last admitted connection (0 while connected). */
+  readonly attempts: number
+  /** Why the last connection ended, if one did. */
+  readonly lastError: string | undefined
+  /** The main node refused this node: the actor stopped and does not retry. */
+  readonly refused: { readonly reason: RefusalReason; readonly message: string } | undefined
+}
+
+export interface PeerActorShape {
+  readonly status: Effect.Effect<PeerStatus>
+  readonly changes: SubscriptionRef.SubscriptionRef<PeerStatus>
+  /** Completes when the main node refused this node (the actor has stopped). */
+  readonly refusal: Deferred.Deferred<AdmissionRefused>
+}
+
+export class PeerActor extends Context.Tag("huskies/sync/PeerActor")<PeerActor, PeerActorShape>() {}
+
+export interface PeerActorOptions {
+  /** The main node: `ws://host:port` (or http://, turned into ws://). */
+  readonly rendezvous: string
+  /** The one-time join token, for this node's first admission. */
+  readonly joinToken?: string
+  readonly label?: string
+  readonly version?: string
+  /** Backoff of reconnects: first delay, and the cap (defaults 250 ms, 10 s); each delay is jittered. */
+  readonly backoffMillis?: { readonly first: number; readonly max: number }
+  readonly keepAliveMillis?: number
+  readonly idleMillis?: number
+}
+
+/** The sync URL of a rendezvous address. */
+export const syncUrl = (rendezvous: string): string => {
+  const url = new URL(rendezvous.replace(/^http/, "ws"))
+  url.pathname = syncPath
+  url.search = "?peer=node"
+  return url.toString()
+}
+
+/** The delay before reconnect number `attempt` (1, 2, ...): exponential, capped, with full jitter in its upper half. */
+export const backoffDelay = (attempt: number, first: number, max: number, random: number): number => {
+  const ceiling = Math.min(max, first * 2 ** Math.max(0, attempt - 1))
+  return Math.round(ceiling / 2 + (ceiling / 2) * random)
+}
+
+const decodeHandshake = Schema.decodeUnknownEither(Schema.parseJson(HandshakeFrame))
+const decodeChallenge = Schema.decodeUnknownEither(Schema.parseJson(Challenge))
+
+const initial: PeerStatus = {
+  connected: false,
+  server: undefined,
+  role: undefined,
+  lastSyncAt: undefined,
+  connectedAt: undefined,
+  attempts: 0,
+  lastError: undefined,
+  refused: undefined,
+}
+
+const make = (options: PeerActorOptions) =>
+  Effect.gen(function* () {
+    const replica = yield* Replica
+    const identity = yield* NodeIdentity
+    const url = syncUrl(options.rendezvous)
+    const { first, max } = options.backoffMillis ?? { first: 250, max: 10_000 }
+    const idleMillis = options.idleMillis ?? 35_000
+    const status = yield* SubscriptionRef.make(initial)
+    const refusal = yield* Deferred.make<AdmissionRefused>()
+    const label = options.label ?? identity.node
+    const presence = yield* makePresence(
+      { node: identity.node, label, role: "worker" },
+      options.keepAliveMillis ?? 10_000,
+    )
+    const set = (f: (s: PeerStatus) => PeerStatus) => SubscriptionRef.update(status, f)
+
+    /** The Challenge and our Hello; the Welcome's role, or the Refusal as a failure. */
+    const handshake = (wire: Wire) =>
+      Effect.gen(function* () {
+        const first = yield* nextFrame(wire, url, idleMillis)
+        const challenge = decodeChallenge(typeof first === "string" ? first : "")
+        if (Either.isLeft(challenge))
+          return yield* new PeerMisbehaved({ peer: url, detail: "the first frame is not a Challenge" })
+        const hello = answerChallenge(identity, challenge.right, {
+          ...(options.joinToken === undefined ? {} : { joinToken: options.joinToken }),
+          label,
+          ...(options.version === undefined ? {} : { version: options.version }),
+        })
+        yield* Queue.offer(wire.outbox, JSON.stringify(hello))
+        const answer = yield* nextFrame(wire, url, idleMillis)
+        const verdict = decodeHandshake(typeof answer === "string" ? answer : "")
+        if (Either.isLeft(verdict) || (verdict.right._tag !== "Welcome" && verdict.right._tag !== "Refusal"))
+          return yield* new PeerMisbehaved({
+            peer: url,
+            detail: "the answer to Hello is neither Welcome nor Refusal",
+          })
+        if (verdict.right._tag === "Refusal") {
+          const { reason, message, supported } = verdict.right
+          return yield* new AdmissionRefused({
+            reason,
+            detail: message,
+            ...(supported === undefined ? {} : { supported }),
+          })
+        }
+        return { server: challenge.right.server, role: verdict.right.role }
+      })
+
+    const connectOnce = Effect.gen(function* () {
+      const socket = yield* Socket.makeWebSocket(url, { closeCodeIsError: () => true })
+      yield* overSocket(socket, (wire) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const admitted = yield* handshake(wire)
+            const now = yield* Clock.currentTimeMillis
+            yield* set((s) => ({ ...s, connected: true, connectedAt: now, attempts: 0, ...admitted }))
+            yield* Effect.addFinalizer(() => set((s) => ({ ...s, connected: false })))
+            return yield* runSession(wire, {
+              replica,
+              peer: admitted.server,
+              acceptsWrites: true,
+              presence,
+              idleMillis,
+              onReceived: (_, at) => set((s) => ({ ...s, lastSyncAt: at })),
+            })
+          }),
+        ),
+      )
+    }).pipe(Effect.provide(NodeSocket.layerWebSocketConstructor))
+
+    const loop: Effect.Effect<void> = Effect.gen(function* () {
+      for (;;) {
+        const ended = yield* Effect.either(connectOnce)
+        const error = Either.isLeft(ended) ? ended.left : undefined
+        if (error instanceof AdmissionRefused) {
+          const refused = error
+          yield* set((s) => ({
+            ...s,
+            connected: false,
+            refused: { reason: refused.reason, message: refused.detail },
+          }))
+          yield* Effect.logError(`the main node refused this node (${refused.reason}): ${refused.detail}`)
+          yield* Deferred.succeed(refusal, refused)
+          return
+        }
+        const why = error === undefined ? "closed" : describe(error)
+        const attempt = (yield* SubscriptionRef.get(status)).attempts + 1
+        yield* set((s) => ({ ...s, connected: false, attempts: attempt, lastError: why }))
+        const delay = backoffDelay(attempt, first, max, yield* Random.next)
+        yield* Effect.logInfo(`sync with ${url} ended (${why}); reconnecting in ${delay} ms`)
+        yield* Effect.sleep(delay)
+      }
+    }).pipe(withComponent("sync"))
+    yield* Effect.forkScoped(loop)
+    return { status: SubscriptionRef.get(status), changes: status, refusal } satisfies PeerActorShape
+  })
+
+const describe = (error: unknown): string =>
+  typeof error === "object" && error !== null && "message" in error && typeof error.message === "string"
+    ? error.message
+    : String(error)
+
+/** The peer actor of this node: runs from layer build until its scope closes. */
+export const PeerActorLive = (options: PeerActorOptions) => Layer.scoped(PeerActor, make(options))

@@ -1,0 +1,191 @@
+// src/transports/sync/SyncServer.ts — /crdt-sync on the server's port: a node (`?peer=node`) proves who it
+// is first (Challenge, Hello, Welcome or Refusal as JSON text frames; no document byte before Welcome), then
+// speaks y-websocket sync and awareness; any other client the access guard admitted gets plain
+// y-websocket, read-only. One session per connection: its failure closes that connection only.
+import { NodeHttpServer } from "@effect/platform-node"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as Socket from "@effect/platform/Socket"
+import { Clock, Context, Effect, Either, HashMap, Layer, Queue, Ref, Schema, Stream } from "effect"
+import { withComponent } from "../../layers/Logs.js"
+import { Replica } from "../../layers/Replica.js"
+import {
+  type AdmittedPeer,
+  AdmissionRefused,
+  Hello,
+  NodeAdmission,
+  refusedCloseCode,
+  type Refusal,
+  type Welcome,
+} from "../../protocol/nodeHandshake.js"
+import type { UpgradeRoute } from "../http/AccessGuard.js"
+import { detachedServer } from "../rpc/UiRpcServer.js"
+import { makePresence, type PresenceState } from "./presence.js"
+import { nextFrame, overSocket, runSession, type Wire } from "./session.js"
+
+/** Where nodes and y-websocket clients connect. */
+export const syncPath = "/crdt-sync"
+
+/** A connection open now, as the main node admitted it (awareness says what peers say of themselves). */
+export interface OnlinePeer {
+  readonly connection: number
+  readonly node: string
+  readonly label: string
+  readonly role: "worker" | "read-only"
+  readonly connectedAt: number
+}
+
+export interface SyncServerShape {
+  readonly route: UpgradeRoute
+  /** The connections open now, oldest first. */
+  readonly online: Effect.Effect<ReadonlyArray<OnlinePeer>>
+  /** Every awareness state known now (this node's own included). */
+  readonly presence: Effect.Effect<ReadonlyArray<Record<string, unknown>>>
+}
+
+export class SyncServer extends Context.Tag("huskies/sync/SyncServer")<SyncServer, SyncServerShape>() {}
+
+export interface SyncServerOptions {
+  /** The name this node shows in awareness (default: its node id). */
+  readonly label?: string
+  /** How often this side's awareness is renewed: every connection's keep-alive (default 10 s). */
+  readonly keepAliveMillis?: number
+  /** Nothing heard from a peer for this long closes its connection (default 35 s). */
+  readonly idleMillis?: number
+  /** How long a node has to answer the Challenge (default 10 s). */
+  readonly handshakeMillis?: number
+}
+
+const decodeHello = Schema.decodeUnknownEither(Schema.parseJson(Hello))
+
+const refusalOf = (e: AdmissionRefused): Refusal => ({
+  _tag: "Refusal",
+  reason: e.reason,
+  message: e.message,
+  ...(e.supported === undefined ? {} : { supported: e.supported }),
+})
+
+/** Sends the Refusal and closes; the connection then ends when the socket does. */
+const refuse = (wire: Wire, e: AdmissionRefused) =>
+  Effect.gen(function* () {
+    yield* Effect.logWarning(`node refused (${e.reason}): ${e.message}`)
+    yield* Queue.offer(wire.outbox, JSON.stringify(refusalOf(e)))
+    yield* Queue.offer(wire.outbox, new Socket.CloseEvent(refusedCloseCode, e.reason))
+    return yield* Effect.never
+  })
+
+const make = (options: SyncServerOptions) =>
+  Effect.gen(function* () {
+    const replica = yield* Replica
+    const admission = yield* NodeAdmission
+    const idleMillis = options.idleMillis ?? 35_000
+    const handshakeMillis = options.handshakeMillis ?? 10_000
+    const own: PresenceState = { node: replica.nodeId, label: options.label ?? replica.nodeId, role: "main" }
+    const presence = yield* makePresence(own, options.keepAliveMillis ?? 10_000)
+    const online = yield* Ref.make(HashMap.empty<number, OnlinePeer>())
+    const counter = yield* Ref.make(0)
+
+    /** The Challenge, the node's Hello and the verdict; the admitted peer, or the Refusal sent. */
+    const handshake = (wire: Wire) =>
+      Effect.gen(function* () {
+        const challenge = yield* admission.challenge
+        yield* Queue.offer(wire.outbox, JSON.stringify(challenge))
+        const answer = yield* nextFrame(wire, "a node", handshakeMillis).pipe(
+          Effect.catchTag("PeerSilent", () =>
+            Effect.succeed(`no Hello within ${handshakeMillis} ms` as string | Uint8Array),
+          ),
+        )
+        const hello = decodeHello(typeof answer === "string" ? answer : "")
+        if (Either.isLeft(hello))
+          return yield* refuse(
+            wire,
+            new AdmissionRefused({
+              reason: "malformed",
+              detail: `the first frame must be a Hello (JSON text) answering the Challenge; got ${typeof answer === "string" ? "text that is not one" : "a binary frame"}`,
+            }),
+          )
+        const admitted = yield* Effect.either(admission.admit(challenge, hello.right))
+        if (Either.isLeft(admitted)) return yield* refuse(wire, admitted.left)
+        const welcome: Welcome = {
+          _tag: "Welcome",
+          node: admitted.right.node,
+          role: admitted.right.role,
+          ticket: admitted.right.ticket,
+          protocol: hello.right.protocol,
+        }
+        yield* Queue.offer(wire.outbox, JSON.stringify(welcome))
+        return admitted.right
+      })
+
+    /** Closes the connection when its node is revoked. */
+    const cutOnRevoke = (wire: Wire, peer: AdmittedPeer) =>
+      admission.revocations.pipe(
+        Stream.filter((node) => node === peer.node),
+        Stream.take(1),
+        Stream.runDrain,
+        Effect.zipRight(
+          refuse(wire, new AdmissionRefused({ reason: "revoked", detail: `node ${peer.node} was revoked` })),
+        ),
+      )
+
+    const serveConnection = (socket: Socket.Socket, asNode: boolean) =>
+      overSocket(socket, (wire) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const connection = yield* Ref.getAndUpdate(counter, (n) => n + 1)
+            const peer: AdmittedPeer | undefined = asNode ? yield* handshake(wire) : undefined
+            const who = peer?.node ?? `viewer-${connection}`
+            const entry: OnlinePeer = {
+              connection,
+              node: who,
+              label: peer?.label ?? who,
+              role: peer?.role ?? "read-only",
+              connectedAt: yield* Clock.currentTimeMillis,
+            }
+            yield* Effect.acquireRelease(Ref.update(online, HashMap.set(connection, entry)), () =>
+              Ref.update(online, HashMap.remove(connection)),
+            )
+            if (peer !== undefined) {
+              yield* Effect.addFinalizer(() => admission.end(peer.ticket))
+              yield* Effect.forkScoped(cutOnRevoke(wire, peer))
+              yield* Effect.logInfo(`node ${peer.node} (${peer.label}, ${peer.role}) connected`)
+              yield* Effect.addFinalizer(() => Effect.logInfo(`node ${peer.node} disconnected`))
+            }
+            return yield* runSession(wire, {
+              replica,
+              peer: who,
+              acceptsWrites: peer?.role === "worker",
+              presence,
+              idleMillis,
+            })
+          }),
+        ),
+      ).pipe(
+        // One connection's end or failure is that connection's alone: logged, never the server's.
+        Effect.catchAllCause((cause) => Effect.logDebug("sync connection ended", cause)),
+        withComponent("sync"),
+      )
+
+    const app = Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const asNode = new URL(request.url, "http://localhost").searchParams.get("peer") === "node"
+      const socket = yield* request.upgrade
+      // The platform runs apps uninterruptibly: a connection must stop when its socket closes or the
+      // server does, so its session runs interruptible.
+      yield* Effect.interruptible(serveConnection(socket, asNode))
+      return HttpServerResponse.empty()
+    })
+
+    const detached = detachedServer()
+    const server = yield* NodeHttpServer.make(() => detached, { port: 0 })
+    yield* server.serve(app)
+    return {
+      route: (req, socket, head) => void detached.emit("upgrade", req, socket, head),
+      online: Effect.map(Ref.get(online), (peers) =>
+        [...HashMap.values(peers)].sort((a, b) => a.connection - b.connection),
+      ),
+      presence: presence.states,
+    } satisfies SyncServerShape
+  })
+
+/** /crdt-sync's route over the Replica, admitting nodes through NodeAdmission. */
+export const SyncServerLive = (options: SyncServerOptions = {}) => Layer.scoped(SyncServer, make(options))

@@ -1,0 +1,176 @@
+// src/transports/sync/session.ts — one /crdt-sync connection once admitted, the same on both ends: each side
+// sends its state vector, answers the other's with what it lacks, applies the other's updates (when it
+// takes them) and forwards its own committed updates (never the peer's own back), and shares awareness.
+// Used by SyncServer (one per connection) and PeerActor (one per dial).
+import type * as Socket from "@effect/platform/Socket"
+import { Clock, Effect, Either, Queue, Schema, type Scope } from "effect"
+import * as Y from "yjs"
+import type { ReplicaShape } from "../../layers/Replica.js"
+import { AdmissionRefused, HandshakeFrame } from "../../protocol/nodeHandshake.js"
+import { decodeFrame, encodeFrame, type Frame } from "./frames.js"
+import type { Presence } from "./presence.js"
+
+export type Outgoing = string | Uint8Array | Socket.CloseEvent
+
+/** One open socket as two queues: frames read, and frames to write (one writer, in order). */
+export interface Wire {
+  readonly inbox: Queue.Dequeue<string | Uint8Array>
+  readonly outbox: Queue.Enqueue<Outgoing>
+}
+
+/** The other side sent nothing (not even its keep-alive) for too long: the connection is presumed dead. */
+export class PeerSilent extends Schema.TaggedError<PeerSilent>()("PeerSilent", {
+  peer: Schema.String,
+  millis: Schema.Number,
+}) {
+  override get message(): string {
+    return `nothing heard from ${this.peer} for ${this.millis} ms; the connection is closed and resynced on the next one`
+  }
+}
+
+/** The other side sent a frame that is not y-websocket's, or an update that is not Yjs. */
+export class PeerMisbehaved extends Schema.TaggedError<PeerMisbehaved>()("PeerMisbehaved", {
+  peer: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `${this.peer} sent what cannot be read (${this.detail}); the connection is closed`
+  }
+}
+
+/**
+ * Runs `protocol` over `socket` until the first of: the socket closes (a clean close succeeds), a write
+ * fails, or `protocol` ends. Frames are handled one at a time, in the order they arrived.
+ */
+export const overSocket = <E, R>(
+  socket: Socket.Socket,
+  protocol: (wire: Wire) => Effect.Effect<void, E, R>,
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const inbox = yield* Queue.unbounded<string | Uint8Array>()
+      const outbox = yield* Queue.unbounded<Outgoing>()
+      const write = yield* socket.writer
+      const reader = socket.runRaw((data) => {
+        Queue.unsafeOffer(inbox, data)
+      })
+      const writer = Effect.forever(Effect.flatMap(Queue.take(outbox), write))
+      return yield* protocol({ inbox, outbox }).pipe(Effect.raceFirst(reader), Effect.raceFirst(writer))
+    }),
+  )
+
+/** The next frame, or PeerSilent after `millis` without one. */
+export const nextFrame = (wire: Wire, peer: string, millis: number) =>
+  Queue.take(wire.inbox).pipe(
+    Effect.timeoutFail({ duration: millis, onTimeout: () => new PeerSilent({ peer, millis }) }),
+  )
+
+const decodeHandshake = Schema.decodeUnknownEither(Schema.parseJson(HandshakeFrame))
+
+export interface SessionOptions {
+  readonly replica: ReplicaShape
+  /** The other side: the origin its updates are applied with, and whose updates are never sent back. */
+  readonly peer: string
+  /** Whether the other side's updates are applied (a worker's, the main node's) or dropped (read-only). */
+  readonly acceptsWrites: boolean
+  readonly presence: Presence
+  /** Nothing heard for this long closes the connection (the other side's keep-alive comes more often). */
+  readonly idleMillis: number
+  /** Told when an update of the other side was applied (or dropped), with the time (Clock). */
+  readonly onReceived?: (frame: "SyncStep2" | "Update", at: number) => Effect.Effect<void>
+}
+
+/** Forwards committed updates (not the peer's own) to the wire, merged when several wait. */
+const forward = (wire: Wire, options: SessionOptions) =>
+  Effect.gen(function* () {
+    const feed = yield* options.replica.subscribeUpdates
+    const relay = Effect.gen(function* () {
+      const batch = yield* Queue.takeBetween(feed, 1, 256)
+      const updates: Array<Uint8Array> = []
+      for (const { update, origin } of batch)
+        if (!(origin._tag === "Peer" && origin.peer === options.peer)) updates.push(update)
+      if (updates.length === 0) return
+      const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
+      yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "Update", update }))
+    })
+    return relay
+  })
+
+/**
+ * The sync session after admission: runs until the connection fails (PeerSilent, PeerMisbehaved, a
+ * Refusal sent mid-session such as a revocation) or the socket ends it.
+ */
+export const runSession = (
+  wire: Wire,
+  options: SessionOptions,
+): Effect.Effect<never, PeerSilent | PeerMisbehaved | AdmissionRefused, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { replica, peer } = options
+    // Subscribed before our state vector is taken: nothing committed after it can be missed.
+    const relay = yield* forward(wire, options)
+    yield* Queue.offer(
+      wire.outbox,
+      encodeFrame({ _tag: "SyncStep1", stateVector: yield* replica.stateVector }),
+    )
+    const awareness = yield* options.presence.attach(wire.outbox)
+    yield* Effect.forkScoped(Effect.forever(relay))
+    let dropping = false
+    const received = (frame: Extract<Frame, { readonly update: Uint8Array }>) =>
+      Effect.gen(function* () {
+        if (frame._tag === "Awareness")
+          return yield* Effect.try({
+            try: () => awareness.apply(frame.update),
+            catch: (e) =>
+              new PeerMisbehaved({
+                peer,
+                detail: `awareness: ${e instanceof Error ? e.message : String(e)}`,
+              }),
+          })
+        if (options.acceptsWrites)
+          yield* replica
+            .applyRemote(frame.update, peer)
+            .pipe(Effect.mapError((e) => new PeerMisbehaved({ peer, detail: e.message })))
+        else if (!dropping) {
+          dropping = true
+          yield* Effect.logWarning(
+            `${peer} is read-only: its updates are dropped (logged once per connection)`,
+          )
+        }
+        if (options.onReceived !== undefined)
+          yield* options.onReceived(frame._tag, yield* Clock.currentTimeMillis)
+      })
+    for (;;) {
+      const data = yield* nextFrame(wire, peer, options.idleMillis)
+      if (typeof data === "string") {
+        // After admission a text frame can only be a Refusal (the node was revoked); anything else is noise.
+        const frame = decodeHandshake(data)
+        if (Either.isRight(frame) && frame.right._tag === "Refusal")
+          return yield* new AdmissionRefused({
+            reason: frame.right.reason,
+            detail: frame.right.message,
+            ...(frame.right.supported === undefined ? {} : { supported: frame.right.supported }),
+          })
+        continue
+      }
+      const frame = yield* Effect.try({
+        try: () => decodeFrame(data),
+        catch: (e) => new PeerMisbehaved({ peer, detail: e instanceof Error ? e.message : String(e) }),
+      })
+      switch (frame._tag) {
+        case "SyncStep1": {
+          const diff = yield* replica
+            .diff(frame.stateVector)
+            .pipe(Effect.mapError((e) => new PeerMisbehaved({ peer, detail: e.message })))
+          yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "SyncStep2", update: diff }))
+          break
+        }
+        case "SyncStep2":
+        case "Update":
+        case "Awareness":
+          yield* received(frame)
+          break
+        case "Other":
+          break
+      }
+    }
+  })

@@ -1,0 +1,140 @@
+// test/transports/sync/syncHarness.ts — a main node and workers in one process over real WebSockets on
+// 127.0.0.1: real Stores on temp SQLite files, real node keys and nodes.db, the /crdt-sync route behind a
+// plain listener whose open sockets a test can cut. Used by the sync tests and the sync bench.
+import { Context, Effect, Layer, Option, Queue, Stream, type Scope } from "effect"
+import { createServer, type Server } from "node:http"
+import type { Duplex } from "node:stream"
+import { join } from "node:path"
+import { NodeId } from "../../../src/domain/ExecutionState.js"
+import { makeNodeIdentity, nodeKeyPath } from "../../../src/layers/NodeKeys.js"
+import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
+import { nodesDbPath, openTrustDb } from "../../../src/layers/nodeTrustDb.js"
+import { ReplicaLive } from "../../../src/layers/Replica.js"
+import { Store, type StoreEvent, type StoreShape } from "../../../src/layers/Store.js"
+import { NodeIdentity, type NodeRole } from "../../../src/protocol/nodeHandshake.js"
+import {
+  PeerActor,
+  PeerActorLive,
+  type PeerActorOptions,
+  type PeerStatus,
+} from "../../../src/transports/sync/PeerActor.js"
+import {
+  SyncServer,
+  SyncServerLive,
+  type SyncServerOptions,
+} from "../../../src/transports/sync/SyncServer.js"
+import { storeLayer } from "../../support/store.js"
+
+const hour = 60 * 60 * 1000
+
+/** A Store on `dbPath` with its NodeIdentity (key under `root`), open until the scope closes. */
+export const openNode = (root: string, dbPath = join(root, ".huskies", "huskies.db")) =>
+  Effect.gen(function* () {
+    const ctx = yield* Layer.build(storeLayer(dbPath))
+    const store = Context.get(ctx, Store)
+    const identity = yield* makeNodeIdentity(nodeKeyPath(root), NodeId.make(store.nodeId))
+    return { root, dbPath, store, identity, ctx }
+  })
+
+export interface MainNode {
+  readonly store: StoreShape
+  readonly url: string
+  readonly server: Context.Tag.Service<SyncServer>
+  /** A one-time join token for a node of `role`. */
+  readonly token: (role?: NodeRole) => Effect.Effect<string, unknown>
+  /** Destroys every open /crdt-sync socket (a network cut); the listener stays up. */
+  readonly cut: Effect.Effect<number>
+}
+
+export const startMain = (root: string, options: SyncServerOptions = {}) =>
+  Effect.gen(function* () {
+    const node = yield* openNode(root)
+    const ctx = yield* Layer.build(
+      SyncServerLive(options).pipe(
+        Layer.provide(ReplicaLive),
+        Layer.provide(NodeAdmissionLive(nodesDbPath(root), { pollEvery: "50 millis" })),
+        Layer.provide(Layer.succeed(NodeIdentity, node.identity)),
+        Layer.provide(Layer.succeed(Store, node.store)),
+      ),
+    )
+    const server = Context.get(ctx, SyncServer)
+    const sockets = new Set<Duplex>()
+    const http: Server = createServer((_, res) => res.writeHead(404).end())
+    http.on("upgrade", (req, socket, head) => {
+      sockets.add(socket)
+      socket.once("close", () => sockets.delete(socket))
+      server.route(req, socket, head)
+    })
+    const port = yield* Effect.acquireRelease(
+      Effect.async<number>((resume) => {
+        http.listen(0, "127.0.0.1", () => {
+          const address = http.address()
+          resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
+        })
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          for (const socket of sockets) socket.destroy()
+          http.close(() => resume(Effect.void))
+        }),
+    )
+    const trust = yield* openTrustDb(nodesDbPath(root))
+    return {
+      store: node.store,
+      url: `ws://127.0.0.1:${port}`,
+      server,
+      token: (role: NodeRole = "worker") =>
+        Effect.map(trust.createToken(role, Date.now(), hour), (made) => made.token),
+      cut: Effect.sync(() => {
+        const n = sockets.size
+        for (const socket of sockets) socket.destroy()
+        return n
+      }),
+    } satisfies MainNode
+  })
+
+export interface WorkerNode {
+  readonly store: StoreShape
+  readonly peer: Context.Tag.Service<PeerActor>
+}
+
+/** A worker on `root` dialing `main` with `options` (a token is needed the first time). */
+export const startWorker = (
+  root: string,
+  rendezvous: string,
+  options: Omit<PeerActorOptions, "rendezvous"> = {},
+  dbPath?: string,
+): Effect.Effect<WorkerNode, unknown, Scope.Scope> =>
+  Effect.gen(function* () {
+    const node = yield* openNode(root, dbPath)
+    const ctx = yield* Layer.build(
+      PeerActorLive({ backoffMillis: { first: 50, max: 400 }, ...options, rendezvous }).pipe(
+        Layer.provide(ReplicaLive),
+        Layer.provide(Layer.succeed(NodeIdentity, node.identity)),
+        Layer.provide(Layer.succeed(Store, node.store)),
+      ),
+    )
+    return { store: node.store, peer: Context.get(ctx, PeerActor) }
+  })
+
+/** Waits (by events, at most `millis`) until the peer's status satisfies `ok`. */
+export const statusWhere = (peer: WorkerNode["peer"], ok: (s: PeerStatus) => boolean, millis = 10_000) =>
+  peer.changes.changes.pipe(
+    Stream.filter(ok),
+    Stream.runHead,
+    Effect.map(Option.getOrThrow),
+    Effect.timeoutFail({ duration: millis, onTimeout: () => new Error("peer status never matched") }),
+  )
+
+/** Waits (by events, at most `millis`) for an event of `events` that satisfies `ok`. */
+export const eventWhere = (
+  events: Queue.Dequeue<StoreEvent>,
+  ok: (e: StoreEvent) => boolean,
+  millis = 10_000,
+) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const event = yield* Queue.take(events)
+      if (ok(event)) return event
+    }
+  }).pipe(Effect.timeoutFail({ duration: millis, onTimeout: () => new Error("event never came") }))
