@@ -1,10 +1,12 @@
 // src/transports/http/AccessGuard.ts — the one access guard in front of every HTTP route and WebSocket
 // upgrade: Host and Origin must name this server (no DNS rebinding), and when a token is in force every
 // request carries it as a bearer token or a browser's session cookie (login.ts); the agents' own token
-// (agentToken.ts) only on /mcp. A pure decision (`decideAccess`) and the shell HttpApp applies.
+// (agentToken.ts) only on /mcp; nodes authenticate in-band on /crdt-sync?peer=node and by ticket on
+// /rpc/node. A pure decision (`decideAccess`) and the shell HttpApp applies.
 import { Data, Redacted, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
+import { nodePrincipalHeader, nodeRpcPath } from "../../protocol/nodeRpcs.js"
 import { agentHeader, agentToken } from "./agentToken.js"
 import { makeLoginDoor, sendLoginPage } from "./login.js"
 import {
@@ -20,8 +22,11 @@ import { isApiPath } from "./staticAssets.js"
 // ---------------------------------------------------------------------------------------- the decision
 
 export type AccessDecision = Data.TaggedEnum<{
-  /** `agent`: admitted with the agents' token, which tools for people refuse (see agentToken.ts). */
-  Allow: { readonly agent: boolean }
+  /**
+   * `agent`: admitted with the agents' token, which tools for people refuse (see agentToken.ts).
+   * `node`: admitted by that node's ticket (on /rpc/node only).
+   */
+  Allow: { readonly agent: boolean; readonly node?: string | undefined }
   /** Host or Origin names something else: 403, with what to configure. */
   Forbidden: { readonly reason: string }
   /** A token is in force and the request does not carry it: 401, no detail. */
@@ -90,6 +95,13 @@ export interface RequestFacts {
   readonly sessions?: ReadonlyArray<string>
   /** The path asked for, without the query: the agents' token is good for /mcp alone. */
   readonly path?: string
+  /**
+   * A WebSocket upgrade to /crdt-sync?peer=node (see `asksNodeHandshake`): the route authenticates it
+   * in-band (a signed Hello, before any document byte), so it needs no token. Set for upgrades only.
+   */
+  readonly nodeHandshake?: boolean
+  /** The node ticket an upgrade to /rpc/node carries (`Authorization: Bearer` or `?ticket=`). */
+  readonly nodeTicket?: string | undefined
 }
 
 /** Whether `target` names this server: a loopback name on its port, its bind address, or an allowed host. */
@@ -112,18 +124,51 @@ const configureHint = (name: string) =>
 
 const bearer = /^bearer +(\S+) *$/i
 
+/** Where nodes sync (the sync server's route). */
+export const nodeSyncPath = "/crdt-sync"
+
+/**
+ * Whether an upgrade to `url` is a node's: /crdt-sync whose `peer` parameter (the first, as
+ * URLSearchParams reads it) is `node`. The sync route must read it the same way and then run the
+ * handshake: the guard lets such an upgrade through without the token for that reason alone.
+ */
+export const asksNodeHandshake = (url: string): boolean => {
+  const parsed = parseRequestUrl(url)
+  return parsed?.pathname === nodeSyncPath && parsed.searchParams.get("peer") === "node"
+}
+
+/** The ticket an upgrade carries: `Authorization: Bearer <ticket>`, else `?ticket=`. */
+export const ticketIn = (authorization: string | undefined, url: string): string | undefined =>
+  bearer.exec(authorization ?? "")?.[1] ?? parseRequestUrl(url)?.searchParams.get("ticket") ?? undefined
+
+const parseRequestUrl = (url: string): URL | undefined => {
+  try {
+    return new URL(url, "http://localhost")
+  } catch {
+    return undefined // a request target no URL parser takes asks for nothing a node asks for
+  }
+}
+
 /**
  * Host first (DNS rebinding: a page whose name now resolves here still sends its own name), then a
- * browser's Origin (a page elsewhere calling this server), then the token or a live session
+ * browser's Origin (a page elsewhere calling this server), then a node's in-band handshake or ticket
+ * (`nodeOfTicket`: the node a live ticket belongs to), then the token or a live session
  * (`sessionValid`: the server's sessions; none without it). Total; reads nothing else.
  */
 export const decideAccess = (
   rules: AccessRules,
   request: RequestFacts,
   sessionValid: (id: string) => boolean = () => false,
+  nodeOfTicket: (ticket: string) => string | undefined = () => undefined,
 ): AccessDecision => {
   const place = decidePlace(rules, request)
   if (place !== undefined) return place
+  if (request.nodeHandshake === true && request.path === nodeSyncPath)
+    return AccessDecision.Allow({ agent: false })
+  if (request.nodeTicket !== undefined && request.path === nodeRpcPath) {
+    const node = nodeOfTicket(request.nodeTicket)
+    if (node !== undefined) return AccessDecision.Allow({ agent: false, node })
+  }
   if (rules.tokenDigest === undefined) return AccessDecision.Allow({ agent: false })
   const given = bearer.exec(request.authorization ?? "")?.[1]
   if (given !== undefined) {
@@ -269,6 +314,8 @@ const wantsPage = (req: IncomingMessage): boolean =>
 export interface GuardOptions {
   /** The time sessions and the failed-login limit are measured by (the server's Clock). */
   readonly now: () => number
+  /** The node a live ticket belongs to (NodeAdmission.byTicket); no ticket is good without it. */
+  readonly nodeOfTicket?: (ticket: string) => string | undefined
   /** Where a bug in the login door is reported. */
   readonly logDefect: (message: string, cause: unknown) => void
 }
@@ -291,6 +338,7 @@ export const makeAccessGuard = (rules: AccessRules, options: GuardOptions): Acce
         // Set by the guard alone: what a client sent under that name is dropped.
         if (decision.agent) req.headers[agentHeader] = "1"
         else delete req.headers[agentHeader]
+        delete req.headers[nodePrincipalHeader]
         return true
       }
       if (decision._tag === "Unauthorized" && wantsPage(req)) {
@@ -304,8 +352,24 @@ export const makeAccessGuard = (rules: AccessRules, options: GuardOptions): Acce
       return false
     },
     admitUpgrade: (req, socket) => {
-      const decision = decideAccess(rules, requestFacts(req), sessions.valid)
-      if (decision._tag === "Allow") return true
+      const facts = requestFacts(req)
+      const url = req.url ?? "/"
+      const decision = decideAccess(
+        rules,
+        {
+          ...facts,
+          nodeHandshake: asksNodeHandshake(url),
+          ...(facts.path === nodeRpcPath ? { nodeTicket: ticketIn(facts.authorization, url) } : {}),
+        },
+        sessions.valid,
+        options.nodeOfTicket,
+      )
+      if (decision._tag === "Allow") {
+        // Set by the guard alone, like the agent mark: which node a ticket admitted, for /rpc/node.
+        if (decision.node === undefined) delete req.headers[nodePrincipalHeader]
+        else req.headers[nodePrincipalHeader] = decision.node
+        return true
+      }
       const { status, headers, body } = refusal(decision, false)
       writeRawResponse(socket, status, headers, body)
       return false

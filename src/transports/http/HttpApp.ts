@@ -2,10 +2,11 @@
 // and the address it bound (printed so people and tests can find an ephemeral port).
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Effect, Layer, Runtime } from "effect"
+import { Effect, Layer, Option, Runtime } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
 import { withComponent } from "../../layers/Logs.js"
+import { NodeAdmission } from "../../protocol/nodeHandshake.js"
 import { McpEndpoint, type McpEndpointShape } from "../mcp/McpEndpoint.js"
 import {
   AccessMisconfigured,
@@ -246,9 +247,18 @@ export const HttpLive = <R>(
       const web = makeWebAssets(options.webRoot ?? defaultWebRoot())
       const address = server.address
       const clock = yield* Effect.clock
+      // A server that admits nodes lets their tickets through to /rpc/node (byTicket only reads a map).
+      const admission = yield* Effect.serviceOption(NodeAdmission)
+      const nodeOfTicket = Option.match(admission, {
+        onNone: () => ({}),
+        onSome: ({ byTicket }) => ({
+          nodeOfTicket: (ticket: string) =>
+            Option.getOrUndefined(Runtime.runSync(runtime)(byTicket(ticket)))?.node,
+        }),
+      })
       const guard = makeAccessGuard(
         { ...rules, port: address._tag === "TcpAddress" ? address.port : options.port },
-        { now: () => clock.unsafeCurrentTimeMillis(), logDefect },
+        { now: () => clock.unsafeCurrentTimeMillis(), logDefect, ...nodeOfTicket },
       )
       const onRequest = (req: IncomingMessage, res: ServerResponse) => {
         const mcpPath = isMcpPath(req.url)
