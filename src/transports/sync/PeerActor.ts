@@ -37,6 +37,8 @@ export interface PeerStatus {
   /** The main node's id, once a Challenge named it. */
   readonly server: string | undefined
   readonly role: NodeRole | undefined
+  /** The Welcome's ticket for this node's /rpc connection, while this sync connection is open. */
+  readonly ticket: string | undefined
   /** When the last update from the main node was applied (its sync step 2 after a gap, or a live update). */
   readonly lastSyncAt: number | undefined
   /** When the connection last opened and was admitted. */
@@ -92,6 +94,7 @@ const initial: PeerStatus = {
   connected: false,
   server: undefined,
   role: undefined,
+  ticket: undefined,
   lastSyncAt: undefined,
   connectedAt: undefined,
   attempts: 0,
@@ -143,7 +146,7 @@ const make = (options: PeerActorOptions) =>
             ...(supported === undefined ? {} : { supported }),
           })
         }
-        return { server: challenge.right.server, role: verdict.right.role }
+        return { server: challenge.right.server, role: verdict.right.role, ticket: verdict.right.ticket }
       })
 
     const connectOnce = Effect.gen(function* () {
@@ -154,7 +157,7 @@ const make = (options: PeerActorOptions) =>
             const admitted = yield* handshake(wire)
             const now = yield* Clock.currentTimeMillis
             yield* set((s) => ({ ...s, connected: true, connectedAt: now, attempts: 0, ...admitted }))
-            yield* Effect.addFinalizer(() => set((s) => ({ ...s, connected: false })))
+            yield* Effect.addFinalizer(() => set((s) => ({ ...s, connected: false, ticket: undefined })))
             return yield* runSession(wire, {
               replica,
               peer: admitted.server,

@@ -56,7 +56,9 @@ describe("/crdt-sync", () => {
           const worker = yield* startWorker(workerRoot, main.url, { joinToken: token, label: "box-2" })
           const workerEvents = yield* worker.store.subscribe
           const mainEvents = yield* main.store.subscribe
-          yield* statusWhere(worker.peer, (s) => s.connected && s.lastSyncAt !== undefined)
+          const status = yield* statusWhere(worker.peer, (s) => s.connected && s.lastSyncAt !== undefined)
+          expect(status.ticket).toMatch(/^[A-Za-z0-9_-]+$/)
+          expect(status.role).toBe("worker")
           expect((yield* worker.store.get(fromMain.id)).stage._tag).toBe("Backlog")
 
           // main -> worker, live: a move fires ItemChanged (Replicated) on the worker.
@@ -103,7 +105,9 @@ describe("/crdt-sync", () => {
       // Cut, then write on both sides before the worker is back.
       const before = (yield* worker.peer.status).connectedAt
       expect(yield* main.cut).toBe(1)
-      yield* statusWhere(worker.peer, (s) => !s.connected)
+      const gap = yield* statusWhere(worker.peer, (s) => !s.connected)
+      // The ticket for /rpc lives only as long as the sync connection that got it.
+      expect(gap.ticket).toBeUndefined()
       const onMain = yield* main.store.create(story("During the gap, main"))
       const onWorker = yield* worker.store.create(story("During the gap, worker"))
 
