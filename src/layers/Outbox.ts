@@ -1,7 +1,8 @@
 // src/layers/Outbox.ts — the chat notifications waiting to be delivered, kept in `.huskies/outbox.db`
 // (SQLite, 0600) so a restart or a platform outage loses none: enqueue (de-duplicated by id), pending,
-// ack; with the thread root of each item per room and the message of each permission prompt. Used by
-// the chat door (src/transports/chat/door), which gets it like Decisions.
+// ack; with the thread root of each item per room, the message of each permission prompt (recorded before
+// it is sent) and the adapters' small memories (Matrix's prompt reactions, WhatsApp's 24-hour windows).
+// Used by the chat door (src/transports/chat/door), which gets it like Decisions.
 import Database from "better-sqlite3"
 import { Context, Effect, Layer } from "effect"
 import { dirname } from "node:path"
@@ -26,6 +27,13 @@ export interface PromptMessage {
   readonly messageId: string
 }
 
+/** A prompt as recorded: its room from before the send, its message once the platform took it. */
+export interface PromptRecord {
+  readonly room: string
+  /** Undefined while the send has not returned (or a previous run ended during it). */
+  readonly messageId: string | undefined
+}
+
 export interface OutboxShape {
   readonly enqueue: (entries: ReadonlyArray<OutboxEntry>) => Effect.Effect<void, PersistError>
   /** Undelivered entries of a platform, oldest first. */
@@ -46,13 +54,38 @@ export interface OutboxShape {
   readonly prompt: (
     platform: string,
     decision: string,
-  ) => Effect.Effect<PromptMessage | undefined, PersistError>
+  ) => Effect.Effect<PromptRecord | undefined, PersistError>
+  /**
+   * Records that the prompt of `decision` goes to `room`, before it is sent, so whatever answers it while
+   * the send is under way finds it. True when this call recorded it; false when it was recorded already.
+   */
+  readonly recordPrompt: (
+    platform: string,
+    decision: string,
+    room: string,
+  ) => Effect.Effect<boolean, PersistError>
   readonly setPrompt: (
     platform: string,
     decision: string,
     message: PromptMessage,
   ) => Effect.Effect<void, PersistError>
+  /** An adapter's remembered value under (platform, kind, key), if any. */
+  readonly recall: (
+    platform: string,
+    kind: string,
+    key: string,
+  ) => Effect.Effect<string | undefined, PersistError>
+  /** Remembers a value (the newest `keepMemories` per platform and kind are kept); undefined forgets it. */
+  readonly memorise: (
+    platform: string,
+    kind: string,
+    key: string,
+    value: string | undefined,
+  ) => Effect.Effect<void, PersistError>
 }
+
+/** How many values an adapter may remember per kind: bounded, however long the server runs. */
+export const keepMemories = 1000
 
 export class Outbox extends Context.Tag("huskies/Outbox")<Outbox, OutboxShape>() {}
 
@@ -66,10 +99,21 @@ CREATE TABLE IF NOT EXISTS thread_roots (
   platform TEXT NOT NULL, room TEXT NOT NULL, item TEXT NOT NULL, message_id TEXT NOT NULL,
   PRIMARY KEY (platform, room, item)
 );
-CREATE TABLE IF NOT EXISTS prompts (
-  platform TEXT NOT NULL, decision TEXT NOT NULL, room TEXT NOT NULL, message_id TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS prompt_posts (
+  platform TEXT NOT NULL, decision TEXT NOT NULL, room TEXT NOT NULL, message_id TEXT,
   PRIMARY KEY (platform, decision)
-);`
+);
+CREATE TABLE IF NOT EXISTS memories (
+  platform TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (platform, kind, key)
+);
+CREATE INDEX IF NOT EXISTS memories_age ON memories (platform, kind, seq);`
+
+// Outboxes written before prompts were recorded ahead of their send kept only sent ones, in `prompts`.
+const migrate = `
+INSERT OR IGNORE INTO prompt_posts (platform, decision, room, message_id)
+  SELECT platform, decision, room, message_id FROM prompts;
+DROP TABLE prompts;`
 
 // Delivered entries are kept a day (a restart within it cannot resend them), then dropped.
 const keepDelivered = 24 * 60 * 60 * 1000
@@ -84,6 +128,8 @@ const make = (path: string) =>
           ensurePrivateFile(path)
           opened.pragma("journal_mode = WAL")
           opened.exec(schema)
+          const old = opened.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prompts'")
+          if (old.get() !== undefined) opened.transaction(() => opened.exec(migrate))()
           return opened
         },
         catch: (e) => new PersistError({ operation: "open the chat outbox", detail: String(e) }),
@@ -114,10 +160,29 @@ const make = (path: string) =>
     const putRoot = db.prepare(
       "INSERT OR REPLACE INTO thread_roots (platform, room, item, message_id) VALUES (?, ?, ?, ?)",
     )
-    const getPrompt = db.prepare("SELECT room, message_id FROM prompts WHERE platform = ? AND decision = ?")
-    const putPrompt = db.prepare(
-      "INSERT OR REPLACE INTO prompts (platform, decision, room, message_id) VALUES (?, ?, ?, ?)",
+    const getPrompt = db.prepare(
+      "SELECT room, message_id FROM prompt_posts WHERE platform = ? AND decision = ?",
     )
+    const addPrompt = db.prepare(
+      "INSERT OR IGNORE INTO prompt_posts (platform, decision, room, message_id) VALUES (?, ?, ?, NULL)",
+    )
+    const putPrompt = db.prepare(
+      "INSERT OR REPLACE INTO prompt_posts (platform, decision, room, message_id) VALUES (?, ?, ?, ?)",
+    )
+    const getMemory = db.prepare("SELECT value FROM memories WHERE platform = ? AND kind = ? AND key = ?")
+    const putMemory = db.prepare(
+      `INSERT OR REPLACE INTO memories (platform, kind, key, value, seq)
+       VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM memories))`,
+    )
+    const dropMemory = db.prepare("DELETE FROM memories WHERE platform = ? AND kind = ? AND key = ?")
+    const trimMemories = db.prepare(
+      `DELETE FROM memories WHERE platform = ? AND kind = ? AND seq <= (
+         SELECT seq FROM memories WHERE platform = ? AND kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    )
+    const memoriseOne = db.transaction((platform: string, kind: string, key: string, value: string) => {
+      putMemory.run(platform, kind, key, value)
+      trimMemories.run(platform, kind, platform, kind, keepMemories)
+    })
 
     type Row = {
       id: string
@@ -148,13 +213,27 @@ const make = (path: string) =>
         attempt("keep a chat thread", () => void putRoot.run(platform, room, item, messageId)),
       prompt: (platform, decision) =>
         attempt("read a chat prompt", () => {
-          const row = getPrompt.get(platform, decision) as { room: string; message_id: string } | undefined
-          return row === undefined ? undefined : { room: row.room, messageId: row.message_id }
+          const row = getPrompt.get(platform, decision) as
+            { room: string; message_id: string | null } | undefined
+          return row === undefined ? undefined : { room: row.room, messageId: row.message_id ?? undefined }
         }),
+      recordPrompt: (platform, decision, room) =>
+        attempt("record a chat prompt", () => addPrompt.run(platform, decision, room).changes === 1),
       setPrompt: (platform, decision, message) =>
         attempt(
           "keep a chat prompt",
           () => void putPrompt.run(platform, decision, message.room, message.messageId),
+        ),
+      recall: (platform, kind, key) =>
+        attempt("read a chat adapter's memory", () => {
+          const row = getMemory.get(platform, kind, key) as { value: string } | undefined
+          return row?.value
+        }),
+      memorise: (platform, kind, key, value) =>
+        attempt("keep a chat adapter's memory", () =>
+          value === undefined
+            ? void dropMemory.run(platform, kind, key)
+            : memoriseOne(platform, kind, key, value),
         ),
     })
   })

@@ -5,6 +5,7 @@ import { Effect, Redacted, Schema } from "effect"
 import { readFileSync, statSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import type { PlatformConfig } from "../../domain/BotConfig.js"
+import type { AdapterMemory } from "./memory.js"
 import type { PlatformName } from "./platform.js"
 
 export class MissingCredential extends Schema.TaggedError<MissingCredential>()("MissingCredential", {
@@ -26,6 +27,16 @@ export interface AdapterEnv {
   readonly optionalSecret: (
     name: string,
   ) => Effect.Effect<Redacted.Redacted<string> | undefined, MissingCredential>
+  /** What the adapter remembers across restarts (the outbox's); absent: this process's memory only. */
+  readonly memory?: AdapterMemory
+  /** `[server] allowed_hosts` of project.toml: the names a webhook receiver answers to besides its bind. */
+  readonly allowedHosts?: ReadonlyArray<string>
+}
+
+/** What serve adds to an adapter's environment besides its credentials. */
+export interface AdapterExtras {
+  readonly memory?: AdapterMemory
+  readonly allowedHosts?: ReadonlyArray<string>
 }
 
 const parseLines = (text: string): Map<string, string> =>
@@ -46,6 +57,7 @@ export const adapterEnv = (
   platform: PlatformName,
   config: PlatformConfig,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  extras: AdapterExtras = {},
 ): AdapterEnv => {
   const fileValues = Effect.suspend(() => {
     const file = config.credentials_file
@@ -75,6 +87,7 @@ export const adapterEnv = (
     })
   }
   return {
+    ...extras,
     root,
     optionalSecret,
     secret: (name) =>

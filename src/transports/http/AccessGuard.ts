@@ -102,6 +102,12 @@ export interface RequestFacts {
   readonly nodeHandshake?: boolean
   /** The node ticket an upgrade to /rpc/node carries (`Authorization: Bearer` or `?ticket=`). */
   readonly nodeTicket?: string | undefined
+  /**
+   * The route authenticates its callers by their platform's signature instead of the token (a chat
+   * webhook: Slack's signing secret, WhatsApp's X-Hub-Signature-256, checked by the route over the raw
+   * body, which the guard does not read). Host and Origin rules still apply to it.
+   */
+  readonly signedRoute?: boolean
 }
 
 /** Whether `target` names this server: a loopback name on its port, its bind address, or an allowed host. */
@@ -169,6 +175,7 @@ export const decideAccess = (
     const node = nodeOfTicket(request.nodeTicket)
     if (node !== undefined) return AccessDecision.Allow({ agent: false, node })
   }
+  if (request.signedRoute === true) return AccessDecision.Allow({ agent: false })
   if (rules.tokenDigest === undefined) return AccessDecision.Allow({ agent: false })
   const given = bearer.exec(request.authorization ?? "")?.[1]
   if (given !== undefined) {

@@ -34,6 +34,13 @@ export interface FakeHomeserver {
     predicate: (event: MatrixEvent) => boolean,
     timeoutMs?: number,
   ) => Promise<MatrixEvent>
+  /**
+   * From now on a /send is stored (and synced to everyone) at once, but its HTTP answer waits until the
+   * returned function is called: a person can then react before the sender learns its event id.
+   */
+  readonly holdSendAnswers: () => () => void
+  /** How many /sync requests clients have completed so far, in total. */
+  readonly syncs: () => number
   /** Resolves once a client has completed `count` /sync requests in total. */
   readonly waitForSyncs: (count: number, timeoutMs?: number) => Promise<void>
   /** Paths nobody implemented, to assert the SDK spoke only what the fake knows. */
@@ -66,6 +73,7 @@ const withTimeout = <A>(promise: Promise<A>, ms: number, what: string): Promise<
   })
 
 export const startFakeHomeserver = async (botUserId: string): Promise<FakeHomeserver> => {
+  let held: Array<() => void> | undefined
   const log: Array<MatrixEvent> = []
   const sentByTxn = new Map<string, MatrixEvent>()
   const sentList: Array<MatrixEvent> = []
@@ -194,6 +202,7 @@ export const startFakeHomeserver = async (botUserId: string): Promise<FakeHomese
       sentByTxn.set(key, event)
       sentList.push(event)
       changes.emit("sent")
+      if (held !== undefined) return void held.push(() => json(res, 200, { event_id: event.event_id }))
       return json(res, 200, { event_id: event.event_id })
     }
     if ((m = rest.match(/^join\/([^/]+)$/)) && method === "POST") {
@@ -306,8 +315,17 @@ export const startFakeHomeserver = async (botUserId: string): Promise<FakeHomese
     inject: (roomId, sender, content, type = "m.room.message") =>
       append({ type, sender, room_id: roomId, content }).event_id,
     sent: () => sentList,
+    holdSendAnswers: () => {
+      held ??= []
+      return () => {
+        const answers = held ?? []
+        held = undefined
+        for (const answer of answers) answer()
+      }
+    },
     waitForSent: (predicate, timeoutMs = 10_000) =>
       waitFor("a sent event", () => sentList.find(predicate), "sent", timeoutMs),
+    syncs: () => syncCount,
     waitForSyncs: (count, timeoutMs = 10_000) =>
       waitFor(`${count} syncs`, () => (syncCount >= count ? true : undefined), "sync", timeoutMs).then(
         () => undefined,

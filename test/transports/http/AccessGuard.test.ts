@@ -201,6 +201,26 @@ describe("decideAccess with the agents' token", () => {
   })
 })
 
+describe("decideAccess on a route signed by its platform (a chat webhook)", () => {
+  const rules = rulesFor("0.0.0.0", 3100, { token, allowedHosts: ["hooks.example.org"] })
+  const signed = (facts: Partial<RequestFacts>) =>
+    decideAccess(rules, request({ ...facts, signedRoute: true }))
+
+  it("needs no token there: the route checks the platform's signature instead", () => {
+    expect(signed({ host: "hooks.example.org" })).toEqual(AccessDecision.Allow({ agent: false }))
+    expect(signed({ host: "127.0.0.1:3100" })).toEqual(AccessDecision.Allow({ agent: false }))
+    // The same request to any other route still needs the token.
+    expect(tag(decideAccess(rules, request({ host: "hooks.example.org" })))).toBe("Unauthorized")
+  })
+
+  it("keeps the Host and Origin rules: a rebound name or a page elsewhere is refused", () => {
+    expect(tag(signed({ host: "evil.example" }))).toBe("Forbidden")
+    expect(tag(signed({ host: undefined }))).toBe("Forbidden")
+    expect(tag(signed({ host: "127.0.0.1:3101" }))).toBe("Forbidden")
+    expect(tag(signed({ host: "hooks.example.org", origin: "https://evil.example" }))).toBe("Forbidden")
+  })
+})
+
 describe("parseHostPort", () => {
   it("reads names, addresses and ports, and nothing else", () => {
     expect(parseHostPort("Example.COM:80")).toEqual({ name: "example.com", port: 80 })

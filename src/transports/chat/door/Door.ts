@@ -28,6 +28,10 @@ const refusalText =
 const readOnlyText = (verb: string) =>
   `Sorry, \`${verb}\` needs the ops role, and you have read-only access here (help, status, backlog, show, cost, queue).`
 
+const unknownPromptText =
+  "Sorry, that answers no prompt open here (it was answered already, expired, or is from before a restart): " +
+  "use `approve n` or `reject n notes`, or the web UI."
+
 const firstWord = (text: string) => (/\S+/.exec(text)?.[0] ?? "").toLowerCase()
 
 const promptText = (decision: Decision): string =>
@@ -66,6 +70,8 @@ const pressedAction = /^decision:(dec-[A-Za-z0-9-]+):(allow|deny|approve|reject)
 export interface DoorOptions {
   /** The backoff of a send that failed (default 1 s, doubling up to 1 min). */
   readonly retry?: Duration.DurationInput
+  /** The config in force now, read at each use (bot.toml is reloaded while serve runs); default: `config`. */
+  readonly current?: Effect.Effect<PlatformConfig>
 }
 
 /** Runs the door for `platform` until interrupted; a failure of the platform only delays its messages. */
@@ -76,6 +82,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
     const pipeline = yield* Pipeline
     const decisions = yield* Decisions
     const name = platform.name
+    const current = options.current ?? Effect.succeed(config)
     const retry = Schedule.exponential(options.retry ?? Duration.seconds(1)).pipe(
       Schedule.either(Schedule.spaced(Duration.minutes(1))),
     )
@@ -88,8 +95,8 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
 
     const onMessage = (message: Incoming) =>
       Effect.gen(function* () {
-        if (!looksLikeCommand(message.text)) return yield* toAssistant(platform, config, message)
-        const role = roleOf(config, message.place.room, message.user)
+        if (!looksLikeCommand(message.text)) return yield* toAssistant(platform, yield* current, message)
+        const role = roleOf(yield* current, message.place.room, message.user)
         if (role === undefined) return yield* reply(message.place, refusalText)
         const verb = firstWord(message.text)
         if (!mayRun(role, verb)) return yield* reply(message.place, readOnlyText(verb))
@@ -100,10 +107,12 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
     const onPress = (press: ButtonPressed) =>
       Effect.gen(function* () {
         const parsed = pressedAction.exec(press.action)
-        if (parsed === null) return
+        const role = roleOf(yield* current, press.place.room, press.user)
+        if (role === undefined) return yield* reply(press.place, refusalText)
+        // A reaction or button of a prompt this door does not know (adapters pass those on as unparsable).
+        if (parsed === null) return yield* reply(press.place, unknownPromptText)
         const [, id = "", verdict = ""] = parsed
-        if (roleOf(config, press.place.room, press.user) !== "ops")
-          return yield* reply(press.place, refusalText)
+        if (role !== "ops") return yield* reply(press.place, refusalText)
         // Through the command layer: a human QA's answer also moves its item (approved to Merge, rejected
         // back to Coding), as the `approve`/`reject` commands do.
         yield* pipeline.answerDecision(id, verdict as Verdict, press.userName).pipe(
@@ -124,7 +133,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
         if (notice === undefined) return
         const at = yield* Effect.clockWith((c) => c.currentTimeMillis)
         const id = randomUUID()
-        const entries = config.room
+        const entries = (yield* current).room
           .filter((room) => room.notify.includes(notice.kind))
           .map((room) => ({ id: `${id}:${room.id}`, platform: name, room: room.id, ...notice, at }))
         if (entries.length === 0) return
@@ -132,15 +141,21 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
         yield* Queue.offer(wake, undefined)
       })
 
-    // One prompt at a time: the decision's event and the start's sweep of pending ones may meet, and the
-    // look-up of a posted prompt must see the other's record.
+    // One prompt at a time, and its answer's edit after it: the decision's event and the start's sweep of
+    // pending ones may meet, and an answer that arrives while the prompt is being sent (a press faster than
+    // the platform's reply) waits for the send to return, so the edit finds the message.
     const prompting = yield* Effect.makeSemaphore(1)
     const prompt = (decision: Decision) =>
       Effect.gen(function* () {
         if (decision._tag === "Permission" && readOnlyTools.has(decision.toolName)) return
-        const room = config.ops_room
+        const room = (yield* current).ops_room
         if (room === undefined) return
-        if ((yield* outbox.prompt(name, decision.id)) !== undefined) return
+        // Answered before its turn came: nothing to ask any more.
+        if (!(yield* decisions.pending).some((d) => d.id === decision.id)) return
+        // Recorded before it is sent: a restart during the send sends it again (under the same id, which the
+        // platforms that can de-duplicate use), and a record that has its message is never sent twice.
+        const fresh = yield* outbox.recordPrompt(name, decision.id, room)
+        if (!fresh && (yield* outbox.prompt(name, decision.id))?.messageId !== undefined) return
         const sent = yield* platform
           .send({
             place: { room },
@@ -155,11 +170,11 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
     const answered = (decision: Decision) =>
       Effect.gen(function* () {
         const message = yield* outbox.prompt(name, decision.id)
-        if (message === undefined) return
+        if (message?.messageId === undefined) return
         yield* platform
           .update({ room: message.room }, message.messageId, { text: outcomeText(decision) })
           .pipe(Effect.retry(retry))
-      })
+      }).pipe(prompting.withPermits(1))
 
     const follow = (event: StoreEvent) =>
       (event._tag === "DecisionOpened"
@@ -191,7 +206,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
     const deliver = Effect.gen(function* () {
       yield* Queue.take(wake)
       // Everything that arrives within the window goes out together.
-      yield* Effect.sleep(Duration.millis(config.coalesce_ms))
+      yield* Effect.sleep(Duration.millis((yield* current).coalesce_ms))
       yield* deliverOnce.pipe(
         Effect.retry(retry),
         // Only the outbox's own disk gets here; the entries stay pending for the next wake.
@@ -203,7 +218,7 @@ export const runDoor = (platform: ChatPlatform, config: PlatformConfig, options:
     const digest = Effect.gen(function* () {
       const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
       const text = digestText((yield* view.list).items, now)
-      const rooms = config.room.filter((room) => room.notify.includes("digest"))
+      const rooms = (yield* current).room.filter((room) => room.notify.includes("digest"))
       if (text === undefined || rooms.length === 0) return
       const dayId = new Date(now).toISOString().slice(0, 10)
       yield* outbox.enqueue(

@@ -1,7 +1,7 @@
 // src/transports/chat/matrix/MatrixPlatform.ts — the Matrix adapter: matrix-js-sdk's /sync loop turned
 // into the door's event stream (people's messages, reactions on prompts as button presses) and sends as
 // m.notice with HTML bodies, threads and edits. The SDK reconnects by itself; the chat door uses this.
-import { Effect, Queue, Redacted, Ref, Runtime, type Scope, Stream } from "effect"
+import { Effect, Queue, Redacted, Runtime, type Scope, Stream, SubscriptionRef } from "effect"
 import {
   ClientEvent,
   createClient,
@@ -20,7 +20,7 @@ import { detectMention, reactionKeys, toHtml, withReactionHint } from "./format.
 import type { PlatformConfig } from "../../../domain/BotConfig.js"
 import type { AdapterEnv, MissingCredential } from "../credentials.js"
 import { type MatrixSettings, matrixSettings } from "./MatrixConfig.js"
-import { remember } from "../remember.js"
+import { type AdapterMemory, inProcessMemory } from "../memory.js"
 
 type PlatformEvent =
   | { readonly _tag: "Message"; readonly message: Incoming }
@@ -29,7 +29,21 @@ type PlatformEvent =
 /** How long a send may take before the door is told the platform is unavailable (it keeps the message). */
 const sendTimeout = "15 seconds"
 
-/** Keeps the newest 1,000 entries: enough for every open prompt or retry, bounded however long it runs. */
+/** The reactions that stand for a prompt's buttons, as the memory keeps them under the prompt's event id. */
+type PromptReactions = ReadonlyArray<{ readonly key: string; readonly action: string }>
+const promptKind = "prompt"
+/** What a reaction on a prompt this adapter does not know is passed on as: the door answers it politely. */
+export const unknownPromptAction = "unknown-prompt"
+
+const decodeReactions = (value: string | undefined): PromptReactions | undefined => {
+  if (value === undefined) return undefined
+  try {
+    const parsed: unknown = JSON.parse(value)
+    return Array.isArray(parsed) ? (parsed as PromptReactions) : undefined
+  } catch {
+    return undefined // written by this module only; a damaged row reads as an unknown prompt
+  }
+}
 
 const unavailable = (detail: string) => new PlatformUnavailable({ platform: "matrix", detail })
 
@@ -93,14 +107,17 @@ const inThread = (content: Record<string, unknown>, place: Place): Record<string
  */
 export const makeMatrixPlatform = (
   settings: MatrixSettings,
+  memory?: AdapterMemory,
 ): Effect.Effect<ChatPlatform, never, Scope.Scope> =>
   Effect.gen(function* () {
+    /** The reactions that stand for buttons, per prompt event id: in the outbox, so a restart keeps them. */
+    const prompts = memory ?? (yield* inProcessMemory())
+    /** Prompts being sent: a reaction on an event not known yet may be on one of them, so it waits. */
+    const sending = yield* SubscriptionRef.make(0)
     const runtime = yield* Effect.runtime<never>()
     const scope = yield* Effect.scope
     const runLog = (effect: Effect.Effect<void>) => void Runtime.runFork(runtime)(effect)
     const queue = yield* Effect.acquireRelease(Queue.unbounded<PlatformEvent>(), Queue.shutdown)
-    /** The reactions that stand for buttons, per prompt message id (kept for this process's lifetime). */
-    const prompts = yield* Ref.make(new Map<string, ReadonlyArray<{ key: string; action: string }>>())
     const warnedEncrypted = new Set<string>()
     let live = false
 
@@ -154,11 +171,27 @@ export const makeMatrixPlatform = (
         const key = rel?.["key"]
         if (rel?.["rel_type"] !== "m.annotation" || typeof target !== "string" || typeof key !== "string")
           return
+        const byBot = room.findEventById(target)?.getSender() === settings.userId
         runLog(
           Effect.gen(function* () {
-            const buttons = (yield* Ref.get(prompts)).get(target)
-            const button = buttons?.find((b) => b.key === key)
-            if (button === undefined) return
+            const known = Effect.map(prompts.recall(promptKind, target), decodeReactions)
+            let buttons = yield* known
+            if (buttons === undefined && byBot) {
+              // A person quicker than the homeserver's answer to our send: its event id is not recorded yet.
+              yield* sending.changes.pipe(
+                Stream.filter((n) => n === 0),
+                Stream.runHead,
+              )
+              buttons = yield* known
+            }
+            const action =
+              buttons === undefined
+                ? // Only a prompt's own keys on the bot's own message: any other reaction is just a reaction.
+                  byBot && (key === "✅" || key === "❌")
+                  ? unknownPromptAction
+                  : undefined
+                : buttons.find((b) => b.key === key)?.action
+            if (action === undefined) return
             yield* Queue.offer(queue, {
               _tag: "Pressed",
               press: {
@@ -166,7 +199,7 @@ export const makeMatrixPlatform = (
                 place: placeOf(event, room),
                 user: sender,
                 userName: userNameOf(room, sender),
-                action: button.action,
+                action,
                 messageId: target,
               },
             })
@@ -264,17 +297,33 @@ export const makeMatrixPlatform = (
 
     const send = (message: Outgoing) =>
       Effect.gen(function* () {
-        const sent = yield* sendRaw(
-          message.place.room,
-          "m.room.message",
-          inThread(noticeContent(message), message.place),
-          message.id,
-        )
         const buttons = message.buttons ?? []
+        const counted = <A, E>(effect: Effect.Effect<A, E>) =>
+          buttons.length === 0
+            ? effect
+            : Effect.acquireUseRelease(
+                SubscriptionRef.update(sending, (n) => n + 1),
+                () => effect,
+                () => SubscriptionRef.update(sending, (n) => n - 1),
+              )
+        const keys = reactionKeys(buttons)
+        const map = buttons.map((b, i) => ({ key: keys[i] ?? b.label, action: b.action }))
+        // The prompt's reactions are remembered before the count drops, so a waiting reaction finds them.
+        const sent = yield* counted(
+          Effect.tap(
+            sendRaw(
+              message.place.room,
+              "m.room.message",
+              inThread(noticeContent(message), message.place),
+              message.id,
+            ),
+            (sent) =>
+              buttons.length === 0
+                ? Effect.void
+                : prompts.memorise(promptKind, sent.event_id, JSON.stringify(map)),
+          ),
+        )
         if (buttons.length > 0) {
-          const keys = reactionKeys(buttons)
-          const map = buttons.map((b, i) => ({ key: keys[i] ?? b.label, action: b.action }))
-          yield* Ref.update(prompts, (m) => remember(m, sent.event_id, map))
           // The bot's own reactions put the choices one click away. They go out after send returns, so the
           // door records the prompt before anyone can answer it; a failure only loses that convenience.
           yield* Effect.forkIn(
@@ -298,16 +347,15 @@ export const makeMatrixPlatform = (
     const update = (place: Place, messageId: string, message: Omit<Outgoing, "place">) =>
       Effect.gen(function* () {
         const buttons = message.buttons ?? []
-        yield* Ref.update(prompts, (m) => {
-          const next = new Map(m)
-          if (buttons.length === 0) next.delete(messageId)
-          else
-            next.set(
-              messageId,
-              buttons.map((b, i) => ({ key: reactionKeys(buttons)[i] ?? b.label, action: b.action })),
-            )
-          return next
-        })
+        yield* prompts.memorise(
+          promptKind,
+          messageId,
+          buttons.length === 0
+            ? undefined
+            : JSON.stringify(
+                buttons.map((b, i) => ({ key: reactionKeys(buttons)[i] ?? b.label, action: b.action })),
+              ),
+        )
         const fresh = noticeContent(message)
         yield* sendRaw(
           place.room,
@@ -337,4 +385,4 @@ export const connectMatrix = (
   config: PlatformConfig,
   env: AdapterEnv,
 ): Effect.Effect<ChatPlatform, MissingCredential, Scope.Scope> =>
-  Effect.flatMap(matrixSettings(config, env), makeMatrixPlatform)
+  Effect.flatMap(matrixSettings(config, env), (settings) => makeMatrixPlatform(settings, env.memory))

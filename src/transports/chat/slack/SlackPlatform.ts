@@ -1,5 +1,6 @@
 // src/transports/chat/slack/SlackPlatform.ts — the Slack adapter (a ChatPlatform) on @slack/bolt: Socket
-// Mode or the Events API over HTTP, messages and button presses in, chat.postMessage/chat.update out.
+// Mode or the Events API over HTTP (its own port, behind the access guard's rule for webhooks), messages
+// and button presses in, chat.postMessage/chat.update out.
 // The chat door (src/transports/chat/door) builds it from the registry in src/transports/chat/adapters.ts.
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger } from "@slack/bolt"
 import {
@@ -15,7 +16,9 @@ import {
   SubscriptionRef,
   type Duration,
 } from "effect"
+import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { webhookGuard } from "../webhookGuard.js"
 import { PlatformUnavailable, type ChatPlatform, type Outgoing, type Place, type Sent } from "../platform.js"
 import type { AdapterEnv, MissingCredential } from "../credentials.js"
 import { slackOptions, type SlackOptions } from "./slackConfig.js"
@@ -154,10 +157,35 @@ export const makeSlackPlatform = (options: SlackOptions): Effect.Effect<SlackPla
       yield* Effect.addFinalizer(() => Effect.promise(() => client.disconnect()))
       yield* identify.pipe(Effect.zipRight(Effect.forever(session)), Effect.forkScoped)
     } else if (httpReceiver !== undefined && conn.mode === "events") {
+      // Bolt's receiver answers behind our own listener, so the guard (Host, Origin) runs first; Bolt then
+      // checks the signing secret's signature over the raw body and refuses a forged one.
+      const admit = webhookGuard(conn.host, conn.allowedHosts)
+      const server = createServer((req, res) => {
+        if (!admit(req, res, (req.socket.address() as AddressInfo).port)) return
+        try {
+          httpReceiver.requestListener(req, res)
+        } catch (error) {
+          Runtime.runFork(runtime)(Effect.logWarning(`Slack Events API request failed: ${describe(error)}`))
+          if (!res.headersSent) res.writeHead(500).end()
+        }
+      })
       yield* Effect.addFinalizer(() =>
-        Effect.promise(() => httpReceiver.stop().catch(() => undefined /* not started: nothing to stop */)),
+        Effect.async<void>((resume) => {
+          server.close(() => resume(Effect.void))
+          server.closeAllConnections()
+        }),
       )
-      const listen = call("listen", () => httpReceiver.start({ port: conn.port, host: conn.host })).pipe(
+      const listen = call(
+        "listen",
+        () =>
+          new Promise<Server>((resolve, reject) => {
+            server.once("error", reject)
+            server.listen(conn.port, conn.host, () => {
+              server.off("error", reject)
+              resolve(server)
+            })
+          }),
+      ).pipe(
         Effect.flatMap((server) =>
           SubscriptionRef.set(httpPort, Option.some((server.address() as AddressInfo).port)),
         ),

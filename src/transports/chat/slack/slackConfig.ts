@@ -12,6 +12,8 @@ export type SlackConnection =
       readonly port: number
       readonly host: string
       readonly path: string
+      /** Names besides the bind that Host may give (project.toml's allowed_hosts: a proxy's public name). */
+      readonly allowedHosts?: ReadonlyArray<string>
     }
 
 export interface SlackOptions {
@@ -52,7 +54,14 @@ export const slackOptions = (env: AdapterEnv): Effect.Effect<SlackOptions, Missi
       appToken !== undefined
         ? { mode: "socket", appToken }
         : signingSecret !== undefined
-          ? { mode: "events", signingSecret, port: settings.port, host: settings.host, path: settings.path }
+          ? {
+              mode: "events",
+              signingSecret,
+              port: settings.port,
+              host: settings.host,
+              path: settings.path,
+              allowedHosts: env.allowedHosts ?? [],
+            }
           : undefined
     if (connection === undefined) {
       return yield* new MissingCredential({

@@ -1,13 +1,14 @@
 // src/transports/chat/whatsapp/WhatsAppPlatform.ts — the WhatsApp Cloud API adapter (no SDK: Meta has
-// no official one for Node): a signed-webhook receiver on its own port for people's messages and button
-// replies, Graph API sends (text, reply buttons, a template outside the 24-hour window). Used by the door.
-import { Clock, Effect, Queue, Redacted, Ref, Runtime, type Scope, Stream } from "effect"
+// no official one for Node): a signed-webhook receiver on its own port, behind the access guard's rule
+// for webhooks (webhookGuard.ts), for people's messages and button replies, Graph API sends (text, reply buttons, a template outside the 24-hour window). Used by the door.
+import { Clock, Effect, Queue, Redacted, Runtime, type Scope, Stream } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import type { ChatPlatform, Outgoing, Place, Sent } from "../platform.js"
 import { PlatformUnavailable } from "../platform.js"
 import { decodeDelivery, signatureValid, verifySubscription } from "./webhook.js"
-import { remember } from "../remember.js"
+import { type AdapterMemory, inProcessMemory } from "../memory.js"
+import { webhookGuard } from "../webhookGuard.js"
 
 export interface WhatsAppSettings {
   readonly token: Redacted.Redacted<string>
@@ -16,8 +17,15 @@ export interface WhatsAppSettings {
   readonly phoneNumberId: string
   /** The Graph API's versioned base URL (https://graph.facebook.com/v21.0). */
   readonly graphUrl: string
-  /** Where the webhook receiver listens; a reverse proxy forwards Meta's HTTPS calls here. */
-  readonly webhook: { readonly host: string; readonly port: number }
+  /**
+   * Where the webhook receiver listens; a reverse proxy forwards Meta's HTTPS calls here. Host must name
+   * the receiver: its bind, a loopback name on its port, or one of `allowedHosts` (the proxy's public name).
+   */
+  readonly webhook: {
+    readonly host: string
+    readonly port: number
+    readonly allowedHosts?: ReadonlyArray<string>
+  }
   /** An approved message template with one body parameter, for messages outside the 24-hour window. */
   readonly template: { readonly name: string; readonly language: string }
 }
@@ -33,8 +41,6 @@ export const webhookPath = "/whatsapp/webhook"
 export const serviceWindowMs = 24 * 60 * 60 * 1000
 const sendTimeout = "15 seconds"
 const maxButtons = 3
-
-/** Keeps the newest 1,000 entries: enough for every open prompt or retry, bounded however long it runs. */
 
 type PlatformEvent = Stream.Stream.Success<ChatPlatform["events"]>
 
@@ -102,14 +108,15 @@ export const messageBody = (
 
 export const makeWhatsAppPlatform = (
   settings: WhatsAppSettings,
+  memory?: AdapterMemory,
 ): Effect.Effect<WhatsAppPlatform, never, Scope.Scope> =>
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<never>()
     const queue = yield* Effect.acquireRelease(Queue.unbounded<PlatformEvent>(), Queue.shutdown)
-    /** When each person last wrote (ms): inside 24 hours the bot may send free-form messages. */
-    const lastInbound = yield* Ref.make(new Map<string, number>())
-    /** Outbox ids already sent: the Graph API has no idempotency key, so a retry in this process is caught here. */
-    const sentIds = yield* Ref.make(new Map<string, string>())
+    // In the outbox when serve runs the door, so a restart keeps both:
+    // "window": when each person last wrote (ms): inside 24 hours the bot may send free-form messages;
+    // "sent": outbox ids already sent, since the Graph API has no idempotency key to catch a retry.
+    const remembered = memory ?? (yield* inProcessMemory())
 
     const receive = (raw: Buffer) =>
       Effect.gen(function* () {
@@ -117,7 +124,7 @@ export const makeWhatsAppPlatform = (
         const received = yield* decodeDelivery(parsed, settings.phoneNumberId)
         const now = yield* Clock.currentTimeMillis
         for (const r of received) {
-          yield* Ref.update(lastInbound, (m) => new Map(m).set(r.from, now))
+          yield* remembered.memorise("window", r.from, String(now))
           const place = { room: r.from }
           yield* Queue.offer(
             queue,
@@ -149,7 +156,9 @@ export const makeWhatsAppPlatform = (
         }
       })
 
+    const admit = webhookGuard(settings.webhook.host, settings.webhook.allowedHosts)
     const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      if (!admit(req, res, (req.socket.address() as AddressInfo).port)) return
       const url = new URL(req.url ?? "/", "http://webhook")
       if (url.pathname !== webhookPath) return answer(res, 404, "not found")
       if (req.method === "GET") {
@@ -236,15 +245,14 @@ export const makeWhatsAppPlatform = (
     ): Effect.Effect<Sent, PlatformUnavailable> =>
       Effect.gen(function* () {
         if (message.id !== undefined) {
-          const already = (yield* Ref.get(sentIds)).get(message.id)
+          const already = yield* remembered.recall("sent", message.id)
           if (already !== undefined) return { messageId: already }
         }
         const now = yield* Clock.currentTimeMillis
-        const last = (yield* Ref.get(lastInbound)).get(place.room)
-        const inside = last !== undefined && now - last < serviceWindowMs
+        const last = Number((yield* remembered.recall("window", place.room)) ?? Number.NaN)
+        const inside = now - last < serviceWindowMs
         const messageId = yield* graph(messageBody(place.room, message, inside, settings.template))
-        if (message.id !== undefined)
-          yield* Ref.update(sentIds, (m) => remember(m, message.id ?? "", messageId))
+        if (message.id !== undefined) yield* remembered.memorise("sent", message.id, messageId)
         return { messageId }
       })
 

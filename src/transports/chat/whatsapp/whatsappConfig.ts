@@ -47,11 +47,11 @@ export const whatsappSettings = (
       verifyToken,
       phoneNumberId,
       graphUrl: p.graphUrl.replace(/\/+$/, ""),
-      webhook: { host: p.host, port: p.port },
+      webhook: { host: p.host, port: p.port, allowedHosts: env.allowedHosts ?? [] },
       template: { name: p.templateName, language: p.templateLanguage },
     }
   })
 
 /** The registry's entry (src/transports/chat/adapters.ts). */
 export const connectWhatsApp = (config: PlatformConfig, env: AdapterEnv) =>
-  Effect.flatMap(whatsappSettings(config, env), makeWhatsAppPlatform)
+  Effect.flatMap(whatsappSettings(config, env), (settings) => makeWhatsAppPlatform(settings, env.memory))
