@@ -17,6 +17,7 @@ import type { GateResult, GateSpawnError } from "../layers/Gates.js"
 import { Git } from "../layers/Git.js"
 import type { PersistError } from "../layers/Persistence.js"
 import { Project } from "../layers/Project.js"
+import { type NodeUnreachable, RemoteNodes } from "../layers/RemoteNodes.js"
 import {
   type ContentConflict,
   type ContentEditError,
@@ -143,8 +144,13 @@ export interface PipelineShape {
     id: StoryId,
     by?: string,
   ) => Effect.Effect<
-    { readonly stopped: boolean; readonly result?: AgentRunResult },
-    ItemNotFound | ProjectionError
+    {
+      readonly stopped: boolean
+      readonly result?: AgentRunResult
+      /** Set when the agent ran on another node: the node told to stop it. */
+      readonly node?: string
+    },
+    ItemNotFound | ProjectionError | NodeUnreachable
   >
   readonly scheduleStart: (
     id: StoryId,
@@ -173,6 +179,7 @@ export const makePipeline = Effect.gen(function* () {
   const agents = yield* Agents
   const store = yield* Store
   const merges = yield* Effect.serviceOption(MergeQueue)
+  const remote = yield* Effect.serviceOption(RemoteNodes)
   const services = yield* Effect.context<Store | Git | TestRuns | Agents | Decisions>()
   const settings: moves.Settings = { root: project.root, config: (yield* HuskiesConfig).get }
   const run = <A, E>(effect: Effect.Effect<A, E, Store | Git | TestRuns | Agents | Decisions>) =>
@@ -217,7 +224,17 @@ export const makePipeline = Effect.gen(function* () {
         }
         return yield* agents.start(id, { agent, by })
       }),
-    stopAgent: (id, by) => Effect.zipRight(store.get(id), agents.stop(id, by)),
+    stopAgent: (id, by) =>
+      Effect.gen(function* () {
+        // An agent running on a worker node is stopped there: the node is told down its command stream.
+        const elsewhere = Option.isSome(remote) ? yield* remote.value.runningOn(id) : Option.none()
+        if (Option.isSome(remote) && Option.isSome(elsewhere) && elsewhere.value.node !== store.nodeId) {
+          const reply = yield* remote.value.stop(elsewhere.value.node, id, by)
+          return { stopped: reply.stopped, node: elsewhere.value.node }
+        }
+        yield* store.get(id)
+        return yield* agents.stop(id, by)
+      }),
     scheduleStart: (id, at) => store.setTimer({ storyId: id, kind: "start", at, note: "scheduled start" }),
     cancelTimers: (id, timerIds) => store.cancelTimers(id, timerIds),
     delete: (id) =>

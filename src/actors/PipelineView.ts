@@ -5,6 +5,7 @@ import { Context, Effect, Layer, Option, Stream } from "effect"
 import type { AgentConfig } from "../domain/Config.js"
 import type { StoreShape } from "../layers/Store.js"
 import { Store, type StoreEvent } from "../layers/Store.js"
+import { RemoteNodes, type RemoteNodesShape } from "../layers/RemoteNodes.js"
 import type { AgentHandle, AgentRunResult } from "./agentContract.js"
 import type { BusyAgent } from "../domain/assign.js"
 import type { Waiting } from "./AgentSlots.js"
@@ -26,6 +27,9 @@ export interface AgentsWatch {
   readonly awaitRun: (storyId: StoryId) => Effect.Effect<Option.Option<AgentRunResult>>
 }
 
+/** The worker nodes attached to this server: their status, their agents, and those agents' terminals and logs. */
+export type NodesWatch = Pick<RemoteNodesShape, "nodes" | "agents" | "runningOn" | "terminal" | "fetchLog">
+
 /** The merge queue's state, when this server runs one. */
 export type MergesWatch = Pick<MergeQueueShape, "jobs" | "current" | "paused">
 
@@ -43,6 +47,8 @@ export interface ActivityViewShape {
   readonly agents: AgentsWatch
   /** None when this server runs no merge queue. */
   readonly merges: Option.Option<MergesWatch>
+  /** None when this server takes no worker nodes. */
+  readonly nodes: Option.Option<NodesWatch>
 }
 
 export class ActivityView extends Context.Tag("huskies/ActivityView")<ActivityView, ActivityViewShape>() {}
@@ -76,6 +82,7 @@ export const ActivityViewLive = Layer.effect(
   Effect.gen(function* () {
     const agents = yield* Agents
     const merges = yield* Effect.serviceOption(MergeQueue)
+    const remote = yield* Effect.serviceOption(RemoteNodes)
     return {
       agents: {
         configured: agents.slots.agents,
@@ -90,6 +97,13 @@ export const ActivityViewLive = Layer.effect(
         awaitRun: agents.awaitRun,
       },
       merges: Option.map(merges, (q) => ({ jobs: q.jobs, current: q.current, paused: q.paused })),
+      nodes: Option.map(remote, (r) => ({
+        nodes: r.nodes,
+        agents: r.agents,
+        runningOn: r.runningOn,
+        terminal: r.terminal,
+        fetchLog: r.fetchLog,
+      })),
     } satisfies ActivityViewShape
   }),
 )

@@ -251,25 +251,31 @@ const makeRemoteNodes = Effect.gen(function* () {
     for (const [key] of ended.slice(0, Math.max(0, ended.length - endedSessionsKept))) rings.delete(key)
   }
 
+  /** The session's ring, made empty when it is new; touched at `at`. */
+  const ringOf = (node: NodeId, key: SessionKey, at: number): Ring => {
+    const id = ringKey(node, key)
+    let ring = rings.get(id)
+    if (ring === undefined) {
+      ring = {
+        node,
+        key: { storyId: key.storyId, agent: key.agent, session: key.session },
+        lines: [],
+        bytes: 0,
+        lastSeq: 0,
+        ended: undefined,
+        listeners: new Set(),
+        touchedAt: at,
+      }
+      rings.set(id, ring)
+    }
+    ring.touchedAt = Math.max(ring.touchedAt, at)
+    return ring
+  }
+
   const output = (node: NodeId, batch: OutputBatch) =>
     Effect.flatMap(now, (at) =>
       Effect.sync(() => {
-        const key = ringKey(node, batch)
-        let ring = rings.get(key)
-        if (ring === undefined) {
-          ring = {
-            node,
-            key: { storyId: batch.storyId, agent: batch.agent, session: batch.session },
-            lines: [],
-            bytes: 0,
-            lastSeq: 0,
-            ended: undefined,
-            listeners: new Set(),
-            touchedAt: at,
-          }
-          rings.set(key, ring)
-        }
-        ring.touchedAt = at
+        const ring = ringOf(node, batch, at)
         const last = batch.seq + batch.lines.length - 1
         if (last > ring.lastSeq) {
           const fresh = batch.lines.slice(Math.max(0, ring.lastSeq + 1 - batch.seq))
@@ -349,6 +355,8 @@ const makeRemoteNodes = Effect.gen(function* () {
       Effect.sync(() => {
         const entry = nodes.get(node)
         if (entry !== undefined) entry.status = status
+        // A running agent's terminal can be watched before its first line arrives.
+        for (const agent of status.running) ringOf(node, agent, status.at)
       }),
     output,
     stopReply: stops.settle,

@@ -54,12 +54,9 @@ const backoffMax = Duration.seconds(5)
 
 type Rpc = RpcClient.FromGroup<typeof NodeRpcs, RpcClientError.RpcClientError>
 
-/** A WebSocket to /rpc/node carrying the credential as a bearer token. */
-const socketLayer = (url: string, credential: string) =>
-  Layer.scoped(
-    Socket.Socket,
-    Socket.makeWebSocket(`${url.replace(/^http/, "ws").replace(/\/$/, "")}${nodeRpcPath}`),
-  ).pipe(
+/** A WebSocket to `wsUrl` carrying `credential` as a bearer token (Node's own WebSocket cannot send one). */
+export const bearerSocket = (wsUrl: string, credential: string): Layer.Layer<Socket.Socket> =>
+  Layer.scoped(Socket.Socket, Socket.makeWebSocket(wsUrl)).pipe(
     Layer.provide(
       Layer.succeed(
         Socket.WebSocketConstructor,
@@ -70,6 +67,10 @@ const socketLayer = (url: string, credential: string) =>
       ),
     ),
   )
+
+/** Where a node's RPC socket connects, given the main node's URL. */
+export const nodeRpcUrl = (url: string): string =>
+  `${url.replace(/^http/, "ws").replace(/\/$/, "")}${nodeRpcPath}`
 
 const readLog = (root: string, command: typeof FetchLog.Type) =>
   Effect.promise(async (): Promise<LogReply> => {
@@ -126,7 +127,7 @@ const session = (options: NodeClientOptions, outbox: NodeOutbox, onAttached: Eff
       const credential = yield* options.credential
       const protocol = yield* Layer.build(
         RpcClient.layerProtocolSocket({ retryTransientErrors: false }).pipe(
-          Layer.provide(socketLayer(options.url, credential)),
+          Layer.provide(bearerSocket(nodeRpcUrl(options.url), credential)),
           Layer.provide(RpcSerialization.layerNdjson),
         ),
       )

@@ -9,6 +9,7 @@ import type { AgentWatch } from "../../actors/PipelineView.js"
 import { ActivityView } from "../../actors/PipelineView.js"
 import type { Outcome } from "../../domain/ExecutionState.js"
 import type { Attached, OutputBatch, RemoteAgent, SessionKey } from "../../protocol/nodeRpcs.js"
+import { stat } from "node:fs/promises"
 import { liveSession } from "../rpc/terminal.js"
 
 /** Lines kept per session while the main node has not acknowledged them; older ones are dropped (and the
@@ -70,15 +71,26 @@ export const makeNodeOutbox = Effect.gen(function* () {
 
   const follow = (session: Outgoing, agent: AgentWatch, logPath: string) => {
     const ended = Effect.map(agent.result, (r) => (isOutcome(r.outcome) ? r.outcome : undefined))
-    return liveSession(logPath, ended).pipe(
-      Stream.runForEach((chunk) =>
-        Effect.flatMap(now, (at) => {
-          if (chunk._tag === "Ended") session.ended = { outcome: chunk.outcome }
-          else take(session, linesOf(chunk.text), at)
-          return Queue.offer(added, undefined)
-        }),
+    // The log is made as the agent starts: wait for it rather than watch a file not there yet.
+    const logThere = Effect.tryPromise(() => stat(logPath)).pipe(
+      Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("10 seconds"))),
+    )
+    return Effect.zipRight(
+      logThere,
+      liveSession(logPath, ended).pipe(
+        Stream.runForEach((chunk) =>
+          Effect.flatMap(now, (at) => {
+            if (chunk._tag === "Ended") session.ended = { outcome: chunk.outcome }
+            else take(session, linesOf(chunk.text), at)
+            return Queue.offer(added, undefined)
+          }),
+        ),
+        Effect.zipRight(Queue.offer(changed, undefined)),
       ),
-      Effect.zipRight(Queue.offer(changed, undefined)),
+    ).pipe(
+      Effect.catchAll(() =>
+        Effect.logWarning(`${session.key.storyId}: no session log at ${logPath}; its output is not sent`),
+      ),
     )
   }
 

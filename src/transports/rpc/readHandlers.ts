@@ -127,6 +127,12 @@ export const readHandlers = Effect.gen(function* () {
           (f) =>
             (session === undefined || f.session === session) && (agent === undefined || f.agent === agent),
         )
+        // An agent on a worker node: its output as the node sends it (when it runs there, or no log is here).
+        if (Option.isSome(activity.nodes)) {
+          const remote = yield* activity.nodes.value.terminal(id, { session, agent })
+          const runsThere = Option.isSome(yield* activity.nodes.value.runningOn(id))
+          if (Option.isSome(remote) && (runsThere || candidates.length === 0)) return remote.value
+        }
         const chosen = latestSessionLog(candidates)
         if (chosen === undefined) {
           const there = describeSessions(files)
@@ -151,7 +157,16 @@ export const readHandlers = Effect.gen(function* () {
       Effect.gen(function* () {
         const configured = yield* activity.agents.configured
         const busy = yield* activity.agents.busy
-        return configured.map((a) => {
+        const remote = Option.isSome(activity.nodes) ? yield* activity.nodes.value.agents : []
+        const elsewhere = remote.map((a) => ({
+          name: a.agent,
+          role: a.role,
+          runtime: a.runtime,
+          node: a.node,
+          storyId: a.storyId,
+          status: "busy",
+        }))
+        const here = configured.map((a) => {
           const busyWith = busy.find((b) => b.agent === a.name)?.storyId
           const storyId = isStoryId(busyWith) ? busyWith : undefined
           return {
@@ -163,6 +178,7 @@ export const readHandlers = Effect.gen(function* () {
             status: storyId === undefined ? "idle" : "busy",
           }
         })
+        return [...here, ...elsewhere]
       }),
     Cost: ({ group, storyId }) =>
       Effect.map(ledger, (records) => {

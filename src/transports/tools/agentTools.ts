@@ -85,6 +85,58 @@ const runningView = (s: AgentStatus) => ({
   state: s.state,
 })
 
+const NodeRow = Schema.Struct({
+  node: Schema.String,
+  label: Schema.String,
+  connected: Schema.Boolean,
+  version: Schema.NullOr(Schema.String),
+  slots_total: Schema.NullOr(Schema.Number),
+  slots_busy: Schema.NullOr(Schema.Number),
+  load: Schema.NullOr(Schema.Number),
+  status_at: Schema.NullOr(Schema.String),
+})
+
+const RemoteRow = Schema.Struct({
+  node: Schema.String,
+  story_id: Schema.String,
+  agent: Schema.String,
+  role: Schema.String,
+  runtime: Schema.String,
+  session: Schema.Number,
+  started_at: Schema.String,
+  last_output_at: Schema.String,
+})
+
+/** The worker nodes and their running agents, as their last Status said. */
+const remoteRows = Effect.gen(function* () {
+  const watch = (yield* ActivityView).nodes
+  if (Option.isNone(watch)) return { nodes: [], remote: [] }
+  const nodes = yield* watch.value.nodes
+  const agents = yield* watch.value.agents
+  return {
+    nodes: nodes.map((n) => ({
+      node: n.node,
+      label: n.label,
+      connected: n.connected,
+      version: n.status?.version ?? n.version ?? null,
+      slots_total: n.status?.slots.total ?? null,
+      slots_busy: n.status?.slots.busy ?? null,
+      load: n.status?.load ?? null,
+      status_at: n.status === undefined ? null : new Date(n.status.at).toISOString(),
+    })),
+    remote: agents.map((a) => ({
+      node: a.node,
+      story_id: a.storyId,
+      agent: a.agent,
+      role: a.role,
+      runtime: a.runtime,
+      session: a.session,
+      started_at: new Date(a.startedAt).toISOString(),
+      last_output_at: new Date(a.lastOutputAt).toISOString(),
+    })),
+  }
+})
+
 export const startAgent = defineTool({
   name: "start_agent",
   description:
@@ -105,7 +157,7 @@ export const startAgent = defineTool({
 export const stopAgent = defineTool({
   name: "stop_agent",
   description:
-    "Stops the work on an item on this server: kills its agent's whole process tree (or cancels the gates or the wait for an agent), cancels its timers, and marks it stopped so nothing restarts it by itself; start_agent resumes it. The item stays in its stage. Returns once everything has stopped.",
+    "Stops the work on an item (on the worker node running it, when one does; else on this server): kills its agent's whole process tree (or cancels the gates or the wait for an agent), cancels its timers, and marks it stopped so nothing restarts it by itself; start_agent resumes it. The item stays in its stage. Returns once everything has stopped.",
   input: { story_id: StoryIdParam },
   output: Schema.Struct({
     story_id: Schema.String,
@@ -127,7 +179,7 @@ export const stopAgent = defineTool({
 export const listAgents = defineTool({
   name: "list_agents",
   description:
-    "The agents of this server: every configured agent and what it works on, the items being worked on (running an agent, running the gates, or waiting for a free agent, with why), and their tokens and cost so far. Does not block.",
+    "The agents of this server: every configured agent and what it works on, the items being worked on (running an agent, running the gates, or waiting for a free agent, with why), and their tokens and cost so far; then the worker nodes attached to it (slots, load, version) and the agents running on them. Does not block.",
   input: {},
   output: Schema.Struct({
     agents: Schema.Array(
@@ -146,6 +198,8 @@ export const listAgents = defineTool({
     waiting: Schema.Array(
       Schema.Struct({ story_id: Schema.String, role: Schema.String, why: Schema.String }),
     ),
+    nodes: Schema.Array(NodeRow),
+    remote: Schema.Array(RemoteRow),
   }),
   run: () =>
     Effect.gen(function* () {
@@ -172,6 +226,7 @@ export const listAgents = defineTool({
           role: w.request.role,
           why: w.why,
         })),
+        ...(yield* remoteRows),
       }
     }),
 })
