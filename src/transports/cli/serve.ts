@@ -5,18 +5,19 @@ import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { DecisionsLive } from "../../actors/Decisions.js"
 import { MergeQueueLive } from "../../actors/MergeQueue.js"
-import { PipelineLive } from "../../actors/Pipeline.js"
-import { PipelineView, ViewsLive } from "../../actors/PipelineView.js"
-import { AgentsLive } from "../../actors/Scheduler.js"
+import { type Pipeline, PipelineLive } from "../../actors/Pipeline.js"
+import { type ActivityView, PipelineView, ViewsLive } from "../../actors/PipelineView.js"
+import { AgentsLive, type SchedulerOptions } from "../../actors/Scheduler.js"
 import { Git } from "../../layers/Git.js"
 import { HuskiesConfig, HuskiesConfigLive } from "../../layers/HuskiesConfig.js"
 import { ServerUrl, ServerUrlLive } from "../../layers/ServerUrl.js"
 import { TestRunsLive } from "../../layers/TestRuns.js"
 import type { Durability } from "../../layers/Persistence.js"
-import { ProjectLive, projectPaths } from "../../layers/Project.js"
+import { type Project, ProjectLive, projectPaths } from "../../layers/Project.js"
 import { ProjectLock, ProjectLockLive } from "../../layers/ProjectLock.js"
-import { StoreOnDisk } from "../../layers/Store.js"
+import { type Store, StoreOnDisk } from "../../layers/Store.js"
 import { withComponent } from "../../layers/Logs.js"
+import { ChatAssistantLive } from "../../actors/chatAgents.js"
 import { agentToken } from "../http/agentToken.js"
 import type { AccessSettings, UpgradeRoute } from "../http/AccessGuard.js"
 import { HttpLive } from "../http/HttpApp.js"
@@ -60,7 +61,19 @@ export interface ServeSettings {
   /** The project's config service, when the caller built it already (`serve` reads the bind settings
    * from it first); by default the server builds its own. */
   readonly config?: Layer.Layer<HuskiesConfig>
+  /** A worker node (`huskies agent`, agentMode.ts): no chat and no merge queue here. */
+  readonly worker?: WorkerSettings
 }
+
+/** What a worker node runs differently: the roles its scheduler takes, and its links to the main node. */
+export interface WorkerSettings {
+  readonly scheduler: NonNullable<SchedulerOptions["worker"]>
+  /** Runs beside the server in place of chat: the sync peer and the node RPC client. */
+  readonly attach: Layer.Layer<never, never, WorkerEnv>
+}
+
+/** What a worker's links to the main node may use of the server. */
+export type WorkerEnv = Store | Pipeline | PipelineView | ActivityView | Project | HuskiesConfig
 
 export const checkProject = (path: string) =>
   Effect.suspend(() => {
@@ -109,12 +122,16 @@ export const serverLayer = (
   const services = Layer.provideMerge(
     AgentsLive({
       autoAssign: settings.autoAssign ?? true,
+      ...(settings.worker === undefined ? {} : { worker: settings.worker.scheduler }),
       ...(agentEnv === undefined ? {} : { agentEnv }),
     }),
     // Decisions before the actors: pending requests of a previous run are settled before any agent asks.
     Layer.provideMerge(DecisionsLive, base),
   )
-  const withMerges = settings.mergeQueue === false ? services : Layer.provideMerge(MergeQueueLive, services)
+  const withMerges =
+    settings.mergeQueue === false || settings.worker !== undefined
+      ? services
+      : Layer.provideMerge(MergeQueueLive, services)
   // Transports get the command layer and the read-only view, built over the Store and the actors.
   const commands = Layer.merge(PipelineLive, ViewsLive).pipe(Layer.provideMerge(withMerges))
   const mcp = McpEndpointLive(toolRegistry).pipe(Layer.provide(commands))
@@ -157,9 +174,14 @@ export const serverLayer = (
       ),
     ),
   )
+  // The assistant (a chat agent per conversation) is there for the doors to find, with the agents' token.
+  const chatEnv = Layer.provideMerge(ChatAssistantLive({ root, agentEnv }), commands)
   // provideMerge: tests reach the running server's Store and Agents through the built context.
   // Chat (bot.toml) beside the listener: its doors fail and restart on their own, never the server.
-  const chat = chatLayer(root).pipe(Layer.provide(commands))
+  const chat =
+    settings.worker === undefined
+      ? chatLayer(root).pipe(Layer.provide(chatEnv))
+      : settings.worker.attach.pipe(Layer.provide(commands))
   return Layer.merge(app, chat).pipe(
     Layer.provide(Layer.merge(rpc, nodeRpc)),
     Layer.provideMerge(Layer.merge(commands, mcp)),
