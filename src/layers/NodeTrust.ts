@@ -16,8 +16,8 @@ import {
   supportedNodeProtocols,
 } from "../protocol/nodeHandshake.js"
 import { withComponent } from "./Logs.js"
-import { verifySignature } from "./NodeKeys.js"
-import { openTrustDb } from "./nodeTrustDb.js"
+import { NodeIdentityLive, nodeKeyPath, verifySignature } from "./NodeKeys.js"
+import { nodesDbPath, openTrustDb } from "./nodeTrustDb.js"
 
 export interface NodeTrustOptions {
   /** How long a challenge may be answered (default 30 s). */
@@ -164,3 +164,11 @@ const make = (path: string, options: NodeTrustOptions) =>
 /** NodeAdmission over the nodes.db at `path`, for the server whose NodeIdentity is provided. */
 export const NodeAdmissionLive = (path: string, options: NodeTrustOptions = {}) =>
   Layer.scoped(NodeAdmission, make(path, options))
+
+/**
+ * The main node's NodeIdentity (`.huskies/node.key`) and NodeAdmission (`.huskies/nodes.db`) for the
+ * project at `root`, over its open store (Persistence gives the node id): what serve provides to the
+ * sync route and the access guard.
+ */
+export const MainNodeTrustLive = (root: string, options: NodeTrustOptions = {}) =>
+  NodeAdmissionLive(nodesDbPath(root), options).pipe(Layer.provideMerge(NodeIdentityLive(nodeKeyPath(root))))

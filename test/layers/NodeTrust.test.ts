@@ -6,10 +6,12 @@ import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Context, type Duration, Effect, Fiber, Layer, Logger, Option, Stream, TestClock } from "effect"
 import { execFile } from "node:child_process"
-import { statSync } from "node:fs"
+import { existsSync, statSync } from "node:fs"
+import { join } from "node:path"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import { answerChallenge, makeNodeIdentity, nodeKeyPath } from "../../src/layers/NodeKeys.js"
-import { NodeAdmissionLive } from "../../src/layers/NodeTrust.js"
+import { MainNodeTrustLive, NodeAdmissionLive } from "../../src/layers/NodeTrust.js"
+import { Persistence, PersistenceLive } from "../../src/layers/Persistence.js"
 import { nodesDbPath, openTrustDb } from "../../src/layers/nodeTrustDb.js"
 import {
   type AdmissionRefused,
@@ -283,6 +285,22 @@ describe("NodeAdmission", () => {
         expect(lines.some((l) => l.includes("token-used"))).toBe(true)
         for (const line of lines) expect(line).not.toContain(token.slice(4))
       }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+    }),
+  )
+
+  it.scoped("the main node's layer takes its node id from the open store and its key from .huskies/", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const context = yield* Layer.build(
+        MainNodeTrustLive(root).pipe(
+          Layer.provideMerge(PersistenceLive(join(root, ".huskies", "huskies.db"))),
+        ),
+      )
+      const identity = Context.get(context, NodeIdentity)
+      expect(identity.node).toBe(Context.get(context, Persistence).nodeId)
+      expect(existsSync(nodeKeyPath(root))).toBe(true)
+      expect(existsSync(nodesDbPath(root))).toBe(true)
+      expect((yield* Context.get(context, NodeAdmission).challenge).server).toBe(identity.node)
     }),
   )
 })
