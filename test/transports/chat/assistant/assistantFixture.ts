@@ -152,14 +152,21 @@ export const makePlatform = (limit?: number) =>
   })
 
 /** Runs the door with the assistant (as serve provides it) for `platform`, in the caller's scope. */
-export const startAssistantDoor = (root: string, platform: ChatPlatform, config: PlatformConfig) =>
+export const startAssistantDoor = (
+  root: string,
+  platform: ChatPlatform,
+  config: PlatformConfig,
+  // By default nothing listens there: the command agent only reports the URL it was given.
+  options: { readonly serverUrl?: string; readonly agentEnv?: Record<string, string> } = {},
+) =>
   Effect.forkScoped(
     Effect.provide(
       runDoor(platform, config, { retry: Duration.millis(20) }),
       Layer.merge(
         OutboxLive(join(root, ".huskies", "outbox.db")).pipe(Layer.orDie),
-        // Nothing listens there: the agent only reports the URL it was given.
-        ChatAssistantLive({ root }).pipe(Layer.provide(ServerUrlFixed("http://127.0.0.1:9"))),
+        ChatAssistantLive({ root, agentEnv: options.agentEnv }).pipe(
+          Layer.provide(ServerUrlFixed(options.serverUrl ?? "http://127.0.0.1:9")),
+        ),
       ),
     ),
   )

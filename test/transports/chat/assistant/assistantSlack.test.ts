@@ -1,0 +1,97 @@
+// test/transports/chat/assistant/assistantSlack.test.ts — the assistant end to end through Slack: the real
+// @slack/bolt against the local fake Slack, the adapter registry and the door as serve runs them, and a
+// `command`-runtime chat agent. A mention is answered in its thread; the thread's next message resumes the
+// conversation; a mention from someone without the ops role is refused.
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Layer, Schema } from "effect"
+import { join } from "node:path"
+import { ChatAssistantLive } from "../../../../src/actors/chatAgents.js"
+import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
+import { OutboxLive } from "../../../../src/layers/Outbox.js"
+import { ServerUrlFixed } from "../../../../src/layers/ServerUrl.js"
+import { readUsage } from "../../../../src/layers/Usage.js"
+import { platformAdapters } from "../../../../src/transports/chat/adapters.js"
+import { adapterEnv } from "../../../../src/transports/chat/credentials.js"
+import { runDoor } from "../../../../src/transports/chat/door/Door.js"
+import { SlackFake } from "../../../fakes/slack/SlackFake.js"
+import { withTools } from "../../../support/tools.js"
+import { withChatAgent } from "./assistantFixture.js"
+
+const BOT = "xoxb-1111-2222-BOTSECRETVALUE"
+const APP = "xapp-1-A0001-3333-APPSECRETVALUE"
+
+// Decoded as bot.toml is, so settings added later get their defaults.
+const config = Schema.decodeUnknownSync(PlatformConfig)({
+  enabled: true,
+  room: [{ id: "C0OPS", role: "ops" }],
+  users: { ops: ["UALICE"], read: ["UBOB"] },
+  assistant: "mention",
+})
+
+const field = (text: string, name: string) => new RegExp(`${name}=(\\S+)`).exec(text)?.[1]
+
+describe("the assistant through Slack", () => {
+  it.live("a mention is answered in its thread, the thread's next one resumes, others are refused", () =>
+    withTools((root) =>
+      Effect.gen(function* () {
+        yield* withChatAgent(root)
+        const fake = yield* Effect.acquireRelease(
+          Effect.promise(async () => {
+            const f = new SlackFake({ botToken: BOT, appToken: APP })
+            await f.start()
+            return f
+          }),
+          (f) => Effect.promise(() => f.stop()),
+        )
+        const env = adapterEnv(root, "slack", config, {
+          HUSKIES_SLACK_BOT_TOKEN: BOT,
+          HUSKIES_SLACK_APP_TOKEN: APP,
+        })
+        const slack = yield* platformAdapters
+          .slack(config, env)
+          .pipe(
+            Effect.withConfigProvider(
+              ConfigProvider.fromMap(new Map([["HUSKIES_SLACK_API_URL", fake.apiUrl]])),
+            ),
+          )
+        const services = Layer.merge(
+          OutboxLive(join(root, ".huskies", "outbox.db")),
+          ChatAssistantLive({ root }).pipe(Layer.provide(ServerUrlFixed("http://127.0.0.1:9"))),
+        )
+        yield* Effect.forkScoped(Effect.provide(runDoor(slack, config), yield* Layer.build(services)))
+        yield* Effect.promise(() => fake.until(() => fake.hellos > 0)).pipe(Effect.timeout("10 seconds"))
+        const posted = (count: number) =>
+          Effect.promise(() => fake.until(() => fake.posted.length >= count)).pipe(
+            Effect.timeout(Duration.seconds(20)),
+            Effect.map(() => fake.posted[count - 1]!),
+          )
+        const mention = (user: string, text: string, ts: string) =>
+          fake.sendEvent({
+            type: "app_mention",
+            channel: "C0OPS",
+            user,
+            text: `<@${fake.botUserId}> ${text}`,
+            ts,
+            thread_ts: "1700000000.000001",
+          })
+
+        mention("UALICE", "what is in the backlog?", "1700000000.000010")
+        const first = yield* posted(1)
+        expect(first.channel).toBe("C0OPS")
+        expect(first.thread_ts).toBe("1700000000.000001")
+        expect(first.text).toContain(`heard=["slack:UALICE: what is in the backlog?"]`)
+        expect(field(first.text, "resumed")).toBe("none")
+
+        mention("UBOB", "and me?", "1700000000.000020")
+        expect((yield* posted(2)).text).toMatch(/^Sorry, only people with the ops role/)
+
+        mention("UALICE", "and the first one?", "1700000000.000030")
+        const third = yield* posted(3)
+        expect(third.thread_ts).toBe("1700000000.000001")
+        expect(field(third.text, "conversation")).toBe(field(first.text, "conversation"))
+        expect(field(third.text, "resumed")).toMatch(/^sess-/)
+        expect((yield* readUsage(root)).records.map((r) => r.storyId)).toEqual(["chat", "chat"])
+      }),
+    ),
+  )
+})
