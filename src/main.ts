@@ -12,6 +12,7 @@ import { loadConfig } from "./layers/Config.js"
 import { HuskiesConfig, HuskiesConfigLive } from "./layers/HuskiesConfig.js"
 import { LogsLive } from "./layers/Logs.js"
 import { ServerEnv, ServerEnvLive } from "./layers/ServerEnv.js"
+import { runAgentMode } from "./transports/cli/agentMode.js"
 import { runInit } from "./transports/cli/init.js"
 import { mcpUrl, runMcpConfig } from "./transports/cli/mcpConfig.js"
 import { nodeCommand, tokenCommand } from "./transports/cli/nodeCommands.js"
@@ -113,11 +114,36 @@ const serve = Command.make("serve", { path, port, host, startEmpty }, serveHandl
   Command.withDescription("serve one project: /health and /mcp on one HTTP port"),
 )
 
+const rendezvous = Options.text("rendezvous").pipe(
+  Options.withDescription("the main node to join: ws://host:port (its `huskies serve`)"),
+)
+const joinToken = Options.text("token").pipe(
+  Options.withDescription(
+    "a one-time join token from `huskies token create` on the main node (first start only)",
+  ),
+  Options.optional,
+)
+const label = Options.text("label").pipe(
+  Options.withDescription("the name the board shows for this node (default: its node id)"),
+  Options.optional,
+)
+
+const agent = Command.make("agent", { path, rendezvous, token: joinToken, label }, (args) =>
+  Effect.gen(function* () {
+    yield* absorbRepeatedSignals(defaultGraceMillis)
+    yield* runAgentMode(args)
+  }).pipe(Effect.scoped),
+).pipe(
+  Command.withDescription(
+    "run a headless worker node on a clone of the project: replicate the main node's pipeline, claim and code items, push their branches",
+  ),
+)
+
 const huskies = Command.make("huskies", { path, port, host, startEmpty }, serveHandler).pipe(
   Command.withDescription(
     "huskies turns a backlog of work items into merged, tested code; `huskies [path]` serves",
   ),
-  Command.withSubcommands([init, serve, mcpConfig, tokenCommand, nodeCommand]),
+  Command.withSubcommands([init, serve, agent, mcpConfig, tokenCommand, nodeCommand]),
 )
 
 const cli = Command.run(huskies, { name: "huskies", version: buildInfo().version })
@@ -148,6 +174,8 @@ cli(process.argv).pipe(
     ProjectLockError: reportUserError,
     StoreDamaged: reportUserError,
     PersistError: reportUserError,
+    WorkerSetupError: reportUserError,
+    WorkerRefused: reportUserError,
     NodeTrustError: reportUserError,
     NodeCommandError: reportUserError,
     ServeError: (e) =>

@@ -1,0 +1,166 @@
+// src/transports/cli/agentMode.ts — `huskies agent --rendezvous URL [--token T] [path]`: a headless worker
+// node on a clone of the project. Its own replica (.huskies/huskies.db), its own key, a sync peer and the
+// node RPC client to the main node, and a scheduler that claims and runs only [nodes] worker_stages.
+import { Console, Deferred, Effect, Layer, Option, Schema } from "effect"
+import { PipelineView } from "../../actors/PipelineView.js"
+import { buildInfo } from "../../layers/BuildInfo.js"
+import { Git } from "../../layers/Git.js"
+import { HuskiesConfig, HuskiesConfigLive } from "../../layers/HuskiesConfig.js"
+import { makeNodeIdentity, nodeKeyPath } from "../../layers/NodeKeys.js"
+import { ReplicaLive } from "../../layers/Replica.js"
+import { type AdmissionRefused, NodeIdentity } from "../../protocol/nodeHandshake.js"
+import { NodeClientLive } from "../nodes/nodeClient.js"
+import { readAdmission, writeAdmission } from "../nodes/workerAdmission.js"
+import { workerCredential } from "../nodes/workerTicket.js"
+import { PeerActor, PeerActorLive } from "../sync/PeerActor.js"
+import { checkProject, serveProject, type WorkerEnv } from "./serve.js"
+
+export interface AgentModeArgs {
+  readonly path: string
+  /** The main node: ws://host:port (http:// works too). */
+  readonly rendezvous: string
+  readonly token: Option.Option<string>
+  readonly label: Option.Option<string>
+}
+
+/** The worker cannot start: what is wrong and what to do. */
+export class WorkerSetupError extends Schema.TaggedError<WorkerSetupError>()("WorkerSetupError", {
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/** The main node refused this worker (a retry cannot help): the reason and what to do. */
+export class WorkerRefused extends Schema.TaggedError<WorkerRefused>()("WorkerRefused", {
+  reason: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `the main node refused this worker (${this.reason}): ${this.detail}`
+  }
+}
+
+/** The rendezvous as a URL, or why it is not one. */
+export const rendezvousUrl = (text: string): URL | WorkerSetupError => {
+  const withScheme = /^[a-z]+:\/\//i.test(text) ? text : `ws://${text}`
+  try {
+    const url = new URL(withScheme)
+    if (!["ws:", "wss:", "http:", "https:"].includes(url.protocol))
+      return new WorkerSetupError({ detail: `--rendezvous ${text}: expected ws://host:port (or wss://)` })
+    return url
+  } catch {
+    return new WorkerSetupError({
+      detail: `--rendezvous ${text}: expected ws://host:port, such as ws://main:3001`,
+    })
+  }
+}
+
+/** The path must be a git clone of the project with the remote workers push to. */
+const checkClone = (root: string, remote: string) =>
+  Effect.gen(function* () {
+    const git = yield* Git
+    if (!(yield* git.isRepo(root)))
+      return yield* new WorkerSetupError({
+        detail: `${root} is not a git repository: clone the project there (git clone <url> ${root})`,
+      })
+    const has = yield* git.hasRemote(root, remote).pipe(Effect.orElseSucceed(() => false))
+    if (!has)
+      return yield* new WorkerSetupError({
+        detail: `${root} has no git remote "${remote}" to push feature branches to: clone the project from its shared remote, or set [nodes] remote in .huskies/project.toml`,
+      })
+  })
+
+/** The worker's links to the main node: the sync peer and the node RPC client, with its key. */
+const attachLayer = (
+  root: string,
+  url: URL,
+  joinToken: string | undefined,
+  label: string | undefined,
+  refused: Deferred.Deferred<AdmissionRefused>,
+): Layer.Layer<never, never, WorkerEnv> => {
+  const version = buildInfo().version
+  const identity = Layer.unwrapEffect(
+    Effect.map(PipelineView, (store) =>
+      Layer.effect(NodeIdentity, makeNodeIdentity(nodeKeyPath(root), store.nodeId).pipe(Effect.orDie)),
+    ),
+  )
+  const peer = PeerActorLive({
+    rendezvous: url.toString(),
+    ...(joinToken === undefined ? {} : { joinToken }),
+    ...(label === undefined ? {} : { label }),
+    version,
+  }).pipe(Layer.provide(Layer.merge(ReplicaLive, identity)))
+  // Remembers the admission (later starts need no token) and ends the worker when it is refused.
+  const watch = Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const actor = yield* PeerActor
+      const store = yield* PipelineView
+      yield* Effect.forkScoped(
+        Effect.flatMap(Deferred.await(actor.refusal), (e) => Deferred.succeed(refused, e)),
+      )
+      yield* Effect.forkScoped(
+        workerCredential.remember(actor, (welcome) =>
+          writeAdmission(root, {
+            server: welcome.server,
+            url: url.toString(),
+            node: store.nodeId,
+            role: welcome.role,
+            admittedAt: welcome.at,
+          }),
+        ),
+      )
+    }),
+  )
+  const client = Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const store = yield* PipelineView
+      const actor = yield* PeerActor
+      return NodeClientLive({
+        url: url.toString(),
+        node: store.nodeId,
+        credential: workerCredential.ticket(actor),
+        ...(label === undefined ? {} : { label }),
+        version,
+      })
+    }),
+  )
+  return Layer.mergeAll(watch, client).pipe(Layer.provide(peer))
+}
+
+export const runAgentMode = (args: AgentModeArgs) =>
+  Effect.gen(function* () {
+    const root = yield* checkProject(args.path)
+    const url = rendezvousUrl(args.rendezvous)
+    if (url instanceof WorkerSetupError) return yield* url
+    const configLayer = yield* Layer.memoize(HuskiesConfigLive(root))
+    const config = yield* Effect.flatMap(HuskiesConfig, (c) => c.get).pipe(Effect.provide(configLayer))
+    yield* checkClone(root, config.project.nodes.remote).pipe(Effect.provide(Git.Default))
+    const admitted = yield* readAdmission(root)
+    // The token is one-time: sent only until this node has been admitted once.
+    const joinToken = Option.isSome(admitted) ? undefined : Option.getOrUndefined(args.token)
+    if (Option.isNone(admitted) && joinToken === undefined)
+      return yield* new WorkerSetupError({
+        detail:
+          "this node has not been admitted yet: give it a join token (--token T), made on the main node with `huskies token create`",
+      })
+    const refused = yield* Deferred.make<AdmissionRefused>()
+    const label = Option.getOrUndefined(args.label)
+    const stages = config.project.nodes.workerStages.filter((s) => s !== "mergemaster")
+    yield* Console.log(
+      `huskies worker for ${root}: syncing with ${url.toString()}, running ${stages.join(", ") || "nothing"}`,
+    )
+    const serve = serveProject(root, {
+      // The worker's own agents reach its tools here, on loopback only.
+      port: 0,
+      host: "127.0.0.1",
+      durability: config.project.store.durability,
+      config: configLayer,
+      worker: { scheduler: { stages }, attach: attachLayer(root, url, joinToken, label, refused) },
+    })
+    const whenRefused = Effect.flatMap(Deferred.await(refused), (e) =>
+      Effect.fail(new WorkerRefused({ reason: e.reason, detail: e.detail })),
+    )
+    return yield* Effect.raceFirst(serve, whenRefused)
+  })
