@@ -31,8 +31,9 @@ import { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from ".
 import { type Durability, Persistence, PersistenceLive, type PersistError } from "./Persistence.js"
 import { loadDoc, type StoreFileOptions } from "./storeFile.js"
 import { type StoreParts, storeParts } from "./storeParts.js"
-import { type HistoryChange, historyDocument } from "./storeHistory.js"
-import { type CommittedUpdate, localOrigin, type SyncSurface, syncSurface } from "./storeSync.js"
+import { storeCommit } from "./storeCommit.js"
+import { historyDocument } from "./storeHistory.js"
+import { type CommittedUpdate, type SyncSurface, syncSurface } from "./storeSync.js"
 import type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
@@ -106,18 +107,19 @@ export const makeStore = (options: StoreOptions = {}) =>
     const persistence = yield* Persistence
     const compactEvery = options.compactEvery ?? 10_000
     const initial = yield* loadDoc(persistence)
-    // The document and its counters belong to this service; every write holds `lock`, so no two
-    // fibers ever mutate them at once, and readers only see states that are on disk.
+    // The document and its counters belong to this service; every write holds the write lock
+    // (storeCommit.ts), so no two fibers ever mutate them at once. A reader may see a write whose batch
+    // waits for the disk; nothing acts on it before it is there (events follow the disk, peers too).
     let doc = initial.doc
     let maps = docMaps(doc)
     let highestNumber = trackHighestNumber(maps)
     let sinceSnapshot = initial.stored.tail.length
     let lastSeq = initial.stored.lastSeq
-    const lock = yield* Effect.makeSemaphore(1)
     const history = historyDocument(persistence, compactEvery)
     const events = yield* PubSub.unbounded<StoreEvent>()
     const updates = yield* PubSub.unbounded<CommittedUpdate>()
 
+    // Only after the open batch is written (storeCommit.ts): a snapshot covers what is on disk alone.
     const compactNow = Effect.suspend(() => {
       const seq = lastSeq
       return persistence.compact(Y.encodeStateAsUpdate(doc), seq).pipe(
@@ -128,46 +130,6 @@ export const makeStore = (options: StoreOptions = {}) =>
         ),
       )
     })
-
-    /** Runs `mutate` in one Y transaction and makes its update durable, with the history's `change` if
-     * given (in the same row), then feeds it to `updates` as `origin`'s; on failure reloads from disk. */
-    const commit = <A>(mutate: () => A, change?: HistoryChange, origin = localOrigin) =>
-      Effect.suspend(() => {
-        const captured: Array<Uint8Array> = []
-        const onUpdate = (update: Uint8Array) => captured.push(update)
-        doc.on("update", onUpdate)
-        let result: A
-        try {
-          result = doc.transact(mutate)
-        } catch (defect) {
-          doc.off("update", onUpdate)
-          return restoreFromDisk.pipe(Effect.zipRight(Effect.die(defect)))
-        }
-        doc.off("update", onUpdate)
-        if (captured.length === 0 && change === undefined) return Effect.succeed(result)
-        const update = captured.length <= 1 ? captured[0] : Y.mergeUpdates(captured)
-        const persisted =
-          change !== undefined ? history.write(change, update) : persistence.append(update as Uint8Array)
-        return persisted.pipe(
-          Effect.tapError(() => restoreFromDisk),
-          Effect.tap(() =>
-            update === undefined ? Effect.void : PubSub.publish(updates, { update, origin }),
-          ),
-          Effect.tap((seq) =>
-            Effect.suspend(() => {
-              if (seq === undefined) return Effect.void
-              lastSeq = seq
-              sinceSnapshot++
-              if (sinceSnapshot < compactEvery) return Effect.void
-              // A failed compaction loses nothing: the updates stay in the log until the next try.
-              return compactNow.pipe(
-                Effect.catchAll((e) => Effect.logWarning("compaction failed; will retry", e.message)),
-              )
-            }),
-          ),
-          Effect.as(result),
-        )
-      })
 
     // The in-memory document went ahead of the disk: throw it away and reload what is durable.
     const restoreFromDisk = loadDoc(persistence).pipe(
@@ -186,8 +148,28 @@ export const makeStore = (options: StoreOptions = {}) =>
       ),
     )
 
-    const write = <A, E>(effect: Effect.Effect<A, E>) => lock.withPermits(1)(effect)
-    const publish = (event: StoreEvent) => PubSub.publish(events, event)
+    const saved = (seq: number | undefined, count: number) =>
+      Effect.suspend(() => {
+        if (seq !== undefined) lastSeq = seq
+        sinceSnapshot += count
+        if (count === 0 || sinceSnapshot < compactEvery) return Effect.void
+        // A failed compaction loses nothing: the updates stay in the log until the next try.
+        return compactNow.pipe(
+          Effect.catchAll((e) => Effect.logWarning("compaction failed; will retry", e.message)),
+        )
+      })
+
+    const { write, commit, publish, flush } = storeCommit({
+      doc: () => doc,
+      persistence,
+      history,
+      events,
+      updates,
+      saved,
+      restore: Effect.asVoid(restoreFromDisk),
+    })
+    /** The sync surface's turns: a peer is never shown a change before it is on disk. */
+    const settledWrite = <A, E>(effect: Effect.Effect<A, E>) => write(Effect.zipRight(flush, effect))
 
     const create = (input: CreateItem) =>
       write(
@@ -378,9 +360,9 @@ export const makeStore = (options: StoreOptions = {}) =>
           ...dumpDoc(maps, id),
           projectionErrors: readAllItems(maps).errors.map(errorJson),
         })),
-      compact: write(compactNow),
+      compact: write(Effect.zipRight(flush, compactNow)),
       ...storeParts({ maps: () => maps, commit, write, publish, node: persistence.nodeId }),
-      ...syncSurface({ doc: () => doc, maps: () => maps, commit, write, publish, updates }),
+      ...syncSurface({ doc: () => doc, maps: () => maps, commit, write: settledWrite, publish, updates }),
       events,
       subscribe: PubSub.subscribe(events),
     } satisfies StoreShape

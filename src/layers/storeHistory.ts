@@ -85,7 +85,8 @@ const loadFrom = (log: HistoryLog) =>
 
 /**
  * The history document of one Store. Every call runs under the Store's write lock (reads too: the load
- * shares the database connection with writes), so the document is loaded at most once at a time.
+ * shares the database connection with writes), so the document is loaded at most once at a time. Its
+ * changes are saved by the Store's group commit (storeCommit.ts), beside the state's.
  */
 export const historyDocument = (persistence: PersistenceShape, compactEvery: number) => {
   let loaded: Loaded | undefined
@@ -99,12 +100,39 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
         ),
   )
   /** After a failed write: memory went ahead of the disk, so the next use reads the disk again. */
-  const forget = Effect.sync(() => {
+  const forget = (): void => {
     loaded?.doc.destroy()
     loaded = undefined
-  })
-  const compact = (h: Loaded) =>
-    persistence.history.compact(Y.encodeStateAsUpdate(h.doc)).pipe(
+  }
+
+  /**
+   * Applies `change` to the loaded document (`ready` first) and returns its update, for the Store to save
+   * in the row of the state's change; undefined when nothing changed.
+   */
+  const stage = (change: HistoryChange): Uint8Array | undefined => {
+    const h = loaded
+    if (h === undefined) throw new Error("the items' history was staged before it was loaded")
+    const captured: Array<Uint8Array> = []
+    const onUpdate = (u: Uint8Array) => captured.push(u)
+    h.doc.on("update", onUpdate)
+    try {
+      h.doc.transact(() => applyChange(h.entries, change))
+    } finally {
+      h.doc.off("update", onUpdate)
+    }
+    if (captured.length === 0) return undefined
+    h.sinceSnapshot++
+    return captured.length === 1 ? captured[0] : Y.mergeUpdates(captured)
+  }
+
+  /** Whether the history's log is long enough to compact. */
+  const due = (): boolean => loaded !== undefined && loaded.sinceSnapshot >= compactEvery
+
+  /** Compacts the history's log into a snapshot; only once every staged change is on disk. */
+  const compact = Effect.suspend(() => {
+    const h = loaded
+    if (h === undefined) return Effect.void
+    return persistence.history.compact(Y.encodeStateAsUpdate(h.doc)).pipe(
       Effect.tap(() =>
         Effect.sync(() => {
           h.sinceSnapshot = 0
@@ -113,35 +141,7 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
       // A failed compaction loses nothing: the updates stay in the log until the next try.
       Effect.catchAll((e) => Effect.logWarning("history compaction failed; will retry", e.message)),
     )
-
-  /**
-   * Applies `change` and persists it with `update` (the state's own change, if any) in one row.
-   * Returns the state update's sequence number when there was one. On failure the history is forgotten.
-   */
-  const write = (
-    change: HistoryChange,
-    update: Uint8Array | undefined,
-  ): Effect.Effect<number | undefined, PersistError> =>
-    Effect.gen(function* () {
-      const h = yield* load
-      const captured: Array<Uint8Array> = []
-      const onUpdate = (u: Uint8Array) => captured.push(u)
-      h.doc.on("update", onUpdate)
-      try {
-        h.doc.transact(() => applyChange(h.entries, change))
-      } finally {
-        h.doc.off("update", onUpdate)
-      }
-      if (captured.length === 0) return update === undefined ? undefined : yield* persistence.append(update)
-      const historyUpdate = captured.length === 1 ? (captured[0] as Uint8Array) : Y.mergeUpdates(captured)
-      const seq =
-        update === undefined
-          ? yield* Effect.as(persistence.history.append(historyUpdate), undefined)
-          : yield* persistence.appendWithHistory(update, historyUpdate)
-      h.sinceSnapshot++
-      if (h.sinceSnapshot >= compactEvery) yield* compact(h)
-      return seq
-    }).pipe(Effect.onError(() => forget))
+  })
 
   const read = (id: string): Effect.Effect<ReadonlyArray<HistoryEntry>, ProjectionError | PersistError> =>
     Effect.flatMap(load, (h) => {
@@ -149,5 +149,7 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
       return Either.isRight(entries) ? Effect.succeed(entries.right) : Effect.fail(entries.left)
     })
 
-  return { write, read, forget } as const
+  return { ready: Effect.asVoid(load), stage, due, compact, read, forget } as const
 }
+
+export type HistoryDocument = ReturnType<typeof historyDocument>

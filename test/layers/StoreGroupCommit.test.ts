@@ -1,0 +1,187 @@
+// test/layers/StoreGroupCommit.test.ts — the Store's group commit on a real SQLite file: writes in flight
+// together share one transaction, each resolves only once durable with its events published in write
+// order; a failed batch fails every write in it and leaves memory equal to disk; kill -9 mid-burst.
+import { describe, expect, it } from "@effect/vitest"
+import Database from "better-sqlite3"
+import { Context, Effect, Either, Layer, Queue } from "effect"
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import * as Y from "yjs"
+import { StoryId } from "../../src/domain/StoryId.js"
+import { type AppendRow, Persistence, PersistenceLive } from "../../src/layers/Persistence.js"
+import { Store, StoreLive, type StoreEvent } from "../../src/layers/Store.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir, tempDir } from "../support/tempDir.js"
+
+const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
+
+/** The real Persistence, each batch it is given recorded with its size and whether SQLite took it. */
+const recordingStore = (dbPath: string) => {
+  const batches: Array<{ readonly rows: number; readonly saved: boolean }> = []
+  const recording = Layer.effect(
+    Persistence,
+    Effect.map(Persistence, (real) => ({
+      ...real,
+      appendBatch: (rows: ReadonlyArray<AppendRow>) => {
+        const result = real.appendBatch(rows)
+        batches.push({ rows: rows.length, saved: Either.isRight(result) })
+        return result
+      },
+    })),
+  ).pipe(Layer.provide(PersistenceLive(dbPath)))
+  return { batches, layer: StoreLive().pipe(Layer.provideMerge(recording)) }
+}
+
+/** The state as the disk holds it, read by a connection of its own (no snapshot: nothing compacts). */
+const stateOnDisk = (dbPath: string): Y.Doc => {
+  const db = new Database(dbPath, { readonly: true })
+  try {
+    const doc = new Y.Doc()
+    const rows = db.prepare("SELECT data FROM updates ORDER BY seq").all() as Array<{ data: Uint8Array }>
+    for (const row of rows) Y.applyUpdate(doc, row.data)
+    return doc
+  } finally {
+    db.close()
+  }
+}
+
+const inFlight = 64
+
+describe("Store group commit", () => {
+  it.scoped(
+    "writes in flight together share a transaction; each resolves durable, events in write order",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* scopedTempDir
+        const db = join(dir, "huskies.db")
+        const { batches, layer } = recordingStore(db)
+        const store = Context.get(yield* Layer.build(layer), Store)
+        const events = yield* store.subscribe
+        const seen: Array<StoreEvent> = []
+        const created = yield* Effect.all(
+          Array.from({ length: inFlight }, (_, k) =>
+            Effect.gen(function* () {
+              const item = yield* store.create(story(`item ${k}`))
+              // Resolved: the write is on disk and its event already on the bus.
+              expect(stateOnDisk(db).getMap("items").has(item.id)).toBe(true)
+              seen.push(...(yield* Queue.takeAll(events)))
+              expect(seen.some((e) => e._tag === "ItemCreated" && e.item.id === item.id)).toBe(true)
+              return item.id
+            }),
+          ),
+          { concurrency: "unbounded" },
+        )
+        expect(new Set(created).size).toBe(inFlight)
+        expect(batches.reduce((n, b) => n + b.rows, 0)).toBe(inFlight)
+        // They came together: far fewer transactions than writes.
+        expect(batches.length).toBeLessThanOrEqual(4)
+        // Item numbers are given in write order; the events follow it.
+        const numbers = seen.flatMap((e) =>
+          e._tag === "ItemCreated" ? [Number(e.item.id.split("_")[0])] : [],
+        )
+        expect(numbers).toEqual(Array.from({ length: inFlight }, (_, k) => k + 1))
+      }),
+  )
+
+  it.scoped("a failed batch fails every write in it and leaves memory equal to disk", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedTempDir
+      const db = join(dir, "huskies.db")
+      const { batches, layer } = recordingStore(db)
+      const store = Context.get(yield* Layer.build(layer), Store)
+      const item = yield* store.create(story("shared"))
+      // A real SQLite failure: one write's row is refused, as a full disk would refuse it.
+      const other = new Database(db)
+      other.exec(
+        "CREATE TRIGGER poison BEFORE INSERT ON updates WHEN instr(NEW.data, CAST('poison' AS BLOB)) > 0 BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+      )
+      const tokens = Array.from({ length: inFlight }, (_, k) => (k === 5 ? "poison;" : `w${k};`))
+      const results = yield* Effect.all(
+        tokens.map((insert) =>
+          Effect.either(store.editContent(item.id, { _tag: "Splice", index: 0, deleteCount: 0, insert })),
+        ),
+        { concurrency: "unbounded" },
+      )
+      const failed = tokens.filter((_, k) => Either.isLeft(results[k]!))
+      for (const result of results) {
+        if (Either.isLeft(result)) expect(result.left._tag).toBe("PersistError")
+      }
+      expect(failed).toContain("poison;")
+      // Every write of a refused batch failed, not only the one whose row SQLite refused.
+      const refused = batches.filter((b) => !b.saved)
+      expect(failed.length).toBe(refused.reduce((n, b) => n + b.rows, 0))
+      expect(failed.length).toBeGreaterThan(1)
+      const inMemory = yield* store.content(item.id)
+      const onDisk = stateOnDisk(db).getMap<Y.Text>("content").get(item.id)?.toString()
+      expect(inMemory).toBe(onDisk)
+      for (const [k, token] of tokens.entries()) {
+        expect(inMemory.includes(token)).toBe(Either.isRight(results[k]!))
+      }
+      other.exec("DROP TRIGGER poison")
+      other.close()
+      yield* store.editContent(item.id, { _tag: "Splice", index: 0, deleteCount: 0, insert: "after;" })
+      expect(stateOnDisk(db).getMap<Y.Text>("content").get(item.id)?.toString()).toBe(
+        yield* store.content(item.id),
+      )
+    }),
+  )
+})
+
+describe("Store group commit under SIGKILL", () => {
+  it("a burst of 64 writers in flight killed mid-way loses none of the writes it acknowledged", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const db = join(dir, "huskies.db")
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "test/support/storeWriter.ts", db, String(inFlight)],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      )
+      const acked: Array<string> = []
+      let stderr = ""
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+      await new Promise<void>((resolve, reject) => {
+        let buffered = ""
+        const timer = setTimeout(() => reject(new Error(`writer too slow; stderr: ${stderr}`)), 25_000)
+        child.stdout.on("data", (d: Buffer) => {
+          buffered += d.toString()
+          const lines = buffered.split("\n")
+          buffered = lines.pop() ?? ""
+          for (const line of lines) if (line.startsWith("ack ")) acked.push(line.slice(4))
+          if (acked.length >= 300 && child.exitCode === null) {
+            clearTimeout(timer)
+            child.kill("SIGKILL")
+          }
+        })
+        child.on("exit", (code, signal) => {
+          clearTimeout(timer)
+          if (signal === "SIGKILL") resolve()
+          else reject(new Error(`writer exited by itself (${code}): ${stderr}`))
+        })
+      })
+      expect(acked.length).toBeGreaterThanOrEqual(300)
+      const state = await Effect.runPromise(
+        Effect.scoped(
+          Effect.provide(
+            Effect.gen(function* () {
+              const store = yield* Store
+              const { items, errors } = yield* store.list
+              const contents = yield* Effect.forEach(acked, (id) => store.content(StoryId.make(id)))
+              return { items, errors, contents }
+            }),
+            storeLayer(db, { compactEvery: 50 }),
+          ),
+        ),
+      )
+      expect(state.errors).toEqual([])
+      const byId = new Map(state.items.map((i) => [i.id as string, i]))
+      acked.forEach((id, k) => {
+        expect(byId.get(id)?.stage).toEqual({ _tag: "Coding" })
+        // `n_story_burst_i` holds `edit i`.
+        expect(state.contents[k]!.startsWith(`edit ${id.split("_").at(-1)}\n`)).toBe(true)
+      })
+    } finally {
+      cleanup()
+    }
+  }, 40_000)
+})
