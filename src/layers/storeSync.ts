@@ -1,7 +1,7 @@
 // src/layers/storeSync.ts — the Store's sync surface: its state vector, the update a peer lacks, a peer's
 // update applied durably with the StoreEvents it implies, and the feed of every committed update with its
 // origin. Part of Store; used by the /crdt-sync server and the peer actor (src/transports/sync).
-import { Effect, Either, PubSub, type Queue, Schema, type Scope } from "effect"
+import { Effect, Either, Option, PubSub, type Queue, Schema, type Scope } from "effect"
 import * as Y from "yjs"
 import { Decision } from "../domain/Decision.js"
 import type { WorkItem } from "../domain/WorkItem.js"
@@ -248,18 +248,33 @@ const readable = <A>(peer: string, what: string, read: () => A) =>
       new SyncUpdateRejected({ peer, detail: `${what}: ${e instanceof Error ? e.message : String(e)}` }),
   })
 
+/** Thrown out of the transaction when Yjs cannot read a peer's update: Store.commit then reloads from disk. */
+class UnreadableUpdate extends Error {}
+
 export const syncSurface = (parts: SyncParts): SyncSurface => {
   const applyRemote = (update: Uint8Array, peer: string) =>
     parts.write(
       Effect.gen(function* () {
-        // Checked before the document is touched: a peer's garbage is refused, never half applied.
-        yield* readable(peer, "not a Yjs update", () => Y.decodeUpdate(update))
         const maps = parts.maps()
         const before = readAllItems(maps).items
         const { touched, stop } = watch(maps)
-        yield* parts
-          .commit(() => Y.applyUpdate(parts.doc(), update, peer), undefined, { _tag: "Peer", peer })
-          .pipe(Effect.ensuring(Effect.sync(stop)))
+        const apply = () => {
+          try {
+            Y.applyUpdate(parts.doc(), update, peer)
+          } catch (e) {
+            throw new UnreadableUpdate(e instanceof Error ? e.message : String(e))
+          }
+        }
+        // A peer's garbage is refused, never half applied: what Yjs read of it before it failed is thrown
+        // away with the in-memory document, which commit reloads from disk.
+        yield* parts.commit(apply, undefined, { _tag: "Peer", peer }).pipe(
+          Effect.ensuring(Effect.sync(stop)),
+          Effect.catchSomeDefect((defect) =>
+            defect instanceof UnreadableUpdate
+              ? Option.some(new SyncUpdateRejected({ peer, detail: `not a Yjs update: ${defect.message}` }))
+              : Option.none(),
+          ),
+        )
         const { events, unreadable } = eventsOf(maps, before, touched, peer)
         for (const e of unreadable) yield* Effect.logWarning(`replicated from ${peer}: ${e.message}`)
         for (const event of events) yield* parts.publish(event)
