@@ -2,7 +2,7 @@
 // to the same values (a property test holds it to that). Used by `huskies init` to write .huskies/*.toml.
 import { Redacted } from "effect"
 import { stringify } from "smol-toml"
-import type { AgentConfig, ProjectConfig } from "./Config.js"
+import { type AgentConfig, defaultMaxChat, type ProjectConfig } from "./Config.js"
 
 /** One TOML value, escaped by smol-toml so that no string can break out of its quotes. */
 const tomlValue = (value: unknown): string => stringify({ v: value }).trim().replace(/^v = /, "")
@@ -59,6 +59,8 @@ ${line("max_agents", concurrency.maxAgents)}
 ${line("max_coders", concurrency.maxCoders)}
 ${line("max_qa", concurrency.maxQa)}
 ${line("max_mergemasters", concurrency.maxMergemasters)}
+# Chat assistant agents (stage = "chat") at once over every chat conversation, beside max_agents.
+${concurrency.maxChat === undefined ? `# max_chat = ${defaultMaxChat}` : line("max_chat", concurrency.maxChat)}
 
 # The web UI, MCP and sync endpoints. A request's Host (and a browser page's Origin) must name this
 # server: a loopback name, the bound address, or one of allowed_hosts ("name" or "name:port").
@@ -134,7 +136,8 @@ const renderAgent = (agent: AgentConfig): string =>
 export const renderAgentsToml = (agents: ReadonlyArray<AgentConfig>): string =>
   `# .huskies/agents.toml — the agents huskies runs. One [[agent]] table per agent:
 #   name                     unique, e.g. "coder-1"
-#   stage                    "coder", "qa" or "mergemaster": the stage whose work it takes
+#   stage                    "coder", "qa" or "mergemaster": the stage whose work it takes; or "chat":
+#                            the chat assistant (docs/chat.md), never given an item
 #   runtime                  "claude-code" (default), "codex", "gemini", or "command" for any program
 #   command                  with runtime = "command" only: the program and its arguments, run without
 #                            a shell, e.g. ["./scripts/agent.sh", "--fast"]
