@@ -38,9 +38,6 @@ const make = (path: string, options: NodeTrustOptions) =>
     const challengeTtl = Duration.toMillis(options.challengeTtl ?? "30 seconds")
     const maxPending = options.maxPendingChallenges ?? 1024
     const db = yield* openTrustDb(path)
-    // Its own connection: `data_version` moves only for commits made by other connections, so the
-    // watcher sees this server's admissions and the CLI's revocations alike.
-    const watcher = yield* openTrustDb(path).pipe(Effect.orDie)
 
     // These maps are touched only inside Effect.sync blocks, which run to the end without yielding,
     // so no two fibers ever interleave on them. Nonce -> when it expires.
@@ -131,13 +128,10 @@ const make = (path: string, options: NodeTrustOptions) =>
 
     const end = (ticket: string) => Effect.sync(() => void tickets.delete(ticket))
 
-    // Revocations written by any process: a changed data_version means another connection committed.
-    let seenVersion = -1
+    // Revocations written by any process (`huskies node revoke`): the few revoked ids are read on each
+    // poll. `PRAGMA data_version` would be cheaper but missed other processes' commits in tests.
     const poll = Effect.gen(function* () {
-      const version = yield* watcher.dataVersion
-      if (version === seenVersion) return
-      const fresh = (yield* watcher.revokedNodes).filter((node) => !revoked.has(node))
-      seenVersion = version
+      const fresh = (yield* db.revokedNodes).filter((node) => !revoked.has(node))
       for (const node of fresh) {
         revoked.add(node)
         for (const [ticket, peer] of tickets) if (peer.node === node) tickets.delete(ticket)
@@ -145,7 +139,7 @@ const make = (path: string, options: NodeTrustOptions) =>
         yield* PubSub.publish(revocations, node)
       }
     }).pipe(
-      // Safe to drop: the next poll reads the same rows again (data_version is moved on only on success).
+      // Safe to drop: the next poll reads the same rows again.
       Effect.catchAll((e) => Effect.logWarning(`could not read revocations: ${e.message}`)),
       withComponent("nodes"),
     )

@@ -128,8 +128,6 @@ export interface TrustDb {
    */
   readonly admit: (hello: Hello, now: number) => Effect.Effect<Admission, NodeTrustError>
   readonly revokedNodes: Effect.Effect<ReadonlyArray<NodeId>, NodeTrustError>
-  /** SQLite's `data_version`: changes when another connection (another process) commits. */
-  readonly dataVersion: Effect.Effect<number, NodeTrustError>
 }
 
 const refuse = (reason: AdmissionRefused["reason"], detail: string): Admission =>
@@ -161,8 +159,8 @@ export const openTrustDb = (path: string) =>
     const insertToken = db.prepare(
       "INSERT INTO join_tokens (digest, role, created_at, expires_at) VALUES (?, ?, ?, ?)",
     )
-    const allTokens = db.prepare("SELECT * FROM join_tokens ORDER BY created_at, digest")
-    const allNodes = db.prepare("SELECT * FROM nodes ORDER BY added_at, id")
+    const allTokens = db.prepare("SELECT * FROM join_tokens ORDER BY created_at, rowid")
+    const allNodes = db.prepare("SELECT * FROM nodes ORDER BY added_at, rowid")
     const nodeById = db.prepare("SELECT * FROM nodes WHERE id = ?")
     const tokenByDigest = db.prepare("SELECT * FROM join_tokens WHERE digest = ?")
     const markRevoked = db.prepare("UPDATE nodes SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
@@ -247,6 +245,5 @@ export const openTrustDb = (path: string) =>
       revokedNodes: attempt("read the revoked nodes", () =>
         (revokedIds.all() as Array<{ id: NodeId }>).map((r) => r.id),
       ),
-      dataVersion: attempt("watch the node list", () => Number(db.pragma("data_version", { simple: true }))),
     } satisfies TrustDb
   })
