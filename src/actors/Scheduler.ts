@@ -5,7 +5,7 @@
 import { Context, Deferred, Effect, Either, Layer, Option, Queue } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
-import type { AgentRole } from "../domain/Stage.js"
+import type { AgentRole, StageTag } from "../domain/Stage.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
@@ -23,11 +23,12 @@ import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
 import { type MergeFixRefused, refused as refusedFix, runMergeFix } from "./mergemaster.js"
 import { recoverAfterRestart } from "./recovery.js"
 import { makeRunResults } from "./runResults.js"
-import { defaultStoryRestarts, makeStoryActors, type StoryRestarts } from "./storyActors.js"
+import { defaultStoryRestarts, makeStoryActors, type StoryActors, type StoryRestarts } from "./storyActors.js"
 import type { StoryPhase } from "./storyPhase.js"
 import type { NodeBranches } from "./branchSync.js"
 import { runStory } from "./storyWork.js"
 import { runTimers } from "./timerLoop.js"
+import { makeWorkClaims, type WorkClaims } from "./workClaims.js"
 import type { StoryId } from "../domain/StoryId.js"
 
 export interface StoryView {
@@ -109,12 +110,19 @@ const makeScheduler = (options: SchedulerOptions) =>
       Effect.tap((config) => slots.configure(config.agents, config.project.concurrency)),
     )
     const recordResult = (id: StoryId) => (result: AgentRunResult) => results.ended(id, result)
-    const actors = yield* makeStoryActors({
+    // Made before the story actors, so a shutdown gives the claims back only once their work has stopped.
+    const claims: WorkClaims = yield* makeWorkClaims({
+      ...{ store, config: readConfig, main: options.worker === undefined, poke },
+      stopWork: (id, why) => actors.stop(id, why),
+    })
+    const actors: StoryActors = yield* makeStoryActors({
       store,
       restarts: options.storyRestarts ?? defaultStoryRestarts,
       onRunEnded: recordResult,
       // When one ends, look again: the item may need something else now.
-      onEnded: () => poke,
+      onEnded: (id) =>
+        // A new actor may have started on it meanwhile (start_agent): its claim stays.
+        Effect.zipRight(Effect.unlessEffect(claims.ended(id), actors.isRunning(id)), poke),
     })
     const worker = options.worker
     // The remote named in [nodes], read when an item's work starts (a config edit applies to the next one).
@@ -122,7 +130,7 @@ const makeScheduler = (options: SchedulerOptions) =>
       Effect.map(({ project }): NodeBranches => ({
         remote: project.nodes.remote,
         worker: worker !== undefined,
-        ...(worker?.holds === undefined ? {} : { holds: worker.holds }),
+        holds: worker?.holds ?? ((item) => claims.holds(item.id)),
       })),
       Effect.orElseSucceed(() => undefined),
     )
@@ -212,14 +220,18 @@ const makeScheduler = (options: SchedulerOptions) =>
           const { items } = yield* store.list
           const statuses = dependencyStatus(dependsOn, new Map(items.map((i) => [i.id, i.stage])))
           if (!allMet(statuses)) return yield* refuse(describeDependencies(statuses))
+          yield* claims.before(id, "Backlog").pipe(Effect.mapError((e) => refuse(e.message)))
           item = yield* store
             .apply(id, { _tag: "Start", at: yield* now }, { by: startOptions.by ?? "server" })
-            .pipe(Effect.mapError((e) => refuse(e.message)))
+            .pipe(
+              Effect.mapError((e) => refuse(e.message)),
+              Effect.tapError(() => claims.ended(id)),
+            )
         } else if (item.stage._tag !== "Coding" && item.stage._tag !== "Qa") {
           return yield* refuse(
             `it is in ${describeStage(item.stage)}; agents work on items in Backlog, Coding or QA${item.stage._tag === "Merge" ? " (the merge queue handles Merge)" : ""}`,
           )
-        }
+        } else yield* claims.before(id, item.stage._tag).pipe(Effect.mapError((e) => refuse(e.message)))
         const exec = item.execution[node]
         const wasRunning = yield* actors.isRunning(id)
         if (!wasRunning && exec !== undefined && exec._tag !== "Running") {
@@ -238,6 +250,7 @@ const makeScheduler = (options: SchedulerOptions) =>
       Effect.gen(function* () {
         // The actor stops its agent first, so the agent's result says who stopped it.
         const { stopped, result } = yield* actors.stop(id, "stopped by a person (stop_agent)")
+        yield* claims.ended(id)
         // Safe to lose: a timer that is already gone or cannot be cancelled fires into a stopped item.
         yield* store.cancelTimers(id).pipe(Effect.ignore)
         // Marked even when no agent ran (waiting for one, or in the gates), so auto mode leaves it alone.
@@ -292,6 +305,7 @@ const makeScheduler = (options: SchedulerOptions) =>
             cause: event.event._tag,
             where: describeStage(event.after.stage),
           })
+          yield* claims.moved(event.before, event.after, yield* actors.isRunning(event.after.id))
         }
         if (event._tag === "ItemChanged" && event.event._tag === "AgentStarted")
           yield* Effect.logInfo(`${event.after.id}: ${event.event.role} ${event.event.agent} started`)
@@ -310,7 +324,10 @@ const makeScheduler = (options: SchedulerOptions) =>
       const config = yield* Effect.either(loadConfigNow)
       if (Either.isLeft(config)) return yield* Effect.logError(config.left.message)
       if (!options.autoAssign || !config.right.project.autoAssign) return
-      const { items } = yield* store.list
+      const listed = (yield* store.list).items
+      // What another node holds live is its work: auto-assign leaves it alone (and looks again once it ends).
+      const heldElsewhere = yield* claims.heldElsewhere(listed)
+      const items = listed.filter((item) => !heldElsewhere.has(item.id))
       const running = new Set(yield* actors.keys)
       const { timers } = yield* store.timers
       const contents = new Map<string, string>()
@@ -336,12 +353,17 @@ const makeScheduler = (options: SchedulerOptions) =>
       const runsHere = (id: StoryId) =>
         worker === undefined ||
         worker.stages.includes(items.find((i) => i.id === id)?.stage._tag === "Qa" ? "qa" : "coder")
-      for (const id of plan.resume.filter(runsHere)) yield* spawnStory(id, true)
+      // Claimed first: another node may have taken it since the list was read.
+      const claimed = (id: StoryId, stage?: StageTag) =>
+        Effect.isSuccess(claims.before(id, stage ?? "Coding"))
+      for (const id of plan.resume.filter(runsHere))
+        if (yield* claimed(id, items.find((i) => i.id === id)?.stage._tag)) yield* spawnStory(id, true)
       for (const id of plan.start.filter(runsHere)) {
+        if (!(yield* claimed(id, "Backlog"))) continue
         const started = yield* Effect.either(
           store.apply(id, { _tag: "Start", at: yield* now }, { by: "server", reason: "auto-assign" }),
         )
-        if (Either.isRight(started)) yield* spawnStory(id, false)
+        yield* Either.isRight(started) ? spawnStory(id, false) : claims.ended(id)
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("scheduling failed", cause)))
     // ------------------------------------------------------------------------------------------- start
@@ -354,6 +376,7 @@ const makeScheduler = (options: SchedulerOptions) =>
         store,
         start: (id: StoryId) => Effect.asVoid(start(id)),
         pokes: timerPokes,
+        firesHere: claims.firesTimersOf,
         onQuiet: poke,
         pollMillis: options.timerPollMillis ?? 60_000,
       }),

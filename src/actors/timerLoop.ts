@@ -15,6 +15,8 @@ export interface TimerLoopOptions {
   readonly onQuiet: Effect.Effect<void>
   /** The longest the loop sleeps without looking again. */
   readonly pollMillis: number
+  /** Whether this node fires the item's timers (several nodes: only one does; see workClaims.ts). */
+  readonly firesHere?: (storyId: StoryId) => Effect.Effect<boolean>
 }
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -36,7 +38,8 @@ export const runTimers = (options: TimerLoopOptions) => {
     for (;;) {
       const { timers } = yield* store.timers
       const at = yield* now
-      for (const timer of timers.filter((t) => t.at <= at)) yield* fire(timer)
+      for (const timer of timers.filter((t) => t.at <= at))
+        if (options.firesHere === undefined || (yield* options.firesHere(timer.storyId))) yield* fire(timer)
       const next = timers.find((t) => t.at > at)
       const wait = Math.min(options.pollMillis, next === undefined ? options.pollMillis : next.at - at)
       const woken = yield* Effect.raceFirst(

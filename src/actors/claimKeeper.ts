@@ -1,0 +1,162 @@
+// src/actors/claimKeeper.ts — keeps this node's claims while their work runs: claims before work starts,
+// renews every lease/3 in one write (the heartbeat), stops the work of an item another node now holds (or
+// whose lease ran out while this node was cut off) and releases what it holds when its Scope closes.
+// One per node, made by the Scheduler before its story actors, so on shutdown it releases after they stopped.
+import { Effect, FiberMap, HashSet, Option, Queue, Ref, type Scope } from "effect"
+import { type Claim, isLive } from "../domain/Claim.js"
+import type { StoryId } from "../domain/StoryId.js"
+import type { Store } from "../layers/Store.js"
+
+export interface ClaimKeeper {
+  /** Claims the item for this node and keeps it renewed from now on (ClaimHeld: another node has it). */
+  readonly claim: (id: StoryId) => ReturnType<Store["Type"]["claim"]>
+  /** Stops renewing and gives the item back (a no-op when this node had no entry left). */
+  readonly release: (id: StoryId) => Effect.Effect<void>
+  /** Whether this node is the item's live holder now, by the rule every replica computes. */
+  readonly holds: (id: StoryId) => Effect.Effect<boolean>
+  /** The items this node keeps claimed. */
+  readonly kept: Effect.Effect<ReadonlyArray<StoryId>>
+}
+
+export interface ClaimKeeperOptions {
+  readonly store: Store["Type"]
+  /** `[nodes] lease_secs` in milliseconds, read at every claim and tick (a config edit applies to the next). */
+  readonly leaseMillis: Effect.Effect<number>
+  /**
+   * Stops this node's work on an item it no longer holds, quietly: no push, no move; `why` names the holder.
+   * Run in its own fiber (one per item), so a slow stop never delays the heartbeat of the others.
+   */
+  readonly lose: (id: StoryId, why: string) => Effect.Effect<void>
+  /** Run after every heartbeat (the Scheduler looks again for items whose holder's lease ran out). */
+  readonly onTick?: Effect.Effect<void>
+}
+
+const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+/** Why a node lost an item, for its log and the item's history. */
+export const lostReason = (holder: Option.Option<Claim>, at: number): string =>
+  Option.match(holder, {
+    onNone: () =>
+      "this node's claim was given back or its lease ran out; it claims the item again before any more work",
+    onSome: (claim) =>
+      isLive(claim, at)
+        ? `node ${claim.node} holds the item now (epoch ${claim.epoch}); this node stopped its work without pushing`
+        : "this node's lease ran out before it could renew (cut off from the others?); it claims the item again before any more work",
+  })
+
+export const makeClaimKeeper = (
+  options: ClaimKeeperOptions,
+): Effect.Effect<ClaimKeeper, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { store } = options
+    const kept = yield* Ref.make(HashSet.empty<StoryId>())
+    const losing = yield* FiberMap.make<StoryId>()
+    // Claims, releases and heartbeats one at a time: a heartbeat never renews an item released meanwhile.
+    const lock = yield* Effect.makeSemaphore(1)
+    const serial = lock.withPermits(1)
+
+    const holds = (id: StoryId) =>
+      Effect.gen(function* () {
+        const holder = yield* Effect.either(store.holder(id))
+        const at = yield* now
+        return (
+          holder._tag === "Right" &&
+          Option.isSome(holder.right) &&
+          holder.right.value.node === store.nodeId &&
+          isLive(holder.right.value, at)
+        )
+      })
+
+    /** Forgets the item and stops its work here, once. */
+    const lose = (id: StoryId, why: string) =>
+      Effect.gen(function* () {
+        const had = HashSet.has(yield* Ref.get(kept), id)
+        if (!had) return
+        yield* Ref.update(kept, HashSet.remove(id))
+        yield* Effect.logWarning(`${id}: lost its claim: ${why}`)
+        yield* FiberMap.run(losing, id, options.lose(id, why), { onlyIfMissing: true })
+      })
+
+    const claim = (id: StoryId) =>
+      serial(
+        Effect.gen(function* () {
+          const claimed = yield* store.claim(id, yield* options.leaseMillis)
+          yield* Ref.update(kept, HashSet.add(id))
+          return claimed
+        }),
+      )
+
+    const release = (id: StoryId) =>
+      serial(
+        Effect.gen(function* () {
+          yield* Ref.update(kept, HashSet.remove(id))
+          // Losing it here only delays the item: its lease runs out and any node may claim it then.
+          yield* store
+            .release(id)
+            .pipe(Effect.catchAll((e) => Effect.logWarning(`${id}: claim not released: ${e.message}`)))
+        }),
+      )
+
+    const heartbeat = serial(
+      Effect.gen(function* () {
+        const ids = [...(yield* Ref.get(kept))]
+        if (ids.length === 0) return
+        const renewal = yield* store.renew(ids, yield* options.leaseMillis)
+        const at = yield* now
+        for (const id of renewal.lost) yield* lose(id, lostReason(yield* holderOf(id), at))
+        for (const error of renewal.errors) yield* Effect.logError(error.message)
+      }),
+    ).pipe(
+      // A write that cannot be made now is tried at the next tick; leases outlast two missed ticks.
+      Effect.catchAll((e) => Effect.logWarning(`claims not renewed: ${e.message}`)),
+    )
+
+    const holderOf = (id: StoryId) => Effect.orElseSucceed(store.holder(id), () => Option.none<Claim>())
+
+    /** A change of an item's entries (here or replicated): lost when this node is no longer its live holder. */
+    const recheck = (id: StoryId) =>
+      serial(
+        Effect.gen(function* () {
+          if (!HashSet.has(yield* Ref.get(kept), id)) return
+          if (yield* holds(id)) return
+          yield* lose(id, lostReason(yield* holderOf(id), yield* now))
+        }),
+      )
+
+    const events = yield* store.subscribe
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.flatMap(Queue.take(events), (event) =>
+          event._tag === "ClaimChanged"
+            ? recheck(event.id)
+            : event._tag === "ItemDeleted"
+              ? Ref.update(kept, HashSet.remove(event.id))
+              : Effect.void,
+        ),
+      ),
+    )
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.gen(function* () {
+          const lease = yield* options.leaseMillis
+          yield* Effect.sleep(Math.max(1, Math.floor(lease / 3)))
+          yield* heartbeat
+          if (options.onTick !== undefined) yield* options.onTick
+        }),
+      ),
+    )
+    // Stopping (SIGTERM, the server's scope closing): give back what this node holds, so another node may
+    // take it at once instead of after the lease.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        for (const id of yield* Ref.get(kept)) yield* release(id)
+      }),
+    )
+
+    return {
+      claim,
+      release,
+      holds,
+      kept: Effect.map(Ref.get(kept), (set) => [...set]),
+    } satisfies ClaimKeeper
+  })

@@ -1,0 +1,147 @@
+// src/actors/workClaims.ts — the Scheduler's rules for claims: which work needs one (`[nodes]
+// worker_stages`, coder by default), claiming before it starts, giving it back when that stage's work ends,
+// skipping items another node holds, and where a timer fires. The claim keeper does the renewing.
+import { Effect, Either, Option, Ref, type Scope } from "effect"
+import { type Claim, isLive } from "../domain/Claim.js"
+import type { AgentRole, StageTag } from "../domain/Stage.js"
+import type { StoryId } from "../domain/StoryId.js"
+import type { WorkItem } from "../domain/WorkItem.js"
+import type { HuskiesConfig } from "../layers/HuskiesConfig.js"
+import type { Store } from "../layers/Store.js"
+import { type ClaimKeeper, makeClaimKeeper } from "./claimKeeper.js"
+
+/** The role that works on an item in `stage` here (Backlog: the coder that starts it). */
+export const roleAt = (stage: StageTag): AgentRole | undefined =>
+  stage === "Backlog" || stage === "Coding" ? "coder" : stage === "Qa" ? "qa" : undefined
+
+export interface ClaimSettings {
+  readonly leaseMillis: number
+  /** The roles whose work one node at a time does (`[nodes] worker_stages`). */
+  readonly claimed: ReadonlyArray<AgentRole>
+}
+
+export interface WorkClaimsOptions {
+  readonly store: Store["Type"]
+  /** Read at each use, so an edit of project.toml's `[nodes]` applies to the next claim. */
+  readonly config: HuskiesConfig["Type"]["get"]
+  /** The main node: fires the timers of items nobody holds (a worker fires only those it holds). */
+  readonly main: boolean
+  /** Ends this node's work on an item (its story actor), stopping its agent with `why`. */
+  readonly stopWork: (id: StoryId, why: string) => Effect.Effect<unknown>
+  /** Asks the Scheduler to look again (a lease it waited on may have run out). */
+  readonly poke: Effect.Effect<void>
+}
+
+export interface WorkClaims extends Pick<ClaimKeeper, "holds" | "kept"> {
+  /** Before work on an item in `stage` starts here: claims it when that stage's role is claimed. */
+  readonly before: (
+    id: StoryId,
+    stage: StageTag,
+  ) => Effect.Effect<void, Effect.Effect.Error<ReturnType<ClaimKeeper["claim"]>>>
+  /** The item's work here ended (or it was stopped): gives its claim back. */
+  readonly ended: (id: StoryId) => Effect.Effect<void>
+  /** The item moved while this node may work on it: the claim follows the stage's role. */
+  readonly moved: (before: WorkItem, after: WorkItem, workingHere: boolean) => Effect.Effect<void>
+  /** Items whose claimed work another node holds live now: auto-assign leaves them alone. */
+  readonly heldElsewhere: (items: ReadonlyArray<WorkItem>) => Effect.Effect<ReadonlySet<string>>
+  /** Whether this node fires the item's timers: its holder does, or the main node when nobody holds it. */
+  readonly firesTimersOf: (id: StoryId) => Effect.Effect<boolean>
+}
+
+const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkClaims, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { store } = options
+    const node = store.nodeId
+    const settings: Effect.Effect<ClaimSettings> = options.config.pipe(
+      Effect.map(({ project: { nodes } }) => ({
+        leaseMillis: nodes.leaseSecs * 1000,
+        claimed: nodes.workerStages,
+      })),
+      // The last good config is kept by HuskiesConfig; with none at all, the defaults of [nodes].
+      Effect.orElseSucceed(() => ({ leaseMillis: 30_000, claimed: ["coder" as const] })),
+    )
+    // Another node holds the item now (or this node's lease ran out): its work here stops without a push or
+    // a move, the item's history says why, and no stop mark stays, so it may be claimed here again later.
+    const lose = (id: StoryId, why: string) =>
+      Effect.gen(function* () {
+        yield* options.stopWork(id, `lost the item: ${why}`)
+        // Refused only when the item is gone or has left the pipeline: nothing of this node's is left on it.
+        yield* store.apply(id, { _tag: "AgentStopped", node, at: yield* now }, { by: "server", reason: why })
+        yield* store.apply(id, { _tag: "ExecutionCleared", node, at: yield* now })
+      }).pipe(Effect.ignore)
+    // The soonest lease of another node's that auto-assign waited on: once it runs out, look again.
+    const waitingUntil = yield* Ref.make<number | undefined>(undefined)
+    const keeper = yield* makeClaimKeeper({
+      store,
+      leaseMillis: Effect.map(settings, (s) => s.leaseMillis),
+      lose,
+      onTick: Effect.gen(function* () {
+        const until = yield* Ref.get(waitingUntil)
+        if (until === undefined || until > (yield* now)) return
+        yield* Ref.set(waitingUntil, undefined)
+        yield* options.poke
+      }),
+    })
+    const isClaimed = (stage: StageTag) =>
+      Effect.map(settings, ({ claimed }) => {
+        const role = roleAt(stage)
+        return role !== undefined && claimed.includes(role)
+      })
+    const liveHolder = (id: StoryId) =>
+      Effect.gen(function* () {
+        const holder = yield* Effect.either(store.holder(id))
+        const at = yield* now
+        // An item whose claims do not decode is held by nobody anyone can prove: treated as held, so no
+        // node starts it (the projection error is shown by the Store's claims).
+        if (Either.isLeft(holder)) return Option.some<Claim | undefined>(undefined)
+        return Option.filter(holder.right, (c) => isLive(c, at)) as Option.Option<Claim | undefined>
+      })
+
+    const before: WorkClaims["before"] = (id, stage) =>
+      Effect.flatMap(isClaimed(stage), (claimed) => (claimed ? Effect.asVoid(keeper.claim(id)) : Effect.void))
+
+    const moved: WorkClaims["moved"] = (was, is, workingHere) =>
+      Effect.gen(function* () {
+        const [id, from, to] = [is.id, was.stage._tag, is.stage._tag]
+        if (roleAt(from) === roleAt(to)) return
+        if (yield* isClaimed(from)) yield* keeper.release(id)
+        if (!workingHere || !(yield* isClaimed(to))) return
+        // The same actor goes on with the next stage's role (QA after the coder): that needs the claim too.
+        const claimed = yield* Effect.either(keeper.claim(id))
+        if (Either.isLeft(claimed)) yield* lose(id, claimed.left.message)
+      })
+
+    const heldElsewhere: WorkClaims["heldElsewhere"] = (items) =>
+      Effect.gen(function* () {
+        const held = new Set<string>()
+        for (const item of items) {
+          if (!(yield* isClaimed(item.stage._tag))) continue
+          const holder = yield* liveHolder(item.id)
+          if (Option.isNone(holder) || holder.value?.node === store.nodeId) continue
+          held.add(item.id)
+          const until = holder.value?.leaseUntil
+          if (until !== undefined)
+            yield* Ref.update(waitingUntil, (soonest) =>
+              soonest === undefined || until < soonest ? until : soonest,
+            )
+        }
+        return held
+      })
+
+    const firesTimersOf: WorkClaims["firesTimersOf"] = (id) =>
+      Effect.map(liveHolder(id), (holder) =>
+        Option.isNone(holder) ? options.main : holder.value?.node === store.nodeId,
+      )
+
+    return {
+      before,
+      ended: keeper.release,
+      moved,
+      heldElsewhere,
+      firesTimersOf,
+      holds: keeper.holds,
+      kept: keeper.kept,
+    } satisfies WorkClaims
+  })

@@ -1,0 +1,161 @@
+// test/actors/claimKeeper.test.ts — claims on a real server with `command` agents: work claims its item
+// before it starts and renews it while it runs, gives it back when the stage's work ends, refuses an item
+// another node holds, and stops quietly (no move, the reason in the item's history) when another node's
+// claim wins. The other node is a replica written through storeClaims and delivered as a peer's update.
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Effect, Either, Option } from "effect"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import * as Y from "yjs"
+import { NodeId } from "../../src/domain/ExecutionState.js"
+import type { StoryId } from "../../src/domain/StoryId.js"
+import { docMaps } from "../../src/layers/docModel.js"
+import { Store } from "../../src/layers/Store.js"
+import { planClaimIn, planReleaseIn, writeClaimEntry } from "../../src/layers/storeClaims.js"
+import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+import { err, ok } from "../support/tools.js"
+import { awaitStore } from "../support/waits.js"
+
+const projectToml = `base_branch = "main"
+[commands]
+test = "test -f feature.txt"
+[nodes]
+lease_secs = 1
+`
+
+const agentsToml = `
+[[agent]]
+name = "coder-1"
+stage = "coder"
+runtime = "command"
+command = ["{{scripts}}/coder.sh"]
+`
+
+/** Talks, then waits for a `go` file next to the worktrees before it commits and exits. */
+const coder = `#!/bin/sh
+${gitIdentity}
+echo "hello from $HUSKIES_AGENT"
+while [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done
+echo done > feature.txt
+git add feature.txt
+git commit -q -m "work"
+`
+
+const setup = { projectToml, agentsToml, scripts: { "coder.sh": coder }, autoAssign: false }
+
+const go = (root: string) =>
+  Effect.sync(() => {
+    mkdirSync(join(root, ".huskies", "worktrees"), { recursive: true })
+    writeFileSync(join(root, ".huskies", "worktrees", "go"), "")
+  })
+
+/** Lower than any `node-<uuid>`: it wins every tie at equal epochs. */
+const other = NodeId.make("node-0")
+
+/** Another node's replica: what it has seen of the server so far, and its writes sent as a peer's update. */
+const peerReplica = Effect.gen(function* () {
+  const store = yield* Store
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, yield* store.diff())
+  yield* Effect.addFinalizer(() => Effect.sync(() => doc.destroy()))
+  const maps = docMaps(doc)
+  const send = (write: () => void) =>
+    Effect.gen(function* () {
+      const seen = Y.encodeStateVector(doc)
+      doc.transact(write)
+      yield* store.applyRemote(Y.encodeStateAsUpdate(doc, seen), "peer")
+    })
+  return {
+    claim: (id: StoryId, leaseMillis: number) =>
+      Effect.gen(function* () {
+        const entry = Either.getOrThrow(
+          planClaimIn(maps, id, other, yield* Clock.currentTimeMillis, leaseMillis),
+        )
+        yield* send(() => writeClaimEntry(maps, id, other, entry))
+        return entry
+      }),
+    release: (id: StoryId) =>
+      send(() => writeClaimEntry(maps, id, other, Option.getOrThrow(planReleaseIn(maps, id, other)))),
+  }
+})
+
+const holderOf = (id: StoryId) =>
+  Effect.flatMap(Store, (store) =>
+    Effect.map(
+      store.holder(id),
+      Option.map((c) => [c.node, c.epoch] as const),
+    ),
+  )
+
+describe("claims and the scheduler", () => {
+  it.live("work claims its item, renews it while it runs, and gives it back when the item moves to QA", () =>
+    withPipeline(setup, ({ root }) =>
+      Effect.gen(function* () {
+        const store = yield* Store
+        const item = yield* store.create(story("Claimed", "qa: human\n"))
+        yield* ok("start_agent", { story_id: item.id })
+        const first = Option.getOrThrow(yield* store.holder(item.id))
+        expect([first.node, first.epoch]).toEqual([store.nodeId, 1])
+        // Renewed every lease/3 while the agent runs: after two leases the claim still runs, moved on.
+        yield* Effect.sleep(2_100)
+        const later = Option.getOrThrow(yield* store.holder(item.id))
+        expect(later.leaseUntil).toBeGreaterThan((yield* Clock.currentTimeMillis) - 1)
+        expect([later.node, later.epoch, later.claimedAt]).toEqual([store.nodeId, 1, first.claimedAt])
+        yield* go(root)
+        yield* awaitItem(item.id, (i) => i.stage._tag === "Qa")
+        yield* awaitStore(
+          "the claim to be given back",
+          Effect.map(store.holder(item.id), (h) => (Option.isNone(h) ? true : undefined)),
+          10_000,
+        )
+      }),
+    ),
+  )
+
+  it.live(
+    "an item another node holds is refused with who holds it, and starts once that node gives it back",
+    () =>
+      withPipeline(setup, () =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("Held elsewhere"))
+          const peer = yield* peerReplica
+          yield* peer.claim(item.id, 60_000)
+          const refused = yield* err("start_agent", { story_id: item.id })
+          expect(refused).toContain(`being worked on by node ${other}`)
+          expect((yield* store.get(item.id)).stage._tag).toBe("Backlog")
+          yield* peer.release(item.id)
+          yield* ok("start_agent", { story_id: item.id })
+          // The next epoch, above the other node's given-back one.
+          expect(yield* holderOf(item.id)).toEqual(Option.some([store.nodeId, 2]))
+          yield* ok("stop_agent", { story_id: item.id })
+          expect(yield* holderOf(item.id)).toEqual(Option.none())
+        }),
+      ),
+  )
+
+  it.live("the loser of a concurrent claim stops its agent without moving the item, and says why", () =>
+    withPipeline(setup, () =>
+      Effect.gen(function* () {
+        const store = yield* Store
+        const item = yield* store.create(story("Contested"))
+        // The other node's replica is cut off from here: it does not see this node's claim.
+        const peer = yield* peerReplica
+        yield* ok("start_agent", { story_id: item.id })
+        yield* awaitItem(item.id, (i) => i.execution[store.nodeId]?._tag === "Running")
+        const theirs = yield* peer.claim(item.id, 60_000)
+        expect(theirs.epoch).toBe(1)
+        expect(yield* holderOf(item.id)).toEqual(Option.some([other, 1]))
+        // Within a lease tick the work here has stopped, the item is where it was and nothing of ours is left.
+        const after = yield* awaitItem(item.id, (i) => i.execution[store.nodeId] === undefined, 5_000)
+        expect(after.stage._tag).toBe("Coding")
+        expect((yield* ok("get_agent_output", { story_id: item.id }))["running"]).toBe(false)
+        const stopped = (yield* store.history(item.id)).filter((e) => e.event === "AgentStopped")
+        expect(stopped).toHaveLength(1)
+        expect(stopped[0]?.reason).toContain(`node ${other} holds the item now`)
+        // The other node still holds it: nothing here starts it again.
+        expect(yield* err("start_agent", { story_id: item.id })).toContain(`node ${other}`)
+      }),
+    ),
+  )
+})
