@@ -33,6 +33,7 @@ const scenarios: ReadonlyArray<Scenario> = [
   { script: "mergeQueue.js", args: [] },
   { script: "webUi.js", args: [] },
   { script: "chatDoor.js", args: [] },
+  { script: "syncReplica.js", args: [] },
 ]
 
 const runScenario = ({ script, args, flags = [] }: Scenario): ScenarioResult => {
@@ -291,6 +292,22 @@ rows.push(
     baseline: `${chat("burstEvents")}`,
     ratio: ratio(chat("burstMessages"), chat("burstEvents")),
   },
+)
+
+const sync = (metric: string) => num("sync", metric)
+rows.push(
+  {
+    what: `nodes: a fresh worker's initial sync of ${sync("items")} items over /crdt-sync, durable (vs the same bytes through in-memory Yjs; goal <= 1 s)`,
+    huskies: fmtMs(sync("initialSyncMs")),
+    baseline: fmtMs(sync("rawYjsMs")),
+    ratio: ratio(sync("initialSyncMs"), sync("rawYjsMs")),
+  },
+  ...(["P50", "P99"] as const).map((p) => ({
+    what: `nodes: update propagation main -> worker on loopback, ${p.toLowerCase()} of ${sync("writes")} (vs the main node's own durable write; goal p99 <= 50 ms)`,
+    huskies: `${sync(`propagation${p}Ms`)} ms`,
+    baseline: `${sync(`localWrite${p}Ms`)} ms`,
+    ratio: ratio(sync(`propagation${p}Ms`), sync(`localWrite${p}Ms`)),
+  })),
 )
 
 const correct = results.every((r) => r.metrics["correct"] !== false)
