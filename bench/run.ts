@@ -292,6 +292,12 @@ rows.push(
     baseline: `${chat("burstEvents")}`,
     ratio: ratio(chat("burstMessages"), chat("burstEvents")),
   },
+  {
+    what: "chat: memory with all four platforms connected to their fakes, RSS / heap (vs no door, same run)",
+    huskies: `${chat("memFourRssMiB")} / ${chat("memFourHeapMiB")} MiB`,
+    baseline: `${chat("memNoneRssMiB")} / ${chat("memNoneHeapMiB")} MiB`,
+    ratio: ratio(chat("memFourRssMiB"), chat("memNoneRssMiB")),
+  },
 )
 
 const sync = (metric: string) => num("sync", metric)
