@@ -2,7 +2,7 @@
 // at a time (messages that arrive meanwhile make its next turn), at most [concurrency] max_chat chat agents
 // at once over all of them, each resuming its session from the ChatSessions store. Built by serve; the
 // chat doors hand it the messages and a way to post the answer (src/transports/chat/assistant).
-import { Clock, Context, Effect, Layer, Option, Queue, Ref, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, Option, Queue, Ref, Scope } from "effect"
 import { createHash } from "node:crypto"
 import { appendFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -194,8 +194,9 @@ export const makeChatAssistant = (
   })
 
 /**
- * The assistant as serve runs it, its conversations in `.huskies/assistant.db`. A store that cannot open
- * leaves the assistant answering why, never the server without its pipeline or its chat commands.
+ * The assistant as serve runs it, its conversations in `.huskies/assistant.db`, opened by the first message
+ * (a server whose chat never talks to it writes nothing). A store that cannot open leaves the assistant
+ * answering why, never the server without its pipeline or its chat commands.
  */
 export const ChatAssistantLive = (
   options: ChatAssistantOptions,
@@ -203,14 +204,21 @@ export const ChatAssistantLive = (
   Layer.scoped(
     ChatAssistant,
     Effect.gen(function* () {
-      const store = yield* Effect.either(
-        Layer.build(ChatSessionsLive(join(options.root, ".huskies", "assistant.db"))),
+      const scope = yield* Effect.scope
+      const services = yield* Effect.context<HuskiesConfig | ServerUrl>()
+      const opened = yield* Effect.cached(
+        Effect.gen(function* () {
+          const store = yield* Effect.either(
+            Layer.build(ChatSessionsLive(join(options.root, ".huskies", "assistant.db"))),
+          )
+          if (store._tag === "Left") {
+            const why = `The assistant is unavailable: ${store.left.message}.`
+            yield* Effect.logError(why).pipe(withComponent("chat-assistant"))
+            return { tell: (_place, _message, post) => post(why) } satisfies ChatAssistantShape
+          }
+          return yield* Effect.provide(makeChatAssistant(options), store.right)
+        }).pipe(Effect.provide(services), Scope.extend(scope)),
       )
-      if (store._tag === "Left") {
-        const why = `The assistant is unavailable: ${store.left.message}.`
-        yield* Effect.logError(why).pipe(withComponent("chat-assistant"))
-        return { tell: (_place, _message, post) => post(why) }
-      }
-      return yield* Effect.provide(makeChatAssistant(options), store.right)
+      return { tell: (place, message, post) => Effect.flatMap(opened, (a) => a.tell(place, message, post)) }
     }),
   )

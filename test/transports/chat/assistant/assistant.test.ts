@@ -142,6 +142,8 @@ describe("chat assistant", () => {
         yield* chat.say("alice", "status", { room: opsRoom })
         expect((yield* chat.nextSent()).text).not.toContain("conversation=")
         expect(Option.isNone(yield* chat.quiet(Duration.millis(300)))).toBe(true)
+        // Nothing talked to the assistant: its store was never opened.
+        expect(existsSync(join(root, ".huskies", "assistant.db"))).toBe(false)
       }),
     ),
   )
