@@ -63,6 +63,13 @@ export const tokenListText = (tokens: ReadonlyArray<JoinTokenRecord>, now: numbe
         ...tokens.map((t) => [t.id, t.role, at(t.createdAt), at(t.expiresAt), tokenState(t, now)]),
       ])
 
+/** A label as a node chose it, safe on a terminal: control characters (escapes, newlines) become "?". */
+const printable = (text: string): string =>
+  Array.from(text, (c) => {
+    const code = c.codePointAt(0) ?? 0
+    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? "?" : c
+  }).join("")
+
 /** The nodes this main node has admitted, revoked ones included. */
 export const nodeListText = (nodes: ReadonlyArray<TrustedNode>): string =>
   nodes.length === 0
@@ -71,7 +78,7 @@ export const nodeListText = (nodes: ReadonlyArray<TrustedNode>): string =>
         ["NODE", "LABEL", "ROLE", "ADDED", "LAST ADMITTED", "STATE"],
         ...nodes.map((n) => [
           n.id,
-          n.label,
+          printable(n.label),
           n.role,
           at(n.addedAt),
           at(n.lastSeenAt),

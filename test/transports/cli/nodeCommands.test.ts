@@ -13,6 +13,7 @@ import {
   createToken,
   listNodes,
   listTokens,
+  nodeListText,
   parseTtl,
   revokeNode,
 } from "../../../src/transports/cli/nodeCommands.js"
@@ -32,6 +33,22 @@ describe("huskies token / node", () => {
     expect(parseTtl("90s")).toBe(90_000)
     for (const bad of ["", "24", "h", "0h", "2y", "366d", "-1h", "1.5h"])
       expect(parseTtl(bad), bad).toMatchObject({ _tag: "NodeCommandError" })
+  })
+
+  it("shows a node's own label without the control characters it may carry", () => {
+    const text = nodeListText([
+      {
+        id: "node-x",
+        publicKey: "k",
+        role: "worker",
+        label: "box\u001b[2J\nrm",
+        addedAt: 0,
+        revokedAt: undefined,
+        lastSeenAt: undefined,
+        tokenId: undefined,
+      },
+    ])
+    expect(text.split("\n")[1]).toMatch(/^node-x +box\?\[2J\?rm +worker/)
   })
 
   it.scoped("a project without .huskies/ is refused", () =>
