@@ -71,6 +71,8 @@ export interface RemoteNodesShape {
   readonly attachment: (clientId: number) => Effect.Effect<Option.Option<NodeAttachment>>
   /** The connection ended: its node is shown disconnected and its pending commands fail. */
   readonly detach: (clientId: number) => Effect.Effect<void>
+  /** The node was revoked: its connection's attachment ends (calls on it are refused from now on). */
+  readonly revoke: (node: NodeId) => Effect.Effect<void>
   readonly status: (node: NodeId, status: NodeStatus) => Effect.Effect<void>
   /** Adds a batch to its session's ring (trimming what it holds already); answers the last line held. */
   readonly output: (node: NodeId, batch: OutputBatch) => Effect.Effect<number>
@@ -351,6 +353,11 @@ const makeRemoteNodes = Effect.gen(function* () {
     attach,
     attachment: (clientId) => Effect.sync(() => Option.fromNullable(byClient.get(clientId))),
     detach,
+    revoke: (node) =>
+      Effect.suspend(() => {
+        const clientId = nodes.get(node)?.clientId
+        return clientId === undefined ? Effect.void : detach(clientId)
+      }),
     status: (node, status) =>
       Effect.sync(() => {
         const entry = nodes.get(node)

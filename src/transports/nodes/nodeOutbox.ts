@@ -97,11 +97,13 @@ export const makeNodeOutbox = Effect.gen(function* () {
   /** Starts following every local agent not followed yet (at start, on AgentStarted, at each status). */
   const discover = Effect.gen(function* () {
     let found = false
+    const current = new Set<string>()
     for (const story of yield* activity.agents.stories) {
       if (story.agent === undefined) continue
       const status = yield* story.agent.status
       const key = { storyId: status.storyId, agent: status.agent, session: status.session }
       const id = keyOf(key)
+      current.add(id)
       if (sessions.has(id)) continue
       const session: Outgoing = {
         key,
@@ -120,6 +122,9 @@ export const makeNodeOutbox = Effect.gen(function* () {
       found = true
       yield* FiberMap.run(followers, id, follow(session, story.agent, status.logPath))
     }
+    // A session the main node has whole, and no agent shows any more, is done with.
+    for (const [id, session] of sessions)
+      if (session.endAcked && session.buffer.length === 0 && !current.has(id)) sessions.delete(id)
     if (found) yield* Queue.offer(changed, undefined)
   })
 

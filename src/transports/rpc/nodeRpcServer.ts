@@ -1,11 +1,10 @@
 // src/transports/rpc/nodeRpcServer.ts — the main node's side of the node RPCs (src/protocol/nodeRpcs.ts) at
 // /rpc/node: the same @effect/rpc server code and serialization as the UI's /rpc, behind the same access
-// guard. A connection attaches as one node (the node its ticket names, when admitted by a ticket) and
-// then feeds RemoteNodes. serve.ts mounts `route` in HttpLive's `upgrades`.
+// guard. A connection attaches as one node (the node its ticket names, when the guard admitted it by a
+// ticket) and then feeds RemoteNodes. serve.ts mounts `route` in HttpLive's `upgrades`.
 import { RpcSerialization, RpcServer } from "@effect/rpc"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Effect, Layer, Option, Runtime, Stream } from "effect"
-import type { IncomingMessage } from "node:http"
+import { Context, Effect, Layer, Option, Stream } from "effect"
 import { PipelineView } from "../../actors/PipelineView.js"
 import { RemoteNodes } from "../../layers/RemoteNodes.js"
 import { NodeAdmission } from "../../protocol/nodeHandshake.js"
@@ -20,17 +19,6 @@ import type { UpgradeRoute } from "../http/AccessGuard.js"
 import { detachedServer } from "./UiRpcServer.js"
 
 export { nodeRpcPath } from "../../protocol/nodeRpcs.js"
-
-const bearer = /^bearer +(\S+) *$/i
-
-/** The ticket a node's upgrade carries: `Authorization: Bearer <ticket>` or `?ticket=`. */
-export const ticketOf = (req: IncomingMessage): string | undefined => {
-  const header = req.headers.authorization
-  const fromHeader = typeof header === "string" ? bearer.exec(header)?.[1] : undefined
-  if (fromHeader !== undefined) return fromHeader
-  const query = (req.url ?? "").split("?")[1]
-  return query === undefined ? undefined : (new URLSearchParams(query).get("ticket") ?? undefined)
-}
 
 const handlers = NodeRpcs.toLayer(
   Effect.gen(function* () {
@@ -97,22 +85,25 @@ const route = Effect.gen(function* () {
   const detached = detachedServer()
   const server = yield* NodeHttpServer.make(() => detached, { port: 0 })
   yield* server.serve(yield* RpcServer.toHttpAppWebsocket(NodeRpcs))
+  // A revoked node is cut off at once: its attachment ends (its command stream with it) and its next
+  // connection is refused by the access guard, which no longer knows its ticket.
   const admission = yield* Effect.serviceOption(NodeAdmission)
-  const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-  const hand: UpgradeRoute = (req, socket, head) => void detached.emit("upgrade", req, socket, head)
+  if (Option.isSome(admission)) {
+    const remote = yield* RemoteNodes
+    yield* admission.value.revocations.pipe(
+      Stream.runForEach((node) =>
+        Effect.zipRight(
+          remote.revoke(node),
+          Effect.logWarning(`node ${node} revoked: its RPC connection ends`),
+        ),
+      ),
+      Effect.forkScoped,
+    )
+  }
   return {
-    route: (req, socket, head) => {
-      // Only this route says which node a connection is: a client's own header of that name is dropped.
-      delete req.headers[nodePrincipalHeader]
-      const ticket = ticketOf(req)
-      if (Option.isNone(admission) || ticket === undefined) return hand(req, socket, head)
-      runFork(
-        Effect.map(admission.value.byTicket(ticket), (peer) => {
-          if (Option.isSome(peer)) req.headers[nodePrincipalHeader] = peer.value.node
-          hand(req, socket, head)
-        }),
-      )
-    },
+    // The access guard has admitted the upgrade and marked it with the node its ticket names, if any
+    // (nodePrincipalHeader, which it drops from every request it does not mark).
+    route: (req, socket, head) => void detached.emit("upgrade", req, socket, head),
   } satisfies Context.Tag.Service<NodeRpcRoute>
 })
 

@@ -10,7 +10,7 @@ import { buildInfo } from "../../layers/BuildInfo.js"
 import { Git, type GitError } from "../../layers/Git.js"
 import { LogBuffer } from "../../layers/Logs.js"
 import { Project } from "../../layers/Project.js"
-import { PipelineView } from "../../actors/PipelineView.js"
+import { ActivityView, PipelineView } from "../../actors/PipelineView.js"
 import { dependenciesOf, loadItem, requireId, stageView, StoryIdParam } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
@@ -78,7 +78,7 @@ export type ItemStatus = Effect.Effect.Success<ReturnType<typeof itemStatus>>
 export const status = defineTool({
   name: "status",
   description:
-    "Everything about one work item: markdown content, stage, execution state on every node, dependencies and whether each is met, unchecked criteria, its worktree/branch when one exists, and its history (each move, oldest first, with the reason and who asked). Does not block.",
+    "Everything about one work item: markdown content, stage, execution state on every node (and the worker node running its agent, if one does), dependencies and whether each is met, unchecked criteria, its worktree/branch when one exists, and its history (each move, oldest first, with the reason and who asked). Does not block.",
   input: { story_id: StoryIdParam },
   output: Schema.Struct({
     story_id: Schema.String,
@@ -94,6 +94,14 @@ export const status = defineTool({
     content: Schema.String,
     content_error: Schema.optional(Schema.String),
     worktree: Json,
+    remote_agent: Schema.NullOr(
+      Schema.Struct({
+        node: Schema.String,
+        agent: Schema.String,
+        role: Schema.String,
+        session: Schema.Number,
+      }),
+    ),
     created_at: Schema.String,
     updated_at: Schema.String,
     history: Schema.Array(
@@ -105,9 +113,15 @@ export const status = defineTool({
       const facts = yield* itemStatus(story_id)
       const worktree = yield* worktreeState((yield* Project).root, story_id)
       const history = yield* (yield* PipelineView).history(facts.story_id)
+      const nodes = (yield* ActivityView).nodes
+      const remote = Option.isSome(nodes) ? yield* nodes.value.runningOn(facts.story_id) : Option.none()
       return {
         ...facts,
         worktree: Option.getOrNull(worktree),
+        remote_agent: Option.match(remote, {
+          onNone: () => null,
+          onSome: (a) => ({ node: a.node, agent: a.agent, role: a.role, session: a.session }),
+        }),
         history: history.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })),
       }
     }),

@@ -132,7 +132,7 @@ describe("node RPCs", () => {
   )
 
   it.scopedLive(
-    "the main node's stop stops the agent on the worker; list_agents shows the node and its agent",
+    "the main node's stop stops the agent on the worker; list_agents shows the node and its agent; its log is fetched",
     () =>
       Effect.gen(function* () {
         const { main, worker, node } = yield* mainAndWorker(['echo "working"', "exec sleep 600"], "direct")
@@ -172,6 +172,17 @@ describe("node RPCs", () => {
         )
         expect(listed.nodes).toEqual([expect.objectContaining({ node, label: "worker-1", connected: true })])
         expect(listed.remote).toEqual([expect.objectContaining({ node, story_id: id, agent: "coder-1" })])
+        // The same item on the main node (as sync would bring it): status names the node running its agent.
+        expect(yield* createStory(main.context, "long work")).toBe(id)
+        const status = yield* Effect.promise(() =>
+          mcp.callTool({ name: "status", arguments: { story_id: id } }),
+        )
+        expect((status.structuredContent as { readonly remote_agent: unknown }).remote_agent).toEqual({
+          node,
+          agent: "coder-1",
+          role: "coder",
+          session: 1,
+        })
 
         const ui = yield* uiClient(main.url)
         const answer = yield* ui.StopAgent({ id })
@@ -183,6 +194,16 @@ describe("node RPCs", () => {
         // The worker's own record says who stopped it.
         const item = yield* Effect.orDie(Context.get(worker.context, PipelineView).get(id))
         expect(item.execution[node]?._tag).not.toBe("Running")
+
+        // The session's log, fetched from the main node.
+        const nodes = Option.getOrThrow(Context.get(main.context, ActivityView).nodes)
+        const log = yield* nodes.fetchLog(node, { storyId: id, agent: "coder-1" })
+        expect(log).toEqual(expect.objectContaining({ session: 1, truncated: false }))
+        expect(log.problem).toBeUndefined()
+        expect(log.lines).toContain("working")
+        const none = yield* nodes.fetchLog(node, { storyId: id, agent: "coder-9" })
+        expect(none.lines).toEqual([])
+        expect(none.problem).toMatch(/has no session of coder-9 on this node/)
       }),
     60_000,
   )
