@@ -24,6 +24,9 @@ import { HttpLive } from "../http/HttpApp.js"
 import { McpEndpointLive } from "../mcp/McpEndpoint.js"
 import { UiRpcRoute, UiRpcRouteLive, uiRpcPath } from "../rpc/UiRpcServer.js"
 import { NodeRpcRoute, NodeRpcRouteLive, nodeRpcPath } from "../rpc/nodeRpcServer.js"
+import { SyncServer, SyncServerLive, syncPath } from "../sync/SyncServer.js"
+import { MainNodeTrustLive } from "../../layers/NodeTrust.js"
+import { ReplicaLive } from "../../layers/Replica.js"
 import { RemoteNodesLive } from "../../layers/RemoteNodes.js"
 import { toolRegistry } from "../tools/registry.js"
 import { chatLayer } from "../chat/chatLayer.js"
@@ -164,15 +167,27 @@ export const serverLayer = (
     )
   // The worker nodes' RPCs (/rpc/node): the same server code, their own group and route.
   const nodeRpc = NodeRpcRouteLive.pipe(Layer.provide(commands))
+  // The main node's /crdt-sync: nodes it admits (nodes.db, its node key) replicate the document. A worker
+  // serves none: it syncs with the main node only.
+  const trust = MainNodeTrustLive(root).pipe(Layer.provide(base))
+  const sync = SyncServerLive().pipe(
+    Layer.provide(ReplicaLive),
+    Layer.provide(commands),
+    Layer.provideMerge(trust),
+  )
   const app = Layer.unwrapEffect(
-    Effect.zipWith(UiRpcRoute, NodeRpcRoute, (ui, node) =>
-      http(
+    Effect.gen(function* () {
+      const ui = yield* UiRpcRoute
+      const node = yield* NodeRpcRoute
+      const replica = yield* Effect.serviceOption(SyncServer)
+      return http(
         new Map([
           [uiRpcPath, ui.route],
           [nodeRpcPath, node.route],
+          ...(replica._tag === "Some" ? [[syncPath, replica.value.route] as const] : []),
         ]),
-      ),
-    ),
+      )
+    }),
   )
   // The assistant (a chat agent per conversation) is there for the doors to find, with the agents' token.
   const chatEnv = Layer.provideMerge(ChatAssistantLive({ root, agentEnv }), commands)
@@ -183,7 +198,9 @@ export const serverLayer = (
       ? chatLayer(root).pipe(Layer.provide(chatEnv))
       : settings.worker.attach.pipe(Layer.provide(commands))
   return Layer.merge(app, chat).pipe(
-    Layer.provide(Layer.merge(rpc, nodeRpc)),
+    Layer.provide(
+      settings.worker === undefined ? Layer.mergeAll(rpc, nodeRpc, sync) : Layer.merge(rpc, nodeRpc),
+    ),
     Layer.provideMerge(Layer.merge(commands, mcp)),
   )
 }
