@@ -282,6 +282,17 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(value) ? value.join(", ") : value
 }
 
+/** What the guard reads of a WebSocket upgrade: the request's facts, a node's handshake, a ticket on /rpc/node. */
+export const upgradeFacts = (req: IncomingMessage): RequestFacts => {
+  const facts = requestFacts(req)
+  const url = req.url ?? "/"
+  return {
+    ...facts,
+    nodeHandshake: asksNodeHandshake(url),
+    ...(facts.path === nodeRpcPath ? { nodeTicket: ticketIn(facts.authorization, url) } : {}),
+  }
+}
+
 export const requestFacts = (req: IncomingMessage): RequestFacts => ({
   host: header(req, "host"),
   origin: header(req, "origin"),
@@ -359,18 +370,7 @@ export const makeAccessGuard = (rules: AccessRules, options: GuardOptions): Acce
       return false
     },
     admitUpgrade: (req, socket) => {
-      const facts = requestFacts(req)
-      const url = req.url ?? "/"
-      const decision = decideAccess(
-        rules,
-        {
-          ...facts,
-          nodeHandshake: asksNodeHandshake(url),
-          ...(facts.path === nodeRpcPath ? { nodeTicket: ticketIn(facts.authorization, url) } : {}),
-        },
-        sessions.valid,
-        options.nodeOfTicket,
-      )
+      const decision = decideAccess(rules, upgradeFacts(req), sessions.valid, options.nodeOfTicket)
       if (decision._tag === "Allow") {
         // Set by the guard alone, like the agent mark: which node a ticket admitted, for /rpc/node.
         if (decision.node === undefined) delete req.headers[nodePrincipalHeader]

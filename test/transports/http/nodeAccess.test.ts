@@ -3,6 +3,7 @@
 // /rpc/node and nothing else, marks the request with its node, and dies with a revoke.
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
+import fc from "fast-check"
 import { createServer, type IncomingMessage, request } from "node:http"
 import type { Duplex } from "node:stream"
 import { NodeId } from "../../../src/domain/ExecutionState.js"
@@ -20,6 +21,7 @@ import {
   makeAccessGuard,
   type RequestFacts,
   ticketIn,
+  upgradeFacts,
   upgradeListener,
 } from "../../../src/transports/http/AccessGuard.js"
 import { scopedTempDir } from "../../support/tempDir.js"
@@ -118,6 +120,73 @@ describe("decideAccess for nodes", () => {
       node: "node-w1",
     })
   })
+})
+
+describe("upgrades without the token (property)", () => {
+  const rules = rulesFor("0.0.0.0", true)
+  const piece = fc.constantFrom(
+    "peer",
+    "ticket",
+    "x",
+    "node",
+    "viewer",
+    "ticket-of-w1",
+    "bad",
+    "",
+    "%70eer",
+    "peer=node",
+  )
+  const query = fc
+    .array(fc.tuple(piece, piece), { maxLength: 4 })
+    .map((pairs) => (pairs.length === 0 ? "" : `?${pairs.map(([k, v]) => `${k}=${v}`).join("&")}`))
+  const path = fc.constantFrom(
+    "/crdt-sync",
+    "/crdt-sync/",
+    "/rpc/node",
+    "/rpc",
+    "/mcp",
+    "/",
+    "//crdt-sync",
+    "/crdt%2Dsync",
+    "/rpc/node/",
+  )
+  const authorization = fc.constantFrom(
+    undefined,
+    "Bearer ticket-of-w1",
+    "Bearer bad",
+    `Bearer ${token}`,
+    "ticket-of-w1",
+  )
+  const tail = fc.constantFrom("", "#frag", "&", "?peer=node")
+
+  it("passes only a node's handshake on /crdt-sync, a live ticket on /rpc/node, or the token", () =>
+    fc.assert(
+      fc.property(path, query, tail, authorization, (p, q, t, auth) => {
+        const url = `${p}${q}${t}`
+        const headers: Record<string, string> = {
+          host: "127.0.0.1:3001",
+          ...(auth === undefined ? {} : { authorization: auth }),
+        }
+        const decision = decideAccess(
+          rules,
+          upgradeFacts({ url, headers } as unknown as IncomingMessage),
+          undefined,
+          nodeOf,
+        )
+        // Said independently of the guard's code: what may pass without the token.
+        const params = new URLSearchParams(
+          url.includes("?") ? url.slice(url.indexOf("?") + 1).split("#")[0] : "",
+        )
+        const rawPath = url.split("?")[0]
+        const bearerValue = auth?.startsWith("Bearer ") === true ? auth.slice(7) : undefined
+        const handshake = rawPath === "/crdt-sync" && params.get("peer") === "node"
+        const ticket = rawPath === "/rpc/node" && (bearerValue ?? params.get("ticket")) === "ticket-of-w1"
+        const tokenGiven = bearerValue === token
+        expect(decision._tag, url).toBe(handshake || ticket || tokenGiven ? "Allow" : "Unauthorized")
+        if (decision._tag === "Allow") expect(decision.node, url).toBe(ticket ? "node-w1" : undefined)
+      }),
+      { numRuns: 2_000 },
+    ))
 })
 
 /** Asks for an upgrade at `path`: the status, and the node mark the route saw. */
