@@ -148,18 +148,17 @@ export const makeStore = (options: StoreOptions = {}) =>
       ),
     )
 
-    const saved = (seq: number | undefined, count: number) =>
-      Effect.suspend(() => {
-        if (seq !== undefined) lastSeq = seq
-        sinceSnapshot += count
-        if (count === 0 || sinceSnapshot < compactEvery) return Effect.void
-        // A failed compaction loses nothing: the updates stay in the log until the next try.
-        return compactNow.pipe(
-          Effect.catchAll((e) => Effect.logWarning("compaction failed; will retry", e.message)),
-        )
-      })
+    const saved = (seq: number | undefined, count: number) => {
+      if (seq !== undefined) lastSeq = seq
+      sinceSnapshot += count
+      if (count === 0 || sinceSnapshot < compactEvery) return undefined
+      // A failed compaction loses nothing: the updates stay in the log until the next try.
+      return compactNow.pipe(
+        Effect.catchAll((e) => Effect.logWarning("compaction failed; will retry", e.message)),
+      )
+    }
 
-    const { write, commit, publish, flush } = storeCommit({
+    const { write, commit, publish, flush, writeNow, commitNow, publishNow } = storeCommit({
       doc: () => doc,
       persistence,
       history,
@@ -223,43 +222,43 @@ export const makeStore = (options: StoreOptions = {}) =>
         }),
       )
 
+    // The hot path (an editor types through it): its body runs no Effect under the lock.
     const editContent = (id: StoryId, edit: ContentEdit) =>
-      write(
-        Effect.gen(function* () {
-          const text = maps.content.get(id)
-          if (text === undefined || !maps.items.has(id)) return yield* new ItemNotFound({ id })
-          const current = edit._tag === "Replace" ? text.toString() : ""
-          if (edit._tag === "Replace" && edit.expected !== undefined && edit.expected !== current) {
-            return yield* new ContentConflict({ id })
-          }
-          const splice = edit._tag === "Replace" ? minimalSplice(current, edit.text) : edit
-          const length = text.length
-          if (!Number.isInteger(splice.index) || splice.index < 0 || splice.index > length) {
-            return yield* new ContentEditError({
-              id,
-              field: "index",
-              detail: `must be an integer in 0..${length}`,
-            })
-          }
-          if (
-            !Number.isInteger(splice.deleteCount) ||
-            splice.deleteCount < 0 ||
-            splice.index + splice.deleteCount > length
-          ) {
-            return yield* new ContentEditError({
+      writeNow((): Either.Either<void, ItemNotFound | ContentEditError | ContentConflict> => {
+        const text = maps.content.get(id)
+        if (text === undefined || !maps.items.has(id)) return Either.left(new ItemNotFound({ id }))
+        const current = edit._tag === "Replace" ? text.toString() : ""
+        if (edit._tag === "Replace" && edit.expected !== undefined && edit.expected !== current) {
+          return Either.left(new ContentConflict({ id }))
+        }
+        const splice = edit._tag === "Replace" ? minimalSplice(current, edit.text) : edit
+        const length = text.length
+        if (!Number.isInteger(splice.index) || splice.index < 0 || splice.index > length) {
+          return Either.left(
+            new ContentEditError({ id, field: "index", detail: `must be an integer in 0..${length}` }),
+          )
+        }
+        if (
+          !Number.isInteger(splice.deleteCount) ||
+          splice.deleteCount < 0 ||
+          splice.index + splice.deleteCount > length
+        ) {
+          return Either.left(
+            new ContentEditError({
               id,
               field: "deleteCount",
               detail: `must be an integer in 0..${length - splice.index} at index ${splice.index}`,
-            })
-          }
-          if (splice.deleteCount === 0 && splice.insert === "") return
-          yield* commit(() => {
-            if (splice.deleteCount > 0) text.delete(splice.index, splice.deleteCount)
-            if (splice.insert !== "") text.insert(splice.index, splice.insert)
-          })
-          yield* publish({ _tag: "ContentChanged", id: id as StoryId })
-        }),
-      )
+            }),
+          )
+        }
+        if (splice.deleteCount === 0 && splice.insert === "") return Either.void
+        commitNow(() => {
+          if (splice.deleteCount > 0) text.delete(splice.index, splice.deleteCount)
+          if (splice.insert !== "") text.insert(splice.index, splice.insert)
+        })
+        publishNow({ _tag: "ContentChanged", id })
+        return Either.void
+      })
 
     const remove = (id: StoryId) =>
       write(

@@ -14,8 +14,11 @@ export interface CommitParts {
   readonly history: HistoryDocument
   readonly events: PubSub.PubSub<StoreEvent>
   readonly updates: PubSub.PubSub<CommittedUpdate>
-  /** A batch is on disk: the last state update's sequence number (if any) and how many it held. */
-  readonly saved: (lastSeq: number | undefined, count: number) => Effect.Effect<void>
+  /**
+   * A batch is on disk: the last state update's sequence number (if any) and how many it held. Returns
+   * the compaction to run now, if one is due.
+   */
+  readonly saved: (lastSeq: number | undefined, count: number) => Effect.Effect<void> | undefined
   /** Memory went ahead of the disk: throw the document away and reload what is durable. */
   readonly restore: Effect.Effect<void>
 }
@@ -36,13 +39,35 @@ interface Ticket {
   failure: PersistError | undefined
 }
 
+const published = Effect.succeed(true)
 const written: Either.Either<void, PersistError> = Either.void
+const noRows: Either.Either<number | undefined, PersistError> = Either.right(undefined)
 
 export const storeCommit = (parts: CommitParts) => {
   const { persistence, history } = parts
-  // Only the fiber holding `lock` touches the document, `open` and `current`; a batch's outcome is set
+  // Only the fiber holding the lock touches the document, `open` and `current`; a batch's outcome is set
   // under the lock too, after its events are published, so a write never resolves before its events.
-  const lock = Effect.unsafeMakeSemaphore(1)
+  // The lock is taken and given back only in uninterruptible regions (write, settle), so a waiter is
+  // never interrupted and the lock is handed over, first come first served, never lost.
+  let held = false
+  const waiters: Array<() => void> = []
+  const acquire: Effect.Effect<void> = Effect.suspend(() => {
+    if (!held) {
+      held = true
+      return Effect.void
+    }
+    return Effect.async<void>((resume) => {
+      waiters.push(() => resume(Effect.void))
+    })
+  })
+  const release = (): void => {
+    const next = waiters.shift()
+    if (next === undefined) held = false
+    else next()
+  }
+  const locked = <A>(effect: Effect.Effect<A>) =>
+    Effect.zipRight(acquire, Effect.ensuring(effect, Effect.sync(release)))
+
   let open: Batch | undefined
   let current: Ticket | undefined
 
@@ -61,33 +86,22 @@ export const storeCommit = (parts: CommitParts) => {
     const batch = open
     if (batch === undefined) return Effect.void
     open = undefined
-    const result = batch.rows.length === 0 ? Either.right(undefined) : persistence.appendBatch(batch.rows)
+    const result = batch.rows.length === 0 ? noRows : persistence.appendBatch(batch.rows)
     if (Either.isLeft(result)) {
       history.forget()
-      return parts.restore.pipe(
-        Effect.tap(() =>
-          Effect.sync(() => {
-            batch.outcome = Either.left(result.left)
-          }),
-        ),
-      )
+      return Effect.tap(parts.restore, () => {
+        batch.outcome = Either.left(result.left)
+      })
     }
-    return parts.saved(result.right, batch.stateRows).pipe(
-      Effect.zipRight(history.due() ? history.compact : Effect.void),
-      Effect.zipRight(batch.fed.length === 0 ? Effect.void : PubSub.publishAll(parts.updates, batch.fed)),
-      Effect.zipRight(
-        batch.events.length === 0 ? Effect.void : PubSub.publishAll(parts.events, batch.events),
-      ),
-      Effect.tap(() =>
-        Effect.sync(() => {
-          batch.outcome = written
-        }),
-      ),
-    )
+    const compaction = parts.saved(result.right, batch.stateRows)
+    // The bus is unbounded: an offer always succeeds, in order, and wakes the subscribers.
+    for (const update of batch.fed) parts.updates.unsafeOffer(update)
+    for (const event of batch.events) parts.events.unsafeOffer(event)
+    batch.outcome = written
+    const historyCompaction = history.due() ? history.compact : undefined
+    if (compaction === undefined) return historyCompaction ?? Effect.void
+    return historyCompaction === undefined ? compaction : Effect.zipRight(compaction, historyCompaction)
   })
-
-  const flushIfOpen = (batch: Batch) =>
-    Effect.suspend(() => (batch.outcome === undefined ? flush : Effect.void))
 
   /**
    * Waits until `batch` is written, writing it if no other write has. It first lets the fibers ready to
@@ -100,7 +114,9 @@ export const storeCommit = (parts: CommitParts) => {
           Effect.yieldNow(),
           // Under the lock an unwritten batch is the open one: a batch is written whole under the lock.
           Effect.suspend(() =>
-            batch.outcome === undefined ? lock.withPermits(1)(flushIfOpen(batch)) : Effect.void,
+            batch.outcome === undefined
+              ? locked(Effect.suspend(() => (batch.outcome === undefined ? flush : Effect.void)))
+              : Effect.void,
           ),
         )
 
@@ -112,18 +128,11 @@ export const storeCommit = (parts: CommitParts) => {
   const write = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.uninterruptibleMask((restore) => {
       const ticket: Ticket = { joined: undefined, failure: undefined }
-      const held = lock.withPermits(1)(
-        Effect.suspend(() => {
-          current = ticket
-          return Effect.exit(restore(effect)).pipe(
-            Effect.tap(() => {
-              current = undefined
-            }),
-          )
-        }),
-      )
-      return held.pipe(
-        Effect.flatMap((exit: Exit.Exit<A, E>) => {
+      return Effect.flatMap(acquire, () => {
+        current = ticket
+        return Effect.flatMap(Effect.exit(restore(effect)), (exit: Exit.Exit<A, E>) => {
+          current = undefined
+          release()
           const joined = ticket.joined
           if (joined === undefined) return exit
           return Effect.flatMap(settle(joined), () => {
@@ -132,8 +141,8 @@ export const storeCommit = (parts: CommitParts) => {
               ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
             return failure === undefined ? exit : Effect.fail(failure as E)
           })
-        }),
-      )
+        })
+      })
     })
 
   /**
@@ -154,25 +163,31 @@ export const storeCommit = (parts: CommitParts) => {
       return change === undefined ? staged : Effect.zipRight(history.ready, staged)
     })
 
-  const stage = <A>(
+  // One listener per document, collecting while a commit runs (the document is replaced on restore).
+  let listened: Y.Doc | undefined
+  let capturing: Array<Uint8Array> | undefined
+  const onUpdate = (update: Uint8Array) => capturing?.push(update)
+
+  /** `mutate` in one Y transaction, its rows into the ticket's batch; throws what `mutate` throws. */
+  const stageNow = <A>(
     ticket: Ticket,
     mutate: () => A,
     change: HistoryChange | undefined,
     origin: UpdateOrigin,
-  ): Effect.Effect<A> => {
+  ): A => {
     const doc = parts.doc()
+    if (doc !== listened) {
+      doc.on("update", onUpdate)
+      listened = doc
+    }
     const captured: Array<Uint8Array> = []
-    const onUpdate = (update: Uint8Array) => captured.push(update)
-    doc.on("update", onUpdate)
+    capturing = captured
     let result: A
     try {
       result = doc.transact(mutate)
-    } catch (defect) {
-      doc.off("update", onUpdate)
-      // The other writes' rows are sound: save them, then drop this half-made change from memory.
-      return flush.pipe(Effect.zipRight(parts.restore), Effect.zipRight(Effect.die(defect)))
+    } finally {
+      capturing = undefined
     }
-    doc.off("update", onUpdate)
     const update = captured.length <= 1 ? captured[0] : Y.mergeUpdates(captured)
     const historyUpdate = change === undefined ? undefined : history.stage(change)
     if (update !== undefined || historyUpdate !== undefined) {
@@ -183,7 +198,65 @@ export const storeCommit = (parts: CommitParts) => {
         batch.fed.push({ update, origin })
       }
     }
-    return Effect.succeed(result)
+    return result
+  }
+
+  // The other writes' rows are sound: save them, then drop the half-made change from memory.
+  const dropHalfMade = (defect: unknown) =>
+    flush.pipe(Effect.zipRight(parts.restore), Effect.zipRight(Effect.die(defect)))
+
+  const stage = <A>(
+    ticket: Ticket,
+    mutate: () => A,
+    change: HistoryChange | undefined,
+    origin: UpdateOrigin,
+  ): Effect.Effect<A> => {
+    try {
+      return Effect.succeed(stageNow(ticket, mutate, change, origin))
+    } catch (defect) {
+      return dropHalfMade(defect)
+    }
+  }
+
+  /**
+   * A write whose body runs no Effect (the hot path of content edits): it takes the lock, runs `body`,
+   * which may call `commitNow` and `publishNow`, and resolves as `write` does.
+   */
+  const writeNow = <A, E>(body: () => Either.Either<A, E>): Effect.Effect<A, E | PersistError> =>
+    Effect.uninterruptible(
+      Effect.flatMap(acquire, (): Effect.Effect<A, E | PersistError> => {
+        const ticket: Ticket = { joined: undefined, failure: undefined }
+        current = ticket
+        let result: Either.Either<A, E>
+        try {
+          result = body()
+        } catch (defect) {
+          current = undefined
+          return Effect.ensuring(dropHalfMade(defect), Effect.sync(release))
+        }
+        current = undefined
+        release()
+        const joined = ticket.joined
+        if (joined === undefined) return result
+        return Effect.flatMap(settle(joined), (): Effect.Effect<A, E | PersistError> => {
+          const outcome = joined.outcome
+          const failure =
+            ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
+          return failure === undefined ? result : Either.left(failure)
+        })
+      }),
+    )
+
+  /** `commit` inside `writeNow`'s body, without a history change. */
+  const commitNow = <A>(mutate: () => A): A => {
+    if (current === undefined) throw new Error("commitNow outside writeNow")
+    return stageNow(current, mutate, undefined, localOrigin)
+  }
+
+  /** `publish` inside `writeNow`'s body. */
+  const publishNow = (event: StoreEvent): void => {
+    if (current === undefined) throw new Error("publishNow outside writeNow")
+    join(current).events.push(event)
   }
 
   /** Inside a write: published once the write's batch is on disk, in write order. */
@@ -192,8 +265,8 @@ export const storeCommit = (parts: CommitParts) => {
       const ticket = current
       if (ticket === undefined) return PubSub.publish(parts.events, event)
       join(ticket).events.push(event)
-      return Effect.succeed(true)
+      return published
     })
 
-  return { write, commit, publish, flush } as const
+  return { write, commit, publish, flush, writeNow, commitNow, publishNow } as const
 }
