@@ -20,6 +20,19 @@ export const noticeOf = (event: StoreEvent): Notice | undefined => {
   const { before, after, event: move } = event
   const item = after.id
   switch (move._tag) {
+    // A peer's change carries no PipelineEvent: what it did is read from where it left the item.
+    case "Replicated":
+      if (after.stage._tag === "Done" && before.stage._tag !== "Done")
+        return { kind: "merges", item, text: `${item} merged (${after.stage.mergeCommit.slice(0, 12)})` }
+      if (
+        after.stage._tag === "Archived" &&
+        after.stage.reason._tag === "MergeFailed" &&
+        before.stage._tag === "Merge"
+      )
+        return { kind: "failures", item, text: `${item} could not be merged: ${after.stage.reason.why}` }
+      return before.stage._tag === after.stage._tag
+        ? undefined
+        : { kind: "moves", item, text: `${item}: ${before.stage._tag} → ${after.stage._tag}` }
     case "Merged":
       return { kind: "merges", item, text: `${item} merged (${move.mergeCommit.slice(0, 12)})` }
     case "GatesFailed":
