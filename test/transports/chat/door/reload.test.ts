@@ -24,6 +24,42 @@ role = "${role}"
 `
 
 describe("bot.toml reload", () => {
+  it.live("a bot.toml written while serve runs without one starts chat", () =>
+    withTools((root) =>
+      Effect.gen(function* () {
+        const slack = yield* makeFakePlatform
+        const never: PlatformAdapter = () => Effect.dieMessage("not enabled, never called")
+        mkdirSync(join(root, ".huskies"), { recursive: true })
+        yield* Layer.build(
+          chatLayer(root, {
+            debounce: "20 millis",
+            doors: {
+              adapters: {
+                slack: () => Effect.succeed(slack.platform),
+                discord: never,
+                matrix: never,
+                whatsapp: never,
+              },
+              restart: "10 millis",
+            },
+          }),
+        )
+        writeFileSync(join(root, ".huskies", "bot.toml"), table("slack", true, ["alice"]))
+        yield* eventually(
+          "the door answering",
+          Effect.gen(function* () {
+            yield* slack.say("alice", "help")
+            return yield* slack.nextSent(200).pipe(
+              Effect.map((m) => m.text),
+              Effect.catchAllDefect(() => Effect.succeed(undefined)),
+            )
+          }),
+          { millis: 10_000 },
+        )
+      }),
+    ),
+  )
+
   it("what makes a connection is credentials and settings; Matrix's rooms too; people and rooms are not", () => {
     const base = slackConfig()
     const morePeople = { ...base, users: { ops: ["alice", "carol"], read: [] } }

@@ -1,6 +1,7 @@
 // Tests of the Slack adapter: the real @slack/bolt against the local fake Slack (Web API + Socket Mode
 // WebSocket, and signed Events API deliveries to the adapter's HTTP receiver).
 import { describe, expect, it } from "@effect/vitest"
+import { request } from "node:http"
 import { Chunk, Duration, Effect, Exit, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import { SlackFake } from "../../../fakes/slack/SlackFake.js"
 import { makeSlackPlatform, type SlackPlatform } from "../../../../src/transports/chat/slack/SlackPlatform.js"
@@ -266,5 +267,77 @@ describe("Slack adapter (Events API over HTTP)", () => {
         message: { text: "show 503", messageId: "1.4", mentioned: true },
       })
     }).pipe(Effect.scoped),
+  )
+
+  it.live(
+    "the receiver is behind the access guard: Host and Origin must name it; a proxy's allowed name passes",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* fakeSlack
+        const slack = yield* makeSlackPlatform(
+          options(fake, {
+            mode: "events",
+            signingSecret: Redacted.make(SIGNING),
+            port: 0,
+            host: "127.0.0.1",
+            path: "/slack/events",
+            allowedHosts: ["hooks.example.org"],
+          }),
+        )
+        yield* slack.awaitConnected
+        const port = Option.getOrThrow(yield* slack.httpPort)
+        // Host set by hand, which fetch would not allow.
+        const post = (
+          delivery: { body: string; headers: Record<string, string> },
+          headers: Record<string, string>,
+        ) =>
+          Effect.async<number>((resume) => {
+            const req = request(
+              {
+                host: "127.0.0.1",
+                port,
+                path: "/slack/events",
+                method: "POST",
+                headers: { ...delivery.headers, ...headers },
+              },
+              (res) => {
+                res.resume()
+                res.on("end", () => resume(Effect.succeed(res.statusCode ?? 0)))
+              },
+            )
+            req.on("error", (e) => resume(Effect.die(e)))
+            req.end(delivery.body)
+          })
+        const event = (text: string, ts: string) => ({
+          type: "app_mention",
+          channel: "C0OPS",
+          user: "UALICE",
+          text: `<@${fake.botUserId}> ${text}`,
+          ts,
+        })
+        // Signed by Slack, but sent under a name that only resolves here: refused before Bolt reads it.
+        expect(
+          yield* post(fake.signedDelivery(event("rebound", "2.1"), SIGNING), { host: "evil.example" }),
+        ).toBe(403)
+        expect(
+          yield* post(fake.signedDelivery(event("from a page", "2.2"), SIGNING), {
+            host: `127.0.0.1:${port}`,
+            origin: "https://evil.example",
+          }),
+        ).toBe(403)
+        // The proxy's public name passes the guard, and the signature is still checked.
+        expect(
+          yield* post(fake.signedDelivery(event("forged", "2.3"), "not-the-secret"), {
+            host: "hooks.example.org",
+          }),
+        ).toBe(401)
+        expect(
+          yield* post(fake.signedDelivery(event("show 503", "2.4"), SIGNING), { host: "hooks.example.org" }),
+        ).toBe(200)
+        expect(yield* next(slack)).toMatchObject({
+          _tag: "Message",
+          message: { text: "show 503", messageId: "2.4" },
+        })
+      }).pipe(Effect.scoped),
   )
 })
