@@ -3,6 +3,7 @@
 // client (PeerActor), and `verifySignature` for the main node's admission (NodeTrust.ts).
 import { Effect, Layer, Schema } from "effect"
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -78,6 +79,13 @@ export const readOrCreateNodeKey = (path: string): Effect.Effect<KeyObject, Node
 /** The public half of `key`, as a Hello carries it: SPKI DER, base64url. */
 export const publicKeyText = (key: KeyObject): string =>
   createPublicKey(key).export({ type: "spki", format: "der" }).toString("base64url")
+
+/**
+ * A short name for a public key (SPKI DER, base64url) that people compare: `sha256:` and the first 16
+ * hex digits of its digest. `huskies node list` shows it for each node.
+ */
+export const keyFingerprint = (publicKey: string): string =>
+  `sha256:${createHash("sha256").update(Buffer.from(publicKey, "base64url")).digest("hex").slice(0, 16)}`
 
 /** The identity of node `node` holding `key`. */
 export const identityOf = (node: NodeId, key: KeyObject): NodeIdentityShape => ({

@@ -6,7 +6,13 @@ import { Effect, Exit } from "effect"
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeId } from "../../src/domain/ExecutionState.js"
-import { answerChallenge, makeNodeIdentity, nodeKeyPath, verifySignature } from "../../src/layers/NodeKeys.js"
+import {
+  answerChallenge,
+  keyFingerprint,
+  makeNodeIdentity,
+  nodeKeyPath,
+  verifySignature,
+} from "../../src/layers/NodeKeys.js"
 import { nodeProtocolVersion, signedText } from "../../src/protocol/nodeHandshake.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
@@ -61,6 +67,9 @@ describe("NodeKeys", () => {
       expect(verifySignature(b.publicKey, "hello", signature)).toBe(false)
       expect(verifySignature("not-a-key", "hello", signature)).toBe(false)
       expect(verifySignature(a.publicKey, "hello", "AAAA")).toBe(false)
+      expect(keyFingerprint(a.publicKey)).toMatch(/^sha256:[0-9a-f]{16}$/)
+      expect(keyFingerprint(a.publicKey)).toBe(keyFingerprint(a.publicKey))
+      expect(keyFingerprint(b.publicKey)).not.toBe(keyFingerprint(a.publicKey))
     }),
   )
 

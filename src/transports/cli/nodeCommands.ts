@@ -5,6 +5,7 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Clock, Console, Effect, Schema } from "effect"
+import { keyFingerprint } from "../../layers/NodeKeys.js"
 import { type JoinTokenRecord, nodesDbPath, openTrustDb, type TrustedNode } from "../../layers/nodeTrustDb.js"
 import type { NodeRole } from "../../protocol/nodeHandshake.js"
 import { checkProject } from "./serve.js"
@@ -75,11 +76,12 @@ export const nodeListText = (nodes: ReadonlyArray<TrustedNode>): string =>
   nodes.length === 0
     ? "no nodes have joined: make a join token with `huskies token create`"
     : table([
-        ["NODE", "LABEL", "ROLE", "ADDED", "LAST ADMITTED", "STATE"],
+        ["NODE", "LABEL", "ROLE", "KEY", "ADDED", "LAST ADMITTED", "STATE"],
         ...nodes.map((n) => [
           n.id,
           printable(n.label),
           n.role,
+          keyFingerprint(n.publicKey),
           at(n.addedAt),
           at(n.lastSeenAt),
           n.revokedAt === undefined ? "trusted" : `revoked at ${at(n.revokedAt)}`,

@@ -6,7 +6,12 @@ import { Context, Effect, Layer, TestClock } from "effect"
 import { mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeId } from "../../../src/domain/ExecutionState.js"
-import { answerChallenge, makeNodeIdentity, nodeKeyPath } from "../../../src/layers/NodeKeys.js"
+import {
+  answerChallenge,
+  keyFingerprint,
+  makeNodeIdentity,
+  nodeKeyPath,
+} from "../../../src/layers/NodeKeys.js"
 import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
 import { joinTokenDigest, nodesDbPath } from "../../../src/layers/nodeTrustDb.js"
 import {
@@ -109,8 +114,9 @@ describe("huskies token / node", () => {
 
       expect(yield* listTokens(root)).toMatch(new RegExp(`${record.id} .* used by node-w1 at `))
       const nodes = (yield* listNodes(root)).split("\n")
-      expect(nodes[0]).toMatch(/^NODE +LABEL +ROLE +ADDED +LAST ADMITTED +STATE$/)
+      expect(nodes[0]).toMatch(/^NODE +LABEL +ROLE +KEY +ADDED +LAST ADMITTED +STATE$/)
       expect(nodes[1]).toMatch(/^node-w1 +box-1 +worker .* trusted$/)
+      expect(nodes[1]).toContain(keyFingerprint(worker.publicKey))
 
       expect(yield* revokeNode(root, "node-w1")).toContain("revoked node-w1")
       expect(yield* revokeNode(root, "node-w1")).toContain("revoked already")
