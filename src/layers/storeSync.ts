@@ -159,6 +159,7 @@ const decisionOf = (raw: unknown) => {
   const decoded = decodeDecision(raw, { onExcessProperty: "error" })
   return Either.isRight(decoded) ? decoded.right : undefined
 }
+const isEmptyMap = (value: unknown) => value instanceof Y.Map && value.size === 0
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /**
@@ -210,6 +211,10 @@ export const eventsOf = (
   for (const id of timerItems) events.push({ _tag: "TimersChanged", id: id as never })
   for (const id of touched.mergeJobs)
     if (!gone.has(id)) events.push({ _tag: "MergeJobChanged", id: id as never })
+  // A new item comes with an empty claims map, which is no claim: only entries make a ClaimChanged.
+  for (const id of touched.claims)
+    if (!gone.has(id) && !(created.has(id) && isEmptyMap(maps.claims.get(id))))
+      events.push({ _tag: "ClaimChanged", id: id as never })
   for (const [id, raw] of touched.decisions) {
     const now = decisionOf(maps.decisions.get(id))
     if (now === undefined) continue

@@ -3,17 +3,22 @@
 // another node holds, and stops quietly (no move, the reason in the item's history) when another node's
 // claim wins. The other node is a replica written through storeClaims and delivered as a peer's update.
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Either, Option } from "effect"
+import { Clock, Context, Effect, Either, Layer, Option, TestClock } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Y from "yjs"
+import { makeClaimKeeper } from "../../src/actors/claimKeeper.js"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import type { StoryId } from "../../src/domain/StoryId.js"
-import { docMaps } from "../../src/layers/docModel.js"
+import { makeStoryId } from "../../src/domain/StoryId.js"
+import { newWorkItem } from "../../src/domain/WorkItem.js"
+import { docMaps, writeItem } from "../../src/layers/docModel.js"
 import { Store } from "../../src/layers/Store.js"
 import { planClaimIn, planReleaseIn, writeClaimEntry } from "../../src/layers/storeClaims.js"
 import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
 import { err, ok } from "../support/tools.js"
+import { storeLayer } from "../support/store.js"
+import { scopedTempDir } from "../support/tempDir.js"
 import { awaitStore } from "../support/waits.js"
 
 const projectToml = `base_branch = "main"
@@ -76,6 +81,18 @@ const peerReplica = Effect.gen(function* () {
       }),
     release: (id: StoryId) =>
       send(() => writeClaimEntry(maps, id, other, Option.getOrThrow(planReleaseIn(maps, id, other)))),
+    /** Files an item and claims it in one update, as a worker that took it at once would. */
+    createClaimed: (name: string, leaseMillis: number) =>
+      Effect.gen(function* () {
+        const at = yield* Clock.currentTimeMillis
+        const id = makeStoryId(900, "story", name)
+        yield* send(() => {
+          writeItem(maps, undefined, newWorkItem(id, "story", at))
+          maps.content.set(id, new Y.Text(`---\nname: ${name}\n---\n`))
+          writeClaimEntry(maps, id, other, { epoch: 1, leaseUntil: at + leaseMillis, claimedAt: at })
+        })
+        return id
+      }),
   }
 })
 
@@ -157,5 +174,54 @@ describe("claims and the scheduler", () => {
         expect(yield* err("start_agent", { story_id: item.id })).toContain(`node ${other}`)
       }),
     ),
+  )
+
+  it.live(
+    "auto-assign leaves an item another node holds live, and takes it up once that node's lease runs out",
+    () =>
+      withPipeline({ ...setup, autoAssign: true }, () =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const peer = yield* peerReplica
+          const id = yield* peer.createClaimed("Taken elsewhere", 1_500)
+          yield* Effect.sleep(700)
+          const meanwhile = yield* store.get(id)
+          expect([meanwhile.stage._tag, Object.keys(meanwhile.execution)]).toEqual(["Backlog", []])
+          // The other node went silent: within a lease tick of its lease running out, this node claims and starts.
+          yield* awaitItem(id, (i) => i.execution[store.nodeId]?._tag === "Running", 5_000)
+          expect(yield* holderOf(id)).toEqual(Option.some([store.nodeId, 2]))
+        }),
+      ),
+  )
+})
+
+describe("the claim keeper", () => {
+  it.scoped("renews every lease/3 by the Clock, and gives its claims back when its scope closes", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedTempDir
+      const store = Context.get(yield* Layer.build(storeLayer(join(dir, "huskies.db"))), Store)
+      const item = yield* store.create(story("Kept"))
+      const lost: Array<string> = []
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const keeper = yield* makeClaimKeeper({
+            store,
+            leaseMillis: Effect.succeed(30_000),
+            lose: (id, why) => Effect.sync(() => lost.push(`${id}: ${why}`)),
+          })
+          yield* keeper.claim(item.id)
+          expect(yield* keeper.kept).toEqual([item.id])
+          yield* TestClock.adjust(10_000)
+          yield* TestClock.adjust(10_000)
+          // Two ticks: without them the lease (30 s from 0) would run out at 30 s.
+          yield* TestClock.adjust(15_000)
+          const held = Option.getOrThrow(yield* store.holder(item.id))
+          expect(held.leaseUntil).toBeGreaterThan(35_000)
+          expect(yield* keeper.holds(item.id)).toBe(true)
+        }),
+      )
+      expect(lost).toEqual([])
+      expect(yield* store.holder(item.id)).toEqual(Option.none())
+    }),
   )
 })

@@ -2,7 +2,7 @@
 // Clock, ClaimChanged on the bus, another node's entry (written into the log as a peer would) respected,
 // bad entries shown as ProjectionErrors, durable across a restart and deleted with the item.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Queue, type Scope, TestClock } from "effect"
+import { Context, Effect, Layer, Option, Queue, type Scope, TestClock } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import type { ClaimEntry } from "../../src/domain/Claim.js"
@@ -41,7 +41,55 @@ const claimEvents = (queue: Queue.Dequeue<StoreEvent>) =>
 
 const peer = NodeId.make("node-peer")
 
+/** Sends `from` what `to` lacks, as the sync connection does after a gap. */
+const exchange = (from: Store["Type"], to: Store["Type"]) =>
+  Effect.flatMap(to.stateVector, (seen) =>
+    Effect.flatMap(from.diff(seen), (update) => to.applyRemote(update, from.nodeId)),
+  )
+
 describe("Store claims", () => {
+  it.scoped("two Stores claim one item while apart; after exchanging updates both agree on one holder", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedTempDir
+      const [a, b] = yield* Effect.all(
+        ["a.db", "b.db"].map((name) =>
+          Effect.map(Layer.build(storeLayer(join(dir, name))), (context) => Context.get(context, Store)),
+        ),
+      )
+      if (a === undefined || b === undefined) return expect.unreachable()
+      const item = yield* a.create(story("Contested"))
+      yield* exchange(a, b)
+      // Apart: each sees the item free and claims it at epoch 1.
+      yield* TestClock.adjust(1_000)
+      const claimedByA = yield* a.claim(item.id, lease)
+      const claimedByB = yield* b.claim(item.id, lease)
+      expect([claimedByA.epoch, claimedByB.epoch]).toEqual([1, 1])
+      const events = yield* b.subscribe
+      yield* exchange(a, b)
+      yield* exchange(b, a)
+      // A peer's claim is published where it arrives, like a local one.
+      expect(yield* claimEvents(events)).toEqual([item.id])
+      const winner = [a.nodeId, b.nodeId].sort()[0]
+      const holderA = Option.getOrThrow(yield* a.holder(item.id))
+      expect(yield* b.holder(item.id)).toEqual(Option.some(holderA))
+      expect([holderA.node, holderA.epoch]).toEqual([winner, 1])
+      expect(yield* a.claims).toEqual(yield* b.claims)
+      // The loser's heartbeat finds it lost the item; the winner's goes on.
+      const [winning, losing] = winner === a.nodeId ? [a, b] : [b, a]
+      expect((yield* losing.renew([item.id], lease)).lost).toEqual([item.id])
+      expect((yield* winning.renew([item.id], lease)).renewed).toHaveLength(1)
+      expect((yield* Effect.flip(losing.claim(item.id, lease)))._tag).toBe("ClaimHeld")
+      // The winner goes silent: once its lease runs out the other takes the item at the next epoch.
+      yield* exchange(winning, losing)
+      yield* TestClock.adjust(lease + 1)
+      const taken = yield* losing.claim(item.id, lease)
+      expect([taken.node, taken.epoch]).toEqual([losing.nodeId, 2])
+      yield* exchange(losing, winning)
+      expect(Option.map(yield* winning.holder(item.id), (c) => c.node)).toEqual(Option.some(losing.nodeId))
+      expect((yield* winning.renew([item.id], lease)).lost).toEqual([item.id])
+    }),
+  )
+
   it.scoped("claim, renew and release by the Clock; ClaimChanged for claims and releases, durable", () =>
     Effect.gen(function* () {
       const db = join(yield* scopedTempDir, "huskies.db")
