@@ -178,6 +178,26 @@ describe("chat assistant", () => {
     ),
   )
 
+  it.live("a long answer is posted in parts the platform takes, in order, in the same thread", () =>
+    withTools((root) =>
+      Effect.gen(function* () {
+        yield* withChatAgent(root)
+        // Slack's limit is 3,000 characters: this platform refuses anything longer.
+        const chat = yield* makePlatform(3000)
+        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const thread = { room: opsRoom, thread: "t-long" }
+        yield* chat.say("alice", "give me a long answer", thread)
+        const parts = [yield* chat.nextSent(), yield* chat.nextSent(), yield* chat.nextSent()]
+        expect(parts.every((p) => p.text.length <= 3000 && p.place.thread === "t-long")).toBe(true)
+        expect(new Set(parts.map((p) => p.id)).size).toBe(3)
+        const text = parts.map((p) => p.text).join(" ")
+        expect(text).toMatch(/^conversation=c-/)
+        expect(text.split("lorem ipsum").length - 1).toBe(600)
+        expect(Option.isNone(yield* chat.quiet(Duration.millis(300)))).toBe(true)
+      }),
+    ),
+  )
+
   it.live("without a chat agent in agents.toml the assistant says how to add one", () =>
     withTools((root) =>
       Effect.gen(function* () {

@@ -16,7 +16,7 @@ import type { ChatPlatform, Incoming, Outgoing, Place } from "../../../../src/tr
 /**
  * The chat agent: prints a SessionStarted (the session it resumes, else a new one), one answer line, and
  * a Result with its cost. A message containing "wait" makes it wait until `<root>/release` exists, so a
- * test can send more while a turn runs.
+ * test can send more while a turn runs; one asking for a "long answer" gets 7,200 more characters.
  */
 const agentScript = `
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
@@ -33,8 +33,9 @@ if (prompt.includes("wait")) {
 }
 const history = existsSync(env.HUSKIES_CHAT_HISTORY) ? readFileSync(env.HUSKIES_CHAT_HISTORY, "utf8").trim().split("\\n").length : 0
 const lines = prompt.split("\\n").filter((l) => /^\\w+:\\S+: /.test(l))
+const long = prompt.includes("long answer") ? " " + "lorem ipsum ".repeat(600) : ""
 const answer = "conversation=" + env.HUSKIES_CONVERSATION_ID + " resumed=" + (resumed ?? "none") + " cwd=" + root +
-  " history=" + history + " mcp=" + env.HUSKIES_MCP_URL + " heard=" + JSON.stringify(lines)
+  " history=" + history + " mcp=" + env.HUSKIES_MCP_URL + " heard=" + JSON.stringify(lines) + long
 console.log(JSON.stringify({ type: "Result", isError: false, subtype: "success", numTurns: 1, totalCostUsd: 0.25,
   usage: { inputTokens: 100, outputTokens: 20, cacheRead: 0, cacheCreation: 0 }, permissionDenials: [], text: answer }))
 `
