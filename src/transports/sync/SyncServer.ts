@@ -5,7 +5,19 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as Socket from "@effect/platform/Socket"
-import { Clock, Context, Effect, Either, HashMap, Layer, Queue, Ref, Schema, Stream } from "effect"
+import {
+  Clock,
+  Context,
+  Effect,
+  Either,
+  HashMap,
+  Layer,
+  Queue,
+  Ref,
+  Schema,
+  Stream,
+  SubscriptionRef,
+} from "effect"
 import { withComponent } from "../../layers/Logs.js"
 import { Replica } from "../../layers/Replica.js"
 import {
@@ -38,6 +50,8 @@ export interface SyncServerShape {
   readonly route: UpgradeRoute
   /** The connections open now, oldest first. */
   readonly online: Effect.Effect<ReadonlyArray<OnlinePeer>>
+  /** The open connections now and after every change (a connect, a disconnect). */
+  readonly onlineChanges: Stream.Stream<ReadonlyArray<OnlinePeer>>
   /** Every awareness state known now (this node's own included). */
   readonly presence: Effect.Effect<ReadonlyArray<Record<string, unknown>>>
 }
@@ -54,6 +68,9 @@ export interface SyncServerOptions {
   /** How long a node has to answer the Challenge (default 10 s). */
   readonly handshakeMillis?: number
 }
+
+const oldestFirst = (peers: HashMap.HashMap<number, OnlinePeer>): ReadonlyArray<OnlinePeer> =>
+  [...HashMap.values(peers)].sort((a, b) => a.connection - b.connection)
 
 const decodeHello = Schema.decodeUnknownEither(Schema.parseJson(Hello))
 
@@ -81,7 +98,7 @@ const make = (options: SyncServerOptions) =>
     const handshakeMillis = options.handshakeMillis ?? 10_000
     const own: PresenceState = { node: replica.nodeId, label: options.label ?? replica.nodeId, role: "main" }
     const presence = yield* makePresence(own, options.keepAliveMillis ?? 10_000)
-    const online = yield* Ref.make(HashMap.empty<number, OnlinePeer>())
+    const online = yield* SubscriptionRef.make(HashMap.empty<number, OnlinePeer>())
     const counter = yield* Ref.make(0)
 
     /** The Challenge, the node's Hello and the verdict; the admitted peer, or the Refusal sent. */
@@ -141,8 +158,8 @@ const make = (options: SyncServerOptions) =>
               role: peer?.role ?? "read-only",
               connectedAt: yield* Clock.currentTimeMillis,
             }
-            yield* Effect.acquireRelease(Ref.update(online, HashMap.set(connection, entry)), () =>
-              Ref.update(online, HashMap.remove(connection)),
+            yield* Effect.acquireRelease(SubscriptionRef.update(online, HashMap.set(connection, entry)), () =>
+              SubscriptionRef.update(online, HashMap.remove(connection)),
             )
             if (peer !== undefined) {
               yield* Effect.addFinalizer(() => admission.end(peer.ticket))
@@ -180,9 +197,8 @@ const make = (options: SyncServerOptions) =>
     yield* server.serve(app)
     return {
       route: (req, socket, head) => void detached.emit("upgrade", req, socket, head),
-      online: Effect.map(Ref.get(online), (peers) =>
-        [...HashMap.values(peers)].sort((a, b) => a.connection - b.connection),
-      ),
+      online: Effect.map(SubscriptionRef.get(online), oldestFirst),
+      onlineChanges: Stream.map(online.changes, oldestFirst),
       presence: presence.states,
     } satisfies SyncServerShape
   })

@@ -3,7 +3,7 @@
 // and resyncs what both sides wrote during the gap; a y-websocket client attaches read-only; a refused
 // handshake exchanges no document byte; the replica survives closing and reopening its file.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Queue } from "effect"
+import { Effect, Option, Queue, Stream } from "effect"
 import { join } from "node:path"
 import * as decoding from "lib0/decoding"
 import * as encoding from "lib0/encoding"
@@ -196,6 +196,45 @@ describe("/crdt-sync", () => {
       expect(refusal._tag).toBe("Refusal")
       expect(yield* main.store.stateVector).toEqual(before)
       expect(yield* main.server.online).toEqual([])
+    }),
+  )
+
+  it.scopedLive("a revoked node is cut off at once and stops; a read-only node's writes never land", () =>
+    Effect.gen(function* () {
+      const main = yield* startMain(yield* scopedTempDir)
+      const viewer = yield* startWorker(yield* scopedTempDir, main.url, {
+        joinToken: yield* main.token("read-only"),
+      })
+      const worker = yield* startWorker(yield* scopedTempDir, main.url, { joinToken: yield* main.token() })
+      yield* statusWhere(viewer.peer, (s) => s.connected && s.lastSyncAt !== undefined)
+      yield* statusWhere(worker.peer, (s) => s.connected && s.lastSyncAt !== undefined)
+      expect((yield* viewer.peer.status).role).toBe("read-only")
+
+      // The read-only node replicates main's writes; its own never reach main (nor, through main, the worker).
+      const viewerEvents = yield* viewer.store.subscribe
+      const fromMain = yield* main.store.create(story("For everyone"))
+      yield* eventWhere(viewerEvents, (e) => e._tag === "ItemCreated" && e.item.id === fromMain.id)
+      const before = yield* main.store.stateVector
+      yield* viewer.store.create(story("From a read-only node"))
+      // A later write of main reaching the viewer shows the viewer's earlier frames were handled by then.
+      yield* main.store.apply(fromMain.id, { _tag: "Start", at: 5 })
+      yield* eventWhere(viewerEvents, (e) => e._tag === "ItemChanged" && e.after.id === fromMain.id)
+      expect((yield* main.store.list).items.map((i) => i.id)).toEqual([fromMain.id])
+      expect(yield* main.store.stateVector).not.toEqual(before)
+
+      // Revoked: its connection is closed with a Refusal and its actor stops, without retrying.
+      yield* main.revoke(worker.store.nodeId)
+      const status = yield* statusWhere(worker.peer, (s) => s.refused !== undefined)
+      expect(status.refused?.reason).toBe("revoked")
+      expect(status.connected).toBe(false)
+      const left = yield* main.server.onlineChanges.pipe(
+        Stream.filter((peers) => peers.length === 1),
+        Stream.runHead,
+        Effect.timeout("5 seconds"),
+      )
+      expect(Option.map(left, (peers) => peers.map((p) => p.node))).toEqual(
+        Option.some([viewer.store.nodeId]),
+      )
     }),
   )
 

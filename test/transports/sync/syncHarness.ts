@@ -42,6 +42,8 @@ export interface MainNode {
   readonly server: Context.Tag.Service<SyncServer>
   /** A one-time join token for a node of `role`. */
   readonly token: (role?: NodeRole) => Effect.Effect<string, unknown>
+  /** Revokes a node in nodes.db, as `huskies node revoke` does from another process. */
+  readonly revoke: (node: string) => Effect.Effect<unknown, unknown>
   /** Destroys every open /crdt-sync socket (a network cut); the listener stays up. */
   readonly cut: Effect.Effect<number>
 }
@@ -85,6 +87,7 @@ export const startMain = (root: string, options: SyncServerOptions = {}) =>
       server,
       token: (role: NodeRole = "worker") =>
         Effect.map(trust.createToken(role, Date.now(), hour), (made) => made.token),
+      revoke: (node: string) => trust.revoke(node, Date.now()),
       cut: Effect.sync(() => {
         const n = sockets.size
         for (const socket of sockets) socket.destroy()
