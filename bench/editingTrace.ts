@@ -1,6 +1,7 @@
 // bench/editingTrace.ts — scenario (a): the automerge-paper editing trace, one edit per Store write
 // with persistence on (one writer, then 64 in flight), then a restart; baselines: the same edits on a
-// plain in-memory Y.Doc, and the limit: that Y.Doc plus a raw better-sqlite3 insert of each update.
+// plain in-memory Y.Doc, and the limit: that Y.Doc plus a raw better-sqlite3 insert of each update (one
+// commit each, or 64 to a commit: the limit of group commit).
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
@@ -59,8 +60,9 @@ const plainYjs = () => {
 }
 
 /** The limit of a durable edit: the in-memory Y.Doc, and each transaction's update bytes inserted by
- * better-sqlite3 in a table like Persistence's, with its pragmas (WAL, synchronous NORMAL), one commit each. */
-const limitBaseline = () => {
+ * better-sqlite3 in a table like Persistence's, with its pragmas (WAL, synchronous NORMAL), one commit each;
+ * or, with `batch` > 1, the limit of group commit: `batch` updates inserted in each commit. */
+const limitBaseline = (batch: number) => {
   const trace = loadTrace()
   const { dir, cleanup } = scratchDir()
   try {
@@ -69,9 +71,20 @@ const limitBaseline = () => {
     db.pragma("synchronous = NORMAL")
     db.exec("CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL, history BLOB)")
     const insert = db.prepare("INSERT INTO updates (data, history) VALUES (?, NULL)")
+    const insertAll = db.transaction((updates: ReadonlyArray<Uint8Array>) => {
+      for (const update of updates) insert.run(update)
+    })
+    let pending: Array<Uint8Array> = []
+    const save = () => {
+      insertAll(pending)
+      pending = []
+    }
     const stop = stopwatch()
     const doc = new Y.Doc()
-    doc.on("update", (update: Uint8Array) => insert.run(update))
+    doc.on("update", (update: Uint8Array) => {
+      if (batch === 1) insert.run(update)
+      else if (pending.push(update) >= batch) save()
+    })
     const text = doc.getText("content")
     text.insert(0, trace.startContent)
     for (const txn of trace.txns) {
@@ -82,12 +95,13 @@ const limitBaseline = () => {
         })
       }
     }
+    if (pending.length > 0) save()
     const times = stop()
     const rows = (db.prepare("SELECT COUNT(*) AS n FROM updates").get() as { n: number }).n
     const expectedRows = countEdits(trace) + (trace.startContent === "" ? 0 : 1)
     db.close()
     emit({
-      scenario: "trace-limit",
+      scenario: batch === 1 ? "trace-limit" : `trace-limit-${batch}`,
       metrics: {
         edits: countEdits(trace),
         ...times,
@@ -167,8 +181,9 @@ const throughStore = async (inFlight: number) => {
 }
 
 const mode = process.argv[2]
-const inFlight = Number(process.argv[3] ?? 1)
+const count = Number(process.argv[3] ?? 1)
+if (!Number.isInteger(count) || count < 1) throw new Error("the count must be a positive integer")
 if (mode === "yjs") plainYjs()
-else if (mode === "limit") limitBaseline()
-else if (mode === "store" && Number.isInteger(inFlight) && inFlight >= 1) await throughStore(inFlight)
-else throw new Error("usage: editingTrace yjs | limit | store [writes in flight]")
+else if (mode === "limit") limitBaseline(count)
+else if (mode === "store") await throughStore(count)
+else throw new Error("usage: editingTrace yjs | limit [updates per commit] | store [writes in flight]")

@@ -31,6 +31,8 @@ interface Batch {
   stateRows: number
   /** Undefined until the batch is written (or refused) and its events published. */
   outcome: Either.Either<void, PersistError> | undefined
+  /** What each of its writes runs to wait for it (one Effect shared by them all). */
+  wait: Effect.Effect<void>
 }
 
 /** One write: the batch it put rows or events into, and a failure of an earlier batch it joined. */
@@ -71,8 +73,30 @@ export const storeCommit = (parts: CommitParts) => {
   let open: Batch | undefined
   let current: Ticket | undefined
 
+  /**
+   * A batch's writes first let the fibers ready to run take their turns, so the writes that came together
+   * go to disk together; then the first one back writes the batch if no other write has.
+   */
+  const newBatch = (): Batch => {
+    const batch: Batch = {
+      rows: [],
+      fed: [],
+      events: [],
+      stateRows: 0,
+      outcome: undefined,
+      wait: Effect.void,
+    }
+    // Under the lock an unwritten batch is the open one: a batch is written whole under the lock.
+    const flushIfOpen = Effect.suspend(() => (batch.outcome === undefined ? flush : Effect.void))
+    batch.wait = Effect.zipRight(
+      Effect.yieldNow(),
+      Effect.suspend(() => (batch.outcome === undefined ? locked(flushIfOpen) : Effect.void)),
+    )
+    return batch
+  }
+
   const join = (ticket: Ticket): Batch => {
-    if (open === undefined) open = { rows: [], fed: [], events: [], stateRows: 0, outcome: undefined }
+    if (open === undefined) open = newBatch()
     if (ticket.joined !== open) {
       const before = ticket.joined?.outcome
       if (before !== undefined && Either.isLeft(before)) ticket.failure ??= before.left
@@ -103,22 +127,9 @@ export const storeCommit = (parts: CommitParts) => {
     return historyCompaction === undefined ? compaction : Effect.zipRight(compaction, historyCompaction)
   })
 
-  /**
-   * Waits until `batch` is written, writing it if no other write has. It first lets the fibers ready to
-   * run take their turns, so the writes that came together go to disk together.
-   */
+  /** Waits until `batch` is written (and its events published), writing it if no other write has. */
   const settle = (batch: Batch): Effect.Effect<void> =>
-    batch.outcome !== undefined
-      ? Effect.void
-      : Effect.zipRight(
-          Effect.yieldNow(),
-          // Under the lock an unwritten batch is the open one: a batch is written whole under the lock.
-          Effect.suspend(() =>
-            batch.outcome === undefined
-              ? locked(Effect.suspend(() => (batch.outcome === undefined ? flush : Effect.void)))
-              : Effect.void,
-          ),
-        )
+    batch.outcome !== undefined ? Effect.void : batch.wait
 
   /**
    * Runs `effect` holding the write lock, then resolves once every row it committed is on disk, after
@@ -224,28 +235,34 @@ export const storeCommit = (parts: CommitParts) => {
    */
   const writeNow = <A, E>(body: () => Either.Either<A, E>): Effect.Effect<A, E | PersistError> =>
     Effect.uninterruptible(
-      Effect.flatMap(acquire, (): Effect.Effect<A, E | PersistError> => {
-        const ticket: Ticket = { joined: undefined, failure: undefined }
-        current = ticket
-        let result: Either.Either<A, E>
-        try {
-          result = body()
-        } catch (defect) {
-          current = undefined
-          return Effect.ensuring(dropHalfMade(defect), Effect.sync(release))
-        }
-        current = undefined
-        release()
-        const joined = ticket.joined
-        if (joined === undefined) return result
-        return Effect.flatMap(settle(joined), (): Effect.Effect<A, E | PersistError> => {
-          const outcome = joined.outcome
-          const failure =
-            ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
-          return failure === undefined ? result : Either.left(failure)
-        })
+      Effect.suspend(() => {
+        if (held) return Effect.flatMap(acquire, () => runNow(body))
+        held = true
+        return runNow(body)
       }),
     )
+
+  const runNow = <A, E>(body: () => Either.Either<A, E>): Effect.Effect<A, E | PersistError> => {
+    const ticket: Ticket = { joined: undefined, failure: undefined }
+    current = ticket
+    let result: Either.Either<A, E>
+    try {
+      result = body()
+    } catch (defect) {
+      current = undefined
+      return Effect.ensuring(dropHalfMade(defect), Effect.sync(release))
+    }
+    current = undefined
+    release()
+    const joined = ticket.joined
+    if (joined === undefined) return result
+    return Effect.flatMap(settle(joined), (): Effect.Effect<A, E | PersistError> => {
+      const outcome = joined.outcome
+      const failure =
+        ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
+      return failure === undefined ? result : Either.left(failure)
+    })
+  }
 
   /** `commit` inside `writeNow`'s body, without a history change. */
   const commitNow = <A>(mutate: () => A): A => {
