@@ -286,17 +286,25 @@ const followHumanQa = (
           "by" in move &&
           typeof move.by === "string"
             ? move.by
-            : "unknown"
+            : move._tag === "Replicated"
+              ? move.from
+              : "unknown"
+        // A peer's change has no event: an item that went on to Merge or Done was approved there.
+        const approved =
+          move._tag === "QaApproved" ||
+          (move._tag === "Replicated" && (after.stage._tag === "Merge" || after.stage._tag === "Done"))
         for (const decision of yield* pendingQa(after.id)) {
           yield* answer(
             decision.id,
-            move._tag === "QaApproved" ? "approve" : "reject",
+            approved ? "approve" : "reject",
             by,
             move._tag === "QaRejected"
               ? move.notes
-              : move._tag === "QaApproved"
+              : approved
                 ? undefined
-                : `the item left QA (${move._tag})`,
+                : move._tag === "Replicated"
+                  ? `the item left QA on ${move.from} (now in ${after.stage._tag})`
+                  : `the item left QA (${move._tag})`,
           ).pipe(
             // Answered by a person between our read and our write: their answer is the record.
             Effect.catchTag("DecisionAlreadyAnswered", () => Effect.void),
