@@ -140,16 +140,21 @@ export const makeChatAssistant = (
           return yield* batch.post(`The assistant could not answer: ${result.left.message}.`)
         const answer = result.right
         const now = yield* Clock.currentTimeMillis
-        const failedResume =
-          answer.outcome !== "succeeded" && session?.sessionId !== undefined && answer.answer === ""
         const sessionId = answer.sessionId ?? session?.sessionId
         const kept: ChatSession = {
           agent: agent.name,
           turns: (session?.turns ?? 0) + 1,
           ...(sessionId === undefined ? {} : { sessionId }),
         }
-        // A resume that failed outright (an expired or foreign session) is forgotten: the next message starts anew.
-        yield* (failedResume ? sessions.forget(key) : sessions.set(key, kept, now)).pipe(
+        // A turn without an answer changes nothing (a rate limit keeps the session for the next message), but
+        // a resume that failed outright (an expired or foreign session) is forgotten: the next one starts anew.
+        const unanswered = answer.outcome !== "succeeded" && answer.answer === ""
+        const update = !unanswered
+          ? sessions.set(key, kept, now)
+          : answer.outcome === "failed" && session?.sessionId !== undefined
+            ? sessions.forget(key)
+            : Effect.void
+        yield* update.pipe(
           Effect.catchAll((e) => Effect.logWarning(`${e.message}: the next turn may not resume`)),
         )
         yield* remember(key, { at: now, role: "assistant", name: agent.name, text: answer.answer })

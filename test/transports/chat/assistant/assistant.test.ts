@@ -198,6 +198,27 @@ describe("chat assistant", () => {
     ),
   )
 
+  it.live("a turn that fails says why; the conversation's next message starts it properly", () =>
+    withTools((root) =>
+      Effect.gen(function* () {
+        yield* withChatAgent(root)
+        const chat = yield* makePlatform()
+        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const thread = { room: opsRoom, thread: "t-crash" }
+        yield* chat.say("alice", "please crash", thread)
+        expect((yield* chat.nextSent()).text).toBe("The assistant could not answer (exited with code 3).")
+        yield* chat.say("alice", "hello again", thread)
+        const next = yield* chat.nextSent()
+        expect(field(next.text, "resumed")).toBe("none")
+        expect(field(next.text, "fresh")).toBe("true")
+        yield* chat.say("alice", "and now?", thread)
+        const third = yield* chat.nextSent()
+        expect(field(third.text, "resumed")).toMatch(/^sess-/)
+        expect(field(third.text, "fresh")).toBe("false")
+      }),
+    ),
+  )
+
   it.live("without a chat agent in agents.toml the assistant says how to add one", () =>
     withTools((root) =>
       Effect.gen(function* () {

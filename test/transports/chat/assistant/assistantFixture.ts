@@ -16,7 +16,8 @@ import type { ChatPlatform, Incoming, Outgoing, Place } from "../../../../src/tr
 /**
  * The chat agent: prints a SessionStarted (the session it resumes, else a new one), one answer line, and
  * a Result with its cost. A message containing "wait" makes it wait until `<root>/release` exists, so a
- * test can send more while a turn runs; one asking for a "long answer" gets 7,200 more characters.
+ * test can send more while a turn runs; one asking for a "long answer" gets 7,200 more characters; one
+ * with "crash" exits 3 before printing anything.
  */
 const agentScript = `
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
@@ -26,6 +27,7 @@ const prompt = env.HUSKIES_PROMPT ?? ""
 const root = process.cwd()
 const resumed = env.HUSKIES_RESUME_SESSION_ID
 const session = resumed ?? "sess-" + Math.random().toString(36).slice(2, 10)
+if (prompt.includes("crash")) process.exit(3)
 console.log(JSON.stringify({ type: "SessionStarted", sessionId: session, tools: [], mcpServers: [] }))
 if (prompt.includes("wait")) {
   writeFileSync(join(root, "started"), "")
@@ -34,7 +36,7 @@ if (prompt.includes("wait")) {
 const history = existsSync(env.HUSKIES_CHAT_HISTORY) ? readFileSync(env.HUSKIES_CHAT_HISTORY, "utf8").trim().split("\\n").length : 0
 const lines = prompt.split("\\n").filter((l) => /^\\w+:\\S+: /.test(l))
 const long = prompt.includes("long answer") ? " " + "lorem ipsum ".repeat(600) : ""
-const answer = "conversation=" + env.HUSKIES_CONVERSATION_ID + " resumed=" + (resumed ?? "none") + " cwd=" + root +
+const answer = "conversation=" + env.HUSKIES_CONVERSATION_ID + " resumed=" + (resumed ?? "none") + " fresh=" + prompt.includes("You are huskies' assistant") + " cwd=" + root +
   " history=" + history + " mcp=" + env.HUSKIES_MCP_URL + " heard=" + JSON.stringify(lines) + long
 console.log(JSON.stringify({ type: "Result", isError: false, subtype: "success", numTurns: 1, totalCostUsd: 0.25,
   usage: { inputTokens: 100, outputTokens: 20, cacheRead: 0, cacheCreation: 0 }, permissionDenials: [], text: answer }))
