@@ -7,13 +7,19 @@ import { describe, expect, it } from "@effect/vitest"
 import { RpcClient, RpcSerialization } from "@effect/rpc"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Context, Effect, Layer, Option, Queue, Redacted, Schedule, Stream } from "effect"
+import { Context, Effect, Fiber, Layer, Option, Queue, Redacted, Schedule, Stream } from "effect"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { WebSocket } from "ws"
 import { Pipeline } from "../../../src/actors/Pipeline.js"
 import { ActivityView, PipelineView } from "../../../src/actors/PipelineView.js"
-import { NodeRpcs, nodeRpcPath } from "../../../src/protocol/nodeRpcs.js"
+import { NodeRpcs, nodeProtocolVersion, nodeRpcPath } from "../../../src/protocol/nodeRpcs.js"
+import { NodeAdmission, NodeIdentity } from "../../../src/protocol/nodeHandshake.js"
+import { NodeId } from "../../../src/domain/ExecutionState.js"
+import { answerChallenge, makeNodeIdentity, nodeKeyPath } from "../../../src/layers/NodeKeys.js"
+import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
+import { nodesDbPath, openTrustDb } from "../../../src/layers/nodeTrustDb.js"
+import { scopedTempDir } from "../../support/tempDir.js"
 import { type TerminalChunk, UiRpcs } from "../../../src/protocol/uiRpcs.js"
 import { bearerSocket, nodeRpcUrl, runNodeClient } from "../../../src/transports/nodes/nodeClient.js"
 import { createStory, cuttableProxy, nodeServer, portOf } from "./support.js"
@@ -63,6 +69,25 @@ const mainAndWorker = (script: ReadonlyArray<string>, through: "direct" | "proxy
       statusEveryMillis: 200,
     }).pipe(Effect.provide(worker.context), Effect.forkScoped)
     return { main, worker, proxy, node }
+  })
+
+/** The HTTP status a WebSocket upgrade to `wsUrl` gets (101 when it opens). */
+const upgradeStatus = (wsUrl: string, bearer?: string) =>
+  Effect.async<number>((resume) => {
+    const socket = new WebSocket(
+      wsUrl,
+      bearer === undefined ? {} : { headers: { authorization: `Bearer ${bearer}` } },
+    )
+    socket.on("unexpected-response", (_req, res) => {
+      resume(Effect.succeed(res.statusCode ?? 0))
+      socket.terminate()
+    })
+    socket.on("open", () => {
+      resume(Effect.succeed(101))
+      socket.close()
+    })
+    // The refusal is seen above; the socket's own error after it says nothing more.
+    socket.on("error", () => undefined)
   })
 
 const numbered = (text: string) => text.split("\r\n").filter((l) => /^(early|late) \d+$/.test(l))
@@ -218,21 +243,83 @@ describe("node RPCs", () => {
     }),
   )
 
+  it.scopedLive(
+    "a ticket attaches only as its own node; a revoked node's connection ends and its ticket is refused",
+    () =>
+      Effect.gen(function* () {
+        const identity = yield* makeNodeIdentity(
+          nodeKeyPath(yield* scopedTempDir),
+          NodeId.make("node-main-of-tickets"),
+        )
+        const main = yield* nodeServer({
+          script: ["true"],
+          access,
+          admission: (root) =>
+            NodeAdmissionLive(nodesDbPath(root), { pollEvery: "50 millis" }).pipe(
+              Layer.provide(Layer.succeed(NodeIdentity, identity)),
+            ),
+        })
+        const db = yield* openTrustDb(nodesDbPath(main.root))
+        const { token: joinToken } = yield* db.createToken("worker", Date.now(), 60 * 60 * 1000)
+        const worker = yield* makeNodeIdentity(
+          nodeKeyPath(yield* scopedTempDir),
+          NodeId.make("node-worker-a"),
+        )
+        const admission = Context.unsafeGet(main.context, NodeAdmission)
+        const challenge = yield* admission.challenge
+        const peer = yield* admission.admit(challenge, answerChallenge(worker, challenge, { joinToken }))
+
+        const withTicket = (url: string) =>
+          Effect.flatMap(
+            Layer.build(
+              RpcClient.layerProtocolSocket({ retryTransientErrors: false }).pipe(
+                Layer.provide(bearerSocket(nodeRpcUrl(url), peer.ticket)),
+                Layer.provide(RpcSerialization.layerNdjson),
+              ),
+            ),
+            (protocol) => RpcClient.make(NodeRpcs).pipe(Effect.provide(protocol)),
+          )
+        const other = yield* withTicket(main.url)
+        const refused = yield* Effect.flip(
+          other.Attach({ protocol: nodeProtocolVersion, node: NodeId.make("node-worker-b") }),
+        )
+        expect(refused.message).toBe(
+          "this connection was admitted for node node-worker-a; it cannot attach as node-worker-b",
+        )
+
+        const own = yield* withTicket(main.url)
+        const attached = yield* own.Attach({ protocol: nodeProtocolVersion, node: worker.node })
+        expect(attached.main).toBe(Context.get(main.context, PipelineView).nodeId)
+        const commandsEnded = yield* own.Commands().pipe(Stream.runDrain, Effect.exit, Effect.fork)
+        const nodes = Option.getOrThrow(Context.get(main.context, ActivityView).nodes)
+        yield* eventually(
+          Effect.flatMap(nodes.nodes, (all) =>
+            ensure(
+              all.some((n) => n.node === worker.node && n.connected),
+              "not yet",
+            ),
+          ),
+        )
+
+        yield* db.revoke(worker.node, Date.now())
+        yield* Fiber.join(commandsEnded).pipe(Effect.timeout("10 seconds"))
+        yield* eventually(
+          Effect.flatMap(nodes.nodes, (all) =>
+            ensure(
+              all.some((n) => n.node === worker.node && !n.connected),
+              "still connected",
+            ),
+          ),
+        )
+        expect(yield* upgradeStatus(nodeRpcUrl(main.url), peer.ticket)).toBe(401)
+      }),
+    60_000,
+  )
+
   it.scopedLive("a node connection without a ticket or token is refused (401)", () =>
     Effect.gen(function* () {
       const main = yield* nodeServer({ script: ["true"], access })
-      const status = yield* Effect.async<number>((resume) => {
-        const socket = new WebSocket(nodeRpcUrl(main.url))
-        socket.on("unexpected-response", (_req, res) => {
-          resume(Effect.succeed(res.statusCode ?? 0))
-          socket.terminate()
-        })
-        socket.on("open", () => {
-          resume(Effect.succeed(101))
-          socket.close()
-        })
-        socket.on("error", () => undefined)
-      })
+      const status = yield* upgradeStatus(nodeRpcUrl(main.url))
       expect(status).toBe(401)
       expect(nodeRpcPath).toBe("/rpc/node")
     }),
