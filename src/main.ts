@@ -177,6 +177,7 @@ cli(process.argv).pipe(
     WorkerSetupError: reportUserError,
     WorkerRefused: reportUserError,
     NodeTrustError: reportUserError,
+    NodeKeyError: reportUserError,
     NodeCommandError: reportUserError,
     ServeError: (e) =>
       reportUserError({

@@ -168,12 +168,14 @@ export const serverLayer = (
   // The worker nodes' RPCs (/rpc/node): the same server code, their own group and route.
   const nodeRpc = NodeRpcRouteLive.pipe(Layer.provide(commands))
   // The main node's /crdt-sync: nodes it admits (nodes.db, its node key) replicate the document. A worker
-  // serves none: it syncs with the main node only.
+  // serves none: it syncs with the main node only. The admission is the server's one, for /crdt-sync, the
+  // guard's tickets and /rpc/node's revocations alike (and tests reach it in the built context).
   const trust = MainNodeTrustLive(root).pipe(Layer.provide(base))
+  // (Provided twice, built once: a layer is shared by reference within one build.)
   const sync = SyncServerLive().pipe(
     Layer.provide(ReplicaLive),
     Layer.provide(commands),
-    Layer.provideMerge(trust),
+    Layer.provide(trust),
   )
   const app = Layer.unwrapEffect(
     Effect.gen(function* () {
@@ -201,7 +203,9 @@ export const serverLayer = (
     Layer.provide(
       settings.worker === undefined ? Layer.mergeAll(rpc, nodeRpc, sync) : Layer.merge(rpc, nodeRpc),
     ),
-    Layer.provideMerge(Layer.merge(commands, mcp)),
+    Layer.provideMerge(
+      settings.worker === undefined ? Layer.mergeAll(commands, mcp, trust) : Layer.merge(commands, mcp),
+    ),
   )
 }
 
