@@ -5,7 +5,7 @@
 import { Context, Deferred, Effect, Either, Layer, Option, Queue } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
-import type { AgentRole, StageTag } from "../domain/Stage.js"
+import type { AgentRole } from "../domain/Stage.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
@@ -112,17 +112,17 @@ const makeScheduler = (options: SchedulerOptions) =>
     const recordResult = (id: StoryId) => (result: AgentRunResult) => results.ended(id, result)
     // Made before the story actors, so a shutdown gives the claims back only once their work has stopped.
     const claims: WorkClaims = yield* makeWorkClaims({
-      ...{ store, config: readConfig, main: options.worker === undefined, poke },
+      ...{ store, config: readConfig, main: options.worker === undefined },
+      poke: Effect.zipRight(poke, Queue.offer(timerPokes, undefined)),
       stopWork: (id, why) => actors.stop(id, why),
     })
     const actors: StoryActors = yield* makeStoryActors({
       store,
       restarts: options.storyRestarts ?? defaultStoryRestarts,
       onRunEnded: recordResult,
-      // When one ends, look again: the item may need something else now.
-      onEnded: (id) =>
-        // A new actor may have started on it meanwhile (start_agent): its claim stays.
-        Effect.zipRight(Effect.unlessEffect(claims.ended(id), actors.isRunning(id)), poke),
+      // When one ends, look again (the item may need something else now), and give its claim back unless a
+      // new actor (start_agent) runs on it meanwhile.
+      onEnded: (id) => Effect.zipRight(Effect.unlessEffect(claims.ended(id), actors.isRunning(id)), poke),
     })
     const worker = options.worker
     // The remote named in [nodes], read when an item's work starts (a config edit applies to the next one).
@@ -287,7 +287,10 @@ const makeScheduler = (options: SchedulerOptions) =>
     // ---------------------------------------------------------------------------- reacting to the Store
     const onStoreEvent = (event: StoreEvent) =>
       Effect.gen(function* () {
-        if (event._tag === "TimersChanged") return yield* Queue.offer(timerPokes, undefined)
+        // A claim given back or taken changes where the item's timers fire.
+        if (event._tag === "TimersChanged" || event._tag === "ClaimChanged")
+          yield* Queue.offer(timerPokes, undefined)
+        if (event._tag === "TimersChanged") return
         if (event._tag === "ItemDeleted") {
           // A deleted item's last run is nobody's to wait for any more.
           yield* results.forget(event.id)
@@ -354,12 +357,11 @@ const makeScheduler = (options: SchedulerOptions) =>
         worker === undefined ||
         worker.stages.includes(items.find((i) => i.id === id)?.stage._tag === "Qa" ? "qa" : "coder")
       // Claimed first: another node may have taken it since the list was read.
-      const claimed = (id: StoryId, stage?: StageTag) =>
-        Effect.isSuccess(claims.before(id, stage ?? "Coding"))
       for (const id of plan.resume.filter(runsHere))
-        if (yield* claimed(id, items.find((i) => i.id === id)?.stage._tag)) yield* spawnStory(id, true)
+        if (yield* claims.tryClaim(id, items.find((i) => i.id === id)?.stage._tag))
+          yield* spawnStory(id, true)
       for (const id of plan.start.filter(runsHere)) {
-        if (!(yield* claimed(id, "Backlog"))) continue
+        if (!(yield* claims.tryClaim(id, "Backlog"))) continue
         const started = yield* Effect.either(
           store.apply(id, { _tag: "Start", at: yield* now }, { by: "server", reason: "auto-assign" }),
         )

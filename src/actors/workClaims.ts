@@ -28,7 +28,7 @@ export interface WorkClaimsOptions {
   readonly main: boolean
   /** Ends this node's work on an item (its story actor), stopping its agent with `why`. */
   readonly stopWork: (id: StoryId, why: string) => Effect.Effect<unknown>
-  /** Asks the Scheduler to look again (a lease it waited on may have run out). */
+  /** Asks the Scheduler to look again: a lease it waited on ran out, so this node may start the item or fire its timers. */
   readonly poke: Effect.Effect<void>
 }
 
@@ -38,6 +38,8 @@ export interface WorkClaims extends Pick<ClaimKeeper, "holds" | "kept"> {
     id: StoryId,
     stage: StageTag,
   ) => Effect.Effect<void, Effect.Effect.Error<ReturnType<ClaimKeeper["claim"]>>>
+  /** `before` for auto-assign: whether the work may start (a refusal is logged unless another node holds it). */
+  readonly tryClaim: (id: StoryId, stage: StageTag | undefined) => Effect.Effect<boolean>
   /** The item's work here ended (or it was stopped): gives its claim back. */
   readonly ended: (id: StoryId) => Effect.Effect<void>
   /** The item moved while this node may work on it: the claim follows the stage's role. */
@@ -102,6 +104,14 @@ export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkCl
     const before: WorkClaims["before"] = (id, stage) =>
       Effect.flatMap(isClaimed(stage), (claimed) => (claimed ? Effect.asVoid(keeper.claim(id)) : Effect.void))
 
+    const tryClaim: WorkClaims["tryClaim"] = (id, stage) =>
+      before(id, stage ?? "Coding").pipe(
+        Effect.tapError((e) =>
+          e._tag === "ClaimHeld" ? Effect.void : Effect.logWarning(`${id}: ${e.message}`),
+        ),
+        Effect.isSuccess,
+      )
+
     const moved: WorkClaims["moved"] = (was, is, workingHere) =>
       Effect.gen(function* () {
         const [id, from, to] = [is.id, was.stage._tag, is.stage._tag]
@@ -137,6 +147,7 @@ export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkCl
 
     return {
       before,
+      tryClaim,
       ended: keeper.release,
       moved,
       heldElsewhere,

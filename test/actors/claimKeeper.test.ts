@@ -195,6 +195,29 @@ describe("claims and the scheduler", () => {
   )
 })
 
+describe("timers across nodes", () => {
+  it.live(
+    "a timer does not fire here while another node holds its item, and fires here once it is given back",
+    () =>
+      withPipeline(setup, () =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const item = yield* store.create(story("Timed"))
+          const peer = yield* peerReplica
+          yield* peer.claim(item.id, 60_000)
+          yield* ok("schedule_start", { story_id: item.id, in_seconds: 1 })
+          yield* Effect.sleep(1_800)
+          expect((yield* store.get(item.id)).stage._tag).toBe("Backlog")
+          // Not fired and not dropped: it is the holder's to fire.
+          expect((yield* ok("list_timers", {}))["timers"] as Array<unknown>).toHaveLength(1)
+          yield* peer.release(item.id)
+          yield* awaitItem(item.id, (i) => i.stage._tag === "Coding", 5_000)
+          expect(yield* holderOf(item.id)).toEqual(Option.some([store.nodeId, 2]))
+        }),
+      ),
+  )
+})
+
 describe("the claim keeper", () => {
   it.scoped("renews every lease/3 by the Clock, and gives its claims back when its scope closes", () =>
     Effect.gen(function* () {
