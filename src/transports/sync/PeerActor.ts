@@ -41,6 +41,11 @@ export interface PeerStatus {
   readonly ticket: string | undefined
   /** When the last update from the main node was applied (its sync step 2 after a gap, or a live update). */
   readonly lastSyncAt: number | undefined
+  /**
+   * The time of the oldest write of this node the main node may not have yet (made while disconnected);
+   * undefined once a resync has sent them. How far behind the main node is: now minus this.
+   */
+  readonly unsentSince: number | undefined
   /** When the connection last opened and was admitted. */
   readonly connectedAt: number | undefined
   /** Dials since the last admitted connection (0 while connected). */
@@ -54,6 +59,8 @@ export interface PeerStatus {
 export interface PeerActorShape {
   readonly status: Effect.Effect<PeerStatus>
   readonly changes: SubscriptionRef.SubscriptionRef<PeerStatus>
+  /** Every awareness state known now: the main node's and the other nodes' (this one's included). */
+  readonly presence: Effect.Effect<ReadonlyArray<Record<string, unknown>>>
   /** Completes when the main node refused this node (the actor has stopped). */
   readonly refusal: Deferred.Deferred<AdmissionRefused>
 }
@@ -96,6 +103,7 @@ const initial: PeerStatus = {
   role: undefined,
   ticket: undefined,
   lastSyncAt: undefined,
+  unsentSince: undefined,
   connectedAt: undefined,
   attempts: 0,
   lastError: undefined,
@@ -164,7 +172,9 @@ const make = (options: PeerActorOptions) =>
               acceptsWrites: true,
               presence,
               idleMillis,
-              onReceived: (_, at) => set((s) => ({ ...s, lastSyncAt: at })),
+              // The main node's first update comes after our answer to its state vector: what we wrote
+              // while apart is on its way.
+              onReceived: (_, at) => set((s) => ({ ...s, lastSyncAt: at, unsentSince: undefined })),
             })
           }),
         ),
@@ -195,7 +205,24 @@ const make = (options: PeerActorOptions) =>
       }
     }).pipe(withComponent("sync"))
     yield* Effect.forkScoped(loop)
-    return { status: SubscriptionRef.get(status), changes: status, refusal } satisfies PeerActorShape
+    // Local writes made while disconnected wait for the next resync: the status says since when.
+    const feed = yield* replica.subscribeUpdates
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.gen(function* () {
+          const { origin } = yield* Queue.take(feed)
+          if (origin._tag !== "Local") return
+          const at = yield* Clock.currentTimeMillis
+          yield* set((s) => (s.connected || s.unsentSince !== undefined ? s : { ...s, unsentSince: at }))
+        }),
+      ),
+    )
+    return {
+      status: SubscriptionRef.get(status),
+      changes: status,
+      refusal,
+      presence: presence.states,
+    } satisfies PeerActorShape
   })
 
 const describe = (error: unknown): string =>

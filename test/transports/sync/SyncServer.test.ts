@@ -81,6 +81,12 @@ describe("/crdt-sync", () => {
           expect(online.map((p) => [p.node, p.label, p.role])).toEqual([
             [worker.store.nodeId, "box-2", "worker"],
           ])
+          // Awareness: each side sees who is online, as each says it is.
+          const seen = (states: ReadonlyArray<Record<string, unknown>>) =>
+            states.map((s) => `${String(s["role"])}:${String(s["label"])}`).sort()
+          const everyone = ["main:" + main.store.nodeId, "worker:box-2"].sort()
+          expect(seen(yield* main.server.presence)).toEqual(everyone)
+          expect(seen(yield* worker.peer.presence)).toEqual(everyone)
           return fromWorker.id
         }),
       )
@@ -97,7 +103,11 @@ describe("/crdt-sync", () => {
   it.scopedLive("a cut connection reconnects and resyncs what both sides wrote during the gap", () =>
     Effect.gen(function* () {
       const main = yield* startMain(yield* scopedTempDir, { idleMillis: 2_000, keepAliveMillis: 200 })
-      const worker = yield* startWorker(yield* scopedTempDir, main.url, { joinToken: yield* main.token() })
+      const worker = yield* startWorker(yield* scopedTempDir, main.url, {
+        joinToken: yield* main.token(),
+        // Back after 0.5 to 1 s: long enough for the writes below to land in the gap.
+        backoffMillis: { first: 1_000, max: 1_000 },
+      })
       yield* statusWhere(worker.peer, (s) => s.connected && s.lastSyncAt !== undefined)
       const mainEvents = yield* main.store.subscribe
       const workerEvents = yield* worker.store.subscribe
@@ -110,10 +120,13 @@ describe("/crdt-sync", () => {
       expect(gap.ticket).toBeUndefined()
       const onMain = yield* main.store.create(story("During the gap, main"))
       const onWorker = yield* worker.store.create(story("During the gap, worker"))
+      // Its write waits for the resync, and its status says since when.
+      yield* statusWhere(worker.peer, (s) => !s.connected && s.unsentSince !== undefined)
 
       yield* statusWhere(worker.peer, (s) => s.connected && s.connectedAt !== before)
       yield* eventWhere(mainEvents, (e) => e._tag === "ItemCreated" && e.item.id === onWorker.id)
       yield* eventWhere(workerEvents, (e) => e._tag === "ItemCreated" && e.item.id === onMain.id)
+      expect((yield* worker.peer.status).unsentSince).toBeUndefined()
       const ids = (list: { items: ReadonlyArray<{ id: string }> }) => list.items.map((i) => i.id).sort()
       expect(ids(yield* main.store.list)).toEqual(ids(yield* worker.store.list))
       expect(ids(yield* main.store.list)).toHaveLength(2)
