@@ -86,11 +86,11 @@ export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkCl
         yield* options.poke
       }),
     })
-    const isClaimed = (stage: StageTag) =>
-      Effect.map(settings, ({ claimed }) => {
-        const role = roleAt(stage)
-        return role !== undefined && claimed.includes(role)
-      })
+    const claimedIn = (claimed: ReadonlyArray<AgentRole>, stage: StageTag) => {
+      const role = roleAt(stage)
+      return role !== undefined && claimed.includes(role)
+    }
+    const isClaimed = (stage: StageTag) => Effect.map(settings, ({ claimed }) => claimedIn(claimed, stage))
     const liveHolder = (id: StoryId) =>
       Effect.gen(function* () {
         const holder = yield* Effect.either(store.holder(id))
@@ -126,8 +126,10 @@ export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkCl
     const heldElsewhere: WorkClaims["heldElsewhere"] = (items) =>
       Effect.gen(function* () {
         const held = new Set<string>()
+        // Read once: the config is checked against its files at each read.
+        const { claimed } = yield* settings
         for (const item of items) {
-          if (!(yield* isClaimed(item.stage._tag))) continue
+          if (!claimedIn(claimed, item.stage._tag)) continue
           const holder = yield* liveHolder(item.id)
           if (Option.isNone(holder) || holder.value?.node === store.nodeId) continue
           held.add(item.id)
