@@ -59,6 +59,30 @@ describe("chat under serve", () => {
     ),
   )
 
+  it.live("a bot.toml that enables a platform while serve runs starts its door, without a restart", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const logs: Array<string> = []
+        const { root } = yield* serveWith("", logs)
+        expect(existsSync(join(root, ".huskies", "outbox.db"))).toBe(false)
+        writeFileSync(
+          join(root, ".huskies", "bot.toml"),
+          '[whatsapp]\nenabled = true\n[[whatsapp.room]]\nid = "+15550001"\n',
+        )
+        // No credentials here: the door's connection fails, which shows it was started.
+        yield* eventually(
+          "the new door's attempt in the log",
+          Effect.sync(() =>
+            holds(logs.some((l) => l.includes("whatsapp failed; connecting again after a pause: "))),
+          ),
+          { millis: 10_000 },
+        )
+        expect(logs.join("\n")).toContain("bot.toml reloaded")
+        expect(existsSync(join(root, ".huskies", "outbox.db"))).toBe(true)
+      }),
+    ),
+  )
+
   it.live("a bot.toml that does not decode is logged with the key; the server runs without chat", () =>
     Effect.scoped(
       Effect.gen(function* () {
