@@ -3,7 +3,8 @@
 // and resyncs what both sides wrote during the gap; a y-websocket client attaches read-only; a refused
 // handshake exchanges no document byte; the replica survives closing and reopening its file.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Queue, Stream } from "effect"
+import { Effect, Fiber, Option, Queue, Stream } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
 import { join } from "node:path"
 import * as decoding from "lib0/decoding"
 import * as encoding from "lib0/encoding"
@@ -43,7 +44,73 @@ const rawSocket = (url: string) =>
     return { ws, frames, closed, next }
   })
 
+/** Lines of a child's stdout as they come, queued. */
+const lines = (child: ChildProcess) =>
+  Effect.gen(function* () {
+    const queue = yield* Queue.unbounded<string>()
+    let rest = ""
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const parts = (rest + chunk.toString("utf8")).split("\n")
+      rest = parts.pop() ?? ""
+      for (const line of parts) Queue.unsafeOffer(queue, line)
+    })
+    return queue
+  })
+
 describe("/crdt-sync", () => {
+  it.scopedLive(
+    "a worker killed -9 while updates stream in keeps every one it acknowledged",
+    () =>
+      Effect.gen(function* () {
+        const main = yield* startMain(yield* scopedTempDir)
+        const workerRoot = yield* scopedTempDir
+        for (let n = 0; n < 5; n++) yield* main.store.create(story(`Before ${n}`))
+        const token = yield* main.token()
+        const child = yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            spawn(
+              process.execPath,
+              ["--import", "tsx", "test/transports/sync/workerProcess.ts", workerRoot, main.url, token],
+              { stdio: ["ignore", "pipe", "inherit"] },
+            ),
+          ),
+          (c) => Effect.sync(() => c.kill("SIGKILL")),
+        )
+        const acked = new Set<string>()
+        const out = yield* lines(child)
+        const take = Effect.map(
+          Queue.take(out).pipe(
+            Effect.timeoutFail({ duration: 20_000, onTimeout: () => new Error("no line") }),
+          ),
+          (line) => {
+            if (line.startsWith("got ")) acked.add(line.slice(4))
+          },
+        )
+        while (acked.size < 5) yield* take
+        // Stream more while it runs, and kill it mid-stream.
+        const streaming = yield* Effect.fork(
+          Effect.forEach(
+            Array.from({ length: 200 }, (_, n) => n),
+            (n) => main.store.create(story(`During ${n}`)),
+            {
+              discard: true,
+            },
+          ),
+        )
+        while (acked.size < 40) yield* take
+        child.kill("SIGKILL")
+        yield* Effect.promise(() => new Promise((done) => child.once("exit", done)))
+        yield* Fiber.join(streaming)
+        // Every item it acknowledged is in its file; nothing it held is lost.
+        const kept = yield* Effect.scoped(Effect.flatMap(openNode(workerRoot), ({ store }) => store.list))
+        const ids = new Set(kept.items.map((i) => i.id as string))
+        expect([...acked].filter((id) => !ids.has(id))).toEqual([])
+        expect(kept.errors).toEqual([])
+        expect(acked.size).toBeGreaterThanOrEqual(40)
+      }),
+    60_000,
+  )
+
   it.scopedLive("a write on either side reaches the other durably and fires its events there", () =>
     Effect.gen(function* () {
       const main = yield* startMain(yield* scopedTempDir)
