@@ -3,7 +3,7 @@
 // another node holds, and stops quietly (no move, the reason in the item's history) when another node's
 // claim wins. The other node is a replica written through storeClaims and delivered as a peer's update.
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Context, Effect, Either, Layer, Option, TestClock } from "effect"
+import { Clock, Context, Deferred, Effect, Either, Layer, Option, TestClock } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Y from "yjs"
@@ -246,5 +246,43 @@ describe("the claim keeper", () => {
       expect(lost).toEqual([])
       expect(yield* store.holder(item.id)).toEqual(Option.none())
     }),
+  )
+
+  it.scoped(
+    "two Stores claim one item while apart: once they exchange updates the loser's keeper stops its work",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* scopedTempDir
+        const open = (name: string) =>
+          Effect.map(Layer.build(storeLayer(join(dir, name))), (context) => Context.get(context, Store))
+        const [a, b] = [yield* open("a.db"), yield* open("b.db")]
+        const exchange = (from: Store["Type"], to: Store["Type"]) =>
+          Effect.flatMap(to.stateVector, (seen) =>
+            Effect.flatMap(from.diff(seen), (update) => to.applyRemote(update, from.nodeId)),
+          )
+        const item = yield* a.create(story("Contested"))
+        yield* exchange(a, b)
+        const keep = (store: Store["Type"]) =>
+          Effect.gen(function* () {
+            const lost = yield* Deferred.make<string>()
+            const keeper = yield* makeClaimKeeper({
+              store,
+              leaseMillis: Effect.succeed(30_000),
+              lose: (_id, why) => Deferred.succeed(lost, why),
+            })
+            return { keeper, lost }
+          })
+        const [keptByA, keptByB] = [yield* keep(a), yield* keep(b)]
+        yield* keptByA.keeper.claim(item.id)
+        yield* keptByB.keeper.claim(item.id)
+        yield* exchange(a, b)
+        yield* exchange(b, a)
+        const [winner, loser] = a.nodeId < b.nodeId ? [keptByA, keptByB] : [keptByB, keptByA]
+        const why = yield* Deferred.await(loser.lost).pipe(Effect.timeout("5 seconds"))
+        expect(why).toContain(`node ${[a.nodeId, b.nodeId].sort()[0]} holds the item now`)
+        expect(yield* loser.keeper.kept).toEqual([])
+        expect(yield* Deferred.isDone(winner.lost)).toBe(false)
+        expect(yield* winner.keeper.holds(item.id)).toBe(true)
+      }),
   )
 })
