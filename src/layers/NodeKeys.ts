@@ -11,8 +11,9 @@ import {
   sign as edSign,
   verify as edVerify,
 } from "node:crypto"
+import { execFile } from "node:child_process"
 import { chmodSync, closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { NodeId } from "../domain/ExecutionState.js"
 import {
   type Challenge,
@@ -99,13 +100,43 @@ export const makeNodeIdentity = (path: string, node: NodeId) =>
   Effect.map(readOrCreateNodeKey(path), (key) => identityOf(node, key))
 
 /**
+ * Whether git ignores the key at `keyPath` (`<root>/.huskies/node.key`) in its project: false when a
+ * `git add -A` would pick it up (a project set up by an older `huskies init`), undefined when git cannot
+ * say (not a repository, no git).
+ */
+export const keyIgnoredByGit = (keyPath: string): Effect.Effect<boolean | undefined> =>
+  Effect.async((resume) => {
+    const huskiesDir = dirname(keyPath)
+    execFile(
+      "git",
+      ["check-ignore", "-q", "--", join(basename(huskiesDir), basename(keyPath))],
+      { cwd: dirname(huskiesDir), env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
+      (error) => {
+        const code = error === null ? 0 : error.code
+        resume(Effect.succeed(code === 0 ? true : code === 1 ? false : undefined))
+      },
+    )
+  })
+
+/**
  * NodeIdentity for the project whose store is open: the node id is the one Persistence keeps in
- * huskies.db (never opened a second time), the key `.huskies/node.key` beside it.
+ * huskies.db (never opened a second time), the key `.huskies/node.key` beside it. Warns when git does
+ * not ignore the key, since a commit of it would hand this node's identity to everyone with the repository.
  */
 export const NodeIdentityLive = (keyPath: string) =>
   Layer.effect(
     NodeIdentity,
-    Effect.flatMap(Persistence, (persistence) => makeNodeIdentity(keyPath, NodeId.make(persistence.nodeId))),
+    Effect.gen(function* () {
+      const persistence = yield* Persistence
+      const identity = yield* makeNodeIdentity(keyPath, NodeId.make(persistence.nodeId))
+      if ((yield* keyIgnoredByGit(keyPath)) === false)
+        yield* Effect.logWarning(
+          `${keyPath} is this node's private key and git does not ignore it: run \`huskies init\` again ` +
+            "(it adds the missing .gitignore entries and changes nothing else), or add .huskies/node.key and " +
+            ".huskies/nodes.db* to .gitignore yourself",
+        )
+      return identity
+    }),
   )
 
 /**

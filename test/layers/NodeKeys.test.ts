@@ -2,18 +2,22 @@
 // key on every later start, signatures that verify only for their own text and key, and the Hello a peer
 // builds from a challenge.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
-import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { Context, Effect, Exit, Layer, Logger } from "effect"
+import { execFileSync } from "node:child_process"
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import {
   answerChallenge,
   keyFingerprint,
+  keyIgnoredByGit,
   makeNodeIdentity,
+  NodeIdentityLive,
   nodeKeyPath,
   verifySignature,
 } from "../../src/layers/NodeKeys.js"
-import { nodeProtocolVersion, signedText } from "../../src/protocol/nodeHandshake.js"
+import { PersistenceLive } from "../../src/layers/Persistence.js"
+import { NodeIdentity, nodeProtocolVersion, signedText } from "../../src/protocol/nodeHandshake.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
 const node = NodeId.make("node-a")
@@ -88,6 +92,36 @@ describe("NodeKeys", () => {
       const elsewhere = { ...challenge, server: NodeId.make("node-other") }
       expect(verifySignature(hello.publicKey, signedText(elsewhere, hello), hello.signature)).toBe(false)
       expect("joinToken" in answerChallenge(identity, challenge)).toBe(false)
+    }),
+  )
+
+  it.scoped("warns at start when git would not ignore the key (a project set up by an older init)", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const path = nodeKeyPath(root)
+      mkdirSync(join(root, ".huskies"))
+      expect(yield* keyIgnoredByGit(path)).toBe(undefined) // not a repository: git cannot say
+      execFileSync("git", ["init", "--quiet"], { cwd: root })
+      expect(yield* keyIgnoredByGit(path)).toBe(false)
+
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => void lines.push(String(message)))
+      const start = Effect.gen(function* () {
+        const context = yield* Layer.build(
+          NodeIdentityLive(path).pipe(Layer.provide(PersistenceLive(join(root, ".huskies", "huskies.db")))),
+        )
+        return Context.get(context, NodeIdentity)
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      const identity = yield* start
+      expect(identity.node).toMatch(/^node-/)
+      expect(lines.filter((l) => l.includes("git does not ignore it"))).toHaveLength(1)
+      expect(lines[0]).toContain("huskies init")
+
+      writeFileSync(join(root, ".gitignore"), ".huskies/node.key\n.huskies/nodes.db*\n")
+      expect(yield* keyIgnoredByGit(path)).toBe(true)
+      lines.length = 0
+      expect((yield* start).publicKey).toBe(identity.publicKey)
+      expect(lines.filter((l) => l.includes("git does not ignore it"))).toEqual([])
     }),
   )
 })
