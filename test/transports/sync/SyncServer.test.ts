@@ -201,6 +201,27 @@ describe("/crdt-sync", () => {
     }),
   )
 
+  it.scopedLive("a worker's write reaches the other workers through the main node", () =>
+    Effect.gen(function* () {
+      const main = yield* startMain(yield* scopedTempDir)
+      const one = yield* startWorker(yield* scopedTempDir, main.url, { joinToken: yield* main.token() })
+      const two = yield* startWorker(yield* scopedTempDir, main.url, { joinToken: yield* main.token() })
+      yield* statusWhere(one.peer, (s) => s.connected && s.lastSyncAt !== undefined)
+      yield* statusWhere(two.peer, (s) => s.connected && s.lastSyncAt !== undefined)
+      const twoEvents = yield* two.store.subscribe
+      const item = yield* one.store.create(story("From worker one"))
+      yield* eventWhere(twoEvents, (e) => e._tag === "ItemCreated" && e.item.id === item.id)
+      yield* one.store.apply(item.id, { _tag: "Start", at: 7 })
+      const moved = yield* eventWhere(twoEvents, (e) => e._tag === "ItemChanged" && e.after.id === item.id)
+      // Relayed by the main node: the change names the main node as the peer it came from.
+      expect(moved._tag === "ItemChanged" && moved.event).toEqual({
+        _tag: "Replicated",
+        from: main.store.nodeId,
+      })
+      expect((yield* main.store.get(item.id)).stage._tag).toBe("Coding")
+    }),
+  )
+
   it.scopedLive("a y-websocket client attaches read-only: it gets the document, its writes are dropped", () =>
     Effect.gen(function* () {
       const main = yield* startMain(yield* scopedTempDir)
