@@ -7,6 +7,7 @@ import { Data, Redacted, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
 import { nodePrincipalHeader, nodeRpcPath } from "../../protocol/nodeRpcs.js"
+import { asksNodeHandshake, nodeSyncPath, ticketIn } from "./nodeAccess.js"
 import { agentHeader, agentToken } from "./agentToken.js"
 import { makeLoginDoor, sendLoginPage } from "./login.js"
 import {
@@ -129,31 +130,6 @@ const configureHint = (name: string) =>
   `.huskies/project.toml (e.g. allowed_hosts = ["${name}"]) and restart huskies serve.`
 
 const bearer = /^bearer +(\S+) *$/i
-
-/** Where nodes sync (the sync server's route). */
-export const nodeSyncPath = "/crdt-sync"
-
-/**
- * Whether an upgrade to `url` is a node's: /crdt-sync whose `peer` parameter (the first, as
- * URLSearchParams reads it) is `node`. The sync route must read it the same way and then run the
- * handshake: the guard lets such an upgrade through without the token for that reason alone.
- */
-export const asksNodeHandshake = (url: string): boolean => {
-  const parsed = parseRequestUrl(url)
-  return parsed?.pathname === nodeSyncPath && parsed.searchParams.get("peer") === "node"
-}
-
-/** The ticket an upgrade carries: `Authorization: Bearer <ticket>`, else `?ticket=`. */
-export const ticketIn = (authorization: string | undefined, url: string): string | undefined =>
-  bearer.exec(authorization ?? "")?.[1] ?? parseRequestUrl(url)?.searchParams.get("ticket") ?? undefined
-
-const parseRequestUrl = (url: string): URL | undefined => {
-  try {
-    return new URL(url, "http://localhost")
-  } catch {
-    return undefined // a request target no URL parser takes asks for nothing a node asks for
-  }
-}
 
 /**
  * Host first (DNS rebinding: a page whose name now resolves here still sends its own name), then a

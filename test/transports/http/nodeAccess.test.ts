@@ -16,14 +16,13 @@ import {
   AccessMisconfigured,
   type AccessRules,
   accessRules,
-  asksNodeHandshake,
   decideAccess,
   makeAccessGuard,
   type RequestFacts,
-  ticketIn,
   upgradeFacts,
   upgradeListener,
 } from "../../../src/transports/http/AccessGuard.js"
+import { asksNodeHandshake, ticketIn } from "../../../src/transports/http/nodeAccess.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 
 const token = "s3cret-token-of-some-length"
