@@ -4,6 +4,8 @@
 import { Effect, Either, Option, PubSub, type Queue, Schema, type Scope } from "effect"
 import * as Y from "yjs"
 import { Decision } from "../domain/Decision.js"
+import type { NodeId } from "../domain/ExecutionState.js"
+import type { PipelineEvent } from "../domain/PipelineEvent.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { type DocMaps, ProjectionError, readAllItems, readItem } from "./docModel.js"
 import type { PersistError } from "./Persistence.js"
@@ -163,6 +165,26 @@ const isEmptyMap = (value: unknown) => value instanceof Y.Map && value.size === 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /**
+ * The Heartbeat a replicated change is, when that is all it is (one node's Running state moved its
+ * heartbeat forward, nothing else but the time of the change): subscribers then pass it over as they
+ * pass a local heartbeat, instead of taking another node's liveness for a change of the item.
+ */
+export const heartbeatOf = (before: WorkItem, after: WorkItem): PipelineEvent | undefined => {
+  const nodes = new Set([...Object.keys(before.execution), ...Object.keys(after.execution)])
+  let beat: PipelineEvent | undefined
+  for (const node of nodes) {
+    const [was, is] = [before.execution[node], after.execution[node]]
+    if (same(was, is)) continue
+    if (beat !== undefined || was?._tag !== "Running" || is?._tag !== "Running") return undefined
+    if (!same({ ...was, heartbeatAt: 0 }, { ...is, heartbeatAt: 0 }) || is.heartbeatAt <= was.heartbeatAt)
+      return undefined
+    beat = { _tag: "Heartbeat", node: node as NodeId, at: is.heartbeatAt }
+  }
+  const rest = (item: WorkItem) => ({ ...item, execution: {}, updatedAt: 0 })
+  return beat !== undefined && same(rest(before), rest(after)) ? beat : undefined
+}
+
+/**
  * The events a replicated transaction implies, as a local write of the same change would publish them.
  * `before` are the items as decoded before it; an item that does not decode after it is logged, not
  * published (the board shows projection errors from the Store's list).
@@ -200,7 +222,7 @@ export const eventsOf = (
         _tag: "ItemChanged",
         before: previous,
         after: now.right,
-        event: { _tag: "Replicated", from: peer },
+        event: heartbeatOf(previous, now.right) ?? { _tag: "Replicated", from: peer },
       })
   }
   const gone = new Set(deleted.map((d) => d.id))

@@ -67,6 +67,34 @@ describe("Store sync", () => {
     }),
   )
 
+  it.scoped("a peer's heartbeat arrives as a Heartbeat, not as a change of the item", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedTempDir
+      const a = yield* open(join(dir, "a.db"))
+      const b = yield* open(join(dir, "b.db"))
+      const item = yield* a.create(story("Beating"))
+      yield* a.apply(item.id, { _tag: "Start", at: 10 })
+      yield* a.apply(item.id, {
+        _tag: "AgentStarted",
+        node: a.nodeId,
+        agent: "coder-1",
+        role: "coder",
+        at: 11,
+      })
+      yield* pull(a, b, "node-a")
+      yield* a.apply(item.id, { _tag: "Heartbeat", node: a.nodeId, at: 50 })
+      const beat = yield* pull(a, b, "node-a")
+      expect(beat.map((e) => (e._tag === "ItemChanged" ? e.event : e._tag))).toEqual([
+        { _tag: "Heartbeat", node: a.nodeId, at: 50 },
+      ])
+      // A heartbeat that comes with another change is that change, replicated.
+      yield* a.apply(item.id, { _tag: "Heartbeat", node: a.nodeId, at: 60 })
+      yield* a.apply(item.id, { _tag: "Block", why: "waiting on a decision", at: 61 })
+      const both = yield* pull(a, b, "node-a")
+      expect(both.map((e) => (e._tag === "ItemChanged" ? e.event._tag : e._tag))).toEqual(["Replicated"])
+    }),
+  )
+
   it.scoped("a replicated item survives closing and reopening the replica's file", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
