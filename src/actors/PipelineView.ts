@@ -28,7 +28,10 @@ export interface AgentsWatch {
 }
 
 /** The worker nodes attached to this server: their status, their agents, and those agents' terminals and logs. */
-export type NodesWatch = Pick<RemoteNodesShape, "nodes" | "agents" | "runningOn" | "terminal" | "fetchLog">
+export type NodesWatch = Pick<
+  RemoteNodesShape,
+  "nodes" | "agents" | "runningOn" | "terminal" | "tail" | "fetchLog"
+>
 
 /** The merge queue's state, when this server runs one. */
 export type MergesWatch = Pick<MergeQueueShape, "jobs" | "current" | "paused">
@@ -102,6 +105,7 @@ export const ActivityViewLive = Layer.effect(
         agents: r.agents,
         runningOn: r.runningOn,
         terminal: r.terminal,
+        tail: r.tail,
         fetchLog: r.fetchLog,
       })),
     } satisfies ActivityViewShape

@@ -3,8 +3,7 @@
 // live terminal streams, and the commands sent down to a node (stop an agent, fetch a log) with their
 // replies. Fed by the node RPC handlers (src/transports/rpc/nodeRpcServer.ts); read by ActivityView,
 // Pipeline.stopAgent and the UI's terminal. Local only: nothing here enters the document.
-import { Context, Deferred, Effect, Layer, Option, Queue, Schema, Stream } from "effect"
-import { randomUUID } from "node:crypto"
+import { Context, Effect, Layer, Option, Queue, Stream } from "effect"
 import type { NodeId, Outcome } from "../domain/ExecutionState.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type {
@@ -18,24 +17,15 @@ import type {
   StopReply,
 } from "../protocol/nodeRpcs.js"
 import type { TerminalChunk } from "../protocol/uiRpcs.js"
+import { makeAsker, NodeUnreachable } from "./remoteAsk.js"
+
+export { NodeUnreachable }
 
 /** Lines and bytes a remote session's ring keeps (the same bounds as a local agent's output tail). */
 export const ringMaxLines = 2000
 export const ringMaxBytes = 1024 * 1024
 /** Ended sessions kept for their terminal, per node; the oldest go first. */
 const endedSessionsKept = 50
-/** How long a command waits for the node's reply. */
-const replyTimeoutMillis = 30_000
-
-/** The node is not attached, or went away (or stayed silent) before it answered. */
-export class NodeUnreachable extends Schema.TaggedError<NodeUnreachable>()("NodeUnreachable", {
-  node: Schema.String,
-  detail: Schema.String,
-}) {
-  override get message(): string {
-    return `node ${this.node} ${this.detail}: check that its worker runs (huskies agent) and reaches this server`
-  }
-}
 
 export interface NodeView {
   readonly node: NodeId
@@ -89,6 +79,11 @@ export interface RemoteNodesShape {
     storyId: StoryId,
     filter?: { readonly session?: number | undefined; readonly agent?: string | undefined },
   ) => Effect.Effect<Option.Option<Stream.Stream<TerminalChunk>>>
+  /** The last `lines` lines the newest session of the item on a worker sent (its live tail). */
+  readonly tail: (
+    storyId: StoryId,
+    lines: number,
+  ) => Effect.Effect<Option.Option<{ readonly node: NodeId; readonly lines: ReadonlyArray<string> }>>
   readonly stop: (node: NodeId, storyId: StoryId, by?: string) => Effect.Effect<StopReply, NodeUnreachable>
   readonly fetchLog: (
     node: NodeId,
@@ -125,52 +120,6 @@ const ringKey = (node: string, k: { storyId: string; agent: string; session: num
 
 const toTerminal = (lines: ReadonlyArray<string>): string => lines.map((l) => `${l}\r\n`).join("")
 
-/** Commands of one kind sent to nodes, each waiting for the reply that names its request id. */
-const makeAsker = <A extends { readonly requestId: string }>(nodes: ReadonlyMap<NodeId, NodeEntry>) => {
-  const pending = new Map<
-    string,
-    { readonly node: NodeId; readonly reply: Deferred.Deferred<A, NodeUnreachable> }
-  >()
-  const ask = (
-    node: NodeId,
-    command: (requestId: string) => NodeCommand,
-  ): Effect.Effect<A, NodeUnreachable> =>
-    Effect.gen(function* () {
-      const commands = nodes.get(node)?.commands
-      if (commands === undefined) return yield* new NodeUnreachable({ node, detail: "is not connected" })
-      const requestId = randomUUID()
-      const reply = yield* Deferred.make<A, NodeUnreachable>()
-      pending.set(requestId, { node, reply })
-      yield* Queue.offer(commands, command(requestId))
-      return yield* Deferred.await(reply).pipe(
-        Effect.timeoutFail({
-          duration: replyTimeoutMillis,
-          onTimeout: () =>
-            new NodeUnreachable({ node, detail: `did not answer within ${replyTimeoutMillis / 1000} s` }),
-        }),
-        Effect.ensuring(Effect.sync(() => pending.delete(requestId))),
-      )
-    })
-  const settle = (reply: A): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      const waiting = pending.get(reply.requestId)
-      // Answered after its caller gave up (timed out, interrupted): nobody is left to tell.
-      if (waiting === undefined) return Effect.void
-      pending.delete(reply.requestId)
-      return Effect.asVoid(Deferred.succeed(waiting.reply, reply))
-    })
-  const failNode = (node: NodeId, detail: string): Effect.Effect<void> =>
-    Effect.forEach(
-      [...pending.entries()].filter(([, p]) => p.node === node),
-      ([id, p]) => {
-        pending.delete(id)
-        return Deferred.fail(p.reply, new NodeUnreachable({ node, detail }))
-      },
-      { discard: true },
-    )
-  return { ask, settle, failNode }
-}
-
 const makeRemoteNodes = Effect.gen(function* () {
   // Mutated only inside Effect.sync blocks, which run whole: no fiber sees a change half done.
   const nodes = new Map<NodeId, NodeEntry>()
@@ -178,8 +127,9 @@ const makeRemoteNodes = Effect.gen(function* () {
   const rings = new Map<string, Ring>()
   const now = Effect.clockWith((c) => c.currentTimeMillis)
 
-  const stops = makeAsker<StopReply>(nodes)
-  const logs = makeAsker<LogReply>(nodes)
+  const commandsOf = (node: NodeId) => nodes.get(node)?.commands
+  const stops = makeAsker<StopReply>(commandsOf)
+  const logs = makeAsker<LogReply>(commandsOf)
   const failPending = (node: NodeId, detail: string) =>
     Effect.zipRight(stops.failNode(node, detail), logs.failNode(node, detail))
 
@@ -316,15 +266,22 @@ const makeRemoteNodes = Effect.gen(function* () {
     ),
   )
 
-  const terminal: RemoteNodesShape["terminal"] = (storyId, filter = {}) =>
-    Effect.sync(() => {
-      const candidates = [...rings.values()].filter(
+  const newestRing = (
+    storyId: StoryId,
+    filter: { readonly session?: number | undefined; readonly agent?: string | undefined },
+  ): Ring | undefined =>
+    [...rings.values()]
+      .filter(
         (r) =>
           r.key.storyId === storyId &&
           (filter.session === undefined || r.key.session === filter.session) &&
           (filter.agent === undefined || r.key.agent === filter.agent),
       )
-      const ring = candidates.sort((a, b) => b.touchedAt - a.touchedAt || b.key.session - a.key.session)[0]
+      .sort((a, b) => b.touchedAt - a.touchedAt || b.key.session - a.key.session)[0]
+
+  const terminal: RemoteNodesShape["terminal"] = (storyId, filter = {}) =>
+    Effect.sync(() => {
+      const ring = newestRing(storyId, filter)
       if (ring === undefined) return Option.none()
       return Option.some(
         Stream.async<TerminalChunk>(
@@ -373,6 +330,13 @@ const makeRemoteNodes = Effect.gen(function* () {
     runningOn: (storyId) =>
       Effect.map(agents, (all) => Option.fromNullable(all.find((a) => a.storyId === storyId))),
     terminal,
+    tail: (storyId, lines) =>
+      Effect.sync(() =>
+        Option.map(Option.fromNullable(newestRing(storyId, {})), (ring) => ({
+          node: ring.node,
+          lines: ring.lines.slice(-Math.max(1, lines)),
+        })),
+      ),
     stop: (node, storyId, by) =>
       stops.ask(node, (requestId) => ({
         _tag: "StopAgent",

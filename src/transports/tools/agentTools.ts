@@ -265,7 +265,7 @@ export const waitForAgent = defineTool({
 export const getAgentOutput = defineTool({
   name: "get_agent_output",
   description:
-    "The live tail of the agent running on the item: its last lines of output (text, tool calls and results), and its status. Does not block. For a run that has ended, use get_agent_log (from disk, past sessions too).",
+    "The live tail of the agent running on the item: its last lines of output (text, tool calls and results), and its status (for an agent on a worker node: its node and the lines it has sent, without status). Does not block. For a run that has ended, use get_agent_log (from disk, past sessions too).",
   input: {
     story_id: StoryIdParam,
     lines: Schema.optional(Schema.Int.pipe(Schema.between(1, 2000))),
@@ -275,12 +275,31 @@ export const getAgentOutput = defineTool({
     running: Schema.Boolean,
     status: Schema.NullOr(RunningView),
     lines: Schema.Array(Schema.String),
+    node: Schema.optional(Schema.String),
   }),
   run: ({ story_id, lines }) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const handle = yield* (yield* ActivityView).agents.running(id)
-      if (Option.isNone(handle)) return { story_id: id, running: false, status: null, lines: [] }
+      const activity = yield* ActivityView
+      const handle = yield* activity.agents.running(id)
+      if (Option.isNone(handle)) {
+        // Running on a worker node: the lines it has sent so far.
+        const nodes = activity.nodes
+        const there = Option.isSome(nodes) ? yield* nodes.value.runningOn(id) : Option.none()
+        const tail =
+          Option.isSome(nodes) && Option.isSome(there)
+            ? yield* nodes.value.tail(id, lines ?? 100)
+            : Option.none()
+        if (Option.isSome(tail))
+          return {
+            story_id: id,
+            running: true,
+            status: null,
+            lines: [...tail.value.lines],
+            node: tail.value.node,
+          }
+        return { story_id: id, running: false, status: null, lines: [] }
+      }
       return {
         story_id: id,
         running: true,

@@ -157,7 +157,7 @@ describe("node RPCs", () => {
   )
 
   it.scopedLive(
-    "the main node's stop stops the agent on the worker; list_agents shows the node and its agent; its log is fetched",
+    "the main node's stop stops the agent on the worker; list_agents and get_agent_output show the node and its agent; its log is fetched",
     () =>
       Effect.gen(function* () {
         const { main, worker, node } = yield* mainAndWorker(['echo "working"', "exec sleep 600"], "direct")
@@ -197,6 +197,21 @@ describe("node RPCs", () => {
         )
         expect(listed.nodes).toEqual([expect.objectContaining({ node, label: "worker-1", connected: true })])
         expect(listed.remote).toEqual([expect.objectContaining({ node, story_id: id, agent: "coder-1" })])
+        const output = yield* eventually(
+          Effect.gen(function* () {
+            const answer = yield* Effect.promise(() =>
+              mcp.callTool({ name: "get_agent_output", arguments: { story_id: id } }),
+            )
+            const result = answer.structuredContent as {
+              readonly running: boolean
+              readonly node?: string
+              readonly lines: ReadonlyArray<string>
+            }
+            yield* ensure(result.lines.includes("working"), "no output yet")
+            return result
+          }),
+        )
+        expect(output).toEqual(expect.objectContaining({ running: true, node }))
         // The same item on the main node (as sync would bring it): status names the node running its agent.
         expect(yield* createStory(main.context, "long work")).toBe(id)
         const status = yield* Effect.promise(() =>
