@@ -125,6 +125,39 @@ describe("Store group commit", () => {
       )
     }),
   )
+  it.scoped("a peer is shown only what is on disk, while writes wait for their batch", () =>
+    Effect.gen(function* () {
+      const dir = yield* scopedTempDir
+      const db = join(dir, "huskies.db")
+      const { batches, layer } = recordingStore(db)
+      const store = Context.get(yield* Layer.build(layer), Store)
+      const item = yield* store.create(story("shared"))
+      const edits = Effect.all(
+        Array.from({ length: inFlight }, (_, k) =>
+          store.editContent(item.id, { _tag: "Splice", index: 0, deleteCount: 0, insert: `w${k};` }),
+        ),
+        { concurrency: "unbounded", discard: true },
+      )
+      let shownDuringWrites = 0
+      const peer = Effect.gen(function* () {
+        for (let round = 0; round < 16; round++) {
+          const before = batches.length
+          const shown = new Y.Doc()
+          Y.applyUpdate(shown, yield* store.diff())
+          if (batches.length > before) shownDuringWrites++
+          // The disk only grows: what was shown must be there now.
+          const onDisk = Y.decodeStateVector(Y.encodeStateVector(stateOnDisk(db)))
+          for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(shown))) {
+            expect(onDisk.get(client) ?? 0).toBeGreaterThanOrEqual(clock)
+          }
+          yield* Effect.yieldNow()
+        }
+      })
+      yield* Effect.all([edits, peer], { concurrency: "unbounded", discard: true })
+      // The peer came while a batch waited for the disk, and the batch went to disk first.
+      expect(shownDuringWrites).toBeGreaterThan(0)
+    }),
+  )
 })
 
 describe("Store group commit under SIGKILL", () => {
