@@ -3,7 +3,7 @@
 // another node holds, and stops quietly (no move, the reason in the item's history) when another node's
 // claim wins. The other node is a replica written through storeClaims and delivered as a peer's update.
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Context, Deferred, Effect, Either, Layer, Option, TestClock } from "effect"
+import { Clock, Context, Deferred, Effect, Either, Layer, Option, Ref, TestClock } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Y from "yjs"
@@ -283,6 +283,35 @@ describe("the claim keeper", () => {
         expect(yield* loser.keeper.kept).toEqual([])
         expect(yield* Deferred.isDone(winner.lost)).toBe(false)
         expect(yield* winner.keeper.holds(item.id)).toBe(true)
+      }),
+  )
+
+  it.scoped(
+    "a node whose lease ran out before its heartbeat (cut off, paused) stops, and only a new claim resumes",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* scopedTempDir
+        const store = Context.get(yield* Layer.build(storeLayer(join(dir, "huskies.db"))), Store)
+        const item = yield* store.create(story("Paused"))
+        // The heartbeat is set for every 10 s; the claim is made with a lease of 1 s, so it runs out first.
+        const lease = yield* Ref.make(30_000)
+        const lost = yield* Deferred.make<string>()
+        const keeper = yield* makeClaimKeeper({
+          store,
+          leaseMillis: Ref.get(lease),
+          lose: (_id, why) => Deferred.succeed(lost, why),
+        })
+        // The heartbeat has read its 30 s lease and sleeps its 10 s before this node's lease is cut short.
+        while ((yield* TestClock.sleeps()).length === 0) yield* Effect.yieldNow()
+        yield* Ref.set(lease, 1_000)
+        expect((yield* keeper.claim(item.id)).epoch).toBe(1)
+        yield* TestClock.adjust(10_000)
+        expect(yield* Deferred.await(lost)).toContain("lease ran out before it could renew")
+        expect(yield* keeper.kept).toEqual([])
+        expect(yield* keeper.holds(item.id)).toBe(false)
+        // Nobody took it meanwhile: this node may claim it again, at the next epoch, and only so.
+        expect((yield* keeper.claim(item.id)).epoch).toBe(2)
+        expect(yield* keeper.kept).toEqual([item.id])
       }),
   )
 })
