@@ -81,13 +81,22 @@ const refusalOf = (e: AdmissionRefused): Refusal => ({
   ...(e.supported === undefined ? {} : { supported: e.supported }),
 })
 
-/** Sends the Refusal and closes; the connection then ends when the socket does. */
-const refuse = (wire: Wire, e: AdmissionRefused) =>
+/** Sends the Refusal, then the close. */
+const sendRefusal = (wire: Wire, e: AdmissionRefused) =>
   Effect.gen(function* () {
     yield* Effect.logWarning(`node refused (${e.reason}): ${e.message}`)
     yield* Queue.offer(wire.outbox, JSON.stringify(refusalOf(e)))
     yield* Queue.offer(wire.outbox, new Socket.CloseEvent(refusedCloseCode, e.reason))
-    return yield* Effect.never
+  })
+
+/** Refuses during the handshake: sends the Refusal and the close, and ends once the socket has closed. */
+const refuse = (wire: Wire, e: AdmissionRefused, millis: number) =>
+  Effect.gen(function* () {
+    yield* sendRefusal(wire, e)
+    // Whatever the peer still sends is dropped unread; the wait ends with the socket (or its silence),
+    // and either end is the refusal's: nothing is lost by not telling them apart.
+    yield* Effect.ignore(Effect.forever(nextFrame(wire, "a refused node", millis)))
+    return yield* e
   })
 
 const make = (options: SyncServerOptions) =>
@@ -119,9 +128,10 @@ const make = (options: SyncServerOptions) =>
               reason: "malformed",
               detail: `the first frame must be a Hello (JSON text) answering the Challenge; got ${typeof answer === "string" ? "text that is not one" : "a binary frame"}`,
             }),
+            handshakeMillis,
           )
         const admitted = yield* Effect.either(admission.admit(challenge, hello.right))
-        if (Either.isLeft(admitted)) return yield* refuse(wire, admitted.left)
+        if (Either.isLeft(admitted)) return yield* refuse(wire, admitted.left, handshakeMillis)
         const welcome: Welcome = {
           _tag: "Welcome",
           node: admitted.right.node,
@@ -140,7 +150,10 @@ const make = (options: SyncServerOptions) =>
         Stream.take(1),
         Stream.runDrain,
         Effect.zipRight(
-          refuse(wire, new AdmissionRefused({ reason: "revoked", detail: `node ${peer.node} was revoked` })),
+          sendRefusal(
+            wire,
+            new AdmissionRefused({ reason: "revoked", detail: `node ${peer.node} was revoked` }),
+          ),
         ),
       )
 

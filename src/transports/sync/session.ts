@@ -3,7 +3,7 @@
 // takes them) and forwards its own committed updates (never the peer's own back), and shares awareness.
 // Used by SyncServer (one per connection) and PeerActor (one per dial).
 import type * as Socket from "@effect/platform/Socket"
-import { Clock, Effect, Either, Queue, Schema, type Scope } from "effect"
+import { Cause, Clock, Effect, Either, Exit, Queue, Schema, type Scope } from "effect"
 import * as Y from "yjs"
 import type { ReplicaShape } from "../../layers/Replica.js"
 import { AdmissionRefused, HandshakeFrame } from "../../protocol/nodeHandshake.js"
@@ -12,10 +12,25 @@ import type { Presence } from "./presence.js"
 
 export type Outgoing = string | Uint8Array | Socket.CloseEvent
 
-/** One open socket as two queues: frames read, and frames to write (one writer, in order). */
+/** The socket's end, queued after the last frame it delivered. */
+export interface SocketEnded {
+  readonly ended: string
+}
+
+/** One open socket as two queues: frames read (then its end), and frames to write (one writer, in order). */
 export interface Wire {
-  readonly inbox: Queue.Dequeue<string | Uint8Array>
+  readonly inbox: Queue.Dequeue<string | Uint8Array | SocketEnded>
   readonly outbox: Queue.Enqueue<Outgoing>
+}
+
+/** The socket closed: every frame that came before the close has been handled. */
+export class PeerClosed extends Schema.TaggedError<PeerClosed>()("PeerClosed", {
+  peer: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `the connection with ${this.peer} closed (${this.detail})`
+  }
 }
 
 /** The other side sent nothing (not even its keep-alive) for too long: the connection is presumed dead. */
@@ -39,8 +54,9 @@ export class PeerMisbehaved extends Schema.TaggedError<PeerMisbehaved>()("PeerMi
 }
 
 /**
- * Runs `protocol` over `socket` until the first of: the socket closes (a clean close succeeds), a write
- * fails, or `protocol` ends. Frames are handled one at a time, in the order they arrived.
+ * Runs `protocol` over `socket` until it ends or a write fails. Frames are handled one at a time, in the
+ * order they arrived, and the socket's end comes after them (nextFrame fails with PeerClosed): a Refusal
+ * sent just before a close is always read, never lost in a race with the close.
  */
 export const overSocket = <E, R>(
   socket: Socket.Socket,
@@ -48,21 +64,40 @@ export const overSocket = <E, R>(
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const inbox = yield* Queue.unbounded<string | Uint8Array>()
+      const inbox = yield* Queue.unbounded<string | Uint8Array | SocketEnded>()
       const outbox = yield* Queue.unbounded<Outgoing>()
       const write = yield* socket.writer
-      const reader = socket.runRaw((data) => {
-        Queue.unsafeOffer(inbox, data)
-      })
+      const reader = socket
+        .runRaw((data) => {
+          Queue.unsafeOffer(inbox, data)
+        })
+        .pipe(
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Queue.offer(inbox, {
+              ended: Exit.isSuccess(exit) ? "closed" : String(Cause.squash(exit.cause)),
+            }),
+          ),
+        )
+      yield* Effect.forkScoped(reader)
       const writer = Effect.forever(Effect.flatMap(Queue.take(outbox), write))
-      return yield* protocol({ inbox, outbox }).pipe(Effect.raceFirst(reader), Effect.raceFirst(writer))
+      return yield* protocol({ inbox, outbox }).pipe(Effect.raceFirst(writer))
     }),
   )
 
-/** The next frame, or PeerSilent after `millis` without one. */
-export const nextFrame = (wire: Wire, peer: string, millis: number) =>
+/** The next frame; PeerClosed once the socket ended, or PeerSilent after `millis` without one. */
+export const nextFrame = (
+  wire: Wire,
+  peer: string,
+  millis: number,
+): Effect.Effect<string | Uint8Array, PeerSilent | PeerClosed> =>
   Queue.take(wire.inbox).pipe(
     Effect.timeoutFail({ duration: millis, onTimeout: () => new PeerSilent({ peer, millis }) }),
+    Effect.flatMap((data) =>
+      typeof data === "string" || data instanceof Uint8Array
+        ? Effect.succeed(data)
+        : Effect.fail(new PeerClosed({ peer, detail: data.ended })),
+    ),
   )
 
 const decodeHandshake = Schema.decodeUnknownEither(Schema.parseJson(HandshakeFrame))
@@ -103,7 +138,7 @@ const forward = (wire: Wire, options: SessionOptions) =>
 export const runSession = (
   wire: Wire,
   options: SessionOptions,
-): Effect.Effect<never, PeerSilent | PeerMisbehaved | AdmissionRefused, Scope.Scope> =>
+): Effect.Effect<never, PeerSilent | PeerClosed | PeerMisbehaved | AdmissionRefused, Scope.Scope> =>
   Effect.gen(function* () {
     const { replica, peer } = options
     // Subscribed before our state vector is taken: nothing committed after it can be missed.
