@@ -4,7 +4,7 @@
 // with backoff and resumes output from the last acknowledged line. Started by `huskies agent`.
 import * as Socket from "@effect/platform/Socket"
 import { RpcClient, type RpcClientError, RpcSerialization } from "@effect/rpc"
-import { Duration, Effect, Layer, Option, Queue, Schema, Stream } from "effect"
+import { Cause, Duration, Effect, Exit, Layer, Option, Queue, Schema, Stream } from "effect"
 import { readFile } from "node:fs/promises"
 import { cpus, loadavg } from "node:os"
 import { WebSocket } from "ws"
@@ -215,8 +215,13 @@ export const runNodeClient = (options: NodeClientOptions) =>
       delay = backoffStart
     })
     for (;;) {
-      const ended = yield* Effect.either(session(options, outbox, attachedNow))
-      const error: unknown = ended._tag === "Left" ? ended.left : "the connection ended"
+      const ended = yield* Effect.exit(session(options, outbox, attachedNow))
+      // A defect in one connection (a socket library's throw) ends that connection, not the worker's link:
+      // it is logged with its cause and the next connection starts afresh.
+      if (Exit.isFailure(ended) && Cause.isDie(ended.cause))
+        yield* Effect.logError("main node connection failed unexpectedly", ended.cause)
+      const failure = Exit.isFailure(ended) ? Cause.failureOption(ended.cause) : Option.none()
+      const error: unknown = Option.getOrElse(failure, (): unknown => "the connection ended")
       if (isFatal(error)) {
         yield* Effect.logError(error.message)
         return yield* Effect.fail(error)
