@@ -124,16 +124,21 @@ const make = (db: Database.Database, path: string): PersistenceShape => {
   const tailAfter = db.prepare("SELECT seq, data FROM updates WHERE seq > ? ORDER BY seq")
   const maxSeq = db.prepare("SELECT MAX(seq) AS seq FROM updates")
 
+  const appendRow = (row: AppendRow): number | undefined => {
+    if (row.update !== undefined)
+      return Number(insertUpdate.run(row.update, row.history ?? null).lastInsertRowid)
+    if (row.history !== undefined) insertHistory.run(row.history)
+    return undefined
+  }
   const appendRows = db.transaction((rows: ReadonlyArray<AppendRow>) => {
     let last: number | undefined
-    for (const row of rows) {
-      if (row.update !== undefined) {
-        last = Number(insertUpdate.run(row.update, row.history ?? null).lastInsertRowid)
-      } else if (row.history !== undefined) insertHistory.run(row.history)
-    }
+    for (const row of rows) last = appendRow(row) ?? last
     return last
   })
-  const appendBatch = (rows: ReadonlyArray<AppendRow>) => attempt("save a change")(() => appendRows(rows))
+  // One row is one statement, atomic by itself: no transaction around it (a lone write costs one commit,
+  // and what a refusing trigger did before it failed stays, as for any statement outside a transaction).
+  const appendBatch = (rows: ReadonlyArray<AppendRow>) =>
+    attempt("save a change")(() => (rows.length === 1 ? appendRow(rows[0] as AppendRow) : appendRows(rows)))
   const appendOne = (update: Uint8Array, history: Uint8Array | null) =>
     Effect.suspend(() =>
       attempt("save a change")(() => Number(insertUpdate.run(update, history).lastInsertRowid)),
