@@ -14,10 +14,9 @@ import { WebSocket } from "ws"
 import { Pipeline } from "../../../src/actors/Pipeline.js"
 import { ActivityView, PipelineView } from "../../../src/actors/PipelineView.js"
 import { NodeRpcs, nodeProtocolVersion, nodeRpcPath } from "../../../src/protocol/nodeRpcs.js"
-import { NodeAdmission, NodeIdentity } from "../../../src/protocol/nodeHandshake.js"
+import { NodeAdmission } from "../../../src/protocol/nodeHandshake.js"
 import { NodeId } from "../../../src/domain/ExecutionState.js"
 import { answerChallenge, makeNodeIdentity, nodeKeyPath } from "../../../src/layers/NodeKeys.js"
-import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
 import { nodesDbPath, openTrustDb } from "../../../src/layers/nodeTrustDb.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 import { type TerminalChunk, UiRpcs } from "../../../src/protocol/uiRpcs.js"
@@ -262,18 +261,8 @@ describe("node RPCs", () => {
     "a ticket attaches only as its own node; a revoked node's connection ends and its ticket is refused",
     () =>
       Effect.gen(function* () {
-        const identity = yield* makeNodeIdentity(
-          nodeKeyPath(yield* scopedTempDir),
-          NodeId.make("node-main-of-tickets"),
-        )
-        const main = yield* nodeServer({
-          script: ["true"],
-          access,
-          admission: (root) =>
-            NodeAdmissionLive(nodesDbPath(root), { pollEvery: "50 millis" }).pipe(
-              Layer.provide(Layer.succeed(NodeIdentity, identity)),
-            ),
-        })
+        // The server's own admission (serve's, over the project's nodes.db), as a worker meets it.
+        const main = yield* nodeServer({ script: ["true"], access })
         const db = yield* openTrustDb(nodesDbPath(main.root))
         const { token: joinToken } = yield* db.createToken("worker", Date.now(), 60 * 60 * 1000)
         const worker = yield* makeNodeIdentity(

@@ -11,15 +11,12 @@ import { LogsLive } from "../../../src/layers/Logs.js"
 import { reachableUrl } from "../../../src/transports/cli/mcpConfig.js"
 import { serverLayer } from "../../../src/transports/cli/serve.js"
 import type { AccessSettings } from "../../../src/transports/http/AccessGuard.js"
-import type { NodeAdmission } from "../../../src/protocol/nodeHandshake.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
 
 export interface NodeServerOptions {
   /** The agent's shell script (after `#!/bin/sh`). */
   readonly script: ReadonlyArray<string>
   readonly access?: AccessSettings
-  /** The server's NodeAdmission (made for its project root), for suites that admit nodes by ticket. */
-  readonly admission?: (root: string) => Layer.Layer<NodeAdmission, unknown>
 }
 
 /** A server for a fresh project: its URL, root and everything its layers built (Pipeline, views…). */
@@ -36,9 +33,6 @@ export const nodeServer = (options: NodeServerOptions) =>
       `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
     )
     const bound = yield* Deferred.make<string>()
-    // In the built context (Context.unsafeGet) without changing its type for the suites that have none.
-    const admission: Layer.Layer<never> =
-      options.admission === undefined ? Layer.empty : Layer.orDie(options.admission(root))
     const context = yield* Layer.build(
       serverLayer(
         root,
@@ -52,7 +46,6 @@ export const nodeServer = (options: NodeServerOptions) =>
         },
         (u) => Deferred.succeed(bound, reachableUrl(u)).pipe(Effect.asVoid),
       ).pipe(
-        Layer.provideMerge(admission),
         Layer.provide(
           LogsLive({
             write: process.env["NODE_RPC_DEBUG"] ? (l) => void process.stderr.write(l) : () => undefined,
