@@ -1,6 +1,6 @@
 // src/layers/storeCommit.ts — the Store's write path with group commit: writes take turns under one lock,
-// each write's Y transactions become rows of the open batch, and a batch (the writes that came while the
-// ones before them waited for the disk) goes to SQLite in one transaction. Used by Store.ts.
+// each write's Y transactions become rows of the open batch, and a batch (the writes ready to run together,
+// each yielding once before its batch is saved) goes to SQLite in one transaction. Used by Store.ts.
 import { Effect, Either, type Exit, PubSub } from "effect"
 import * as Y from "yjs"
 import type { AppendRow, PersistenceShape, PersistError } from "./Persistence.js"
