@@ -35,6 +35,7 @@ const scenarios: ReadonlyArray<Scenario> = [
   { script: "webUi.js", args: [] },
   { script: "chatDoor.js", args: [] },
   { script: "syncReplica.js", args: [] },
+  { script: "workerClaim.js", args: [] },
 ]
 
 const runScenario = ({ script, args, flags = [] }: Scenario): ScenarioResult => {
@@ -322,6 +323,14 @@ rows.push(
     ratio: ratio(sync(`propagation${p}Ms`), sync(`localWrite${p}Ms`)),
   })),
 )
+
+const claim = (metric: string) => num("worker-claim", metric)
+rows.push({
+  what: `nodes: claim -> agent started on a worker, p50 of ${claim("items")} (vs on the main node; goal <= 1.2x)`,
+  huskies: `${claim("workerP50Ms")} ms`,
+  baseline: `${claim("mainP50Ms")} ms`,
+  ratio: ratio(claim("workerP50Ms"), claim("mainP50Ms")),
+})
 
 const correct = results.every((r) => r.metrics["correct"] !== false)
 // A row whose scenario did not run (a subset was asked for) has nothing to show.

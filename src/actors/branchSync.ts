@@ -38,10 +38,18 @@ export const prepareBranch = (
   Effect.gen(function* () {
     if (nodes === undefined) return base
     const git = yield* Git
-    if (!(yield* git.hasRemote(root, nodes.remote))) return base
     const branch = featureBranchOf(item.id)
+    // A worker has its remote (checked at start): one fetch brings the base and the item's branch.
+    const fetched = nodes.worker ? yield* git.fetchForWork(root, nodes.remote, base, branch) : undefined
+    if (fetched === undefined && !(yield* git.hasRemote(root, nodes.remote))) return base
     if (nodes.worker || touchedElsewhere(item, node)) {
-      const adopted = yield* git.adoptRemoteBranch(root, nodes.remote, branch, worktree)
+      const adopted = yield* git.adoptRemoteBranch(
+        root,
+        nodes.remote,
+        branch,
+        worktree,
+        fetched !== undefined,
+      )
       if (adopted === "diverged")
         yield* Effect.logWarning(
           `${branch} here and on ${nodes.remote} have each commits the other lacks: working on the local one`,
@@ -49,7 +57,7 @@ export const prepareBranch = (
       else if (adopted !== "absent" && adopted !== "current")
         yield* Effect.logInfo(`${branch}: ${adopted} from ${nodes.remote}`)
     }
-    return nodes.worker ? yield* git.fetchBase(root, nodes.remote, base) : base
+    return fetched ?? base
   })
 
 /**

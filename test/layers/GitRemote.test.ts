@@ -68,6 +68,20 @@ describe("Git remote branches", () => {
     }),
   )
 
+  it.scoped("a worker's one fetch brings the base and the branch when there is one", () =>
+    Effect.gen(function* () {
+      const { origin, a, b, git } = yield* setup
+      expect(yield* git.fetchForWork(b, "origin", "main", branch)).toBe("origin/main")
+      expect(yield* git.adoptRemoteBranch(b, "origin", branch, undefined, true)).toBe("absent")
+      const made = yield* git.createWorktree(a, id, "main")
+      const first = yield* commitIn(origin.git, made.path, "first")
+      yield* git.pushBranch(a, "origin", branch)
+      yield* git.fetchForWork(b, "origin", "main", branch)
+      expect(yield* git.adoptRemoteBranch(b, "origin", branch, undefined, true)).toBe("created")
+      expect(yield* origin.git("-C", b, "rev-parse", branch)).toBe(first)
+    }),
+  )
+
   it.scoped("diverged work is reported and left as it is; a rewritten remote refuses the push", () =>
     Effect.gen(function* () {
       const { origin, a, b, git } = yield* setup

@@ -59,6 +59,34 @@ export const makeRemote = (git: GitRunner, repo: Repo) => {
   })
 
   /**
+   * A worker's one fetch before it works on an item: the base and the item's branch (if the remote has it)
+   * into their remote-tracking refs, in one git process. Returns the base's short name (`origin/main`).
+   */
+  const fetchForWork = Effect.fn("Git.fetchForWork")(function* (
+    root: string,
+    remote: string,
+    base: string,
+    branch: string,
+  ) {
+    yield* checkRef(root, ["fetch"], "base branch", base)
+    yield* checkRef(root, ["fetch"], "branch", branch)
+    yield* checkRef(root, ["fetch"], "remote", remote)
+    yield* repo.requireRepo(root)
+    // A pattern refspec fetches the branch when it is there and nothing (no error) when it is not.
+    const args = [
+      "fetch",
+      "--quiet",
+      "--no-tags",
+      "--",
+      remote,
+      `+refs/heads/${base}:${trackingRef(remote, base)}`,
+      `+refs/heads/${branch}*:${trackingRef(remote, branch)}*`,
+    ]
+    yield* git.ok(root, args, `check that the remote ${remote} is reachable and has the base branch ${base}`)
+    return `${remote}/${base}`
+  })
+
+  /**
    * Brings local `branch` up to the remote's tip when it is missing or behind; fast-forwards a worktree
    * that has it checked out (with `worktree`, which must be clean), so the next session starts from there.
    */
@@ -67,9 +95,14 @@ export const makeRemote = (git: GitRunner, repo: Repo) => {
     remote: string,
     branch: string,
     worktree?: string,
+    /** fetchForWork has just fetched it: look at the tracking ref only. */
+    fetched = false,
   ) {
-    if (!(yield* fetchBranch(root, remote, branch))) return "absent" satisfies Adopted
     const tracking = trackingRef(remote, branch)
+    if (fetched) {
+      const known = yield* git.run(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", tracking])
+      if (known.code !== 0) return "absent" satisfies Adopted
+    } else if (!(yield* fetchBranch(root, remote, branch))) return "absent" satisfies Adopted
     const theirs = yield* repo.revParse(root, tracking)
     if (!(yield* repo.branchExists(root, branch))) {
       yield* git.ok(
@@ -134,5 +167,5 @@ export const makeRemote = (git: GitRunner, repo: Repo) => {
     return `${remote}/${base}`
   })
 
-  return { hasRemote, fetchBranch, adoptRemoteBranch, pushBranch, fetchBase } as const
+  return { hasRemote, fetchBranch, fetchForWork, adoptRemoteBranch, pushBranch, fetchBase } as const
 }

@@ -1,0 +1,176 @@
+// bench/workerClaim.ts — "claim -> agent started" on a worker node against the main node, in the same run:
+// real `huskies serve` and `huskies agent` processes on loopback with a bare git remote. For each item, from
+// the claim the node wrote (its claimedAt, read from the main node's document) to the agent's first
+// instruction (a stamp it writes). The worker also fetches the base from the remote before its worktree.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { execFileSync } from "node:child_process"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { emit, percentile, repoRoot, scratchDir } from "./measure.js"
+import { type ServerProcess, startServerProcess, stopServerProcess } from "./serverProcess.js"
+
+const items = Number(process.env["HUSKIES_BENCH_CLAIM_ITEMS"] ?? 10)
+
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "bench",
+  GIT_AUTHOR_EMAIL: "bench@huskies.invalid",
+  GIT_COMMITTER_NAME: "bench",
+  GIT_COMMITTER_EMAIL: "bench@huskies.invalid",
+}
+const git = (cwd: string, ...args: ReadonlyArray<string>) =>
+  execFileSync("git", [...args], { cwd, env: gitEnv, encoding: "utf8" }).trim()
+
+// The agent's first instruction takes the time; then it commits, so the item moves on and frees the slot.
+const agentScript = (stamps: string) => `import { writeFileSync, appendFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+writeFileSync(${JSON.stringify(stamps)} + "/" + process.env.HUSKIES_STORY_ID, String(Date.now()))
+appendFileSync("work.txt", process.env.HUSKIES_STORY_ID + "\\n")
+execFileSync("git", ["add", "work.txt"])
+execFileSync("git", ["commit", "-q", "-m", "work"])
+`
+
+const projectToml = (autoAssign: boolean) => `base_branch = "main"
+default_qa = "none"
+auto_assign = ${autoAssign}
+[concurrency]
+max_coders = 1
+[nodes]
+remote = "origin"
+`
+
+/** A bare remote and a clone for each node named; each node on its own branch with its own auto_assign. */
+const makeProject = (dir: string, stamps: string, nodes: Record<string, boolean>) => {
+  const seed = join(dir, "seed")
+  mkdirSync(join(seed, ".huskies"), { recursive: true })
+  const script = join(dir, "agent.mjs")
+  writeFileSync(script, agentScript(stamps))
+  git(seed, "init", "-q", "-b", "main")
+  writeFileSync(join(seed, ".huskies", "project.toml"), projectToml(true))
+  writeFileSync(
+    join(seed, ".huskies", "agents.toml"),
+    `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${process.execPath}", "${script}"]\n`,
+  )
+  writeFileSync(
+    join(seed, ".gitignore"),
+    ".huskies/huskies.db*\n.huskies/worktrees/\n.huskies/logs/\n.huskies/run/\n.huskies/merge/\n.huskies/node.key\n.huskies/nodes.db*\n.huskies-prompt.md\n",
+  )
+  git(seed, "add", ".gitignore", ".huskies/project.toml", ".huskies/agents.toml")
+  git(seed, "commit", "-q", "-m", "project")
+  git(dir, "clone", "-q", "--bare", seed, join(dir, "remote.git"))
+  for (const [name, autoAssign] of Object.entries(nodes)) {
+    const root = join(dir, name)
+    git(dir, "clone", "-q", join(dir, "remote.git"), root)
+    git(root, "checkout", "-q", "-b", `node-${name}`)
+    writeFileSync(join(root, ".huskies", "project.toml"), projectToml(autoAssign))
+    git(root, "commit", "-q", "--allow-empty", "-m", "settings", "--", ".huskies/project.toml")
+  }
+}
+
+const bin = () => join(repoRoot(), "bin", "huskies.js")
+const listening = /huskies listening on (http:\/\/\S+)/
+
+const mcp = async (url: string) => {
+  const client = new Client({ name: "bench", version: "1" })
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)))
+  const call = async (name: string, args: Record<string, unknown> = {}) => {
+    const r = await client.callTool({ name, arguments: args })
+    if (r.isError === true) throw new Error(`${name}: ${JSON.stringify(r.content)}`)
+    return r.structuredContent as Record<string, unknown>
+  }
+  return { call, close: () => client.close() }
+}
+
+const waitFor = async <A>(
+  what: string,
+  probe: () => A | undefined | Promise<A | undefined>,
+  millis = 30_000,
+) => {
+  const until = Date.now() + millis
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > until) throw new Error(`waited ${millis} ms for ${what}`)
+    await new Promise((done) => setTimeout(done, 10))
+  }
+}
+
+/** claim -> agent started, per item, with the nodes given (the one that codes: "main" or "w1"). */
+const measure = async (codes: "main" | "w1"): Promise<ReadonlyArray<number>> => {
+  const scratch = scratchDir()
+  const stamps = join(scratch.dir, "stamps")
+  mkdirSync(stamps)
+  const nodes = codes === "main" ? { main: true } : { main: false, w1: true }
+  makeProject(scratch.dir, stamps, nodes)
+  const running: Array<ServerProcess> = []
+  try {
+    const main = await startServerProcess(
+      [bin(), "serve", "--port", "0", join(scratch.dir, "main")],
+      listening,
+    )
+    running.push(main)
+    if (codes === "w1") {
+      const token = execFileSync(process.execPath, [bin(), "token", "create", join(scratch.dir, "main")], {
+        encoding: "utf8",
+      }).trim()
+      const rendezvous = main.url.replace(/^http/, "ws")
+      running.push(
+        await startServerProcess(
+          [bin(), "agent", "--rendezvous", rendezvous, "--token", token, join(scratch.dir, "w1")],
+          listening,
+        ),
+      )
+    }
+    const client = await mcp(main.url)
+    const samples: Array<number> = []
+    for (let i = 0; i < items; i++) {
+      const { story_id: id } = (await client.call("create_story", { name: `item ${i}` })) as {
+        story_id: string
+      }
+      const started = await waitFor(`${id}'s agent`, () =>
+        existsSync(join(stamps, id)) ? Number(readFileSync(join(stamps, id), "utf8")) : undefined,
+      )
+      // The claim as the coding node wrote it, once it has reached the main node.
+      const claimedAt = await waitFor(`${id}'s claim on the main node`, async () => {
+        const { state } = (await client.call("dump_state", { story_id: id })) as {
+          state: { claim?: Record<string, { claimedAt: number }> }
+        }
+        const entries = Object.values(state.claim ?? {})
+        return entries.length === 0 ? undefined : Math.min(...entries.map((e) => e.claimedAt))
+      })
+      samples.push(started - claimedAt)
+      // The next item only once this one has left Coding, so each claim finds the node idle.
+      await waitFor(`${id} to leave Coding`, async () => {
+        const { items: listed } = (await client.call("list_items", { text: id })) as {
+          items: Array<{ id: string; stage: string }>
+        }
+        return listed.find((x) => x.id === id && x.stage !== "Coding" && x.stage !== "Backlog")
+      })
+    }
+    await client.close()
+    return samples
+  } finally {
+    for (const r of running.reverse()) await stopServerProcess(r)
+    scratch.cleanup()
+  }
+}
+
+const main = async () => {
+  // Interleaved pairs would need two clusters alive at once on 2 cores; one after the other, same run.
+  const onMain = [...(await measure("main"))].sort((a, b) => a - b)
+  const onWorker = [...(await measure("w1"))].sort((a, b) => a - b)
+  emit({
+    scenario: "worker-claim",
+    metrics: {
+      items,
+      mainP50Ms: percentile(onMain, 50),
+      mainP95Ms: percentile(onMain, 95),
+      workerP50Ms: percentile(onWorker, 50),
+      workerP95Ms: percentile(onWorker, 95),
+      ratioP50: percentile(onWorker, 50) / percentile(onMain, 50),
+    },
+  })
+}
+
+await main()
