@@ -1,7 +1,7 @@
 // src/transports/tools/agentTools.ts — start_agent, stop_agent, list_agents, wait_for_agent and
 // get_agent_output: a person's (or a chat LLM's) hand on the agents the Scheduler runs on this server.
 // Starting and stopping are Pipeline commands; the rest reads the ActivityView.
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option, Schema, Stream } from "effect"
 import type { AgentRunResult, AgentStatus } from "../../actors/agentContract.js"
 import { Pipeline } from "../../actors/Pipeline.js"
 import { ActivityView } from "../../actors/PipelineView.js"
@@ -234,7 +234,7 @@ export const listAgents = defineTool({
 export const waitForAgent = defineTool({
   name: "wait_for_agent",
   description:
-    "BLOCKS until the agent running on the item exits, sending progress notifications meanwhile, and returns how it ended (outcome, reason, turns, tokens, cost). If no agent runs it returns the last run's result at once. Never poll: one call waits for the whole run. timeout_secs (default 3600) bounds the wait; still_running says if it ran out.",
+    "BLOCKS until the agent running on the item exits, sending progress notifications meanwhile, and returns how it ended (outcome, reason, turns, tokens, cost). If no agent runs it returns the last run's result at once. An agent on a worker node (running there, or the newest run when none ran on this server) is waited for too: then node and outcome say how it ended there (result stays null). Never poll: one call waits for the whole run. timeout_secs (default 3600) bounds the wait; still_running says if it ran out.",
   input: {
     story_id: StoryIdParam,
     timeout_secs: Schema.optional(Schema.Number.pipe(Schema.positive())),
@@ -243,15 +243,52 @@ export const waitForAgent = defineTool({
     story_id: Schema.String,
     still_running: Schema.Boolean,
     result: Schema.NullOr(RunResult),
+    node: Schema.optional(Schema.String),
+    outcome: Schema.optional(Schema.String),
   }),
   run: ({ story_id, timeout_secs }, context) =>
     Effect.gen(function* () {
       const id = yield* requireId(story_id)
-      const agents = (yield* ActivityView).agents
+      const activity = yield* ActivityView
+      const agents = activity.agents
+      const timeout = (timeout_secs ?? 3600) * 1000
+      // On a worker node (running there, or the newest run when none ran here): its end arrives with its
+      // output, as the terminal's Ended.
+      const nodes = activity.nodes
+      if (Option.isSome(nodes) && Option.isNone(yield* agents.running(id))) {
+        const there = yield* nodes.value.runningOn(id)
+        const newest = yield* nodes.value.tail(id, 1)
+        const hereLast = Option.isSome(there) ? Option.none() : yield* agents.awaitRun(id)
+        if (Option.isSome(newest) && Option.isNone(hereLast)) {
+          const node = Option.isSome(there) ? there.value.node : newest.value.node
+          const filter = Option.isSome(there)
+            ? { agent: there.value.agent, session: there.value.session }
+            : {}
+          const terminal = yield* nodes.value.terminal(id, filter)
+          const end = Option.isSome(terminal)
+            ? Stream.runHead(Stream.filter(terminal.value, (c) => c._tag === "Ended"))
+            : Effect.succeed(Option.none())
+          const ended = yield* withProgress(
+            context,
+            `${id}: agent on ${node}`,
+            end.pipe(Effect.timeoutOption(timeout)),
+          )
+          const outcome = Option.flatMap(Option.flatten(ended), (c) =>
+            c._tag === "Ended" ? Option.fromNullable(c.outcome) : Option.none(),
+          )
+          return {
+            story_id: id,
+            still_running: Option.isNone(ended),
+            result: null,
+            node,
+            ...(Option.isSome(outcome) ? { outcome: outcome.value } : {}),
+          }
+        }
+      }
       const waited = yield* withProgress(
         context,
         `${id}: agent`,
-        agents.awaitRun(id).pipe(Effect.timeoutOption((timeout_secs ?? 3600) * 1000)),
+        agents.awaitRun(id).pipe(Effect.timeoutOption(timeout)),
       )
       if (Option.isNone(waited)) return { story_id: id, still_running: true, result: null }
       return {

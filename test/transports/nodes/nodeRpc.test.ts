@@ -156,7 +156,7 @@ describe("node RPCs", () => {
   )
 
   it.scopedLive(
-    "the main node's stop stops the agent on the worker; list_agents and get_agent_output show the node and its agent; its log is fetched",
+    "the main node's stop stops the agent on the worker; list_agents, get_agent_output and wait_for_agent follow it; its log is fetched",
     () =>
       Effect.gen(function* () {
         const { main, worker, node } = yield* mainAndWorker(['echo "working"', "exec sleep 600"], "direct")
@@ -223,9 +223,17 @@ describe("node RPCs", () => {
           session: 1,
         })
 
+        // wait_for_agent on the main node waits for the worker's agent to end.
+        const waiting = yield* Effect.fork(
+          Effect.promise(() => mcp.callTool({ name: "wait_for_agent", arguments: { story_id: id } })),
+        )
         const ui = yield* uiClient(main.url)
         const answer = yield* ui.StopAgent({ id })
         expect(answer.message).toBe(`${id}: stopped`)
+        const waited = (yield* Fiber.join(waiting).pipe(Effect.timeout("20 seconds"))).structuredContent
+        expect(waited).toEqual(
+          expect.objectContaining({ still_running: false, result: null, node, outcome: "stopped" }),
+        )
         const workerAgents = Context.get(worker.context, ActivityView).agents
         expect(Option.isNone(yield* workerAgents.running(id))).toBe(true)
         const last = yield* workerAgents.awaitRun(id)
