@@ -83,7 +83,9 @@ export interface RemoteNodesShape {
   readonly tail: (
     storyId: StoryId,
     lines: number,
-  ) => Effect.Effect<Option.Option<{ readonly node: NodeId; readonly lines: ReadonlyArray<string> }>>
+  ) => Effect.Effect<
+    Option.Option<{ readonly node: NodeId; readonly key: SessionKey; readonly lines: ReadonlyArray<string> }>
+  >
   readonly stop: (node: NodeId, storyId: StoryId, by?: string) => Effect.Effect<StopReply, NodeUnreachable>
   readonly fetchLog: (
     node: NodeId,
@@ -334,6 +336,7 @@ const makeRemoteNodes = Effect.gen(function* () {
       Effect.sync(() =>
         Option.map(Option.fromNullable(newestRing(storyId, {})), (ring) => ({
           node: ring.node,
+          key: ring.key,
           lines: ring.lines.slice(-Math.max(1, lines)),
         })),
       ),

@@ -1,7 +1,9 @@
 // src/transports/tools/agentLogTools.ts — get_agent_log: an item's agent session logs as they are on disk
 // (.huskies/logs/<id>/<agent>-<n>.jsonl), past sessions included, whether or not the item is still in
 // the Store. For people, chat and QA agents reviewing what a coder did.
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
+import { ActivityView } from "../../actors/PipelineView.js"
+import type { StoryId } from "../../domain/StoryId.js"
 import { Project } from "../../layers/Project.js"
 import {
   describeSessions,
@@ -48,10 +50,43 @@ const pick = (
   )
 }
 
+/**
+ * An item whose sessions ran on a worker node (none here): the session's readable lines, fetched from that
+ * node (undefined when no worker ran it or the node cannot answer).
+ */
+const remoteLog = (id: StoryId, agent: string | undefined, session: number | undefined, limit: number) =>
+  Effect.gen(function* () {
+    const nodes = (yield* ActivityView).nodes
+    if (Option.isNone(nodes)) return undefined
+    const newest = yield* nodes.value.tail(id, 1)
+    if (Option.isNone(newest)) return undefined
+    const { node, key } = newest.value
+    const reply = yield* Effect.option(
+      nodes.value.fetchLog(node, { storyId: id, agent: agent ?? key.agent, session }),
+    )
+    if (Option.isNone(reply) || reply.value.session === undefined) return undefined
+    const lines = reply.value.lines
+    const shown = lines.slice(-limit)
+    return {
+      story_id: id,
+      logs_dir: `node ${node}`,
+      sessions: [],
+      log: {
+        agent: agent ?? key.agent,
+        session: reply.value.session,
+        path: `node:${node}`,
+        total_entries: lines.length,
+        truncated: reply.value.truncated || shown.length < lines.length,
+        entries: shown.map((text) => ({ type: "line", text })),
+      },
+      summary: `fetched from worker node ${node}: the last ${shown.length} lines of ${agent ?? key.agent} session ${reply.value.session}`,
+    }
+  })
+
 export const getAgentLog = defineTool({
   name: "get_agent_log",
   description:
-    "An item's agent session logs, read from disk (.huskies/logs/<id>/<agent>-<n>.jsonl): parsed agent events and raw output, one entry per line. Without session: the list of sessions (agent, session number, bytes, last modified; only that agent's when agent is given) and the last limit entries (default 200) of the most recently modified one. With session (and agent when several agents have that number): that session's last limit entries. Works for finished sessions and for items no longer in the Store, as long as the logs are on disk (delete_story removes them). Does not block.",
+    "An item's agent session logs, read from disk (.huskies/logs/<id>/<agent>-<n>.jsonl): parsed agent events and raw output, one entry per line. Without session: the list of sessions (agent, session number, bytes, last modified; only that agent's when agent is given) and the last limit entries (default 200) of the most recently modified one. With session (and agent when several agents have that number): that session's last limit entries. Works for finished sessions and for items no longer in the Store, as long as the logs are on disk (delete_story removes them). When the item's sessions ran on a worker node (none here), the session is fetched from that node as readable lines. Does not block.",
   input: {
     story_id: StoryIdParam,
     agent: Schema.optional(agentNameParam("only this agent's sessions, e.g. coder-1")),
@@ -89,6 +124,10 @@ export const getAgentLog = defineTool({
       const dir = logsDir(project.root, id)
       const logs = yield* SessionLog
       const all = yield* logs.list(project.root, id)
+      if (all.length === 0) {
+        const remote = yield* remoteLog(id, agent, session, limit ?? 200)
+        if (remote !== undefined) return remote
+      }
       const files = agent === undefined ? all : all.filter((f) => f.agent === agent)
       const chosen = session !== undefined ? yield* pick(id, all, agent, session) : latestSessionLog(files)
       const sessions = files.map(sessionView)

@@ -251,6 +251,14 @@ describe("node RPCs", () => {
         const none = yield* nodes.fetchLog(node, { storyId: id, agent: "coder-9" })
         expect(none.lines).toEqual([])
         expect(none.problem).toMatch(/has no session of coder-9 on this node/)
+        // get_agent_log on the main node fetches it from the worker (no log of it is here).
+        const agentLog = (yield* Effect.promise(() =>
+          mcp.callTool({ name: "get_agent_log", arguments: { story_id: id } }),
+        )).structuredContent as {
+          readonly log: { readonly path: string; readonly entries: ReadonlyArray<unknown> }
+        }
+        expect(agentLog.log.path).toBe(`node:${node}`)
+        expect(agentLog.log.entries).toContainEqual({ type: "line", text: "working" })
       }),
     60_000,
   )
