@@ -7,12 +7,12 @@ import { buildInfo } from "../../layers/BuildInfo.js"
 import { Git } from "../../layers/Git.js"
 import { HuskiesConfig, HuskiesConfigLive } from "../../layers/HuskiesConfig.js"
 import { makeNodeIdentity, nodeKeyPath } from "../../layers/NodeKeys.js"
-import { ReplicaLive } from "../../layers/Replica.js"
+import { Replica, ReplicaLive } from "../../layers/Replica.js"
 import { type AdmissionRefused, NodeIdentity } from "../../protocol/nodeHandshake.js"
 import { NodeClientLive } from "../nodes/nodeClient.js"
 import { readAdmission, writeAdmission } from "../nodes/workerAdmission.js"
 import { workerCredential } from "../nodes/workerTicket.js"
-import { PeerActor, PeerActorLive } from "../sync/PeerActor.js"
+import { PeerActor, PeerActorLive, type PeerActorShape } from "../sync/PeerActor.js"
 import { checkProject, serveProject, type WorkerEnv } from "./serve.js"
 
 export interface AgentModeArgs {
@@ -72,31 +72,44 @@ const checkClone = (root: string, remote: string) =>
       })
   })
 
-/** The worker's links to the main node: the sync peer and the node RPC client, with its key. */
-const attachLayer = (
+/** The worker's sync peer (with its key), handing its actor to `attach` once it runs. */
+const syncLayer = (
   root: string,
   url: URL,
   joinToken: string | undefined,
   label: string | undefined,
-  refused: Deferred.Deferred<AdmissionRefused>,
-): Layer.Layer<never, never, WorkerEnv> => {
-  const version = buildInfo().version
+  ready: Deferred.Deferred<PeerActorShape>,
+) => {
   const identity = Layer.unwrapEffect(
-    Effect.map(PipelineView, (store) =>
-      Layer.effect(NodeIdentity, makeNodeIdentity(nodeKeyPath(root), store.nodeId).pipe(Effect.orDie)),
+    Effect.map(Replica, (replica) =>
+      Layer.effect(NodeIdentity, makeNodeIdentity(nodeKeyPath(root), replica.nodeId).pipe(Effect.orDie)),
     ),
   )
   const peer = PeerActorLive({
     rendezvous: url.toString(),
     ...(joinToken === undefined ? {} : { joinToken }),
     ...(label === undefined ? {} : { label }),
-    version,
-  }).pipe(Layer.provide(Layer.merge(ReplicaLive, identity)))
-  // Remembers the admission (later starts need no token) and ends the worker when it is refused.
-  const watch = Layer.scopedDiscard(
+    version: buildInfo().version,
+  }).pipe(Layer.provide(identity))
+  return Layer.scopedDiscard(Effect.flatMap(PeerActor, (actor) => Deferred.succeed(ready, actor))).pipe(
+    Layer.provide(peer),
+    Layer.provide(ReplicaLive),
+  )
+}
+
+/** The worker's other links to the main node: the node RPC client; remembering the admission; a refusal. */
+const attachLayer = (
+  root: string,
+  url: URL,
+  label: string | undefined,
+  ready: Deferred.Deferred<PeerActorShape>,
+  refused: Deferred.Deferred<AdmissionRefused>,
+): Layer.Layer<never, never, WorkerEnv> =>
+  Layer.unwrapScoped(
     Effect.gen(function* () {
-      const actor = yield* PeerActor
+      const actor = yield* Deferred.await(ready)
       const store = yield* PipelineView
+      // Remembers the admission (later starts need no token) and ends the worker when it is refused.
       yield* Effect.forkScoped(
         Effect.flatMap(Deferred.await(actor.refusal), (e) => Deferred.succeed(refused, e)),
       )
@@ -111,23 +124,15 @@ const attachLayer = (
           }),
         ),
       )
-    }),
-  )
-  const client = Layer.unwrapEffect(
-    Effect.gen(function* () {
-      const store = yield* PipelineView
-      const actor = yield* PeerActor
       return NodeClientLive({
         url: url.toString(),
         node: store.nodeId,
         credential: workerCredential.ticket(actor),
         ...(label === undefined ? {} : { label }),
-        version,
+        version: buildInfo().version,
       })
     }),
   )
-  return Layer.mergeAll(watch, client).pipe(Layer.provide(peer))
-}
 
 export const runAgentMode = (args: AgentModeArgs) =>
   Effect.gen(function* () {
@@ -146,6 +151,7 @@ export const runAgentMode = (args: AgentModeArgs) =>
           "this node has not been admitted yet: give it a join token (--token T), made on the main node with `huskies token create`",
       })
     const refused = yield* Deferred.make<AdmissionRefused>()
+    const ready = yield* Deferred.make<PeerActorShape>()
     const label = Option.getOrUndefined(args.label)
     const stages = config.project.nodes.workerStages.filter((s) => s !== "mergemaster")
     yield* Console.log(
@@ -157,7 +163,11 @@ export const runAgentMode = (args: AgentModeArgs) =>
       host: "127.0.0.1",
       durability: config.project.store.durability,
       config: configLayer,
-      worker: { scheduler: { stages }, attach: attachLayer(root, url, joinToken, label, refused) },
+      worker: {
+        scheduler: { stages },
+        sync: syncLayer(root, url, joinToken, label, ready),
+        attach: attachLayer(root, url, label, ready, refused),
+      },
     })
     const whenRefused = Effect.flatMap(Deferred.await(refused), (e) =>
       Effect.fail(new WorkerRefused({ reason: e.reason, detail: e.detail })),

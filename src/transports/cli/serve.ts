@@ -71,7 +71,12 @@ export interface ServeSettings {
 /** What a worker node runs differently: the roles its scheduler takes, and its links to the main node. */
 export interface WorkerSettings {
   readonly scheduler: NonNullable<SchedulerOptions["worker"]>
-  /** Runs beside the server in place of chat: the sync peer and the node RPC client. */
+  /**
+   * The sync peer, beneath the scheduler: it outlives the agents when the worker stops, so the claims they
+   * give back reach the main node before the connection closes.
+   */
+  readonly sync: Layer.Layer<never, never, Store>
+  /** Runs beside the server in place of chat: the node RPC client. */
   readonly attach: Layer.Layer<never, never, WorkerEnv>
 }
 
@@ -129,7 +134,7 @@ export const serverLayer = (
       ...(agentEnv === undefined ? {} : { agentEnv }),
     }),
     // Decisions before the actors: pending requests of a previous run are settled before any agent asks.
-    Layer.provideMerge(DecisionsLive, base),
+    Layer.provideMerge(DecisionsLive, Layer.provideMerge(settings.worker?.sync ?? Layer.empty, base)),
   )
   const withMerges =
     settings.mergeQueue === false || settings.worker !== undefined
