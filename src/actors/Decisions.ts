@@ -77,6 +77,11 @@ const newId = Effect.sync(() => DecisionId.make(`dec-${randomUUID()}`))
 const expiry = (now: number, timeout: Duration.Duration) =>
   Duration.isFinite(timeout) ? now + Duration.toMillis(timeout) : Number.MAX_SAFE_INTEGER
 
+/** Whether this node owns the project's decisions (the main node); a worker's only ask and wait. */
+class OwnsDecisions extends Context.Reference<OwnsDecisions>()("huskies/OwnsDecisions", {
+  defaultValue: () => true,
+}) {}
+
 const make = Effect.gen(function* () {
   const store = yield* Store
 
@@ -173,9 +178,13 @@ const make = Effect.gen(function* () {
 
   // Subscribed before the sweep, so that no move made from here on is missed by the follower.
   const events = yield* store.subscribe
-  yield* restartSweep(store, answer)
-  yield* openMissingQa(store, open)
-  yield* followHumanQa(store, events, answer, open)
+  // Decisions are replicated: a worker starting must not settle the main node's pending ones, nor open a
+  // second human-QA decision for an item.
+  if (yield* OwnsDecisions) {
+    yield* restartSweep(store, answer)
+    yield* openMissingQa(store, open)
+    yield* followHumanQa(store, events, answer, open)
+  }
 
   return {
     ask,
@@ -325,3 +334,9 @@ const followHumanQa = (
   })
 
 export const DecisionsLive: Layer.Layer<Decisions, never, Store> = Layer.scoped(Decisions, make)
+
+/** A worker node's Decisions: its agents ask and wait; the main node sweeps them and keeps human QA. */
+export const DecisionsWorkerLive: Layer.Layer<Decisions, never, Store> = Layer.scoped(
+  Decisions,
+  Effect.provideService(make, OwnsDecisions, false),
+)

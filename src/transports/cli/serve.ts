@@ -3,7 +3,7 @@
 import { Console, Effect, Layer, Redacted, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
-import { DecisionsLive } from "../../actors/Decisions.js"
+import { DecisionsLive, DecisionsWorkerLive } from "../../actors/Decisions.js"
 import { MergeQueueLive } from "../../actors/MergeQueue.js"
 import { type Pipeline, PipelineLive } from "../../actors/Pipeline.js"
 import { type ActivityView, PipelineView, ViewsLive } from "../../actors/PipelineView.js"
@@ -134,7 +134,10 @@ export const serverLayer = (
       ...(agentEnv === undefined ? {} : { agentEnv }),
     }),
     // Decisions before the actors: pending requests of a previous run are settled before any agent asks.
-    Layer.provideMerge(DecisionsLive, Layer.provideMerge(settings.worker?.sync ?? Layer.empty, base)),
+    Layer.provideMerge(
+      settings.worker === undefined ? DecisionsLive : DecisionsWorkerLive,
+      Layer.provideMerge(settings.worker?.sync ?? Layer.empty, base),
+    ),
   )
   const withMerges =
     settings.mergeQueue === false || settings.worker !== undefined
