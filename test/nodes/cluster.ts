@@ -5,7 +5,9 @@
 import { Effect, Schema, type Scope } from "effect"
 import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { type RunningServer, runCli, startServer } from "../support/cli.js"
 import { mcpClient } from "../support/mcpClient.js"
 import { scopedTempDir } from "../support/tempDir.js"
@@ -20,6 +22,8 @@ export interface ClusterOptions {
   readonly maxCoders?: number
   /** The gates (`[commands] test`), run in the worktree; none by default. */
   readonly testCommand?: string
+  /** QA by an agent (a script that approves when the story's file is in its worktree), not none. */
+  readonly qaAgent?: boolean
   /** Whether the node of that name starts items by itself (its own project.toml: default true). */
   readonly autoAssign?: (node: string) => boolean
 }
@@ -86,8 +90,32 @@ execFileSync("git", ["commit", "-q", "-m", id + " on " + node], { env })
 console.log("CODED " + id + " on " + node)
 `
 
+/**
+ * The QA agent: says what it found in its worktree ("QA <id> on <node> saw: <file>"), then approves the
+ * story over MCP when the coder's file is there, and rejects it when it is not.
+ */
+const qaScript = (): string => {
+  const require = createRequire(import.meta.url)
+  const client = pathToFileURL(require.resolve("@modelcontextprotocol/sdk/client/index.js")).href
+  const transport = pathToFileURL(require.resolve("@modelcontextprotocol/sdk/client/streamableHttp.js")).href
+  return `import { existsSync, readFileSync } from "node:fs"
+import { Client } from ${JSON.stringify(client)}
+import { StreamableHTTPClientTransport } from ${JSON.stringify(transport)}
+const id = process.env.HUSKIES_STORY_ID
+const file = id + ".txt"
+const seen = existsSync(file) ? readFileSync(file, "utf8").trim().replaceAll("\\n", " / ") : "nothing"
+console.log("QA " + id + " on " + process.env.HUSKIES_TEST_NODE + " saw: " + seen)
+const client = new Client({ name: "qa", version: "1" })
+await client.connect(new StreamableHTTPClientTransport(new URL(process.env.HUSKIES_MCP_URL)))
+const tool = seen === "nothing" ? "reject_qa" : "approve_qa"
+const result = await client.callTool({ name: tool, arguments: { story_id: id, notes: "checked " + file } })
+await client.close()
+process.exit(result.isError ? 1 : 0)
+`
+}
+
 const projectToml = (options: ClusterOptions, autoAssign: boolean) => `base_branch = "main"
-default_qa = "none"
+default_qa = "${options.qaAgent === true ? "agent" : "none"}"
 auto_assign = ${autoAssign}
 ${options.testCommand === undefined ? "" : `[commands]\ntest = ${JSON.stringify(options.testCommand)}`}
 [server]
@@ -101,7 +129,13 @@ remote = "origin"
 worker_stages = ["coder"]
 `
 
-const agentsToml = (script: string) => `[[agent]]
+const agentsToml = (script: string, qa: string) => `[[agent]]
+name = "qa"
+stage = "qa"
+runtime = "command"
+command = ["${process.execPath}", "${qa}"]
+
+[[agent]]
 name = "coder-1"
 stage = "coder"
 runtime = "command"
@@ -129,6 +163,8 @@ const started = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
 export const makeCluster = (options: ClusterOptions = {}): Effect.Effect<Cluster, never, Scope.Scope> =>
   Effect.gen(function* () {
     const base = yield* scopedTempDir
+    const qaPath = join(base, "qa.mjs")
+    writeFileSync(qaPath, qaScript())
     const script = join(base, "coder.mjs")
     writeFileSync(script, coderScript)
     chmodSync(script, 0o755)
@@ -137,7 +173,7 @@ export const makeCluster = (options: ClusterOptions = {}): Effect.Effect<Cluster
     git(seed, "init", "-q", "-b", "main")
     writeFileSync(join(seed, "README.md"), "# the project\n")
     writeFileSync(join(seed, ".huskies", "project.toml"), projectToml(options, true))
-    writeFileSync(join(seed, ".huskies", "agents.toml"), agentsToml(script))
+    writeFileSync(join(seed, ".huskies", "agents.toml"), agentsToml(script, qaPath))
     writeFileSync(
       join(seed, ".gitignore"),
       [
@@ -322,3 +358,6 @@ export const killOrphans = (root: string): void => {
     }
   }
 }
+
+/** What each QA session in the node's session logs saw: [id, what its worktree's file said]. */
+export const qaSeenIn = (root: string) => inSessionLogs(root, /QA (\S+) on \w+ saw: ([^"\\]+)/g)
