@@ -8,7 +8,7 @@ import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
 import { Git } from "../layers/Git.js"
-import { prepareBranch } from "./branchSync.js"
+import { prepareBranch, publishBase } from "./branchSync.js"
 import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
@@ -135,6 +135,9 @@ const makeMergeQueue = Effect.gen(function* () {
           Effect.logWarning(`merged, but the item could not be marked Done: ${e.message}`),
         ),
       )
+      const nodes = yield* Effect.option(Effect.map(readConfig, (c) => c.project))
+      if (Option.isSome(nodes) && nodes.value.nodes.pushBase)
+        yield* publishBase(root, nodes.value.nodes.remote, nodes.value.baseBranch)
       // Done: the work is on the base branch, so its worktree and feature branch have served their turn.
       yield* git
         .removeWorktree(root, id, { deleteBranch: true })

@@ -61,6 +61,17 @@ export const prepareBranch = (
   })
 
 /**
+ * After a merge on the main node with `[nodes] push_base`: the base goes to the remote, so workers start
+ * new branches from merged work. A failure (the remote moved on, unreachable) is logged: the merge stands.
+ */
+export const publishBase = (root: string, remote: string, base: string): Effect.Effect<void, never, Git> =>
+  Effect.gen(function* () {
+    const git = yield* Git
+    if (!(yield* git.hasRemote(root, remote))) return
+    yield* git.pushBranch(root, remote, base)
+  }).pipe(Effect.catchAll((e) => Effect.logWarning(`${base} not pushed to ${remote}: ${e.message}`)))
+
+/**
  * Pushes the item's feature branch to the remote from a worker (the main node's branches are where QA and
  * the merge read them already). False, with nothing pushed, when this node no longer holds the item.
  */

@@ -7,6 +7,7 @@ import { AgentName, agentNameShape } from "./AgentName.js"
 import { chatAgentPrompt } from "./chatAssistant.js"
 import { defaultPrompts } from "./defaultTeam.js"
 import { PermissionRule } from "./permissions.js"
+import { NodesSettings } from "./NodesSettings.js"
 import { AgentRole, QaMode } from "./Stage.js"
 import {
   asTable,
@@ -18,6 +19,7 @@ import {
 } from "./tomlSchema.js"
 
 export { ConfigError, ConfigIssue, decodeToml, formatKeyPath } from "./tomlSchema.js"
+export { NodesSettings } from "./NodesSettings.js"
 
 const oneOf = (values: ReadonlyArray<string>): string => `one of ${values.join(", ")}`
 
@@ -209,32 +211,6 @@ export const MergeSettings = asTable(
   "a [merge] table",
 )
 export type MergeSettings = typeof MergeSettings.Type
-
-const agentRoles = AgentRole.literals
-const RemoteName = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).annotations(
-  expecting('a git remote name such as "origin"'),
-)
-
-/** Several nodes on one pipeline (docs/nodes.md): leases, where workers push, what they run. */
-export const NodesSettings = asTable(
-  Schema.Struct({
-    /** How long a claim holds without a heartbeat; a node silent longer loses the item. */
-    leaseSecs: Schema.optionalWith(PositiveInt, { default: () => 30, exact: true }).pipe(
-      Schema.fromKey("lease_secs"),
-    ),
-    /** The git remote workers push feature branches to and every node fetches them from. */
-    remote: Schema.optionalWith(RemoteName, { default: () => "origin", exact: true }),
-    /** The stages a worker runs; QA and merges stay on the main node unless listed. */
-    workerStages: Schema.optionalWith(
-      Schema.Array(Schema.Literal(...agentRoles).annotations(expecting(oneOf(agentRoles)))).annotations(
-        expectingContainer('an array such as ["coder"]'),
-      ),
-      { default: () => ["coder" as const], exact: true },
-    ).pipe(Schema.fromKey("worker_stages")),
-  }),
-  "a [nodes] table",
-)
-export type NodesSettings = typeof NodesSettings.Type
 
 const table = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
   Schema.optionalWith(schema, { default: () => Schema.decodeUnknownSync(schema)({}), exact: true })

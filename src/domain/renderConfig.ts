@@ -105,6 +105,8 @@ ${line("archive_done_after_secs", merge.archiveDoneAfterSecs)}
 ${line("lease_secs", nodes.leaseSecs)}
 ${line("remote", nodes.remote)}
 ${line("worker_stages", nodes.workerStages)}
+# Push base_branch to \`remote\` after each merge (workers start new branches from the remote's base).
+${line("push_base", nodes.pushBase)}
 
 # Chat integrations (Slack, Discord, Matrix, WhatsApp): names of the environment variables or files
 # that hold credentials, never the secrets themselves.

@@ -58,7 +58,7 @@ describe("project.toml", () => {
         askTimeoutSecs: 300,
       },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 86_400 },
-      nodes: { leaseSecs: 30, remote: "origin", workerStages: ["coder"] },
+      nodes: { leaseSecs: 30, remote: "origin", workerStages: ["coder"], pushBase: false },
     })
   })
 
@@ -84,6 +84,7 @@ describe("project.toml", () => {
           "lease_secs = 5",
           'remote = "shared"',
           'worker_stages = ["coder", "qa"]',
+          "push_base = true",
           "[chat.slack]",
           'token_env = "SLACK_TOKEN"',
         ].join("\n"),
@@ -108,7 +109,7 @@ describe("project.toml", () => {
         askTimeoutSecs: 300,
       },
       merge: { attempts: 3, updateCheckout: true, archiveDoneAfterSecs: 0 },
-      nodes: { leaseSecs: 5, remote: "shared", workerStages: ["coder", "qa"] },
+      nodes: { leaseSecs: 5, remote: "shared", workerStages: ["coder", "qa"], pushBase: true },
       chat: { slack: { token_env: "SLACK_TOKEN" } },
     })
     expect(maxForStage(config.concurrency, "coder")).toBe(3)
@@ -433,6 +434,7 @@ const projectArb: fc.Arbitrary<ProjectConfig> = fc.record(
       leaseSecs: fc.integer({ min: 1, max: 100_000 }),
       remote: fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/),
       workerStages: fc.uniqueArray(fc.constantFrom("coder" as const, "qa" as const, "mergemaster" as const)),
+      pushBase: fc.boolean(),
     }),
     chat: fc.dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), fc.oneof(text, fc.integer(), fc.boolean())),
   },

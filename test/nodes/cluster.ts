@@ -22,6 +22,8 @@ export interface ClusterOptions {
   readonly maxCoders?: number
   /** The gates (`[commands] test`), run in the worktree; none by default. */
   readonly testCommand?: string
+  /** `[nodes] push_base`: the main node pushes its base after each merge. */
+  readonly pushBase?: boolean
   /** QA by an agent (a script that approves when the story's file is in its worktree), not none. */
   readonly qaAgent?: boolean
   /** Whether the node of that name starts items by itself (its own project.toml: default true). */
@@ -127,6 +129,7 @@ max_coders = ${options.maxCoders ?? 2}
 lease_secs = ${options.leaseSecs ?? 30}
 remote = "origin"
 worker_stages = ["coder"]
+push_base = ${options.pushBase ?? false}
 `
 
 const agentsToml = (script: string, qa: string) => `[[agent]]

@@ -3,14 +3,14 @@
 // session logs on every node), and every story's file is on the main node's base branch.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { awaitStage, codedIn, codingIn, createStories, fileOnBase, makeCluster } from "./cluster.js"
+import { awaitStage, codedIn, codingIn, createStories, fileOnBase, git, makeCluster } from "./cluster.js"
 
 describe("a main node and two workers", () => {
   it.scopedLive(
     "ten stories reach Done, each coded by exactly one node, nothing lost",
     () =>
       Effect.gen(function* () {
-        const cluster = yield* makeCluster({ coderSleepMillis: 300 })
+        const cluster = yield* makeCluster({ coderSleepMillis: 300, pushBase: true })
         const workers = yield* Effect.all([cluster.startWorker("w1"), cluster.startWorker("w2")], {
           concurrency: 2,
         })
@@ -32,6 +32,8 @@ describe("a main node and two workers", () => {
         }
         // The workers took their share.
         expect(coded.filter((c) => c.by !== "main").length).toBeGreaterThan(0)
+        // push_base: the remote's base is the main node's, every merge included.
+        expect(git(cluster.remote, "rev-parse", "main")).toBe(git(cluster.main.root, "rev-parse", "main"))
       }),
     120_000,
   )
