@@ -13,7 +13,7 @@ import { NodeClientLive } from "../nodes/nodeClient.js"
 import { readAdmission, writeAdmission } from "../nodes/workerAdmission.js"
 import { workerCredential } from "../nodes/workerTicket.js"
 import { PeerActor, PeerActorLive, type PeerActorShape } from "../sync/PeerActor.js"
-import { checkProject, serveProject, type WorkerEnv } from "./serve.js"
+import { checkProject, serverLayer, type ServeSettings, type WorkerEnv } from "./serve.js"
 
 export interface AgentModeArgs {
   readonly path: string
@@ -157,7 +157,8 @@ export const runAgentMode = (args: AgentModeArgs) =>
     yield* Console.log(
       `huskies worker for ${root}: syncing with ${url.toString()}, running ${stages.join(", ") || "nothing"}`,
     )
-    const serve = serveProject(root, {
+    const listening = yield* Deferred.make<void>()
+    const settings: ServeSettings = {
       // The worker's own agents reach its tools here, on loopback only.
       port: 0,
       host: "127.0.0.1",
@@ -168,9 +169,17 @@ export const runAgentMode = (args: AgentModeArgs) =>
         sync: syncLayer(root, url, joinToken, label, ready),
         attach: attachLayer(root, url, label, ready, refused),
       },
-    })
-    const whenRefused = Effect.flatMap(Deferred.await(refused), (e) =>
-      Effect.fail(new WorkerRefused({ reason: e.reason, detail: e.detail })),
+    }
+    const serve = Layer.launch(
+      serverLayer(root, settings, (local) =>
+        Effect.zipRight(Console.log(`huskies listening on ${local}`), Deferred.succeed(listening, undefined)),
+      ),
+    )
+    // Acted on once the server is up: interrupting it while its listener is still being built can leave
+    // the listener open, and the process with it.
+    const whenRefused = Effect.flatMap(
+      Effect.zipRight(Deferred.await(listening), Deferred.await(refused)),
+      (e) => Effect.fail(new WorkerRefused({ reason: e.reason, detail: e.detail })),
     )
     return yield* Effect.raceFirst(serve, whenRefused)
   })
