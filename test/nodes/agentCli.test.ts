@@ -34,8 +34,11 @@ describe("huskies agent", () => {
         // A token nobody made: refused by the main node, and the worker exits saying why.
         const clone = join(cluster.base, "stranger")
         git(cluster.base, "clone", "-q", cluster.remote, clone)
+        const startedAt = Date.now()
         const refused = yield* agent(["--rendezvous", rendezvous, "--token", "not-a-token", clone])
         expect(refused.code).toBe(1)
+        // It ended by itself (runCli would have killed it after 30 s).
+        expect(Date.now() - startedAt).toBeLessThan(20_000)
         expect(refused.stderr).toContain("refused this worker (token-unknown)")
       }),
     60_000,
