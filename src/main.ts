@@ -4,7 +4,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect, Layer, Option } from "effect"
+import { Config, Console, Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
 import { defaultGraceMillis } from "./actors/agentContract.js"
 import { buildInfo } from "./layers/BuildInfo.js"
@@ -119,8 +119,9 @@ const rendezvous = Options.text("rendezvous").pipe(
 )
 const joinToken = Options.text("token").pipe(
   Options.withDescription(
-    "a one-time join token from `huskies token create` on the main node (first start only)",
+    "a one-time join token from `huskies token create` on the main node (first start only); or set HUSKIES_JOIN_TOKEN, which keeps it out of the process list",
   ),
+  Options.withFallbackConfig(Config.string("HUSKIES_JOIN_TOKEN")),
   Options.optional,
 )
 const label = Options.text("label").pipe(

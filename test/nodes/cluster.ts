@@ -246,19 +246,13 @@ export const makeCluster = (options: ClusterOptions = {}): Effect.Effect<Cluster
         const admitted = existsSync(join(root, ".huskies", "run", "admission.json"))
         const joinToken = workerOptions.token ?? (admitted ? undefined : yield* token)
         const rendezvous = workerOptions.rendezvous ?? url.replace(/^http/, "ws")
-        const args = [
-          "agent",
-          "--rendezvous",
-          rendezvous,
-          "--label",
-          name,
-          ...(joinToken === undefined ? [] : ["--token", joinToken]),
-          root,
-        ]
-        const process = yield* started(
-          args,
-          env(name, workerOptions.sleepMillis, workerOptions.sleepOwnMillis),
-        )
+        const args = ["agent", "--rendezvous", rendezvous, "--label", name, root]
+        // The token goes in the environment, as docs/nodes.md suggests (it stays out of `ps`);
+        // agentCli.test.ts covers --token.
+        const process = yield* started(args, {
+          ...env(name, workerOptions.sleepMillis, workerOptions.sleepOwnMillis),
+          ...(joinToken === undefined ? {} : { HUSKIES_JOIN_TOKEN: joinToken }),
+        })
         const node = { name, root, process }
         nodes.push(node)
         return node

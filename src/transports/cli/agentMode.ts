@@ -148,7 +148,7 @@ export const runAgentMode = (args: AgentModeArgs) =>
     if (Option.isNone(admitted) && joinToken === undefined)
       return yield* new WorkerSetupError({
         detail:
-          "this node has not been admitted yet: give it a join token (--token T), made on the main node with `huskies token create`",
+          "this node has not been admitted yet: give it a join token (--token T, or HUSKIES_JOIN_TOKEN=T in its environment), made on the main node with `huskies token create`",
       })
     const refused = yield* Deferred.make<AdmissionRefused>()
     const ready = yield* Deferred.make<PeerActorShape>()
