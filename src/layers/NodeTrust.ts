@@ -45,6 +45,7 @@ const make = (path: string, options: NodeTrustOptions) =>
     const tickets = new Map<string, AdmittedPeer>()
     const revoked = new Set<NodeId>(yield* db.revokedNodes)
     const revocations = yield* Effect.acquireRelease(PubSub.unbounded<NodeId>(), PubSub.shutdown)
+    const disconnections = yield* Effect.acquireRelease(PubSub.unbounded<NodeId>(), PubSub.shutdown)
 
     const challenge = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
@@ -126,7 +127,16 @@ const make = (path: string, options: NodeTrustOptions) =>
         return peer === undefined || revoked.has(peer.node) ? Option.none() : Option.some(peer)
       })
 
-    const end = (ticket: string) => Effect.sync(() => void tickets.delete(ticket))
+    // A ticket counts while its sync connection is open: when a node's last one ends, so does its RPC
+    // attachment (a node that reconnected first keeps the newer ticket, and its attachment with it).
+    const end = (ticket: string) =>
+      Effect.suspend(() => {
+        const peer = tickets.get(ticket)
+        tickets.delete(ticket)
+        if (peer === undefined) return Effect.void
+        for (const other of tickets.values()) if (other.node === peer.node) return Effect.void
+        return PubSub.publish(disconnections, peer.node)
+      })
 
     // Revocations written by any process (`huskies node revoke`): the few revoked ids are read on each
     // poll. `PRAGMA data_version` would be cheaper but missed other processes' commits in tests.
@@ -152,6 +162,7 @@ const make = (path: string, options: NodeTrustOptions) =>
       byTicket,
       end,
       revocations: Stream.fromPubSub(revocations),
+      disconnections: Stream.fromPubSub(disconnections),
     } satisfies NodeAdmissionShape
   })
 

@@ -130,6 +130,8 @@ export interface NodeAdmissionShape {
   readonly end: (ticket: string) => Effect.Effect<void>
   /** Node ids as they are revoked: open connections of that node close at once. */
   readonly revocations: Stream.Stream<NodeId>
+  /** Node ids whose last ticket ended (its sync connection closed): its /rpc/node attachment ends too. */
+  readonly disconnections: Stream.Stream<NodeId>
 }
 
 export class NodeAdmission extends Context.Tag("huskies/NodeAdmission")<

@@ -5,6 +5,7 @@
 import { RpcSerialization, RpcServer } from "@effect/rpc"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Effect, Layer, Option, Stream } from "effect"
+import type { NodeId } from "../../domain/ExecutionState.js"
 import { PipelineView } from "../../actors/PipelineView.js"
 import { RemoteNodes } from "../../layers/RemoteNodes.js"
 import { NodeAdmission } from "../../protocol/nodeHandshake.js"
@@ -86,17 +87,16 @@ const route = Effect.gen(function* () {
   const server = yield* NodeHttpServer.make(() => detached, { port: 0 })
   yield* server.serve(yield* RpcServer.toHttpAppWebsocket(NodeRpcs))
   // A revoked node is cut off at once: its attachment ends (its command stream with it) and its next
-  // connection is refused by the access guard, which no longer knows its ticket.
+  // connection is refused by the access guard, which no longer knows its ticket. A node whose sync
+  // connection closed loses its attachment too: its ticket counted only while that connection was open.
   const admission = yield* Effect.serviceOption(NodeAdmission)
   if (Option.isSome(admission)) {
     const remote = yield* RemoteNodes
-    yield* admission.value.revocations.pipe(
-      Stream.runForEach((node) =>
-        Effect.zipRight(
-          remote.revoke(node),
-          Effect.logWarning(`node ${node} revoked: its RPC connection ends`),
-        ),
-      ),
+    const cutOff = (why: string) => (node: NodeId) =>
+      Effect.zipRight(remote.revoke(node), Effect.logWarning(`node ${node} ${why}: its RPC connection ends`))
+    yield* admission.value.revocations.pipe(Stream.runForEach(cutOff("revoked")), Effect.forkScoped)
+    yield* admission.value.disconnections.pipe(
+      Stream.runForEach(cutOff("closed its sync connection")),
       Effect.forkScoped,
     )
   }

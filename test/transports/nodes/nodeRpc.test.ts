@@ -273,33 +273,52 @@ describe("node RPCs", () => {
     }),
   )
 
+  /** A worker admitted by serve's own admission (over the project's nodes.db), attached with its ticket. */
+  const admittedWorker = Effect.gen(function* () {
+    const main = yield* nodeServer({ script: ["true"], access })
+    const db = yield* openTrustDb(nodesDbPath(main.root))
+    const { token: joinToken } = yield* db.createToken("worker", Date.now(), 60 * 60 * 1000)
+    const worker = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), NodeId.make("node-worker-a"))
+    const admission = Context.unsafeGet(main.context, NodeAdmission)
+    const challenge = yield* admission.challenge
+    const peer = yield* admission.admit(challenge, answerChallenge(worker, challenge, { joinToken }))
+    const withTicket = Effect.flatMap(
+      Layer.build(
+        RpcClient.layerProtocolSocket({ retryTransientErrors: false }).pipe(
+          Layer.provide(bearerSocket(nodeRpcUrl(main.url), peer.ticket)),
+          Layer.provide(RpcSerialization.layerNdjson),
+        ),
+      ),
+      (protocol) => RpcClient.make(NodeRpcs).pipe(Effect.provide(protocol)),
+    )
+    const nodes = Option.getOrThrow(Context.get(main.context, ActivityView).nodes)
+    const connected = (wanted: boolean) =>
+      eventually(
+        Effect.flatMap(nodes.nodes, (all) =>
+          ensure(
+            all.some((n) => n.node === worker.node && n.connected === wanted),
+            wanted ? "not yet connected" : "still connected",
+          ),
+        ),
+      )
+    /** Attaches as the worker; the fiber ends when the main node ends its command stream. */
+    const attach = Effect.gen(function* () {
+      const own = yield* withTicket
+      const attached = yield* own.Attach({ protocol: nodeProtocolVersion, node: worker.node })
+      expect(attached.main).toBe(Context.get(main.context, PipelineView).nodeId)
+      const commandsEnded = yield* own.Commands().pipe(Stream.runDrain, Effect.exit, Effect.fork)
+      yield* connected(true)
+      return commandsEnded
+    })
+    return { main, db, worker, peer, withTicket, attach, connected }
+  })
+
   it.scopedLive(
     "a ticket attaches only as its own node; a revoked node's connection ends and its ticket is refused",
     () =>
       Effect.gen(function* () {
-        // The server's own admission (serve's, over the project's nodes.db), as a worker meets it.
-        const main = yield* nodeServer({ script: ["true"], access })
-        const db = yield* openTrustDb(nodesDbPath(main.root))
-        const { token: joinToken } = yield* db.createToken("worker", Date.now(), 60 * 60 * 1000)
-        const worker = yield* makeNodeIdentity(
-          nodeKeyPath(yield* scopedTempDir),
-          NodeId.make("node-worker-a"),
-        )
-        const admission = Context.unsafeGet(main.context, NodeAdmission)
-        const challenge = yield* admission.challenge
-        const peer = yield* admission.admit(challenge, answerChallenge(worker, challenge, { joinToken }))
-
-        const withTicket = (url: string) =>
-          Effect.flatMap(
-            Layer.build(
-              RpcClient.layerProtocolSocket({ retryTransientErrors: false }).pipe(
-                Layer.provide(bearerSocket(nodeRpcUrl(url), peer.ticket)),
-                Layer.provide(RpcSerialization.layerNdjson),
-              ),
-            ),
-            (protocol) => RpcClient.make(NodeRpcs).pipe(Effect.provide(protocol)),
-          )
-        const other = yield* withTicket(main.url)
+        const { main, db, worker, peer, withTicket, attach, connected } = yield* admittedWorker
+        const other = yield* withTicket
         const refused = yield* Effect.flip(
           other.Attach({ protocol: nodeProtocolVersion, node: NodeId.make("node-worker-b") }),
         )
@@ -307,33 +326,25 @@ describe("node RPCs", () => {
           "this connection was admitted for node node-worker-a; it cannot attach as node-worker-b",
         )
 
-        const own = yield* withTicket(main.url)
-        const attached = yield* own.Attach({ protocol: nodeProtocolVersion, node: worker.node })
-        expect(attached.main).toBe(Context.get(main.context, PipelineView).nodeId)
-        const commandsEnded = yield* own.Commands().pipe(Stream.runDrain, Effect.exit, Effect.fork)
-        const nodes = Option.getOrThrow(Context.get(main.context, ActivityView).nodes)
-        yield* eventually(
-          Effect.flatMap(nodes.nodes, (all) =>
-            ensure(
-              all.some((n) => n.node === worker.node && n.connected),
-              "not yet",
-            ),
-          ),
-        )
-
+        const commandsEnded = yield* attach
         yield* db.revoke(worker.node, Date.now())
         yield* Fiber.join(commandsEnded).pipe(Effect.timeout("10 seconds"))
-        yield* eventually(
-          Effect.flatMap(nodes.nodes, (all) =>
-            ensure(
-              all.some((n) => n.node === worker.node && !n.connected),
-              "still connected",
-            ),
-          ),
-        )
+        yield* connected(false)
         expect(yield* upgradeStatus(nodeRpcUrl(main.url), peer.ticket)).toBe(401)
       }),
     60_000,
+  )
+
+  it.scopedLive("a node's RPC attachment ends with its sync connection, and its ticket with it", () =>
+    Effect.gen(function* () {
+      const { main, peer, attach, connected } = yield* admittedWorker
+      const commandsEnded = yield* attach
+      // What the sync route does when the node's connection closes.
+      yield* Context.unsafeGet(main.context, NodeAdmission).end(peer.ticket)
+      yield* Fiber.join(commandsEnded).pipe(Effect.timeout("10 seconds"))
+      yield* connected(false)
+      expect(yield* upgradeStatus(nodeRpcUrl(main.url), peer.ticket)).toBe(401)
+    }),
   )
 
   it.scopedLive("a node connection without a ticket or token is refused (401)", () =>
