@@ -23,7 +23,18 @@ export type Adopted =
 /** The remote-tracking name of `branch` on `remote` (`origin/feature/story-1_story_a`). */
 export const trackingRef = (remote: string, branch: string): string => `refs/remotes/${remote}/${branch}`
 
+/** The refspec that fetches `branch` from `remote` into its remote-tracking ref (forced: the remote's tip wins). */
+const trackingRefspec = (remote: string, branch: string): string =>
+  `+refs/heads/${branch}:${trackingRef(remote, branch)}`
+
 export const makeRemote = (git: GitRunner, repo: Repo) => {
+  /** One quiet fetch of `refspecs` from `remote`, without tags; fails with `hint` unless git exits 0. */
+  const fetchRefspecs = (root: string, remote: string, refspecs: ReadonlyArray<string>, hint: string) =>
+    git.ok(root, ["fetch", "--quiet", "--no-tags", "--", remote, ...refspecs], hint)
+
+  const baseHint = (remote: string, base: string) =>
+    `check that the remote ${remote} is reachable and has the base branch ${base}`
+
   /** Whether the repository at `root` has a remote called `remote`. */
   const hasRemote = Effect.fn("Git.hasRemote")(function* (root: string, remote: string) {
     yield* checkRef(root, ["remote", "get-url"], "remote", remote)
@@ -46,15 +57,8 @@ export const makeRemote = (git: GitRunner, repo: Repo) => {
     if (listed.code === 2) return false
     if (listed.code !== 0)
       return yield* commandFailed(root, listArgs, listed, `check that the remote ${remote} is reachable`)
-    const args = [
-      "fetch",
-      "--quiet",
-      "--no-tags",
-      "--",
-      remote,
-      `+refs/heads/${branch}:${trackingRef(remote, branch)}`,
-    ]
-    yield* git.ok(root, args, `check that the remote ${remote} is reachable and readable`)
+    const hint = `check that the remote ${remote} is reachable and readable`
+    yield* fetchRefspecs(root, remote, [trackingRefspec(remote, branch)], hint)
     return true
   })
 
@@ -73,16 +77,8 @@ export const makeRemote = (git: GitRunner, repo: Repo) => {
     yield* checkRef(root, ["fetch"], "remote", remote)
     yield* repo.requireRepo(root)
     // A pattern refspec fetches the branch when it is there and nothing (no error) when it is not.
-    const args = [
-      "fetch",
-      "--quiet",
-      "--no-tags",
-      "--",
-      remote,
-      `+refs/heads/${base}:${trackingRef(remote, base)}`,
-      `+refs/heads/${branch}*:${trackingRef(remote, branch)}*`,
-    ]
-    yield* git.ok(root, args, `check that the remote ${remote} is reachable and has the base branch ${base}`)
+    const branchPattern = `+refs/heads/${branch}*:${trackingRef(remote, branch)}*`
+    yield* fetchRefspecs(root, remote, [trackingRefspec(remote, base), branchPattern], baseHint(remote, base))
     return `${remote}/${base}`
   })
 
@@ -155,15 +151,7 @@ export const makeRemote = (git: GitRunner, repo: Repo) => {
     yield* checkRef(root, ["fetch"], "base branch", base)
     yield* checkRef(root, ["fetch"], "remote", remote)
     yield* repo.requireRepo(root)
-    const args = [
-      "fetch",
-      "--quiet",
-      "--no-tags",
-      "--",
-      remote,
-      `+refs/heads/${base}:${trackingRef(remote, base)}`,
-    ]
-    yield* git.ok(root, args, `check that the remote ${remote} is reachable and has the base branch ${base}`)
+    yield* fetchRefspecs(root, remote, [trackingRefspec(remote, base)], baseHint(remote, base))
     return `${remote}/${base}`
   })
 
