@@ -4,7 +4,6 @@
 // claim wins. The other node is a replica written through storeClaims and delivered as a peer's update.
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Deferred, Effect, Either, Layer, Option, Ref, TestClock } from "effect"
-import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Y from "yjs"
 import { makeClaimKeeper } from "../../src/actors/claimKeeper.js"
@@ -15,7 +14,7 @@ import { newWorkItem } from "../../src/domain/WorkItem.js"
 import { docMaps, writeItem } from "../../src/layers/docModel.js"
 import { Store } from "../../src/layers/Store.js"
 import { planClaimIn, planReleaseIn, writeClaimEntry } from "../../src/layers/storeClaims.js"
-import { awaitItem, gitIdentity, story, withPipeline } from "../support/pipeline.js"
+import { awaitItem, gatedCoder, openGate, story, withPipeline } from "../support/pipeline.js"
 import { err, ok } from "../support/tools.js"
 import { storeLayer } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
@@ -36,23 +35,7 @@ runtime = "command"
 command = ["{{scripts}}/coder.sh"]
 `
 
-/** Talks, then waits for a `go` file next to the worktrees before it commits and exits. */
-const coder = `#!/bin/sh
-${gitIdentity}
-echo "hello from $HUSKIES_AGENT"
-while [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done
-echo done > feature.txt
-git add feature.txt
-git commit -q -m "work"
-`
-
-const setup = { projectToml, agentsToml, scripts: { "coder.sh": coder }, autoAssign: false }
-
-const go = (root: string) =>
-  Effect.sync(() => {
-    mkdirSync(join(root, ".huskies", "worktrees"), { recursive: true })
-    writeFileSync(join(root, ".huskies", "worktrees", "go"), "")
-  })
+const setup = { projectToml, agentsToml, scripts: { "coder.sh": gatedCoder }, autoAssign: false }
 
 /** Lower than any `node-<uuid>`: it wins every tie at equal epochs. */
 const other = NodeId.make("node-0")
@@ -118,7 +101,7 @@ describe("claims and the scheduler", () => {
         const later = Option.getOrThrow(yield* store.holder(item.id))
         expect(later.leaseUntil).toBeGreaterThan((yield* Clock.currentTimeMillis) - 1)
         expect([later.node, later.epoch, later.claimedAt]).toEqual([store.nodeId, 1, first.claimedAt])
-        yield* go(root)
+        yield* openGate(root)
         yield* awaitItem(item.id, (i) => i.stage._tag === "Qa")
         yield* awaitStore(
           "the claim to be given back",

@@ -155,3 +155,20 @@ echo "more" >> feature.txt
 git add feature.txt
 git commit -q -m "second step"
 `
+
+/** A coder script that talks, then waits for `openGate` before it commits feature.txt and exits. */
+export const gatedCoder = `#!/bin/sh
+${gitIdentity}
+echo "hello from $HUSKIES_AGENT"
+while [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done
+echo done > feature.txt
+git add feature.txt
+git commit -q -m "work"
+`
+
+/** Lets every `gatedCoder` of the project at `root` go on: writes the `go` file next to the worktrees. */
+export const openGate = (root: string) =>
+  Effect.sync(() => {
+    mkdirSync(join(root, ".huskies", "worktrees"), { recursive: true })
+    writeFileSync(join(root, ".huskies", "worktrees", "go"), "")
+  })

@@ -2,12 +2,11 @@
 // repository with `command` agents, auto mode off so each test decides what starts.
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Option } from "effect"
-import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { defaultGraceMillis } from "../../../src/actors/agentContract.js"
 import { isRunning, processTree } from "../../../src/layers/Pty.js"
 import { Store } from "../../../src/layers/Store.js"
-import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
+import { awaitItem, commandAgent, gatedCoder, openGate, story, withPipeline } from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
 import { eventually, holds } from "../../support/waits.js"
 
@@ -30,17 +29,7 @@ runtime = "command"
 command = ["{{scripts}}/coder.sh"]
 `
 
-/** Talks, then waits for a `go` file next to the worktrees before it commits and exits. */
-const coder = `#!/bin/sh
-${gitIdentity}
-echo "hello from $HUSKIES_AGENT"
-while [ ! -f "$HUSKIES_WORKTREE/../go" ]; do sleep 0.1; done
-echo done > feature.txt
-git add feature.txt
-git commit -q -m "work"
-`
-
-const setup = { projectToml, agentsToml, scripts: { "coder.sh": coder }, autoAssign: false }
+const setup = { projectToml, agentsToml, scripts: { "coder.sh": gatedCoder }, autoAssign: false }
 
 /** Ignores SIGTERM and the hang-up, and never ends by itself: only SIGKILL stops it. */
 const deafAgent = `#!/bin/sh
@@ -59,11 +48,6 @@ const killTree = (leader: number) => {
     }
   }
 }
-const go = (root: string) =>
-  Effect.sync(() => {
-    mkdirSync(join(root, ".huskies", "worktrees"), { recursive: true })
-    writeFileSync(join(root, ".huskies", "worktrees", "go"), "")
-  })
 
 /** Waits until the item's agent shows up as running (its actor has its handle). */
 const awaitRun = (id: string) =>
@@ -110,7 +94,7 @@ describe("agent tools", () => {
           expect(isRunning(running?.["pid"] as number)).toBe(true)
           expect(yield* ok("start_agent", { story_id: item.id })).toMatchObject({ already_running: true })
 
-          yield* go(root)
+          yield* openGate(root)
           const waited = yield* ok("wait_for_agent", { story_id: item.id })
           expect(waited).toMatchObject({
             still_running: false,
@@ -147,7 +131,7 @@ describe("agent tools", () => {
           expect(isRunning(pid)).toBe(false)
           expect((yield* ok("list_agents", {}))["items"]).toEqual([])
           expect((yield* store.get(item.id)).stage._tag).toBe("Coding")
-          yield* go(root)
+          yield* openGate(root)
           yield* ok("start_agent", { story_id: item.id })
           yield* awaitItem(item.id, (i) => i.stage._tag === "Merge")
         }),
@@ -231,7 +215,7 @@ describe("agent tools", () => {
         Effect.gen(function* () {
           const store = yield* Store
           const item = yield* store.create(story("Review me", "qa: human\n"))
-          yield* go(root)
+          yield* openGate(root)
           yield* ok("start_agent", { story_id: item.id })
           yield* awaitItem(item.id, (i) => i.stage._tag === "Qa")
           const rejected = yield* ok("reject_qa", { story_id: item.id, notes: "the README is not updated" })
