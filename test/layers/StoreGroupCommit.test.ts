@@ -4,13 +4,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Context, Effect, Either, Layer, Queue } from "effect"
-import { spawn } from "node:child_process"
 import { join } from "node:path"
 import * as Y from "yjs"
-import { StoryId } from "../../src/domain/StoryId.js"
 import { type AppendRow, Persistence, PersistenceLive } from "../../src/layers/Persistence.js"
 import { Store, StoreLive, type StoreEvent } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { killWriterMidBurst, reopenStore } from "../support/killedWriter.js"
 import { scopedTempDir, tempDir } from "../support/tempDir.js"
 
 const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
@@ -165,47 +163,9 @@ describe("Store group commit under SIGKILL", () => {
     const { dir, cleanup } = tempDir()
     try {
       const db = join(dir, "huskies.db")
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", "test/support/storeWriter.ts", db, String(inFlight)],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      )
-      const acked: Array<string> = []
-      let stderr = ""
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-      await new Promise<void>((resolve, reject) => {
-        let buffered = ""
-        const timer = setTimeout(() => reject(new Error(`writer too slow; stderr: ${stderr}`)), 25_000)
-        child.stdout.on("data", (d: Buffer) => {
-          buffered += d.toString()
-          const lines = buffered.split("\n")
-          buffered = lines.pop() ?? ""
-          for (const line of lines) if (line.startsWith("ack ")) acked.push(line.slice(4))
-          if (acked.length >= 300 && child.exitCode === null) {
-            clearTimeout(timer)
-            child.kill("SIGKILL")
-          }
-        })
-        child.on("exit", (code, signal) => {
-          clearTimeout(timer)
-          if (signal === "SIGKILL") resolve()
-          else reject(new Error(`writer exited by itself (${code}): ${stderr}`))
-        })
-      })
+      const acked = await killWriterMidBurst(db, inFlight)
       expect(acked.length).toBeGreaterThanOrEqual(300)
-      const state = await Effect.runPromise(
-        Effect.scoped(
-          Effect.provide(
-            Effect.gen(function* () {
-              const store = yield* Store
-              const { items, errors } = yield* store.list
-              const contents = yield* Effect.forEach(acked, (id) => store.content(StoryId.make(id)))
-              return { items, errors, contents }
-            }),
-            storeLayer(db, { compactEvery: 50 }),
-          ),
-        ),
-      )
+      const state = await reopenStore(db, acked, { compactEvery: 50 })
       expect(state.errors).toEqual([])
       const byId = new Map(state.items.map((i) => [i.id as string, i]))
       acked.forEach((id, k) => {
