@@ -30,6 +30,13 @@ const recordingStore = (dbPath: string) => {
   return { batches, layer: StoreLive().pipe(Layer.provideMerge(recording)) }
 }
 
+/** A Store on a fresh SQLite file in a scoped temp dir, recording its batches as `recordingStore` does. */
+const openRecordingStore = Effect.gen(function* () {
+  const db = join(yield* scopedTempDir, "huskies.db")
+  const { batches, layer } = recordingStore(db)
+  return { db, batches, store: Context.get(yield* Layer.build(layer), Store) }
+})
+
 /** The state as the disk holds it, read by a connection of its own (no snapshot: nothing compacts). */
 const stateOnDisk = (dbPath: string): Y.Doc => {
   const db = new Database(dbPath, { readonly: true })
@@ -50,10 +57,7 @@ describe("Store group commit", () => {
     "writes in flight together share a transaction; each resolves durable, events in write order",
     () =>
       Effect.gen(function* () {
-        const dir = yield* scopedTempDir
-        const db = join(dir, "huskies.db")
-        const { batches, layer } = recordingStore(db)
-        const store = Context.get(yield* Layer.build(layer), Store)
+        const { db, batches, store } = yield* openRecordingStore
         const events = yield* store.subscribe
         const seen: Array<StoreEvent> = []
         const created = yield* Effect.all(
@@ -83,10 +87,7 @@ describe("Store group commit", () => {
 
   it.scoped("a failed batch fails every write in it and leaves memory equal to disk", () =>
     Effect.gen(function* () {
-      const dir = yield* scopedTempDir
-      const db = join(dir, "huskies.db")
-      const { batches, layer } = recordingStore(db)
-      const store = Context.get(yield* Layer.build(layer), Store)
+      const { db, batches, store } = yield* openRecordingStore
       const item = yield* store.create(story("shared"))
       // A real SQLite failure: one write's row is refused, as a full disk would refuse it.
       const other = new Database(db)
@@ -125,10 +126,7 @@ describe("Store group commit", () => {
   )
   it.scoped("a peer is shown only what is on disk, while writes wait for their batch", () =>
     Effect.gen(function* () {
-      const dir = yield* scopedTempDir
-      const db = join(dir, "huskies.db")
-      const { batches, layer } = recordingStore(db)
-      const store = Context.get(yield* Layer.build(layer), Store)
+      const { db, batches, store } = yield* openRecordingStore
       const item = yield* store.create(story("shared"))
       const edits = Effect.all(
         Array.from({ length: inFlight }, (_, k) =>
