@@ -1,11 +1,9 @@
 // src/layers/ChatSessions.ts — the chat assistant's conversations, kept in `.huskies/assistant.db` (SQLite,
 // 0600): per conversation (platform, room, thread) the chat agent that holds it and the runtime's session
 // id to resume, so a restart of serve keeps every conversation. Used by the assistant (src/actors/chatAgents.ts).
-import Database from "better-sqlite3"
 import { Context, Effect, Layer } from "effect"
-import { dirname } from "node:path"
 import { PersistError } from "./Persistence.js"
-import { ensurePrivateDir, ensurePrivateFile } from "./privateFiles.js"
+import { openPrivateSqlite } from "./privateSqlite.js"
 
 export interface ChatSession {
   /** The chat agent whose runtime holds the session: another agent cannot resume it. */
@@ -33,20 +31,10 @@ CREATE TABLE IF NOT EXISTS conversations (
 
 const make = (path: string) =>
   Effect.gen(function* () {
-    const db = yield* Effect.acquireRelease(
-      Effect.try({
-        try: () => {
-          ensurePrivateDir(dirname(path))
-          const opened = new Database(path)
-          ensurePrivateFile(path)
-          opened.pragma("journal_mode = WAL")
-          opened.exec(schema)
-          return opened
-        },
-        catch: (e) => new PersistError({ operation: "open the chat conversations", detail: String(e) }),
-      }),
-      (opened) => Effect.sync(() => opened.close()),
-    )
+    const db = yield* openPrivateSqlite(path, {
+      schema,
+      onError: (detail) => new PersistError({ operation: "open the chat conversations", detail }),
+    })
     const attempt = <A>(operation: string, body: () => A) =>
       Effect.try({ try: body, catch: (e) => new PersistError({ operation, detail: String(e) }) })
     const select = db.prepare("SELECT agent, session_id, turns FROM conversations WHERE conversation = ?")

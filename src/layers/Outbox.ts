@@ -3,11 +3,9 @@
 // ack; with the thread root of each item per room, the message of each permission prompt (recorded before
 // it is sent) and the adapters' small memories (Matrix's prompt reactions, WhatsApp's 24-hour windows).
 // Used by the chat door (src/transports/chat/door), which gets it like Decisions.
-import Database from "better-sqlite3"
 import { Context, Effect, Layer } from "effect"
-import { dirname } from "node:path"
 import { PersistError } from "./Persistence.js"
-import { ensurePrivateDir, ensurePrivateFile } from "./privateFiles.js"
+import { openPrivateSqlite } from "./privateSqlite.js"
 
 export interface OutboxEntry {
   /** Unique per event and room: enqueueing an id twice keeps one. */
@@ -120,22 +118,14 @@ const keepDelivered = 24 * 60 * 60 * 1000
 
 const make = (path: string) =>
   Effect.gen(function* () {
-    const db = yield* Effect.acquireRelease(
-      Effect.try({
-        try: () => {
-          ensurePrivateDir(dirname(path))
-          const opened = new Database(path)
-          ensurePrivateFile(path)
-          opened.pragma("journal_mode = WAL")
-          opened.exec(schema)
-          const old = opened.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prompts'")
-          if (old.get() !== undefined) opened.transaction(() => opened.exec(migrate))()
-          return opened
-        },
-        catch: (e) => new PersistError({ operation: "open the chat outbox", detail: String(e) }),
-      }),
-      (opened) => Effect.sync(() => opened.close()),
-    )
+    const db = yield* openPrivateSqlite(path, {
+      schema,
+      upgrade: (opened) => {
+        const old = opened.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prompts'")
+        if (old.get() !== undefined) opened.transaction(() => opened.exec(migrate))()
+      },
+      onError: (detail) => new PersistError({ operation: "open the chat outbox", detail }),
+    })
     const attempt = <A>(operation: string, body: () => A) =>
       Effect.try({ try: body, catch: (e) => new PersistError({ operation, detail: String(e) }) })
 

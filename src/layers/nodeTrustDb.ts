@@ -1,14 +1,12 @@
 // src/layers/nodeTrustDb.ts — `.huskies/nodes.db` (SQLite, 0600): the nodes the main node trusts (id,
 // public key, role, label, revoked_at) and the one-time join tokens (their SHA-256 only). Used by the
 // NodeAdmission layer (NodeTrust.ts) in the server and by `huskies token|node` (nodeCommands.ts) beside it.
-import Database from "better-sqlite3"
 import { Effect, Either, Schema } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { existsSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { AdmissionRefused, type Hello, NodeRole } from "../protocol/nodeHandshake.js"
-import { ensurePrivateDir, ensurePrivateFile } from "./privateFiles.js"
+import { openPrivateSqlite } from "./privateSqlite.js"
 
 /** Where a project's trusted nodes and join tokens are kept. */
 export const nodesDbPath = (root: string): string => join(root, ".huskies", "nodes.db")
@@ -136,23 +134,11 @@ const refuse = (reason: AdmissionRefused["reason"], detail: string): Admission =
 /** Opens (creating it 0600, its directory 0700) nodes.db at `path` for the life of the scope. */
 export const openTrustDb = (path: string) =>
   Effect.gen(function* () {
-    const db = yield* Effect.acquireRelease(
-      Effect.try({
-        try: () => {
-          ensurePrivateDir(dirname(path))
-          ensurePrivateFile(path)
-          const opened = new Database(path)
-          opened.pragma("journal_mode = WAL")
-          opened.pragma("busy_timeout = 5000")
-          opened.exec(schema)
-          // SQLite gives -wal and -shm the database's mode; tightened here in case they predate it.
-          for (const file of [`${path}-wal`, `${path}-shm`]) if (existsSync(file)) ensurePrivateFile(file)
-          return opened
-        },
-        catch: (e) => new NodeTrustError({ operation: "open the node list", detail: String(e) }),
-      }),
-      (opened) => Effect.sync(() => opened.close()),
-    )
+    const db = yield* openPrivateSqlite(path, {
+      schema,
+      busyTimeoutMs: 5000,
+      onError: (detail) => new NodeTrustError({ operation: "open the node list", detail }),
+    })
     const attempt = <A>(operation: string, body: () => A) =>
       Effect.try({ try: body, catch: (e) => new NodeTrustError({ operation, detail: String(e) }) })
 
