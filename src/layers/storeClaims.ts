@@ -8,6 +8,7 @@ import { StoryId } from "../domain/StoryId.js"
 import { type DocMaps, ProjectionError } from "./docModel.js"
 import type { PersistError } from "./Persistence.js"
 import { ItemNotFound } from "./storeErrors.js"
+import type { DocAccess } from "./storeTypes.js"
 
 /**
  * The entries of `id` changed in a way that may change its holder (a claim, a release, or any replicated
@@ -46,14 +47,7 @@ export interface ClaimStore {
   }>
 }
 
-export interface ClaimStoreParts {
-  /** The document's maps now (the Store swaps the document when it reloads from disk). */
-  readonly maps: () => DocMaps
-  /** One Y transaction made durable (see Store.commit). */
-  readonly commit: <A>(mutate: () => A) => Effect.Effect<A, PersistError>
-  /** Holds the Store's write lock. */
-  readonly write: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
-  readonly publish: (event: ClaimEvent) => Effect.Effect<boolean>
+export interface ClaimStoreParts extends DocAccess<ClaimEvent> {
   /** This node's id (the key of its entries). */
   readonly nodeId: NodeId
 }

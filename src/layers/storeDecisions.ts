@@ -9,9 +9,10 @@ import {
   DecisionNotFound,
   prunable,
 } from "../domain/Decision.js"
-import { type DocMaps, ProjectionError, readDecisions } from "./docModel.js"
+import { ProjectionError, readDecisions } from "./docModel.js"
 import type { PersistError } from "./Persistence.js"
 import { ItemNotFound } from "./storeErrors.js"
+import type { DocAccess } from "./storeTypes.js"
 
 /** What subscribers see of decisions, once the change is on disk. */
 export type DecisionEvent =
@@ -37,15 +38,7 @@ export interface DecisionStore {
   }>
 }
 
-export interface DecisionStoreParts {
-  /** The document's maps now (the Store swaps the document when it reloads from disk). */
-  readonly maps: () => DocMaps
-  /** One Y transaction made durable (see Store.commit). */
-  readonly commit: <A>(mutate: () => A) => Effect.Effect<A, PersistError>
-  /** Holds the Store's write lock. */
-  readonly write: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
-  readonly publish: (event: DecisionEvent) => Effect.Effect<boolean>
-}
+export type DecisionStoreParts = DocAccess<DecisionEvent>
 
 const encode = Schema.encodeSync(Decision)
 const decode = Schema.decodeUnknownEither(Decision)

@@ -5,9 +5,22 @@ import type { PipelineEvent } from "../domain/PipelineEvent.js"
 import type { ItemKind, StoryId } from "../domain/StoryId.js"
 import type { TimerKind } from "../domain/Timer.js"
 import type { WorkItem } from "../domain/WorkItem.js"
-import type { DeleteReport } from "./docModel.js"
+import type { Effect } from "effect"
+import type { DeleteReport, DocMaps } from "./docModel.js"
+import type { PersistError } from "./Persistence.js"
 import type { ClaimEvent } from "./storeClaims.js"
 import type { DecisionEvent } from "./storeDecisions.js"
+
+/** What a part of the Store kept in its own file (decisions, claims) gets from the Store to use the document. */
+export interface DocAccess<Event> {
+  /** The document's maps now (the Store swaps the document when it reloads from disk). */
+  readonly maps: () => DocMaps
+  /** One Y transaction made durable (see Store.commit). */
+  readonly commit: <A>(mutate: () => A) => Effect.Effect<A, PersistError>
+  /** Holds the Store's write lock. */
+  readonly write: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  readonly publish: (event: Event) => Effect.Effect<boolean>
+}
 
 export interface SetTimer {
   readonly storyId: StoryId
