@@ -10,11 +10,9 @@ import { join } from "node:path"
 import { LogsLive } from "../../../../src/layers/Logs.js"
 import { serverLayer } from "../../../../src/transports/cli/serve.js"
 import { agentToken } from "../../../../src/transports/http/agentToken.js"
-import { SlackFake } from "../../../fakes/slack/SlackFake.js"
 import { makeGitRepo } from "../../../support/gitRepo.js"
+import { APP, BOT, scopedSlackFake } from "../slack/support.js"
 
-const BOT = "xoxb-1111-2222-BOTSECRETVALUE"
-const APP = "xapp-1-A0001-3333-APPSECRETVALUE"
 const TOKEN = "person-token-0123456789abcdef"
 
 const require = createRequire(import.meta.url)
@@ -65,14 +63,7 @@ describe("the assistant under serve", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const fake = yield* Effect.acquireRelease(
-            Effect.promise(async () => {
-              const f = new SlackFake({ botToken: BOT, appToken: APP })
-              await f.start()
-              return f
-            }),
-            (f) => Effect.promise(() => f.stop()),
-          )
+          const fake = yield* scopedSlackFake
           yield* withEnv({
             HUSKIES_SLACK_BOT_TOKEN: BOT,
             HUSKIES_SLACK_APP_TOKEN: APP,

@@ -3,22 +3,17 @@
 // `command`-runtime chat agent. A mention is answered in its thread; the thread's next message resumes the
 // conversation; a mention from someone without the ops role is refused.
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer, Schema } from "effect"
+import { Duration, Effect, Layer, Schema } from "effect"
 import { join } from "node:path"
 import { ChatAssistantLive } from "../../../../src/actors/chatAgents.js"
 import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { OutboxLive } from "../../../../src/layers/Outbox.js"
 import { ServerUrlFixed } from "../../../../src/layers/ServerUrl.js"
 import { readUsage } from "../../../../src/layers/Usage.js"
-import { platformAdapters } from "../../../../src/transports/chat/adapters.js"
-import { adapterEnv } from "../../../../src/transports/chat/credentials.js"
 import { runDoor } from "../../../../src/transports/chat/door/Door.js"
-import { SlackFake } from "../../../fakes/slack/SlackFake.js"
 import { withTools } from "../../../support/tools.js"
+import { scopedSlackFake, slackAdapterOn } from "../slack/support.js"
 import { withChatAgent } from "./assistantFixture.js"
-
-const BOT = "xoxb-1111-2222-BOTSECRETVALUE"
-const APP = "xapp-1-A0001-3333-APPSECRETVALUE"
 
 // Decoded as bot.toml is, so settings added later get their defaults.
 const config = Schema.decodeUnknownSync(PlatformConfig)({
@@ -35,25 +30,8 @@ describe("the assistant through Slack", () => {
     withTools((root) =>
       Effect.gen(function* () {
         yield* withChatAgent(root)
-        const fake = yield* Effect.acquireRelease(
-          Effect.promise(async () => {
-            const f = new SlackFake({ botToken: BOT, appToken: APP })
-            await f.start()
-            return f
-          }),
-          (f) => Effect.promise(() => f.stop()),
-        )
-        const env = adapterEnv(root, "slack", config, {
-          HUSKIES_SLACK_BOT_TOKEN: BOT,
-          HUSKIES_SLACK_APP_TOKEN: APP,
-        })
-        const slack = yield* platformAdapters
-          .slack(config, env)
-          .pipe(
-            Effect.withConfigProvider(
-              ConfigProvider.fromMap(new Map([["HUSKIES_SLACK_API_URL", fake.apiUrl]])),
-            ),
-          )
+        const fake = yield* scopedSlackFake
+        const slack = yield* slackAdapterOn(fake, root, config)
         const services = Layer.merge(
           OutboxLive(join(root, ".huskies", "outbox.db")),
           ChatAssistantLive({ root }).pipe(Layer.provide(ServerUrlFixed("http://127.0.0.1:9"))),

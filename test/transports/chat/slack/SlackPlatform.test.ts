@@ -3,22 +3,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { request } from "node:http"
 import { Chunk, Duration, Effect, Exit, Logger, LogLevel, Option, Redacted, Stream } from "effect"
-import { SlackFake } from "../../../fakes/slack/SlackFake.js"
+import type { SlackFake } from "../../../fakes/slack/SlackFake.js"
 import { makeSlackPlatform, type SlackPlatform } from "../../../../src/transports/chat/slack/SlackPlatform.js"
 import type { SlackOptions } from "../../../../src/transports/chat/slack/slackConfig.js"
+import { APP, BOT, scopedSlackFake } from "./support.js"
 
-const BOT = "xoxb-1111-2222-BOTSECRETVALUE"
-const APP = "xapp-1-A0001-3333-APPSECRETVALUE"
 const SIGNING = "signing-SECRETVALUE-0f9e8d"
-
-const fakeSlack = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const fake = new SlackFake({ botToken: BOT, appToken: APP })
-    await fake.start()
-    return fake
-  }),
-  (fake) => Effect.promise(() => fake.stop()),
-)
 
 const options = (fake: SlackFake, connection: SlackOptions["connection"]): SlackOptions => ({
   botToken: Redacted.make(BOT),
@@ -42,7 +32,7 @@ const wait = (fake: SlackFake, check: () => boolean) =>
 describe("Slack adapter (Socket Mode)", () => {
   it.live("a mention arrives once, without the mention and in its thread; a DM arrives as mentioned", () =>
     Effect.gen(function* () {
-      const fake = yield* fakeSlack
+      const fake = yield* scopedSlackFake
       const slack = yield* makeSlackPlatform(options(fake, socket))
       yield* slack.awaitConnected
       const mention = {
@@ -98,7 +88,7 @@ describe("Slack adapter (Socket Mode)", () => {
 
   it.live("send and update land in the fake with blocks; a button press arrives and is acked", () =>
     Effect.gen(function* () {
-      const fake = yield* fakeSlack
+      const fake = yield* scopedSlackFake
       const slack = yield* makeSlackPlatform(options(fake, socket))
       yield* slack.awaitConnected
       const sent = yield* slack.send({
@@ -152,7 +142,7 @@ describe("Slack adapter (Socket Mode)", () => {
 
   it.live("a dropped socket, a refresh and an outage reconnect; send fails while Slack is down", () =>
     Effect.gen(function* () {
-      const fake = yield* fakeSlack
+      const fake = yield* scopedSlackFake
       const slack = yield* makeSlackPlatform(options(fake, socket))
       yield* slack.awaitConnected
       const say = (text: string, ts: string) =>
@@ -185,7 +175,7 @@ describe("Slack adapter (Socket Mode)", () => {
     "closing the adapter while Slack is down ends at once (nothing waits for a socket that is gone)",
     () =>
       Effect.gen(function* () {
-        const fake = yield* fakeSlack
+        const fake = yield* scopedSlackFake
         yield* Effect.gen(function* () {
           const slack = yield* makeSlackPlatform(options(fake, socket))
           yield* slack.awaitConnected
@@ -204,7 +194,7 @@ describe("Slack adapter (Socket Mode)", () => {
     const lines: Array<string> = []
     const capture = Logger.make(({ message }) => void lines.push(JSON.stringify(message)))
     return Effect.gen(function* () {
-      const fake = yield* fakeSlack
+      const fake = yield* scopedSlackFake
       const slack = yield* makeSlackPlatform(options(fake, socket))
       yield* slack.awaitConnected
       yield* slack.send({ place: { room: "C0OPS" }, text: "hello" })
@@ -226,7 +216,7 @@ describe("Slack adapter (Socket Mode)", () => {
 describe("Slack adapter (Events API over HTTP)", () => {
   it.live("a signed event arrives; a forged or replayed signature is rejected", () =>
     Effect.gen(function* () {
-      const fake = yield* fakeSlack
+      const fake = yield* scopedSlackFake
       const slack = yield* makeSlackPlatform(
         options(fake, {
           mode: "events",
@@ -273,7 +263,7 @@ describe("Slack adapter (Events API over HTTP)", () => {
     "the receiver is behind the access guard: Host and Origin must name it; a proxy's allowed name passes",
     () =>
       Effect.gen(function* () {
-        const fake = yield* fakeSlack
+        const fake = yield* scopedSlackFake
         const slack = yield* makeSlackPlatform(
           options(fake, {
             mode: "events",

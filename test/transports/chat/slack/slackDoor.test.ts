@@ -2,20 +2,16 @@
 // fake Slack) moves an item on a real Store, and the door's reply lands in the fake, in the same thread.
 import { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Fiber, Layer, Schema } from "effect"
+import { Effect, Fiber, Layer, Schema } from "effect"
 import { Decisions } from "../../../../src/actors/Decisions.js"
 import { join } from "node:path"
 import { Store } from "../../../../src/layers/Store.js"
 import { OutboxLive } from "../../../../src/layers/Outbox.js"
 import { StoryId } from "../../../../src/domain/StoryId.js"
 import { runDoor } from "../../../../src/transports/chat/door/Door.js"
-import { platformAdapters } from "../../../../src/transports/chat/adapters.js"
-import { adapterEnv } from "../../../../src/transports/chat/credentials.js"
-import { SlackFake } from "../../../fakes/slack/SlackFake.js"
+import type { SlackFake } from "../../../fakes/slack/SlackFake.js"
 import { ok, withTools } from "../../../support/tools.js"
-
-const BOT = "xoxb-1111-2222-BOTSECRETVALUE"
-const APP = "xapp-1-A0001-3333-APPSECRETVALUE"
+import { scopedSlackFake, slackAdapterOn } from "./support.js"
 
 // Decoded as bot.toml is, so settings added later get their defaults.
 const config = Schema.decodeUnknownSync(PlatformConfig)({
@@ -30,24 +26,8 @@ const config = Schema.decodeUnknownSync(PlatformConfig)({
 /** The fake Slack, the adapter on it, and the door running over both, for the test's scope. */
 const connected = (root: string) =>
   Effect.gen(function* () {
-    const fake = yield* Effect.acquireRelease(
-      Effect.promise(async () => {
-        const f = new SlackFake({ botToken: BOT, appToken: APP })
-        await f.start()
-        return f
-      }),
-      (f) => Effect.promise(() => f.stop()),
-    )
-    // As serve connects it: the registry's entry, credentials from the environment.
-    const env = adapterEnv(root, "slack", config, {
-      HUSKIES_SLACK_BOT_TOKEN: BOT,
-      HUSKIES_SLACK_APP_TOKEN: APP,
-    })
-    const slack = yield* platformAdapters
-      .slack(config, env)
-      .pipe(
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HUSKIES_SLACK_API_URL", fake.apiUrl]]))),
-      )
+    const fake = yield* scopedSlackFake
+    const slack = yield* slackAdapterOn(fake, root, config)
     const outbox = yield* Layer.build(OutboxLive(join(root, "outbox.db")))
     yield* Effect.forkScoped(Effect.provide(runDoor(slack, config), outbox))
     yield* Effect.promise(() => fake.until(() => fake.hellos > 0)).pipe(Effect.timeout("10 seconds"))
