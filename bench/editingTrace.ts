@@ -33,10 +33,9 @@ const stopwatch = () => {
 
 const countEdits = (trace: Trace) => trace.txns.reduce((n, t) => n + t.patches.length, 0)
 
-const plainYjs = () => {
-  const trace = loadTrace()
-  const stop = stopwatch()
-  const doc = new Y.Doc()
+/** Replays the trace on `doc`'s text, each edit in a transaction of its own (one update, as a Store write
+ * makes); returns the text. */
+const replayOnYjs = (doc: Y.Doc, trace: Trace): Y.Text => {
   const text = doc.getText("content")
   text.insert(0, trace.startContent)
   for (const txn of trace.txns) {
@@ -47,6 +46,14 @@ const plainYjs = () => {
       })
     }
   }
+  return text
+}
+
+const plainYjs = () => {
+  const trace = loadTrace()
+  const stop = stopwatch()
+  const doc = new Y.Doc()
+  const text = replayOnYjs(doc, trace)
   const times = stop()
   emit({
     scenario: "trace-yjs",
@@ -85,16 +92,7 @@ const limitBaseline = (batch: number) => {
       if (batch === 1) insert.run(update)
       else if (pending.push(update) >= batch) save()
     })
-    const text = doc.getText("content")
-    text.insert(0, trace.startContent)
-    for (const txn of trace.txns) {
-      for (const [pos, del, ins] of txn.patches) {
-        doc.transact(() => {
-          if (del > 0) text.delete(pos, del)
-          if (ins !== "") text.insert(pos, ins)
-        })
-      }
-    }
+    const text = replayOnYjs(doc, trace)
     if (pending.length > 0) save()
     const times = stop()
     const rows = (db.prepare("SELECT COUNT(*) AS n FROM updates").get() as { n: number }).n
