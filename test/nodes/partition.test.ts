@@ -7,7 +7,7 @@ import { Effect, Schema } from "effect"
 import { mcpClient } from "../support/mcpClient.js"
 import { eventually } from "../support/waits.js"
 import { awaitStage, codedIn, createStories, fileOnBase, git, makeCluster } from "./cluster.js"
-import { makeProxy } from "./proxy.js"
+import { makeProxy } from "../support/proxy.js"
 
 const Dump = Schema.Struct({ state: Schema.Unknown })
 const Started = Schema.Struct({ story_id: Schema.String })

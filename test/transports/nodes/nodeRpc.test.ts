@@ -21,7 +21,8 @@ import { nodesDbPath, openTrustDb } from "../../../src/layers/nodeTrustDb.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 import { type TerminalChunk, UiRpcs } from "../../../src/protocol/uiRpcs.js"
 import { bearerSocket, nodeRpcUrl, runNodeClient } from "../../../src/transports/nodes/nodeClient.js"
-import { createStory, cuttableProxy, nodeServer, portOf } from "./support.js"
+import { makeProxy } from "../../support/proxy.js"
+import { createStory, nodeServer } from "./support.js"
 
 const token = "node-rpc-test-token-0123456789abcdef"
 const access = { token: Redacted.make(token), allowedHosts: ["127.0.0.1"] }
@@ -56,7 +57,7 @@ const mainAndWorker = (script: ReadonlyArray<string>, through: "direct" | "proxy
   Effect.gen(function* () {
     const main = yield* nodeServer({ script: ["true"], access })
     const worker = yield* nodeServer({ script })
-    const proxy = yield* cuttableProxy(portOf(main.url))
+    const proxy = yield* makeProxy(main.url)
     const node = Context.get(worker.context, PipelineView).nodeId
     const url = through === "proxy" ? `http://127.0.0.1:${proxy.port}` : main.url
     yield* runNodeClient({
@@ -137,11 +138,11 @@ describe("node RPCs", () => {
         yield* takeUntil((t) => t.includes("early 300\r\n"))
 
         // Cut the worker off, let its agent finish meanwhile, then heal.
-        proxy.cut()
+        yield* proxy.cut
         writeFileSync(goFile, "")
         const run = yield* Context.get(worker.context, ActivityView).agents.awaitRun(id)
         expect(Option.map(run, (r) => r.outcome)).toEqual(Option.some("succeeded"))
-        proxy.heal()
+        yield* proxy.heal
 
         const ended = yield* takeUntil(() => false)
         expect(ended).toEqual({ _tag: "Ended", outcome: "succeeded" })

@@ -1,9 +1,7 @@
 // test/transports/nodes/support.ts — for the node RPC suites: a real huskies server (main or "worker") on a
-// real git repository with one `command` agent, its built context at hand, and a TCP proxy between a worker
-// and the main node that a test can cut and heal.
+// real git repository with one `command` agent, its built context at hand.
 import { Context, Deferred, Effect, Either, Layer } from "effect"
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
-import { createServer, Socket } from "node:net"
 import { join } from "node:path"
 import { Pipeline } from "../../../src/actors/Pipeline.js"
 import { newStoryDoc } from "../../../src/domain/StoryDoc.js"
@@ -63,61 +61,3 @@ export const createStory = (context: Context.Context<Pipeline>, name: string) =>
     const created = yield* Effect.orDie(Context.get(context, Pipeline).create("story", doc))
     return created.item.id
   })
-
-/**
- * A TCP proxy to `target` (host:port) on 127.0.0.1: `cut` closes every connection and refuses new ones
- * until `heal`. Closed with the scope.
- */
-export const cuttableProxy = (targetPort: number) =>
-  Effect.acquireRelease(
-    Effect.async<{
-      readonly port: number
-      readonly cut: () => void
-      readonly heal: () => void
-      readonly close: () => void
-    }>((resume) => {
-      const open = new Set<Socket>()
-      let refusing = false
-      const server = createServer((client) => {
-        if (refusing) return void client.destroy()
-        const upstream = new Socket()
-        upstream.connect(targetPort, "127.0.0.1")
-        open.add(client)
-        open.add(upstream)
-        const drop = () => {
-          client.destroy()
-          upstream.destroy()
-          open.delete(client)
-          open.delete(upstream)
-        }
-        client.on("error", drop).on("close", drop)
-        upstream.on("error", drop).on("close", drop)
-        client.pipe(upstream)
-        upstream.pipe(client)
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        resume(
-          Effect.succeed({
-            port,
-            cut: () => {
-              refusing = true
-              for (const s of open) s.destroy()
-              open.clear()
-            },
-            heal: () => {
-              refusing = false
-            },
-            close: () => {
-              for (const s of open) s.destroy()
-              server.close()
-            },
-          }),
-        )
-      })
-    }),
-    (proxy) => Effect.sync(() => proxy.close()),
-  )
-
-export const portOf = (url: string): number => Number(new URL(url).port)

@@ -1,9 +1,10 @@
-// test/nodes/proxy.ts — a TCP proxy on loopback between a worker and the main node, for the partition
-// test: `cut` drops every connection through it and refuses new ones until `heal`. Closed with its scope.
+// test/support/proxy.ts — a TCP proxy on loopback between a worker and the main node, for the partition and
+// node RPC tests: `cut` drops every connection through it and refuses new ones until `heal`. Closed with its scope.
 import { Effect, type Scope } from "effect"
 import { createConnection, createServer, type Socket } from "node:net"
 
 export interface Proxy {
+  readonly port: number
   /** ws://127.0.0.1:<port>: the rendezvous to give the worker. */
   readonly url: string
   readonly cut: Effect.Effect<void>
@@ -43,6 +44,7 @@ export const makeProxy = (target: string): Effect.Effect<Proxy, never, Scope.Sco
         }),
     )
     return {
+      port: listening,
       url: `ws://127.0.0.1:${listening}`,
       cut: Effect.sync(() => {
         cut = true
