@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
+import { gitignoreEntries } from "../../src/layers/Scaffold.js"
 import { type RunningServer, runCli, startServer } from "../support/cli.js"
 import { mcpClient } from "../support/mcpClient.js"
 import { scopedTempDir } from "../support/tempDir.js"
@@ -177,20 +178,7 @@ export const makeCluster = (options: ClusterOptions = {}): Effect.Effect<Cluster
     writeFileSync(join(seed, "README.md"), "# the project\n")
     writeFileSync(join(seed, ".huskies", "project.toml"), projectToml(options, true))
     writeFileSync(join(seed, ".huskies", "agents.toml"), agentsToml(script, qaPath))
-    writeFileSync(
-      join(seed, ".gitignore"),
-      [
-        ".huskies/huskies.db*",
-        ".huskies/worktrees/",
-        ".huskies/logs/",
-        ".huskies/run/",
-        ".huskies/merge/",
-        ".huskies/node.key",
-        ".huskies/nodes.db*",
-        ".huskies-prompt.md",
-        "",
-      ].join("\n"),
-    )
+    writeFileSync(join(seed, ".gitignore"), [...gitignoreEntries, ".huskies-prompt.md", ""].join("\n"))
     git(seed, "add", "README.md", ".gitignore", ".huskies/project.toml", ".huskies/agents.toml")
     git(seed, "commit", "-q", "-m", "the project")
     const remote = join(base, "remote.git")
