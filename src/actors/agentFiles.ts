@@ -203,9 +203,10 @@ export const excludeFromGit = (
   )
 
 export interface LedgerRun {
-  readonly storyId: StoryId
+  /** The item, or the pseudo item `chat` for the chat assistant's turns. */
+  readonly storyId: StoryId | "chat"
   readonly agent: string
-  readonly role: AgentRole
+  readonly role: AgentRole | "chat"
   readonly outcome: string
   readonly model?: string
   readonly session: number
@@ -239,6 +240,6 @@ export const appendUsageLedger = (
     costUsd: run.costUsd ?? null,
     sessionId: run.sessionId ?? null,
   }
-  // Losing one ledger line costs a usage figure, not the run: it is logged, never fatal.
+  // Losing one ledger line costs a usage figure, not the run (or the chat answer): it is logged, never fatal.
   return appendUsage(root, record).pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))
 }

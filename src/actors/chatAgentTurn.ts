@@ -26,9 +26,9 @@ import { tokenEnvVar } from "../layers/runtimes/Runtime.js"
 import { shippedCli } from "../layers/runtimes/shippedCli.js"
 import { privateWrite } from "../layers/privateFiles.js"
 import { ensurePrivateDirAsync } from "../layers/recordFiles.js"
-import { appendUsage, readUsage, usageBeforeResume } from "../layers/Usage.js"
+import { readUsage, usageBeforeResume } from "../layers/Usage.js"
 import { waitAtMost } from "../layers/waitAtMost.js"
-import { describeError, findProgram, writeLaunchFiles } from "./agentFiles.js"
+import { appendUsageLedger, describeError, findProgram, writeLaunchFiles } from "./agentFiles.js"
 import {
   type AgentOutcome,
   emptyReport,
@@ -252,24 +252,24 @@ export const runChatTurn = (spec: ChatTurnSpec): Effect.Effect<ChatTurnResult, C
         numTurns: totals.numTurns,
       }
       yield* appendLog({ type: "exit", outcome: result.outcome, reason: result.reason })
-      // Losing one ledger line costs a usage figure, not the answer: logged, never fatal.
-      yield* appendUsage(root, {
-        time: new Date(endedAt).toISOString(),
-        storyId: chatScope,
-        agent: agent.name,
-        role: "chat",
-        runtime: agent.runtime,
-        model: report.model ?? agent.model ?? null,
-        session: 0,
-        outcome: result.outcome,
-        numTurns: result.numTurns,
-        inputTokens: result.usage.inputTokens,
-        outputTokens: result.usage.outputTokens,
-        cacheRead: result.usage.cacheRead,
-        cacheCreation: result.usage.cacheCreation,
-        costUsd: result.costUsd ?? null,
-        sessionId: result.sessionId ?? null,
-      }).pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))
+      const model = report.model ?? agent.model
+      yield* appendUsageLedger(
+        root,
+        {
+          storyId: chatScope,
+          agent: agent.name,
+          role: "chat",
+          ...(model === undefined ? {} : { model }),
+          session: 0,
+          outcome: result.outcome,
+          numTurns: result.numTurns,
+          usage: result.usage,
+          ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
+          ...(result.sessionId === undefined ? {} : { sessionId: result.sessionId }),
+          endedAt,
+        },
+        agent.runtime,
+      )
       return result
     }),
   ).pipe(withComponent("chat-agent"), Effect.annotateLogs({ agent: spec.agent.name }))
