@@ -1,7 +1,7 @@
 // test/support/server.ts — the real huskies server (store, /mcp, /health) in-process on 127.0.0.1
 // with an ephemeral port, for a temp project; closed and removed after the test (or the file's tests).
-import { Context, Deferred, Effect, Exit, Layer, Scope } from "effect"
-import { mkdirSync } from "node:fs"
+import { Context, Deferred, Effect, Exit, Layer, LogLevel, Scope } from "effect"
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { reachableUrl } from "../../src/transports/cli/mcpConfig.js"
@@ -83,3 +83,51 @@ export const serversForFile = () => {
     close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
   }
 }
+
+/** Makes `script` the project's one agent, coder-1 of runtime "command" (the script sits beside the repository). */
+export const writeOneAgent = (root: string, script: string): void => {
+  const path = join(root, "..", "agent.sh")
+  writeFileSync(path, script)
+  chmodSync(path, 0o755)
+  mkdirSync(join(root, ".huskies"), { recursive: true })
+  writeFileSync(
+    join(root, ".huskies", "agents.toml"),
+    `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${path}"]\n`,
+  )
+}
+
+/**
+ * Builds serve's layers for the project at `root` on an ephemeral port of 127.0.0.1, starting nothing by
+ * itself, for the enclosing scope: its URL once bound and what its layers built. Silent unless the
+ * environment sets `debugEnv`, which writes its logs, debug level included, to stderr.
+ */
+export const serveProject = (
+  root: string,
+  options: { readonly access?: AccessSettings; readonly debugEnv: string },
+) =>
+  Effect.gen(function* () {
+    const debug = process.env[options.debugEnv] !== undefined && process.env[options.debugEnv] !== ""
+    const bound = yield* Deferred.make<string>()
+    const layer = serverLayer(
+      root,
+      {
+        port: 0,
+        host: "127.0.0.1",
+        durability: "normal",
+        autoAssign: false,
+        mergeQueue: false,
+        ...(options.access === undefined ? {} : { access: options.access }),
+      },
+      (u) => Deferred.succeed(bound, reachableUrl(u)).pipe(Effect.asVoid),
+    ).pipe(
+      Layer.provide(
+        LogsLive(
+          debug
+            ? { write: (l) => void process.stderr.write(l), minimumLevel: LogLevel.Debug }
+            : { write: () => undefined },
+        ),
+      ),
+    )
+    const context = yield* Layer.build(layer).pipe(Effect.orDie)
+    return { url: yield* Deferred.await(bound), context }
+  })

@@ -4,16 +4,14 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { RpcClient, RpcSerialization } from "@effect/rpc"
-import { Context, Deferred, Effect, Exit, Layer, LogLevel, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { afterAll, beforeAll } from "vitest"
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { LogsLive } from "../../../src/layers/Logs.js"
 import { UiRpcs } from "../../../src/protocol/uiRpcs.js"
-import { reachableUrl } from "../../../src/transports/cli/mcpConfig.js"
-import { serverLayer } from "../../../src/transports/cli/serve.js"
 import type { AccessSettings } from "../../../src/transports/http/AccessGuard.js"
 import { makeGitRepo } from "../../support/gitRepo.js"
+import { serveProject, writeOneAgent } from "../../support/server.js"
 
 export interface RpcServerInfo {
   readonly url: string
@@ -52,39 +50,12 @@ export const rpcTestServer = (options: RpcTestServerOptions = {}): Layer.Layer<R
       const repo = yield* makeGitRepo({ initialCommit: true })
       const root = repo.dir
       const goFile = join(root, "..", "go")
-      const script = join(root, "..", "agent.sh")
-      writeFileSync(script, agentScript(goFile))
-      chmodSync(script, 0o755)
-      mkdirSync(join(root, ".huskies"), { recursive: true })
-      writeFileSync(
-        join(root, ".huskies", "agents.toml"),
-        `[[agent]]\nname = "coder-1"\nstage = "coder"\nruntime = "command"\ncommand = ["${script}"]\n`,
-      )
+      writeOneAgent(root, agentScript(goFile))
       if (options.projectToml !== undefined)
         writeFileSync(join(root, ".huskies", "project.toml"), options.projectToml)
       if (options.seed !== undefined) yield* options.seed(root)
-      const bound = yield* Deferred.make<string>()
-      const layer = serverLayer(
-        root,
-        {
-          port: 0,
-          host: "127.0.0.1",
-          durability: "normal",
-          autoAssign: false,
-          mergeQueue: false,
-          ...(options.access === undefined ? {} : { access: options.access }),
-        },
-        (u) => Deferred.succeed(bound, reachableUrl(u)).pipe(Effect.asVoid),
-      ).pipe(
-        Layer.provide(
-          LogsLive({
-            write: process.env["RPC_DEBUG"] ? (l) => void process.stderr.write(l) : () => undefined,
-            ...(process.env["RPC_DEBUG"] ? { minimumLevel: LogLevel.Debug } : {}),
-          }),
-        ),
-      )
-      yield* Layer.build(layer).pipe(Effect.orDie)
-      return { url: yield* Deferred.await(bound), root, goFile }
+      const { url } = yield* serveProject(root, { ...options, debugEnv: "RPC_DEBUG" })
+      return { url, root, goFile }
     }),
   )
 
