@@ -69,6 +69,13 @@ const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `$
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`
 
 const edits = num("trace-store", "edits")
+/** A row of `metric` per edit of the trace, in microseconds: scenario `ours` against `theirs`. */
+const perEdit = (what: string, metric: string, ours: string, theirs: string): Row => ({
+  what,
+  huskies: `${((num(ours, metric) * 1000) / edits).toFixed(1)} us`,
+  baseline: `${((num(theirs, metric) * 1000) / edits).toFixed(1)} us`,
+  ratio: ratio(num(ours, metric), num(theirs, metric)),
+})
 const rows: Array<Row> = [
   {
     what: `editing trace: ${edits} edits, one durable Store write each (vs in-memory Yjs)`,
@@ -76,42 +83,32 @@ const rows: Array<Row> = [
     baseline: fmtMs(num("trace-yjs", "applyMs")),
     ratio: ratio(num("trace-store", "applyMs"), num("trace-yjs", "applyMs")),
   },
-  {
-    what: "editing trace: per edit",
-    huskies: `${((num("trace-store", "applyMs") * 1000) / edits).toFixed(1)} us`,
-    baseline: `${((num("trace-yjs", "applyMs") * 1000) / edits).toFixed(1)} us`,
-    ratio: ratio(num("trace-store", "applyMs"), num("trace-yjs", "applyMs")),
-  },
-  {
-    what: "editing trace: per durable edit (vs the limit: in-memory Yjs + a raw better-sqlite3 insert of its update; goal 1.5x)",
-    huskies: `${((num("trace-store", "applyMs") * 1000) / edits).toFixed(1)} us`,
-    baseline: `${((num("trace-limit", "applyMs") * 1000) / edits).toFixed(1)} us`,
-    ratio: ratio(num("trace-store", "applyMs"), num("trace-limit", "applyMs")),
-  },
-  {
-    what: "editing trace: the same, CPU time of the process (steady on a busy machine)",
-    huskies: `${((num("trace-store", "cpuMs") * 1000) / edits).toFixed(1)} us`,
-    baseline: `${((num("trace-limit", "cpuMs") * 1000) / edits).toFixed(1)} us`,
-    ratio: ratio(num("trace-store", "cpuMs"), num("trace-limit", "cpuMs")),
-  },
-  {
-    what: "editing trace: per durable edit, 64 writes in flight (vs in-memory Yjs; goal 2x)",
-    huskies: `${((num("trace-store-64", "applyMs") * 1000) / edits).toFixed(1)} us`,
-    baseline: `${((num("trace-yjs", "applyMs") * 1000) / edits).toFixed(1)} us`,
-    ratio: ratio(num("trace-store-64", "applyMs"), num("trace-yjs", "applyMs")),
-  },
-  {
-    what: "editing trace: the same, CPU time of the process",
-    huskies: `${((num("trace-store-64", "cpuMs") * 1000) / edits).toFixed(1)} us`,
-    baseline: `${((num("trace-yjs", "cpuMs") * 1000) / edits).toFixed(1)} us`,
-    ratio: ratio(num("trace-store-64", "cpuMs"), num("trace-yjs", "cpuMs")),
-  },
-  {
-    what: "editing trace: 64 writes in flight, CPU time (vs the limit of group commit: in-memory Yjs + raw inserts, 64 to a commit)",
-    huskies: `${((num("trace-store-64", "cpuMs") * 1000) / edits).toFixed(1)} us`,
-    baseline: `${((num("trace-limit-64", "cpuMs") * 1000) / edits).toFixed(1)} us`,
-    ratio: ratio(num("trace-store-64", "cpuMs"), num("trace-limit-64", "cpuMs")),
-  },
+  perEdit("editing trace: per edit", "applyMs", "trace-store", "trace-yjs"),
+  perEdit(
+    "editing trace: per durable edit (vs the limit: in-memory Yjs + a raw better-sqlite3 insert of its update; goal 1.5x)",
+    "applyMs",
+    "trace-store",
+    "trace-limit",
+  ),
+  perEdit(
+    "editing trace: the same, CPU time of the process (steady on a busy machine)",
+    "cpuMs",
+    "trace-store",
+    "trace-limit",
+  ),
+  perEdit(
+    "editing trace: per durable edit, 64 writes in flight (vs in-memory Yjs; goal 2x)",
+    "applyMs",
+    "trace-store-64",
+    "trace-yjs",
+  ),
+  perEdit("editing trace: the same, CPU time of the process", "cpuMs", "trace-store-64", "trace-yjs"),
+  perEdit(
+    "editing trace: 64 writes in flight, CPU time (vs the limit of group commit: in-memory Yjs + raw inserts, 64 to a commit)",
+    "cpuMs",
+    "trace-store-64",
+    "trace-limit-64",
+  ),
   {
     what: "editing trace: peak RSS",
     huskies: `${num("trace-store", "peakRssMiB")} MiB`,
