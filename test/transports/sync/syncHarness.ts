@@ -1,6 +1,6 @@
-// test/transports/sync/syncHarness.ts — a main node and workers in one process over real WebSockets on
-// 127.0.0.1: real Stores on temp SQLite files, real node keys and nodes.db, the /crdt-sync route behind a
-// plain listener whose open sockets a test can cut. Used by the sync tests and the sync bench.
+// test/transports/sync/syncHarness.ts — main node and workers in one process over WebSockets on 127.0.0.1:
+// real Stores on temp SQLite files, node keys, nodes.db, /crdt-sync behind a listener a test can cut.
+// Used by the sync tests (the sync bench, built without test/, starts its own nodes).
 import { Context, Effect, Layer, Option, Queue, Stream, type Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import type { Duplex } from "node:stream"
