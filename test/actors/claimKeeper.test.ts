@@ -3,7 +3,7 @@
 // another node holds, and stops quietly (no move, the reason in the item's history) when another node's
 // claim wins. The other node is a replica written through storeClaims and delivered as a peer's update.
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Context, Deferred, Effect, Either, Layer, Option, Ref, TestClock } from "effect"
+import { Clock, Deferred, Effect, Either, Option, Ref, TestClock } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import { makeClaimKeeper } from "../../src/actors/claimKeeper.js"
@@ -16,7 +16,7 @@ import { Store } from "../../src/layers/Store.js"
 import { planClaimIn, planReleaseIn, writeClaimEntry } from "../../src/layers/storeClaims.js"
 import { awaitItem, gatedCoder, openGate, story, withPipeline } from "../support/pipeline.js"
 import { err, ok } from "../support/tools.js"
-import { storeLayer } from "../support/store.js"
+import { exchange, openStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 import { awaitStore } from "../support/waits.js"
 
@@ -205,7 +205,7 @@ describe("the claim keeper", () => {
   it.scoped("renews every lease/3 by the Clock, and gives its claims back when its scope closes", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const store = Context.get(yield* Layer.build(storeLayer(join(dir, "huskies.db"))), Store)
+      const store = yield* openStore(join(dir, "huskies.db"))
       const item = yield* store.create(story("Kept"))
       const lost: Array<string> = []
       yield* Effect.scoped(
@@ -236,13 +236,7 @@ describe("the claim keeper", () => {
     () =>
       Effect.gen(function* () {
         const dir = yield* scopedTempDir
-        const open = (name: string) =>
-          Effect.map(Layer.build(storeLayer(join(dir, name))), (context) => Context.get(context, Store))
-        const [a, b] = [yield* open("a.db"), yield* open("b.db")]
-        const exchange = (from: Store["Type"], to: Store["Type"]) =>
-          Effect.flatMap(to.stateVector, (seen) =>
-            Effect.flatMap(from.diff(seen), (update) => to.applyRemote(update, from.nodeId)),
-          )
+        const [a, b] = [yield* openStore(join(dir, "a.db")), yield* openStore(join(dir, "b.db"))]
         const item = yield* a.create(story("Contested"))
         yield* exchange(a, b)
         const keep = (store: Store["Type"]) =>
@@ -274,7 +268,7 @@ describe("the claim keeper", () => {
     () =>
       Effect.gen(function* () {
         const dir = yield* scopedTempDir
-        const store = Context.get(yield* Layer.build(storeLayer(join(dir, "huskies.db"))), Store)
+        const store = yield* openStore(join(dir, "huskies.db"))
         const item = yield* store.create(story("Paused"))
         // The heartbeat is set for every 10 s; the claim is made with a lease of 1 s, so it runs out first.
         const lease = yield* Ref.make(30_000)

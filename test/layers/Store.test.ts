@@ -3,23 +3,15 @@
 import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Either, type Scope } from "effect"
+import { Effect, Either } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { story, withStore } from "../support/store.js"
 import { killWriterMidBurst, reopenStore } from "../support/killedWriter.js"
 import { scopedTempDir, tempDir } from "../support/tempDir.js"
-
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
-
-const withStore = <A, E>(
-  dbPath: string,
-  program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>,
-  compactEvery = 10_000,
-) => Effect.scoped(Effect.provide(program, storeLayer(dbPath, { compactEvery })))
 
 describe("Store", () => {
   it.effect("keeps every acknowledged write across a restart", () =>

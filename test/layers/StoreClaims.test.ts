@@ -2,7 +2,7 @@
 // Clock, ClaimChanged on the bus, another node's entry (written into the log as a peer would) respected,
 // bad entries shown as ProjectionErrors, durable across a restart and deleted with the item.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Queue, type Scope, TestClock } from "effect"
+import { Effect, Option, Queue, TestClock } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import type { ClaimEntry } from "../../src/domain/Claim.js"
@@ -11,14 +11,10 @@ import { docMaps, type DocMaps } from "../../src/layers/docModel.js"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store, type StoreEvent } from "../../src/layers/Store.js"
 import { writeClaimEntry } from "../../src/layers/storeClaims.js"
-import { storeLayer } from "../support/store.js"
+import { exchange, openStore, story, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 const lease = 30_000
-
-const withStore = <A, E>(dbPath: string, program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>) =>
-  Effect.scoped(Effect.provide(program, storeLayer(dbPath)))
 
 /** Writes into the store's log what a peer replica that has seen everything on disk would write. */
 const asPeer = (mutate: (maps: DocMaps) => void) =>
@@ -41,21 +37,11 @@ const claimEvents = (queue: Queue.Dequeue<StoreEvent>) =>
 
 const peer = NodeId.make("node-peer")
 
-/** Sends `from` what `to` lacks, as the sync connection does after a gap. */
-const exchange = (from: Store["Type"], to: Store["Type"]) =>
-  Effect.flatMap(to.stateVector, (seen) =>
-    Effect.flatMap(from.diff(seen), (update) => to.applyRemote(update, from.nodeId)),
-  )
-
 describe("Store claims", () => {
   it.scoped("two Stores claim one item while apart; after exchanging updates both agree on one holder", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const [a, b] = yield* Effect.all(
-        ["a.db", "b.db"].map((name) =>
-          Effect.map(Layer.build(storeLayer(join(dir, name))), (context) => Context.get(context, Store)),
-        ),
-      )
+      const [a, b] = yield* Effect.all(["a.db", "b.db"].map((name) => openStore(join(dir, name))))
       if (a === undefined || b === undefined) return expect.unreachable()
       const item = yield* a.create(story("Contested"))
       yield* exchange(a, b)

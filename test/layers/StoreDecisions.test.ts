@@ -1,26 +1,15 @@
 // test/layers/StoreDecisions.test.ts — decisions in the Store: opened and answered once, durable across a
 // restart, published on the event bus, bad data shown not dropped, pruned per item, deleted with the item.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Queue, type Scope } from "effect"
+import { Effect, Queue } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import { answersKept, type Decision, DecisionId } from "../../src/domain/Decision.js"
 import { StoryId } from "../../src/domain/StoryId.js"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { story, withFreshStore, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
-
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
-
-const withStore = <A, E>(dbPath: string, program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>) =>
-  Effect.scoped(Effect.provide(program, storeLayer(dbPath)))
-
-/** A store on a new temp file, removed afterwards. */
-const withFreshStore = <A, E>(program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>) =>
-  Effect.scoped(
-    Effect.flatMap(scopedTempDir, (dir) => Effect.provide(program, storeLayer(join(dir, "huskies.db")))),
-  )
 
 const permission = (n: number, storyId?: StoryId): Decision & { answer?: undefined } => ({
   _tag: "Permission",

@@ -9,9 +9,8 @@ import * as Y from "yjs"
 import { type AppendRow, Persistence, PersistenceLive } from "../../src/layers/Persistence.js"
 import { Store, StoreLive, type StoreEvent } from "../../src/layers/Store.js"
 import { killWriterMidBurst, reopenStore } from "../support/killedWriter.js"
+import { story } from "../support/store.js"
 import { scopedTempDir, tempDir } from "../support/tempDir.js"
-
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 
 /** The real Persistence, each batch it is given recorded with its size and whether SQLite took it. */
 const recordingStore = (dbPath: string) => {

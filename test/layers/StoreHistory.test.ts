@@ -2,7 +2,7 @@
 // reason and who asked, kept across a restart, bounded to the newest entries, gone with the item.
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Either, type Scope } from "effect"
+import { Effect, Either } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import { historyLimit } from "../../src/domain/History.js"
@@ -10,17 +10,10 @@ import { NodeId } from "../../src/domain/ExecutionState.js"
 import { StoryId } from "../../src/domain/StoryId.js"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { story, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 const node = NodeId.make("node-a")
-
-const withStore = <A, E>(
-  dbPath: string,
-  program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>,
-  compactEvery = 10_000,
-) => Effect.scoped(Effect.provide(program, storeLayer(dbPath, { compactEvery })))
 
 describe("Store history", () => {
   it.effect("records each move with its reason and who asked, and keeps it across a restart", () =>

@@ -2,24 +2,13 @@
 // the same write that moves or deletes the item, kept across a restart, bad data shown not dropped.
 import { StoryId } from "../../src/domain/StoryId.js"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, type Scope } from "effect"
+import { Effect } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { story, withFreshStore, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
-
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
-
-const withStore = <A, E>(dbPath: string, program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>) =>
-  Effect.scoped(Effect.provide(program, storeLayer(dbPath)))
-
-/** A store on a new temp file, removed afterwards. */
-const withFreshStore = <A, E>(program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>) =>
-  Effect.scoped(
-    Effect.flatMap(scopedTempDir, (dir) => Effect.provide(program, storeLayer(join(dir, "huskies.db")))),
-  )
 
 describe("Store timers", () => {
   it.scoped("a start timer survives a restart and is removed when the item moves on", () =>
