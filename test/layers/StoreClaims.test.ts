@@ -11,7 +11,7 @@ import { docMaps, type DocMaps } from "../../src/layers/docModel.js"
 import { Persistence } from "../../src/layers/Persistence.js"
 import { Store, type StoreEvent } from "../../src/layers/Store.js"
 import { writeClaimEntry } from "../../src/layers/storeClaims.js"
-import { exchange, openStore, story, withStore } from "../support/store.js"
+import { exchange, openStore, story, withFreshStore, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
 const lease = 30_000
@@ -127,26 +127,22 @@ describe("Store claims", () => {
   )
 
   it.scoped("the heartbeat renews only what this node holds live; the rest is reported lost", () =>
-    Effect.gen(function* () {
-      const db = join(yield* scopedTempDir, "huskies.db")
-      yield* withStore(
-        db,
-        Effect.gen(function* () {
-          const store = yield* Store
-          const held = yield* store.create(story("Held"))
-          const expired = yield* store.create(story("Expired"))
-          const never = yield* store.create(story("Never claimed"))
-          yield* store.claim(expired.id, 5_000)
-          yield* store.claim(held.id, lease)
-          yield* TestClock.adjust(6_000)
-          const renewal = yield* store.renew([held.id, expired.id, never.id, held.id], lease)
-          expect(renewal.renewed.map((c) => [c.storyId, c.leaseUntil])).toEqual([[held.id, 36_000]])
-          expect(renewal.lost).toEqual([expired.id, never.id])
-          // The expired one is not resumed by a heartbeat: it must be claimed again, at the next epoch.
-          expect((yield* store.claim(expired.id, lease)).epoch).toBe(2)
-        }),
-      )
-    }),
+    withFreshStore(
+      Effect.gen(function* () {
+        const store = yield* Store
+        const held = yield* store.create(story("Held"))
+        const expired = yield* store.create(story("Expired"))
+        const never = yield* store.create(story("Never claimed"))
+        yield* store.claim(expired.id, 5_000)
+        yield* store.claim(held.id, lease)
+        yield* TestClock.adjust(6_000)
+        const renewal = yield* store.renew([held.id, expired.id, never.id, held.id], lease)
+        expect(renewal.renewed.map((c) => [c.storyId, c.leaseUntil])).toEqual([[held.id, 36_000]])
+        expect(renewal.lost).toEqual([expired.id, never.id])
+        // The expired one is not resumed by a heartbeat: it must be claimed again, at the next epoch.
+        expect((yield* store.claim(expired.id, lease)).epoch).toBe(2)
+      }),
+    ),
   )
 
   it.scoped("another node's live claim refuses ours; once its lease runs out ours takes epoch + 1", () =>
@@ -220,22 +216,18 @@ describe("Store claims", () => {
   )
 
   it.scoped("a deleted item takes its claims with it; a missing item cannot be claimed", () =>
-    Effect.gen(function* () {
-      const db = join(yield* scopedTempDir, "huskies.db")
-      yield* withStore(
-        db,
-        Effect.gen(function* () {
-          const store = yield* Store
-          const claimed = yield* store.create(story("Claimed"))
-          const unclaimed = yield* store.create(story("Unclaimed"))
-          yield* store.claim(claimed.id, lease)
-          expect((yield* store.delete(claimed.id)).claim).toBe(true)
-          expect((yield* store.delete(unclaimed.id)).claim).toBe(false)
-          expect((yield* store.claims).claims).toEqual([])
-          expect((yield* Effect.flip(store.claim(claimed.id, lease)))._tag).toBe("ItemNotFound")
-          expect(yield* store.release(claimed.id)).toBe(false)
-        }),
-      )
-    }),
+    withFreshStore(
+      Effect.gen(function* () {
+        const store = yield* Store
+        const claimed = yield* store.create(story("Claimed"))
+        const unclaimed = yield* store.create(story("Unclaimed"))
+        yield* store.claim(claimed.id, lease)
+        expect((yield* store.delete(claimed.id)).claim).toBe(true)
+        expect((yield* store.delete(unclaimed.id)).claim).toBe(false)
+        expect((yield* store.claims).claims).toEqual([])
+        expect((yield* Effect.flip(store.claim(claimed.id, lease)))._tag).toBe("ItemNotFound")
+        expect(yield* store.release(claimed.id)).toBe(false)
+      }),
+    ),
   )
 })
