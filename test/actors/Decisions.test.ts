@@ -8,10 +8,9 @@ import { Decisions, DecisionsLive } from "../../src/actors/Decisions.js"
 import { DecisionId } from "../../src/domain/Decision.js"
 import type { StoreEvent } from "../../src/layers/Store.js"
 import { Store } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { intoQa, storeLayer, story, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 const publish = { _tag: "Permission", toolName: "Bash", input: { command: "npm publish" } } as const
 
 const withDecisions = <A, E>(dbPath: string, program: Effect.Effect<A, E, Store | Decisions | Scope.Scope>) =>
@@ -50,14 +49,8 @@ const next = <T extends StoreEvent["_tag"]>(events: Queue.Dequeue<StoreEvent>, t
   })
 
 /** Moves a new item through Coding into QA with the given QA mode; returns its id. */
-const intoQa = (qa: "human" | "agent") =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const item = yield* store.create(story("Review me"))
-    yield* store.apply(item.id, { _tag: "Start", at: 1 })
-    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: "f", commitsAhead: 1, qa, at: 2 })
-    return item.id
-  })
+const reviewInQa = (qa: "human" | "agent") =>
+  Effect.flatMap(Store, (store) => intoQa(store, story("Review me"), qa))
 
 describe("Decisions", () => {
   it.scoped("ask waits for the answer another fiber gives, and returns who gave it", () =>
@@ -129,7 +122,7 @@ describe("Decisions", () => {
         db,
         Effect.gen(function* () {
           const events = yield* (yield* Store).subscribe
-          const id = yield* intoQa("human")
+          const id = yield* reviewInQa("human")
           yield* next(events, "DecisionOpened")
           // What a server that died mid-ask leaves behind: the open request, and nobody waiting for it.
           yield* (yield* Store).openDecision({
@@ -167,7 +160,7 @@ describe("Decisions", () => {
         db,
         Effect.gen(function* () {
           const events = yield* (yield* Store).subscribe
-          const id = yield* intoQa("human")
+          const id = yield* reviewInQa("human")
           yield* next(events, "DecisionOpened")
           return id
         }),
@@ -205,31 +198,22 @@ describe("Decisions", () => {
     Effect.gen(function* () {
       const db = yield* freshDb
       // Moved into QA while no Decisions ran (an older server): one says qa: human, one says nothing.
-      const [human] = yield* Effect.scoped(
-        Effect.provide(
-          Effect.gen(function* () {
-            const store = yield* Store
-            const ids = []
-            for (const front of ["qa: human\n", ""]) {
-              const item = yield* store.create({
+      const [human] = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const ids = []
+          for (const front of ["qa: human\n", ""]) {
+            ids.push(
+              yield* intoQa(store, {
                 kind: "story",
                 name: "Old",
                 content: `---\nname: Old\n${front}---\n`,
-              })
-              yield* store.apply(item.id, { _tag: "Start", at: 1 })
-              yield* store.apply(item.id, {
-                _tag: "GatesPassed",
-                featureBranch: "f",
-                commitsAhead: 1,
-                qa: "human",
-                at: 2,
-              })
-              ids.push(item.id)
-            }
-            return ids
-          }),
-          storeLayer(db),
-        ),
+              }),
+            )
+          }
+          return ids
+        }),
       )
       yield* withDecisions(
         db,
@@ -251,7 +235,7 @@ describe("Decisions", () => {
   it.scoped("an item with qa: human gets a decision as it enters QA, approved as it moves to Merge", () =>
     onFreshStore(({ decisions, store, events }) =>
       Effect.gen(function* () {
-        const id = yield* intoQa("human")
+        const id = yield* reviewInQa("human")
         const opened = yield* next(events, "DecisionOpened")
         expect(opened.decision).toMatchObject({ _tag: "HumanQa", storyId: id })
         yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
@@ -268,8 +252,8 @@ describe("Decisions", () => {
   it.scoped("QA rejected sends the notes with the reject; an item with qa: agent gets no decision", () =>
     onFreshStore(({ decisions, store, events }) =>
       Effect.gen(function* () {
-        const byAgent = yield* intoQa("agent")
-        const byHuman = yield* intoQa("human")
+        const byAgent = yield* reviewInQa("agent")
+        const byHuman = yield* reviewInQa("human")
         const opened = yield* next(events, "DecisionOpened")
         expect(opened.decision.storyId).toBe(byHuman)
         yield* store.apply(byHuman, {
@@ -289,13 +273,13 @@ describe("Decisions", () => {
   it.scoped("a person's answer to a human QA stands when the item then leaves QA", () =>
     onFreshStore(({ decisions, store, events }) =>
       Effect.gen(function* () {
-        const id = yield* intoQa("human")
+        const id = yield* reviewInQa("human")
         const opened = yield* next(events, "DecisionOpened")
         yield* decisions.answer(opened.decision.id, "approve", "ui:alice")
         yield* store.apply(id, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
         yield* store.apply(id, { _tag: "Merged", mergeCommit: "abc1234", mergedAt: 5, at: 5 })
         // The service follows events in order: once it opened the next item's decision, it has seen the moves.
-        const later = yield* intoQa("human")
+        const later = yield* reviewInQa("human")
         expect((yield* next(events, "DecisionOpened")).decision.storyId).toBe(later)
         const { decisions: all } = yield* decisions.list
         expect(all.filter((d) => d.storyId === id).map((d) => d.answer?.by)).toEqual(["ui:alice"])

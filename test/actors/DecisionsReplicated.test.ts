@@ -6,10 +6,8 @@ import { Context, Effect, Layer, Queue } from "effect"
 import { join } from "node:path"
 import { Decisions, DecisionsLive } from "../../src/actors/Decisions.js"
 import { Store, type StoreEvent, type StoreShape } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { intoQa, storeLayer, story } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
-
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
 
 const pull = (from: StoreShape, to: StoreShape, peer: string) =>
   Effect.flatMap(Effect.flatMap(to.stateVector, from.diff), (update) => to.applyRemote(update, peer))
@@ -33,21 +31,8 @@ describe("Decisions and replicated changes", () => {
         const b = Context.get(ctx, Store)
         const decisions = Context.get(ctx, Decisions)
         const events = yield* b.subscribe
-        const toQa = (name: string) =>
-          Effect.gen(function* () {
-            const item = yield* b.create(story(name))
-            yield* b.apply(item.id, { _tag: "Start", at: 1 })
-            yield* b.apply(item.id, {
-              _tag: "GatesPassed",
-              featureBranch: "f",
-              commitsAhead: 1,
-              qa: "human",
-              at: 2,
-            })
-            return item.id
-          })
-        const approvedThere = yield* toQa("Approved elsewhere")
-        const rejectedThere = yield* toQa("Rejected elsewhere")
+        const approvedThere = yield* intoQa(b, story("Approved elsewhere"))
+        const rejectedThere = yield* intoQa(b, story("Rejected elsewhere"))
         // Decisions opens them as it follows the moves: wait for both.
         for (let opened = 0; opened < 2;) if ((yield* Queue.take(events))._tag === "DecisionOpened") opened++
         expect(yield* decisions.pending).toHaveLength(2)

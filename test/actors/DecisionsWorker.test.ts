@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { Decisions, DecisionsLive, DecisionsWorkerLive } from "../../src/actors/Decisions.js"
 import { DecisionId } from "../../src/domain/Decision.js"
 import { Store } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { intoQa, storeLayer, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
 const story = (name: string) => ({
@@ -28,31 +28,21 @@ describe("Decisions on a worker node", () => {
     Effect.gen(function* () {
       const db = join(yield* scopedTempDir, "huskies.db")
       // The replica as sync left it: an item in QA with no decision yet, and the main node's open request.
-      const qaItem = yield* Effect.scoped(
-        Effect.provide(
-          Effect.gen(function* () {
-            const store = yield* Store
-            const item = yield* store.create(story("Review me"))
-            yield* store.apply(item.id, { _tag: "Start", at: 1 })
-            yield* store.apply(item.id, {
-              _tag: "GatesPassed",
-              featureBranch: "f",
-              commitsAhead: 1,
-              qa: "human",
-              at: 2,
-            })
-            yield* store.openDecision({
-              _tag: "Permission",
-              id: DecisionId.make("dec-main"),
-              toolName: "Bash",
-              input: { command: "npm publish" },
-              requestedAt: 5,
-              expiresAt: 300_005,
-            })
-            return item.id
-          }),
-          storeLayer(db),
-        ),
+      const qaItem = yield* withStore(
+        db,
+        Effect.gen(function* () {
+          const store = yield* Store
+          const id = yield* intoQa(store, story("Review me"))
+          yield* store.openDecision({
+            _tag: "Permission",
+            id: DecisionId.make("dec-main"),
+            toolName: "Bash",
+            input: { command: "npm publish" },
+            requestedAt: 5,
+            expiresAt: 300_005,
+          })
+          return id
+        }),
       )
       yield* withDecisions(
         DecisionsWorkerLive,

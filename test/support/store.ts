@@ -3,7 +3,7 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import { join } from "node:path"
 import type { Persistence } from "../../src/layers/Persistence.js"
-import { Store, type StoreOptions, StoreOnDisk } from "../../src/layers/Store.js"
+import { type CreateItem, Store, type StoreOptions, StoreOnDisk } from "../../src/layers/Store.js"
 import { scopedTempDir } from "./tempDir.js"
 
 export const storeLayer = (dbPath: string, options: StoreOptions = {}) =>
@@ -39,3 +39,12 @@ export const exchange = (from: Store["Type"], to: Store["Type"]) =>
   Effect.flatMap(to.stateVector, (seen) =>
     Effect.flatMap(from.diff(seen), (update) => to.applyRemote(update, from.nodeId)),
   )
+
+/** Files `input` on `store` and moves it through Coding, its gates passed, into QA of mode `qa`: its id. */
+export const intoQa = (store: Store["Type"], input: CreateItem, qa: "human" | "agent" = "human") =>
+  Effect.gen(function* () {
+    const item = yield* store.create(input)
+    yield* store.apply(item.id, { _tag: "Start", at: 1 })
+    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: "f", commitsAhead: 1, qa, at: 2 })
+    return item.id
+  })
