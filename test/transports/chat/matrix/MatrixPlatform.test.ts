@@ -5,36 +5,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Logger, LogLevel, Redacted, Stream } from "effect"
 import { makeMatrixPlatform } from "../../../../src/transports/chat/matrix/MatrixPlatform.js"
 import type { ChatPlatform } from "../../../../src/transports/chat/platform.js"
-import { type FakeHomeserver, startFakeHomeserver } from "../../../fakes/matrix/homeserver.js"
+import { alice, bob, bot, connectMatrix as connect, ops, opsHomeserver } from "./support.js"
 
-const bot = "@huskies:fake.test"
-const alice = "@alice:fake.test"
-const ops = "!ops:fake.test"
-
-const withHomeserver = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const hs = await startFakeHomeserver(bot)
-    hs.createRoom(ops, [
-      { userId: alice, displayName: "Alice" },
-      { userId: "@bob:fake.test", displayName: "Bob" },
-      { userId: bot, displayName: "huskies" },
-    ])
-    return hs
-  }),
-  (hs) => Effect.promise(() => hs.close()),
-)
-
-const connect = (hs: FakeHomeserver) =>
-  Effect.gen(function* () {
-    const platform = yield* makeMatrixPlatform({
-      homeserver: hs.url,
-      userId: bot,
-      accessToken: Redacted.make("syt_secret"),
-    })
-    // The first sync has been answered and processed once a second one is under way.
-    yield* Effect.promise(() => hs.waitForSyncs(2))
-    return platform
-  })
+const withHomeserver = opsHomeserver({ userId: bob, displayName: "Bob" })
 
 const next = (platform: ChatPlatform) =>
   platform.events.pipe(

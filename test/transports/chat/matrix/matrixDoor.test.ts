@@ -12,13 +12,9 @@ import { Store } from "../../../../src/layers/Store.js"
 import { platformAdapters } from "../../../../src/transports/chat/adapters.js"
 import { adapterEnv } from "../../../../src/transports/chat/credentials.js"
 import { runDoor } from "../../../../src/transports/chat/door/Door.js"
-import { type FakeHomeserver, startFakeHomeserver } from "../../../fakes/matrix/homeserver.js"
+import type { FakeHomeserver } from "../../../fakes/matrix/homeserver.js"
 import { ok, withTools } from "../../../support/tools.js"
-
-const bot = "@huskies:fake.test"
-const alice = "@alice:fake.test"
-const bob = "@bob:fake.test"
-const ops = "!ops:fake.test"
+import { alice, bob, bot, ops, opsHomeserver } from "./support.js"
 
 // Decoded as bot.toml is, so every setting not named here takes its default.
 const config = Schema.decodeUnknownSync(PlatformConfig)({
@@ -32,18 +28,7 @@ const config = Schema.decodeUnknownSync(PlatformConfig)({
 
 const connected = (root: string) =>
   Effect.gen(function* () {
-    const hs = yield* Effect.acquireRelease(
-      Effect.promise(async () => {
-        const h = await startFakeHomeserver(bot)
-        h.createRoom(ops, [
-          { userId: alice, displayName: "Alice" },
-          { userId: bob, displayName: "Bob" },
-          { userId: bot, displayName: "huskies" },
-        ])
-        return h
-      }),
-      (h) => Effect.promise(() => h.close()),
-    )
+    const hs = yield* opsHomeserver({ userId: bob, displayName: "Bob" })
     // As serve connects it: the registry's entry, credentials from the environment.
     const env = adapterEnv(root, "matrix", config, {
       HUSKIES_MATRIX_HOMESERVER: hs.url,

@@ -3,34 +3,18 @@
 // restart keeps it, a reaction quicker than the homeserver's answer to the send is not lost, and a
 // prompt's key on a bot message it does not know is passed on for the door's polite answer.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
+import { Context, Effect, Fiber, Layer, Option, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Outbox, OutboxLive } from "../../../../src/layers/Outbox.js"
-import {
-  makeMatrixPlatform,
-  unknownPromptAction,
-} from "../../../../src/transports/chat/matrix/MatrixPlatform.js"
-import { type AdapterMemory, outboxMemory } from "../../../../src/transports/chat/memory.js"
+import { unknownPromptAction } from "../../../../src/transports/chat/matrix/MatrixPlatform.js"
+import { outboxMemory } from "../../../../src/transports/chat/memory.js"
 import type { ChatPlatform } from "../../../../src/transports/chat/platform.js"
-import { type FakeHomeserver, startFakeHomeserver } from "../../../fakes/matrix/homeserver.js"
+import type { FakeHomeserver } from "../../../fakes/matrix/homeserver.js"
+import { alice, connectMatrix as connect, ops, opsHomeserver } from "./support.js"
 
-const bot = "@huskies:fake.test"
-const alice = "@alice:fake.test"
-const ops = "!ops:fake.test"
-
-const withHomeserver = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const hs = await startFakeHomeserver(bot)
-    hs.createRoom(ops, [
-      { userId: alice, displayName: "Alice" },
-      { userId: bot, displayName: "huskies" },
-    ])
-    return hs
-  }),
-  (hs) => Effect.promise(() => hs.close()),
-)
+const withHomeserver = opsHomeserver()
 
 /** The chat outbox in a temp dir, as serve keeps it: the adapter's memory lives there. */
 const outboxMemoryIn = Effect.gen(function* () {
@@ -41,18 +25,6 @@ const outboxMemoryIn = Effect.gen(function* () {
   const context = yield* Layer.build(OutboxLive(join(dir, "outbox.db")).pipe(Layer.orDie))
   return outboxMemory(Context.get(context, Outbox), "matrix")
 })
-
-const connect = (hs: FakeHomeserver, memory?: AdapterMemory) =>
-  Effect.gen(function* () {
-    const syncs = hs.syncs()
-    const platform = yield* makeMatrixPlatform(
-      { homeserver: hs.url, userId: bot, accessToken: Redacted.make("syt_secret") },
-      memory,
-    )
-    // Its first sync has been answered and processed once a second one is under way: it is live.
-    yield* Effect.promise(() => hs.waitForSyncs(syncs + 2))
-    return platform
-  })
 
 const nextEvent = (platform: ChatPlatform) =>
   platform.events.pipe(
