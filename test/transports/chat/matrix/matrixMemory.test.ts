@@ -3,28 +3,14 @@
 // restart keeps it, a reaction quicker than the homeserver's answer to the send is not lost, and a
 // prompt's key on a bot message it does not know is passed on for the door's polite answer.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Option, Stream } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { Outbox, OutboxLive } from "../../../../src/layers/Outbox.js"
+import { Effect, Fiber, Option, Stream } from "effect"
 import { unknownPromptAction } from "../../../../src/transports/chat/matrix/MatrixPlatform.js"
-import { outboxMemory } from "../../../../src/transports/chat/memory.js"
 import type { ChatPlatform } from "../../../../src/transports/chat/platform.js"
 import type { FakeHomeserver } from "../../../fakes/matrix/homeserver.js"
+import { outboxMemoryIn } from "../support.js"
 import { alice, connectMatrix as connect, ops, opsHomeserver } from "./support.js"
 
 const withHomeserver = opsHomeserver()
-
-/** The chat outbox in a temp dir, as serve keeps it: the adapter's memory lives there. */
-const outboxMemoryIn = Effect.gen(function* () {
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "huskies-matrix-memory-"))),
-    (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true })),
-  )
-  const context = yield* Layer.build(OutboxLive(join(dir, "outbox.db")).pipe(Layer.orDie))
-  return outboxMemory(Context.get(context, Outbox), "matrix")
-})
 
 const nextEvent = (platform: ChatPlatform) =>
   platform.events.pipe(
@@ -48,7 +34,7 @@ describe("Matrix prompt memory", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const hs = yield* withHomeserver
-          const memory = yield* outboxMemoryIn
+          const memory = yield* outboxMemoryIn("matrix")
           const prompt = yield* Effect.scoped(
             Effect.flatMap(connect(hs, memory), (platform) =>
               platform.send({ place: { room: ops }, text: "May coder-1 run `npm publish`?", buttons }),
@@ -74,7 +60,7 @@ describe("Matrix prompt memory", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const hs = yield* withHomeserver
-          const platform = yield* connect(hs, yield* outboxMemoryIn)
+          const platform = yield* connect(hs, yield* outboxMemoryIn("matrix"))
           const release = hs.holdSendAnswers()
           const sending = yield* Effect.fork(
             platform.send({ place: { room: ops }, text: "May coder-1 run `npm publish`?", buttons }),
@@ -104,7 +90,7 @@ describe("Matrix prompt memory", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const hs = yield* withHomeserver
-          const platform = yield* connect(hs, yield* outboxMemoryIn)
+          const platform = yield* connect(hs, yield* outboxMemoryIn("matrix"))
           const plain = yield* platform.send({ place: { room: ops }, text: "12 merged (abc123)" })
           const mine = hs.inject(ops, alice, { msgtype: "m.text", body: "shipped!" })
           // Let the client see both messages before anyone reacts to them.

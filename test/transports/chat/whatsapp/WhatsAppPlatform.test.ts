@@ -8,27 +8,12 @@ import {
   webhookPath,
   type WhatsAppPlatform,
 } from "../../../../src/transports/chat/whatsapp/WhatsAppPlatform.js"
-import { delivery, postWebhook, startFakeGraphApi } from "../../../fakes/whatsapp/graph.js"
-
-const phoneNumberId = "1099887766"
-const token = "EAAG-secret-token"
-const appSecret = "app-secret-123"
-const alice = "15551234567"
+import { delivery, postWebhook } from "../../../fakes/whatsapp/graph.js"
+import { alice, appSecret, connectWhatsApp, fakeGraphApi, phoneNumberId } from "./support.js"
 
 const setup = Effect.gen(function* () {
-  const graph = yield* Effect.acquireRelease(
-    Effect.promise(() => startFakeGraphApi(phoneNumberId, token)),
-    (g) => Effect.promise(() => g.close()),
-  )
-  const platform = yield* makeWhatsAppPlatform({
-    token: Redacted.make(token),
-    appSecret: Redacted.make(appSecret),
-    verifyToken: Redacted.make("verify-me"),
-    phoneNumberId,
-    graphUrl: graph.url,
-    webhook: { host: "127.0.0.1", port: 0 },
-    template: { name: "huskies_update", language: "en" },
-  })
+  const graph = yield* fakeGraphApi
+  const platform = yield* connectWhatsApp(graph)
   const webhook = `http://127.0.0.1:${platform.webhookPort}${webhookPath}`
   return { graph, platform, webhook }
 })

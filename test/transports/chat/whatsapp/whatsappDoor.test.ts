@@ -16,13 +16,10 @@ import {
   webhookPath,
   type WhatsAppPlatform,
 } from "../../../../src/transports/chat/whatsapp/WhatsAppPlatform.js"
-import { delivery, postWebhook, startFakeGraphApi } from "../../../fakes/whatsapp/graph.js"
+import { delivery, postWebhook } from "../../../fakes/whatsapp/graph.js"
 import { ok, withTools } from "../../../support/tools.js"
+import { alice, appSecret, fakeGraphApi, phoneNumberId, token } from "./support.js"
 
-const phoneNumberId = "1099887766"
-const token = "EAAG-secret-token"
-const appSecret = "app-secret-123"
-const alice = "15551234567"
 const bob = "15557654321"
 
 // Decoded as bot.toml is, so every setting not named here takes its default.
@@ -40,10 +37,7 @@ const config = Schema.decodeUnknownSync(PlatformConfig)({
 
 const connected = (root: string) =>
   Effect.gen(function* () {
-    const graph = yield* Effect.acquireRelease(
-      Effect.promise(() => startFakeGraphApi(phoneNumberId, token)),
-      (g) => Effect.promise(() => g.close()),
-    )
+    const graph = yield* fakeGraphApi
     const env = adapterEnv(root, "whatsapp", config, {
       HUSKIES_WHATSAPP_TOKEN: token,
       HUSKIES_WHATSAPP_APP_SECRET: appSecret,

@@ -3,53 +3,16 @@
 // behind the access guard's rule for webhooks (Host and Origin must name it; the signature stands in for
 // the token, and a forged one is still refused).
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, Stream } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { Effect, Stream } from "effect"
 import { request } from "node:http"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { Outbox, OutboxLive } from "../../../../src/layers/Outbox.js"
-import { type AdapterMemory, outboxMemory } from "../../../../src/transports/chat/memory.js"
 import { sign } from "../../../../src/transports/chat/whatsapp/webhook.js"
 import {
-  makeWhatsAppPlatform,
   webhookPath,
   type WhatsAppPlatform,
 } from "../../../../src/transports/chat/whatsapp/WhatsAppPlatform.js"
-import { delivery, type FakeGraphApi, startFakeGraphApi } from "../../../fakes/whatsapp/graph.js"
-
-const phoneNumberId = "1099887766"
-const token = "EAAG-secret-token"
-const appSecret = "app-secret-123"
-const alice = "15551234567"
-
-const graphApi = Effect.acquireRelease(
-  Effect.promise(() => startFakeGraphApi(phoneNumberId, token)),
-  (g) => Effect.promise(() => g.close()),
-)
-
-const outboxMemoryIn = Effect.gen(function* () {
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "huskies-whatsapp-memory-"))),
-    (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true })),
-  )
-  const context = yield* Layer.build(OutboxLive(join(dir, "outbox.db")).pipe(Layer.orDie))
-  return outboxMemory(Context.get(context, Outbox), "whatsapp")
-})
-
-const connect = (graph: FakeGraphApi, memory?: AdapterMemory, allowedHosts?: ReadonlyArray<string>) =>
-  makeWhatsAppPlatform(
-    {
-      token: Redacted.make(token),
-      appSecret: Redacted.make(appSecret),
-      verifyToken: Redacted.make("verify-me"),
-      phoneNumberId,
-      graphUrl: graph.url,
-      webhook: { host: "127.0.0.1", port: 0, ...(allowedHosts === undefined ? {} : { allowedHosts }) },
-      template: { name: "huskies_update", language: "en" },
-    },
-    memory,
-  )
+import { delivery } from "../../../fakes/whatsapp/graph.js"
+import { outboxMemoryIn } from "../support.js"
+import { alice, appSecret, connectWhatsApp as connect, fakeGraphApi, phoneNumberId } from "./support.js"
 
 /** A POST to the receiver with the headers given (Host included, which fetch would not let us set). */
 const post = (
@@ -86,8 +49,8 @@ const local = (platform: WhatsAppPlatform) => `127.0.0.1:${platform.webhookPort}
 describe("WhatsApp adapter memory and guard", () => {
   it.scoped("a restart keeps the person's 24-hour window and the ids already sent", () =>
     Effect.gen(function* () {
-      const graph = yield* graphApi
-      const memory = yield* outboxMemoryIn
+      const graph = yield* fakeGraphApi
+      const memory = yield* outboxMemoryIn("whatsapp")
       yield* Effect.scoped(
         Effect.gen(function* () {
           const before = yield* connect(graph, memory)
@@ -117,7 +80,7 @@ describe("WhatsApp adapter memory and guard", () => {
     "Host and Origin must name the receiver; a proxy's name is admitted once allowed; forgeries are refused",
     () =>
       Effect.gen(function* () {
-        const graph = yield* graphApi
+        const graph = yield* fakeGraphApi
         const platform = yield* connect(graph, undefined, ["hooks.example.org"])
         const raw = said("wamid.2", "status")
         const signed = { "x-hub-signature-256": sign(raw, appSecret) }
