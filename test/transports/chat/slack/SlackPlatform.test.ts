@@ -213,21 +213,37 @@ describe("Slack adapter (Socket Mode)", () => {
   })
 })
 
+/** The fake Slack and the adapter on it receiving the Events API at /slack/events, once it is up. */
+const eventsReceiver = (allowedHosts?: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const fake = yield* scopedSlackFake
+    const slack = yield* makeSlackPlatform(
+      options(fake, {
+        mode: "events",
+        signingSecret: Redacted.make(SIGNING),
+        port: 0,
+        host: "127.0.0.1",
+        path: "/slack/events",
+        ...(allowedHosts === undefined ? {} : { allowedHosts }),
+      }),
+    )
+    yield* slack.awaitConnected
+    return { fake, slack, port: Option.getOrThrow(yield* slack.httpPort) }
+  })
+
+/** Alice mentioning the bot in the ops channel with `text`, as the Events API delivers it. */
+const mention = (fake: SlackFake, text: string, ts: string) => ({
+  type: "app_mention",
+  channel: "C0OPS",
+  user: "UALICE",
+  text: `<@${fake.botUserId}> ${text}`,
+  ts,
+})
+
 describe("Slack adapter (Events API over HTTP)", () => {
   it.live("a signed event arrives; a forged or replayed signature is rejected", () =>
     Effect.gen(function* () {
-      const fake = yield* scopedSlackFake
-      const slack = yield* makeSlackPlatform(
-        options(fake, {
-          mode: "events",
-          signingSecret: Redacted.make(SIGNING),
-          port: 0,
-          host: "127.0.0.1",
-          path: "/slack/events",
-        }),
-      )
-      yield* slack.awaitConnected
-      const port = Option.getOrThrow(yield* slack.httpPort)
+      const { fake, slack, port } = yield* eventsReceiver()
       const post = (delivery: { body: string; headers: Record<string, string> }) =>
         Effect.promise(() =>
           fetch(`http://127.0.0.1:${port}/slack/events`, {
@@ -236,13 +252,7 @@ describe("Slack adapter (Events API over HTTP)", () => {
             headers: delivery.headers,
           }).then((r) => r.status),
         )
-      const event = (text: string, ts: string) => ({
-        type: "app_mention",
-        channel: "C0OPS",
-        user: "UALICE",
-        text: `<@${fake.botUserId}> ${text}`,
-        ts,
-      })
+      const event = (text: string, ts: string) => mention(fake, text, ts)
 
       expect(yield* post(fake.signedDelivery(event("forged", "1.1"), "not-the-secret"))).toBe(401)
       const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600
@@ -263,19 +273,7 @@ describe("Slack adapter (Events API over HTTP)", () => {
     "the receiver is behind the access guard: Host and Origin must name it; a proxy's allowed name passes",
     () =>
       Effect.gen(function* () {
-        const fake = yield* scopedSlackFake
-        const slack = yield* makeSlackPlatform(
-          options(fake, {
-            mode: "events",
-            signingSecret: Redacted.make(SIGNING),
-            port: 0,
-            host: "127.0.0.1",
-            path: "/slack/events",
-            allowedHosts: ["hooks.example.org"],
-          }),
-        )
-        yield* slack.awaitConnected
-        const port = Option.getOrThrow(yield* slack.httpPort)
+        const { fake, slack, port } = yield* eventsReceiver(["hooks.example.org"])
         // Host set by hand, which fetch would not allow.
         const post = (
           delivery: { body: string; headers: Record<string, string> },
@@ -298,13 +296,7 @@ describe("Slack adapter (Events API over HTTP)", () => {
             req.on("error", (e) => resume(Effect.die(e)))
             req.end(delivery.body)
           })
-        const event = (text: string, ts: string) => ({
-          type: "app_mention",
-          channel: "C0OPS",
-          user: "UALICE",
-          text: `<@${fake.botUserId}> ${text}`,
-          ts,
-        })
+        const event = (text: string, ts: string) => mention(fake, text, ts)
         // Signed by Slack, but sent under a name that only resolves here: refused before Bolt reads it.
         expect(
           yield* post(fake.signedDelivery(event("rebound", "2.1"), SIGNING), { host: "evil.example" }),
