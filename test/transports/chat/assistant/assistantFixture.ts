@@ -2,16 +2,17 @@
 // chat agent (a small node script that answers with what it was given: its conversation id, the session it
 // resumed, the messages), agents.toml naming it, a bot.toml table, and a platform at the chat contract
 // (queues) where a test says things with or without a mention and reads what was sent.
-import { Duration, Effect, Either, Layer, Queue, Stream } from "effect"
+import { Duration, Effect, Layer, Queue, Stream } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ChatAssistantLive } from "../../../../src/actors/chatAgents.js"
-import { decodeBotConfig, type PlatformConfig } from "../../../../src/domain/BotConfig.js"
+import type { PlatformConfig } from "../../../../src/domain/BotConfig.js"
 import { HuskiesConfig } from "../../../../src/layers/HuskiesConfig.js"
 import { OutboxLive } from "../../../../src/layers/Outbox.js"
 import { ServerUrlFixed } from "../../../../src/layers/ServerUrl.js"
 import { runDoor } from "../../../../src/transports/chat/door/Door.js"
-import type { ChatPlatform, Incoming, Outgoing, Place } from "../../../../src/transports/chat/platform.js"
+import type { ChatPlatform, Incoming, Place } from "../../../../src/transports/chat/platform.js"
+import { opsRoom, readRoom, type SentMessage, slackTable } from "../door/fakePlatform.js"
 
 /**
  * The chat agent: prints a SessionStarted (the session it resumes, else a new one), one answer line, and
@@ -68,14 +69,12 @@ command = [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}]
     if (state.problem._tag === "Some") return yield* Effect.die(state.problem.value)
   })
 
-export const opsRoom = "C-ops"
-export const readRoom = "C-read"
+export { opsRoom, readRoom, type SentMessage } from "../door/fakePlatform.js"
 export const ambientRoom = "C-ambient"
 
 /** A [slack] table: the assistant on mention, an ops room, a read room and an ambient ops room. */
-export const assistantConfig = (assistant = "mention"): PlatformConfig => {
-  const decoded = decodeBotConfig(
-    `[slack]
+export const assistantConfig = (assistant = "mention"): PlatformConfig =>
+  slackTable(`[slack]
 enabled = true
 assistant = "${assistant}"
 
@@ -95,16 +94,7 @@ role = "read"
 id = "${ambientRoom}"
 role = "ops"
 ambient = true
-`,
-    "bot.toml",
-  )
-  if (Either.isLeft(decoded) || decoded.right.slack === undefined) throw new Error("bad bot.toml")
-  return decoded.right.slack
-}
-
-export interface SentMessage extends Outgoing {
-  readonly messageId: string
-}
+`)
 
 /** A platform at the chat contract: `say` delivers a person's message, `nextSent` takes what the door sent. */
 export const makePlatform = (limit?: number) =>

@@ -140,6 +140,11 @@ notify = ["moves", "merges", "failures", "rate_limits"]
 id = "${readRoom}"
 role = "read"
 `
+  return slackTable(text)
+}
+
+/** The [slack] table of the bot.toml `text`, decoded as serve decodes it; throws what is wrong with it. */
+export const slackTable = (text: string): PlatformConfig => {
   const decoded = decodeBotConfig(text, "bot.toml")
   if (Either.isLeft(decoded)) throw decoded.left
   if (decoded.right.slack === undefined) throw new Error("no [slack]")
