@@ -14,7 +14,7 @@ import { newWorkItem } from "../../src/domain/WorkItem.js"
 import { docMaps, writeItem } from "../../src/layers/docModel.js"
 import { Store } from "../../src/layers/Store.js"
 import { planClaimIn, planReleaseIn, writeClaimEntry } from "../../src/layers/storeClaims.js"
-import { awaitItem, gatedCoder, openGate, story, withPipeline } from "../support/pipeline.js"
+import { awaitItem, commandAgent, gatedCoder, openGate, story, withPipeline } from "../support/pipeline.js"
 import { err, ok } from "../support/tools.js"
 import { exchange, openStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
@@ -27,13 +27,7 @@ test = "test -f feature.txt"
 lease_secs = 1
 `
 
-const agentsToml = `
-[[agent]]
-name = "coder-1"
-stage = "coder"
-runtime = "command"
-command = ["{{scripts}}/coder.sh"]
-`
+const agentsToml = commandAgent("coder-1", "coder", "coder.sh")
 
 const setup = { projectToml, agentsToml, scripts: { "coder.sh": gatedCoder }, autoAssign: false }
 

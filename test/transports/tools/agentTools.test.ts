@@ -15,19 +15,10 @@ const projectToml = `base_branch = "main"
 test = "test -f feature.txt"
 `
 
-const agentsToml = `
-[[agent]]
-name = "coder-1"
-stage = "coder"
-runtime = "command"
-command = ["{{scripts}}/coder.sh"]
-
-[[agent]]
-name = "qa-1"
-stage = "qa"
-runtime = "command"
-command = ["{{scripts}}/coder.sh"]
-`
+const agentsToml = [
+  commandAgent("coder-1", "coder", "coder.sh"),
+  commandAgent("qa-1", "qa", "coder.sh"),
+].join("\n")
 
 const setup = { projectToml, agentsToml, scripts: { "coder.sh": gatedCoder }, autoAssign: false }
 
