@@ -12,7 +12,7 @@ import { ServerUrlFixed } from "../../../../src/layers/ServerUrl.js"
 import { readUsage } from "../../../../src/layers/Usage.js"
 import { runDoor } from "../../../../src/transports/chat/door/Door.js"
 import { withTools } from "../../../support/tools.js"
-import { scopedSlackFake, slackAdapterOn } from "../slack/support.js"
+import { awaitHello, mentionInThread, postedAt, scopedSlackFake, slackAdapterOn } from "../slack/support.js"
 import { withChatAgent } from "./assistantFixture.js"
 
 // Decoded as bot.toml is, so settings added later get their defaults.
@@ -37,21 +37,9 @@ describe("the assistant through Slack", () => {
           ChatAssistantLive({ root }).pipe(Layer.provide(ServerUrlFixed("http://127.0.0.1:9"))),
         )
         yield* Effect.forkScoped(Effect.provide(runDoor(slack, config), yield* Layer.build(services)))
-        yield* Effect.promise(() => fake.until(() => fake.hellos > 0)).pipe(Effect.timeout("10 seconds"))
-        const posted = (count: number) =>
-          Effect.promise(() => fake.until(() => fake.posted.length >= count)).pipe(
-            Effect.timeout(Duration.seconds(20)),
-            Effect.map(() => fake.posted[count - 1]!),
-          )
-        const mention = (user: string, text: string, ts: string) =>
-          fake.sendEvent({
-            type: "app_mention",
-            channel: "C0OPS",
-            user,
-            text: `<@${fake.botUserId}> ${text}`,
-            ts,
-            thread_ts: "1700000000.000001",
-          })
+        yield* awaitHello(fake)
+        const posted = (count: number) => postedAt(fake, count, Duration.seconds(20))
+        const mention = (user: string, text: string, ts: string) => mentionInThread(fake, user, text, ts)
 
         mention("UALICE", "what is in the backlog?", "1700000000.000010")
         const first = yield* posted(1)

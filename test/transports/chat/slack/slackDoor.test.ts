@@ -9,9 +9,8 @@ import { Store } from "../../../../src/layers/Store.js"
 import { OutboxLive } from "../../../../src/layers/Outbox.js"
 import { StoryId } from "../../../../src/domain/StoryId.js"
 import { runDoor } from "../../../../src/transports/chat/door/Door.js"
-import type { SlackFake } from "../../../fakes/slack/SlackFake.js"
 import { ok, withTools } from "../../../support/tools.js"
-import { scopedSlackFake, slackAdapterOn } from "./support.js"
+import { awaitHello, mentionInThread, postedAt, scopedSlackFake, slackAdapterOn } from "./support.js"
 
 // Decoded as bot.toml is, so settings added later get their defaults.
 const config = Schema.decodeUnknownSync(PlatformConfig)({
@@ -30,15 +29,9 @@ const connected = (root: string) =>
     const slack = yield* slackAdapterOn(fake, root, config)
     const outbox = yield* Layer.build(OutboxLive(join(root, "outbox.db")))
     yield* Effect.forkScoped(Effect.provide(runDoor(slack, config), outbox))
-    yield* Effect.promise(() => fake.until(() => fake.hellos > 0)).pipe(Effect.timeout("10 seconds"))
+    yield* awaitHello(fake)
     return { fake }
   })
-
-const posted = (fake: SlackFake, count: number) =>
-  Effect.promise(() => fake.until(() => fake.posted.length >= count)).pipe(
-    Effect.timeout("10 seconds"),
-    Effect.map(() => fake.posted[count - 1]!),
-  )
 
 describe("Slack through the chat door", () => {
   it.live("a mention with a command moves the item and the answer is posted in the thread", () =>
@@ -47,16 +40,8 @@ describe("Slack through the chat door", () => {
         const { fake } = yield* connected(root)
         const id = StoryId.make((yield* ok("create_story", { name: "Add login" }))["story_id"] as string)
 
-        const ask = (user: string, text: string, ts: string) =>
-          fake.sendEvent({
-            type: "app_mention",
-            channel: "C0OPS",
-            user,
-            text: `<@${fake.botUserId}> ${text}`,
-            ts,
-            thread_ts: "1700000000.000001",
-          })
-        const reply = (count: number) => posted(fake, count)
+        const ask = (user: string, text: string, ts: string) => mentionInThread(fake, user, text, ts)
+        const reply = (count: number) => postedAt(fake, count)
 
         ask("UBOB", "move 1 coding", "1700000000.000010")
         const refusal = yield* reply(1)
@@ -87,7 +72,7 @@ describe("Slack through the chat door", () => {
             "5 minutes",
           ),
         )
-        const prompt = yield* posted(fake, 1)
+        const prompt = yield* postedAt(fake, 1)
         expect(prompt.channel).toBe("C0OPS")
         expect(prompt.text).toContain("npm publish")
 
