@@ -2,19 +2,16 @@
 // its timeout (TestClock), a restart denies the permission requests nobody waits for any more, and an
 // item with qa: human has a decision from the moment its gates pass until it leaves QA.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Queue, type Scope, TestClock } from "effect"
+import { Effect, Fiber, Queue, type Scope, TestClock } from "effect"
 import { join } from "node:path"
-import { Decisions, DecisionsLive } from "../../src/actors/Decisions.js"
-import { DecisionId } from "../../src/domain/Decision.js"
+import { Decisions } from "../../src/actors/Decisions.js"
 import type { StoreEvent } from "../../src/layers/Store.js"
 import { Store } from "../../src/layers/Store.js"
-import { intoQa, storeLayer, story, withStore } from "../support/store.js"
+import { openOrphanRequest, withDecisions } from "../support/decisions.js"
+import { intoQa, story, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
 const publish = { _tag: "Permission", toolName: "Bash", input: { command: "npm publish" } } as const
-
-const withDecisions = <A, E>(dbPath: string, program: Effect.Effect<A, E, Store | Decisions | Scope.Scope>) =>
-  Effect.scoped(Effect.provide(program, DecisionsLive.pipe(Layer.provideMerge(storeLayer(dbPath)))))
 
 const freshDb = Effect.map(scopedTempDir, (dir) => join(dir, "huskies.db"))
 
@@ -125,14 +122,7 @@ describe("Decisions", () => {
           const id = yield* reviewInQa("human")
           yield* next(events, "DecisionOpened")
           // What a server that died mid-ask leaves behind: the open request, and nobody waiting for it.
-          yield* (yield* Store).openDecision({
-            _tag: "Permission",
-            id: DecisionId.make("dec-orphan"),
-            toolName: "Bash",
-            input: { command: "npm publish" },
-            requestedAt: 5,
-            expiresAt: 300_005,
-          })
+          yield* openOrphanRequest(yield* Store, "dec-orphan")
           return id
         }),
       )
@@ -166,12 +156,10 @@ describe("Decisions", () => {
         }),
       )
       // Another writer of the same document (a peer, a repair) moves the item while no Decisions runs.
-      yield* Effect.scoped(
-        Effect.provide(
-          Effect.flatMap(Store, (store) =>
-            store.apply(id, { _tag: "QaRejected", notes: "no", retryLimit: 3, at: 9 }),
-          ),
-          storeLayer(db),
+      yield* withStore(
+        db,
+        Effect.flatMap(Store, (store) =>
+          store.apply(id, { _tag: "QaRejected", notes: "no", retryLimit: 3, at: 9 }),
         ),
       )
       yield* withDecisions(

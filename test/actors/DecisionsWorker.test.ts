@@ -3,12 +3,12 @@
 // human-QA decision of its own for an item in QA; the main node's Decisions, started on the same document,
 // still sweeps and opens them.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, type Scope } from "effect"
+import { Effect } from "effect"
 import { join } from "node:path"
-import { Decisions, DecisionsLive, DecisionsWorkerLive } from "../../src/actors/Decisions.js"
-import { DecisionId } from "../../src/domain/Decision.js"
+import { Decisions, DecisionsWorkerLive } from "../../src/actors/Decisions.js"
 import { Store } from "../../src/layers/Store.js"
-import { intoQa, storeLayer, withStore } from "../support/store.js"
+import { openOrphanRequest, withDecisions } from "../support/decisions.js"
+import { intoQa, withStore } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
 const story = (name: string) => ({
@@ -16,12 +16,6 @@ const story = (name: string) => ({
   name,
   content: `---\nname: ${name}\nqa: human\n---\n`,
 })
-
-const withDecisions = <A, E>(
-  layer: typeof DecisionsLive,
-  dbPath: string,
-  program: Effect.Effect<A, E, Store | Decisions | Scope.Scope>,
-) => Effect.scoped(Effect.provide(program, layer.pipe(Layer.provideMerge(storeLayer(dbPath)))))
 
 describe("Decisions on a worker node", () => {
   it.scoped("settle nothing and open no human QA at start; the main node's do", () =>
@@ -33,27 +27,19 @@ describe("Decisions on a worker node", () => {
         Effect.gen(function* () {
           const store = yield* Store
           const id = yield* intoQa(store, story("Review me"))
-          yield* store.openDecision({
-            _tag: "Permission",
-            id: DecisionId.make("dec-main"),
-            toolName: "Bash",
-            input: { command: "npm publish" },
-            requestedAt: 5,
-            expiresAt: 300_005,
-          })
+          yield* openOrphanRequest(store, "dec-main")
           return id
         }),
       )
       yield* withDecisions(
-        DecisionsWorkerLive,
         db,
         Effect.gen(function* () {
           const pending = yield* (yield* Decisions).pending
           expect(pending.map((d) => d.id)).toEqual(["dec-main"])
         }),
+        DecisionsWorkerLive,
       )
       yield* withDecisions(
-        DecisionsLive,
         db,
         Effect.gen(function* () {
           const decisions = yield* Decisions
