@@ -5,12 +5,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Queue } from "effect"
 import { join } from "node:path"
 import { Decisions, DecisionsLive } from "../../src/actors/Decisions.js"
-import { Store, type StoreEvent, type StoreShape } from "../../src/layers/Store.js"
-import { intoQa, storeLayer, story } from "../support/store.js"
+import { Store, type StoreEvent } from "../../src/layers/Store.js"
+import { exchange, intoQa, openStore, storeLayer, story } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
-
-const pull = (from: StoreShape, to: StoreShape, peer: string) =>
-  Effect.flatMap(Effect.flatMap(to.stateVector, from.diff), (update) => to.applyRemote(update, peer))
 
 const answered = (events: Queue.Dequeue<StoreEvent>) =>
   Effect.gen(function* () {
@@ -26,7 +23,7 @@ describe("Decisions and replicated changes", () => {
     () =>
       Effect.gen(function* () {
         const dir = yield* scopedTempDir
-        const a = Context.get(yield* Layer.build(storeLayer(join(dir, "a.db"))), Store)
+        const a = yield* openStore(join(dir, "a.db"))
         const ctx = yield* Layer.build(DecisionsLive.pipe(Layer.provideMerge(storeLayer(join(dir, "b.db")))))
         const b = Context.get(ctx, Store)
         const decisions = Context.get(ctx, Decisions)
@@ -36,17 +33,17 @@ describe("Decisions and replicated changes", () => {
         // Decisions opens them as it follows the moves: wait for both.
         for (let opened = 0; opened < 2;) if ((yield* Queue.take(events))._tag === "DecisionOpened") opened++
         expect(yield* decisions.pending).toHaveLength(2)
-        yield* pull(b, a, "node-b")
+        yield* exchange(b, a, "node-b")
 
         yield* a.apply(approvedThere, { _tag: "QaApproved", featureBranch: "f", commitsAhead: 1, at: 3 })
-        yield* pull(a, b, "node-a")
+        yield* exchange(a, b, "node-a")
         expect(yield* answered(events)).toMatchObject({
           storyId: approvedThere,
           answer: { verdict: "approve", by: "node-a" },
         })
 
         yield* a.apply(rejectedThere, { _tag: "QaRejected", notes: "no tests", retryLimit: 3, at: 4 })
-        yield* pull(a, b, "node-a")
+        yield* exchange(a, b, "node-a")
         expect(yield* answered(events)).toMatchObject({
           storyId: rejectedThere,
           answer: { verdict: "reject", by: "node-a", note: "the item left QA on node-a (now in Coding)" },

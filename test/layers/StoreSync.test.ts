@@ -2,29 +2,16 @@
 // a peer's update is durable before it resolves and publishes the events a local write would; the feed
 // of committed updates names their origin; garbage is refused whole; state vectors resync a gap.
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Layer, Queue, type Scope } from "effect"
+import { Chunk, Effect, Queue } from "effect"
 import { join } from "node:path"
 import { type Decision, DecisionId } from "../../src/domain/Decision.js"
-import { Store, type StoreEvent, type StoreShape } from "../../src/layers/Store.js"
-import { storeLayer } from "../support/store.js"
+import { type StoreEvent, type StoreShape } from "../../src/layers/Store.js"
+import { exchange, openStore, story } from "../support/store.js"
 import { scopedTempDir } from "../support/tempDir.js"
-
-const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
-
-/** A Store on `dbPath`, open until the enclosing scope closes. */
-const open = (dbPath: string): Effect.Effect<StoreShape, unknown, Scope.Scope> =>
-  Effect.map(Layer.build(storeLayer(dbPath)), (ctx) => Context.get(ctx, Store))
 
 /** Opens the store at `dbPath` in a scope of its own, runs `f` and closes it (a restart). */
 const reopened = <A>(dbPath: string, f: (store: StoreShape) => Effect.Effect<A, unknown>) =>
-  Effect.scoped(Effect.flatMap(open(dbPath), f))
-
-/** Everything B lacks of A, applied to B as A's update. */
-const pull = (from: StoreShape, to: StoreShape, peer: string) =>
-  Effect.gen(function* () {
-    const update = yield* from.diff(yield* to.stateVector)
-    return yield* to.applyRemote(update, peer)
-  })
+  Effect.scoped(Effect.flatMap(openStore(dbPath), f))
 
 const drain = <A>(queue: Queue.Dequeue<A>) => Effect.map(Queue.takeAll(queue), Chunk.toReadonlyArray)
 
@@ -34,12 +21,12 @@ describe("Store sync", () => {
   it.scoped("a peer's update is durable, visible and published as the events of the same local change", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const a = yield* open(join(dir, "a.db"))
-      const b = yield* open(join(dir, "b.db"))
+      const a = yield* openStore(join(dir, "a.db"))
+      const b = yield* openStore(join(dir, "b.db"))
       const bEvents = yield* b.subscribe
 
       const item = yield* a.create(story("Add login"))
-      const created = yield* pull(a, b, "node-a")
+      const created = yield* exchange(a, b, "node-a")
       expect(tags(created)).toEqual(["ItemCreated"])
       expect(tags(yield* drain(bEvents))).toEqual(["ItemCreated"])
       expect((yield* b.get(item.id)).stage._tag).toBe("Backlog")
@@ -48,7 +35,7 @@ describe("Store sync", () => {
       yield* a.apply(item.id, { _tag: "Start", at: 10 })
       yield* a.editContent(item.id, { _tag: "Replace", text: "---\nname: Add login\n---\nmore\n" })
       yield* a.setTimer({ storyId: item.id, kind: "retry", at: 5_000, note: "later" })
-      const moved = yield* pull(a, b, "node-a")
+      const moved = yield* exchange(a, b, "node-a")
       expect(tags(moved).sort()).toEqual(["ContentChanged", "ItemChanged", "TimersChanged"])
       const change = moved.find((e) => e._tag === "ItemChanged")
       expect(change?._tag === "ItemChanged" && change.before.stage._tag).toBe("Backlog")
@@ -57,11 +44,11 @@ describe("Store sync", () => {
       expect((yield* b.timers).timers.map((t) => t.storyId)).toEqual([item.id])
 
       // Nothing new: nothing applied, nothing published.
-      expect(yield* pull(a, b, "node-a")).toEqual([])
+      expect(yield* exchange(a, b, "node-a")).toEqual([])
 
       // A third replica that hears only from B gets it all: B's copy is whole.
-      const c = yield* open(join(dir, "c.db"))
-      yield* pull(b, c, "node-b")
+      const c = yield* openStore(join(dir, "c.db"))
+      yield* exchange(b, c, "node-b")
       expect((yield* c.get(item.id)).stage._tag).toBe("Coding")
       expect(yield* c.content(item.id)).toBe("---\nname: Add login\n---\nmore\n")
     }),
@@ -70,8 +57,8 @@ describe("Store sync", () => {
   it.scoped("a peer's heartbeat arrives as a Heartbeat, not as a change of the item", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const a = yield* open(join(dir, "a.db"))
-      const b = yield* open(join(dir, "b.db"))
+      const a = yield* openStore(join(dir, "a.db"))
+      const b = yield* openStore(join(dir, "b.db"))
       const item = yield* a.create(story("Beating"))
       yield* a.apply(item.id, { _tag: "Start", at: 10 })
       yield* a.apply(item.id, {
@@ -81,16 +68,16 @@ describe("Store sync", () => {
         role: "coder",
         at: 11,
       })
-      yield* pull(a, b, "node-a")
+      yield* exchange(a, b, "node-a")
       yield* a.apply(item.id, { _tag: "Heartbeat", node: a.nodeId, at: 50 })
-      const beat = yield* pull(a, b, "node-a")
+      const beat = yield* exchange(a, b, "node-a")
       expect(beat.map((e) => (e._tag === "ItemChanged" ? e.event : e._tag))).toEqual([
         { _tag: "Heartbeat", node: a.nodeId, at: 50 },
       ])
       // A heartbeat that comes with another change is that change, replicated.
       yield* a.apply(item.id, { _tag: "Heartbeat", node: a.nodeId, at: 60 })
       yield* a.apply(item.id, { _tag: "Block", why: "waiting on a decision", at: 61 })
-      const both = yield* pull(a, b, "node-a")
+      const both = yield* exchange(a, b, "node-a")
       expect(both.map((e) => (e._tag === "ItemChanged" ? e.event._tag : e._tag))).toEqual(["Replicated"])
     }),
   )
@@ -98,11 +85,11 @@ describe("Store sync", () => {
   it.scoped("a replicated item survives closing and reopening the replica's file", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const a = yield* open(join(dir, "a.db"))
+      const a = yield* openStore(join(dir, "a.db"))
       const bPath = join(dir, "b.db")
       const item = yield* a.create(story("Persist me"))
       yield* a.apply(item.id, { _tag: "Start", at: 10 })
-      yield* reopened(bPath, (b) => pull(a, b, "node-a"))
+      yield* reopened(bPath, (b) => exchange(a, b, "node-a"))
       const after = yield* reopened(bPath, (b) => b.get(item.id))
       expect(after.stage._tag).toBe("Coding")
     }),
@@ -111,8 +98,8 @@ describe("Store sync", () => {
   it.scoped("the feed names each committed update's origin; a peer's carries only what was new", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const a = yield* open(join(dir, "a.db"))
-      const b = yield* open(join(dir, "b.db"))
+      const a = yield* openStore(join(dir, "a.db"))
+      const b = yield* openStore(join(dir, "b.db"))
       const aFeed = yield* a.subscribeUpdates
       const bFeed = yield* b.subscribeUpdates
       yield* a.create(story("One"))
@@ -129,7 +116,7 @@ describe("Store sync", () => {
   it.scoped("bytes that are not an update are refused and change nothing", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const b = yield* open(join(dir, "b.db"))
+      const b = yield* openStore(join(dir, "b.db"))
       yield* b.create(story("Keep"))
       const before = yield* b.stateVector
       const refused = yield* Effect.flip(b.applyRemote(new Uint8Array([200, 1, 2, 3, 4, 5]), "node-x"))
@@ -142,10 +129,10 @@ describe("Store sync", () => {
   it.scoped("deletes and decisions replicate with their events", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const a = yield* open(join(dir, "a.db"))
-      const b = yield* open(join(dir, "b.db"))
+      const a = yield* openStore(join(dir, "a.db"))
+      const b = yield* openStore(join(dir, "b.db"))
       const item = yield* a.create(story("Doomed"))
-      yield* pull(a, b, "node-a")
+      yield* exchange(a, b, "node-a")
       const decision: Decision & { answer?: undefined } = {
         _tag: "Permission",
         id: DecisionId.make("dec-1"),
@@ -156,13 +143,13 @@ describe("Store sync", () => {
         expiresAt: 301_000,
       }
       yield* a.openDecision(decision)
-      expect(tags(yield* pull(a, b, "node-a"))).toEqual(["DecisionOpened"])
+      expect(tags(yield* exchange(a, b, "node-a"))).toEqual(["DecisionOpened"])
       yield* a.answerDecision("dec-1", { verdict: "deny", by: "ui", at: 2_000 })
-      expect(tags(yield* pull(a, b, "node-a"))).toEqual(["DecisionAnswered"])
+      expect(tags(yield* exchange(a, b, "node-a"))).toEqual(["DecisionAnswered"])
       yield* a.setTimer({ storyId: item.id, kind: "start", at: 9_000, note: "" })
-      yield* pull(a, b, "node-a")
+      yield* exchange(a, b, "node-a")
       yield* a.delete(item.id)
-      const deleted = yield* pull(a, b, "node-a")
+      const deleted = yield* exchange(a, b, "node-a")
       expect(tags(deleted)).toEqual(["ItemDeleted"])
       const report = deleted[0]?._tag === "ItemDeleted" ? deleted[0].report : undefined
       expect(report).toMatchObject({ id: item.id, item: true, content: true, decisions: ["dec-1"] })
@@ -174,16 +161,16 @@ describe("Store sync", () => {
   it.scoped("writes made apart on both sides converge by exchanging state vectors", () =>
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
-      const a = yield* open(join(dir, "a.db"))
-      const b = yield* open(join(dir, "b.db"))
+      const a = yield* openStore(join(dir, "a.db"))
+      const b = yield* openStore(join(dir, "b.db"))
       const item = yield* a.create(story("Shared"))
-      yield* pull(a, b, "node-a")
+      yield* exchange(a, b, "node-a")
       // Apart: A moves it, B edits its content and files another item.
       yield* a.apply(item.id, { _tag: "Start", at: 20 })
       yield* b.editContent(item.id, { _tag: "Splice", index: 0, deleteCount: 0, insert: "# " })
       const other = yield* b.create({ kind: "bug", name: "From B", content: "---\nname: From B\n---\n" })
-      const onA = yield* pull(b, a, "node-b")
-      const onB = yield* pull(a, b, "node-a")
+      const onA = yield* exchange(b, a, "node-b")
+      const onB = yield* exchange(a, b, "node-a")
       expect(tags(onA).sort()).toEqual(["ContentChanged", "ItemCreated"])
       expect(tags(onB)).toEqual(["ItemChanged"])
       for (const store of [a, b]) {

@@ -34,10 +34,10 @@ export const withStore = <A, E>(
 export const withFreshStore = <A, E>(program: Effect.Effect<A, E, Store | Persistence | Scope.Scope>) =>
   Effect.scoped(Effect.flatMap(scopedTempDir, (dir) => withStore(join(dir, "huskies.db"), program)))
 
-/** Sends `from` what `to` lacks, as the sync connection does after a gap. */
-export const exchange = (from: Store["Type"], to: Store["Type"]) =>
+/** Sends `to` what it lacks of `from`, as the sync connection does after a gap, as `origin`'s update. */
+export const exchange = (from: Store["Type"], to: Store["Type"], origin: string = from.nodeId) =>
   Effect.flatMap(to.stateVector, (seen) =>
-    Effect.flatMap(from.diff(seen), (update) => to.applyRemote(update, from.nodeId)),
+    Effect.flatMap(from.diff(seen), (update) => to.applyRemote(update, origin)),
   )
 
 /** Files `input` on `store` and moves it through Coding, its gates passed, into QA of mode `qa`: its id. */
