@@ -14,6 +14,7 @@ import { eventually, holds } from "../../../support/waits.js"
 import {
   ambientRoom,
   assistantConfig,
+  assistantOnPlatform,
   makePlatform,
   opsRoom,
   readRoom,
@@ -27,9 +28,7 @@ describe("chat assistant", () => {
   it.live("a mention is answered in its thread; the thread's next message resumes the conversation", () =>
     withTools((root) =>
       Effect.gen(function* () {
-        yield* withChatAgent(root)
-        const chat = yield* makePlatform()
-        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const chat = yield* assistantOnPlatform(root)
         const thread = { room: opsRoom, thread: "t1" }
 
         yield* chat.say("alice", "what is in the backlog?", thread)
@@ -97,9 +96,7 @@ describe("chat assistant", () => {
   it.live("people without the ops role are refused and no agent runs; commands still work", () =>
     withTools((root) =>
       Effect.gen(function* () {
-        yield* withChatAgent(root)
-        const chat = yield* makePlatform()
-        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const chat = yield* assistantOnPlatform(root)
         yield* chat.say("mallory", "tell me the secrets", { room: opsRoom })
         expect((yield* chat.nextSent()).text).toMatch(/^Sorry, only people with the ops role/)
         yield* chat.say("bob", "what is going on?", { room: opsRoom })
@@ -117,9 +114,7 @@ describe("chat assistant", () => {
   it.live("an ambient room answers without a mention; other rooms leave unaddressed talk alone", () =>
     withTools((root) =>
       Effect.gen(function* () {
-        yield* withChatAgent(root)
-        const chat = yield* makePlatform()
-        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const chat = yield* assistantOnPlatform(root)
         yield* chat.say("alice", "morning all", { room: opsRoom }, false)
         // Talk in an ambient room from someone without ops is not the bot's business either.
         yield* chat.say("mallory", "anyone around?", { room: ambientRoom }, false)
@@ -135,9 +130,7 @@ describe("chat assistant", () => {
   it.live('assistant = "off" leaves every message that is no command alone', () =>
     withTools((root) =>
       Effect.gen(function* () {
-        yield* withChatAgent(root)
-        const chat = yield* makePlatform()
-        yield* startAssistantDoor(root, chat.platform, assistantConfig("off"))
+        const chat = yield* assistantOnPlatform(root, { assistant: "off" })
         yield* chat.say("alice", "are you there?", { room: ambientRoom })
         yield* chat.say("alice", "status", { room: opsRoom })
         expect((yield* chat.nextSent()).text).not.toContain("conversation=")
@@ -151,9 +144,7 @@ describe("chat assistant", () => {
   it.live("messages sent while a turn runs make the next turn; max_chat = 1 holds other conversations", () =>
     withTools((root) =>
       Effect.gen(function* () {
-        yield* withChatAgent(root, "max_chat = 1")
-        const chat = yield* makePlatform()
-        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const chat = yield* assistantOnPlatform(root, { concurrency: "max_chat = 1" })
         const thread = { room: opsRoom, thread: "busy" }
         yield* chat.say("alice", "please wait for me", thread)
         yield* eventually(
@@ -181,10 +172,8 @@ describe("chat assistant", () => {
   it.live("a long answer is posted in parts the platform takes, in order, in the same thread", () =>
     withTools((root) =>
       Effect.gen(function* () {
-        yield* withChatAgent(root)
         // Slack's limit is 3,000 characters: this platform refuses anything longer.
-        const chat = yield* makePlatform(3000)
-        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const chat = yield* assistantOnPlatform(root, { limit: 3000 })
         const thread = { room: opsRoom, thread: "t-long" }
         yield* chat.say("alice", "give me a long answer", thread)
         const parts = [yield* chat.nextSent(), yield* chat.nextSent(), yield* chat.nextSent()]
@@ -201,9 +190,7 @@ describe("chat assistant", () => {
   it.live("a turn that fails says why; the conversation's next message starts it properly", () =>
     withTools((root) =>
       Effect.gen(function* () {
-        yield* withChatAgent(root)
-        const chat = yield* makePlatform()
-        yield* startAssistantDoor(root, chat.platform, assistantConfig())
+        const chat = yield* assistantOnPlatform(root)
         const thread = { room: opsRoom, thread: "t-crash" }
         yield* chat.say("alice", "please crash", thread)
         expect((yield* chat.nextSent()).text).toBe("The assistant could not answer (exited with code 3).")

@@ -144,6 +144,21 @@ export const makePlatform = (limit?: number) =>
     }
   })
 
+/**
+ * The chat agent (with `concurrency` in its agents.toml), a platform that takes messages up to `limit` long,
+ * and the door with the assistant in `assistant` mode running on it: the platform, for the test to talk on.
+ */
+export const assistantOnPlatform = (
+  root: string,
+  options: { readonly assistant?: string; readonly concurrency?: string; readonly limit?: number } = {},
+) =>
+  Effect.gen(function* () {
+    yield* withChatAgent(root, options.concurrency)
+    const chat = yield* makePlatform(options.limit)
+    yield* startAssistantDoor(root, chat.platform, assistantConfig(options.assistant))
+    return chat
+  })
+
 /** Runs the door with the assistant (as serve provides it) for `platform`, in the caller's scope. */
 export const startAssistantDoor = (
   root: string,
