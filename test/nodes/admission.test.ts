@@ -106,6 +106,12 @@ describe("admission of nodes on the main node", () => {
             return outcome.verdict._tag === "Refusal" ? outcome.verdict : undefined
           })
 
+        /** Runs the handshake of a well-behaved node that joins with `joinToken` (it sends no update first). */
+        const joins = (identity: ReturnType<typeof newIdentity>, joinToken: string) =>
+          Effect.promise(() =>
+            handshake(cluster.url, (challenge) => answerChallenge(identity, challenge, { joinToken }), false),
+          )
+
         // A signature made with another key than the one it presents.
         const mallory = newIdentity("mallory")
         const other = newIdentity("other")
@@ -118,13 +124,7 @@ describe("admission of nodes on the main node", () => {
 
         // The token was not spent by the refused Hello: a good node joins with it...
         const alice = newIdentity("alice")
-        const admitted = yield* Effect.promise(() =>
-          handshake(
-            cluster.url,
-            (challenge) => answerChallenge(alice, challenge, { joinToken: token1 }),
-            false,
-          ),
-        )
+        const admitted = yield* joins(alice, token1)
         expect(admitted.verdict._tag).toBe("Welcome")
         // ...and then it is used: another node cannot join with it.
         const bob = newIdentity("bob")
@@ -153,13 +153,7 @@ describe("admission of nodes on the main node", () => {
         expect(protocol?.supported).toContain(nodeProtocolVersion)
         // The token carol offered is still good: a refusal spends nothing.
         const dave = newIdentity("dave")
-        const joined = yield* Effect.promise(() =>
-          handshake(
-            cluster.url,
-            (challenge) => answerChallenge(dave, challenge, { joinToken: token2 }),
-            false,
-          ),
-        )
+        const joined = yield* joins(dave, token2)
         expect(joined.verdict._tag).toBe("Welcome")
       }),
     90_000,
