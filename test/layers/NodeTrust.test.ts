@@ -9,8 +9,8 @@ import { execFile } from "node:child_process"
 import { existsSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { NodeId } from "../../src/domain/ExecutionState.js"
-import { answerChallenge, makeNodeIdentity, nodeKeyPath } from "../../src/layers/NodeKeys.js"
-import { MainNodeTrustLive, NodeAdmissionLive } from "../../src/layers/NodeTrust.js"
+import { answerChallenge, nodeKeyPath } from "../../src/layers/NodeKeys.js"
+import { MainNodeTrustLive } from "../../src/layers/NodeTrust.js"
 import { Persistence, PersistenceLive } from "../../src/layers/Persistence.js"
 import { nodesDbPath, openTrustDb } from "../../src/layers/nodeTrustDb.js"
 import {
@@ -22,6 +22,7 @@ import {
   type NodeIdentityShape,
   signedText,
 } from "../../src/protocol/nodeHandshake.js"
+import { mainAdmission, otherNode } from "../support/nodes.js"
 import { scopedTempDir } from "../support/tempDir.js"
 
 const hour = 60 * 60 * 1000
@@ -30,18 +31,12 @@ const hour = 60 * 60 * 1000
 const mainNodePolling = (pollEvery: Duration.DurationInput) =>
   Effect.gen(function* () {
     const root = yield* scopedTempDir
-    const server = yield* makeNodeIdentity(nodeKeyPath(root), NodeId.make("node-main"))
+    const { admission, server } = yield* mainAdmission(root, { pollEvery })
     const path = nodesDbPath(root)
-    const context = yield* Layer.build(
-      NodeAdmissionLive(path, { pollEvery }).pipe(Layer.provide(Layer.succeed(NodeIdentity, server))),
-    )
     const db = yield* openTrustDb(path)
-    return { admission: Context.get(context, NodeAdmission), db, path, server }
+    return { admission, db, path, server }
   })
 const mainNode = mainNodePolling("50 millis")
-
-const peer = (name: string) =>
-  Effect.flatMap(scopedTempDir, (dir) => makeNodeIdentity(nodeKeyPath(dir), NodeId.make(name)))
 
 /** Every row of nodes.db, to show a refusal wrote nothing. */
 const rows = (path: string): string => {
@@ -64,7 +59,7 @@ describe("NodeAdmission", () => {
     Effect.gen(function* () {
       const { admission, db, path } = yield* mainNode
       expect(statSync(path).mode & 0o777).toBe(0o600)
-      const worker = yield* peer("node-w1")
+      const worker = yield* otherNode("node-w1")
       const { token } = yield* db.createToken("worker", 0, hour)
 
       const challenge = yield* admission.challenge
@@ -105,7 +100,7 @@ describe("NodeAdmission", () => {
       const { admission, db } = yield* mainNode
       const { token } = yield* db.createToken("read-only", 0, hour)
       const challenge = yield* admission.challenge
-      const viewer = yield* peer("node-view")
+      const viewer = yield* otherNode("node-view")
       const admitted = yield* admission.admit(
         challenge,
         answerChallenge(viewer, challenge, { joinToken: token }),
@@ -117,8 +112,8 @@ describe("NodeAdmission", () => {
   it.scoped("every bad Hello is refused with its reason, and nodes.db is left as it was", () =>
     Effect.gen(function* () {
       const { admission, db, path } = yield* mainNode
-      const known = yield* peer("node-known")
-      const stranger = yield* peer("node-stranger")
+      const known = yield* otherNode("node-known")
+      const stranger = yield* otherNode("node-stranger")
       const { token: usedToken } = yield* db.createToken("worker", 0, hour)
       const { token: freshToken } = yield* db.createToken("worker", 0, hour)
       const { token: expiredToken } = yield* db.createToken("worker", -2 * hour, hour)
@@ -217,7 +212,7 @@ describe("NodeAdmission", () => {
     Effect.gen(function* () {
       // Polls each minute here: the clock jumps, and a poll per step would only slow the test.
       const { admission, db } = yield* mainNodePolling("1 minute")
-      const worker = yield* peer("node-late")
+      const worker = yield* otherNode("node-late")
       const { token } = yield* db.createToken("worker", 0, 24 * hour)
       const challenge = yield* admission.challenge
       yield* TestClock.adjust("31 seconds")
@@ -231,7 +226,7 @@ describe("NodeAdmission", () => {
   it.live("a revoke made by another process reaches the running admission within a second", () =>
     Effect.gen(function* () {
       const { admission, db, path } = yield* mainNode
-      const worker = yield* peer("node-w2")
+      const worker = yield* otherNode("node-w2")
       const { token } = yield* db.createToken("worker", Date.now(), hour)
       const challenge = yield* admission.challenge
       const admitted = yield* admission.admit(
@@ -273,8 +268,8 @@ describe("NodeAdmission", () => {
       yield* Effect.gen(function* () {
         const { admission, db } = yield* mainNode
         const { token } = yield* db.createToken("worker", 0, hour)
-        const a = yield* peer("node-a")
-        const b = yield* peer("node-b")
+        const a = yield* otherNode("node-a")
+        const b = yield* otherNode("node-b")
         const c1 = yield* admission.challenge
         yield* admission.admit(c1, answerChallenge(a, c1, { joinToken: token }))
         const c2 = yield* admission.challenge

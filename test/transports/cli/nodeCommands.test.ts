@@ -2,17 +2,10 @@
 // through their handlers on a real nodes.db: a token is shown once and stored only as its digest, lists
 // say what became of each token and node, and a revoke is refused by the admission from then on.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, TestClock } from "effect"
+import { Effect, TestClock } from "effect"
 import { mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { NodeId } from "../../../src/domain/ExecutionState.js"
-import {
-  answerChallenge,
-  keyFingerprint,
-  makeNodeIdentity,
-  nodeKeyPath,
-} from "../../../src/layers/NodeKeys.js"
-import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
+import { answerChallenge, keyFingerprint } from "../../../src/layers/NodeKeys.js"
 import { joinTokenDigest, nodesDbPath } from "../../../src/layers/nodeTrustDb.js"
 import {
   createToken,
@@ -22,7 +15,7 @@ import {
   parseTtl,
   revokeNode,
 } from "../../../src/transports/cli/nodeCommands.js"
-import { NodeAdmission, NodeIdentity } from "../../../src/protocol/nodeHandshake.js"
+import { mainAdmission, otherNode } from "../../support/nodes.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 
 const project = Effect.map(scopedTempDir, (root) => {
@@ -97,14 +90,8 @@ describe("huskies token / node", () => {
     Effect.gen(function* () {
       const root = yield* project
       expect(yield* listNodes(root)).toContain("no nodes have joined")
-      const server = yield* makeNodeIdentity(nodeKeyPath(root), NodeId.make("node-main"))
-      const admission = Context.get(
-        yield* Layer.build(
-          NodeAdmissionLive(nodesDbPath(root)).pipe(Layer.provide(Layer.succeed(NodeIdentity, server))),
-        ),
-        NodeAdmission,
-      )
-      const worker = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), NodeId.make("node-w1"))
+      const { admission } = yield* mainAdmission(root)
+      const worker = yield* otherNode("node-w1")
       const { token, record } = yield* createToken(root, "worker", "24h")
       const challenge = yield* admission.challenge
       yield* admission.admit(

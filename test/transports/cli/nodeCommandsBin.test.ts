@@ -2,15 +2,12 @@
 // (bin/huskies.js in its own process): the token alone on stdout, errors as one line and exit code 1, and
 // a revoke from the command reaching a running admission within a second.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Option, Stream } from "effect"
+import { Effect, Fiber, Option, Stream } from "effect"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
-import { NodeId } from "../../../src/domain/ExecutionState.js"
-import { answerChallenge, makeNodeIdentity, nodeKeyPath } from "../../../src/layers/NodeKeys.js"
-import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
-import { nodesDbPath } from "../../../src/layers/nodeTrustDb.js"
-import { NodeAdmission, NodeIdentity } from "../../../src/protocol/nodeHandshake.js"
+import { answerChallenge } from "../../../src/layers/NodeKeys.js"
 import { runCli } from "../../support/cli.js"
+import { mainAdmission, otherNode } from "../../support/nodes.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 
 const huskies = (args: ReadonlyArray<string>) => Effect.promise(() => runCli(args))
@@ -33,16 +30,8 @@ describe("huskies token / node (the command)", () => {
         expect(listed.stdout).toMatch(/ worker .* unused/)
         expect(listed.stdout + listed.stderr).not.toContain(token)
 
-        const server = yield* makeNodeIdentity(nodeKeyPath(root), NodeId.make("node-main"))
-        const admission = Context.get(
-          yield* Layer.build(
-            NodeAdmissionLive(nodesDbPath(root), { pollEvery: "100 millis" }).pipe(
-              Layer.provide(Layer.succeed(NodeIdentity, server)),
-            ),
-          ),
-          NodeAdmission,
-        )
-        const worker = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), NodeId.make("node-w1"))
+        const { admission } = yield* mainAdmission(root, { pollEvery: "100 millis" })
+        const worker = yield* otherNode("node-w1")
         const challenge = yield* admission.challenge
         const { ticket } = yield* admission.admit(
           challenge,

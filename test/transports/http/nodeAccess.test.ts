@@ -2,15 +2,12 @@
 // passes without the token (it authenticates in-band) but not without Host/Origin; a node's ticket opens
 // /rpc/node and nothing else, marks the request with its node, and dies with a revoke.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
+import { Effect, Fiber, Option, Redacted, Stream } from "effect"
 import fc from "fast-check"
 import { createServer, type IncomingMessage, request } from "node:http"
 import type { Duplex } from "node:stream"
-import { NodeId } from "../../../src/domain/ExecutionState.js"
-import { answerChallenge, makeNodeIdentity, nodeKeyPath } from "../../../src/layers/NodeKeys.js"
-import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
+import { answerChallenge } from "../../../src/layers/NodeKeys.js"
 import { nodesDbPath, openTrustDb } from "../../../src/layers/nodeTrustDb.js"
-import { NodeAdmission, NodeIdentity } from "../../../src/protocol/nodeHandshake.js"
 import { nodePrincipalHeader } from "../../../src/protocol/nodeRpcs.js"
 import {
   AccessMisconfigured,
@@ -23,6 +20,7 @@ import {
   upgradeListener,
 } from "../../../src/transports/http/AccessGuard.js"
 import { asksNodeHandshake, ticketIn } from "../../../src/transports/http/nodeAccess.js"
+import { mainAdmission, otherNode } from "../../support/nodes.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 
 const token = "s3cret-token-of-some-length"
@@ -211,17 +209,9 @@ describe("the guard's shell for nodes", () => {
     () =>
       Effect.gen(function* () {
         const root = yield* scopedTempDir
-        const server = yield* makeNodeIdentity(nodeKeyPath(root), NodeId.make("node-main"))
-        const admission = Context.get(
-          yield* Layer.build(
-            NodeAdmissionLive(nodesDbPath(root), { pollEvery: "20 millis" }).pipe(
-              Layer.provide(Layer.succeed(NodeIdentity, server)),
-            ),
-          ),
-          NodeAdmission,
-        )
+        const { admission } = yield* mainAdmission(root, { pollEvery: "20 millis" })
         const db = yield* openTrustDb(nodesDbPath(root))
-        const worker = yield* makeNodeIdentity(nodeKeyPath(yield* scopedTempDir), NodeId.make("node-w1"))
+        const worker = yield* otherNode("node-w1")
         const { token: joinToken } = yield* db.createToken("worker", Date.now(), 60_000)
         const challenge = yield* admission.challenge
         const { ticket } = yield* admission.admit(
