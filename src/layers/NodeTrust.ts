@@ -139,8 +139,11 @@ const make = (path: string, options: NodeTrustOptions) =>
       })
 
     // Revocations written by any process (`huskies node revoke`): the few revoked ids are read on each
-    // poll. `PRAGMA data_version` would be cheaper but missed other processes' commits in tests.
+    // poll. `PRAGMA data_version` would be cheaper but missed other processes' commits in tests. With no
+    // node connected there is nothing to cut off (admit reads revocations itself), so nothing is read:
+    // a main node without workers does no I/O for them.
     const poll = Effect.gen(function* () {
+      if (tickets.size === 0) return
       const fresh = (yield* db.revokedNodes).filter((node) => !revoked.has(node))
       for (const node of fresh) {
         revoked.add(node)
