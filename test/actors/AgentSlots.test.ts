@@ -1,5 +1,6 @@
 // test/actors/AgentSlots.test.ts — the agent pool: leases end with their scope, waiters are served in
-// order without one stuck behind a busy pin holding up the rest, and an interrupted wait leaks nothing.
+// order without one stuck behind a busy pin holding up the rest, an interrupted wait leaks nothing, a
+// try never jumps the queue, and a config reload serves who waits. The pool is an actor: each check is an ask.
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Option, Scope } from "effect"
 import { AgentName } from "../../src/domain/AgentName.js"
@@ -38,7 +39,7 @@ const lease = (
   })
 
 describe("AgentSlots", () => {
-  it.effect("a third coder request waits for a lease to end, and then gets the freed agent", () =>
+  it.scoped("a third coder request waits for a lease to end, and then gets the freed agent", () =>
     Effect.gen(function* () {
       const slots = yield* makeAgentSlots(team, limits)
       const a = yield* lease(slots, "1_story_a")
@@ -55,7 +56,7 @@ describe("AgentSlots", () => {
     }),
   )
 
-  it.effect("a request pinned to a busy agent does not hold up the requests behind it", () =>
+  it.scoped("a request pinned to a busy agent does not hold up the requests behind it", () =>
     Effect.gen(function* () {
       const slots = yield* makeAgentSlots(team, limits)
       const a = yield* lease(slots, "1_story_a", "coder-1")
@@ -68,7 +69,7 @@ describe("AgentSlots", () => {
     }),
   )
 
-  it.effect("an interrupted wait leaves the queue and takes no agent with it", () =>
+  it.scoped("an interrupted wait leaves the queue and takes no agent with it", () =>
     Effect.gen(function* () {
       const slots = yield* makeAgentSlots(team, { ...limits, maxCoders: 1 })
       const a = yield* lease(slots, "1_story_a")
@@ -84,7 +85,7 @@ describe("AgentSlots", () => {
     }),
   )
 
-  it.effect("a request no configuration can serve fails with the fix instead of waiting forever", () =>
+  it.scoped("a request no configuration can serve fails with the fix instead of waiting forever", () =>
     Effect.gen(function* () {
       const slots = yield* makeAgentSlots(team, limits)
       const refused = yield* Effect.flip(
@@ -94,6 +95,67 @@ describe("AgentSlots", () => {
         'no agent can work on 1_story_a: no agent in .huskies/agents.toml has stage = "mergemaster": add one',
       )
       expect(yield* slots.waiting).toEqual([])
+    }),
+  )
+
+  it.scoped(
+    "a try takes a free agent now, waits for nothing, and never jumps a request of its role in the queue",
+    () =>
+      Effect.gen(function* () {
+        const slots = yield* makeAgentSlots(team, { ...limits, maxCoders: 1 })
+        const first = yield* Effect.flatMap(Scope.make(), (scope) =>
+          Effect.map(
+            Scope.extend(slots.tryAcquire({ storyId: "1_story_a", role: "coder" }), scope),
+            (got) => ({
+              got,
+              release: Scope.close(scope, Exit.void),
+            }),
+          ),
+        )
+        expect(Option.map(first.got, (a) => a.name)).toEqual(Option.some("coder-1"))
+        const queued = yield* lease(slots, "2_story_b")
+        yield* Effect.yieldNow()
+        expect((yield* slots.waiting).map((w) => w.request.storyId)).toEqual(["2_story_b"])
+        // The limit is reached and someone waits: a try gets nothing, and does not wait.
+        expect(yield* Effect.scoped(slots.tryAcquire({ storyId: "3_story_c", role: "coder" }))).toEqual(
+          Option.none(),
+        )
+        yield* first.release
+        expect(yield* Deferred.await(queued.got)).toBe("coder-1")
+        // Another role is not held up by the coders' queue.
+        const qa = yield* Effect.scoped(slots.tryAcquire({ storyId: "4_story_d", role: "qa" }))
+        expect(Option.map(qa, (a) => a.name)).toEqual(Option.some("qa-1"))
+      }),
+  )
+
+  it.scoped("a config reload that raises a limit serves the requests waiting for it, in order", () =>
+    Effect.gen(function* () {
+      const slots = yield* makeAgentSlots(team, { ...limits, maxCoders: 0 })
+      const a = yield* lease(slots, "1_story_a")
+      const b = yield* lease(slots, "2_story_b")
+      yield* Effect.yieldNow()
+      expect((yield* slots.waiting).map((w) => w.request.storyId)).toEqual(["1_story_a", "2_story_b"])
+      yield* slots.configure(team, { ...limits, maxCoders: 1 })
+      expect(yield* Deferred.await(a.got)).toBe("coder-1")
+      expect((yield* slots.waiting).map((w) => w.request.storyId)).toEqual(["2_story_b"])
+      yield* slots.configure([...team, agent("coder-3", "coder")], { ...limits, maxCoders: 2 })
+      expect(yield* Deferred.await(b.got)).toBe("coder-2")
+      expect((yield* slots.agents).map((x) => x.name)).toContain("coder-3")
+      expect((yield* slots.busy).map((x) => x.storyId).sort()).toEqual(["1_story_a", "2_story_b"])
+    }),
+  )
+
+  it.scoped("a request waiting when the pool stops is refused instead of waiting forever", () =>
+    Effect.gen(function* () {
+      const poolScope = yield* Scope.make()
+      const slots = yield* Scope.extend(makeAgentSlots(team, { ...limits, maxCoders: 0 }), poolScope)
+      const waiting = yield* Effect.fork(
+        Effect.scoped(slots.acquire({ storyId: "1_story_a", role: "coder" })),
+      )
+      yield* Effect.yieldNow()
+      yield* Scope.close(poolScope, Exit.void)
+      const refused = yield* Effect.flip(Fiber.join(waiting))
+      expect(refused.why).toContain("the server is shutting down")
     }),
   )
 })
