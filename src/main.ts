@@ -177,6 +177,8 @@ cli(process.argv).pipe(
     PersistError: reportUserError,
     WorkerSetupError: reportUserError,
     WorkerRefused: reportUserError,
+    MainNodeRefused: reportUserError,
+    MainKeyPinUnreadable: reportUserError,
     NodeTrustError: reportUserError,
     NodeKeyError: reportUserError,
     NodeCommandError: reportUserError,

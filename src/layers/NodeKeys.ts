@@ -1,7 +1,8 @@
 // src/layers/NodeKeys.ts — this node's Ed25519 key (`.huskies/node.key`, PEM, 0600, made on first start
-// and kept): the NodeIdentity layer a peer signs its handshake with, `answerChallenge` for the sync
-// client (PeerActor), and `verifySignature` for the main node's admission (NodeTrust.ts).
-import { Effect, Layer, Schema } from "effect"
+// and kept): the NodeIdentity layer a peer signs its handshake with, `answerChallenge` and `verifyWelcome`
+// for the sync client (PeerActor), `verifySignature` for the main node's admission (NodeTrust.ts),
+// `signWelcome` for its sync server, and the join token's fingerprint of the main node's key.
+import { Effect, Either, Layer, Schema } from "effect"
 import {
   createHash,
   createPrivateKey,
@@ -18,10 +19,13 @@ import { NodeId } from "../domain/ExecutionState.js"
 import {
   type Challenge,
   type Hello,
+  MainNodeUntrusted,
   NodeIdentity,
   type NodeIdentityShape,
   nodeProtocolVersion,
   signedText,
+  type Welcome,
+  welcomeText,
 } from "../protocol/nodeHandshake.js"
 import { Persistence } from "./Persistence.js"
 import { ensurePrivateDir, privateFileMode } from "./privateFiles.js"
@@ -87,6 +91,32 @@ export const publicKeyText = (key: KeyObject): string =>
  */
 export const keyFingerprint = (publicKey: string): string =>
   `sha256:${createHash("sha256").update(Buffer.from(publicKey, "base64url")).digest("hex").slice(0, 16)}`
+
+/**
+ * What a join token carries of the main node's key (SPKI DER, base64url): the SHA-256 of the key, all 43
+ * base64url characters of it (a shortened digest could be matched by a key made for the purpose).
+ */
+export const mainKeyDigest = (publicKey: string): string =>
+  createHash("sha256").update(Buffer.from(publicKey, "base64url")).digest("base64url")
+
+/** A join token as `huskies token create` prints it: the secret, a dot, the main node's key digest. */
+export const joinTokenText = (secret: string, mainPublicKey: string): string =>
+  `${secret}.${mainKeyDigest(mainPublicKey)}`
+
+/**
+ * A join token's parts: the secret the main node checks (what comes before the first dot: the secret's
+ * own alphabet has none) and, when there is one, the digest of the main node's key it was made by.
+ * A digest that is not 43 base64url characters is `malformed` (a token cut short when it was copied).
+ */
+export const joinTokenParts = (
+  token: string,
+): { readonly secret: string; readonly mainKeyDigest: string | undefined; readonly malformed: boolean } => {
+  const dot = token.indexOf(".")
+  if (dot < 0) return { secret: token, mainKeyDigest: undefined, malformed: false }
+  const digest = token.slice(dot + 1)
+  const ok = /^[A-Za-z0-9_-]{43}$/.test(digest)
+  return { secret: token.slice(0, dot), mainKeyDigest: ok ? digest : undefined, malformed: !ok }
+}
 
 /** The identity of node `node` holding `key`. */
 export const identityOf = (node: NodeId, key: KeyObject): NodeIdentityShape => ({
@@ -159,6 +189,8 @@ export const verifySignature = (publicKey: string, text: string, signature: stri
 export interface HelloOptions {
   /** The one-time join token, for the first admission of this node. */
   readonly joinToken?: string
+  /** This node's challenge to the main node (base64url), which the Welcome must sign. */
+  readonly challenge?: string
   readonly label?: string
   readonly version?: string
 }
@@ -178,7 +210,58 @@ export const answerChallenge = (
     ...unsigned,
     signature: identity.sign(signedText(challenge, unsigned)),
     ...(options.joinToken === undefined ? {} : { joinToken: options.joinToken }),
+    ...(options.challenge === undefined ? {} : { challenge: options.challenge }),
     ...(options.label === undefined ? {} : { label: options.label }),
     ...(options.version === undefined ? {} : { version: options.version }),
   }
+}
+
+/**
+ * The main node's Welcome to `hello`: signed with `identity` over the node's challenge when the Hello
+ * carried one (a node from before signed Welcomes gets it unsigned, as it expects).
+ */
+export const signWelcome = (
+  identity: NodeIdentityShape,
+  challenge: Pick<Challenge, "server">,
+  hello: Hello,
+  welcome: Omit<Welcome, "mainKey" | "signature">,
+): Welcome => {
+  if (hello.challenge === undefined) return welcome
+  const mainKey = identity.publicKey
+  const text = welcomeText(
+    challenge,
+    { node: hello.node, challenge: hello.challenge },
+    { ...welcome, mainKey },
+  )
+  return { ...welcome, mainKey, signature: identity.sign(text) }
+}
+
+/**
+ * Whether `welcome` proves that the holder of its `mainKey` answered `hello` (which carried a challenge):
+ * the key that signed it, or why the node must not go on. Which key it should be is the caller's to check.
+ */
+export const verifyWelcome = (
+  challenge: Pick<Challenge, "server">,
+  hello: Pick<Hello, "node"> & { readonly challenge: string },
+  welcome: Welcome,
+): Either.Either<string, MainNodeUntrusted> => {
+  if (welcome.mainKey === undefined || welcome.signature === undefined)
+    return Either.left(
+      new MainNodeUntrusted({
+        reason: "unsigned",
+        detail:
+          "the main node did not sign its Welcome, so nothing proves it is the main node: it runs a huskies " +
+          "older than this node (upgrade the main node first), or it is not a huskies main node at all",
+      }),
+    )
+  const text = welcomeText(challenge, hello, { ...welcome, mainKey: welcome.mainKey })
+  return verifySignature(welcome.mainKey, text, welcome.signature)
+    ? Either.right(welcome.mainKey)
+    : Either.left(
+        new MainNodeUntrusted({
+          reason: "bad-signature",
+          detail:
+            "the main node's Welcome is not signed by the key it presents: this is not a main node to trust",
+        }),
+      )
 }

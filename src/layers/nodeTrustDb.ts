@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { join } from "node:path"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { AdmissionRefused, type Hello, NodeRole } from "../protocol/nodeHandshake.js"
+import { joinTokenParts } from "./NodeKeys.js"
 import { openPrivateSqlite } from "./privateSqlite.js"
 
 /** Where a project's trusted nodes and join tokens are kept. */
@@ -181,7 +182,8 @@ export const openTrustDb = (path: string) =>
           "unknown-node",
           `node ${hello.node} is not trusted here: run \`huskies token create\` on the main node and start the node with --token`,
         )
-      const digest = joinTokenDigest(hello.joinToken)
+      // A token as printed ends with the main node's key digest (the node's to check): the secret counts here.
+      const digest = joinTokenDigest(joinTokenParts(hello.joinToken).secret)
       const token = tokenByDigest.get(digest) as TokenRow | undefined
       if (token === undefined)
         return refuse(

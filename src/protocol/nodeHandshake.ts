@@ -1,7 +1,8 @@
 // src/protocol/nodeHandshake.ts — how a node proves who it is before any document byte is exchanged:
 // the main node sends a Challenge, the peer answers with a Hello signed by its Ed25519 key (and, the
-// first time, a one-time join token), and gets a Welcome (with a ticket for /rpc) or a Refusal. Text
-// frames of JSON on /crdt-sync; used by the sync server and client and by NodeAdmission.
+// first time, a one-time join token) and its own challenge, and gets a Welcome (with a ticket for /rpc,
+// signed by the main node's key over the peer's challenge) or a Refusal. Text frames of JSON on /crdt-sync;
+// used by the sync server and client and by NodeAdmission.
 import { Context, type Effect, type Option, Schema, type Stream } from "effect"
 import { NodeId } from "../domain/ExecutionState.js"
 
@@ -42,6 +43,11 @@ export const Hello = Schema.TaggedStruct("Hello", {
   label: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
   /** The huskies version the peer runs, for node status. */
   version: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
+  /**
+   * The node's own challenge to the main node: 32 random bytes, base64url, new for each connection. The
+   * Welcome carries the main node's signature over it, so the node knows who admitted it.
+   */
+  challenge: Schema.optional(Base64Url),
 })
 export type Hello = typeof Hello.Type
 
@@ -51,6 +57,10 @@ export const Welcome = Schema.TaggedStruct("Welcome", {
   role: NodeRole,
   ticket: Base64Url,
   protocol: Schema.Int,
+  /** With a Hello that carried a challenge: the main node's Ed25519 public key, SPKI DER, base64url. */
+  mainKey: Schema.optional(Base64Url),
+  /** With `mainKey`: its signature of `welcomeText(challenge, hello, welcome)`, base64url. */
+  signature: Schema.optional(Base64Url),
 })
 export type Welcome = typeof Welcome.Type
 
@@ -92,6 +102,42 @@ export const signedText = (
     hello.publicKey,
     hello.protocol,
   ].join("\n")
+
+/**
+ * The exact text the main node signs in its Welcome: binds the signature to the node's challenge, that
+ * node, this server, its key and the role it gave. Unlike `signedText`, so neither can stand for the other.
+ */
+export const welcomeText = (
+  challenge: Pick<Challenge, "server">,
+  hello: Pick<Hello, "node"> & { readonly challenge: string },
+  welcome: Pick<Welcome, "role" | "protocol"> & { readonly mainKey: string },
+): string =>
+  [
+    "huskies-main-welcome",
+    challenge.server,
+    hello.challenge,
+    hello.node,
+    welcome.mainKey,
+    welcome.role,
+    welcome.protocol,
+  ].join("\n")
+
+/** Why a node does not trust what answered at its rendezvous as its main node. */
+export const MainNodeDistrust = Schema.Literal("unsigned", "bad-signature", "key-mismatch")
+export type MainNodeDistrust = typeof MainNodeDistrust.Type
+
+/**
+ * The node refuses the main node (before any document byte): its Welcome is unsigned, its signature does
+ * not verify, or its key is not the one this node pinned. The detail says what to do.
+ */
+export class MainNodeUntrusted extends Schema.TaggedError<MainNodeUntrusted>()("MainNodeUntrusted", {
+  reason: MainNodeDistrust,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
 
 /** The WebSocket close code sent with a Refusal (4000-4999 are the application's). */
 export const refusedCloseCode = 4401

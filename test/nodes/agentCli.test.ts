@@ -34,8 +34,13 @@ describe("huskies agent", () => {
         // A token nobody made: refused by the main node, and the worker exits saying why.
         const clone = join(cluster.base, "stranger")
         git(cluster.base, "clone", "-q", cluster.remote, clone)
+        // A token that names no main node key: the worker could not tell the main node from an impostor.
+        const keyless = yield* agent(["--rendezvous", rendezvous, "--token", "not-a-token", clone])
+        expect(keyless.code).toBe(1)
+        expect(keyless.stderr).toContain("does not name the main node's key")
+        const mainKey = (yield* cluster.token).split(".")[1]!
         const startedAt = Date.now()
-        const refused = yield* agent(["--rendezvous", rendezvous, "--token", "not-a-token", clone])
+        const refused = yield* agent(["--rendezvous", rendezvous, "--token", `not-a-token.${mainKey}`, clone])
         expect(refused.code).toBe(1)
         // It ended by itself (runCli would have killed it after 30 s).
         expect(Date.now() - startedAt).toBeLessThan(20_000)

@@ -1,14 +1,21 @@
 // src/transports/cli/agentMode.ts — `huskies agent --rendezvous URL [--token T] [path]`: a headless worker
-// node on a clone of the project. Its own replica (.huskies/huskies.db), its own key, a sync peer and the
-// node RPC client to the main node, and a scheduler that claims and runs only [nodes] worker_stages.
+// node on a clone of the project. Its own replica (.huskies/huskies.db), its own key, the main node's key
+// pinned when it joined, a sync peer and the node RPC client to the main node, and a scheduler that claims
+// and runs only [nodes] worker_stages.
 import { Console, Deferred, Effect, Layer, Option, Schema } from "effect"
 import { PipelineView } from "../../actors/PipelineView.js"
 import { buildInfo } from "../../layers/BuildInfo.js"
 import { Git } from "../../layers/Git.js"
 import { HuskiesConfig, HuskiesConfigLive } from "../../layers/HuskiesConfig.js"
-import { makeNodeIdentity, nodeKeyPath } from "../../layers/NodeKeys.js"
+import { joinTokenParts, mainKeyDigest, makeNodeIdentity, nodeKeyPath } from "../../layers/NodeKeys.js"
 import { Replica, ReplicaLive } from "../../layers/Replica.js"
-import { type AdmissionRefused, NodeIdentity } from "../../protocol/nodeHandshake.js"
+import { type AdmissionRefused, type MainNodeUntrusted, NodeIdentity } from "../../protocol/nodeHandshake.js"
+import {
+  type MainKeyExpectation,
+  type MainKeyPin,
+  pinnedMainKey,
+  readMainKeyPin,
+} from "../nodes/mainKeyPin.js"
 import { NodeClientLive } from "../nodes/nodeClient.js"
 import { readAdmission, writeAdmission } from "../nodes/workerAdmission.js"
 import { workerCredential } from "../nodes/workerTicket.js"
@@ -39,6 +46,16 @@ export class WorkerRefused extends Schema.TaggedError<WorkerRefused>()("WorkerRe
 }) {
   override get message(): string {
     return `the main node refused this worker (${this.reason}): ${this.detail}`
+  }
+}
+
+/** This worker does not trust what answered at the rendezvous as its main node: why, and what to do. */
+export class MainNodeRefused extends Schema.TaggedError<MainNodeRefused>()("MainNodeRefused", {
+  reason: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message(): string {
+    return `this worker refused the main node (${this.reason}): ${this.detail}`
   }
 }
 
@@ -77,6 +94,7 @@ const syncLayer = (
   root: string,
   url: URL,
   joinToken: string | undefined,
+  mainKey: MainKeyExpectation,
   label: string | undefined,
   ready: Deferred.Deferred<PeerActorShape>,
 ) => {
@@ -85,12 +103,17 @@ const syncLayer = (
       Layer.effect(NodeIdentity, makeNodeIdentity(nodeKeyPath(root), replica.nodeId).pipe(Effect.orDie)),
     ),
   )
-  const peer = PeerActorLive({
-    rendezvous: url.toString(),
-    ...(joinToken === undefined ? {} : { joinToken }),
-    ...(label === undefined ? {} : { label }),
-    version: buildInfo().version,
-  }).pipe(Layer.provide(identity))
+  const peer = Layer.unwrapEffect(
+    Effect.map(pinnedMainKey(root, url.toString(), mainKey), (trustMain) =>
+      PeerActorLive({
+        rendezvous: url.toString(),
+        trustMain,
+        ...(joinToken === undefined ? {} : { joinToken }),
+        ...(label === undefined ? {} : { label }),
+        version: buildInfo().version,
+      }),
+    ),
+  ).pipe(Layer.provide(identity))
   return Layer.scopedDiscard(Effect.flatMap(PeerActor, (actor) => Deferred.succeed(ready, actor))).pipe(
     Layer.provide(peer),
     Layer.provide(ReplicaLive),
@@ -103,7 +126,7 @@ const attachLayer = (
   url: URL,
   label: string | undefined,
   ready: Deferred.Deferred<PeerActorShape>,
-  refused: Deferred.Deferred<AdmissionRefused>,
+  refused: Deferred.Deferred<AdmissionRefused | MainNodeUntrusted>,
 ): Layer.Layer<never, never, WorkerEnv> =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
@@ -134,6 +157,47 @@ const attachLayer = (
     }),
   )
 
+/**
+ * Which main node key this start trusts, and the join token it sends. The token is one-time: sent until
+ * this node has been admitted once, or again when it names another main key than the pinned one (a
+ * re-join: the person who gave it vouches for the new key).
+ */
+export const mainKeyTrust = (
+  admitted: boolean,
+  pin: Option.Option<MainKeyPin>,
+  token: Option.Option<ReturnType<typeof joinTokenParts>>,
+): { readonly joinToken: string | undefined; readonly mainKey: MainKeyExpectation } | WorkerSetupError => {
+  const given = Option.getOrUndefined(token)
+  if (given?.malformed === true)
+    return new WorkerSetupError({
+      detail:
+        "the join token's part after the dot is not a key digest: copy the token whole, as `huskies token create` printed it",
+    })
+  const digest = given?.mainKeyDigest
+  const rejoin =
+    digest !== undefined &&
+    Option.match(pin, { onNone: () => true, onSome: (p) => mainKeyDigest(p.publicKey) !== digest })
+  if (rejoin) return { joinToken: given?.secret, mainKey: { _tag: "FromToken", digest } }
+  const joinToken = admitted ? undefined : given?.secret
+  if (Option.isSome(pin)) {
+    if (!admitted && joinToken === undefined) return notAdmitted
+    return { joinToken, mainKey: { _tag: "Pinned", pin: pin.value } }
+  }
+  if (admitted) return { joinToken, mainKey: { _tag: "FirstUse" } }
+  if (given === undefined) return notAdmitted
+  return new WorkerSetupError({
+    detail:
+      "this join token does not name the main node's key (a huskies older than this worker made it), so the " +
+      "worker could not tell the main node from an impostor: upgrade the main node and make a new token " +
+      "there with `huskies token create`",
+  })
+}
+
+const notAdmitted = new WorkerSetupError({
+  detail:
+    "this node has not been admitted yet: give it a join token (--token T, or HUSKIES_JOIN_TOKEN=T in its environment), made on the main node with `huskies token create`",
+})
+
 export const runAgentMode = (args: AgentModeArgs) =>
   Effect.gen(function* () {
     const root = yield* checkProject(args.path)
@@ -143,14 +207,14 @@ export const runAgentMode = (args: AgentModeArgs) =>
     const config = yield* Effect.flatMap(HuskiesConfig, (c) => c.get).pipe(Effect.provide(configLayer))
     yield* checkClone(root, config.project.nodes.remote).pipe(Effect.provide(Git.Default))
     const admitted = yield* readAdmission(root)
-    // The token is one-time: sent only until this node has been admitted once.
-    const joinToken = Option.isSome(admitted) ? undefined : Option.getOrUndefined(args.token)
-    if (Option.isNone(admitted) && joinToken === undefined)
-      return yield* new WorkerSetupError({
-        detail:
-          "this node has not been admitted yet: give it a join token (--token T, or HUSKIES_JOIN_TOKEN=T in its environment), made on the main node with `huskies token create`",
-      })
-    const refused = yield* Deferred.make<AdmissionRefused>()
+    const trust = mainKeyTrust(
+      Option.isSome(admitted),
+      yield* readMainKeyPin(root),
+      Option.map(args.token, joinTokenParts),
+    )
+    if (trust instanceof WorkerSetupError) return yield* trust
+    const { joinToken, mainKey } = trust
+    const refused = yield* Deferred.make<AdmissionRefused | MainNodeUntrusted>()
     const ready = yield* Deferred.make<PeerActorShape>()
     const label = Option.getOrUndefined(args.label)
     const stages = config.project.nodes.workerStages.filter((s) => s !== "mergemaster")
@@ -166,7 +230,7 @@ export const runAgentMode = (args: AgentModeArgs) =>
       config: configLayer,
       worker: {
         scheduler: { stages },
-        sync: syncLayer(root, url, joinToken, label, ready),
+        sync: syncLayer(root, url, joinToken, mainKey, label, ready),
         attach: attachLayer(root, url, label, ready, refused),
       },
     }
@@ -179,7 +243,12 @@ export const runAgentMode = (args: AgentModeArgs) =>
     // the listener open, and the process with it.
     const whenRefused = Effect.flatMap(
       Effect.zipRight(Deferred.await(listening), Deferred.await(refused)),
-      (e) => Effect.fail(new WorkerRefused({ reason: e.reason, detail: e.detail })),
+      (e) =>
+        Effect.fail(
+          e._tag === "AdmissionRefused"
+            ? new WorkerRefused({ reason: e.reason, detail: e.detail })
+            : new MainNodeRefused({ reason: e.reason, detail: e.detail }),
+        ),
     )
     return yield* Effect.raceFirst(serve, whenRefused)
   })

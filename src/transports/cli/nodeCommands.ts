@@ -1,11 +1,18 @@
 // src/transports/cli/nodeCommands.ts — `huskies token create|list` and `huskies node list|revoke` on the
-// main node: join tokens for new worker/read-only nodes (printed once, kept only as a digest) and the
-// trusted nodes in .huskies/nodes.db. They work beside a running server, which sees a revoke within ~1 s.
+// main node: join tokens for new worker/read-only nodes (printed once with the digest of this node's key,
+// which the new node pins; kept only as a digest) and the trusted nodes in .huskies/nodes.db. They work
+// beside a running server, which sees a revoke within ~1 s.
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Clock, Console, Effect, Schema } from "effect"
-import { keyFingerprint } from "../../layers/NodeKeys.js"
+import {
+  joinTokenText,
+  keyFingerprint,
+  nodeKeyPath,
+  publicKeyText,
+  readOrCreateNodeKey,
+} from "../../layers/NodeKeys.js"
 import { type JoinTokenRecord, nodesDbPath, openTrustDb, type TrustedNode } from "../../layers/nodeTrustDb.js"
 import type { NodeRole } from "../../protocol/nodeHandshake.js"
 import { checkProject } from "./serve.js"
@@ -95,14 +102,17 @@ export const createToken = (path: string, role: NodeRole, ttl: string) =>
     const millis = parseTtl(ttl)
     if (millis instanceof NodeCommandError) return yield* millis
     const now = yield* Clock.currentTimeMillis
+    // The same key serve signs its Welcomes with (made here if the server never ran): the new node checks it.
+    const mainKey = publicKeyText(yield* readOrCreateNodeKey(nodeKeyPath(root)))
     const db = yield* openTrustDb(nodesDbPath(root))
-    const { token, record } = yield* db.createToken(role, now, millis)
+    const { token: secret, record } = yield* db.createToken(role, now, millis)
     return {
-      token,
+      token: joinTokenText(secret, mainKey),
       record,
       hint:
         `a one-time join token for one ${role} node (id ${record.id}), valid until ${at(record.expiresAt)}; ` +
-        `it is shown only now (.huskies/nodes.db keeps its SHA-256). On the new node: ` +
+        `it is shown only now (.huskies/nodes.db keeps its SHA-256). After its dot it names this main node's ` +
+        `key (${keyFingerprint(mainKey)}): the new node trusts only a main node that signs with it. On the new node: ` +
         `huskies agent --rendezvous ws://<this server's host:port> --token <the token> [path]`,
     }
   }).pipe(Effect.scoped)

@@ -1,8 +1,9 @@
 // src/transports/sync/PeerActor.ts — a node's connection to the main node's /crdt-sync: dials, answers the
-// Challenge with NodeIdentity, then syncs (state vectors both ways after every gap, updates both ways,
-// awareness). Reconnects with capped, jittered exponential backoff; a Refusal ends it (retrying cannot
-// help). Its status says whether it is connected, when it last synced and how far behind it may be.
-// Used by the worker mode (`huskies agent --rendezvous`).
+// Challenge with NodeIdentity and a challenge of its own, checks the Welcome's signature and the main node's
+// key before any document byte, then syncs (state vectors both ways after every gap, updates both ways,
+// awareness). Reconnects with capped, jittered exponential backoff; a Refusal, or a main node it does not
+// trust, ends it (retrying cannot help). Its status says whether it is connected, when it last synced and
+// how far behind it may be. Used by the worker mode (`huskies agent --rendezvous`).
 import { NodeSocket } from "@effect/platform-node"
 import * as Socket from "@effect/platform/Socket"
 import {
@@ -14,16 +15,20 @@ import {
   Layer,
   Queue,
   Random,
+  Ref,
   Schema,
   SubscriptionRef,
 } from "effect"
-import { answerChallenge } from "../../layers/NodeKeys.js"
+import { randomBytes } from "node:crypto"
+import { answerChallenge, keyFingerprint, verifyWelcome } from "../../layers/NodeKeys.js"
 import { withComponent } from "../../layers/Logs.js"
 import { Replica } from "../../layers/Replica.js"
 import {
   AdmissionRefused,
   Challenge,
   HandshakeFrame,
+  type MainNodeDistrust,
+  MainNodeUntrusted,
   NodeIdentity,
   type NodeRole,
   type RefusalReason,
@@ -52,8 +57,16 @@ export interface PeerStatus {
   readonly attempts: number
   /** Why the last connection ended, if one did. */
   readonly lastError: string | undefined
-  /** The main node refused this node: the actor stopped and does not retry. */
-  readonly refused: { readonly reason: RefusalReason; readonly message: string } | undefined
+  /** The main node refused this node, or this node the main node: the actor stopped and does not retry. */
+  readonly refused:
+    { readonly reason: RefusalReason | MainNodeDistrust; readonly message: string } | undefined
+}
+
+/** The main node as its signed Welcome showed it: its id and the key that signed. */
+export interface MainNodeKey {
+  readonly server: string
+  /** SPKI DER, base64url. */
+  readonly publicKey: string
 }
 
 export interface PeerActorShape {
@@ -61,8 +74,8 @@ export interface PeerActorShape {
   readonly changes: SubscriptionRef.SubscriptionRef<PeerStatus>
   /** Every awareness state known now: the main node's and the other nodes' (this one's included). */
   readonly presence: Effect.Effect<ReadonlyArray<Record<string, unknown>>>
-  /** Completes when the main node refused this node (the actor has stopped). */
-  readonly refusal: Deferred.Deferred<AdmissionRefused>
+  /** Completes when the main node refused this node, or this node the main node (the actor has stopped). */
+  readonly refusal: Deferred.Deferred<AdmissionRefused | MainNodeUntrusted>
 }
 
 export class PeerActor extends Context.Tag("huskies/sync/PeerActor")<PeerActor, PeerActorShape>() {}
@@ -78,6 +91,12 @@ export interface PeerActorOptions {
   readonly backoffMillis?: { readonly first: number; readonly max: number }
   readonly keepAliveMillis?: number
   readonly idleMillis?: number
+  /**
+   * Whether the key that signed the Welcome is the main node's, checked on every connection before any
+   * document byte (a worker checks it against the key it pinned when it joined). By default the first key
+   * seen is kept for the life of the actor and any other is refused.
+   */
+  readonly trustMain?: (main: MainNodeKey) => Effect.Effect<void, MainNodeUntrusted>
 }
 
 /** The sync URL of a rendezvous address. */
@@ -118,13 +137,30 @@ const make = (options: PeerActorOptions) =>
     const { first, max } = options.backoffMillis ?? { first: 250, max: 10_000 }
     const idleMillis = options.idleMillis ?? 35_000
     const status = yield* SubscriptionRef.make(initial)
-    const refusal = yield* Deferred.make<AdmissionRefused>()
+    const refusal = yield* Deferred.make<AdmissionRefused | MainNodeUntrusted>()
     const label = options.label ?? identity.node
     const presence = yield* makePresence(
       { node: identity.node, label, role: "worker" },
       options.keepAliveMillis ?? 10_000,
     )
     const set = (f: (s: PeerStatus) => PeerStatus) => SubscriptionRef.update(status, f)
+    const firstKey = yield* Ref.make<string | undefined>(undefined)
+    const trustMain =
+      options.trustMain ??
+      ((main: MainNodeKey) =>
+        Effect.flatMap(
+          Ref.modify(firstKey, (kept) => [
+            kept === undefined || kept === main.publicKey,
+            kept ?? main.publicKey,
+          ]),
+          (same) =>
+            same
+              ? Effect.void
+              : new MainNodeUntrusted({
+                  reason: "key-mismatch",
+                  detail: `the main node at ${url} now signs with another key (${keyFingerprint(main.publicKey)})`,
+                }),
+        ))
 
     /** The Challenge and our Hello; the Welcome's role, or the Refusal as a failure. */
     const handshake = (wire: Wire) =>
@@ -133,7 +169,10 @@ const make = (options: PeerActorOptions) =>
         const challenge = decodeChallenge(typeof first === "string" ? first : "")
         if (Either.isLeft(challenge))
           return yield* new PeerMisbehaved({ peer: url, detail: "the first frame is not a Challenge" })
+        // Ours to the main node, new for each connection: a Welcome signed for another one proves nothing.
+        const ours = randomBytes(32).toString("base64url")
         const hello = answerChallenge(identity, challenge.right, {
+          challenge: ours,
           ...(options.joinToken === undefined ? {} : { joinToken: options.joinToken }),
           label,
           ...(options.version === undefined ? {} : { version: options.version }),
@@ -154,6 +193,10 @@ const make = (options: PeerActorOptions) =>
             ...(supported === undefined ? {} : { supported }),
           })
         }
+        // Who answered must prove it is the main node before this node sends it any document byte.
+        const signer = verifyWelcome(challenge.right, { node: identity.node, challenge: ours }, verdict.right)
+        if (Either.isLeft(signer)) return yield* signer.left
+        yield* trustMain({ server: challenge.right.server, publicKey: signer.right })
         return { server: challenge.right.server, role: verdict.right.role, ticket: verdict.right.ticket }
       })
 
@@ -172,6 +215,7 @@ const make = (options: PeerActorOptions) =>
               acceptsWrites: true,
               presence,
               idleMillis,
+              history: true,
               // The main node's first update comes after our answer to its state vector: what we wrote
               // while apart is on its way.
               onReceived: (_, at) => set((s) => ({ ...s, lastSyncAt: at, unsentSince: undefined })),
@@ -185,14 +229,18 @@ const make = (options: PeerActorOptions) =>
       for (;;) {
         const ended = yield* Effect.either(connectOnce)
         const error = Either.isLeft(ended) ? ended.left : undefined
-        if (error instanceof AdmissionRefused) {
+        if (error instanceof AdmissionRefused || error instanceof MainNodeUntrusted) {
           const refused = error
           yield* set((s) => ({
             ...s,
             connected: false,
             refused: { reason: refused.reason, message: refused.detail },
           }))
-          yield* Effect.logError(`the main node refused this node (${refused.reason}): ${refused.detail}`)
+          yield* Effect.logError(
+            refused._tag === "AdmissionRefused"
+              ? `the main node refused this node (${refused.reason}): ${refused.detail}`
+              : `this node refused the main node at ${url} (${refused.reason}): ${refused.detail}`,
+          )
           yield* Deferred.succeed(refusal, refused)
           return
         }

@@ -1,7 +1,7 @@
 // src/transports/sync/SyncServer.ts — /crdt-sync on the server's port: a node (`?peer=node`) proves who it
-// is first (Challenge, Hello, Welcome or Refusal as JSON text frames; no document byte before Welcome), then
-// speaks y-websocket sync and awareness; any other client the access guard admitted gets plain
-// y-websocket, read-only. One session per connection: its failure closes that connection only.
+// is first (Challenge, Hello, then a Welcome signed with this node's key or a Refusal, as JSON text frames;
+// no document byte before Welcome), then speaks y-websocket sync and awareness; any other client the access
+// guard admitted gets plain y-websocket, read-only. One session per connection: its failure closes it only.
 import { NodeHttpServer } from "@effect/platform-node"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as Socket from "@effect/platform/Socket"
@@ -25,10 +25,11 @@ import {
   AdmissionRefused,
   Hello,
   NodeAdmission,
+  NodeIdentity,
   refusedCloseCode,
   type Refusal,
-  type Welcome,
 } from "../../protocol/nodeHandshake.js"
+import { signWelcome } from "../../layers/NodeKeys.js"
 import type { UpgradeRoute } from "../http/AccessGuard.js"
 import { detachedServer } from "../rpc/UiRpcServer.js"
 import { makePresence, type PresenceState } from "./presence.js"
@@ -103,6 +104,7 @@ const make = (options: SyncServerOptions) =>
   Effect.gen(function* () {
     const replica = yield* Replica
     const admission = yield* NodeAdmission
+    const identity = yield* NodeIdentity
     const idleMillis = options.idleMillis ?? 35_000
     const handshakeMillis = options.handshakeMillis ?? 10_000
     const own: PresenceState = { node: replica.nodeId, label: options.label ?? replica.nodeId, role: "main" }
@@ -132,13 +134,15 @@ const make = (options: SyncServerOptions) =>
           )
         const admitted = yield* Effect.either(admission.admit(challenge, hello.right))
         if (Either.isLeft(admitted)) return yield* refuse(wire, admitted.left, handshakeMillis)
-        const welcome: Welcome = {
+        // Signed over the node's own challenge: a node refuses a main node that cannot sign as the one
+        // it pinned.
+        const welcome = signWelcome(identity, challenge, hello.right, {
           _tag: "Welcome",
           node: admitted.right.node,
           role: admitted.right.role,
           ticket: admitted.right.ticket,
           protocol: hello.right.protocol,
-        }
+        })
         yield* Queue.offer(wire.outbox, JSON.stringify(welcome))
         return admitted.right
       })
@@ -186,6 +190,8 @@ const make = (options: SyncServerOptions) =>
               acceptsWrites: peer?.role === "worker",
               presence,
               idleMillis,
+              // Nodes sync the items' history too; a y-websocket client gets the pipeline alone.
+              history: peer !== undefined,
             })
           }),
         ),

@@ -5,7 +5,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import { mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { answerChallenge, keyFingerprint } from "../../../src/layers/NodeKeys.js"
+import {
+  answerChallenge,
+  keyFingerprint,
+  mainKeyDigest,
+  nodeKeyPath,
+  publicKeyText,
+  readOrCreateNodeKey,
+} from "../../../src/layers/NodeKeys.js"
 import { joinTokenDigest, nodesDbPath } from "../../../src/layers/nodeTrustDb.js"
 import {
   createToken,
@@ -62,13 +69,16 @@ describe("huskies token / node", () => {
       const root = yield* project
       yield* TestClock.setTime(Date.parse("2026-12-07T10:00:00Z"))
       const made = yield* createToken(root, "read-only", "2h")
-      expect(made.token).toMatch(/^hkj_[A-Za-z0-9_-]{43}$/)
+      expect(made.token).toMatch(/^hkj_[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/)
+      const [secret, digest] = made.token.split(".")
+      // After the dot: the digest of the key this main node signs its Welcomes with.
+      expect(digest).toBe(mainKeyDigest(publicKeyText(yield* readOrCreateNodeKey(nodeKeyPath(root)))))
       expect(made.hint).not.toContain(made.token)
       expect(made.hint).toContain("huskies agent --rendezvous")
       expect(made.record).toMatchObject({ role: "read-only", expiresAt: Date.parse("2026-12-07T12:00:00Z") })
       const bytes = readFileSync(nodesDbPath(root)).toString("latin1")
-      expect(bytes).not.toContain(made.token.slice(4))
-      expect(made.record.id).toBe(joinTokenDigest(made.token).slice(0, 12))
+      expect(bytes).not.toContain(secret!.slice(4))
+      expect(made.record.id).toBe(joinTokenDigest(secret!).slice(0, 12))
 
       const other = yield* createToken(root, "worker", "24h")
       expect(other.token).not.toBe(made.token)

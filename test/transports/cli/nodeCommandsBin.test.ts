@@ -22,7 +22,8 @@ describe("huskies token / node (the command)", () => {
         const made = yield* huskies(["token", "create", "--ttl", "1h", root])
         expect(made.code, made.stderr).toBe(0)
         const token = made.stdout.trim()
-        expect(made.stdout).toMatch(/^hkj_[A-Za-z0-9_-]{43}\n$/)
+        // The secret, then the digest of the main node's key, which the joining node pins.
+        expect(made.stdout).toMatch(/^hkj_[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}\n$/)
         expect(made.stderr).toContain("shown only now")
         expect(made.stderr).not.toContain(token)
 
