@@ -97,6 +97,8 @@ const make = Effect.gen(function* () {
         id,
         ...(storyId === undefined ? {} : { storyId }),
         ...(agent === undefined ? {} : { agent }),
+        // The asker's node: only that node knows when its agent is gone (it sweeps the request at start).
+        node: store.nodeId,
         toolName: question.toolName,
         input: question.input,
         requestedAt,
@@ -180,8 +182,10 @@ const make = Effect.gen(function* () {
   const events = yield* store.subscribe
   // Decisions are replicated: a worker starting must not settle the main node's pending ones, nor open a
   // second human-QA decision for an item.
-  if (yield* OwnsDecisions) {
-    yield* restartSweep(store, answer)
+  const owns = yield* OwnsDecisions
+  // This node's own agents asked these: they are gone now, whichever node this is.
+  yield* restartSweep(store, answer, owns)
+  if (owns) {
     yield* openMissingQa(store, open)
     yield* followHumanQa(store, events, answer, open)
   }
@@ -199,13 +203,19 @@ type Answer = DecisionsShape["answer"]
 type StoreShape = Store["Type"]
 
 /**
- * A permission request pending when the server died has nobody waiting for it any more: it is denied.
- * A human QA stays pending (the item still waits in QA), unless its item left QA meanwhile.
+ * A permission request this node's agent made before it stopped has nobody waiting for it any more: it is
+ * denied. Another node's stays (its agent may still wait; that node sweeps it at its start), except that
+ * the main node also takes requests that name no node (made before nodes were recorded). On the main
+ * node (`owns`), a human QA stays pending (the item still waits in QA), unless its item left QA meanwhile.
  */
-const restartSweep = (store: StoreShape, answer: Answer) =>
+const restartSweep = (store: StoreShape, answer: Answer, owns: boolean) =>
   Effect.gen(function* () {
     const { decisions, errors } = yield* store.decisions
-    for (const e of errors) yield* Effect.logWarning(e.message)
+    if (owns) for (const e of errors) yield* Effect.logWarning(e.message)
+    const ours = (decision: Decision) =>
+      decision._tag === "Permission"
+        ? decision.node === store.nodeId || (owns && decision.node === undefined)
+        : owns
     const close = (decision: Decision) =>
       Effect.gen(function* () {
         if (decision._tag === "Permission")
@@ -225,7 +235,7 @@ const restartSweep = (store: StoreShape, answer: Answer) =>
           `the item left QA (now in ${stage}) while the server was down`,
         )
       })
-    for (const decision of decisions.filter(isPending)) {
+    for (const decision of decisions.filter((d) => isPending(d) && ours(d))) {
       yield* close(decision).pipe(
         // Left pending, the decision is swept again at the next start; the Store's own callers see a store
         // that cannot write, so the log is the right place for this one.

@@ -3,6 +3,7 @@
 // Pure; the Store keeps decisions in its `decisions` map, the Decisions service opens and answers them.
 import { Either, Schema } from "effect"
 import { AgentName } from "./AgentName.js"
+import { NodeId } from "./ExecutionState.js"
 import { StoryId } from "./StoryId.js"
 
 const Millis = Schema.Int.pipe(Schema.nonNegative())
@@ -44,6 +45,8 @@ const permissionFields = {
   /** The item and agent asking, when the door that asked knows them. */
   storyId: Schema.optional(StoryId),
   agent: Schema.optional(AgentName),
+  /** The node whose agent asked (absent in requests from before nodes were recorded). */
+  node: Schema.optional(NodeId),
   toolName: Schema.NonEmptyString,
   /** The tool's input as the agent gave it (JSON). */
   input: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
