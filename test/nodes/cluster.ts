@@ -27,6 +27,8 @@ export interface ClusterOptions {
   readonly pushBase?: boolean
   /** QA by an agent (a script that approves when the story's file is in its worktree), not none. */
   readonly qaAgent?: boolean
+  /** `[nodes] worker_stages` (default ["coder"]). */
+  readonly workerStages?: ReadonlyArray<string>
   /** Whether the node of that name starts items by itself (its own project.toml: default true). */
   readonly autoAssign?: (node: string) => boolean
 }
@@ -129,7 +131,7 @@ max_coders = ${options.maxCoders ?? 2}
 [nodes]
 lease_secs = ${options.leaseSecs ?? 30}
 remote = "origin"
-worker_stages = ["coder"]
+worker_stages = ${JSON.stringify(options.workerStages ?? ["coder"])}
 push_base = ${options.pushBase ?? false}
 `
 
