@@ -361,7 +361,15 @@ export const makeStore = (options: StoreOptions = {}) =>
         })),
       compact: write(Effect.zipRight(flush, compactNow)),
       ...storeParts({ maps: () => maps, commit, write, publish, node: persistence.nodeId }),
-      ...syncSurface({ doc: () => doc, maps: () => maps, commit, write: settledWrite, publish, updates }),
+      ...syncSurface({
+        doc: () => doc,
+        maps: () => maps,
+        history,
+        commit,
+        write: settledWrite,
+        publish,
+        updates,
+      }),
       events,
       subscribe: PubSub.subscribe(events),
     } satisfies StoreShape

@@ -204,10 +204,9 @@ export const storeCommit = (parts: CommitParts) => {
     if (update !== undefined || historyUpdate !== undefined) {
       const batch = join(ticket)
       batch.rows.push({ update, history: historyUpdate })
-      if (update !== undefined) {
-        batch.stateRows++
-        batch.fed.push({ update, origin })
-      }
+      if (update !== undefined) batch.stateRows++
+      // The history's update is fed with the state's (a peer's may come alone): peers get both, in order.
+      batch.fed.push({ update, history: historyUpdate, origin })
     }
     return result
   }

@@ -1,6 +1,7 @@
 // src/layers/storeHistory.ts — the items' history: a Y.Doc of its own (item id -> Y.Array of entries, the
 // newest `historyLimit` kept), persisted apart from the state (Persistence's HistoryLog) and loaded only
-// when first read or written, so a start never pays for it. Store saves an entry in the row of its change.
+// when first read or written (or synced with a node), so a start never pays for it. Store saves an entry in
+// the row of its change; a peer's history update is saved in a row of its own (storeSync.ts).
 import { Effect, Either, ParseResult, Schema } from "effect"
 import * as Y from "yjs"
 import { HistoryEntry, historyLimit } from "../domain/History.js"
@@ -11,15 +12,27 @@ import { docFromStored } from "./storeFile.js"
 /** item id -> its entries, oldest first. */
 export type HistoryEntries = Y.Map<Y.Array<unknown>>
 
-/** What a Store write does to the history: record an entry of an item, or remove an item's history. */
+/** What a Store write does to the history: record an entry of an item, remove an item's history, or apply
+ * a peer's update of the history document. */
 export type HistoryChange =
   | { readonly _tag: "Record"; readonly id: string; readonly entry: HistoryEntry }
   | { readonly _tag: "Remove"; readonly id: string }
+  | { readonly _tag: "Replicated"; readonly update: Uint8Array }
 
-/** Applies `change` to the entries (inside a Y transaction); true when something changed. */
+/** A peer's history update that Yjs cannot read: nothing of it is kept (the document is read again). */
+export class UnreadableHistoryUpdate extends Error {
+  override readonly name = "UnreadableHistoryUpdate"
+}
+
+/**
+ * Applies a local `change` to the entries (inside a Y transaction); true when something changed. A record
+ * trims the item's list to the newest `limit` as this replica sees it: entries recorded at once on two
+ * nodes may leave a few more after they merge (never fewer: what a replica trims has `limit` newer entries
+ * after it in every replica's order), and `readEntries` shows the newest `limit`, the same on every replica.
+ */
 export const applyChange = (
   entries: HistoryEntries,
-  change: HistoryChange,
+  change: Exclude<HistoryChange, { readonly _tag: "Replicated" }>,
   limit = historyLimit,
 ): boolean => {
   if (change._tag === "Remove") {
@@ -39,10 +52,14 @@ export const applyChange = (
 
 const decodeEntry = Schema.decodeUnknownEither(HistoryEntry)
 
-/** The item's history, oldest first; an entry that does not decode is a ProjectionError, never dropped. */
+/**
+ * The item's newest `limit` entries, oldest first; an entry that does not decode is a ProjectionError,
+ * never dropped.
+ */
 export const readEntries = (
   entries: HistoryEntries,
   id: string,
+  limit = historyLimit,
 ): Either.Either<ReadonlyArray<HistoryEntry>, ProjectionError> => {
   const raw = entries.get(id)
   if (raw === undefined) return Either.right([])
@@ -50,11 +67,12 @@ export const readEntries = (
     return Either.left(new ProjectionError({ path: `history/${id}`, detail: "expected an array of entries" }))
   }
   const out: Array<HistoryEntry> = []
-  for (const [index, value] of raw.toArray().entries()) {
+  const first = Math.max(0, raw.length - limit)
+  for (const [offset, value] of raw.slice(first).entries()) {
     const decoded = decodeEntry(value, { onExcessProperty: "error" })
     if (Either.isLeft(decoded)) {
       const detail = ParseResult.TreeFormatter.formatErrorSync(decoded.left)
-      return Either.left(new ProjectionError({ path: `history/${id}/${index}`, detail }))
+      return Either.left(new ProjectionError({ path: `history/${id}/${first + offset}`, detail }))
     }
     out.push(decoded.right)
   }
@@ -116,7 +134,14 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
     const onUpdate = (u: Uint8Array) => captured.push(u)
     h.doc.on("update", onUpdate)
     try {
-      h.doc.transact(() => applyChange(h.entries, change))
+      if (change._tag === "Replicated") Y.applyUpdate(h.doc, change.update)
+      else h.doc.transact(() => applyChange(h.entries, change))
+    } catch (e) {
+      // What Yjs read of it before it failed may be in memory: the next use reads the disk again.
+      forget()
+      throw change._tag === "Replicated"
+        ? new UnreadableHistoryUpdate(e instanceof Error ? e.message : String(e))
+        : e
     } finally {
       h.doc.off("update", onUpdate)
     }
@@ -149,7 +174,10 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
       return Either.isRight(entries) ? Effect.succeed(entries.right) : Effect.fail(entries.left)
     })
 
-  return { ready: Effect.asVoid(load), stage, due, compact, read, forget } as const
+  /** The loaded document (loading it), for the sync surface's state vector and diffs; never to be written. */
+  const document = Effect.map(load, (h) => h.doc)
+
+  return { ready: Effect.asVoid(load), stage, due, compact, read, forget, document } as const
 }
 
 export type HistoryDocument = ReturnType<typeof historyDocument>

@@ -1,6 +1,7 @@
 // src/layers/storeSync.ts — the Store's sync surface: its state vector, the update a peer lacks, a peer's
-// update applied durably with the StoreEvents it implies, and the feed of every committed update with its
-// origin. Part of Store; used by the /crdt-sync server and the peer actor (src/transports/sync).
+// update applied durably with the StoreEvents it implies, the same for the items' history document, and the
+// feed of every committed update with its origin. Part of Store; used by the /crdt-sync server and the peer
+// actor (src/transports/sync).
 import { Effect, Either, Option, PubSub, type Queue, Schema, type Scope } from "effect"
 import * as Y from "yjs"
 import { Decision } from "../domain/Decision.js"
@@ -9,6 +10,7 @@ import type { PipelineEvent } from "../domain/PipelineEvent.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { type DocMaps, ProjectionError, readAllItems, readItem } from "./docModel.js"
 import type { PersistError } from "./Persistence.js"
+import { type HistoryChange, type HistoryDocument, UnreadableHistoryUpdate } from "./storeHistory.js"
 import type { StoreEvent } from "./storeTypes.js"
 
 /** Who made a committed update: this node's own write, or a peer's update applied here. */
@@ -16,9 +18,13 @@ export type UpdateOrigin = { readonly _tag: "Local" } | { readonly _tag: "Peer";
 
 export const localOrigin: UpdateOrigin = { _tag: "Local" }
 
-/** An update that is on disk, as the feed carries it: only what was new to this replica. */
+/**
+ * What one commit put on disk, as the feed carries it: only what was new to this replica, of the state
+ * and of the items' history (at least one of the two; a peer's history update comes alone).
+ */
 export interface CommittedUpdate {
-  readonly update: Uint8Array
+  readonly update: Uint8Array | undefined
+  readonly history: Uint8Array | undefined
   readonly origin: UpdateOrigin
 }
 
@@ -45,6 +51,28 @@ export interface SyncSurface {
     update: Uint8Array,
     peer: string,
   ) => Effect.Effect<ReadonlyArray<StoreEvent>, SyncUpdateRejected | PersistError>
+  /** The items' history's state vector; loads the history (once) if nothing has yet. */
+  readonly historyStateVector: Effect.Effect<Uint8Array, PersistError>
+  /** Everything of the history a peer with `stateVector` lacks. */
+  readonly historyDiff: (
+    stateVector: Uint8Array,
+  ) => Effect.Effect<Uint8Array, SyncUpdateRejected | PersistError>
+  /**
+   * What a peer lacks of the state and, when it sent its history's state vector, of the history, taken in
+   * one turn: whatever the state's diff holds, the history's holds the entries that go with it.
+   */
+  readonly catchUp: (
+    stateVector: Uint8Array,
+    historyVector: Uint8Array | undefined,
+  ) => Effect.Effect<
+    { readonly state: Uint8Array; readonly history: Uint8Array | undefined },
+    SyncUpdateRejected | PersistError
+  >
+  /** Applies a peer's update of the history under the write lock; durable before it resolves. */
+  readonly applyRemoteHistory: (
+    update: Uint8Array,
+    peer: string,
+  ) => Effect.Effect<void, SyncUpdateRejected | PersistError>
   /** Every committed update with its origin, so a server forwards to the other peers, never back. */
   readonly updates: PubSub.PubSub<CommittedUpdate>
   readonly subscribeUpdates: Effect.Effect<Queue.Dequeue<CommittedUpdate>, never, Scope.Scope>
@@ -53,10 +81,11 @@ export interface SyncSurface {
 export interface SyncParts {
   readonly doc: () => Y.Doc
   readonly maps: () => DocMaps
-  /** One Y transaction made durable and fed to `updates` with `origin` (see Store.commit). */
+  readonly history: HistoryDocument
+  /** One Y transaction (and history change) made durable and fed to `updates` with `origin` (see Store.commit). */
   readonly commit: <A>(
     mutate: () => A,
-    change: undefined,
+    change: HistoryChange | undefined,
     origin: UpdateOrigin,
   ) => Effect.Effect<A, PersistError>
   readonly write: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
@@ -308,15 +337,46 @@ export const syncSurface = (parts: SyncParts): SyncSurface => {
         return events
       }),
     )
+  const historyDiffNow = (stateVector: Uint8Array) =>
+    Effect.flatMap(parts.history.document, (doc) =>
+      readable("a peer", "not a state vector of the history", () => Y.encodeStateAsUpdate(doc, stateVector)),
+    )
+  const stateDiffNow = (stateVector?: Uint8Array) =>
+    readable("a peer", "not a state vector", () => Y.encodeStateAsUpdate(parts.doc(), stateVector))
+  const applyRemoteHistory = (update: Uint8Array, peer: string) =>
+    parts.write(
+      parts
+        .commit(() => undefined, { _tag: "Replicated", update }, { _tag: "Peer", peer })
+        .pipe(
+          // Refused whole: the history document that read part of it is read again from disk.
+          Effect.catchSomeDefect((defect) =>
+            defect instanceof UnreadableHistoryUpdate
+              ? Option.some(
+                  new SyncUpdateRejected({
+                    peer,
+                    detail: `not a Yjs update of the history: ${defect.message}`,
+                  }),
+                )
+              : Option.none(),
+          ),
+        ),
+    )
   return {
     // Under the write lock: a write's change is in memory before it is on disk, and no peer may see it
     // before it is durable here.
     stateVector: parts.write(Effect.sync(() => Y.encodeStateVector(parts.doc()))),
-    diff: (stateVector) =>
-      parts.write(
-        readable("a peer", "not a state vector", () => Y.encodeStateAsUpdate(parts.doc(), stateVector)),
-      ),
+    diff: (stateVector) => parts.write(stateDiffNow(stateVector)),
     applyRemote,
+    historyStateVector: parts.write(Effect.map(parts.history.document, Y.encodeStateVector)),
+    historyDiff: (stateVector) => parts.write(historyDiffNow(stateVector)),
+    catchUp: (stateVector, historyVector) =>
+      parts.write(
+        Effect.gen(function* () {
+          const history = historyVector === undefined ? undefined : yield* historyDiffNow(historyVector)
+          return { state: yield* stateDiffNow(stateVector), history }
+        }),
+      ),
+    applyRemoteHistory,
     updates: parts.updates,
     subscribeUpdates: PubSub.subscribe(parts.updates),
   }

@@ -105,10 +105,10 @@ describe("Store sync", () => {
       yield* a.create(story("One"))
       const local = yield* drain(aFeed)
       expect(local.map((u) => u.origin)).toEqual([{ _tag: "Local" }])
-      yield* b.applyRemote(local[0]!.update, "node-a")
+      yield* b.applyRemote(local[0]!.update!, "node-a")
       expect((yield* drain(bFeed)).map((u) => u.origin)).toEqual([{ _tag: "Peer", peer: "node-a" }])
       // The same bytes again are nothing new: no update is committed or fed.
-      yield* b.applyRemote(local[0]!.update, "node-a")
+      yield* b.applyRemote(local[0]!.update!, "node-a")
       expect(yield* drain(bFeed)).toEqual([])
     }),
   )

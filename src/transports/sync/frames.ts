@@ -1,9 +1,13 @@
 // src/transports/sync/frames.ts — y-websocket's binary framing (lib0 varUint message type, then the body):
-// 0 = sync (step 1: a state vector; step 2 and update: a Yjs update), 1 = awareness. Pure; used by the
-// /crdt-sync server and the peer actor, and byte for byte what y-websocket and y-protocols speak.
+// 0 = sync (step 1: a state vector; step 2 and update: a Yjs update), 1 = awareness, byte for byte what
+// y-websocket and y-protocols speak; and 30 = the same sync messages for the items' history document,
+// between nodes only (a y-websocket client is never sent one). Pure; used by the /crdt-sync server and the
+// peer actor.
 
 export const messageSync = 0
 export const messageAwareness = 1
+/** The history document's sync messages (y-websocket uses 0 to 3). */
+export const messageHistory = 30
 export const syncStep1 = 0
 export const syncStep2 = 1
 export const syncUpdate = 2
@@ -13,6 +17,9 @@ export type Frame =
   | { readonly _tag: "SyncStep2"; readonly update: Uint8Array }
   | { readonly _tag: "Update"; readonly update: Uint8Array }
   | { readonly _tag: "Awareness"; readonly update: Uint8Array }
+  | { readonly _tag: "HistoryStep1"; readonly stateVector: Uint8Array }
+  | { readonly _tag: "HistoryStep2"; readonly update: Uint8Array }
+  | { readonly _tag: "HistoryUpdate"; readonly update: Uint8Array }
   /** A message type this side does not speak (y-websocket's auth or awareness query): ignored. */
   | { readonly _tag: "Other"; readonly type: number }
 
@@ -46,6 +53,12 @@ export const encodeFrame = (frame: Exclude<Frame, { readonly _tag: "Other" }>): 
       return encode([messageSync, syncUpdate], frame.update)
     case "Awareness":
       return encode([messageAwareness], frame.update)
+    case "HistoryStep1":
+      return encode([messageHistory, syncStep1], frame.stateVector)
+    case "HistoryStep2":
+      return encode([messageHistory, syncStep2], frame.update)
+    case "HistoryUpdate":
+      return encode([messageHistory, syncUpdate], frame.update)
   }
 }
 
@@ -83,11 +96,15 @@ export const decodeFrame = (bytes: Uint8Array): Frame => {
   const reader = new Reader(bytes)
   const type = reader.varUint()
   if (type === messageAwareness) return { _tag: "Awareness", update: reader.varBytes() }
-  if (type !== messageSync) return { _tag: "Other", type }
+  if (type !== messageSync && type !== messageHistory) return { _tag: "Other", type }
   const step = reader.varUint()
   const body = reader.varBytes()
-  if (step === syncStep1) return { _tag: "SyncStep1", stateVector: body }
-  if (step === syncStep2) return { _tag: "SyncStep2", update: body }
-  if (step === syncUpdate) return { _tag: "Update", update: body }
-  throw new FrameError(`unknown sync message ${step}`)
+  const history = type === messageHistory
+  if (step === syncStep1)
+    return history ? { _tag: "HistoryStep1", stateVector: body } : { _tag: "SyncStep1", stateVector: body }
+  if (step === syncStep2)
+    return history ? { _tag: "HistoryStep2", update: body } : { _tag: "SyncStep2", update: body }
+  if (step === syncUpdate)
+    return history ? { _tag: "HistoryUpdate", update: body } : { _tag: "Update", update: body }
+  throw new FrameError(`unknown ${history ? "history " : ""}sync message ${step}`)
 }

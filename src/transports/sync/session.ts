@@ -1,6 +1,7 @@
 // src/transports/sync/session.ts — one /crdt-sync connection once admitted, the same on both ends: each side
 // sends its state vector, answers the other's with what it lacks, applies the other's updates (when it
-// takes them) and forwards its own committed updates (never the peer's own back), and shares awareness.
+// takes them) and forwards its own committed updates (never the peer's own back), and shares awareness;
+// between nodes the items' history document the same way, each commit's history ahead of its state.
 // Used by SyncServer (one per connection) and PeerActor (one per dial).
 import type * as Socket from "@effect/platform/Socket"
 import { Cause, Clock, Effect, Either, Exit, Queue, Schema, type Scope } from "effect"
@@ -113,20 +114,41 @@ export interface SessionOptions {
   readonly idleMillis: number
   /** Told when an update of the other side was applied (or dropped), with the time (Clock). */
   readonly onReceived?: (frame: "SyncStep2" | "Update", at: number) => Effect.Effect<void>
+  /**
+   * Whether the items' history document is synced too: between nodes, never with a y-websocket client
+   * (which never asks for it). Its state vector loads the history on this side once, if nothing had.
+   */
+  readonly history?: boolean
 }
 
-/** Forwards committed updates (not the peer's own) to the wire, merged when several wait. */
-const forward = (wire: Wire, options: SessionOptions) =>
+/** Whether this session syncs the history: off for good once it cannot be read here. */
+interface HistorySwitch {
+  on: boolean
+}
+
+const merged = (updates: ReadonlyArray<Uint8Array>) =>
+  updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates([...updates])
+
+/**
+ * Forwards committed updates (not the peer's own) to the wire, merged when several wait; the history's
+ * before the state's, so a node that learns of an item or a move already has what its history says of it.
+ */
+const forward = (wire: Wire, options: SessionOptions, history: HistorySwitch) =>
   Effect.gen(function* () {
     const feed = yield* options.replica.subscribeUpdates
     const relay = Effect.gen(function* () {
       const batch = yield* Queue.takeBetween(feed, 1, 256)
       const updates: Array<Uint8Array> = []
-      for (const { update, origin } of batch)
-        if (!(origin._tag === "Peer" && origin.peer === options.peer)) updates.push(update)
-      if (updates.length === 0) return
-      const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
-      yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "Update", update }))
+      const histories: Array<Uint8Array> = []
+      for (const committed of batch) {
+        if (committed.origin._tag === "Peer" && committed.origin.peer === options.peer) continue
+        if (committed.history !== undefined && history.on) histories.push(committed.history)
+        if (committed.update !== undefined) updates.push(committed.update)
+      }
+      if (histories.length > 0)
+        yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "HistoryUpdate", update: merged(histories) }))
+      if (updates.length > 0)
+        yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "Update", update: merged(updates) }))
     })
     return relay
   })
@@ -141,8 +163,20 @@ export const runSession = (
 ): Effect.Effect<never, PeerSilent | PeerClosed | PeerMisbehaved | AdmissionRefused, Scope.Scope> =>
   Effect.gen(function* () {
     const { replica, peer } = options
-    // Subscribed before our state vector is taken: nothing committed after it can be missed.
-    const relay = yield* forward(wire, options)
+    const history: HistorySwitch = { on: options.history === true }
+    // Subscribed before our state vectors are taken: nothing committed after them can be missed.
+    const relay = yield* forward(wire, options, history)
+    if (history.on) {
+      const vector = yield* Effect.either(replica.historyStateVector)
+      if (Either.isRight(vector))
+        yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "HistoryStep1", stateVector: vector.right }))
+      else {
+        // The state still syncs; the history's writes fail here until it can be read again.
+        history.on = false
+        yield* Effect.logWarning(`the items' history is not synced with ${peer}: ${vector.left.message}`)
+      }
+    }
+    // After the history's: the other side answers both at once, the history's first.
     yield* Queue.offer(
       wire.outbox,
       encodeFrame({ _tag: "SyncStep1", stateVector: yield* replica.stateVector }),
@@ -150,7 +184,21 @@ export const runSession = (
     const awareness = yield* options.presence.attach(wire.outbox)
     yield* Effect.forkScoped(Effect.forever(relay))
     let dropping = false
-    const received = (frame: Extract<Frame, { readonly update: Uint8Array }>) =>
+    const dropped = Effect.suspend(() => {
+      if (dropping) return Effect.void
+      dropping = true
+      return Effect.logWarning(`${peer} is read-only: its updates are dropped (logged once per connection)`)
+    })
+    /** The other side's history state vector, until its state's step 1 (which follows) answers both. */
+    let historyVector: Uint8Array | undefined
+    const receivedHistory = (update: Uint8Array) => {
+      if (!history.on) return Effect.void
+      if (!options.acceptsWrites) return dropped
+      return replica
+        .applyRemoteHistory(update, peer)
+        .pipe(Effect.mapError((e) => new PeerMisbehaved({ peer, detail: e.message })))
+    }
+    const received = (frame: Extract<Frame, { readonly _tag: "SyncStep2" | "Update" | "Awareness" }>) =>
       Effect.gen(function* () {
         if (frame._tag === "Awareness")
           return yield* Effect.try({
@@ -165,12 +213,7 @@ export const runSession = (
           yield* replica
             .applyRemote(frame.update, peer)
             .pipe(Effect.mapError((e) => new PeerMisbehaved({ peer, detail: e.message })))
-        else if (!dropping) {
-          dropping = true
-          yield* Effect.logWarning(
-            `${peer} is read-only: its updates are dropped (logged once per connection)`,
-          )
-        }
+        else yield* dropped
         if (options.onReceived !== undefined)
           yield* options.onReceived(frame._tag, yield* Clock.currentTimeMillis)
       })
@@ -193,12 +236,23 @@ export const runSession = (
       })
       switch (frame._tag) {
         case "SyncStep1": {
-          const diff = yield* replica
-            .diff(frame.stateVector)
+          // Both diffs in one turn: whatever the state's holds, the history's holds what goes with it.
+          const diffs = yield* replica
+            .catchUp(frame.stateVector, historyVector)
             .pipe(Effect.mapError((e) => new PeerMisbehaved({ peer, detail: e.message })))
-          yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "SyncStep2", update: diff }))
+          historyVector = undefined
+          if (diffs.history !== undefined)
+            yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "HistoryStep2", update: diffs.history }))
+          yield* Queue.offer(wire.outbox, encodeFrame({ _tag: "SyncStep2", update: diffs.state }))
           break
         }
+        case "HistoryStep1":
+          if (history.on) historyVector = frame.stateVector
+          break
+        case "HistoryStep2":
+        case "HistoryUpdate":
+          yield* receivedHistory(frame.update)
+          break
         case "SyncStep2":
         case "Update":
         case "Awareness":
