@@ -1,6 +1,6 @@
 // src/layers/storeCommit.ts — the Store's write path with group commit: writes take turns under one lock,
-// each write's Y transactions become rows of the open batch, and a batch (the writes ready to run together,
-// each yielding once before its batch is saved) goes to SQLite in one transaction. Used by Store.ts.
+// each write's Y transactions become rows of the open batch, and a batch (the writes ready to run together
+// while the write that opened it gives up its turn once) goes to SQLite in one transaction. Used by Store.ts.
 import { Effect, Either, type Exit, PubSub } from "effect"
 import * as Y from "yjs"
 import type { AppendRow, PersistenceShape, PersistError } from "./Persistence.js"
@@ -31,8 +31,10 @@ interface Batch {
   stateRows: number
   /** Undefined until the batch is written (or refused) and its events published. */
   outcome: Either.Either<void, PersistError> | undefined
-  /** What each of its writes runs to wait for it (one Effect shared by them all). */
-  wait: Effect.Effect<void>
+  /** The write that opened the batch: it writes the batch after giving up its turn once. */
+  readonly opener: Ticket
+  /** Wakes the other writes in it, once `outcome` is set. */
+  waiting: Array<() => void>
 }
 
 /** One write: the batch it put rows or events into, and a failure of an earlier batch it joined. */
@@ -40,6 +42,15 @@ interface Ticket {
   joined: Batch | undefined
   failure: PersistError | undefined
 }
+
+/**
+ * The opener's one turn given up, so the writes ready to run join its batch. A microtask rather than
+ * `Effect.yieldNow`: a fiber that only ever yields (a writer whose batch never waits for another) runs
+ * deeper and deeper on its scheduler, which falls back to a timer (1 ms or more) every 2,048 yields.
+ */
+const giveUpTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+  queueMicrotask(() => resume(Effect.void))
+})
 
 const published = Effect.succeed(true)
 const written: Either.Either<void, PersistError> = Either.void
@@ -73,36 +84,23 @@ export const storeCommit = (parts: CommitParts) => {
   let open: Batch | undefined
   let current: Ticket | undefined
 
-  /**
-   * A batch's writes first let the fibers ready to run take their turns, so the writes that came together
-   * go to disk together; then the first one back writes the batch if no other write has.
-   */
-  const newBatch = (): Batch => {
-    const batch: Batch = {
-      rows: [],
-      fed: [],
-      events: [],
-      stateRows: 0,
-      outcome: undefined,
-      wait: Effect.void,
-    }
-    // Under the lock an unwritten batch is the open one: a batch is written whole under the lock.
-    const flushIfOpen = Effect.suspend(() => (batch.outcome === undefined ? flush : Effect.void))
-    batch.wait = Effect.zipRight(
-      Effect.yieldNow(),
-      Effect.suspend(() => (batch.outcome === undefined ? locked(flushIfOpen) : Effect.void)),
-    )
-    return batch
-  }
-
   const join = (ticket: Ticket): Batch => {
-    if (open === undefined) open = newBatch()
+    if (open === undefined)
+      open = { rows: [], fed: [], events: [], stateRows: 0, outcome: undefined, opener: ticket, waiting: [] }
     if (ticket.joined !== open) {
       const before = ticket.joined?.outcome
       if (before !== undefined && Either.isLeft(before)) ticket.failure ??= before.left
       ticket.joined = open
     }
     return open
+  }
+
+  /** Sets the batch's outcome (under the lock, after its events are published) and wakes its writes. */
+  const settled = (batch: Batch, outcome: Either.Either<void, PersistError>): void => {
+    batch.outcome = outcome
+    const waiting = batch.waiting
+    batch.waiting = []
+    for (const wake of waiting) wake()
   }
 
   /** Writes the open batch in one transaction (under the lock); on failure reloads the disk's state. */
@@ -113,23 +111,41 @@ export const storeCommit = (parts: CommitParts) => {
     const result = batch.rows.length === 0 ? noRows : persistence.appendBatch(batch.rows)
     if (Either.isLeft(result)) {
       history.forget()
-      return Effect.tap(parts.restore, () => {
-        batch.outcome = Either.left(result.left)
-      })
+      // Its writes fail even if the reload dies: none of them may wait forever.
+      return Effect.ensuring(
+        parts.restore,
+        Effect.sync(() => settled(batch, Either.left(result.left))),
+      )
     }
     const compaction = parts.saved(result.right, batch.stateRows)
     // The bus is unbounded: an offer always succeeds, in order, and wakes the subscribers.
     for (const update of batch.fed) parts.updates.unsafeOffer(update)
     for (const event of batch.events) parts.events.unsafeOffer(event)
-    batch.outcome = written
+    settled(batch, written)
     const historyCompaction = history.due() ? history.compact : undefined
     if (compaction === undefined) return historyCompaction ?? Effect.void
     return historyCompaction === undefined ? compaction : Effect.zipRight(compaction, historyCompaction)
   })
 
-  /** Waits until `batch` is written (and its events published), writing it if no other write has. */
-  const settle = (batch: Batch): Effect.Effect<void> =>
-    batch.outcome !== undefined ? Effect.void : batch.wait
+  /**
+   * Waits until `batch` is written (and its events published). The write that opened it first gives the
+   * writes ready to run their turn to join it, then writes it if nothing else has; the others wait to be
+   * woken. Under the lock an unwritten batch is the open one: a batch is written whole under the lock.
+   */
+  const settle = (ticket: Ticket, batch: Batch): Effect.Effect<void> => {
+    if (batch.outcome !== undefined) return Effect.void
+    if (batch.opener === ticket)
+      return Effect.zipRight(
+        giveUpTurn,
+        Effect.suspend(() => (batch.outcome === undefined ? locked(flushIfOpen(batch)) : Effect.void)),
+      )
+    return Effect.async<void>((resume) => {
+      if (batch.outcome !== undefined) return resume(Effect.void)
+      batch.waiting.push(() => resume(Effect.void))
+    })
+  }
+  const flushIfOpen = (batch: Batch) =>
+    Effect.suspend(() => (batch.outcome === undefined ? flush : Effect.void))
 
   /**
    * Runs `effect` holding the write lock, then resolves once every row it committed is on disk, after
@@ -146,7 +162,7 @@ export const storeCommit = (parts: CommitParts) => {
           release()
           const joined = ticket.joined
           if (joined === undefined) return exit
-          return Effect.flatMap(settle(joined), () => {
+          return Effect.flatMap(settle(ticket, joined), () => {
             const outcome = joined.outcome
             const failure =
               ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
@@ -255,7 +271,7 @@ export const storeCommit = (parts: CommitParts) => {
     release()
     const joined = ticket.joined
     if (joined === undefined) return result
-    return Effect.flatMap(settle(joined), (): Effect.Effect<A, E | PersistError> => {
+    return Effect.flatMap(settle(ticket, joined), (): Effect.Effect<A, E | PersistError> => {
       const outcome = joined.outcome
       const failure =
         ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)

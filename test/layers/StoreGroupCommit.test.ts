@@ -84,6 +84,26 @@ describe("Store group commit", () => {
       }),
   )
 
+  it.scoped("writers that keep writing keep sharing transactions, thousands of batches on", () =>
+    Effect.gen(function* () {
+      const { batches, store } = yield* openRecordingStore
+      const item = yield* store.create(story("typed into"))
+      const before = (yield* store.content(item.id)).length
+      const writers = 8
+      const each = 3_000
+      const edit = store.editContent(item.id, { _tag: "Splice", index: 0, deleteCount: 0, insert: "x" })
+      yield* Effect.all(
+        Array.from({ length: writers }, () => Effect.repeatN(edit, each - 1)),
+        { concurrency: "unbounded", discard: true },
+      )
+      expect(batches.reduce((n, b) => n + b.rows, 0)).toBe(1 + writers * each)
+      // Each writer's next write is ready as soon as its last one is durable: they go to disk together,
+      // also after each writer has taken thousands of turns.
+      expect(batches.length).toBeLessThanOrEqual(Math.ceil(each * 1.1))
+      expect((yield* store.content(item.id)).length).toBe(before + writers * each)
+    }),
+  )
+
   it.scoped("a failed batch fails every write in it and leaves memory equal to disk", () =>
     Effect.gen(function* () {
       const { db, batches, store } = yield* openRecordingStore
