@@ -16,40 +16,75 @@ export interface ProcessInfo {
 
 /** Decodes one /proc/<pid>/stat line; undefined when it is not one. */
 export const parseStat = (pid: number, stat: string): ProcessInfo | undefined => {
+  const bytes = Buffer.from(stat, "latin1")
+  return parseStatBytes(pid, bytes, bytes.length)
+}
+
+const space = 0x20
+const closeParen = 0x29
+const digit0 = 0x30
+
+/**
+ * Decodes the first `length` bytes of `bytes` as a /proc/<pid>/stat line, reading the numbers straight
+ * from the bytes: a sweep reads one line per process on the machine, and turning each into a string and
+ * splitting it cost some 50 strings a process (7% of all a server with twenty agents allocated).
+ */
+const parseStatBytes = (pid: number, bytes: Buffer, length: number): ProcessInfo | undefined => {
   // The command (field 2) is in parentheses and may hold spaces and ")": the fields follow the last ")".
-  const close = stat.lastIndexOf(")")
-  if (close < 0) return undefined
+  let close = length - 1
+  while (close >= 0 && bytes[close] !== closeParen) close--
+  if (close < 0 || close + 2 >= length) return undefined
   // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
-  // priority nice num_threads itrealvalue starttime: field 22 of the line is index 19 here.
-  const fields = stat.slice(close + 2).split(" ")
-  const [ppid, processGroup, session, startTime] = [fields[1], fields[2], fields[3], fields[19]].map(Number)
-  if (
-    ppid === undefined ||
-    processGroup === undefined ||
-    session === undefined ||
-    startTime === undefined ||
-    ![ppid, processGroup, session, startTime].every(Number.isInteger)
-  )
-    return undefined
-  return { pid, ppid, processGroup, session, startTime, zombie: fields[0] === "Z" }
+  // priority nice num_threads itrealvalue starttime: field 22 of the line is field 19 after the ")".
+  const zombie = bytes[close + 2] === 0x5a // "Z"
+  let ppid = -1
+  let processGroup = -1
+  let session = -1
+  let startTime = -1
+  let field = 0
+  let i = close + 2
+  while (i < length && field <= 19) {
+    if (field === 1 || field === 2 || field === 3 || field === 19) {
+      let value = 0
+      const from = i
+      while (i < length && bytes[i] !== space) {
+        const d = (bytes[i] ?? 0) - digit0
+        // Not a plain non-negative integer: not a stat line we can read.
+        if (d < 0 || d > 9) return undefined
+        value = value * 10 + d
+        i++
+      }
+      if (i === from) return undefined
+      if (field === 1) ppid = value
+      else if (field === 2) processGroup = value
+      else if (field === 3) session = value
+      else startTime = value
+    } else {
+      while (i < length && bytes[i] !== space) i++
+    }
+    // The space after the field; the last field ends with a newline instead.
+    i++
+    field++
+  }
+  if (ppid < 0 || processGroup < 0 || session < 0 || startTime < 0) return undefined
+  return { pid, ppid, processGroup, session, startTime, zombie }
 }
 
 // One buffer for every stat line (a line is well under 1 KiB): a sweep reads one per process on the machine,
 // and twenty agents ending at once sweep twenty times, so each read is a bare open, read and close.
 const statBuffer = Buffer.allocUnsafe(4096)
 
-/** `/proc/<pid>/stat`, or undefined when the process is gone (or there is no /proc). */
-const readStat = (pid: number | string): string | undefined => {
+/** The process `pid` as `/proc/<pid>/stat` describes it, or undefined when it is gone (or there is no /proc). */
+const readStat = (pid: number, name: string): ProcessInfo | undefined => {
   let fd: number
   try {
-    fd = openSync(`/proc/${pid}/stat`, "r")
+    fd = openSync(`/proc/${name}/stat`, "r")
   } catch {
     return undefined
   }
   try {
-    // The kernel hands over the whole line in one read. Only the numbers after the command name are used:
-    // latin1 decodes those as UTF-8 would, and a ")" byte is never part of a multi-byte character.
-    return statBuffer.toString("latin1", 0, readSync(fd, statBuffer, 0, statBuffer.length, 0))
+    // The kernel hands over the whole line in one read.
+    return parseStatBytes(pid, statBuffer, readSync(fd, statBuffer, 0, statBuffer.length, 0))
   } catch {
     return undefined
   } finally {
@@ -58,10 +93,7 @@ const readStat = (pid: number | string): string | undefined => {
 }
 
 /** The process `pid`, or undefined when there is none (or no /proc to ask). */
-export const processInfo = (pid: number): ProcessInfo | undefined => {
-  const stat = readStat(pid)
-  return stat === undefined ? undefined : parseStat(pid, stat)
-}
+export const processInfo = (pid: number): ProcessInfo | undefined => readStat(pid, String(pid))
 
 /** Live (non-zombie) processes; empty where there is no /proc (a group kill still works there). */
 export const liveProcesses = (): ReadonlyArray<ProcessInfo> => {
@@ -76,8 +108,7 @@ export const liveProcesses = (): ReadonlyArray<ProcessInfo> => {
     // Process directories are the entries that start with a digit (the rest: self, sys, meminfo...).
     const first = entry.charCodeAt(0)
     if (first < 48 || first > 57) continue
-    const stat = readStat(entry)
-    const info = stat === undefined ? undefined : parseStat(Number(entry), stat)
+    const info = readStat(Number(entry), entry)
     // Undefined: the process ended while we looked.
     if (info !== undefined && !info.zombie) out.push(info)
   }
