@@ -41,8 +41,9 @@ import {
   type KillRequest,
   limitBreach,
   naturalEnding,
-  reportEvent,
+  reportEvents,
   type RunReport,
+  statusOf,
   minusUsage,
   runTotals,
 } from "./agentOutput.js"
@@ -173,9 +174,9 @@ export const startAgent = (
         if (wasRunning) yield* Effect.logInfo(`stopping agent: ${kill.reason}`)
       })
 
-    const appendLog = (entry: Readonly<Record<string, unknown>>) =>
+    const appendLog = (...entries: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
       log
-        .append(entry)
+        .appendAll(entries)
         .pipe(
           Effect.catchAll((e) =>
             Effect.flatMap(Ref.getAndSet(logBroken, true), (warned) =>
@@ -187,9 +188,10 @@ export const startAgent = (
     const record = (events: ReadonlyArray<AgentEvent>) =>
       Effect.gen(function* () {
         if (events.length === 0) return
-        for (const event of events) yield* appendLog({ type: "event", event })
+        // A chunk's events are one write to the log and one update of the report.
+        yield* appendLog(...events.map((event) => ({ type: "event", event })))
         const report = yield* Ref.modify(state, (s) => {
-          const next = events.reduce(reportEvent, s.report)
+          const next = reportEvents(s.report, events)
           return [next, { ...s, report: next }]
         })
         const breach = limitBreach(report, agent)
@@ -314,8 +316,13 @@ export const startAgent = (
       }),
     )
 
+    // Chunks that queued up meanwhile are read as one: the parser splits lines across chunks anyway.
     const pump = Effect.forever(
-      Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(Queue.take(pty.output)), handleChunk)),
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(Queue.take(pty.output)), (first) =>
+          Effect.flatMap(Queue.takeAll(pty.output), (rest) => handleChunk([first, ...rest].join(""))),
+        ),
+      ),
     )
 
     const inactivityMillis = agent.inactivityTimeoutSecs * 1000
@@ -342,7 +349,7 @@ export const startAgent = (
       yield* Effect.sleep(settleMillis)
       yield* Fiber.interrupt(pumpFiber)
       const rest = yield* Queue.takeAll(pty.output)
-      for (const chunk of rest) yield* handleChunk(chunk)
+      if (rest.length > 0) yield* handleChunk([...rest].join(""))
       yield* record(parser.end())
       yield* finish(Option.getOrUndefined(kill))
     }).pipe(
@@ -359,24 +366,9 @@ export const startAgent = (
     )
     yield* Effect.forkIn(Effect.interruptible(supervise), runScope)
 
+    const fixed = { storyId, agent: agent.name, role, runtime: agent.runtime, pid: pty.pid, startedAt }
     const status = Ref.get(state).pipe(
-      Effect.map((s): AgentStatus => ({
-        storyId,
-        agent: agent.name,
-        role,
-        runtime: agent.runtime,
-        pid: pty.pid,
-        session: log.session,
-        logPath: log.path,
-        startedAt,
-        lastOutputAt: s.lastOutputAt,
-        numTurns: s.report.numTurns,
-        usage: s.report.usage,
-        ...(s.report.costUsd === undefined ? {} : { costUsd: s.report.costUsd }),
-        ...(s.report.sessionId === undefined ? {} : { sessionId: s.report.sessionId }),
-        ...(s.report.model === undefined ? {} : { model: s.report.model }),
-        state: s.phase,
-      })),
+      Effect.map((s) => statusOf({ ...fixed, session: log.session, logPath: log.path }, s)),
     )
 
     const run: AgentRun = {

@@ -2,6 +2,7 @@
 // usage, cost, session, rate limit, result), its bounded tail of readable output lines, the watchdog's
 // limits, and how the run's outcome and reason are decided when it ends.
 import { Buffer } from "node:buffer"
+import type { AgentStatus } from "./agentContract.js"
 import type { AgentConfig } from "../domain/Config.js"
 import type { PtyExit } from "../layers/Pty.js"
 import { type AgentEvent, type TokenUsage, zeroUsage } from "../layers/runtimes/agentEvents.js"
@@ -141,28 +142,28 @@ const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
   cacheCreation: a.cacheCreation + b.cacheCreation,
 })
 
-export const reportEvent = (report: RunReport, event: AgentEvent): RunReport => {
-  const next = { ...report, tail: appendTail(report.tail, readableLines(event)) }
+/** What `event` says beyond its readable lines (the tail is left as it is). */
+const noteEvent = (report: RunReport, event: AgentEvent): RunReport => {
   switch (event._tag) {
     case "Usage":
-      return { ...next, numTurns: report.numTurns + 1, usage: addUsage(report.usage, event) }
+      return { ...report, numTurns: report.numTurns + 1, usage: addUsage(report.usage, event) }
     case "SessionStarted":
       return {
-        ...next,
+        ...report,
         sessionId: event.sessionId,
         ...(event.model === undefined ? {} : { model: event.model }),
       }
     case "RateLimited":
-      return { ...next, rateLimit: event }
+      return { ...report, rateLimit: event }
     case "ApiError":
       return {
-        ...next,
+        ...report,
         apiError: event.message,
         ...(event.status === undefined ? {} : { apiErrorStatus: event.status }),
       }
     case "Result": {
-      const { rateLimit: _cleared, ...rest } = next
-      const base = event.isError ? next : rest
+      const { rateLimit: _cleared, ...rest } = report
+      const base = event.isError ? report : rest
       return {
         ...base,
         result: event,
@@ -170,9 +171,43 @@ export const reportEvent = (report: RunReport, event: AgentEvent): RunReport => 
       }
     }
     default:
-      return next
+      return report
   }
 }
+
+/**
+ * The report after `events` (the events of one chunk of output): their readable lines join the tail in one
+ * append, so a chunk of many lines measures and trims the tail once, not once a line.
+ */
+export const reportEvents = (report: RunReport, events: ReadonlyArray<AgentEvent>): RunReport => {
+  const lines: Array<string> = []
+  let next = report
+  for (const event of events) {
+    for (const line of readableLines(event)) lines.push(line)
+    next = noteEvent(next, event)
+  }
+  return { ...next, tail: appendTail(report.tail, lines) }
+}
+
+export const reportEvent = (report: RunReport, event: AgentEvent): RunReport => reportEvents(report, [event])
+
+/** An agent's status: what does not change over its run, and where the run is now. */
+export const statusOf = (
+  fixed: Omit<
+    AgentStatus,
+    "lastOutputAt" | "numTurns" | "usage" | "costUsd" | "sessionId" | "model" | "state"
+  >,
+  now: { readonly phase: AgentStatus["state"]; readonly lastOutputAt: number; readonly report: RunReport },
+): AgentStatus => ({
+  ...fixed,
+  lastOutputAt: now.lastOutputAt,
+  numTurns: now.report.numTurns,
+  usage: now.report.usage,
+  ...(now.report.costUsd === undefined ? {} : { costUsd: now.report.costUsd }),
+  ...(now.report.sessionId === undefined ? {} : { sessionId: now.report.sessionId }),
+  ...(now.report.model === undefined ? {} : { model: now.report.model }),
+  state: now.phase,
+})
 
 /** Turns and token totals of the whole run: the CLI's own Result when it printed one. */
 export const runTotals = (report: RunReport): { readonly numTurns: number; readonly usage: TokenUsage } =>

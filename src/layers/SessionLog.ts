@@ -1,7 +1,7 @@
 // src/layers/SessionLog.ts — the `SessionLog` service over each agent run's session log on disk:
 // `.huskies/logs/<id>/<agent>-<n>.jsonl`, one JSON object per line, appended as it happens (a crash loses at
 // most the lines of the write under way). AgentActor writes it; get_agent_log and sessions.ts read past sessions.
-import { Clock, Context, Effect, Either, Fiber, Option, Queue, Ref, Schema, type Scope } from "effect"
+import { Clock, Context, Effect, Either, Option, Ref, Schema, type Scope } from "effect"
 import { existsSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs"
 import { type FileHandle, open, readdir, readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
@@ -45,6 +45,10 @@ export interface SessionLogWriter {
   readonly path: string
   readonly session: number
   readonly append: (entry: Readonly<Record<string, unknown>>) => Effect.Effect<void, SessionLogError>
+  /** Appends `entries` in one write. */
+  readonly appendAll: (
+    entries: ReadonlyArray<Readonly<Record<string, unknown>>>,
+  ) => Effect.Effect<void, SessionLogError>
 }
 
 /** A log's lines decoded: the entries, and what was wrong with each line that is not one. */
@@ -237,9 +241,9 @@ const openNext = (
       // Close waits for pending writes; a failure here can lose nothing the writer has not reported.
       (opened) => Effect.promise(() => opened.handle.close().catch(() => undefined)),
     )
-    const writer = yield* writeBehind(path, handle)
+    const writer = yield* appender(path, handle)
     yield* writer.append({ type: "session_start", agent, session, storyId: id })
-    return { path, session, append: writer.append } satisfies SessionLogWriter
+    return { path, session, ...writer } satisfies SessionLogWriter
   })
 
 /** Writes all of `bytes` at the end of the file `fd` (opened for appending); a short write goes on. */
@@ -248,48 +252,38 @@ const appendAll = (fd: number, bytes: Buffer) => {
 }
 
 /**
- * Appends lines through one writer fiber: lines that arrive while a write is under way go out together in
- * the next one, so a chatty agent costs one write per burst, not one per line, and lines stay in order.
- * The first failed write is reported by every later append. On release the queue is drained, the end
- * marker written, and only then does the file close.
+ * Appends entries as they come, in the caller's fiber: one write per call, however many entries it carries
+ * (AgentActor passes the events of one chunk of output together). A write is a plain append to the page
+ * cache, a few microseconds, so it is done synchronously: handing each batch to a writer fiber cost more
+ * in wake-ups and hand-offs than the write itself, with 20 agents logging at once. Writes cannot
+ * interleave, so lines stay in order. A failed write fails its append and every later one. On release the
+ * end marker is written, and only then does the file close.
  */
-const writeBehind = (path: string, handle: FileHandle) =>
+const appender = (path: string, handle: FileHandle) =>
   Effect.gen(function* () {
-    const lines = yield* Queue.unbounded<string | null>()
     const broken = yield* Ref.make(Option.none<SessionLogError>())
-    // One batch is a plain append to the page cache, a few microseconds: written synchronously, since an
-    // asynchronous write costs the event loop ten times that in hand-offs, and 20 agents log constantly.
-    const write = (chunk: string) =>
-      Effect.try({ try: () => appendAll(handle.fd, Buffer.from(chunk)), catch: fail(path) }).pipe(
-        Effect.catchAll((e) => Ref.set(broken, Option.some(e))),
-      )
-    // Ends at the null that release offers, after writing every line before it.
-    const drain: Effect.Effect<void> = Effect.gen(function* () {
-      const batch = [yield* Queue.take(lines), ...(yield* Queue.takeAll(lines))]
-      const end = batch.indexOf(null)
-      const chunk = (end === -1 ? batch : batch.slice(0, end)).join("")
-      if (chunk !== "" && Option.isNone(yield* Ref.get(broken))) yield* write(chunk)
-      if (end === -1) yield* drain
-    })
     const line = (now: number, entry: Readonly<Record<string, unknown>>) =>
       JSON.stringify({ time: new Date(now).toISOString(), ...entry }) + "\n"
-    yield* Effect.acquireRelease(Effect.forkDaemon(drain), (writer, exit) =>
-      Effect.gen(function* () {
-        // The end marker is best effort: a log we cannot write to must not fail the agent's cleanup.
-        yield* Queue.offerAll(lines, [
-          line(yield* Clock.currentTimeMillis, { type: "session_end", exit: exit._tag }),
-          null,
-        ])
-        yield* Fiber.join(writer)
-      }),
-    )
-    const append = (entry: Readonly<Record<string, unknown>>): Effect.Effect<void, SessionLogError> =>
+    const write = (entries: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
       Effect.gen(function* () {
         const failure = yield* Ref.get(broken)
         if (Option.isSome(failure)) return yield* failure.value
-        yield* Queue.offer(lines, line(yield* Clock.currentTimeMillis, entry))
+        if (entries.length === 0) return
+        const now = yield* Clock.currentTimeMillis
+        let chunk = ""
+        for (const entry of entries) chunk += line(now, entry)
+        yield* Effect.try({ try: () => appendAll(handle.fd, Buffer.from(chunk)), catch: fail(path) }).pipe(
+          Effect.tapError((e) => Ref.set(broken, Option.some(e))),
+        )
       })
-    return { append }
+    yield* Effect.addFinalizer((exit) =>
+      // The end marker is best effort: a log we cannot write to must not fail the agent's cleanup.
+      Effect.ignore(write([{ type: "session_end", exit: exit._tag }])),
+    )
+    return {
+      append: (entry: Readonly<Record<string, unknown>>) => write([entry]),
+      appendAll: write,
+    }
   })
 
 /** Session logs on disk as a service: the default reads `.huskies/logs` without blocking and appends in batches. */
