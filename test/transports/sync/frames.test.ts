@@ -1,12 +1,13 @@
 // test/transports/sync/frames.test.ts — our y-websocket framing against y-protocols' own encoder and decoder
-// (byte for byte both ways), a frame cut short is refused, and the reconnect backoff stays within its cap.
+// (byte for byte both ways), the history's sync messages beside them, a frame cut short is refused, and the
+// reconnect backoff stays within its cap.
 import { describe, expect, it } from "vitest"
 import * as decoding from "lib0/decoding"
 import * as encoding from "lib0/encoding"
 import * as awarenessProtocol from "y-protocols/awareness"
 import * as syncProtocol from "y-protocols/sync"
 import * as Y from "yjs"
-import { decodeFrame, encodeFrame, FrameError } from "../../../src/transports/sync/frames.js"
+import { decodeFrame, encodeFrame, FrameError, messageHistory } from "../../../src/transports/sync/frames.js"
 import { backoffDelay } from "../../../src/transports/sync/PeerActor.js"
 
 const docWith = (n: number) => {
@@ -56,6 +57,31 @@ describe("y-websocket frames", () => {
     expect(encodeFrame({ _tag: "Awareness", update: states })).toEqual(frame)
     expect(decodeFrame(frame)).toEqual({ _tag: "Awareness", update: states })
     awareness.destroy()
+  })
+
+  it("carry the history's sync messages as message type 30, the sync message inside as y-protocols writes it", () => {
+    const doc = docWith(50)
+    const stateVector = Y.encodeStateVector(doc)
+    const update = Y.encodeStateAsUpdate(doc)
+    const frames = [
+      { _tag: "HistoryStep1", stateVector },
+      { _tag: "HistoryStep2", update },
+      { _tag: "HistoryUpdate", update },
+    ] as const
+    const pipeline = [
+      encodeFrame({ _tag: "SyncStep1", stateVector }),
+      encodeFrame({ _tag: "SyncStep2", update }),
+      encodeFrame({ _tag: "Update", update }),
+    ]
+    frames.forEach((frame, i) => {
+      const bytes = encodeFrame(frame)
+      expect(decodeFrame(bytes)).toEqual(frame)
+      // A y-websocket reader sees a message type it does not use; after it, the same bytes as the pipeline's.
+      const decoder = decoding.createDecoder(bytes)
+      expect(decoding.readVarUint(decoder)).toBe(messageHistory)
+      expect(bytes.subarray(1)).toEqual(pipeline[i]!.subarray(1))
+    })
+    expect(() => decodeFrame(new Uint8Array([messageHistory, 7, 0]))).toThrow(FrameError)
   })
 
   it("refuses a frame cut short, and passes over message types it does not speak", () => {
