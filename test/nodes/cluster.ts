@@ -29,6 +29,8 @@ export interface ClusterOptions {
   readonly qaAgent?: boolean
   /** `[nodes] worker_stages` (default ["coder"]). */
   readonly workerStages?: ReadonlyArray<string>
+  /** More of project.toml, appended (a `[permissions]` table...). */
+  readonly projectExtra?: string
   /** Whether the node of that name starts items by itself (its own project.toml: default true). */
   readonly autoAssign?: (node: string) => boolean
 }
@@ -133,7 +135,7 @@ lease_secs = ${options.leaseSecs ?? 30}
 remote = "origin"
 worker_stages = ${JSON.stringify(options.workerStages ?? ["coder"])}
 push_base = ${options.pushBase ?? false}
-`
+${options.projectExtra ?? ""}`
 
 const agentsToml = (script: string, qa: string) => `[[agent]]
 name = "qa"
