@@ -3,7 +3,7 @@
 // while the write that opened it gives up its turn once) goes to SQLite in one transaction. Used by Store.ts.
 import { Effect, Either, type Exit, PubSub } from "effect"
 import * as Y from "yjs"
-import type { AppendRow, PersistenceShape, PersistError } from "./Persistence.js"
+import type { PersistenceShape, PersistError } from "./Persistence.js"
 import type { HistoryChange, HistoryDocument } from "./storeHistory.js"
 import { type CommittedUpdate, localOrigin, type UpdateOrigin } from "./storeSync.js"
 import type { StoreEvent } from "./storeTypes.js"
@@ -23,10 +23,10 @@ export interface CommitParts {
   readonly restore: Effect.Effect<void>
 }
 
-/** The rows, updates and events of the writes that wait for one SQLite transaction. */
+/** The rows and events of the writes that wait for one SQLite transaction. */
 interface Batch {
-  readonly rows: Array<AppendRow>
-  readonly fed: Array<CommittedUpdate>
+  /** Each row is also what the update feed carries once it is on disk (with its origin). */
+  readonly rows: Array<CommittedUpdate>
   readonly events: Array<StoreEvent>
   stateRows: number
   /** Undefined until the batch is written (or refused) and its events published. */
@@ -86,7 +86,7 @@ export const storeCommit = (parts: CommitParts) => {
 
   const join = (ticket: Ticket): Batch => {
     if (open === undefined)
-      open = { rows: [], fed: [], events: [], stateRows: 0, outcome: undefined, opener: ticket, waiting: [] }
+      open = { rows: [], events: [], stateRows: 0, outcome: undefined, opener: ticket, waiting: [] }
     if (ticket.joined !== open) {
       const before = ticket.joined?.outcome
       if (before !== undefined && Either.isLeft(before)) ticket.failure ??= before.left
@@ -119,7 +119,7 @@ export const storeCommit = (parts: CommitParts) => {
     }
     const compaction = parts.saved(result.right, batch.stateRows)
     // The bus is unbounded: an offer always succeeds, in order, and wakes the subscribers.
-    for (const update of batch.fed) parts.updates.unsafeOffer(update)
+    for (const row of batch.rows) parts.updates.unsafeOffer(row)
     for (const event of batch.events) parts.events.unsafeOffer(event)
     settled(batch, written)
     const historyCompaction = history.due() ? history.compact : undefined
@@ -127,21 +127,46 @@ export const storeCommit = (parts: CommitParts) => {
     return historyCompaction === undefined ? compaction : Effect.zipRight(compaction, historyCompaction)
   })
 
+  /** What a write that joined `batch` resolves to once the batch is written: `done`, or the batch's failure. */
+  const outcomeOf = <A, E>(
+    ticket: Ticket,
+    batch: Batch,
+    done: Effect.Effect<A, E>,
+  ): Effect.Effect<A, E | PersistError> => {
+    const outcome = batch.outcome
+    const failure =
+      ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
+    return failure === undefined ? done : Either.left(failure)
+  }
+
   /**
-   * Waits until `batch` is written (and its events published). The write that opened it first gives the
-   * writes ready to run their turn to join it, then writes it if nothing else has; the others wait to be
-   * woken. Under the lock an unwritten batch is the open one: a batch is written whole under the lock.
+   * Resolves as `done` once `batch` is written (and its events published), or fails as the batch did. The
+   * write that opened it first gives the writes ready to run their turn to join it, then writes it if
+   * nothing else has; the others wait to be woken. Under the lock an unwritten batch is the open one: a
+   * batch is written whole under the lock.
    */
-  const settle = (ticket: Ticket, batch: Batch): Effect.Effect<void> => {
-    if (batch.outcome !== undefined) return Effect.void
+  const durable = <A, E>(
+    ticket: Ticket,
+    batch: Batch,
+    done: Effect.Effect<A, E>,
+  ): Effect.Effect<A, E | PersistError> => {
+    if (batch.outcome !== undefined) return outcomeOf(ticket, batch, done)
     if (batch.opener === ticket)
       return Effect.zipRight(
         giveUpTurn,
-        Effect.suspend(() => (batch.outcome === undefined ? locked(flushIfOpen(batch)) : Effect.void)),
+        Effect.suspend(() =>
+          batch.outcome === undefined
+            ? Effect.zipRight(
+                locked(flushIfOpen(batch)),
+                Effect.suspend(() => outcomeOf(ticket, batch, done)),
+              )
+            : outcomeOf(ticket, batch, done),
+        ),
       )
-    return Effect.async<void>((resume) => {
-      if (batch.outcome !== undefined) return resume(Effect.void)
-      batch.waiting.push(() => resume(Effect.void))
+    return Effect.async<A, E | PersistError>((resume) => {
+      // The fiber may have yielded before it got here: the batch can be written already.
+      if (batch.outcome !== undefined) resume(outcomeOf(ticket, batch, done))
+      else batch.waiting.push(() => resume(outcomeOf(ticket, batch, done)))
     })
   }
   const flushIfOpen = (batch: Batch) =>
@@ -161,13 +186,8 @@ export const storeCommit = (parts: CommitParts) => {
           current = undefined
           release()
           const joined = ticket.joined
-          if (joined === undefined) return exit
-          return Effect.flatMap(settle(ticket, joined), () => {
-            const outcome = joined.outcome
-            const failure =
-              ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
-            return failure === undefined ? exit : Effect.fail(failure as E)
-          })
+          // A write joins a batch only through `commit`, so PersistError is already in E.
+          return joined === undefined ? exit : (durable(ticket, joined, exit) as Effect.Effect<A, E>)
         })
       })
     })
@@ -192,8 +212,15 @@ export const storeCommit = (parts: CommitParts) => {
 
   // One listener per document, collecting while a commit runs (the document is replaced on restore).
   let listened: Y.Doc | undefined
-  let capturing: Array<Uint8Array> | undefined
-  const onUpdate = (update: Uint8Array) => capturing?.push(update)
+  // A Y transaction makes one update; more only when an observer's change follows it in the same commit.
+  let capturing = false
+  let captured: Uint8Array | undefined
+  let capturedMore: Array<Uint8Array> | undefined
+  const onUpdate = (update: Uint8Array) => {
+    if (!capturing) return
+    if (captured === undefined) captured = update
+    else (capturedMore ??= [captured]).push(update)
+  }
 
   /** `mutate` in one Y transaction, its rows into the ticket's batch; throws what `mutate` throws. */
   const stageNow = <A>(
@@ -207,22 +234,22 @@ export const storeCommit = (parts: CommitParts) => {
       doc.on("update", onUpdate)
       listened = doc
     }
-    const captured: Array<Uint8Array> = []
-    capturing = captured
+    captured = undefined
+    capturedMore = undefined
+    capturing = true
     let result: A
     try {
       result = doc.transact(mutate)
     } finally {
-      capturing = undefined
+      capturing = false
     }
-    const update = captured.length <= 1 ? captured[0] : Y.mergeUpdates(captured)
+    const update = capturedMore === undefined ? captured : Y.mergeUpdates(capturedMore)
     const historyUpdate = change === undefined ? undefined : history.stage(change)
     if (update !== undefined || historyUpdate !== undefined) {
       const batch = join(ticket)
-      batch.rows.push({ update, history: historyUpdate })
-      if (update !== undefined) batch.stateRows++
       // The history's update is fed with the state's (a peer's may come alone): peers get both, in order.
-      batch.fed.push({ update, history: historyUpdate, origin })
+      batch.rows.push({ update, history: historyUpdate, origin })
+      if (update !== undefined) batch.stateRows++
     }
     return result
   }
@@ -270,13 +297,7 @@ export const storeCommit = (parts: CommitParts) => {
     current = undefined
     release()
     const joined = ticket.joined
-    if (joined === undefined) return result
-    return Effect.flatMap(settle(ticket, joined), (): Effect.Effect<A, E | PersistError> => {
-      const outcome = joined.outcome
-      const failure =
-        ticket.failure ?? (outcome !== undefined && Either.isLeft(outcome) ? outcome.left : undefined)
-      return failure === undefined ? result : Either.left(failure)
-    })
+    return joined === undefined ? result : durable(ticket, joined, result)
   }
 
   /** `commit` inside `writeNow`'s body, without a history change. */
