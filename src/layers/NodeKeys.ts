@@ -5,6 +5,7 @@
 import { Effect, Either, Layer, Schema } from "effect"
 import {
   createHash,
+  createHmac,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -19,6 +20,7 @@ import { NodeId } from "../domain/ExecutionState.js"
 import {
   type Challenge,
   type Hello,
+  joinProofText,
   MainNodeUntrusted,
   NodeIdentity,
   type NodeIdentityShape,
@@ -118,6 +120,14 @@ export const joinTokenParts = (
   return { secret: token.slice(0, dot), mainKeyDigest: ok ? digest : undefined, malformed: !ok }
 }
 
+/** SHA-256 of a join token's secret, hex: all nodes.db keeps of it, and the key of its join proofs. */
+export const joinTokenDigest = (secret: string): string =>
+  createHash("sha256").update(secret, "utf8").digest("hex")
+
+/** The join proof (base64url) of the holder of the token whose digest is `digest`, over `text`. */
+export const joinProofWith = (digest: string, text: string): string =>
+  createHmac("sha256", digest).update(text, "utf8").digest("base64url")
+
 /** The identity of node `node` holding `key`. */
 export const identityOf = (node: NodeId, key: KeyObject): NodeIdentityShape => ({
   node,
@@ -187,8 +197,10 @@ export const verifySignature = (publicKey: string, text: string, signature: stri
 }
 
 export interface HelloOptions {
-  /** The one-time join token, for the first admission of this node. */
+  /** The one-time join token, for the first admission of this node: sent as it is. */
   readonly joinToken?: string
+  /** The one-time join token, for the first admission of this node: only a proof of it is sent. */
+  readonly joinProofOf?: string
   /** This node's challenge to the main node (base64url), which the Welcome must sign. */
   readonly challenge?: string
   readonly label?: string
@@ -210,6 +222,14 @@ export const answerChallenge = (
     ...unsigned,
     signature: identity.sign(signedText(challenge, unsigned)),
     ...(options.joinToken === undefined ? {} : { joinToken: options.joinToken }),
+    ...(options.joinProofOf === undefined
+      ? {}
+      : {
+          joinProof: joinProofWith(
+            joinTokenDigest(joinTokenParts(options.joinProofOf).secret),
+            joinProofText(challenge, unsigned),
+          ),
+        }),
     ...(options.challenge === undefined ? {} : { challenge: options.challenge }),
     ...(options.label === undefined ? {} : { label: options.label }),
     ...(options.version === undefined ? {} : { version: options.version }),

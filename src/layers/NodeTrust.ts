@@ -1,6 +1,7 @@
 // src/layers/NodeTrust.ts — the main node's NodeAdmission over `.huskies/nodes.db`: one-use challenges,
-// Hello checks (protocol, Ed25519 signature, trusted key or one-time join token), in-memory tickets for
-// /rpc, and revocations (`huskies node revoke` in another process) seen within a poll. Used by serve.
+// Hello checks (protocol, Ed25519 signature, trusted key, or a one-time join token or proof of one),
+// in-memory tickets for /rpc, and revocations (`huskies node revoke` in another process) seen within a
+// poll. Used by serve.
 import { Clock, Duration, Effect, Either, Layer, Option, PubSub, Schedule, Stream } from "effect"
 import { randomBytes } from "node:crypto"
 import type { NodeId } from "../domain/ExecutionState.js"
@@ -9,6 +10,7 @@ import {
   type AdmittedPeer,
   type Challenge,
   type Hello,
+  joinProofText,
   NodeAdmission,
   type NodeAdmissionShape,
   NodeIdentity,
@@ -97,7 +99,9 @@ const make = (path: string, options: NodeTrustOptions) =>
         const now = yield* Clock.currentTimeMillis
         yield* check(given, hello, now)
         // A database that fails here is a broken server, not a refusal the peer could act on.
-        const found = yield* Effect.orDie(db.admit(hello, now))
+        const found = yield* Effect.orDie(
+          db.admit(hello, now, joinProofText({ server, nonce: given.nonce }, hello)),
+        )
         if (Either.isLeft(found)) return yield* found.left
         const peer: AdmittedPeer = {
           node: hello.node,

@@ -2,11 +2,11 @@
 // public key, role, label, revoked_at) and the one-time join tokens (their SHA-256 only). Used by the
 // NodeAdmission layer (NodeTrust.ts) in the server and by `huskies token|node` (nodeCommands.ts) beside it.
 import { Effect, Either, Schema } from "effect"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes, timingSafeEqual } from "node:crypto"
 import { join } from "node:path"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { AdmissionRefused, type Hello, NodeRole } from "../protocol/nodeHandshake.js"
-import { joinTokenParts } from "./NodeKeys.js"
+import { joinProofWith, joinTokenDigest, joinTokenParts } from "./NodeKeys.js"
 import { openPrivateSqlite } from "./privateSqlite.js"
 
 /** Where a project's trusted nodes and join tokens are kept. */
@@ -58,9 +58,7 @@ CREATE TABLE IF NOT EXISTS join_tokens (
 /** A join token's prefix: tells it apart from the server's own token at a glance. */
 const tokenPrefix = "hkj_"
 
-/** SHA-256 of a join token, hex: all nodes.db ever holds of it. */
-export const joinTokenDigest = (token: string): string =>
-  createHash("sha256").update(token, "utf8").digest("hex")
+export { joinTokenDigest }
 
 const tokenIdOf = (digest: string): string => digest.slice(0, 12)
 
@@ -123,9 +121,10 @@ export interface TrustDb {
   readonly revoke: (node: string, now: number) => Effect.Effect<RevokeResult, NodeTrustError>
   /**
    * In one transaction: a known node with the same key (not revoked), or a new node whose unused,
-   * unexpired token is consumed as it is trusted. Nothing is written for a refusal.
+   * unexpired token is consumed as it is trusted. Nothing is written for a refusal. A Hello that proves it
+   * holds a token (`joinProof`) rather than sending it is checked over `proofText` (`joinProofText`).
    */
-  readonly admit: (hello: Hello, now: number) => Effect.Effect<Admission, NodeTrustError>
+  readonly admit: (hello: Hello, now: number, proofText?: string) => Effect.Effect<Admission, NodeTrustError>
   readonly revokedNodes: Effect.Effect<ReadonlyArray<NodeId>, NodeTrustError>
 }
 
@@ -160,7 +159,16 @@ export const openTrustDb = (path: string) =>
     )
     const revokedIds = db.prepare("SELECT id FROM nodes WHERE revoked_at IS NOT NULL ORDER BY id")
 
-    const admitNow = db.transaction((hello: Hello, now: number): Admission => {
+    /** The token whose proof over `text` is `proof`: each token's digest is tried (a few rows at most). */
+    const provenToken = (proof: string, text: string): TokenRow | undefined => {
+      const given = Buffer.from(proof, "utf8")
+      return (allTokens.all() as Array<TokenRow>).find((row) => {
+        const expected = Buffer.from(joinProofWith(row.digest, text), "utf8")
+        return expected.length === given.length && timingSafeEqual(expected, given)
+      })
+    }
+
+    const admitNow = db.transaction((hello: Hello, now: number, proofText: string | undefined): Admission => {
       const label = hello.label ?? hello.node
       const known = nodeById.get(hello.node) as NodeRow | undefined
       if (known !== undefined) {
@@ -177,14 +185,22 @@ export const openTrustDb = (path: string) =>
         seen.run(now, label, hello.node)
         return Either.right({ role: decodeRole(known.role), label })
       }
-      if (hello.joinToken === undefined)
+      const proven =
+        hello.joinProof === undefined || proofText === undefined
+          ? undefined
+          : { token: provenToken(hello.joinProof, proofText) }
+      if (hello.joinToken === undefined && proven === undefined)
         return refuse(
           "unknown-node",
           `node ${hello.node} is not trusted here: run \`huskies token create\` on the main node and start the node with --token`,
         )
-      // A token as printed ends with the main node's key digest (the node's to check): the secret counts here.
-      const digest = joinTokenDigest(joinTokenParts(hello.joinToken).secret)
-      const token = tokenByDigest.get(digest) as TokenRow | undefined
+      const token =
+        proven?.token ??
+        // A token as printed ends with the main node's key digest (the node's to check): the secret counts here.
+        (hello.joinToken === undefined
+          ? undefined
+          : (tokenByDigest.get(joinTokenDigest(joinTokenParts(hello.joinToken).secret)) as
+              TokenRow | undefined))
       if (token === undefined)
         return refuse(
           "token-unknown",
@@ -197,8 +213,8 @@ export const openTrustDb = (path: string) =>
           "token-expired",
           "the join token has expired: make a new one with `huskies token create`",
         )
-      useToken.run(now, hello.node, digest)
-      insertNode.run(hello.node, hello.publicKey, token.role, label, now, now, tokenIdOf(digest))
+      useToken.run(now, hello.node, token.digest)
+      insertNode.run(hello.node, hello.publicKey, token.role, label, now, now, tokenIdOf(token.digest))
       return Either.right({ role: decodeRole(token.role), label })
     })
 
@@ -229,7 +245,8 @@ export const openTrustDb = (path: string) =>
         }),
       // IMMEDIATE: the write lock is taken before the token is read, so two admissions (or processes)
       // racing for one token cannot both find it unused.
-      admit: (hello, now) => attempt("admit a node", () => admitNow.immediate(hello, now)),
+      admit: (hello, now, proofText) =>
+        attempt("admit a node", () => admitNow.immediate(hello, now, proofText)),
       revokedNodes: attempt("read the revoked nodes", () =>
         (revokedIds.all() as Array<{ id: NodeId }>).map((r) => r.id),
       ),

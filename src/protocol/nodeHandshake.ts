@@ -39,6 +39,12 @@ export const Hello = Schema.TaggedStruct("Hello", {
   protocol: Schema.Int,
   /** A one-time join token from `huskies token create`; needed only on the first admission. */
   joinToken: Schema.optional(Schema.String),
+  /**
+   * Instead of `joinToken`: proof that the node holds one, `joinProofText` under HMAC-SHA256 keyed with
+   * the token's digest, base64url. Bound to this challenge and this key, it is worth nothing to whoever
+   * answered in the main node's place.
+   */
+  joinProof: Schema.optional(Base64Url),
   /** A name people see on the board ("build-box-2"); the node id when absent. */
   label: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
   /** The huskies version the peer runs, for node status. */
@@ -102,6 +108,12 @@ export const signedText = (
     hello.publicKey,
     hello.protocol,
   ].join("\n")
+
+/** The exact text a join proof is computed over: the signed text, under a prefix of its own. */
+export const joinProofText = (
+  challenge: Pick<Challenge, "nonce" | "server">,
+  hello: Pick<Hello, "node" | "publicKey" | "protocol">,
+): string => `huskies-join-proof\n${signedText(challenge, hello)}`
 
 /**
  * The exact text the main node signs in its Welcome: binds the signature to the node's challenge, that

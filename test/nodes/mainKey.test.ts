@@ -1,12 +1,13 @@
 // test/nodes/mainKey.test.ts — a worker authenticates its main node: joining, it pins the main node's key that
 // its join token names (.huskies/run/main-key.json, 0600); started again against a "main node" (a fake that
 // answers the handshake) that signs with another key, or does not sign, it refuses before sending any
-// document byte and says what to do; a fresh worker whose token names another key refuses the fake too.
+// document byte and says what to do; a fresh worker whose token names another key refuses the fake too,
+// which learns nothing of the token (the Hello only proves it holds one).
 // Pointed back at the real main node, the worker works as before.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { generateKeyPairSync, randomBytes } from "node:crypto"
-import { readFileSync, statSync } from "node:fs"
+import { existsSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { WebSocketServer } from "ws"
 import * as Y from "yjs"
@@ -138,17 +139,30 @@ describe("a worker and its main node's key", () => {
         expect(unsigned.afterWelcome.filter((f) => f.binary)).toEqual([])
         expect(readFileSync(pinPath, "utf8")).toBe(pinText)
 
-        // A new worker whose token names the real main node's key: the fake is refused at its first join.
+        // A new worker whose token names the real main node's key: the fake is refused at its first join,
+        // and it learnt nothing it could join with: the Hello proves the token without carrying it.
         const fresh = join(cluster.base, "w2")
         git(cluster.base, "clone", "-q", cluster.remote, fresh)
+        const w2Token = yield* cluster.token
         const firstJoin = yield* Effect.promise(() =>
           runCli(["agent", "--rendezvous", otherKey.url, fresh], {
-            env: { ...cluster.env("w2"), HUSKIES_JOIN_TOKEN: joinedWith },
+            env: { ...cluster.env("w2"), HUSKIES_JOIN_TOKEN: w2Token },
           }),
         )
         expect(firstJoin.code, firstJoin.stderr).toBe(1)
         expect(firstJoin.stderr).toContain("not the key of the main node that made the join token")
         expect(otherKey.afterWelcome.filter((f) => f.binary)).toEqual([])
+        const leaked = JSON.stringify(otherKey.hellos.at(-1))
+        expect(leaked).toContain("joinProof")
+        expect(leaked).not.toContain(w2Token.split(".")[0]!.slice(4))
+        // The token is still good for the worker it was made for.
+        const w2 = yield* cluster.startWorker("w2", { token: w2Token })
+        yield* eventually(
+          "w2 to join the real main node",
+          Effect.sync(() => (existsSync(mainKeyPinPath(w2.root)) ? true : undefined)),
+          { millis: 15_000, every: "100 millis" },
+        )
+        yield* Effect.promise(() => w2.process.kill("SIGTERM"))
 
         // Back with the real main node, w1 syncs and codes as before.
         const again = yield* cluster.startWorker("w1")

@@ -173,7 +173,8 @@ const make = (options: PeerActorOptions) =>
         const ours = randomBytes(32).toString("base64url")
         const hello = answerChallenge(identity, challenge.right, {
           challenge: ours,
-          ...(options.joinToken === undefined ? {} : { joinToken: options.joinToken }),
+          // Only a proof of the token: whoever answered, the token itself never leaves this node.
+          ...(options.joinToken === undefined ? {} : { joinProofOf: options.joinToken }),
           label,
           ...(options.version === undefined ? {} : { version: options.version }),
         })
