@@ -19,75 +19,26 @@ import {
 import * as Actor from "./Actor.js"
 import { ActorAlreadyExists, ActorNotFound } from "./Registry.js"
 import { SupervisorEscalation, SupervisorStopped } from "./supervisorErrors.js"
+import type {
+  ChildInfo,
+  ChildSpec,
+  GaveUp,
+  RestartType,
+  Supervisor,
+  SupervisorOptions,
+} from "./supervisorTypes.js"
 
 export { SupervisorEscalation, SupervisorStopped } from "./supervisorErrors.js"
-
-/** one_for_one restarts only the child that ended; one_for_all stops and restarts every child with it. */
-export type Strategy = "one_for_one" | "one_for_all"
-
-/** permanent: always restarted; transient: restarted only after a failure or defect; temporary: never. */
-export type RestartType = "permanent" | "transient" | "temporary"
-
-export interface SupervisorOptions {
-  /** Names the supervisor in errors. */
-  readonly name?: string
-  readonly strategy: Strategy
-  /** Restarts allowed within `period`; one more escalates. */
-  readonly intensity: number
-  readonly period: Duration.DurationInput
-  /**
-   * Stop every child at once on shutdown, for children that do not depend on each other and may each take
-   * a grace period to end (an agent ignoring SIGTERM): the shutdown then takes one, not one per child.
-   */
-  readonly stopAtOnce?: boolean
-}
-
-/** A contained child's last failure when its supervisor gave up on it, after `restarts` in the period. */
-export interface GaveUp {
-  readonly key: string
-  readonly cause: Cause.Cause<unknown>
-  readonly restarts: number
-  readonly periodMillis: number
-}
-
-export interface ChildSpec<Msg extends Actor.Message, State, E, R> {
-  readonly key: string
-  readonly spec: Actor.ActorSpec<Msg, State, E, R>
-  readonly restart: RestartType
-  /**
-   * Contains the child instead of escalating: its own restarts count against the intensity, and one too
-   * many ends it for good after `giveUp` ran, so its crash loop never stops its siblings or the supervisor.
-   */
-  readonly giveUp?: (gaveUp: GaveUp) => Effect.Effect<void>
-}
-
-export interface ChildInfo {
-  readonly key: string
-  readonly restart: RestartType
-  /** How many times this child has been restarted. */
-  readonly restarts: number
-  readonly running: boolean
-}
-
-export interface Supervisor {
-  readonly name: string
-  /**
-   * Starts a supervised child. The returned ref is stable across restarts: `tell`/`ask` reach the current
-   * incarnation (ActorStopped in the moment between a crash and its restart, or once the child is gone),
-   * `stop` removes the child, and `await` resolves when the child is gone for good.
-   */
-  readonly startChild: <Msg extends Actor.Message, State, E, R>(
-    child: ChildSpec<Msg, State, E, R>,
-  ) => Effect.Effect<Actor.ActorRef<Msg>, ActorAlreadyExists | SupervisorStopped, Exclude<R, Scope.Scope>>
-  /** Stops a child, waits for its finalizers, and forgets it (it is not restarted). */
-  readonly stopChild: (key: string) => Effect.Effect<void, ActorNotFound>
-  /** The supervised children, in start order. */
-  readonly children: Effect.Effect<ReadonlyArray<ChildInfo>>
-  /** Resolves when the supervisor shuts down; fails with SupervisorEscalation when it gave up. */
-  readonly await: Effect.Effect<void, SupervisorEscalation>
-  /** Stops every child (last started first), waiting for their finalizers. Also run when the scope closes. */
-  readonly shutdown: Effect.Effect<void>
-}
+export type {
+  ChildInfo,
+  ChildSpec,
+  GaveUp,
+  Restarted,
+  RestartType,
+  Strategy,
+  Supervisor,
+  SupervisorOptions,
+} from "./supervisorTypes.js"
 
 /** One running incarnation of a child, without its message type so children of every kind share one list. */
 interface Incarnation {
@@ -103,6 +54,7 @@ interface Child {
   readonly restart: RestartType
   readonly restarts: number
   readonly giveUp: ((gaveUp: GaveUp) => Effect.Effect<void>) | undefined
+  readonly describe: Effect.Effect<ReadonlyArray<ChildInfo>> | undefined
   /** A contained child's own restart times (ms) still inside the window. */
   readonly restartTimes: ReadonlyArray<number>
   readonly current: Incarnation
@@ -171,6 +123,11 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
     const notify = (incarnation: number) => (exit: Actor.ActorExit) =>
       Queue.offer(events, { incarnation, exit })
 
+    const restarted = (child: Child, exit: Actor.ActorExit) =>
+      options.onRestart === undefined
+        ? Effect.void
+        : options.onRestart({ key: child.key, cause: causeOf(exit), restarts: child.restarts + 1 })
+
     const restartAll = (s: SupervisorState, failed: Child): Effect.Effect<SupervisorState> =>
       Effect.gen(function* () {
         // OTP order: stop the others last-started first, then start every child again in start order.
@@ -210,6 +167,7 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
           return [undefined, { ...s, children: s.children.filter((c) => c.id !== child.id) }] as const
         }
         const current = yield* child.spawn(s.nextId)
+        yield* restarted(child, exit)
         const children = s.children.map((c) =>
           c.id === child.id ? { ...c, current, restarts: c.restarts + 1, restartTimes } : c,
         )
@@ -239,9 +197,12 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
           })
         }
         if (options.strategy === "one_for_all") {
-          return [undefined, yield* restartAll({ ...s, restartTimes }, child)] as const
+          const all = yield* restartAll({ ...s, restartTimes }, child)
+          yield* restarted(child, event.exit)
+          return [undefined, all] as const
         }
         const current = yield* child.spawn(s.nextId)
+        yield* restarted(child, event.exit)
         const children = s.children.map((c) =>
           c.id === child.id ? { ...c, current, restarts: c.restarts + 1 } : c,
         )
@@ -330,6 +291,7 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
               restart: child.restart,
               restarts: 0,
               giveUp: child.giveUp,
+              describe: child.children,
               restartTimes: [],
               current: incarnation,
               spawn,
@@ -356,12 +318,11 @@ export const make = (options: SupervisorOptions): Effect.Effect<Supervisor, neve
     const children: Effect.Effect<ReadonlyArray<ChildInfo>> = SynchronizedRef.get(state).pipe(
       Effect.flatMap((s) =>
         Effect.forEach(s.children, (c) =>
-          Effect.map(c.current.poll, (exit) => ({
-            key: c.key,
-            restart: c.restart,
-            restarts: c.restarts,
-            running: Option.isNone(exit),
-          })),
+          Effect.gen(function* () {
+            const running = Option.isNone(yield* c.current.poll)
+            const info: ChildInfo = { key: c.key, restart: c.restart, restarts: c.restarts, running }
+            return c.describe === undefined ? info : { ...info, children: yield* c.describe }
+          }),
         ),
       ),
     )
