@@ -1,15 +1,33 @@
-// src/actors/claimKeeper.ts — keeps this node's claims while their work runs: claims before work starts,
-// renews every lease/3 in one write (the heartbeat), stops the work of an item another node now holds (or
-// whose lease ran out while this node was cut off) and releases what it holds when its Scope closes.
-// One per node, made by the Scheduler before its story actors, so on shutdown it releases after they stopped.
-import { Effect, FiberMap, HashSet, Option, Queue, Ref, type Scope } from "effect"
-import { type Claim, isLive } from "../domain/Claim.js"
+// src/actors/claimKeeper.ts — keeps this node's claims while their work runs: claims before work starts (a
+// fresh claim confirmed with the connected nodes first), renews every lease/3 in one write (the heartbeat),
+// stops the work of an item another node now holds (or whose lease ran out while this node was cut off) and
+// releases what it holds when its Scope closes. One per node, made by the Scheduler before its story actors.
+import { Effect, FiberMap, HashSet, Option, Queue, Ref, Schema, type Scope } from "effect"
+import { type Claim, ClaimHeld, isLive } from "../domain/Claim.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type { Store } from "../layers/Store.js"
 
+/** This node gave the item back (stopped, or its lease ran out) while its claim was being confirmed. */
+export class ClaimNotConfirmed extends Schema.TaggedError<ClaimNotConfirmed>()("ClaimNotConfirmed", {
+  storyId: Schema.String,
+}) {
+  override get message(): string {
+    return `${this.storyId}: this node's claim was given back before the other nodes confirmed it; claim it again to work on it`
+  }
+}
+
 export interface ClaimKeeper {
-  /** Claims the item for this node and keeps it renewed from now on (ClaimHeld: another node has it). */
-  readonly claim: (id: StoryId) => ReturnType<Store["Type"]["claim"]>
+  /**
+   * Claims the item for this node and keeps it renewed from now on. A fresh claim (not one this node keeps
+   * already) returns only once `confirm` has run and the holder rule still names this node; otherwise its
+   * entry is given back and the claim fails (ClaimHeld: another node has it), before any work started.
+   */
+  readonly claim: (
+    id: StoryId,
+  ) => Effect.Effect<
+    Effect.Effect.Success<ReturnType<Store["Type"]["claim"]>>,
+    Effect.Effect.Error<ReturnType<Store["Type"]["claim"]>> | ClaimNotConfirmed
+  >
   /** Stops renewing and gives the item back (a no-op when this node had no entry left). */
   readonly release: (id: StoryId) => Effect.Effect<void>
   /** Whether this node is the item's live holder now, by the rule every replica computes. */
@@ -29,6 +47,11 @@ export interface ClaimKeeperOptions {
   readonly lose: (id: StoryId, why: string) => Effect.Effect<void>
   /** Run after every heartbeat (the Scheduler looks again for items whose holder's lease ran out). */
   readonly onTick?: Effect.Effect<void>
+  /**
+   * Run after a fresh claim is written, before it counts: returns once the connected nodes have it and
+   * whatever they claimed before they had it is here (PeerBarrier). None: a node alone needs no wait.
+   */
+  readonly confirm?: (id: StoryId) => Effect.Effect<void>
 }
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -78,13 +101,40 @@ export const makeClaimKeeper = (
       })
 
     const claim = (id: StoryId) =>
-      serial(
-        Effect.gen(function* () {
-          const claimed = yield* store.claim(id, yield* options.leaseMillis)
+      Effect.gen(function* () {
+        const { claimed, fresh } = yield* serial(
+          Effect.gen(function* () {
+            const fresh = !HashSet.has(yield* Ref.get(kept), id)
+            return { claimed: yield* store.claim(id, yield* options.leaseMillis), fresh }
+          }),
+        )
+        if (!fresh || options.confirm === undefined) {
           yield* Ref.update(kept, HashSet.add(id))
           return claimed
-        }),
-      )
+        }
+        // Outside the lock: heartbeats and other claims go on meanwhile (this one is not renewed until it
+        // counts; its lease outlasts the wait). Two nodes that claimed at once both see both entries after
+        // this, so the holder rule names the same one on each, and the other starts nothing.
+        yield* options.confirm(id)
+        return yield* serial(
+          Effect.gen(function* () {
+            if (yield* holds(id)) {
+              yield* Ref.update(kept, HashSet.add(id))
+              return claimed
+            }
+            const holder = yield* holderOf(id)
+            // Given back, so the holder rule never names this entry again at this epoch.
+            yield* store.release(id)
+            if (Option.isSome(holder) && holder.value.node !== store.nodeId)
+              return yield* new ClaimHeld({
+                storyId: id,
+                holder: holder.value.node,
+                leaseUntil: holder.value.leaseUntil,
+              })
+            return yield* new ClaimNotConfirmed({ storyId: id })
+          }),
+        )
+      })
 
     const release = (id: StoryId) =>
       serial(

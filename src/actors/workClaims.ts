@@ -7,6 +7,7 @@ import type { AgentRole, StageTag } from "../domain/Stage.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import type { HuskiesConfig } from "../layers/HuskiesConfig.js"
+import { PeerBarrier } from "../layers/PeerBarrier.js"
 import type { Store } from "../layers/Store.js"
 import { type ClaimKeeper, makeClaimKeeper } from "./claimKeeper.js"
 
@@ -75,10 +76,25 @@ export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkCl
       }).pipe(Effect.ignore)
     // The soonest lease of another node's that auto-assign waited on: once it runs out, look again.
     const waitingUntil = yield* Ref.make<number | undefined>(undefined)
+    // The server's round trips with the nodes it syncs with (none in a server without sync).
+    const barrier = yield* Effect.serviceOption(PeerBarrier)
+    const confirm = (id: StoryId) =>
+      Effect.gen(function* () {
+        if (Option.isNone(barrier)) return
+        // Bounded well inside the lease: a node that answers nothing that long is as good as cut off, and
+        // claims made apart converge by the holder rule (the loser stops within a lease tick).
+        const { leaseMillis } = yield* settings
+        const waited = yield* barrier.value.confirm().pipe(Effect.timeoutOption(Math.floor(leaseMillis / 3)))
+        if (Option.isNone(waited))
+          yield* Effect.logWarning(
+            `${id}: the connected nodes did not confirm this node's claim within ${Math.floor(leaseMillis / 3)} ms; going on as a node cut off from them would`,
+          )
+      })
     const keeper = yield* makeClaimKeeper({
       store,
       leaseMillis: Effect.map(settings, (s) => s.leaseMillis),
       lose,
+      confirm,
       onTick: Effect.gen(function* () {
         const until = yield* Ref.get(waitingUntil)
         if (until === undefined || until > (yield* now)) return

@@ -28,6 +28,7 @@ import { SyncServer, SyncServerLive, syncPath } from "../sync/SyncServer.js"
 import { MainNodeTrustLive } from "../../layers/NodeTrust.js"
 import { ReplicaLive } from "../../layers/Replica.js"
 import { RemoteNodesLive } from "../../layers/RemoteNodes.js"
+import { PeerBarrierLive } from "../../layers/PeerBarrier.js"
 import { toolRegistry } from "../tools/registry.js"
 import { chatLayer } from "../chat/chatLayer.js"
 import { reachableUrl } from "./mcpConfig.js"
@@ -118,6 +119,8 @@ export const serverLayer = (
     TestRunsLive,
     ServerUrlLive,
     RemoteNodesLive,
+    // One per server: the sync sessions register their round trips, the claim keeper confirms with them.
+    PeerBarrierLive,
     settings.config ?? HuskiesConfigLive(root),
   ).pipe(Layer.provideMerge(ProjectLockLive(root)))
   // Agents reach /mcp with the token in force: their MCP configs name HUSKIES_TOKEN, set here to the

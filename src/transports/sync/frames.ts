@@ -35,7 +35,7 @@ const varUintBytes = (value: number): Array<number> => {
 }
 
 /** `types` as varUints, then `body` as a varUint8Array (its length, then its bytes). */
-const encode = (types: ReadonlyArray<number>, body: Uint8Array): Uint8Array => {
+export const encode = (types: ReadonlyArray<number>, body: Uint8Array): Uint8Array => {
   const head = [...types.flatMap(varUintBytes), ...varUintBytes(body.length)]
   const out = new Uint8Array(head.length + body.length)
   out.set(head, 0)
@@ -67,7 +67,7 @@ export class FrameError extends Error {
   override readonly name = "FrameError"
 }
 
-class Reader {
+export class Reader {
   private at = 0
   constructor(private readonly bytes: Uint8Array) {}
   varUint(): number {

@@ -8,6 +8,7 @@ import { Cause, Clock, Effect, Either, Exit, Queue, Schema, type Scope } from "e
 import * as Y from "yjs"
 import type { ReplicaShape } from "../../layers/Replica.js"
 import { AdmissionRefused, HandshakeFrame } from "../../protocol/nodeHandshake.js"
+import { attachBarrier } from "./barrier.js"
 import { decodeFrame, encodeFrame, type Frame } from "./frames.js"
 import type { Presence } from "./presence.js"
 
@@ -182,6 +183,7 @@ export const runSession = (
       encodeFrame({ _tag: "SyncStep1", stateVector: yield* replica.stateVector }),
     )
     const awareness = yield* options.presence.attach(wire.outbox)
+    const barrier = yield* attachBarrier(wire.outbox, options)
     yield* Effect.forkScoped(Effect.forever(relay))
     let dropping = false
     const dropped = Effect.suspend(() => {
@@ -259,6 +261,10 @@ export const runSession = (
           yield* received(frame)
           break
         case "Other":
+          // The nodes' round trips (barrier.ts); any other message type this side does not speak is ignored.
+          yield* barrier
+            .received(data)
+            .pipe(Effect.mapError((e) => new PeerMisbehaved({ peer, detail: e.message })))
           break
       }
     }
