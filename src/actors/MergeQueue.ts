@@ -1,8 +1,9 @@
-// src/actors/MergeQueue.ts — the merge actor (its loop in mergeActor.ts): items in Merge are squash-merged one
-// at a time, in the order they arrived, on the base tip (in a merge workspace when gates run there); the base
-// moves by compare-and-swap; the item becomes Done and its worktree and branch go. A conflict or failing gates
-// go to a mergemaster (mergeFixers.ts), then the merge runs again, up to `[merge] attempts`. Jobs live in the
-// Store, stamped with the boot that runs them; every job write is retried until it takes (mergeJobs.ts).
+// src/actors/MergeQueue.ts — the merge actor (its loop in mergeActor.ts; a child of serve's tree, as are the
+// moves listener and the Done sweep): items in Merge are squash-merged one at a time, in the order they
+// arrived, on the base tip (in a merge workspace when gates run there); the base moves by compare-and-swap;
+// the item becomes Done and its worktree and branch go. A conflict or failing gates go to a mergemaster
+// (mergeFixers.ts), then the merge runs again, up to `[merge] attempts`. Jobs live in the Store, stamped
+// with the boot that runs them; every job write is retried until it takes (mergeJobs.ts).
 import { Deferred, Effect, Either, Layer, Option, PubSub, Queue, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
@@ -18,7 +19,8 @@ import { attemptMerge, baseProblem, preflight, removeWorkspace, squashMessage } 
 import { isFixable, JobNotMarked } from "./mergeErrors.js"
 import { persistently, requeueStaleJobs, withoutBoot } from "./mergeJobs.js"
 import { failureBytes, makeFixers } from "./mergeFixers.js"
-import { type MergeMessage, spawnMergeActor } from "./mergeActor.js"
+import { type MergeMessage, mergeActor } from "./mergeActor.js"
+import { ServeTree } from "./rootSupervisor.js"
 import { sweepDone } from "./doneSweep.js"
 import { Agents } from "./Scheduler.js"
 import {
@@ -48,7 +50,7 @@ const makeMergeQueue = Effect.gen(function* () {
   const agents = yield* Agents
   const root = (yield* Project).root
   const boot = (yield* Project).startedAt
-  const scope = yield* Effect.scope
+  const tree = yield* ServeTree
   // The actor, once spawned: the fixers (made before it) reach it through this.
   const actor = yield* Deferred.make<Actor.ActorRef<MergeMessage>>()
   const news = yield* PubSub.unbounded<MergeNews>()
@@ -331,32 +333,35 @@ const makeMergeQueue = Effect.gen(function* () {
   const changes = yield* store.subscribe
   const { items } = yield* store.list
   for (const item of items) if (item.stage._tag === "Merge") yield* enqueue(item.id)
-  const self = yield* spawnMergeActor({
-    scope,
-    self: Deferred.await(actor),
-    enqueue,
-    dropIdleJob,
-    nextJob: Effect.map(store.mergeJobs, (r) =>
-      // Jobs waiting for a mergemaster's fix keep their place but do not hold up the ones behind them.
-      Option.fromNullable(r.jobs.find((j) => j.state !== "fixing")),
-    ),
-    runJob: (job) =>
-      runJob(job).pipe(
-        Effect.provideService(Store, store),
-        Effect.provideService(Git, git),
-        attemptLock.withPermits(1),
-        // Only defects reach here: every expected failure is handled in runJob.
-        Effect.catchAllCause((cause) =>
-          Effect.logError("merge crashed", cause).pipe(
-            Effect.zipRight(fail(job.storyId, "huskies failed while merging: see server_logs")),
-          ),
-        ),
-        Effect.map((ran) => ran === "paused"),
+  const self = yield* tree.actor(
+    "merge",
+    mergeActor({
+      self: Deferred.await(actor),
+      enqueue,
+      dropIdleJob,
+      nextJob: Effect.map(store.mergeJobs, (r) =>
+        // Jobs waiting for a mergemaster's fix keep their place but do not hold up the ones behind them.
+        Option.fromNullable(r.jobs.find((j) => j.state !== "fixing")),
       ),
-    pauseRetryMillis,
-  })
+      runJob: (job) =>
+        runJob(job).pipe(
+          Effect.provideService(Store, store),
+          Effect.provideService(Git, git),
+          attemptLock.withPermits(1),
+          // Only defects reach here: every expected failure is handled in runJob.
+          Effect.catchAllCause((cause) =>
+            Effect.logError("merge crashed", cause).pipe(
+              Effect.zipRight(fail(job.storyId, "huskies failed while merging: see server_logs")),
+            ),
+          ),
+          Effect.map((ran) => ran === "paused"),
+        ),
+      pauseRetryMillis,
+    }),
+  )
   yield* Deferred.succeed(actor, self)
-  yield* Effect.forkScoped(
+  yield* tree.loop(
+    "merge-moves",
     Effect.forever(
       Effect.flatMap(Queue.take(changes), (event) => {
         if (event._tag !== "ItemChanged") return Effect.void
@@ -370,9 +375,7 @@ const makeMergeQueue = Effect.gen(function* () {
       }),
     ),
   )
-  yield* Effect.forkScoped(sweepDone(store, readConfig))
-  // Spawned just above, so it cannot have stopped: an ActorStopped here would be a bug.
-  yield* self.tell({ _tag: "Wake" }).pipe(Effect.orDie)
+  yield* tree.loop("done-sweep", sweepDone(store, readConfig))
   return {
     jobs: Effect.map(store.mergeJobs, (r) => r.jobs),
     current: Ref.get(current),
@@ -383,5 +386,8 @@ const makeMergeQueue = Effect.gen(function* () {
   } satisfies MergeQueueShape
 }).pipe(Effect.annotateLogs({ component: "merge" }))
 
-export const MergeQueueLive: Layer.Layer<MergeQueue, never, Store | Git | Project | Agents | HuskiesConfig> =
-  Layer.scoped(MergeQueue, makeMergeQueue)
+export const MergeQueueLive: Layer.Layer<
+  MergeQueue,
+  never,
+  Store | Git | Project | Agents | HuskiesConfig | ServeTree
+> = Layer.scoped(MergeQueue, makeMergeQueue)

@@ -1,7 +1,9 @@
 // src/actors/Scheduler.ts — the Agents service: starts a StoryActor per active item under the story
 // supervisor (by hand through start_agent, or by itself in auto mode when dependencies are met and an agent
 // is free), fires the Store's timers, routes the Store's moves to the item's actor (which decides itself
-// what they mean for its work), stops what a person stops, and answers the agent tools. One per server.
+// what they mean for its work), stops what a person stops, and answers the agent tools. One per server; its
+// long-lived parts (run results, the stories supervisor, the router, auto-assign, timers) are children of
+// serve's tree (rootSupervisor.ts).
 import { Context, Deferred, Effect, Either, Layer, Option, Queue } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"
@@ -9,7 +11,6 @@ import type { AgentRole } from "../domain/Stage.js"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
 import { describeStage } from "../domain/transition.js"
 import type { WorkItem } from "../domain/WorkItem.js"
-import { planPromotions } from "../domain/promotion.js"
 import { Git } from "../layers/Git.js"
 import { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { Project } from "../layers/Project.js"
@@ -22,7 +23,9 @@ import { StartRefused } from "./agentContract.js"
 import { type AgentSlots, makeAgentSlots, type Waiting } from "./AgentSlots.js"
 import { type MergeFixRefused, refused as refusedFix, runMergeFix } from "./mergemaster.js"
 import { recoverAfterRestart } from "./recovery.js"
-import { makeRunResults } from "./runResults.js"
+import { autoAssign } from "./autoAssign.js"
+import { ServeTree } from "./rootSupervisor.js"
+import { runResultsActor, runResultsOf } from "./runResults.js"
 import { defaultStoryRestarts, makeStoryActors, type StoryActors, type StoryRestarts } from "./storyActors.js"
 import type { StoryPhase } from "./storyPhase.js"
 import type { NodeBranches } from "./branchSync.js"
@@ -88,6 +91,7 @@ const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 const makeScheduler = (options: SchedulerOptions) =>
   Effect.gen(function* () {
     const store = yield* Store
+    const tree = yield* ServeTree
     const project = yield* Project
     const serverUrl = yield* ServerUrl
     const services = yield* Effect.context<Store | Git | TestRuns>()
@@ -102,7 +106,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     )
     if (Either.isLeft(initial))
       yield* Effect.logError(`agents cannot run until this is fixed: ${initial.left.message}`)
-    const results = yield* makeRunResults
+    const results = runResultsOf(yield* tree.actor("run-results", runResultsActor))
     const pokes = yield* Queue.sliding<void>(1)
     const timerPokes = yield* Queue.sliding<void>(1)
     const poke = Queue.offer(pokes, undefined).pipe(Effect.asVoid)
@@ -118,6 +122,7 @@ const makeScheduler = (options: SchedulerOptions) =>
     })
     const actors: StoryActors = yield* makeStoryActors({
       store,
+      supervisor: (supervisorOptions) => tree.supervisor("stories", supervisorOptions),
       restarts: options.storyRestarts ?? defaultStoryRestarts,
       onRunEnded: recordResult,
       // When one ends, look again (the item may need something else now), and give its claim back unless a
@@ -323,57 +328,26 @@ const makeScheduler = (options: SchedulerOptions) =>
           return
         yield* poke
       })
-    const reconcile = Effect.gen(function* () {
-      const config = yield* Effect.either(loadConfigNow)
-      if (Either.isLeft(config)) return yield* Effect.logError(config.left.message)
-      if (!options.autoAssign || !config.right.project.autoAssign) return
-      const listed = (yield* store.list).items
-      // What another node holds live is its work: auto-assign leaves it alone (and looks again once it ends).
-      const heldElsewhere = yield* claims.heldElsewhere(listed)
-      const items = listed.filter((item) => !heldElsewhere.has(item.id))
-      const running = new Set(yield* actors.keys)
-      const { timers } = yield* store.timers
-      const contents = new Map<string, string>()
-      for (const item of items) {
-        // An item deleted since the list was read has no content: planned as having no front matter,
-        // and its start then fails on the missing item.
-        if (item.stage._tag === "Backlog" || item.stage._tag === "Coding" || item.stage._tag === "Qa")
-          contents.set(item.id, yield* store.content(item.id).pipe(Effect.orElseSucceed(() => "")))
-      }
-      const plan = planPromotions({
-        items,
-        contents,
-        timers,
-        running,
-        node,
-        agents: config.right.agents,
-        concurrency: config.right.project.concurrency,
-        defaultQa: config.right.project.defaultQa,
-        busy: yield* slots.busy,
-        waiting: (yield* slots.waiting).map((w) => w.request),
-      })
-      // A worker takes only the roles it runs: the main node does the rest.
-      const runsHere = (id: StoryId) =>
-        worker === undefined ||
-        worker.stages.includes(items.find((i) => i.id === id)?.stage._tag === "Qa" ? "qa" : "coder")
-      // Claimed first: another node may have taken it since the list was read.
-      for (const id of plan.resume.filter(runsHere))
-        if (yield* claims.tryClaim(id, items.find((i) => i.id === id)?.stage._tag))
-          yield* spawnStory(id, true)
-      for (const id of plan.start.filter(runsHere)) {
-        if (!(yield* claims.tryClaim(id, "Backlog"))) continue
-        const started = yield* Effect.either(
-          store.apply(id, { _tag: "Start", at: yield* now }, { by: "server", reason: "auto-assign" }),
-        )
-        yield* Either.isRight(started) ? spawnStory(id, false) : claims.ended(id)
-      }
-    }).pipe(Effect.catchAllCause((cause) => Effect.logError("scheduling failed", cause)))
+    const reconcile = autoAssign({
+      store,
+      node,
+      config: loadConfigNow,
+      enabled: options.autoAssign,
+      claims,
+      slots,
+      running: actors.keys,
+      stages: worker?.stages,
+      spawn: (id, resume) => spawnStory(id, resume),
+    })
     // ------------------------------------------------------------------------------------------- start
     yield* recoverAfterRestart(store, node, project.root)
+    // Subscribed here, not in the router: a restarted router goes on with the next event, and only the one
+    // it crashed on is not routed again.
     const subscription = yield* store.subscribe
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(subscription), onStoreEvent)))
-    yield* Effect.forkScoped(Effect.forever(Queue.take(pokes).pipe(Effect.zipRight(reconcile))))
-    yield* Effect.forkScoped(
+    yield* tree.loop("scheduler", Effect.forever(Effect.flatMap(Queue.take(subscription), onStoreEvent)))
+    yield* tree.loop("auto-assign", Effect.forever(Queue.take(pokes).pipe(Effect.zipRight(reconcile))))
+    yield* tree.loop(
+      "timers",
       runTimers({
         store,
         start: (id: StoryId) => Effect.asVoid(start(id)),

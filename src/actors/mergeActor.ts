@@ -1,7 +1,7 @@
 // src/actors/mergeActor.ts — the merge actor's mailbox and loop: one fiber takes the queue's messages
 // (queue a job, drop one, look again after a pause, the running merge ended) one at a time, so job writes
 // never race each other, and runs one merge at a time in a child fiber that tells it when it ends. Built by
-// MergeQueue, which gives it the job operations and the merge itself.
+// MergeQueue, which gives it the job operations and the merge itself and starts it under serve's tree.
 import { Deferred, Effect, Option, Schema, type Scope } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import * as Actor from "./Actor.js"
@@ -24,7 +24,6 @@ interface MergeActorState {
 const idle: MergeActorState = { running: undefined }
 
 export interface MergeActorContext {
-  readonly scope: Scope.Scope
   /** The actor's own ref (for its merge fiber and timers to message it). */
   readonly self: Effect.Effect<Actor.ActorRef<MergeMessage>>
   readonly enqueue: (storyId: StoryId, options: { readonly now?: boolean }) => Effect.Effect<void>
@@ -36,8 +35,8 @@ export interface MergeActorContext {
   readonly pauseRetryMillis: number
 }
 
-/** Spawns the merge actor in `ctx.scope`; tell it Wake to start. */
-export const spawnMergeActor = (ctx: MergeActorContext) => {
+/** The merge actor; it looks at the queue when it starts, and again on every start after a crash. */
+export const mergeActor = (ctx: MergeActorContext) => {
   const { enqueue, dropIdleJob, nextJob, runJob, pauseRetryMillis } = ctx
   // Messages to itself fail only once it has stopped (the server is stopping): nobody is left to tell.
   const tellSelf = (msg: MergeMessage) =>
@@ -88,13 +87,15 @@ export const spawnMergeActor = (ctx: MergeActorContext) => {
       ),
     )
 
-  return Actor.spawnIn(
-    Actor.make<MergeMessage, MergeActorState, never, Scope.Scope>({
-      init: Effect.succeed(idle),
-      receive,
-      mailboxSize: 1024,
-    }),
-    ctx.scope,
-    { key: "merge" },
-  )
+  return Actor.make<MergeMessage, MergeActorState, never, Scope.Scope>({
+    // Its jobs are in the Store, so a restarted actor finds its queue where the last one left it.
+    init: (self) =>
+      self.tell({ _tag: "Wake" }).pipe(
+        // Its own mailbox, open and empty while it starts: an ActorStopped here would be a bug.
+        Effect.orDie,
+        Effect.as(idle),
+      ),
+    receive,
+    mailboxSize: 1024,
+  })
 }

@@ -1,7 +1,8 @@
 // src/actors/storyActors.ts — this node's story actors under one supervisor (one_for_one, restart intensity
-// counted per item): starts an item's actor, routes messages to it, asks it its phase, stops it. An item
-// whose actor crashes more than the intensity allows is archived as Blocked with the reason, and never takes
-// its siblings or the server down. Used by the Scheduler.
+// counted per item; in serve the `stories` child of the root, rootSupervisor.ts): starts an item's actor,
+// routes messages to it, asks it its phase, stops it. An item whose actor crashes more than the intensity
+// allows is archived as Blocked with the reason, and never takes its siblings or the server down. Used by
+// the Scheduler.
 import { Clock, type Duration, Effect, Either, HashSet, Option, Ref, type Scope } from "effect"
 import { fitText } from "../layers/runtimes/Runtime.js"
 import type { Store } from "../layers/Store.js"
@@ -54,6 +55,10 @@ export interface StoryActorsOptions {
   readonly onRunEnded: (id: StoryId) => (result: AgentRunResult) => Effect.Effect<void>
   /** Told when an item's actor has ended for good (the item may need something else now). */
   readonly onEnded: (id: StoryId) => Effect.Effect<void>
+  /** Makes the supervisor (serve: a child of the root); by default one of its own in the current Scope. */
+  readonly supervisor?: (
+    options: Supervisor.SupervisorOptions,
+  ) => Effect.Effect<Supervisor.Supervisor, never, Scope.Scope>
 }
 
 export const makeStoryActors = (
@@ -62,7 +67,7 @@ export const makeStoryActors = (
   Effect.gen(function* () {
     const { store } = options
     const scope = yield* Effect.scope
-    const supervisor = yield* Supervisor.make({
+    const supervisor = yield* (options.supervisor ?? Supervisor.make)({
       name: "stories",
       strategy: "one_for_one",
       intensity: options.restarts.intensity,

@@ -1,6 +1,6 @@
 // src/actors/timerLoop.ts — fires the Store's timers when they are due: a timer starts (or resumes) its
-// item, unless the item has left the stage the timer was set in. Run by the Scheduler, which says how to
-// start an item and pokes the loop when timers change.
+// item, unless the item has left the stage the timer was set in. Run by the Scheduler as the `timers` child
+// of serve's tree (a crash restarts it); the Scheduler says how to start an item and pokes it on changes.
 import { Effect, Either, Option, type Queue } from "effect"
 import type { Timer } from "../domain/Timer.js"
 import type { Store } from "../layers/Store.js"
@@ -49,5 +49,7 @@ export const runTimers = (options: TimerLoopOptions) => {
       // A quiet minute still gets a look: a config file fixed since the last decision takes effect.
       if (!woken) yield* options.onQuiet
     }
-  }).pipe(Effect.catchAllCause((cause) => Effect.logError("the timer loop failed", cause)))
+    // Not caught here: a timer that cannot be handled is a crash its supervisor restarts the loop after
+    // (it reads the timers again), instead of a loop that ends and never fires another timer.
+  })
 }

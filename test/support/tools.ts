@@ -6,6 +6,7 @@ import { DecisionsLive } from "../../src/actors/Decisions.js"
 import { PipelineLive } from "../../src/actors/Pipeline.js"
 import { ViewsLive } from "../../src/actors/PipelineView.js"
 import { type Agents, AgentsLive } from "../../src/actors/Scheduler.js"
+import { type ServeTree, ServeTreeLive } from "../../src/actors/rootSupervisor.js"
 import { Git } from "../../src/layers/Git.js"
 import { HuskiesConfigLive } from "../../src/layers/HuskiesConfig.js"
 import { ServerUrlFixed } from "../../src/layers/ServerUrl.js"
@@ -28,6 +29,8 @@ export const toolLayer = (root: string) => {
     // Nothing listens here: agents started by a tool under test would find no MCP server.
     ServerUrlFixed("http://127.0.0.1:9"),
     HuskiesConfigLive(root),
+    // The root the Scheduler starts its long-lived parts under, as serve's.
+    ServeTreeLive(),
   )
   // Auto mode off: a tool test decides itself what starts; start_agent still works.
   const actors = Layer.provideMerge(
@@ -58,7 +61,7 @@ export const err = (name: string, args: unknown) =>
   )
 
 /** What a tool test may use: the tools' own environment, and the Store and actors beneath it. */
-export type ToolTestEnv = ToolEnv | Store | Agents
+export type ToolTestEnv = ToolEnv | Store | Agents | ServeTree
 
 /** Runs `program` with the tool environment of a fresh temp project; removes it afterwards. */
 export const withTools = <A, E>(program: (root: string) => Effect.Effect<A, E, ToolTestEnv | Scope.Scope>) =>

@@ -20,7 +20,7 @@ import { NodeClientLive } from "../nodes/nodeClient.js"
 import { readAdmission, writeAdmission } from "../nodes/workerAdmission.js"
 import { workerCredential } from "../nodes/workerTicket.js"
 import { PeerActor, PeerActorLive, type PeerActorShape } from "../sync/PeerActor.js"
-import { checkProject, serverLayer, type ServeSettings, type WorkerEnv } from "./serve.js"
+import { checkProject, runServer, serverLayer, type ServeSettings, type WorkerEnv } from "./serve.js"
 
 export interface AgentModeArgs {
   readonly path: string
@@ -234,7 +234,8 @@ export const runAgentMode = (args: AgentModeArgs) =>
         attach: attachLayer(root, url, label, ready, refused),
       },
     }
-    const serve = Layer.launch(
+    // Until interrupted, refused, or its supervision tree gives up on a part that keeps crashing.
+    const serve = runServer(
       serverLayer(root, settings, (local) =>
         Effect.zipRight(Console.log(`huskies listening on ${local}`), Deferred.succeed(listening, undefined)),
       ),

@@ -1,6 +1,7 @@
-// src/transports/cli/serve.ts — `huskies serve [path]`: opens the project's store and serves HTTP
-// until interrupted (Ctrl-C / SIGTERM), releasing everything it started.
-import { Console, Effect, Layer, Redacted, Schema } from "effect"
+// src/transports/cli/serve.ts — `huskies serve [path]`: opens the project's store, starts the root of the
+// supervision tree (rootSupervisor.ts) and everything beneath it, and serves HTTP until interrupted (Ctrl-C /
+// SIGTERM) or until the root gives up on a crashing child; either way it releases everything it started.
+import { Console, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { DecisionsLive, DecisionsWorkerLive } from "../../actors/Decisions.js"
@@ -8,6 +9,7 @@ import { MergeQueueLive } from "../../actors/MergeQueue.js"
 import { type Pipeline, PipelineLive } from "../../actors/Pipeline.js"
 import { type ActivityView, PipelineView, ViewsLive } from "../../actors/PipelineView.js"
 import { AgentsLive, type SchedulerOptions } from "../../actors/Scheduler.js"
+import { describeEscalation, logTree, ServeTree, ServeTreeLive } from "../../actors/rootSupervisor.js"
 import { Git } from "../../layers/Git.js"
 import { HuskiesConfig, HuskiesConfigLive } from "../../layers/HuskiesConfig.js"
 import { ServerUrl, ServerUrlLive } from "../../layers/ServerUrl.js"
@@ -28,7 +30,6 @@ import { SyncServer, SyncServerLive, syncPath } from "../sync/SyncServer.js"
 import { MainNodeTrustLive } from "../../layers/NodeTrust.js"
 import { ReplicaLive } from "../../layers/Replica.js"
 import { RemoteNodesLive } from "../../layers/RemoteNodes.js"
-import { PeerBarrierLive } from "../../layers/PeerBarrier.js"
 import { toolRegistry } from "../tools/registry.js"
 import { chatLayer } from "../chat/chatLayer.js"
 import { reachableUrl } from "./mcpConfig.js"
@@ -119,9 +120,9 @@ export const serverLayer = (
     TestRunsLive,
     ServerUrlLive,
     RemoteNodesLive,
-    // One per server: the sync sessions register their round trips, the claim keeper confirms with them.
-    PeerBarrierLive,
     settings.config ?? HuskiesConfigLive(root),
+    // The root of the supervision tree: the layers below start their long-lived parts under it.
+    ServeTreeLive(),
   ).pipe(Layer.provideMerge(ProjectLockLive(root)))
   // Agents reach /mcp with the token in force: their MCP configs name HUSKIES_TOKEN, set here to the
   // agents' own token, good for /mcp alone and refused by the tools for people (agentToken.ts).
@@ -139,7 +140,10 @@ export const serverLayer = (
     // Decisions before the actors: pending requests of a previous run are settled before any agent asks.
     Layer.provideMerge(
       settings.worker === undefined ? DecisionsLive : DecisionsWorkerLive,
-      Layer.provideMerge(settings.worker?.sync ?? Layer.empty, base),
+      Layer.provideMerge(
+        settings.worker === undefined ? Layer.empty : underTree("sync-peer", settings.worker.sync),
+        base,
+      ),
     ),
   )
   const withMerges =
@@ -173,6 +177,7 @@ export const serverLayer = (
         for (const e of errors) yield* Effect.logWarning(e.message)
         yield* (yield* ServerUrl).set(reachableUrl(url))
         yield* (yield* ProjectLock).recordListening(url)
+        yield* logTree
         yield* onListening(url)
       }).pipe(withComponent("server")),
     )
@@ -188,6 +193,22 @@ export const serverLayer = (
     Layer.provide(commands),
     Layer.provide(trust),
   )
+  // Each peer's connection is a session of /crdt-sync that ends alone (the peer dials again); the tree shows
+  // them under `sync`, the part that accepts them.
+  const peersInTree = Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const server = yield* SyncServer
+      const peers = Effect.map(server.online, (online) =>
+        online.map((p) => ({
+          key: `peer ${p.label} (${p.role}, connection ${p.connection})`,
+          restart: "temporary" as const,
+          restarts: 0,
+          running: true,
+        })),
+      )
+      yield* (yield* ServeTree).layer("sync", Layer.empty, peers)
+    }),
+  ).pipe(Layer.provide(sync))
   const app = Layer.unwrapEffect(
     Effect.gen(function* () {
       const ui = yield* UiRpcRoute
@@ -208,9 +229,9 @@ export const serverLayer = (
   // Chat (bot.toml) beside the listener: its doors fail and restart on their own, never the server.
   const chat =
     settings.worker === undefined
-      ? chatLayer(root).pipe(Layer.provide(chatEnv))
-      : settings.worker.attach.pipe(Layer.provide(commands))
-  return Layer.merge(app, chat).pipe(
+      ? underTree("chat", chatLayer(root)).pipe(Layer.provide(chatEnv))
+      : underTree("node-link", settings.worker.attach).pipe(Layer.provide(commands))
+  return Layer.mergeAll(app, chat, settings.worker === undefined ? peersInTree : Layer.empty).pipe(
     Layer.provide(
       settings.worker === undefined ? Layer.mergeAll(rpc, nodeRpc, sync) : Layer.merge(rpc, nodeRpc),
     ),
@@ -220,9 +241,28 @@ export const serverLayer = (
   )
 }
 
-/** Runs the server for the project at `root` until the fiber is interrupted (Ctrl-C, SIGTERM). */
+/** Builds `part` in a child `key` of serve's tree, for as long as the layer that uses this lives. */
+const underTree = <E, R>(key: string, part: Layer.Layer<never, E, R>) =>
+  Layer.scopedDiscard(Effect.flatMap(ServeTree, (tree) => tree.layer(key, part)))
+
+/**
+ * Runs a server's layers until the fiber is interrupted (Ctrl-C, SIGTERM), or until the root of its tree
+ * gives up on a child that keeps crashing: then it logs why, closes everything as a SIGTERM would, and fails
+ * with the SupervisorEscalation (the process exits non-zero, for whoever runs it to restart or look).
+ */
+export const runServer = <E, R>(layer: Layer.Layer<ServeTree, E, R>) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const tree = Context.get(yield* Layer.build(layer), ServeTree)
+      yield* tree.await.pipe(Effect.tapError((e) => Effect.logError(describeEscalation(e))))
+      // The root ends cleanly only when its scope closes, which interrupts this fiber first.
+      return yield* Effect.never
+    }),
+  )
+
+/** Runs the server for the project at `root` (runServer). */
 export const serveProject = (root: string, settings: ServeSettings) =>
-  Layer.launch(
+  runServer(
     // One plain line on stdout so scripts (and tests) can find an ephemeral port.
     serverLayer(root, settings, (url) => Console.log(`huskies listening on ${url}`)),
   )
