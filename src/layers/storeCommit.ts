@@ -306,10 +306,21 @@ export const storeCommit = (parts: CommitParts) => {
     return stageNow(current, mutate, undefined, localOrigin)
   }
 
+  /**
+   * Adds `event` to the batch's. A ContentChanged right after the same item's ContentChanged says nothing
+   * new (both are published at once, after both changes): edits typed into one item in flight together
+   * make one event per batch, so a subscriber reads that content once, not once per keystroke.
+   */
+  const queue = (batch: Batch, event: StoreEvent): void => {
+    const last = batch.events.at(-1)
+    if (event._tag === "ContentChanged" && last?._tag === "ContentChanged" && last.id === event.id) return
+    batch.events.push(event)
+  }
+
   /** `publish` inside `writeNow`'s body. */
   const publishNow = (event: StoreEvent): void => {
     if (current === undefined) throw new Error("publishNow outside writeNow")
-    join(current).events.push(event)
+    queue(join(current), event)
   }
 
   /** Inside a write: published once the write's batch is on disk, in write order. */
@@ -317,7 +328,7 @@ export const storeCommit = (parts: CommitParts) => {
     Effect.suspend(() => {
       const ticket = current
       if (ticket === undefined) return PubSub.publish(parts.events, event)
-      join(ticket).events.push(event)
+      queue(join(ticket), event)
       return published
     })
 

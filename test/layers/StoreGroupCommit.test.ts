@@ -104,6 +104,37 @@ describe("Store group commit", () => {
     }),
   )
 
+  it.scoped("edits of one item in one batch are one ContentChanged, published once they are on disk", () =>
+    Effect.gen(function* () {
+      const { db, batches, store } = yield* openRecordingStore
+      const item = yield* store.create(story("typed into"))
+      const other = yield* store.create(story("also typed into"))
+      const events = yield* store.subscribe
+      yield* Queue.takeAll(events)
+      const before = batches.length
+      const splice = (k: number) => ({ _tag: "Splice", index: 0, deleteCount: 0, insert: `k${k};` }) as const
+      yield* Effect.all(
+        Array.from({ length: inFlight }, (_, k) =>
+          // One edit of the other item in the middle of them: the item's events around it are not one.
+          store.editContent(k === inFlight / 2 ? other.id : item.id, splice(k)),
+        ),
+        { concurrency: "unbounded", discard: true },
+      )
+      const seen = [...(yield* Queue.takeAll(events))]
+      const written = batches.slice(before)
+      expect(written.reduce((n, b) => n + b.rows, 0)).toBe(inFlight)
+      expect(written.length).toBeLessThan(inFlight / 4)
+      // Per batch: the item's edits before the other's, the other's, the item's after it.
+      expect(seen.filter((e) => e._tag === "ContentChanged" && e.id === other.id)).toHaveLength(1)
+      expect(seen.filter((e) => e._tag === "ContentChanged" && e.id === item.id)).toHaveLength(
+        written.length + 1,
+      )
+      expect(stateOnDisk(db).getMap<Y.Text>("content").get(item.id)?.toString()).toBe(
+        yield* store.content(item.id),
+      )
+    }),
+  )
+
   it.scoped("a failed batch fails every write in it and leaves memory equal to disk", () =>
     Effect.gen(function* () {
       const { db, batches, store } = yield* openRecordingStore
