@@ -3,13 +3,14 @@
 // plain in-memory Y.Doc, and the limit: that Y.Doc plus a raw better-sqlite3 insert of each update (one
 // commit each, or 64 to a commit: the limit of group commit).
 import Database from "better-sqlite3"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
 import * as Y from "yjs"
 import type { StoryId } from "../src/domain/StoryId.js"
-import { Store, StoreOnDisk } from "../src/layers/Store.js"
+import { Persistence, PersistenceLive } from "../src/layers/Persistence.js"
+import { Store, StoreLive, StoreOnDisk } from "../src/layers/Store.js"
 import { emit, millisSince, peakRssMiB, scratchDir, tracePath } from "./measure.js"
 
 interface Trace {
@@ -129,10 +130,27 @@ const applyTrace = (store: Store["Type"], id: StoryId, trace: Trace, inFlight: n
   )
 }
 
+/** The Store on `db`, counting the SQLite transactions its writes go to disk in (group commit's batches). */
+const countingStore = (db: string) => {
+  const counted = { commits: 0 }
+  const persistence = Layer.effect(
+    Persistence,
+    Effect.map(Persistence, (real) => ({
+      ...real,
+      appendBatch: (rows: Parameters<typeof real.appendBatch>[0]) => {
+        counted.commits++
+        return real.appendBatch(rows)
+      },
+    })),
+  ).pipe(Layer.provide(PersistenceLive(db)))
+  return { counted, layer: StoreLive().pipe(Layer.provideMerge(persistence)) }
+}
+
 const throughStore = async (inFlight: number) => {
   const trace = loadTrace()
   const { dir, cleanup } = scratchDir()
   const db = join(dir, "huskies.db")
+  const { counted, layer } = countingStore(db)
   try {
     const stop = stopwatch()
     const id = await Effect.runPromise(
@@ -148,7 +166,7 @@ const throughStore = async (inFlight: number) => {
             yield* applyTrace(store, item.id, trace, inFlight)
             return item.id
           }),
-          StoreOnDisk(db),
+          layer,
         ),
       ),
     )
@@ -169,6 +187,8 @@ const throughStore = async (inFlight: number) => {
         edits: countEdits(trace),
         ...times,
         reloadMs,
+        // Writes per SQLite transaction: 1 with one writer, close to `inFlight` when group commit works.
+        writesPerCommit: Math.round((countEdits(trace) / counted.commits) * 10) / 10,
         peakRssMiB: peakRssMiB(),
         correct: content === trace.endContent,
       },
