@@ -247,7 +247,15 @@ export const runAgentMode = (args: AgentModeArgs) =>
       (e) =>
         Effect.fail(
           e._tag === "AdmissionRefused"
-            ? new WorkerRefused({ reason: e.reason, detail: e.detail })
+            ? new WorkerRefused({
+                reason: e.reason,
+                // A proof of the token is all this worker sends: a main node from before proofs sees none.
+                detail:
+                  e.reason === "unknown-node" && joinToken !== undefined
+                    ? `${e.detail} (this worker proves its join token without sending it, which a main node ` +
+                      "older than this worker does not understand: upgrade the main node first)"
+                    : e.detail,
+              })
             : new MainNodeRefused({ reason: e.reason, detail: e.detail }),
         ),
     )
