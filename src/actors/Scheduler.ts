@@ -135,7 +135,7 @@ const makeScheduler = (options: SchedulerOptions) =>
       Effect.map(({ project }): NodeBranches => ({
         remote: project.nodes.remote,
         worker: worker !== undefined,
-        holds: worker?.holds ?? ((item) => claims.holds(item.id)),
+        ...claims.forBranches(worker?.holds),
       })),
       Effect.orElseSucceed(() => undefined),
     )

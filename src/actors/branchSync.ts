@@ -1,8 +1,10 @@
 // src/actors/branchSync.ts — feature branches between nodes: where a node's worktree starts from (a worker
-// fetches the base and takes up a branch another node pushed), and the push of a worker's work to the
-// shared remote. Used by storyWork (coder and QA worktrees) and the merge queue (the branch to merge).
-import { Effect } from "effect"
+// fetches the base and takes up a branch another node pushed, the fetch started as soon as its claim is
+// written), and the push of a worker's work to the shared remote. Used by storyWork (coder and QA
+// worktrees), the merge queue (the branch to merge) and workClaims (the fetch ahead).
+import { Clock, Effect, Fiber, HashMap, Option, Ref, type Scope } from "effect"
 import type { NodeId } from "../domain/ExecutionState.js"
+import type { StoryId } from "../domain/StoryId.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { featureBranchOf, Git, type GitError } from "../layers/Git.js"
 
@@ -14,7 +16,76 @@ export interface NodeBranches {
   readonly worker: boolean
   /** Whether this node still holds the item (its claim): a node that lost it must not push. */
   readonly holds?: (item: WorkItem) => Effect.Effect<boolean>
+  /** A worker: the fetch started for the item when it was claimed (FetchAhead.take). */
+  readonly fetchedAhead?: FetchAhead["take"]
 }
+
+/**
+ * A worker's fetch for an item (fetchForWork), started once its claim is written so that it runs while the
+ * claim is confirmed and the work starts, instead of after; prepareBranch takes it instead of fetching.
+ */
+export interface FetchAhead {
+  /** Starts the item's fetch in the background (a newer start replaces an older one). */
+  readonly start: (id: StoryId) => Effect.Effect<void>
+  /**
+   * The ref fetchForWork returned, when a fetch of the same remote and base was started for the item less
+   * than `maxAgeMillis` ago and succeeded (awaited if still running); None otherwise: fetch now. Once.
+   */
+  readonly take: (id: StoryId, remote: string, base: string) => Effect.Effect<Option.Option<string>>
+  /** Forgets the item's fetch (its claim ended): stopped if still running. */
+  readonly drop: (id: StoryId) => Effect.Effect<void>
+}
+
+interface Started {
+  readonly remote: string
+  readonly base: string
+  readonly at: number
+  readonly fiber: Fiber.Fiber<string, GitError>
+}
+
+export const makeFetchAhead = (
+  root: string,
+  /** The remote and base a fetch started now would use (the project's config); undefined: none. */
+  where: Effect.Effect<{ readonly remote: string; readonly base: string } | undefined>,
+  /** Older than this, a fetch is not taken: the base may have moved on since (a slot was long in coming). */
+  maxAgeMillis = 5_000,
+): Effect.Effect<FetchAhead, never, Git | Scope.Scope> =>
+  Effect.gen(function* () {
+    const git = yield* Git
+    const scope = yield* Effect.scope
+    const started = yield* Ref.make(HashMap.empty<StoryId, Started>())
+    const remove = (id: StoryId) =>
+      Ref.modify(started, (map) => [HashMap.get(map, id), HashMap.remove(map, id)] as const)
+    const drop = (id: StoryId) =>
+      Effect.flatMap(remove(id), (old) =>
+        Option.isSome(old) ? Fiber.interrupt(old.value.fiber) : Effect.void,
+      )
+    const start = (id: StoryId) =>
+      Effect.gen(function* () {
+        const target = yield* where
+        if (target === undefined) return
+        yield* drop(id)
+        const { remote, base } = target
+        const fiber = yield* Effect.forkIn(git.fetchForWork(root, remote, base, featureBranchOf(id)), scope)
+        const at = yield* Clock.currentTimeMillis
+        const entry: Started = { remote, base, at, fiber }
+        yield* Ref.update(started, HashMap.set(id, entry))
+      })
+    const take = (id: StoryId, remote: string, base: string) =>
+      Effect.gen(function* () {
+        const found = yield* remove(id)
+        if (Option.isNone(found)) return Option.none<string>()
+        const { fiber, at } = found.value
+        const fresh = (yield* Clock.currentTimeMillis) - at <= maxAgeMillis
+        if (!fresh || found.value.remote !== remote || found.value.base !== base) {
+          yield* Fiber.interrupt(fiber)
+          return Option.none<string>()
+        }
+        // A failed fetch ahead is fetched again by the caller, which reports the error if it fails again.
+        return Option.getRight(yield* Effect.either(Fiber.join(fiber)))
+      })
+    return { start, take, drop } satisfies FetchAhead
+  })
 
 /** Whether another node has worked on the item (or its branch was made before this stage). */
 const touchedElsewhere = (item: WorkItem, node: NodeId): boolean =>
@@ -39,8 +110,17 @@ export const prepareBranch = (
     if (nodes === undefined) return base
     const git = yield* Git
     const branch = featureBranchOf(item.id)
-    // A worker has its remote (checked at start): one fetch brings the base and the item's branch.
-    const fetched = nodes.worker ? yield* git.fetchForWork(root, nodes.remote, base, branch) : undefined
+    // A worker has its remote (checked at start): one fetch brings the base and the item's branch (started
+    // when the claim was written, when it was).
+    const ahead =
+      nodes.worker && nodes.fetchedAhead !== undefined
+        ? yield* nodes.fetchedAhead(item.id, nodes.remote, base)
+        : Option.none<string>()
+    const fetched = nodes.worker
+      ? Option.isSome(ahead)
+        ? ahead.value
+        : yield* git.fetchForWork(root, nodes.remote, base, branch)
+      : undefined
     if (fetched === undefined && !(yield* git.hasRemote(root, nodes.remote))) return base
     if (nodes.worker || touchedElsewhere(item, node)) {
       const adopted = yield* git.adoptRemoteBranch(

@@ -6,9 +6,12 @@ import { type Claim, isLive } from "../domain/Claim.js"
 import type { AgentRole, StageTag } from "../domain/Stage.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type { WorkItem } from "../domain/WorkItem.js"
+import type { Git } from "../layers/Git.js"
 import type { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { PeerBarrier } from "../layers/PeerBarrier.js"
+import { Project } from "../layers/Project.js"
 import type { Store } from "../layers/Store.js"
+import { makeFetchAhead, type NodeBranches } from "./branchSync.js"
 import { type ClaimKeeper, makeClaimKeeper } from "./claimKeeper.js"
 
 /** The role that works on an item in `stage` here (Backlog: the coder that starts it). */
@@ -49,11 +52,18 @@ export interface WorkClaims extends Pick<ClaimKeeper, "holds" | "kept"> {
   readonly heldElsewhere: (items: ReadonlyArray<WorkItem>) => Effect.Effect<ReadonlySet<string>>
   /** Whether this node fires the item's timers: its holder does, or the main node when nobody holds it. */
   readonly firesTimersOf: (id: StoryId) => Effect.Effect<boolean>
+  /**
+   * What the branch sync takes of the claims: whether this node still holds an item (`holds`, when the
+   * node has its own rule) and, on a worker, the fetch of the base and the item's branch started with its claim.
+   */
+  readonly forBranches: (holds?: NodeBranches["holds"]) => Pick<NodeBranches, "holds" | "fetchedAhead">
 }
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
-export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkClaims, never, Scope.Scope> =>
+export const makeWorkClaims = (
+  options: WorkClaimsOptions,
+): Effect.Effect<WorkClaims, never, Scope.Scope | Git | Project> =>
   Effect.gen(function* () {
     const { store } = options
     const node = store.nodeId
@@ -76,10 +86,21 @@ export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkCl
       }).pipe(Effect.ignore)
     // The soonest lease of another node's that auto-assign waited on: once it runs out, look again.
     const waitingUntil = yield* Ref.make<number | undefined>(undefined)
+    // A worker fetches the base and the item's branch while its claim is confirmed, not after.
+    const fetchAhead = options.main
+      ? undefined
+      : yield* makeFetchAhead(
+          (yield* Project).root,
+          options.config.pipe(
+            Effect.map(({ project }) => ({ remote: project.nodes.remote, base: project.baseBranch })),
+            Effect.orElseSucceed(() => undefined),
+          ),
+        )
     // The server's round trips with the nodes it syncs with (none in a server without sync).
     const barrier = yield* Effect.serviceOption(PeerBarrier)
     const confirm = (id: StoryId) =>
       Effect.gen(function* () {
+        if (fetchAhead !== undefined) yield* fetchAhead.start(id)
         if (Option.isNone(barrier)) return
         // Bounded well inside the lease: a node that answers nothing that long is as good as cut off, and
         // claims made apart converge by the holder rule (the loser stops within a lease tick).
@@ -166,11 +187,16 @@ export const makeWorkClaims = (options: WorkClaimsOptions): Effect.Effect<WorkCl
     return {
       before,
       tryClaim,
-      ended: keeper.release,
+      ended: (id) =>
+        Effect.zipRight(keeper.release(id), fetchAhead === undefined ? Effect.void : fetchAhead.drop(id)),
       moved,
       heldElsewhere,
       firesTimersOf,
       holds: keeper.holds,
       kept: keeper.kept,
+      forBranches: (holds) => ({
+        holds: holds ?? ((item) => keeper.holds(item.id)),
+        ...(fetchAhead === undefined ? {} : { fetchedAhead: fetchAhead.take }),
+      }),
     } satisfies WorkClaims
   })
