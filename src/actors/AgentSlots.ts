@@ -1,7 +1,6 @@
-// src/actors/AgentSlots.ts — the pool of configured agents on this node, an actor with a typed mailbox: a
-// StoryActor leases an agent for one run and gives it back when the lease's scope closes. Requests wait in
-// order; a request that cannot be served (pinned agent busy) does not hold up the ones behind it. Made by the
-// Scheduler (which configures it on every config read); story work and mergemaster sessions lease from it.
+// src/actors/AgentSlots.ts — this node's pool of configured agents, an actor with a typed mailbox: story work
+// and mergemaster sessions lease an agent for a run, given back when the lease's scope closes. Requests wait
+// in order; one that cannot be served (pinned agent busy) does not hold up the rest. Made by the Scheduler.
 import { Clock, Deferred, Effect, Exit, Option, Schema, type Scope } from "effect"
 import type { AgentConfig, Concurrency } from "../domain/Config.js"
 import { type AgentRequest, assignAgent, type BusyAgent } from "../domain/assign.js"

@@ -1,9 +1,7 @@
-// src/actors/Scheduler.ts — the Agents service: starts a StoryActor per active item under the story
-// supervisor (by hand through start_agent, or by itself in auto mode when dependencies are met and an agent
-// is free), fires the Store's timers, routes the Store's moves to the item's actor (which decides itself
-// what they mean for its work), stops what a person stops, and answers the agent tools. One per server; its
-// long-lived parts (run results, the stories supervisor, the router, auto-assign, timers) are children of
-// serve's tree (rootSupervisor.ts).
+// src/actors/Scheduler.ts — the Agents service: starts a StoryActor per active item under the stories
+// supervisor (by hand through start_agent, or by itself in auto mode), fires the Store's timers, routes the
+// Store's moves to the item's actor (which decides itself what they mean for its work), stops what a person
+// stops, and answers the agent tools. One per server; its long-lived parts are children of serve's tree.
 import { Context, Deferred, Effect, Either, Layer, Option, Queue } from "effect"
 import { allMet, dependencyStatus, describeDependencies } from "../domain/dependencies.js"
 import type { NodeId } from "../domain/ExecutionState.js"

@@ -1,6 +1,6 @@
-// src/actors/autoAssign.ts — auto mode's one look at the pipeline: plans which items start or resume on this
-// node (planPromotions over the Store, the config, the agent pool and what other nodes hold), claims them and
-// starts their story actors. The Scheduler runs it on every poke, in its `auto-assign` child of serve's tree.
+// src/actors/autoAssign.ts — auto mode's one look at the pipeline: plans which items start or resume on
+// this node (planPromotions over the Store, the config, the agent pool and what other nodes hold), claims
+// them and starts their story actors. The Scheduler runs it on every poke, as serve's `auto-assign` child.
 import { Effect, Either } from "effect"
 import type { NodeId } from "../domain/ExecutionState.js"
 import { planPromotions } from "../domain/promotion.js"
@@ -16,7 +16,7 @@ export interface AutoAssignOptions {
   readonly node: NodeId
   /** The config in force (its agents also configure the pool on each read). */
   readonly config: HuskiesConfig["Type"]["get"]
-  /** The server's own switch (tests of single steps turn it off); project.toml's `auto_assign` is the other. */
+  /** The server's own switch (tests of single steps turn it off); project.toml's `auto_assign` is another. */
   readonly enabled: boolean
   readonly claims: WorkClaims
   readonly slots: AgentSlots

@@ -1,6 +1,6 @@
-// src/actors/nestedSupervisor.ts — a supervisor that is the child of another: its escalation is that child's
-// failure, which the parent restarts (a fresh supervisor, empty) or escalates in turn. The Supervisor it
-// returns is stable across those restarts. Used by the root of serve's tree for the stories supervisor.
+// src/actors/nestedSupervisor.ts — a supervisor that is the child of another: its escalation is that
+// child's failure, which the parent restarts (a fresh supervisor, empty) or escalates in turn. The Supervisor
+// it returns is stable across those restarts. Used by the root of serve's tree for the stories supervisor.
 import { Cause, Effect, Option, type Scope, Stream, SubscriptionRef } from "effect"
 import * as Actor from "./Actor.js"
 import { ActorNotFound } from "./Registry.js"
@@ -25,7 +25,7 @@ export const startNested = (
     const current = yield* SubscriptionRef.make(Option.none<Supervisor>())
     const incarnation = Effect.gen(function* () {
       const supervisor = yield* make({ ...options, name })
-      // Added after make's own finalizer, so it runs first: nobody reaches a supervisor that is shutting down.
+      // Added after make's own finalizer, so it runs first: nobody reaches a supervisor shutting down.
       yield* Effect.addFinalizer(() => SubscriptionRef.set(current, Option.none()))
       yield* SubscriptionRef.set(current, Option.some(supervisor))
       // It only ends cleanly when this actor's scope closes, which interrupts us first.
@@ -80,3 +80,13 @@ export const startNested = (
     }
     return nested
   })
+
+/** A supervisor that has stopped: it starts nothing and holds nothing (its parent gave up first). */
+export const stoppedSupervisor = (name: string): Supervisor => ({
+  name,
+  startChild: () => Effect.fail(new SupervisorStopped({ supervisor: name })),
+  stopChild: (key) => Effect.fail(new ActorNotFound({ key })),
+  children: Effect.succeed([]),
+  await: Effect.void,
+  shutdown: Effect.void,
+})

@@ -1,12 +1,9 @@
-// src/actors/rootSupervisor.ts — the root of `serve`'s supervision tree (ServeTree): a one_for_one supervisor
-// whose children are the server's long-lived actors. serve.ts builds it first; each layer that owns a
-// long-lived part (the Scheduler, the merge queue, serve's sync and chat) starts it here for as long as its
-// own scope lives, so shutting down still goes layer by layer. A child that dies is restarted; more restarts
-// than the intensity allows escalate: the root stops every child, `await` fails, and serve shuts the server
-// down cleanly (runServer in serve.ts) instead of running on without a part it needs, or looping.
+// src/actors/rootSupervisor.ts — the root of serve's supervision tree (ServeTree): a one_for_one supervisor
+// of the server's long-lived parts, built first by serve.ts; the Scheduler, the merge queue and serve's sync
+// and chat start their parts under it. Past its intensity it gives up, and serve stops cleanly (runServer).
 import { Cause, Context, Duration, Effect, Layer, Scope } from "effect"
 import * as Actor from "./Actor.js"
-import { startNested } from "./nestedSupervisor.js"
+import { startNested, stoppedSupervisor } from "./nestedSupervisor.js"
 import * as Supervisor from "./Supervisor.js"
 
 export interface RootRestarts {
@@ -17,8 +14,14 @@ export interface RootRestarts {
 
 export const defaultRootRestarts: RootRestarts = { intensity: 5, period: "60 seconds" }
 
+/**
+ * Each layer that owns a long-lived part starts it here for as long as its own scope lives, so shutting down
+ * still goes layer by layer. A child that dies is restarted; more restarts than the intensity allows
+ * escalate: the root stops every child and `await` fails, and the server stops instead of running on without
+ * a part it needs, or looping.
+ */
 export interface ServeTreeShape {
-  /** Starts `spec` as the root's child `key` until the current Scope closes; the ref is stable across restarts. */
+  /** Starts `spec` as the root's child `key` until the current Scope closes; its ref outlives restarts. */
   readonly actor: <Msg extends Actor.Message, State, E, R>(
     key: string,
     spec: Actor.ActorSpec<Msg, State, E, R>,
@@ -58,6 +61,16 @@ export class ServeTree extends Context.Tag("huskies/ServeTree")<ServeTree, Serve
 const bodyActor = <E, R>(body: Effect.Effect<never, E, R>) =>
   Actor.make<never, never, E, R>({ init: body, receive: (state) => Effect.succeed(state), mailboxSize: 1 })
 
+/** What a part started under a root that has given up gets: an actor that has already ended. */
+const endedRef = <Msg>(key: string): Actor.ActorRef<Msg> => ({
+  key,
+  tell: () => Effect.fail(new Actor.ActorStopped({ key })),
+  ask: () => Effect.fail(new Actor.ActorStopped({ key })),
+  stop: Effect.void,
+  await: Effect.succeed(Actor.Interrupted),
+  poll: Effect.succeedSome(Actor.Interrupted),
+})
+
 /** Draws the tree as text, one child a line, for the log and the status tools. */
 export const drawTree = (root: string, children: ReadonlyArray<Supervisor.ChildInfo>): string => {
   const lines = [root]
@@ -87,10 +100,17 @@ const make = (restarts: RootRestarts) =>
       onRestart: ({ key, cause, restarts: n }) =>
         Effect.logError(`${key} crashed and was restarted (${n}× since the server started)`, cause),
     })
-    // Keys are fixed per server, so a second start under one is a bug; a root that has stopped is a server
-    // that is shutting down, where starting anything more is a bug too.
+    // Keys are fixed per server, so a second start under one is a bug. A root that has given up (a part
+    // crashed too often while the server was still starting) starts nothing more: the part gets a ref that
+    // has ended, and the server goes on to stop (runServer).
     const start = <Msg extends Actor.Message, State, E, R>(child: Supervisor.ChildSpec<Msg, State, E, R>) =>
-      Effect.acquireRelease(Effect.orDie(root.startChild(child)), (ref) => ref.stop)
+      Effect.acquireRelease(
+        root.startChild(child).pipe(
+          Effect.catchTag("SupervisorStopped", () => Effect.succeed(endedRef<Msg>(child.key))),
+          Effect.orDie,
+        ),
+        (ref) => ref.stop,
+      )
 
     const actor: ServeTreeShape["actor"] = (key, spec, restart = "permanent") => start({ key, spec, restart })
 
@@ -104,7 +124,13 @@ const make = (restarts: RootRestarts) =>
       )
 
     const supervisor: ServeTreeShape["supervisor"] = (key, options) =>
-      Effect.acquireRelease(Effect.orDie(startNested(root, key, options)), (nested) => nested.shutdown)
+      Effect.acquireRelease(
+        startNested(root, key, options).pipe(
+          Effect.catchTag("SupervisorStopped", () => Effect.succeed(stoppedSupervisor(options.name ?? key))),
+          Effect.orDie,
+        ),
+        (nested) => nested.shutdown,
+      )
 
     const layer: ServeTreeShape["layer"] = (key, part, children) =>
       Effect.asVoid(

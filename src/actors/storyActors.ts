@@ -1,8 +1,6 @@
-// src/actors/storyActors.ts — this node's story actors under one supervisor (one_for_one, restart intensity
-// counted per item; in serve the `stories` child of the root, rootSupervisor.ts): starts an item's actor,
-// routes messages to it, asks it its phase, stops it. An item whose actor crashes more than the intensity
-// allows is archived as Blocked with the reason, and never takes its siblings or the server down. Used by
-// the Scheduler.
+// src/actors/storyActors.ts — this node's story actors under one supervisor (one_for_one, intensity per
+// item; in serve the root's `stories` child): starts an item's actor, routes messages to it, asks its phase,
+// stops it. An item whose actor crashes too often is archived as Blocked. Used by the Scheduler.
 import { Clock, type Duration, Effect, Either, HashSet, Option, Ref, type Scope } from "effect"
 import { fitText } from "../layers/runtimes/Runtime.js"
 import type { Store } from "../layers/Store.js"

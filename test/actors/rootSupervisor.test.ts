@@ -1,7 +1,8 @@
 // test/actors/rootSupervisor.test.ts — the root of serve's tree on its own: children live as long as the
 // scope of whoever started them; one that dies (an actor told to die, a loop that dies on a message) is
-// restarted while its siblings keep their state; too many restarts stop every child and fail `await`; a
-// nested supervisor that escalates is restarted empty and reached through the same Supervisor.
+// restarted while its siblings keep their state; too many restarts stop every child, fail `await` and
+// start nothing more; a nested supervisor that escalates is restarted empty, reached through the same
+// Supervisor.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Queue, Ref, Scope } from "effect"
 import { drawTree, type RootRestarts, ServeTree, ServeTreeLive } from "../../src/actors/rootSupervisor.js"
@@ -53,6 +54,19 @@ describe("the root of serve's tree", () => {
         expect(gaveUp).toMatchObject({ _tag: "SupervisorEscalation", supervisor: "serve", key: "a" })
         expect(yield* count(log, "b released")).toBe(1)
         expect(yield* tree.children).toEqual([])
+        // A part whose layer starts it now (the server was still starting) gets one that has ended.
+        const late = yield* tree.actor("late", counter({ name: "late", log }))
+        expect(yield* Effect.flip(late.tell({ _tag: "Add", n: 1 }))).toMatchObject({ _tag: "ActorStopped" })
+        const lateSupervisor = yield* tree.supervisor("late-stories", {
+          strategy: "one_for_one",
+          intensity: 1,
+          period: "1 minute",
+        })
+        const refused = yield* Effect.flip(
+          lateSupervisor.startChild({ key: "x", restart: "permanent", spec: counter({ name: "x", log }) }),
+        )
+        expect(refused).toMatchObject({ _tag: "SupervisorStopped" })
+        expect(yield* count(log, "late init")).toBe(0)
       }),
     ),
   )
