@@ -19,6 +19,13 @@ export class PersistError extends Schema.TaggedError<PersistError>()("PersistErr
   }
 }
 
+/**
+ * How far an acknowledged write survives. Either way a write is acknowledged only once the SQLite
+ * transaction holding it has committed (writes in flight together share one: storeCommit.ts).
+ * "normal" (WAL, synchronous=NORMAL): every acknowledged write survives a crash or kill -9 of the process;
+ * power loss or an OS crash may lose the newest ones. "full" (synchronous=FULL): those survive too, at the
+ * price of an fsync per transaction.
+ */
 export type Durability = "normal" | "full"
 
 export interface StoredState {
@@ -93,8 +100,7 @@ const open = (path: string, durability: Durability) => {
   const db = new Database(path)
   try {
     db.pragma("journal_mode = WAL")
-    // WAL with synchronous=NORMAL survives a crash or kill of the process with every committed
-    // transaction; "full" also survives power loss at the price of an fsync per write.
+    // See Durability: what each setting keeps of the acknowledged writes, and what it costs.
     db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`)
     db.pragma("busy_timeout = 5000")
     migrate(db)
