@@ -278,7 +278,11 @@ const appender = (path: string, handle: FileHandle) =>
       })
     yield* Effect.addFinalizer((exit) =>
       // The end marker is best effort: a log we cannot write to must not fail the agent's cleanup.
-      Effect.ignore(write([{ type: "session_end", exit: exit._tag }])),
+      Effect.ignore(write([{ type: "session_end", exit: exit._tag }])).pipe(
+        // The file closes next and its descriptor may then be reused by another file: nothing more is
+        // written through it, a late append fails instead.
+        Effect.zipRight(Ref.set(broken, Option.some(fail(path)("the session has ended")))),
+      ),
     )
     return {
       append: (entry: Readonly<Record<string, unknown>>) => write([entry]),

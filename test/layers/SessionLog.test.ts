@@ -1,6 +1,6 @@
 // test/layers/SessionLog.test.ts — session logs on disk: numbered per agent, never reused (not even by two
-// runs opening at once), start and end markers, readable after the writer is gone, torn lines tolerated,
-// and a line that is not an entry logged as a tagged error and skipped while the rest still reads.
+// runs opening at once), start and end markers, readable after the writer is gone (which writes nothing more),
+// torn lines tolerated, and a line that is not an entry logged as a tagged error and skipped; the rest reads.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { appendFileSync } from "node:fs"
@@ -81,6 +81,33 @@ describe("SessionLog", () => {
           const seen = entries.filter((e) => e["fiber"] === fiber).map((e) => e["i"])
           expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => i))
         }
+      }).pipe(Effect.scoped),
+  )
+
+  it.effect(
+    "entries appended together are one write; an append after the log closed fails and writes nothing",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* scopedTempDir
+        const log = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const log = yield* openSessionLog(dir, "6_story_late", "coder-1")
+            yield* log.appendAll([
+              { type: "text", i: 1 },
+              { type: "text", i: 2 },
+            ])
+            return log
+          }),
+        )
+        const late = yield* Effect.flip(log.append({ type: "text", i: 3 }))
+        expect(late._tag).toBe("SessionLogError")
+        expect(late.message).toContain("the session has ended")
+        expect(readSessionLog(log.path).map((e) => e["i"] ?? e["type"])).toEqual([
+          "session_start",
+          1,
+          2,
+          "session_end",
+        ])
       }).pipe(Effect.scoped),
   )
 
