@@ -1,6 +1,6 @@
 // src/actors/PipelineView.ts — the read-only views transports get: PipelineView (the Store's typed
-// projections and its event stream) and ActivityView (what the agents and the merge queue are doing
-// on this server). Neither can change anything.
+// projections and its event stream) and ActivityView (what the agents, the merge queue and the supervision
+// tree are doing on this server). Neither can change anything.
 import { Context, Effect, Layer, Option, Stream } from "effect"
 import type { AgentConfig } from "../domain/Config.js"
 import type { StoreShape } from "../layers/Store.js"
@@ -10,6 +10,7 @@ import type { AgentHandle, AgentRunResult } from "./agentContract.js"
 import type { BusyAgent } from "../domain/assign.js"
 import type { Waiting } from "./AgentSlots.js"
 import { MergeQueue, type MergeQueueShape } from "./MergeQueue.js"
+import { drawTree, ServeTree } from "./rootSupervisor.js"
 import { Agents, type StoryView } from "./Scheduler.js"
 import type { StoryId } from "../domain/StoryId.js"
 
@@ -52,6 +53,8 @@ export interface ActivityViewShape {
   readonly merges: Option.Option<MergesWatch>
   /** None when this server takes no worker nodes. */
   readonly nodes: Option.Option<NodesWatch>
+  /** serve's supervision tree drawn as text: each long-lived part, whether it runs, how often it restarted. */
+  readonly supervision: Effect.Effect<string>
 }
 
 export class ActivityView extends Context.Tag("huskies/ActivityView")<ActivityView, ActivityViewShape>() {}
@@ -86,6 +89,7 @@ export const ActivityViewLive = Layer.effect(
     const agents = yield* Agents
     const merges = yield* Effect.serviceOption(MergeQueue)
     const remote = yield* Effect.serviceOption(RemoteNodes)
+    const tree = yield* Effect.serviceOption(ServeTree)
     return {
       agents: {
         configured: agents.slots.agents,
@@ -108,6 +112,10 @@ export const ActivityViewLive = Layer.effect(
         tail: r.tail,
         fetchLog: r.fetchLog,
       })),
+      supervision: Option.match(tree, {
+        onNone: () => Effect.succeed(drawTree("serve", [])),
+        onSome: (t) => Effect.map(t.children, (children) => drawTree("serve", children)),
+      }),
     } satisfies ActivityViewShape
   }),
 )

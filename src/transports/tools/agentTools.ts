@@ -179,7 +179,7 @@ export const stopAgent = defineTool({
 export const listAgents = defineTool({
   name: "list_agents",
   description:
-    "The agents of this server: every configured agent and what it works on, the items being worked on (running an agent, running the gates, or waiting for a free agent, with why), and their tokens and cost so far; then the worker nodes attached to it (slots, load, version) and the agents running on them. Does not block.",
+    "The agents of this server: every configured agent and what it works on, the items being worked on (running an agent, running the gates, or waiting for a free agent, with why), and their tokens and cost so far; then the worker nodes attached to it (slots, load, version) and the agents running on them; and the server's supervision tree as text (each long-lived part, whether it runs, how often it was restarted). Does not block.",
   input: {},
   output: Schema.Struct({
     agents: Schema.Array(
@@ -200,10 +200,12 @@ export const listAgents = defineTool({
     ),
     nodes: Schema.Array(NodeRow),
     remote: Schema.Array(RemoteRow),
+    supervision: Schema.String,
   }),
   run: () =>
     Effect.gen(function* () {
-      const agents = (yield* ActivityView).agents
+      const activity = yield* ActivityView
+      const agents = activity.agents
       const configured = yield* agents.configured
       const busy = yield* agents.busy
       const stories = yield* agents.stories
@@ -227,6 +229,7 @@ export const listAgents = defineTool({
           why: w.why,
         })),
         ...(yield* remoteRows),
+        supervision: yield* activity.supervision,
       }
     }),
 })

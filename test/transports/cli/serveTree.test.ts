@@ -15,6 +15,7 @@ import { Store } from "../../../src/layers/Store.js"
 import { runServer, serverLayer } from "../../../src/transports/cli/serve.js"
 import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
 import { openStore } from "../../support/store.js"
+import { ok } from "../../support/tools.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 
 const setup = {
@@ -69,29 +70,34 @@ const refuseOneDeletion = (root: string) =>
 const find = (children: ReadonlyArray<ChildInfo>, key: string) => children.find((c) => c.key === key)
 
 describe("serve's supervision tree", () => {
-  it.scopedLive("holds the scheduler's parts, the stories supervisor, chat and the sync server", () =>
-    withPipeline({ ...setup, mergeQueue: true }, () =>
-      Effect.gen(function* () {
-        const children = yield* (yield* ServeTree).children
-        const keys = children.map((c) => c.key)
-        // In the order their layers start them (chat and the sync server start side by side).
-        expect(keys.slice(0, 8)).toEqual([
-          "run-results",
-          "stories",
-          "scheduler",
-          "auto-assign",
-          "timers",
-          "merge",
-          "merge-moves",
-          "done-sweep",
-        ])
-        expect(keys.slice(8).sort()).toEqual(["chat", "sync"])
-        expect(children.every((c) => c.running && c.restarts === 0)).toBe(true)
-        // The stories supervisor is drawn with its own children (none: nothing runs yet).
-        expect(find(children, "stories")?.children).toEqual([])
-        expect(drawTree("serve", children)).toContain("├── stories\n")
-      }),
-    ),
+  it.scopedLive(
+    "holds the scheduler's parts, the stories supervisor, chat and the sync server; list_agents draws it",
+    () =>
+      withPipeline({ ...setup, mergeQueue: true }, () =>
+        Effect.gen(function* () {
+          const children = yield* (yield* ServeTree).children
+          const keys = children.map((c) => c.key)
+          // In the order their layers start them (chat and the sync server start side by side).
+          expect(keys.slice(0, 8)).toEqual([
+            "run-results",
+            "stories",
+            "scheduler",
+            "auto-assign",
+            "timers",
+            "merge",
+            "merge-moves",
+            "done-sweep",
+          ])
+          expect(keys.slice(8).sort()).toEqual(["chat", "sync"])
+          expect(children.every((c) => c.running && c.restarts === 0)).toBe(true)
+          // The stories supervisor is drawn with its own children (none: nothing runs yet).
+          expect(find(children, "stories")?.children).toEqual([])
+          // list_agents shows it to a person or a chat LLM as the log does.
+          const listed = yield* ok("list_agents", {})
+          expect(listed["supervision"]).toBe(drawTree("serve", children))
+          expect(listed["supervision"]).toContain("├── stories\n├── scheduler\n")
+        }),
+      ),
   )
 
   it.scopedLive("a child that crashes is restarted, and the others go on", () =>
