@@ -182,6 +182,9 @@ cli(process.argv).pipe(
     NodeTrustError: reportUserError,
     NodeKeyError: reportUserError,
     NodeCommandError: reportUserError,
+    // The tree already logged why at error level; one short last line and exit code 1, no second trace.
+    SupervisorEscalation: (e) =>
+      reportUserError({ message: `stopped: its part "${e.key}" kept crashing (see the log above)` }),
     ServeError: (e) =>
       reportUserError({
         message: `could not start the HTTP server: ${e.cause instanceof Error ? e.cause.message : String(e.cause)} (another process may hold the port: choose one with --port or [server] port in .huskies/project.toml)`,
