@@ -1,7 +1,9 @@
 // bench/workerClaim.ts — "claim -> agent started" on a worker node against the main node, in the same run:
-// real `huskies serve` and `huskies agent` processes on loopback with a bare git remote. For each item, from
-// the claim the node wrote (its claimedAt, read from the main node's document) to the agent's first
-// instruction (a stamp it writes). The worker also fetches the base from the remote before its worktree.
+// real `huskies serve` and `huskies agent` processes on loopback with a bare git remote, one cluster where
+// items are started by turns on the main node and on the worker (start_agent), so both see the same load.
+// For each item, from the claim the node wrote (its claimedAt, read from the main node's document) to the
+// agent's first instruction (a stamp it writes). Either node confirms its claim with the other before it
+// starts; the worker also fetches the base (and the item's branch) from the remote for its worktree.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { execFileSync } from "node:child_process"
@@ -10,7 +12,8 @@ import { join } from "node:path"
 import { emit, percentile, repoRoot, scratchDir } from "./measure.js"
 import { type ServerProcess, startServerProcess, stopServerProcess } from "./serverProcess.js"
 
-const items = Number(process.env["HUSKIES_BENCH_CLAIM_ITEMS"] ?? 10)
+// Per node: items alternate between the two, so a run starts twice as many.
+const items = Number(process.env["HUSKIES_BENCH_CLAIM_ITEMS"] ?? 20)
 
 const gitEnv = {
   ...process.env,
@@ -23,11 +26,12 @@ const git = (cwd: string, ...args: ReadonlyArray<string>) =>
   execFileSync("git", [...args], { cwd, env: gitEnv, encoding: "utf8" }).trim()
 
 // The agent's first instruction takes the time; then it commits, so the item moves on and frees the slot.
-const agentScript = (stamps: string) => `import { writeFileSync, appendFileSync } from "node:fs"
+const agentScript = (stamps: string) => `import { writeFileSync } from "node:fs"
 import { execFileSync } from "node:child_process"
 writeFileSync(${JSON.stringify(stamps)} + "/" + process.env.HUSKIES_STORY_ID, String(Date.now()))
-appendFileSync("work.txt", process.env.HUSKIES_STORY_ID + "\\n")
-execFileSync("git", ["add", "work.txt"])
+// A file of its own: branches made from an older base (a worker's) still merge without a conflict.
+writeFileSync(process.env.HUSKIES_STORY_ID + ".txt", "work\\n")
+execFileSync("git", ["add", process.env.HUSKIES_STORY_ID + ".txt"])
 execFileSync("git", ["commit", "-q", "-m", "work"])
 `
 
@@ -96,13 +100,12 @@ const waitFor = async <A>(
   }
 }
 
-/** claim -> agent started, per item, with the nodes given (the one that codes: "main" or "w1"). */
-const measure = async (codes: "main" | "w1"): Promise<ReadonlyArray<number>> => {
+/** claim -> agent started, per item, on the main node and on the worker by turns. */
+const measure = async (): Promise<{ readonly main: Array<number>; readonly worker: Array<number> }> => {
   const scratch = scratchDir()
   const stamps = join(scratch.dir, "stamps")
   mkdirSync(stamps)
-  const nodes = codes === "main" ? { main: true } : { main: false, w1: true }
-  makeProject(scratch.dir, stamps, nodes)
+  makeProject(scratch.dir, stamps, { main: false, w1: false })
   const running: Array<ServerProcess> = []
   try {
     const main = await startServerProcess(
@@ -110,45 +113,54 @@ const measure = async (codes: "main" | "w1"): Promise<ReadonlyArray<number>> => 
       listening,
     )
     running.push(main)
-    if (codes === "w1") {
-      const token = execFileSync(process.execPath, [bin(), "token", "create", join(scratch.dir, "main")], {
-        encoding: "utf8",
-      }).trim()
-      const rendezvous = main.url.replace(/^http/, "ws")
-      running.push(
-        await startServerProcess(
-          [bin(), "agent", "--rendezvous", rendezvous, "--token", token, join(scratch.dir, "w1")],
-          listening,
-        ),
-      )
-    }
-    const client = await mcp(main.url)
-    const samples: Array<number> = []
-    for (let i = 0; i < items; i++) {
-      const { story_id: id } = (await client.call("create_story", { name: `item ${i}` })) as {
+    const token = execFileSync(process.execPath, [bin(), "token", "create", join(scratch.dir, "main")], {
+      encoding: "utf8",
+    }).trim()
+    const rendezvous = main.url.replace(/^http/, "ws")
+    const worker = await startServerProcess(
+      [bin(), "agent", "--rendezvous", rendezvous, "--token", token, join(scratch.dir, "w1")],
+      listening,
+    )
+    running.push(worker)
+    const onMain = await mcp(main.url)
+    const onWorker = await mcp(worker.url)
+    const samples = { main: [] as Array<number>, worker: [] as Array<number> }
+    for (let i = 0; i < 2 * items; i++) {
+      // ABBA order: a drift in the machine's load weighs on both nodes alike.
+      const here = i % 4 === 0 || i % 4 === 3 ? "main" : "worker"
+      const client = here === "main" ? onMain : onWorker
+      const { story_id: id } = (await onMain.call("create_story", { name: `item ${i}` })) as {
         story_id: string
       }
+      await waitFor(`${id} on the node that starts it`, async () => {
+        const { items: listed } = (await client.call("list_items", { text: id })) as {
+          items: Array<{ id: string }>
+        }
+        return listed.some((x) => x.id === id) ? true : undefined
+      })
+      await client.call("start_agent", { story_id: id })
       const started = await waitFor(`${id}'s agent`, () =>
         existsSync(join(stamps, id)) ? Number(readFileSync(join(stamps, id), "utf8")) : undefined,
       )
       // The claim as the coding node wrote it, once it has reached the main node.
       const claimedAt = await waitFor(`${id}'s claim on the main node`, async () => {
-        const { state } = (await client.call("dump_state", { story_id: id })) as {
+        const { state } = (await onMain.call("dump_state", { story_id: id })) as {
           state: { claim?: Record<string, { claimedAt: number }> }
         }
         const entries = Object.values(state.claim ?? {})
         return entries.length === 0 ? undefined : Math.min(...entries.map((e) => e.claimedAt))
       })
-      samples.push(started - claimedAt)
-      // The next item only once this one has left Coding, so each claim finds the node idle.
-      await waitFor(`${id} to leave Coding`, async () => {
-        const { items: listed } = (await client.call("list_items", { text: id })) as {
+      samples[here].push(started - claimedAt)
+      // The next item only once this one is merged, so each claim finds both nodes idle.
+      await waitFor(`${id} to be done`, async () => {
+        const { items: listed } = (await onMain.call("list_items", { text: id })) as {
           items: Array<{ id: string; stage: string }>
         }
-        return listed.find((x) => x.id === id && x.stage !== "Coding" && x.stage !== "Backlog")
+        return listed.find((x) => x.id === id && x.stage === "Done")
       })
     }
-    await client.close()
+    await onMain.close()
+    await onWorker.close()
     return samples
   } finally {
     for (const r of running.reverse()) await stopServerProcess(r)
@@ -157,9 +169,9 @@ const measure = async (codes: "main" | "w1"): Promise<ReadonlyArray<number>> => 
 }
 
 const main = async () => {
-  // Interleaved pairs would need two clusters alive at once on 2 cores; one after the other, same run.
-  const onMain = [...(await measure("main"))].sort((a, b) => a - b)
-  const onWorker = [...(await measure("w1"))].sort((a, b) => a - b)
+  const samples = await measure()
+  const onMain = [...samples.main].sort((a, b) => a - b)
+  const onWorker = [...samples.worker].sort((a, b) => a - b)
   emit({
     scenario: "worker-claim",
     metrics: {

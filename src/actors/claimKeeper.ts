@@ -115,7 +115,9 @@ export const makeClaimKeeper = (
         // Outside the lock: heartbeats and other claims go on meanwhile (this one is not renewed until it
         // counts; its lease outlasts the wait). Two nodes that claimed at once both see both entries after
         // this, so the holder rule names the same one on each, and the other starts nothing.
-        yield* options.confirm(id)
+        // Interrupted meanwhile (the server stops): the entry is given back rather than left to run out (a
+        // release that fails leaves it to run out, no worse).
+        yield* options.confirm(id).pipe(Effect.onInterrupt(() => Effect.ignore(store.release(id))))
         return yield* serial(
           Effect.gen(function* () {
             if (yield* holds(id)) {
