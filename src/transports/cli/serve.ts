@@ -30,6 +30,7 @@ import { SyncServer, SyncServerLive, syncPath } from "../sync/SyncServer.js"
 import { MainNodeTrustLive } from "../../layers/NodeTrust.js"
 import { ReplicaLive } from "../../layers/Replica.js"
 import { RemoteNodesLive } from "../../layers/RemoteNodes.js"
+import { PeerBarrierLive } from "../../layers/PeerBarrier.js"
 import { toolRegistry } from "../tools/registry.js"
 import { chatLayer } from "../chat/chatLayer.js"
 import { reachableUrl } from "./mcpConfig.js"
@@ -120,6 +121,8 @@ export const serverLayer = (
     TestRunsLive,
     ServerUrlLive,
     RemoteNodesLive,
+    // One per server: the sync sessions register their round trips, the claim keeper confirms with them.
+    PeerBarrierLive,
     settings.config ?? HuskiesConfigLive(root),
     // The root of the supervision tree: the layers below start their long-lived parts under it.
     ServeTreeLive(),
