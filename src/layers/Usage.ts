@@ -1,8 +1,8 @@
-// src/layers/Usage.ts — the `Usage` service over the token usage ledger `.huskies/logs/usage.jsonl` (one line
-// per finished agent run, appended by AgentActor; a bad line logged and skipped) and its aggregation by item,
-// agent, model and day for the get_token_usage tool. Append-only: a crash loses at most the line being written.
+// src/layers/Usage.ts — the `Usage` service over the token usage ledger `.huskies/logs/usage.jsonl` (one line per
+// finished run, appended by AgentActor, append-only; a bad line logged and skipped), read whole or from an offset
+// (the board's card costs), and its aggregation by item, agent, model and day for the get_token_usage tool.
 import { Context, Effect, Either, Schema } from "effect"
-import { appendFile, readFile } from "node:fs/promises"
+import { appendFile, open, readFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { privateWrite } from "./privateFiles.js"
 import {
@@ -63,8 +63,11 @@ export interface UsageLedger {
 
 const decodeRecord = Schema.decodeUnknownEither(Schema.parseJson(UsageRecord))
 
-/** Parses ledger text: a last line without its newline that does not decode is a write cut short, skipped. */
-export const parseUsage = (text: string, path = "usage.jsonl"): Omit<UsageLedger, "path"> => {
+/**
+ * Parses ledger text: a last line without its newline that does not decode is a write cut short, skipped.
+ * `firstLine` is the line number of the text's first line in the file (for text read from an offset).
+ */
+export const parseUsage = (text: string, path = "usage.jsonl", firstLine = 1): Omit<UsageLedger, "path"> => {
   const lines = text.split("\n")
   const complete = text.endsWith("\n") || text === ""
   const records: Array<UsageRecord> = []
@@ -78,12 +81,30 @@ export const parseUsage = (text: string, path = "usage.jsonl"): Omit<UsageLedger
         new UnreadableRecord({
           kind: "usage ledger line",
           path,
-          line: i + 1,
+          line: firstLine + i,
           detail: describeParseError(decoded.left),
         }),
       )
   })
   return { records, unreadableLines: unreadable.length, unreadable }
+}
+
+/** Where a reader of the ledger is: the file it read (its inode) and the bytes of whole lines read so far. */
+export interface UsageCursor {
+  readonly ino: number
+  readonly offset: number
+  /** Lines before `offset`, so unreadable lines are named by their line in the file. */
+  readonly lines: number
+}
+
+export const usageCursorStart: UsageCursor = { ino: 0, offset: 0, lines: 0 }
+
+/** The records appended since a cursor, and the cursor after them. */
+export interface UsageSince {
+  readonly records: ReadonlyArray<UsageRecord>
+  readonly cursor: UsageCursor
+  /** The file is not the one the cursor read (replaced, or cut shorter): `records` are all of it. */
+  readonly restarted: boolean
 }
 
 const failure = (path: string) => (e: unknown) => new UsageLedgerError({ path, detail: errorText(e) })
@@ -117,6 +138,66 @@ const ledgerOnDisk = {
       Effect.tap((ledger) => Effect.forEach(ledger.unreadable, logUnreadable, { discard: true })),
     )
   },
+  /**
+   * The records of the lines appended since `cursor` (each unreadable line logged and skipped): a reader
+   * that keeps its cursor reads each line once, however long the ledger grows.
+   */
+  readSince: (root: string, cursor: UsageCursor): Effect.Effect<UsageSince, UsageLedgerError> => {
+    const path = usageLedgerPath(root)
+    return Effect.tryPromise({ try: () => readSince(path, cursor), catch: failure(path) }).pipe(
+      Effect.map((read) => {
+        const parsed = parseUsage(read.text, path, read.from.lines + 1)
+        const lines = read.from.lines + (read.text.match(/\n/g)?.length ?? 0)
+        return {
+          ...parsed,
+          cursor: { ino: read.ino, offset: read.end, lines },
+          restarted: read.restarted,
+        }
+      }),
+      Effect.tap((read) => Effect.forEach(read.unreadable, logUnreadable, { discard: true })),
+      Effect.map(({ records, cursor, restarted }) => ({ records, cursor, restarted })),
+    )
+  },
+}
+
+const newline = 0x0a
+
+/** Reads `path` from `cursor` (or from the start, when it is another file now): whole lines only. */
+const readSince = async (path: string, cursor: UsageCursor) => {
+  const file = await open(path, "r").catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw e
+  })
+  if (file === undefined) {
+    const restarted = cursor.offset > 0
+    return { text: "", from: usageCursorStart, end: usageCursorStart.offset, ino: 0, restarted }
+  }
+  try {
+    const info = await file.stat()
+    // Append-only: a file shorter than what was read, or another inode, is a new ledger, read whole.
+    const restarted = (cursor.offset > 0 && info.ino !== cursor.ino) || info.size < cursor.offset
+    const from = restarted ? usageCursorStart : cursor
+    const length = info.size - from.offset
+    if (length <= 0) return { text: "", from, end: from.offset, ino: info.ino, restarted }
+    const bytes = Buffer.allocUnsafe(length)
+    let got = 0
+    while (got < length) {
+      const { bytesRead } = await file.read(bytes, got, length - got, from.offset + got)
+      if (bytesRead === 0) break
+      got += bytesRead
+    }
+    // A line still being written (no newline yet) is left for the next read.
+    const whole = bytes.lastIndexOf(newline, got - 1) + 1
+    return {
+      text: bytes.toString("utf8", 0, whole),
+      from,
+      end: from.offset + whole,
+      ino: info.ino,
+      restarted,
+    }
+  } finally {
+    await file.close()
+  }
 }
 
 /** The usage ledger as a service: tests and other stores can put another in its place. */
@@ -131,6 +212,13 @@ export const appendUsage = (root: string, record: UsageRecord): Effect.Effect<vo
 /** Every readable record in the ledger of the project at `root` (see `Usage`). */
 export const readUsage = (root: string): Effect.Effect<UsageLedger, UsageLedgerError> =>
   Effect.flatMap(Usage, (usage) => usage.read(root))
+
+/** The records appended to the ledger of the project at `root` since `cursor` (see `Usage`). */
+export const readUsageSince = (
+  root: string,
+  cursor: UsageCursor,
+): Effect.Effect<UsageSince, UsageLedgerError> =>
+  Effect.flatMap(Usage, (usage) => usage.readSince(root, cursor))
 
 /**
  * Tokens already recorded for earlier runs of one CLI session: what a runtime that reports a session's

@@ -1,14 +1,16 @@
-// test/layers/Usage.test.ts — the usage ledger on disk (append, read back, a torn last line skipped, bad
-// lines counted) and aggregateUsage: a table of groupings and filters, and properties every report keeps.
+// test/layers/Usage.test.ts — the usage ledger on disk (append, read back whole or from a cursor, a torn last
+// line skipped, bad lines counted) and aggregateUsage: a table of groupings and filters, and properties every report keeps.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fc from "fast-check"
-import { appendFileSync, existsSync, readFileSync } from "node:fs"
+import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import {
   aggregateUsage,
   appendUsage,
   parseUsage,
   readUsage,
+  readUsageSince,
+  usageCursorStart,
   usageGroups,
   usageBeforeResume,
   usageLedgerPath,
@@ -75,6 +77,43 @@ describe("usage ledger", () => {
     expect(parseUsage("{}").unreadableLines).toBe(0)
     expect(parseUsage("").records).toEqual([])
   })
+
+  it.scoped("reads from a cursor only the whole lines appended since; a replaced ledger is read again", () =>
+    Effect.gen(function* () {
+      const root = yield* scopedTempDir
+      const path = usageLedgerPath(root)
+      const none = yield* readUsageSince(root, usageCursorStart)
+      expect(none).toMatchObject({ records: [], restarted: false })
+      yield* appendUsage(root, record())
+      yield* appendUsage(root, record({ session: 2 }))
+      const first = yield* readUsageSince(root, none.cursor)
+      expect(first.records.map((r) => r.session)).toEqual([1, 2])
+      expect(first.cursor.offset).toBe(statSync(path).size)
+      expect(yield* readUsageSince(root, first.cursor)).toEqual({ ...first, records: [] })
+      // A line still being written is left for the next read; a bad one is named by its line in the file.
+      appendFileSync(path, 'not json\n{"time":"2025-03-02T00:00:00Z","storyId":"1_st')
+      const lines: Array<string> = []
+      const second = yield* readUsageSince(root, first.cursor).pipe(
+        Effect.provide(LogsLive({ write: (l) => void lines.push(l) })),
+      )
+      expect(second.records).toEqual([])
+      expect(lines.map((l) => l.includes(`usage ledger line at ${path}:3`))).toEqual([true])
+      appendFileSync(path, 'ory_a"}\n')
+      yield* appendUsage(root, record({ session: 3 }))
+      const third = yield* readUsageSince(root, second.cursor).pipe(
+        Effect.provide(LogsLive({ write: () => {} })),
+      )
+      expect(third.records.map((r) => r.session)).toEqual([3])
+      expect(third.cursor.lines).toBe(5)
+      // Replaced by a shorter ledger (another file): read from its start, and said so.
+      writeFileSync(`${path}.new`, "")
+      renameSync(`${path}.new`, path)
+      yield* appendUsage(root, record({ session: 9 }))
+      const again = yield* readUsageSince(root, third.cursor)
+      expect(again.restarted).toBe(true)
+      expect(again.records.map((r) => r.session)).toEqual([9])
+    }),
+  )
 
   it.scoped("refuses to append a record that would not read back", () =>
     Effect.gen(function* () {

@@ -1,7 +1,7 @@
 // src/transports/rpc/LiveFeed.ts — the board's change sequence for /rpc: each Store event becomes a
 // numbered BoardMessage (epoch = this server's run, seq = its place), the recent ones kept in a bounded
 // ring so a client that reconnects gets exactly what it missed; otherwise it gets a fresh Snapshot.
-import { Context, Effect, Layer, Option, PubSub, Queue, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, PubSub, Queue, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { basename } from "node:path"
 import { Decisions } from "../../actors/Decisions.js"
@@ -30,6 +30,12 @@ export interface LiveFeedOptions {
   readonly ringSize?: number
   /** A subscriber this many messages behind is sent a fresh Snapshot instead (default 2,000). */
   readonly maxLag?: number
+  /**
+   * How long after the last subscriber left changes are still numbered for it to resume (default 60 s,
+   * well past a client's reconnect backoff). With no subscriber, nor one this recent, changes are not made
+   * into cards at all: a server nobody watches does no board work, and a later cursor gets a Snapshot.
+   */
+  readonly resumeWindow?: Duration.DurationInput
 }
 
 export interface LiveFeedShape {
@@ -43,6 +49,8 @@ export interface LiveFeedShape {
     limit: number,
   ) => Effect.Effect<ReadonlyArray<Card>>
   readonly cards: CardSource
+  /** The cursor a Snapshot taken now would carry: where the numbering of changes has got to. */
+  readonly position: Effect.Effect<Cursor>
 }
 
 export class LiveFeed extends Context.Tag("huskies/rpc/LiveFeed")<LiveFeed, LiveFeedShape>() {}
@@ -75,6 +83,10 @@ const make = (options: LiveFeedOptions) =>
     const hub = yield* PubSub.sliding<Numbered>(maxLag)
     const ring: Array<Numbered> = []
     let seq = 0
+    const resumeWindow = Duration.toMillis(options.resumeWindow ?? Duration.seconds(60))
+    // Subscribers now, and when the last one left (never: -Infinity). Read under the lock by onEvent.
+    let watching = 0
+    let lastLeftAt = Number.NEGATIVE_INFINITY
 
     const publish = (message: Unnumbered) => {
       seq += 1
@@ -141,13 +153,32 @@ const make = (options: LiveFeedOptions) =>
         }
       })
 
+    // Nobody to tell: the caches still forget what changed, and the numbering leaves a gap that no cursor
+    // can be replayed across (the ring is emptied, seq moves on), so whoever comes next gets a Snapshot.
+    const skip = (event: StoreEvent) =>
+      Effect.sync(() => {
+        if (event._tag === "ItemCreated") source.forget(event.item.id)
+        else if (event._tag === "ContentChanged" || event._tag === "ItemDeleted") source.forget(event.id)
+        seq += 1
+        ring.length = 0
+      })
+
+    const watched = Effect.map(
+      Clock.currentTimeMillis,
+      (now) => watching > 0 || now - lastLeftAt <= resumeWindow,
+    )
+
     // A bug in reading one change loses that change's messages (logged), not the feed of every client.
     const onEvent = (event: StoreEvent) =>
       lock
         .withPermits(1)(
-          Effect.flatMap(messagesOf(event), (messages) =>
-            Effect.forEach(messages, publish, { discard: true }),
-          ),
+          Effect.if(watched, {
+            onTrue: () =>
+              Effect.flatMap(messagesOf(event), (messages) =>
+                Effect.forEach(messages, publish, { discard: true }),
+              ),
+            onFalse: () => skip(event),
+          }),
         )
         .pipe(
           Effect.catchAllDefect((defect) => Effect.logError(`board change ${event._tag} not sent`, defect)),
@@ -204,6 +235,13 @@ const make = (options: LiveFeedOptions) =>
           const { subscription, first, from } = yield* lock.withPermits(1)(
             Effect.gen(function* () {
               const subscription = yield* PubSub.subscribe(hub)
+              watching += 1
+              yield* Effect.addFinalizer(() =>
+                Effect.map(Clock.currentTimeMillis, (now) => {
+                  watching -= 1
+                  lastLeftAt = now
+                }),
+              )
               const caughtUp = replayAfter(resume) ?? [yield* snapshot]
               const first: ReadonlyArray<BoardMessage> = [
                 ...caughtUp,
@@ -238,7 +276,9 @@ const make = (options: LiveFeedOptions) =>
         return yield* source.cards(pageOf(items, stage, before, beforeId, limit), items)
       })
 
-    return { epoch, board, page, cards: source } satisfies LiveFeedShape
+    const position = Effect.sync((): Cursor => ({ epoch, seq }))
+
+    return { epoch, board, page, cards: source, position } satisfies LiveFeedShape
   })
 
 /** The feed of this server; its epoch changes at every start. */

@@ -1,14 +1,13 @@
 // src/transports/rpc/cardSource.ts — builds board cards from the read-only PipelineView with two caches:
 // each item's markdown summary (dropped when its content changes) and each item's cost from the usage
-// ledger (re-read only when the ledger file changed). Used by the LiveFeed, Page and Item of /rpc.
+// ledger (summed as lines are appended, each read once). Used by the LiveFeed, Page and Item of /rpc.
 import { Effect, Option } from "effect"
-import { stat } from "node:fs/promises"
 import type { PipelineViewShape } from "../../actors/PipelineView.js"
 import type { Stage } from "../../domain/Stage.js"
 import type { StoryId } from "../../domain/StoryId.js"
 import type { Timer } from "../../domain/Timer.js"
 import type { WorkItem } from "../../domain/WorkItem.js"
-import { readUsage, usageLedgerPath } from "../../layers/Usage.js"
+import { readUsageSince, type UsageCursor, usageCursorStart } from "../../layers/Usage.js"
 import type { Card } from "../../protocol/uiRpcs.js"
 import { cardOf, type DocSummary, summarize } from "./cards.js"
 
@@ -29,14 +28,14 @@ export interface CardSource {
 }
 
 interface LedgerCosts {
-  readonly key: string
-  readonly byItem: ReadonlyMap<string, number>
+  readonly cursor: UsageCursor
+  readonly byItem: Map<string, number>
 }
 
 export const makeCardSource = (view: PipelineViewShape, root: string) =>
   Effect.sync((): CardSource => {
     const docs = new Map<StoryId, DocSummary>()
-    let ledger: LedgerCosts = { key: "", byItem: new Map() }
+    let ledger: LedgerCosts = { cursor: usageCursorStart, byItem: new Map() }
 
     const summary = (id: StoryId): Effect.Effect<Option.Option<DocSummary>> => {
       const known = docs.get(id)
@@ -52,24 +51,23 @@ export const makeCardSource = (view: PipelineViewShape, root: string) =>
       )
     }
 
-    // The ledger only grows by appends: its size and mtime say whether the sums are still right.
-    const costs = Effect.gen(function* () {
-      const path = usageLedgerPath(root)
-      const info = yield* Effect.promise(() => stat(path).catch(() => undefined))
-      const key = info === undefined ? "none" : `${info.size}:${info.mtimeMs}`
-      if (key === ledger.key) return ledger.byItem
-      const byItem = new Map<string, number>()
-      if (info !== undefined) {
-        const read = yield* readUsage(root).pipe(
-          Effect.tapError((e) => Effect.logWarning(`card costs left at 0: ${e.message}`)),
+    // The ledger only grows by appends: each read takes the lines added since the last one into the sums.
+    // Reads run one at a time, so two cards built at once do not add the same lines twice.
+    const ledgerLock = Effect.unsafeMakeSemaphore(1)
+    const costs = ledgerLock.withPermits(1)(
+      Effect.gen(function* () {
+        const read = yield* readUsageSince(root, ledger.cursor).pipe(
+          Effect.tapError((e) => Effect.logWarning(`card costs not updated: ${e.message}`)),
           Effect.option,
         )
-        for (const r of Option.match(read, { onNone: () => [], onSome: (l) => l.records }))
-          byItem.set(r.storyId, (byItem.get(r.storyId) ?? 0) + (r.costUsd ?? 0))
-      }
-      ledger = { key, byItem }
-      return byItem
-    })
+        if (Option.isNone(read)) return ledger.byItem
+        const { records, cursor, restarted } = read.value
+        const byItem = restarted ? new Map<string, number>() : ledger.byItem
+        for (const r of records) byItem.set(r.storyId, (byItem.get(r.storyId) ?? 0) + (r.costUsd ?? 0))
+        ledger = { cursor, byItem }
+        return byItem
+      }),
+    )
 
     const timersByItem = Effect.map(view.timers, ({ timers }) => {
       const byItem = new Map<StoryId, Array<Timer>>()

@@ -1,20 +1,28 @@
-// test/transports/rpc/liveFeed.test.ts — the board feed's bounds, on a real server's Store and command
-// layer: a subscriber that falls too far behind gets a fresh Snapshot instead of a growing queue, and a
-// cursor older than the ring of kept messages gets a Snapshot instead of a replay with a hole in it.
+// test/transports/rpc/liveFeed.test.ts — the board feed's bounds, on a real server's Store and command layer: a
+// subscriber too far behind, a cursor older than the ring and one from before changes nobody watched (which
+// build no cards) each get a fresh Snapshot instead of a growing queue or a replay with a hole in it.
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Either, Layer, Option, Queue, Stream } from "effect"
+import { Chunk, Context, Effect, Either, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { Pipeline } from "../../../src/actors/Pipeline.js"
 import { newStoryDoc } from "../../../src/domain/StoryDoc.js"
+import { StoryId } from "../../../src/domain/StoryId.js"
 import { LogsLive } from "../../../src/layers/Logs.js"
+import { appendUsage } from "../../../src/layers/Usage.js"
 import type { BoardMessage, Cursor } from "../../../src/protocol/uiRpcs.js"
 import { serverLayer } from "../../../src/transports/cli/serve.js"
-import { LiveFeed, LiveFeedLive, type LiveFeedOptions } from "../../../src/transports/rpc/LiveFeed.js"
+import {
+  LiveFeed,
+  LiveFeedLive,
+  type LiveFeedOptions,
+  type LiveFeedShape,
+} from "../../../src/transports/rpc/LiveFeed.js"
 import { scopedTempDir } from "../../support/tempDir.js"
+import { usageRecord } from "../../support/usage.js"
 
-/** A running server's context and a feed of its own with small bounds. */
-const feedOnServer = (options: LiveFeedOptions) =>
+/** A running server's context and a feed of its own with small bounds (watched by a follower, or not). */
+const feedOnServer = (options: LiveFeedOptions, follow = true) =>
   Effect.gen(function* () {
     const dir = yield* scopedTempDir
     mkdirSync(join(dir, ".huskies"), { recursive: true })
@@ -53,8 +61,28 @@ const feedOnServer = (options: LiveFeedOptions) =>
           }
         })
     })
-    return { feed, create, follower: yield* follower }
+    const rename = (id: string, name: string) =>
+      Effect.orDie(
+        pipeline.edit(StoryId.make(id), (doc) =>
+          Either.right({ ...doc, frontMatter: { ...doc.frontMatter, name } }),
+        ),
+      )
+    return {
+      feed,
+      create,
+      rename,
+      root: dir,
+      follower: follow ? yield* follower : () => Effect.die("not followed"),
+    }
   })
+
+/** Waits until the feed has numbered (or skipped over) `count` more changes than at `from`. */
+const numbered = (feed: LiveFeedShape, from: Cursor, count: number) =>
+  feed.position.pipe(
+    Effect.repeat({ until: (now) => now.seq >= from.seq + count, schedule: Schedule.spaced("5 millis") }),
+    Effect.timeout("5 seconds"),
+    Effect.orDie,
+  )
 
 const pullAll = (pull: Effect.Effect<Chunk.Chunk<BoardMessage>, Option.Option<never>>) =>
   Effect.map(pull.pipe(Effect.timeout("5 seconds"), Effect.orDie), Chunk.toReadonlyArray)
@@ -74,6 +102,48 @@ describe("the board feed's bounds", () => {
       expect(resumed.map((m) => m._tag)).toEqual(["Snapshot", "Live"])
       const snapshot = resumed[0]
       expect(snapshot?._tag === "Snapshot" && snapshot.cards.map((c) => c.id)).toEqual(ids)
+    }),
+  )
+
+  it.scopedLive("with nobody watching, changes are skipped: a cursor from before them gets a Snapshot", () =>
+    Effect.gen(function* () {
+      const { feed, create, rename } = yield* feedOnServer({ resumeWindow: 0 }, false)
+      const start = yield* feed.position
+      const first = yield* create("First")
+      yield* numbered(feed, start, 1)
+      // A board opened and closed again: it has read First's markdown into the card cache.
+      const scope = yield* Scope.make()
+      const pull = yield* Stream.toPull(feed.board()).pipe(Scope.extend(scope))
+      const opened = yield* pullAll(pull)
+      expect(opened.map((m) => m._tag)).toEqual(["Snapshot", "Live"])
+      const seen = opened[0]?.cursor ?? start
+      yield* Scope.close(scope, Exit.void)
+      // Nobody watches now: a new item and a rename are numbered over, not made into cards.
+      const later = yield* create("Later")
+      yield* rename(first, "First, renamed")
+      yield* numbered(feed, seen, 2)
+      const resumed = yield* feed.board(seen).pipe(Stream.take(1), Stream.runCollect)
+      const snapshot = Chunk.toReadonlyArray(resumed)[0]
+      expect(snapshot?._tag).toBe("Snapshot")
+      // The cache forgot the renamed markdown though no card was built when it changed.
+      expect(snapshot?._tag === "Snapshot" && snapshot.cards.map((c) => [c.id, c.name])).toEqual([
+        [first, "First, renamed"],
+        [later, "Later"],
+      ])
+    }),
+  )
+
+  it.scopedLive("a card's cost sums the ledger's lines for its item as they are appended", () =>
+    Effect.gen(function* () {
+      const { feed, create, root } = yield* feedOnServer({}, false)
+      const id = yield* create("Costly")
+      const cost = Effect.map(feed.cards.card(StoryId.make(id)), (card) => Option.getOrThrow(card).costUsd)
+      expect(yield* cost).toBe(0)
+      yield* appendUsage(root, usageRecord({ storyId: id, costUsd: 0.25 }))
+      yield* appendUsage(root, usageRecord({ storyId: "99_story_other", costUsd: 5 }))
+      expect(yield* cost).toBe(0.25)
+      yield* appendUsage(root, usageRecord({ storyId: id, costUsd: 0.5, session: 2 }))
+      expect(yield* cost).toBe(0.75)
     }),
   )
 
