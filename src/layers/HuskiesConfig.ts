@@ -4,6 +4,7 @@
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import {
+  Clock,
   Context,
   Deferred,
   Duration,
@@ -39,8 +40,10 @@ export interface ConfigState {
 
 export interface HuskiesConfigShape {
   /**
-   * The config in force: the files as they are now, or the last good config while an edit of them does
-   * not parse. Fails with the ConfigError only while no load has ever succeeded (agents wait for a fix).
+   * The config in force: the files as last read (at start, then by the watcher once an edit has been quiet
+   * for the debounce), or the last good config while an edit of them does not parse. Reads nothing itself,
+   * except where the files cannot be watched: it then checks them at most once per `pollEvery`. Fails with
+   * the ConfigError only while no load has ever succeeded (agents wait for a fix).
    */
   readonly get: Effect.Effect<LoadedConfig, ConfigError>
   /** The last good config; None while none ever loaded. */
@@ -49,7 +52,10 @@ export interface HuskiesConfigShape {
   readonly problem: Effect.Effect<Option.Option<ConfigError>>
   /** The state now, then every change of it (a reload that loads something else, fails, or is fixed). */
   readonly changes: Stream.Stream<ConfigState>
-  /** Reads the files now, whatever the watcher saw; returns the state that results. */
+  /**
+   * Reads the files now, whatever the watcher saw; returns the state that results. For whoever wrote the
+   * files and acts on them at once (a test, a tool that edits them), rather than after the debounce.
+   */
   readonly reload: Effect.Effect<ConfigState>
 }
 
@@ -63,6 +69,8 @@ export interface HuskiesConfigOptions {
   /** How long the files must be quiet after a change before they are read (default 100 ms): an editor's
    * save is often several writes, and reading between them would load half a file. */
   readonly debounce?: Duration.DurationInput
+  /** Where the files cannot be watched, how often `get` looks at them (default 1 s): a stat of each. */
+  readonly pollEvery?: Duration.DurationInput
 }
 
 // What identifies one version of a file without reading it: an edit changes its size, mtime or (an
@@ -98,6 +106,10 @@ const make = (root: string, options: HuskiesConfigOptions) =>
     // The stamps of the files the state was read from; a `get` that sees others reads them again.
     const loadedStamps = yield* Ref.make("")
     const lock = yield* Effect.makeSemaphore(1)
+    // While the watcher works it is the only reader after the first load; without it `get` looks at the
+    // files' stamps, at most once per pollEvery (the time of the last look, or None while watched).
+    const unwatchedSince = yield* Ref.make(Option.none<number>())
+    const pollEvery = Duration.toMillis(options.pollEvery ?? Duration.seconds(1))
 
     const readNow = Effect.gen(function* () {
       // Stamped before reading: a write during the read leaves a stamp that differs, so it is read again.
@@ -129,11 +141,19 @@ const make = (root: string, options: HuskiesConfigOptions) =>
 
     const reload = lock.withPermits(1)(readNow)
 
-    const get = Effect.gen(function* () {
-      // One stat per file instead of a read and a decode: an edit applies to the very next call even
-      // before the watcher's debounce has passed (and where no watch works, as on some network mounts).
-      const isStale = Effect.zipWith(stamps, Ref.get(loadedStamps), (now, loaded) => now !== loaded)
+    // No watch (some network mounts, too many watchers): one stat per file, at most once per pollEvery.
+    const poll = Effect.gen(function* () {
+      const lastLook = yield* Ref.get(unwatchedSince)
+      if (Option.isNone(lastLook)) return
+      const now = yield* Clock.currentTimeMillis
+      if (now - lastLook.value < pollEvery) return
+      yield* Ref.set(unwatchedSince, Option.some(now))
+      const isStale = Effect.zipWith(stamps, Ref.get(loadedStamps), (seen, loaded) => seen !== loaded)
       if (yield* isStale) yield* lock.withPermits(1)(Effect.whenEffect(readNow, isStale))
+    })
+
+    const get = Effect.gen(function* () {
+      yield* poll
       const { current, problem } = yield* SubscriptionRef.get(state)
       if (Option.isSome(current)) return current.value
       // No load ever succeeded, so the last one failed and its error is in force.
@@ -143,21 +163,26 @@ const make = (root: string, options: HuskiesConfigOptions) =>
       })
     })
 
-    yield* reload
     const dir = huskiesDir(root)
     const names = new Set(files.map((f) => basename(f)))
     const touched = yield* Queue.sliding<void>(1)
     const failed = yield* Deferred.make<Error>()
     const notWatched = (e: Error) =>
       Effect.logWarning(
-        `config files not watched (${e.message}): edits apply when the config is next read`,
-      ).pipe(withComponent("config"))
+        `config files not watched (${e.message}): edits apply within ${Duration.format(pollEvery)} of the next read`,
+      ).pipe(
+        withComponent("config"),
+        // From now on `get` looks at the files itself; the first look is due at once.
+        Effect.zipRight(Ref.set(unwatchedSince, Option.some(Number.NEGATIVE_INFINITY))),
+      )
     // Watching before the layer is built, so an edit made right after is seen. serve refuses a project
     // without .huskies/, but tests may build this layer before the store creates it.
     yield* Effect.try({
       try: () => ensurePrivateDir(dir),
       catch: (e) => (e instanceof Error ? e : new Error(String(e))),
     }).pipe(Effect.zipRight(watchNames(dir, names, touched, failed)), Effect.catchAll(notWatched))
+    // The first read comes after the watch starts: an edit made meanwhile is seen by one or the other.
+    yield* reload
     yield* Stream.fromQueue(touched).pipe(
       Stream.debounce(options.debounce ?? Duration.millis(100)),
       Stream.runForEach(() => reload),

@@ -170,17 +170,36 @@ describe("HuskiesConfig", () => {
     }),
   )
 
-  it.scopedLive("picks up agents.toml created after the start, and an edit at once on the next get", () =>
+  it.scopedLive("picks up agents.toml created after the start through the watcher", () =>
     Effect.gen(function* () {
       const repo = yield* makeTempDir()
       const config = yield* live(repo.dir)
       expect((yield* config.get).agents).toEqual(defaultAgents)
       yield* repo.write(".huskies/agents.toml", '[[agent]]\nname = "solo"\nstage = "coder"\n')
-      // No waiting: the next get sees the file changed and reads it, whatever the watcher has done yet.
+      const state = yield* awaitState(config, (s) =>
+        Option.exists(s.current, (c) => c.sources.agents._tag === "File"),
+      )
+      expect(Option.map(state.current, (c) => c.agents.map((a) => a.name))).toEqual(Option.some(["solo"]))
       expect((yield* config.get).agents.map((a) => a.name)).toEqual(["solo"])
-      const state = yield* awaitState(config, (s) => Option.isSome(s.current))
-      expect(Option.map(state.current, (c) => c.sources.agents._tag)).toEqual(Option.some("File"))
     }),
+  )
+
+  it.scopedLive(
+    "get reads no file: an edit is in force once the watcher has read it, or at once by reload",
+    () =>
+      Effect.gen(function* () {
+        const repo = yield* makeTempDir()
+        yield* repo.write(".huskies/project.toml", 'base_branch = "main"\n')
+        // A debounce far longer than the test: only reload reads the edit here.
+        const config = Context.get(
+          yield* Layer.build(HuskiesConfigLive(repo.dir, { debounce: "1 hour" })),
+          HuskiesConfig,
+        )
+        yield* repo.write(".huskies/project.toml", 'base_branch = "develop"\n')
+        expect((yield* config.get).project.baseBranch).toBe("main")
+        expect(baseBranch(yield* config.reload)).toEqual(Option.some("develop"))
+        expect((yield* config.get).project.baseBranch).toBe("develop")
+      }),
   )
 
   it.scopedLive(

@@ -8,7 +8,7 @@ import { Store } from "../../../src/layers/Store.js"
 import type { TempDir } from "../../support/gitRepo.js"
 import { err, ok } from "../../support/tools.js"
 import { awaitStore } from "../../support/waits.js"
-import { itemWithWork, withGitProject } from "./gitProject.js"
+import { itemWithWork, withGitProject, writeConfig } from "./gitProject.js"
 
 const askRules = '[permissions]\nask = ["Bash(npm publish*)"]\nask_timeout_secs = 60\n'
 
@@ -33,7 +33,7 @@ describe("decisions through the tools", () => {
   it.live("prompt_permission waits for a person's answer given with answer_decision", () =>
     withGitProject((repo) =>
       Effect.gen(function* () {
-        yield* repo.write(".huskies/project.toml", askRules)
+        yield* writeConfig(repo, ".huskies/project.toml", askRules)
         // Not asked about: the rules answer at once.
         expect(yield* ok("prompt_permission", { tool_name: "Bash", input: { command: "npm test" } })).toEqual(
           {
@@ -79,7 +79,7 @@ describe("decisions through the tools", () => {
   it.effect("unanswered for ask_timeout_secs, the request is denied by timeout", () =>
     withGitProject((repo) =>
       Effect.gen(function* () {
-        yield* repo.write(".huskies/project.toml", askRules)
+        yield* writeConfig(repo, ".huskies/project.toml", askRules)
         const asking = yield* Effect.fork(
           ok("prompt_permission", { tool_name: "Bash", input: { command: "npm publish" } }),
         )

@@ -1,7 +1,9 @@
 // test/transports/tools/gitProject.ts — a tool environment whose project root is a real git repository
-// (isolated from the machine's git config), and feature branches with real worktrees and commits in it.
+// (isolated from the machine's git config), feature branches with real worktrees and commits in it, and
+// config edits read at once.
 import { Effect, type Scope } from "effect"
 import type { QaMode } from "../../../src/domain/Stage.js"
+import { HuskiesConfig } from "../../../src/layers/HuskiesConfig.js"
 import { Store } from "../../../src/layers/Store.js"
 import type { ToolTestEnv } from "../../support/tools.js"
 import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
@@ -18,6 +20,21 @@ export const withGitProject = <A, E>(
   }).pipe(Effect.scoped)
 
 export const worktreeOf = (id: string) => `.huskies/worktrees/${id}`
+
+/**
+ * Writes one of the project's config files and has the server read it now, as a tool that edits it would:
+ * the watcher alone would apply it once the file has been quiet for the debounce.
+ */
+export const writeConfig = (
+  repo: TempDir,
+  file: ".huskies/project.toml" | ".huskies/agents.toml",
+  text: string,
+) =>
+  Effect.gen(function* () {
+    yield* repo.write(file, text)
+    const { problem } = yield* (yield* HuskiesConfig).reload
+    if (problem._tag === "Some") return yield* Effect.die(problem.value)
+  })
 
 /** Creates feature/story-<id> from main in a real worktree, as a coder would, with `commits` commits on it. */
 export const featureWork = (repo: TempDir, id: string, commits: number) =>

@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect } from "effect"
 import { Store } from "../../../src/layers/Store.js"
 import { err, ok, withTools } from "../../support/tools.js"
-import { featureWork, withGitProject } from "./gitProject.js"
+import { featureWork, withGitProject, writeConfig } from "./gitProject.js"
 
 const file = (name: string) => Effect.map(ok("create_story", { name }), (c) => c["story_id"] as string)
 const stageOf = (id: string) =>
@@ -141,7 +141,7 @@ describe("move_story", () => {
         const id = yield* file("Add login")
         yield* ok("move_story", { story_id: id, to: "coding" })
         yield* featureWork(repo, id, 1)
-        yield* repo.write(".huskies/project.toml", 'base_branch = "trunk"\n')
+        yield* writeConfig(repo, ".huskies/project.toml", 'base_branch = "trunk"\n')
         const missingBase = yield* err("move_story", { story_id: id, to: "qa" })
         expect(missingBase).toContain("ahead of base branch trunk")
         yield* repo.git("branch", "trunk", `feature/story-${id}`)

@@ -6,7 +6,7 @@ import { Effect, Ref } from "effect"
 import { toolRegistry } from "../../../src/transports/tools/registry.js"
 import { err, ok } from "../../support/tools.js"
 import { eventually, holds } from "../../support/waits.js"
-import { featureWork, withGitProject, worktreeOf } from "./gitProject.js"
+import { featureWork, withGitProject, worktreeOf, writeConfig } from "./gitProject.js"
 
 const projectToml = (test: string) => `[commands]\ntest = ${JSON.stringify(test)}\n`
 
@@ -14,7 +14,7 @@ describe("run_tests", () => {
   it.live("returns pass or fail with exit code and output tail; get_test_result keeps the last", () =>
     withGitProject((repo) =>
       Effect.gen(function* () {
-        yield* repo.write(".huskies/project.toml", projectToml("sh check.sh"))
+        yield* writeConfig(repo, ".huskies/project.toml", projectToml("sh check.sh"))
         const id = String((yield* ok("create_story", { name: "Add login" }))["story_id"])
         const noWorktree = yield* err("run_tests", { story_id: id })
         expect(noWorktree).toContain("has no worktree")
@@ -37,7 +37,7 @@ describe("run_tests", () => {
     () =>
       withGitProject((repo) =>
         Effect.gen(function* () {
-          yield* repo.write(".huskies/project.toml", projectToml("sleep 6; echo done"))
+          yield* writeConfig(repo, ".huskies/project.toml", projectToml("sleep 6; echo done"))
           const id = String((yield* ok("create_story", { name: "Slow tests" }))["story_id"])
           yield* featureWork(repo, id, 1)
           const progress = yield* Ref.make<Array<string>>([])
@@ -89,7 +89,8 @@ describe("prompt_permission", () => {
           })
           expect(push["behavior"]).toBe("deny")
           expect(push["message"]).toContain('the deny rule "Bash(*git push*)"')
-          yield* repo.write(
+          yield* writeConfig(
+            repo,
             ".huskies/project.toml",
             '[permissions]\ndefault = "deny"\nallow = ["Bash(npm *)"]\n',
           )

@@ -7,7 +7,7 @@ import { Clock, Effect } from "effect"
 import { NodeId } from "../../../src/domain/ExecutionState.js"
 import { Store } from "../../../src/layers/Store.js"
 import { err, ok } from "../../support/tools.js"
-import { featureWork, withGitProject, worktreeOf } from "./gitProject.js"
+import { featureWork, withGitProject, worktreeOf, writeConfig } from "./gitProject.js"
 
 describe("create_worktree", () => {
   it.effect("creates the worktree on its branch from the base branch, then reports it as there", () =>
@@ -37,7 +37,7 @@ describe("create_worktree", () => {
   it.effect("starts from base_branch in project.toml, and says when that branch is missing", () =>
     withGitProject((repo) =>
       Effect.gen(function* () {
-        yield* repo.write(".huskies/project.toml", 'base_branch = "develop"\n')
+        yield* writeConfig(repo, ".huskies/project.toml", 'base_branch = "develop"\n')
         const id = String((yield* ok("create_story", { name: "x" }))["story_id"])
         expect(yield* err("create_worktree", { story_id: id })).toContain(
           "base branch develop does not exist",
