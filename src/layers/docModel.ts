@@ -266,6 +266,21 @@ export const timerIdOf = (timer: unknown) =>
 
 const decodeDecision = Schema.decodeUnknownEither(Decision)
 
+// Decoded decisions by the stored value itself: Yjs hands back the same object for a value until it is
+// set again (a write, a peer's update), so a value is decoded once however often the decisions are read.
+const decodedDecisions = new WeakMap<object, Either.Either<Decision, string>>()
+
+const decisionOf = (raw: unknown): Either.Either<Decision, string> => {
+  const cacheable = typeof raw === "object" && raw !== null
+  const known = cacheable ? decodedDecisions.get(raw) : undefined
+  if (known !== undefined) return known
+  const decoded = Either.mapLeft(decodeDecision(raw, { onExcessProperty: "error" }), (e) =>
+    ParseResult.TreeFormatter.formatErrorSync(e),
+  )
+  if (cacheable) decodedDecisions.set(raw, decoded)
+  return decoded
+}
+
 /** Every decision, oldest request first; one that does not decode is a ProjectionError, never dropped. */
 export const readDecisions = (
   maps: DocMaps,
@@ -273,15 +288,13 @@ export const readDecisions = (
   const decisions: Array<Decision> = []
   const errors: Array<ProjectionError> = []
   for (const [id, raw] of maps.decisions) {
-    const decoded = decodeDecision(raw, { onExcessProperty: "error" })
+    const decoded = decisionOf(raw)
     if (Either.isRight(decoded) && decoded.right.id === id) decisions.push(decoded.right)
     else
       errors.push(
         new ProjectionError({
           path: `decisions/${id}`,
-          detail: Either.isLeft(decoded)
-            ? ParseResult.TreeFormatter.formatErrorSync(decoded.left)
-            : `the decision's id is ${decoded.right.id}`,
+          detail: Either.isLeft(decoded) ? decoded.left : `the decision's id is ${decoded.right.id}`,
         }),
       )
   }

@@ -1,12 +1,21 @@
-// test/layers/docModel.test.ts — the typed projection of the Y.Doc: decoded items are reused until the
-// document changes them, whether the change is written here or arrives as an update from a peer.
+// test/layers/docModel.test.ts — the typed projection of the Y.Doc: decoded items and decisions are reused
+// until the document changes them, whether the change is written here or arrives as an update from a peer.
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import { makeStoryId } from "../../src/domain/StoryId.js"
 import { newWorkItem, type WorkItem } from "../../src/domain/WorkItem.js"
-import { docMaps, readAllItems, readItem, removeItem, writeItem } from "../../src/layers/docModel.js"
+import { Schema } from "effect"
+import { Decision, DecisionId } from "../../src/domain/Decision.js"
+import {
+  docMaps,
+  readAllItems,
+  readDecisions,
+  readItem,
+  removeItem,
+  writeItem,
+} from "../../src/layers/docModel.js"
 
 const id = makeStoryId(1, "story", "cached")
 const other = makeStoryId(2, "story", "other")
@@ -59,5 +68,38 @@ describe("docModel projection", () => {
     sync(peer, doc)
     expect(readItem(maps, other)).toBeUndefined()
     expect(readAllItems(maps).items.map((i) => i.id)).toEqual([id])
+  })
+
+  it("answers the same decoded decisions until one is set again; a bad one stays an error", () => {
+    const doc = new Y.Doc()
+    const maps = docMaps(doc)
+    const encode = Schema.encodeSync(Decision)
+    const asked = (n: number) => ({
+      _tag: "HumanQa" as const,
+      id: DecisionId.make(`dec-${n}`),
+      storyId: makeStoryId(n, "story", "asked"),
+      requestedAt: n,
+    })
+    doc.transact(() => {
+      maps.decisions.set("dec-1", encode(asked(1)))
+      maps.decisions.set("dec-2", encode(asked(2)))
+      maps.decisions.set("dec-3", { _tag: "HumanQa", id: "dec-3" })
+    })
+    const first = readDecisions(maps)
+    expect(first.decisions.map((d) => d.id)).toEqual(["dec-1", "dec-2"])
+    expect(first.errors.map((e) => e.path)).toEqual(["decisions/dec-3"])
+    const again = readDecisions(maps)
+    expect(again.decisions[0]).toBe(first.decisions[0])
+    expect(again.errors[0]?.detail).toBe(first.errors[0]?.detail)
+
+    // Answered by a peer: the new value is decoded, the untouched one is still the same.
+    const peer = new Y.Doc()
+    sync(doc, peer)
+    const answer = { verdict: "approve" as const, by: "ui:alice", at: 5 }
+    peer.transact(() => docMaps(peer).decisions.set("dec-2", encode({ ...asked(2), answer })))
+    sync(peer, doc)
+    const later = readDecisions(maps)
+    expect(later.decisions[0]).toBe(first.decisions[0])
+    expect(later.decisions[1]).toEqual({ ...asked(2), answer })
   })
 })
