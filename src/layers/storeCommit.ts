@@ -1,10 +1,11 @@
 // src/layers/storeCommit.ts — the Store's write path with group commit: writes take turns under one lock,
-// each write's Y transactions become rows of the open batch, and a batch (the writes ready to run together
-// while the write that opened it gives up its turn once) goes to SQLite in one transaction. Used by Store.ts.
+// their Y transactions become rows of the open batch (`writeNow` bodies waiting together share one), and a
+// batch (what joins while its opener gives up its turn once) is one SQLite transaction. Used by Store.ts.
 import { Effect, Either, type Exit, PubSub } from "effect"
 import * as Y from "yjs"
 import type { PersistenceShape, PersistError } from "./Persistence.js"
 import type { HistoryChange, HistoryDocument } from "./storeHistory.js"
+import { writeLock } from "./storeLock.js"
 import { type CommittedUpdate, localOrigin, type UpdateOrigin } from "./storeSync.js"
 import type { StoreEvent } from "./storeTypes.js"
 
@@ -62,24 +63,7 @@ export const storeCommit = (parts: CommitParts) => {
   // under the lock too, after its events are published, so a write never resolves before its events.
   // The lock is taken and given back only in uninterruptible regions (write, settle), so a waiter is
   // never interrupted and the lock is handed over, first come first served, never lost.
-  let held = false
-  const waiters: Array<() => void> = []
-  const acquire: Effect.Effect<void> = Effect.suspend(() => {
-    if (!held) {
-      held = true
-      return Effect.void
-    }
-    return Effect.async<void>((resume) => {
-      waiters.push(() => resume(Effect.void))
-    })
-  })
-  const release = (): void => {
-    const next = waiters.shift()
-    if (next === undefined) held = false
-    else next()
-  }
-  const locked = <A>(effect: Effect.Effect<A>) =>
-    Effect.zipRight(acquire, Effect.ensuring(effect, Effect.sync(release)))
+  const { tryTake, whenFree, acquire, release, locked, held } = writeLock()
 
   let open: Batch | undefined
   let current: Ticket | undefined
@@ -271,16 +255,92 @@ export const storeCommit = (parts: CommitParts) => {
     }
   }
 
+  /** A `writeNow` waiting for its group's turn, and how to hand its fiber what to resolve as. */
+  interface Queued {
+    readonly body: () => Either.Either<unknown, unknown>
+    readonly resume: (effect: Effect.Effect<unknown, unknown>) => void
+  }
+  // The `writeNow` bodies ready to run together; the first one queued asks for the lock.
+  let queued: Array<Queued> = []
+  // True while a group's bodies run in its one Y transaction: `commitNow` mutates in place.
+  let grouped = false
+
   /**
-   * A write whose body runs no Effect (the hot path of content edits): it takes the lock, runs `body`,
-   * which may call `commitNow` and `publishNow`, and resolves as `write` does.
+   * A write whose body runs no Effect (the hot path of content edits): it may call `commitNow` and
+   * `publishNow`, and resolves as `write` does. The bodies queued while the lock is busy or before the
+   * first of them gets it run together, in order, in ONE Y transaction (one update, one row: Yjs encodes
+   * once per group, not once per write). A body validates before it mutates, so one that returns a
+   * failure changes nothing and the others are unaffected; one that throws drops the group's change, and
+   * each of its writes runs again alone.
    */
   const writeNow = <A, E>(body: () => Either.Either<A, E>): Effect.Effect<A, E | PersistError> =>
     Effect.uninterruptible(
       Effect.suspend(() => {
-        if (held) return Effect.flatMap(acquire, () => runNow(body))
-        held = true
-        return runNow(body)
+        // Nothing to join: it runs now and opens the batch the writes behind it join as one group.
+        if (!held() && open === undefined && queued.length === 0 && tryTake()) return runNow(body)
+        return Effect.async<A, E | PersistError>((resume) => {
+          queued.push({ body, resume: resume as Queued["resume"] })
+          if (queued.length === 1) queueMicrotask(() => whenFree(runGroup))
+        })
+      }),
+    )
+
+  /** Runs the queued bodies (holding the lock, which it gives back) and hands each fiber its outcome. */
+  const runGroup = (): void => {
+    const group = queued
+    queued = []
+    if (group.length === 1) {
+      const [only] = group
+      only!.resume(runNow(only!.body))
+      return
+    }
+    const before = open
+    const eventsBefore = before?.events.length ?? 0
+    const ticket: Ticket = { joined: undefined, failure: undefined }
+    const results: Array<Either.Either<unknown, unknown>> = []
+    current = ticket
+    grouped = true
+    try {
+      stageNow(
+        ticket,
+        () => {
+          for (const { body } of group) results.push(body())
+        },
+        undefined,
+        localOrigin,
+      )
+    } catch {
+      // The defect is not lost: each write runs again alone below, and the one that threw throws again
+      // (and dies with it) or, if it no longer throws, was never acknowledged and now is.
+      grouped = false
+      current = undefined
+      // Nothing of the group is in a batch: its row was never staged; drop the events it queued.
+      if (before === undefined) open = undefined
+      else before.events.length = eventsBefore
+      const redo = Effect.ensuring(Effect.zipRight(flush, parts.restore), Effect.sync(release))
+      group.forEach(({ body, resume }, k) =>
+        resume(k === 0 ? Effect.zipRight(redo, writeAlone(body)) : writeAlone(body)),
+      )
+      return
+    }
+    grouped = false
+    current = undefined
+    release()
+    const batch = ticket.joined
+    group.forEach(({ resume }, k) => {
+      const result = results[k]!
+      if (batch === undefined) resume(result)
+      else if (k === 0) resume(durable(ticket, batch, result))
+      // The others wait for the batch the first one writes (or another write opened).
+      else resume(durable({ joined: batch, failure: ticket.failure }, batch, result))
+    })
+  }
+
+  /** One `writeNow` body in a transaction of its own, taking its own turn. */
+  const writeAlone = <A, E>(body: () => Either.Either<A, E>): Effect.Effect<A, E | PersistError> =>
+    Effect.uninterruptible(
+      Effect.suspend(() => {
+        return tryTake() ? runNow(body) : Effect.flatMap(acquire, () => runNow(body))
       }),
     )
 
@@ -303,6 +363,8 @@ export const storeCommit = (parts: CommitParts) => {
   /** `commit` inside `writeNow`'s body, without a history change. */
   const commitNow = <A>(mutate: () => A): A => {
     if (current === undefined) throw new Error("commitNow outside writeNow")
+    // In a group: inside its one transaction already, whose update `runGroup` stages.
+    if (grouped) return mutate()
     return stageNow(current, mutate, undefined, localOrigin)
   }
 
