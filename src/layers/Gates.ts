@@ -78,6 +78,17 @@ class TailBuffer {
   }
 }
 
+/** Whether any process is left in the group `pgid` (a signal 0 checks without sending anything). */
+const groupAlive = (pgid: number): boolean => {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch (e) {
+    // EPERM: there is one, though not ours to signal; ESRCH: the group is empty.
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
 export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnError> =>
   Effect.async<GateResult, GateSpawnError>((resume) => {
     const started = Date.now()
@@ -153,7 +164,11 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
     // pipes get a moment to drain and are then closed from this side.
     let drain: NodeJS.Timeout | undefined
     child.on("exit", () => {
-      killGroup("SIGKILL")
+      // The usual end leaves nothing in the command's group. Then the look through /proc (a read per process
+      // on the machine, for every gate) is skipped: with the group empty, all it could still find is a
+      // process of the command's session in a group of its own (job control, `set -m`), which is left
+      // running. Anything left in the group, and a timeout or an interruption, get the whole sweep.
+      if (child.pid !== undefined && groupAlive(child.pid)) killGroup("SIGKILL")
       swept = true
       drain = setTimeout(() => {
         child.stdout.destroy()
