@@ -1,11 +1,12 @@
 // src/actors/claimKeeper.ts — keeps this node's claims while their work runs: claims before work starts (a
 // fresh claim confirmed with the connected nodes first), renews every lease/3 in one write (the heartbeat),
 // stops the work of an item another node now holds (or whose lease ran out while this node was cut off) and
-// releases what it holds when its Scope closes. One per node, made by the Scheduler before its story actors.
+// releases what it holds when its Scope closes. One per node, made by the Scheduler (workClaims.ts) before its
+// story actors; its two loops (the event watch and the heartbeat) run as one child of serve's tree, `claims`.
 import { Effect, FiberMap, HashSet, Option, Queue, Ref, Schema, type Scope } from "effect"
 import { type Claim, ClaimHeld, isLive } from "../domain/Claim.js"
 import type { StoryId } from "../domain/StoryId.js"
-import type { Store } from "../layers/Store.js"
+import type { Store, StoreEvent } from "../layers/Store.js"
 
 /** This node gave the item back (stopped, or its lease ran out) while its claim was being confirmed. */
 export class ClaimNotConfirmed extends Schema.TaggedError<ClaimNotConfirmed>()("ClaimNotConfirmed", {
@@ -52,6 +53,12 @@ export interface ClaimKeeperOptions {
    * whatever they claimed before they had it is here (PeerBarrier). None: a node alone needs no wait.
    */
   readonly confirm?: (id: StoryId) => Effect.Effect<void>
+  /**
+   * Runs the keeper's loops (`body`, which never ends by itself) for as long as the keeper's Scope lives,
+   * restarting them after a defect: serve's tree (`ServeTree.loop`). By default they are forked in that
+   * Scope, unsupervised.
+   */
+  readonly run?: (key: string, body: Effect.Effect<never>) => Effect.Effect<void, never, Scope.Scope>
 }
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -72,7 +79,10 @@ export const makeClaimKeeper = (
 ): Effect.Effect<ClaimKeeper, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { store } = options
+    // Outside the loops, so a restart of them keeps what this node holds; a restart re-reads it anyway.
     const kept = yield* Ref.make(HashSet.empty<StoryId>())
+    // Fresh claims waiting for confirmation: their entries are in the Store, but they do not count yet.
+    const confirming = yield* Ref.make(HashSet.empty<StoryId>())
     const losing = yield* FiberMap.make<StoryId>()
     // Claims, releases and heartbeats one at a time: a heartbeat never renews an item released meanwhile.
     const lock = yield* Effect.makeSemaphore(1)
@@ -117,7 +127,11 @@ export const makeClaimKeeper = (
         // this, so the holder rule names the same one on each, and the other starts nothing.
         // Interrupted meanwhile (the server stops): the entry is given back rather than left to run out (a
         // release that fails leaves it to run out, no worse).
-        yield* options.confirm(id).pipe(Effect.onInterrupt(() => Effect.ignore(store.release(id))))
+        yield* Ref.update(confirming, HashSet.add(id))
+        yield* options.confirm(id).pipe(
+          Effect.onInterrupt(() => Effect.ignore(store.release(id))),
+          Effect.ensuring(Ref.update(confirming, HashSet.remove(id))),
+        )
         return yield* serial(
           Effect.gen(function* () {
             if (yield* holds(id)) {
@@ -175,8 +189,25 @@ export const makeClaimKeeper = (
         }),
       )
 
-    const events = yield* store.subscribe
-    yield* Effect.forkScoped(
+    /**
+     * After a restart of the loops: this node's live claims as the Store has them (not those still being
+     * confirmed) are kept and renewed again, so the work holding them runs on; every kept item is checked
+     * again, since changes made while the loops were down were not watched.
+     */
+    const reread = serial(
+      Effect.gen(function* () {
+        const { claims } = yield* store.claims
+        const at = yield* now
+        const pending = yield* Ref.get(confirming)
+        const live = claims.filter(
+          (c) => c.node === store.nodeId && isLive(c, at) && !HashSet.has(pending, c.storyId),
+        )
+        yield* Ref.update(kept, (set) => HashSet.union(set, HashSet.fromIterable(live.map((c) => c.storyId))))
+        return [...(yield* Ref.get(kept))]
+      }),
+    ).pipe(Effect.flatMap((ids) => Effect.forEach(ids, recheck, { discard: true })))
+
+    const watch = (events: Queue.Dequeue<StoreEvent>) =>
       Effect.forever(
         Effect.flatMap(Queue.take(events), (event) =>
           event._tag === "ClaimChanged"
@@ -185,18 +216,27 @@ export const makeClaimKeeper = (
               ? Ref.update(kept, HashSet.remove(event.id))
               : Effect.void,
         ),
-      ),
+      )
+    const beat = Effect.forever(
+      Effect.gen(function* () {
+        const lease = yield* options.leaseMillis
+        yield* Effect.sleep(Math.max(1, Math.floor(lease / 3)))
+        yield* heartbeat
+        if (options.onTick !== undefined) yield* options.onTick
+      }),
     )
-    yield* Effect.forkScoped(
-      Effect.forever(
-        Effect.gen(function* () {
-          const lease = yield* options.leaseMillis
-          yield* Effect.sleep(Math.max(1, Math.floor(lease / 3)))
-          yield* heartbeat
-          if (options.onTick !== undefined) yield* options.onTick
-        }),
-      ),
+    const incarnations = yield* Ref.make(0)
+    // One body for both loops: a defect in either ends both, and the restarted body starts them together.
+    const body: Effect.Effect<never> = Effect.scoped(
+      Effect.gen(function* () {
+        // Subscribed by each incarnation before it re-reads: no change falls between the two.
+        const events = yield* store.subscribe
+        if ((yield* Ref.getAndUpdate(incarnations, (n) => n + 1)) > 0) yield* reread
+        const [never] = yield* Effect.all([watch(events), beat], { concurrency: "unbounded" })
+        return never
+      }),
     )
+    yield* options.run === undefined ? Effect.asVoid(Effect.forkScoped(body)) : options.run("claims", body)
     // Stopping (SIGTERM, the server's scope closing): give back what this node holds, so another node may
     // take it at once instead of after the lease.
     yield* Effect.addFinalizer(() =>

@@ -1,6 +1,7 @@
 // src/actors/workClaims.ts — the Scheduler's rules for claims: which work needs one (`[nodes]
 // worker_stages`, coder by default), claiming before it starts, giving it back when that stage's work ends,
-// skipping items another node holds, and where a timer fires. The claim keeper does the renewing.
+// skipping items another node holds, and where a timer fires. The claim keeper does the renewing, its loops
+// a child of serve's tree (`claims`).
 import { Effect, Either, Option, Ref, type Scope } from "effect"
 import { type Claim, isLive } from "../domain/Claim.js"
 import type { AgentRole, StageTag } from "../domain/Stage.js"
@@ -12,6 +13,7 @@ import { PeerBarrier } from "../layers/PeerBarrier.js"
 import { Project } from "../layers/Project.js"
 import type { Store } from "../layers/Store.js"
 import { makeFetchAhead, type NodeBranches } from "./branchSync.js"
+import { ServeTree } from "./rootSupervisor.js"
 import { type ClaimKeeper, makeClaimKeeper } from "./claimKeeper.js"
 
 /** The role that works on an item in `stage` here (Backlog: the coder that starts it). */
@@ -63,7 +65,7 @@ const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
 export const makeWorkClaims = (
   options: WorkClaimsOptions,
-): Effect.Effect<WorkClaims, never, Scope.Scope | Git | Project> =>
+): Effect.Effect<WorkClaims, never, Scope.Scope | Git | Project | ServeTree> =>
   Effect.gen(function* () {
     const { store } = options
     const node = store.nodeId
@@ -111,8 +113,11 @@ export const makeWorkClaims = (
             `${id}: the connected nodes did not confirm this node's claim within ${Math.floor(leaseMillis / 3)} ms; going on as a node cut off from them would`,
           )
       })
+    const tree = yield* ServeTree
     const keeper = yield* makeClaimKeeper({
       store,
+      // A restart of its loops keeps this node's claims (re-read from the Store): the work holding them runs on.
+      run: (key, body) => tree.loop(key, body),
       leaseMillis: Effect.map(settings, (s) => s.leaseMillis),
       lose,
       confirm,

@@ -71,15 +71,16 @@ const find = (children: ReadonlyArray<ChildInfo>, key: string) => children.find(
 
 describe("serve's supervision tree", () => {
   it.scopedLive(
-    "holds the scheduler's parts, the stories supervisor, chat and the sync server; list_agents draws it",
+    "holds the scheduler's parts, the claim keeper, the stories supervisor, chat and the sync server; list_agents draws it",
     () =>
       withPipeline({ ...setup, mergeQueue: true }, () =>
         Effect.gen(function* () {
           const children = yield* (yield* ServeTree).children
           const keys = children.map((c) => c.key)
           // In the order their layers start them (chat and the sync server start side by side).
-          expect(keys.slice(0, 8)).toEqual([
+          expect(keys.slice(0, 9)).toEqual([
             "run-results",
+            "claims",
             "stories",
             "scheduler",
             "auto-assign",
@@ -88,14 +89,14 @@ describe("serve's supervision tree", () => {
             "merge-moves",
             "done-sweep",
           ])
-          expect(keys.slice(8).sort()).toEqual(["chat", "sync"])
+          expect(keys.slice(9).sort()).toEqual(["chat", "sync"])
           expect(children.every((c) => c.running && c.restarts === 0)).toBe(true)
           // The stories supervisor is drawn with its own children (none: nothing runs yet).
           expect(find(children, "stories")?.children).toEqual([])
           // list_agents shows it to a person or a chat LLM as the log does.
           const listed = yield* ok("list_agents", {})
           expect(listed["supervision"]).toBe(drawTree("serve", children))
-          expect(listed["supervision"]).toContain("├── stories\n├── scheduler\n")
+          expect(listed["supervision"]).toContain("├── claims\n├── stories\n├── scheduler\n")
         }),
       ),
   )
