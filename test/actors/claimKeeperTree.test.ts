@@ -20,7 +20,7 @@ const claimsChild = (tree: ServeTree["Type"]) =>
   Effect.map(tree.children, (children) => children.find((c) => c.key === "claims"))
 
 /** Lets the forked fibers run until `done` holds (no time passes: the TestClock only moves when told). */
-const settle = <A>(what: Effect.Effect<A>, done: (a: A) => boolean) =>
+const settle = <A, E>(what: Effect.Effect<A, E>, done: (a: A) => boolean) =>
   Effect.gen(function* () {
     for (;;) {
       const a = yield* what
@@ -46,7 +46,7 @@ describe("the claim keeper under serve's tree", () => {
         const adopted = (yield* store.create(story("Claimed before the crash"))).id
         const lost: Array<string> = []
         const ticks = yield* Ref.make(0)
-        const run = (body: Effect.Effect<void, never, ServeTree | Scope.Scope>) =>
+        const run = <E>(body: Effect.Effect<void, E, ServeTree | Scope.Scope>) =>
           Effect.scoped(Effect.provide(body, ServeTreeLive({ intensity: 2, period: "1 minute" })))
         yield* run(
           Effect.gen(function* () {

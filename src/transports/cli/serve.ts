@@ -76,7 +76,7 @@ export interface WorkerSettings {
   readonly scheduler: NonNullable<SchedulerOptions["worker"]>
   /**
    * The sync peer, beneath the scheduler: it outlives the agents when the worker stops, so the claims they
-   * give back reach the main node before the connection closes.
+   * give back reach the main node before the connection closes. Its loop is the tree's child `sync-peer`.
    */
   readonly sync: Layer.Layer<never, never, Store>
   /** Runs beside the server in place of chat: the node RPC client. */
@@ -143,10 +143,7 @@ export const serverLayer = (
     // Decisions before the actors: pending requests of a previous run are settled before any agent asks.
     Layer.provideMerge(
       settings.worker === undefined ? DecisionsLive : DecisionsWorkerLive,
-      Layer.provideMerge(
-        settings.worker === undefined ? Layer.empty : underTree("sync-peer", settings.worker.sync),
-        base,
-      ),
+      Layer.provideMerge(settings.worker === undefined ? Layer.empty : settings.worker.sync, base),
     ),
   )
   const withMerges =
@@ -190,28 +187,13 @@ export const serverLayer = (
   // serves none: it syncs with the main node only. The admission is the server's one, for /crdt-sync, the
   // guard's tickets and /rpc/node's revocations alike (and tests reach it in the built context).
   const trust = MainNodeTrustLive(root).pipe(Layer.provide(base))
-  // (Provided twice, built once: a layer is shared by reference within one build.)
+  // (Provided twice, built once: a layer is shared by reference within one build.) It starts `sync` in the
+  // tree, each peer's connection a child of it that ends alone (the peer dials again).
   const sync = SyncServerLive().pipe(
     Layer.provide(ReplicaLive),
     Layer.provide(commands),
     Layer.provide(trust),
   )
-  // Each peer's connection is a session of /crdt-sync that ends alone (the peer dials again); the tree shows
-  // them under `sync`, the part that accepts them.
-  const peersInTree = Layer.scopedDiscard(
-    Effect.gen(function* () {
-      const server = yield* SyncServer
-      const peers = Effect.map(server.online, (online) =>
-        online.map((p) => ({
-          key: `peer ${p.label} (${p.role}, connection ${p.connection})`,
-          restart: "temporary" as const,
-          restarts: 0,
-          running: true,
-        })),
-      )
-      yield* (yield* ServeTree).layer("sync", Layer.empty, peers)
-    }),
-  ).pipe(Layer.provide(sync))
   const app = Layer.unwrapEffect(
     Effect.gen(function* () {
       const ui = yield* UiRpcRoute
@@ -234,7 +216,7 @@ export const serverLayer = (
     settings.worker === undefined
       ? underTree("chat", chatLayer(root)).pipe(Layer.provide(chatEnv))
       : underTree("node-link", settings.worker.attach).pipe(Layer.provide(commands))
-  return Layer.mergeAll(app, chat, settings.worker === undefined ? peersInTree : Layer.empty).pipe(
+  return Layer.merge(app, chat).pipe(
     Layer.provide(
       settings.worker === undefined ? Layer.mergeAll(rpc, nodeRpc, sync) : Layer.merge(rpc, nodeRpc),
     ),

@@ -3,7 +3,8 @@
 // key before any document byte, then syncs (state vectors both ways after every gap, updates both ways,
 // awareness). Reconnects with capped, jittered exponential backoff; a Refusal, or a main node it does not
 // trust, ends it (retrying cannot help). Its status says whether it is connected, when it last synced and
-// how far behind it may be. Used by the worker mode (`huskies agent --rendezvous`).
+// how far behind it may be. Used by the worker mode (`huskies agent --rendezvous`), where its loop is the child
+// `sync-peer` of serve's tree: a defect in it is restarted there, and the restarted loop backs off first.
 import { NodeSocket } from "@effect/platform-node"
 import * as Socket from "@effect/platform/Socket"
 import {
@@ -20,6 +21,7 @@ import {
   SubscriptionRef,
 } from "effect"
 import { randomBytes } from "node:crypto"
+import { ServeTree } from "../../actors/rootSupervisor.js"
 import { answerChallenge, keyFingerprint, verifyWelcome } from "../../layers/NodeKeys.js"
 import { withComponent } from "../../layers/Logs.js"
 import { Replica } from "../../layers/Replica.js"
@@ -253,7 +255,30 @@ const make = (options: PeerActorOptions) =>
         yield* Effect.sleep(delay)
       }
     }).pipe(withComponent("sync"))
-    yield* Effect.forkScoped(loop)
+    // Under serve's tree the loop is its child `sync-peer`: a defect in a connection is seen there and the
+    // loop restarted, after the backoff a connection that failed would wait; outside it, forked here.
+    const tree = yield* Effect.serviceOption(ServeTree)
+    if (tree._tag === "None") yield* Effect.forkScoped(loop)
+    else {
+      const incarnations = yield* Ref.make(0)
+      const afterCrash = Effect.gen(function* () {
+        const attempt = (yield* SubscriptionRef.get(status)).attempts + 1
+        const why = "the connection's loop crashed (the supervision tree restarted it)"
+        yield* set((s) => ({ ...s, connected: false, attempts: attempt, lastError: why }))
+        const delay = backoffDelay(attempt, first, max, yield* Random.next)
+        yield* Effect.logWarning(`sync with ${url}: ${why}; reconnecting in ${delay} ms`)
+        yield* Effect.sleep(delay)
+      })
+      yield* tree.value.loop(
+        "sync-peer",
+        Effect.gen(function* () {
+          if ((yield* Ref.getAndUpdate(incarnations, (n) => n + 1)) > 0) yield* afterCrash
+          yield* loop
+          // Refused (or refusing): retrying cannot help, so the loop stays ended rather than dial again.
+          return yield* Effect.never
+        }),
+      )
+    }
     // Local writes made while disconnected wait for the next resync: the status says since when.
     const feed = yield* replica.subscribeUpdates
     yield* Effect.forkScoped(

@@ -1,23 +1,30 @@
 // src/transports/sync/SyncServer.ts — /crdt-sync on the server's port: a node (`?peer=node`) proves who it
 // is first (Challenge, Hello, then a Welcome signed with this node's key or a Refusal, as JSON text frames;
 // no document byte before Welcome), then speaks y-websocket sync and awareness; any other client the access
-// guard admitted gets plain y-websocket, read-only. One session per connection: its failure closes it only.
+// guard admitted gets plain y-websocket, read-only. One session per connection: under serve's tree each is a
+// temporary child of the `sync` supervisor, and its failure or defect closes that connection only (logged).
 import { NodeHttpServer } from "@effect/platform-node"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as Socket from "@effect/platform/Socket"
 import {
+  Cause,
   Clock,
   Context,
   Effect,
   Either,
   HashMap,
   Layer,
+  Option,
   Queue,
   Ref,
   Schema,
+  type Scope,
   Stream,
   SubscriptionRef,
 } from "effect"
+import * as Actor from "../../actors/Actor.js"
+import { ServeTree } from "../../actors/rootSupervisor.js"
+import type { Supervisor } from "../../actors/Supervisor.js"
 import { withComponent } from "../../layers/Logs.js"
 import { Replica } from "../../layers/Replica.js"
 import {
@@ -33,7 +40,7 @@ import { signWelcome } from "../../layers/NodeKeys.js"
 import type { UpgradeRoute } from "../http/AccessGuard.js"
 import { detachedServer } from "../rpc/UiRpcServer.js"
 import { makePresence, type PresenceState } from "./presence.js"
-import { nextFrame, overSocket, runSession, type Wire } from "./session.js"
+import { nextFrame, overSocket, PeerClosed, PeerSilent, runSession, type Wire } from "./session.js"
 
 /** Where nodes and y-websocket clients connect. */
 export const syncPath = "/crdt-sync"
@@ -100,9 +107,65 @@ const refuse = (wire: Wire, e: AdmissionRefused, millis: number) =>
     return yield* e
   })
 
+/** Ends of a session that are the peer's doing (it left, or went silent): no fault of this server's. */
+const peersOwnEnd = (cause: Cause.Cause<unknown>): boolean =>
+  Option.match(Cause.failureOption(cause), {
+    onNone: () => false,
+    onSome: (e) => e instanceof PeerClosed || e instanceof PeerSilent,
+  })
+
+/**
+ * Runs one connection's session as a temporary child `key` of `connections` (never restarted: the peer dials
+ * again), until it ends or this fiber is interrupted; without a supervisor (a server outside serve's tree), in
+ * this fiber. A failure or defect of the session is logged here and ends this connection alone.
+ */
+const supervised = <E>(
+  connections: Option.Option<Supervisor>,
+  key: string,
+  session: Effect.Effect<never, E, Scope.Scope>,
+): Effect.Effect<void, E> =>
+  Option.match(connections, {
+    onNone: () => Effect.scoped(session),
+    onSome: (supervisor) =>
+      Effect.gen(function* () {
+        const spec = Actor.make<never, never, E, Scope.Scope>({
+          init: session,
+          receive: (state) => Effect.succeed(state),
+          mailboxSize: 1,
+        })
+        const started = yield* Effect.either(supervisor.startChild({ key, restart: "temporary", spec }))
+        // Stopped: the server is shutting down (or its tree gave up), so this connection ends with it.
+        if (Either.isLeft(started))
+          return yield* Effect.logDebug(`${key}: not started (${started.left._tag})`)
+        const ref = started.right
+        const exit = yield* ref.await.pipe(Effect.onInterrupt(() => ref.stop))
+        if (exit._tag !== "Failed") return
+        if (peersOwnEnd(exit.cause)) return yield* Effect.logDebug(`${key} ended`, exit.cause)
+        yield* Effect.logError(
+          `${key} failed: this connection is closed, the others go on, and the peer dials again`,
+          exit.cause,
+        )
+      }),
+  })
+
 const make = (options: SyncServerOptions) =>
   Effect.gen(function* () {
     const replica = yield* Replica
+    // Under serve's tree, each connection is a child of `sync`, which the tree draws with them.
+    const tree = yield* Effect.serviceOption(ServeTree)
+    const connections: Option.Option<Supervisor> = Option.isSome(tree)
+      ? Option.some(
+          yield* tree.value.supervisor("sync", {
+            name: "sync",
+            strategy: "one_for_one",
+            // Its children are temporary: a connection that ends is never restarted, so none counts.
+            intensity: 0,
+            period: "1 minute",
+            // Each connection ends alone; at shutdown they all close together.
+            stopAtOnce: true,
+          }),
+        )
+      : Option.none()
     const admission = yield* NodeAdmission
     const identity = yield* NodeIdentity
     const idleMillis = options.idleMillis ?? 35_000
@@ -184,7 +247,7 @@ const make = (options: SyncServerOptions) =>
               yield* Effect.logInfo(`node ${peer.node} (${peer.label}, ${peer.role}) connected`)
               yield* Effect.addFinalizer(() => Effect.logInfo(`node ${peer.node} disconnected`))
             }
-            return yield* runSession(wire, {
+            const session = runSession(wire, {
               replica,
               peer: who,
               acceptsWrites: peer?.role === "worker",
@@ -193,6 +256,11 @@ const make = (options: SyncServerOptions) =>
               // Nodes sync the items' history too; a y-websocket client gets the pipeline alone.
               history: peer !== undefined,
             })
+            return yield* supervised(
+              connections,
+              `peer ${entry.label} (${entry.role}, connection ${connection})`,
+              session,
+            )
           }),
         ),
       ).pipe(

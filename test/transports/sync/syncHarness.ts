@@ -1,10 +1,12 @@
 // test/transports/sync/syncHarness.ts — main node and workers in one process over WebSockets on 127.0.0.1:
-// real Stores on temp SQLite files, node keys, nodes.db, /crdt-sync behind a listener a test can cut.
+// real Stores on temp SQLite files, node keys, nodes.db, /crdt-sync behind a listener a test can cut; each
+// node under a supervision tree of its own, as serve runs them (its connections children of `sync`/`sync-peer`).
 // Used by the sync tests (the sync bench, built without test/, starts its own nodes).
 import { Context, Effect, Layer, Option, Queue, Stream, type Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { join } from "node:path"
+import { ServeTree, ServeTreeLive } from "../../../src/actors/rootSupervisor.js"
 import { NodeId } from "../../../src/domain/ExecutionState.js"
 import { makeNodeIdentity, nodeKeyPath } from "../../../src/layers/NodeKeys.js"
 import { NodeAdmissionLive } from "../../../src/layers/NodeTrust.js"
@@ -40,6 +42,8 @@ export interface MainNode {
   readonly store: StoreShape
   readonly url: string
   readonly server: Context.Tag.Service<SyncServer>
+  /** The main node's supervision tree: `sync` and its connections. */
+  readonly tree: Context.Tag.Service<ServeTree>
   /** A one-time join token for a node of `role`. */
   readonly token: (role?: NodeRole) => Effect.Effect<string, unknown>
   /** Revokes a node in nodes.db, as `huskies node revoke` does from another process. */
@@ -53,6 +57,7 @@ export const startMain = (root: string, options: SyncServerOptions = {}) =>
     const node = yield* openNode(root)
     const ctx = yield* Layer.build(
       SyncServerLive(options).pipe(
+        Layer.provideMerge(ServeTreeLive()),
         Layer.provide(ReplicaLive),
         Layer.provide(NodeAdmissionLive(nodesDbPath(root), { pollEvery: "50 millis" })),
         Layer.provide(Layer.succeed(NodeIdentity, node.identity)),
@@ -85,6 +90,7 @@ export const startMain = (root: string, options: SyncServerOptions = {}) =>
       store: node.store,
       url: `ws://127.0.0.1:${port}`,
       server,
+      tree: Context.get(ctx, ServeTree),
       token: (role: NodeRole = "worker") =>
         Effect.map(trust.createToken(role, Date.now(), hour), (made) => made.token),
       revoke: (node: string) => trust.revoke(node, Date.now()),
@@ -99,6 +105,8 @@ export const startMain = (root: string, options: SyncServerOptions = {}) =>
 export interface WorkerNode {
   readonly store: StoreShape
   readonly peer: Context.Tag.Service<PeerActor>
+  /** The worker's supervision tree: its PeerActor's loop is `sync-peer`. */
+  readonly tree: Context.Tag.Service<ServeTree>
 }
 
 /** A worker on `root` dialing `main` with `options` (a token is needed the first time). */
@@ -112,12 +120,13 @@ export const startWorker = (
     const node = yield* openNode(root, dbPath)
     const ctx = yield* Layer.build(
       PeerActorLive({ backoffMillis: { first: 50, max: 400 }, ...options, rendezvous }).pipe(
+        Layer.provideMerge(ServeTreeLive()),
         Layer.provide(ReplicaLive),
         Layer.provide(Layer.succeed(NodeIdentity, node.identity)),
         Layer.provide(Layer.succeed(Store, node.store)),
       ),
     )
-    return { store: node.store, peer: Context.get(ctx, PeerActor) }
+    return { store: node.store, peer: Context.get(ctx, PeerActor), tree: Context.get(ctx, ServeTree) }
   })
 
 /** Waits (by events, at most `millis`) until the peer's status satisfies `ok`. */
