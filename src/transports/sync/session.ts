@@ -2,7 +2,7 @@
 // sends its state vector, answers the other's with what it lacks, applies the other's updates (when it
 // takes them) and forwards its own committed updates (never the peer's own back), and shares awareness;
 // between nodes the items' history document the same way, each commit's history ahead of its state.
-// Used by SyncServer (one per connection) and PeerActor (one per dial).
+// Used by SyncServer (one per connection, a child of serve's `sync`) and PeerActor (one per dial, in its loop).
 import type * as Socket from "@effect/platform/Socket"
 import { Cause, Clock, Effect, Either, Exit, Queue, Schema, type Scope } from "effect"
 import * as Y from "yjs"
