@@ -5,13 +5,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import { err, ok } from "../../support/tools.js"
-import { featureWork, withGitProject, worktreeOf } from "./gitProject.js"
+import { featureWork, withGitProject, worktreeOf, writeConfig } from "./gitProject.js"
 
 describe("run_lint and run_build", () => {
   it.live("run their own [commands] in the worktree and return the whole result", () =>
     withGitProject((repo) =>
       Effect.gen(function* () {
-        yield* repo.write(
+        yield* writeConfig(
+          repo,
           ".huskies/project.toml",
           '[commands]\ntest = "echo tests"\nlint = "echo linted; exit 3"\nbuild = "echo built > out.txt"\n',
         )
