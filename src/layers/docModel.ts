@@ -233,7 +233,28 @@ export const removeItem = (maps: DocMaps, id: string): DeleteReport => {
   return { id, item, content, execution, claim, mergeJob, timers, decisions }
 }
 
-const decodeTimer = Schema.decodeUnknownEither(Timer)
+/**
+ * A decoder that decodes each stored value once: Yjs hands back the same object for a value until it is set
+ * again (a write here, a peer's update), so what a value decoded to is kept by the value itself, however
+ * often it is read. A failure is kept as the formatted parse error. Values that are not objects are decoded
+ * at each read.
+ */
+export const decodeOnce = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknownEither(schema)
+  const known = new WeakMap<object, Either.Either<A, string>>()
+  return (raw: unknown): Either.Either<A, string> => {
+    const cacheable = typeof raw === "object" && raw !== null
+    const seen = cacheable ? known.get(raw) : undefined
+    if (seen !== undefined) return seen
+    const decoded = Either.mapLeft(decode(raw, { onExcessProperty: "error" }), (e) =>
+      ParseResult.TreeFormatter.formatErrorSync(e),
+    )
+    if (cacheable) known.set(raw, decoded)
+    return decoded
+  }
+}
+
+const timerOf = decodeOnce(Timer)
 
 /** Every timer in the document; one that does not decode is a ProjectionError, never dropped. */
 export const readTimers = (
@@ -242,15 +263,13 @@ export const readTimers = (
   const timers: Array<Timer> = []
   const errors: Array<ProjectionError> = []
   for (const [timerId, raw] of maps.timers) {
-    const decoded = decodeTimer(raw, { onExcessProperty: "error" })
+    const decoded = timerOf(raw)
     if (Either.isRight(decoded) && decoded.right.id === timerId) timers.push(decoded.right)
     else
       errors.push(
         new ProjectionError({
           path: `timers/${timerId}`,
-          detail: Either.isLeft(decoded)
-            ? ParseResult.TreeFormatter.formatErrorSync(decoded.left)
-            : `the timer's id is ${decoded.right.id}`,
+          detail: Either.isLeft(decoded) ? decoded.left : `the timer's id is ${decoded.right.id}`,
         }),
       )
   }
@@ -264,22 +283,7 @@ export const isForStage = (timer: unknown, stage: string) =>
 export const timerIdOf = (timer: unknown) =>
   typeof timer === "object" && timer !== null && "id" in timer ? String(timer.id) : ""
 
-const decodeDecision = Schema.decodeUnknownEither(Decision)
-
-// Decoded decisions by the stored value itself: Yjs hands back the same object for a value until it is
-// set again (a write, a peer's update), so a value is decoded once however often the decisions are read.
-const decodedDecisions = new WeakMap<object, Either.Either<Decision, string>>()
-
-const decisionOf = (raw: unknown): Either.Either<Decision, string> => {
-  const cacheable = typeof raw === "object" && raw !== null
-  const known = cacheable ? decodedDecisions.get(raw) : undefined
-  if (known !== undefined) return known
-  const decoded = Either.mapLeft(decodeDecision(raw, { onExcessProperty: "error" }), (e) =>
-    ParseResult.TreeFormatter.formatErrorSync(e),
-  )
-  if (cacheable) decodedDecisions.set(raw, decoded)
-  return decoded
-}
+const decisionOf = decodeOnce(Decision)
 
 /** Every decision, oldest request first; one that does not decode is a ProjectionError, never dropped. */
 export const readDecisions = (
@@ -301,7 +305,7 @@ export const readDecisions = (
   return { decisions: decisions.sort((a, b) => a.requestedAt - b.requestedAt), errors }
 }
 
-const decodeMergeJob = Schema.decodeUnknownEither(MergeJob)
+const mergeJobOf = decodeOnce(MergeJob)
 
 /** Every merge job, oldest first; one that does not decode is a ProjectionError, never dropped. */
 export const readMergeJobs = (
@@ -310,15 +314,9 @@ export const readMergeJobs = (
   const jobs: Array<MergeJob> = []
   const errors: Array<ProjectionError> = []
   for (const [id, raw] of maps.mergeJobs) {
-    const decoded = decodeMergeJob(raw, { onExcessProperty: "error" })
+    const decoded = mergeJobOf(raw)
     if (Either.isRight(decoded)) jobs.push(decoded.right)
-    else
-      errors.push(
-        new ProjectionError({
-          path: `mergeJobs/${id}`,
-          detail: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
-        }),
-      )
+    else errors.push(new ProjectionError({ path: `mergeJobs/${id}`, detail: decoded.left }))
   }
   return { jobs: jobs.sort((a, b) => a.enqueuedAt - b.enqueuedAt), errors }
 }

@@ -1,11 +1,11 @@
 // src/layers/storeClaims.ts — the Store's claims: claims/<item> is a map of node id -> ClaimEntry, each node
 // writing only its own entry; claim, renew (the heartbeat), release and the decoded holders. Part of Store.
-import { Clock, Effect, Either, Option, ParseResult, Schema } from "effect"
+import { Clock, Effect, Either, Option, Schema } from "effect"
 import * as Y from "yjs"
 import { type Claim, ClaimEntry, ClaimHeld, holderOf, isLive, planClaim } from "../domain/Claim.js"
 import { NodeId } from "../domain/ExecutionState.js"
 import { StoryId } from "../domain/StoryId.js"
-import { type DocMaps, ProjectionError } from "./docModel.js"
+import { decodeOnce, type DocMaps, ProjectionError } from "./docModel.js"
 import type { PersistError } from "./Persistence.js"
 import { ItemNotFound } from "./storeErrors.js"
 import type { DocAccess } from "./storeTypes.js"
@@ -52,7 +52,7 @@ export interface ClaimStoreParts extends DocAccess<ClaimEvent> {
   readonly nodeId: NodeId
 }
 
-const decodeEntry = Schema.decodeUnknownEither(ClaimEntry)
+const decodeEntry = decodeOnce(ClaimEntry)
 const encodeEntry = Schema.encodeSync(ClaimEntry)
 const isNodeId = Schema.is(NodeId)
 const isStoryId = Schema.is(StoryId)
@@ -71,11 +71,8 @@ export const readClaimEntries = (maps: DocMaps, id: string): Either.Either<Entri
   for (const [node, value] of raw as Y.Map<unknown>) {
     const path = `claims/${id}/${node}`
     if (!isNodeId(node)) return Either.left(new ProjectionError({ path, detail: "the key is not a node id" }))
-    const decoded = decodeEntry(value, { onExcessProperty: "error" })
-    if (Either.isLeft(decoded))
-      return Either.left(
-        new ProjectionError({ path, detail: ParseResult.TreeFormatter.formatErrorSync(decoded.left) }),
-      )
+    const decoded = decodeEntry(value)
+    if (Either.isLeft(decoded)) return Either.left(new ProjectionError({ path, detail: decoded.left }))
     entries.set(node, decoded.right)
   }
   return Either.right(entries)

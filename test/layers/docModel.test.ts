@@ -1,5 +1,6 @@
-// test/layers/docModel.test.ts — the typed projection of the Y.Doc: decoded items and decisions are reused
-// until the document changes them, whether the change is written here or arrives as an update from a peer.
+// test/layers/docModel.test.ts — the typed projection of the Y.Doc: decoded items, decisions and claim
+// entries are reused until the document changes them, whether the change is written here or arrives as an
+// update from a peer.
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Y from "yjs"
@@ -16,6 +17,7 @@ import {
   removeItem,
   writeItem,
 } from "../../src/layers/docModel.js"
+import { readClaimEntries, writeClaimEntry } from "../../src/layers/storeClaims.js"
 
 const id = makeStoryId(1, "story", "cached")
 const other = makeStoryId(2, "story", "other")
@@ -101,5 +103,32 @@ describe("docModel projection", () => {
     const later = readDecisions(maps)
     expect(later.decisions[0]).toBe(first.decisions[0])
     expect(later.decisions[1]).toEqual({ ...asked(2), answer })
+  })
+
+  it("answers the same decoded claim entries until one is written again; a bad one stays an error", () => {
+    const doc = new Y.Doc()
+    const maps = docMaps(doc)
+    const [a, b] = [NodeId.make("node-a"), NodeId.make("node-b")]
+    const entry = (leaseUntil: number) => ({ epoch: 1, leaseUntil, claimedAt: 1 })
+    doc.transact(() => {
+      writeClaimEntry(maps, id, a, entry(10))
+      writeClaimEntry(maps, id, b, entry(20))
+      writeClaimEntry(maps, other, a, entry(10))
+      ;(maps.claims.get(other) as Y.Map<unknown>).set(b, { epoch: 0, leaseUntil: 1, claimedAt: 1 })
+    })
+    const first = Either.getOrThrow(readClaimEntries(maps, id))
+    expect(Either.getOrThrow(readClaimEntries(maps, id)).get(a)).toBe(first.get(a))
+    const bad = readClaimEntries(maps, other)
+    expect(Either.isLeft(bad) && bad.left.path).toBe(`claims/${other}/${b}`)
+    expect(Either.isLeft(bad) && bad.left.detail).toContain("epoch")
+
+    // b renews on a peer: its new entry is decoded, a's is still the same.
+    const peer = new Y.Doc()
+    sync(doc, peer)
+    peer.transact(() => writeClaimEntry(docMaps(peer), id, b, entry(30)))
+    sync(peer, doc)
+    const later = Either.getOrThrow(readClaimEntries(maps, id))
+    expect(later.get(a)).toBe(first.get(a))
+    expect(later.get(b)).toEqual(entry(30))
   })
 })
