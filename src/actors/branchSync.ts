@@ -121,22 +121,17 @@ export const prepareBranch = (
         ? ahead.value
         : yield* git.fetchForWork(root, nodes.remote, base, branch)
       : undefined
+    // The main node takes the branch up only where another node may have pushed it (see touchedElsewhere),
+    // and only from a remote it has: for an item nobody else touched, git is not asked anything.
+    if (!nodes.worker && !touchedElsewhere(item, node)) return base
     if (fetched === undefined && !(yield* git.hasRemote(root, nodes.remote))) return base
-    if (nodes.worker || touchedElsewhere(item, node)) {
-      const adopted = yield* git.adoptRemoteBranch(
-        root,
-        nodes.remote,
-        branch,
-        worktree,
-        fetched !== undefined,
+    const adopted = yield* git.adoptRemoteBranch(root, nodes.remote, branch, worktree, fetched !== undefined)
+    if (adopted === "diverged")
+      yield* Effect.logWarning(
+        `${branch} here and on ${nodes.remote} have each commits the other lacks: working on the local one`,
       )
-      if (adopted === "diverged")
-        yield* Effect.logWarning(
-          `${branch} here and on ${nodes.remote} have each commits the other lacks: working on the local one`,
-        )
-      else if (adopted !== "absent" && adopted !== "current")
-        yield* Effect.logInfo(`${branch}: ${adopted} from ${nodes.remote}`)
-    }
+    else if (adopted !== "absent" && adopted !== "current")
+      yield* Effect.logInfo(`${branch}: ${adopted} from ${nodes.remote}`)
     return fetched ?? base
   })
 
