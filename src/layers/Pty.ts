@@ -4,6 +4,7 @@
 import { Deferred, Effect, Queue, Schema, type Scope } from "effect"
 import * as pty from "node-pty"
 import { isRunning, processTree } from "./processTable.js"
+import { type HeldTerminal, holdTerminal } from "./ptyDrain.js"
 import { waitAtMost } from "./waitAtMost.js"
 
 export { isRunning, processTree } from "./processTable.js"
@@ -67,7 +68,7 @@ const signalAll = (leader: number, signal: NodeJS.Signals): ReadonlyArray<number
  * a release (uninterruptible): the grace wait is bounded by `waitAtMost`, or an agent that ignores
  * SIGTERM would never get its SIGKILL.
  */
-const terminate = (proc: PtyProcess, graceMillis: number) =>
+const terminate = (proc: PtyProcess, held: HeldTerminal, graceMillis: number) =>
   Effect.gen(function* () {
     // Every process seen in either sweep: those found before SIGTERM may have reparented since.
     const tree = new Set<number>()
@@ -89,6 +90,8 @@ const terminate = (proc: PtyProcess, graceMillis: number) =>
     // SIGKILL cannot be ignored: only a process stuck in the kernel outlives this bound, and a stop
     // must still end (grace + at most a second, the promise docs/agents.md makes).
     for (let i = 0; i < 50 && [...tree].some(isRunning); i++) yield* Effect.sleep("10 millis")
+    // Nothing runs in the terminal any more: what it printed has been read, or never will be.
+    held.release()
   })
 
 export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError, Scope.Scope> =>
@@ -108,19 +111,23 @@ export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError
         catch: (e) =>
           new PtySpawnError({ command: spec.command, detail: e instanceof Error ? e.message : String(e) }),
       })
+      // Held until the process has exited and its output was read (see ptyDrain).
+      const held = holdTerminal(term.pid, (term as { readonly ptsName?: string }).ptsName)
       // Callbacks from node-pty run outside any fiber: they only hand data to the queue/deferred.
       term.onData((chunk) => {
+        held.sawOutput()
         Queue.unsafeOffer(output, chunk)
       })
       term.onExit(({ exitCode, signal }) => {
         Deferred.unsafeDone(exit, Effect.succeed({ exitCode, signal: signal ?? 0 }))
       })
-      return {
+      const proc: PtyProcess = {
         pid: term.pid,
         output,
         exit,
         write: (data: string) => Effect.sync(() => term.write(data)),
-      } satisfies PtyProcess
+      }
+      return { proc, held }
     }),
-    (proc) => terminate(proc, spec.graceMillis ?? 3_000),
-  )
+    ({ proc, held }) => terminate(proc, held, spec.graceMillis ?? 3_000),
+  ).pipe(Effect.map(({ proc }) => proc))

@@ -209,6 +209,33 @@ describe("AgentActor", () => {
     ),
   )
 
+  it.live(
+    "output printed just before the exit is all read: the run ends on the exit, not after a pause",
+    () =>
+      withHarness((h) =>
+        Effect.gen(function* () {
+          // 2,000 lines (some 100 KB) and the result in the last write before the process ends: node-pty
+          // reports the exit after the terminal closed, so every chunk is in by then.
+          const script = [
+            `for i in $(seq 1 2000); do echo "line $i of the burst, padded to about fifty bytes"; done`,
+            `echo '${resultLine({ text: "done", totalCostUsd: 0.5 })}'`,
+          ].join("\n")
+          for (let run = 0; run < 3; run++) {
+            const handle = yield* startAgent(h.spec(script))
+            const result = yield* handle.result
+            expect(result).toMatchObject({ outcome: "succeeded", costUsd: 0.5 })
+            const texts = readSessionLog(result.logPath).flatMap((e) =>
+              e["type"] === "event" && (e["event"] as { _tag: string })._tag === "Text"
+                ? String((e["event"] as { text: string }).text).split("\n")
+                : [],
+            )
+            expect(texts.filter((t) => t.startsWith("line ")).length).toBe(2000)
+            expect(yield* handle.output(1)).toEqual(["result: success, 1 turns, $0.50"])
+          }
+        }),
+      ),
+  )
+
   it.live("a non-zero exit fails with the exit code in the reason", () =>
     withHarness((h) =>
       Effect.gen(function* () {

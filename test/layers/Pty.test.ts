@@ -1,5 +1,6 @@
-// test/layers/Pty.test.ts — agent processes in a PTY: output and exit code arrive, and closing the
-// owning scope leaves no process behind, including children in the background or in a new session.
+// test/layers/Pty.test.ts — agent processes in a PTY: output and exit code arrive (all of the output, also
+// a burst right before the exit), and closing the owning scope leaves no process behind, including
+// children in the background or in a new session.
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Deferred, Effect, Exit, Fiber, Option, Queue, Scope } from "effect"
 import { isRunning, processTree, spawnPty } from "../../src/layers/Pty.js"
@@ -40,6 +41,24 @@ describe("spawnPty", () => {
       expect(exit.exitCode).toBe(7)
       const output = (yield* Queue.takeAll(proc.output)).pipe((c) => [...c].join(""))
       expect(output).toContain("hello from the pty")
+    }),
+  )
+
+  it.live("a burst printed just before the exit arrives whole, before the exit is reported", () =>
+    Effect.gen(function* () {
+      // Some 100 KB in the last moment of the process: node-pty alone loses the tail in most runs on Linux.
+      const script = `for i in $(seq 1 2000); do echo "line $i of the burst, padded to about fifty bytes"; done; echo END`
+      for (let run = 0; run < 10; run++) {
+        const output = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const proc = yield* spawnPty({ command: "bash", args: ["-c", script], cwd: "/", env })
+            expect((yield* Deferred.await(proc.exit)).exitCode).toBe(0)
+            return [...(yield* Queue.takeAll(proc.output))].join("")
+          }),
+        )
+        expect(output.split("\n").filter((l) => l.startsWith("line ")).length).toBe(2000)
+        expect(output).toContain("END")
+      }
     }),
   )
 
