@@ -57,7 +57,9 @@ interface RunState {
   readonly report: RunReport
 }
 
-// How long the output that follows the process's exit is awaited (node-pty normally delivers it first).
+// How long, at most, the exit is awaited after a kill before the output is read for the last time: node-pty
+// reports the exit once the terminal has closed, after every chunk of output, so a natural exit waits for
+// nothing here (it waited a fixed 50 ms, the larger part of the time from an agent's end to its gates).
 const settleMillis = 50
 const scopeClosedReason = "stopped: its owner went away (server shutdown, or the run was cancelled)"
 
@@ -346,7 +348,7 @@ export const startAgent = (
       // Also after a natural exit: children left in the background die with their agent.
       yield* killTree
       yield* Fiber.interrupt(watchdogFiber)
-      yield* Effect.sleep(settleMillis)
+      yield* waitAtMost(Deferred.await(pty.exit), settleMillis)
       yield* Fiber.interrupt(pumpFiber)
       const rest = yield* Queue.takeAll(pty.output)
       if (rest.length > 0) yield* handleChunk([...rest].join(""))

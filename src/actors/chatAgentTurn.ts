@@ -227,7 +227,8 @@ export const runChatTurn = (spec: ChatTurnSpec): Effect.Effect<ChatTurnResult, C
       )
       yield* Scope.close(ptyScope, Exit.void)
       yield* Fiber.interrupt(watchdogFiber)
-      yield* Effect.sleep(settleMillis)
+      // The exit comes after the last output (see AgentActor's settleMillis): nothing to wait for once it has.
+      yield* waitAtMost(Deferred.await(pty.exit), settleMillis)
       yield* Fiber.interrupt(pumpFiber)
       for (const chunk of yield* Queue.takeAll(pty.output)) yield* handle(chunk)
       const tail = parser.end()
