@@ -3,6 +3,7 @@
 // latency), so two nodes' claims made within that time cannot have seen each other. Closed with its scope.
 import { Effect, type Scope } from "effect"
 import { createConnection, createServer, type Socket } from "node:net"
+import { listenScoped } from "../support/listen.js"
 
 export interface SlowLink {
   /** ws://127.0.0.1:<port>: the rendezvous to give the worker. */
@@ -31,18 +32,6 @@ export const makeSlowLink = (target: string, millis: number): Effect.Effect<Slow
       client.on("error", drop).on("close", () => setTimeout(drop, millis))
       upstream.on("error", drop).on("close", () => setTimeout(drop, millis))
     })
-    const listening = yield* Effect.acquireRelease(
-      Effect.async<number>((resume) => {
-        server.listen(0, "127.0.0.1", () => {
-          const address = server.address()
-          resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
-        })
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          for (const s of open) s.destroy()
-          server.close(() => resume(Effect.void))
-        }),
-    )
+    const listening = yield* listenScoped(server, open)
     return { url: `ws://127.0.0.1:${listening}` }
   })

@@ -2,6 +2,7 @@
 // node RPC tests: `cut` drops every connection through it and refuses new ones until `heal`. Closed with its scope.
 import { Effect, type Scope } from "effect"
 import { createConnection, createServer, type Socket } from "node:net"
+import { listenScoped } from "./listen.js"
 
 export interface Proxy {
   readonly port: number
@@ -30,19 +31,7 @@ export const makeProxy = (target: string): Effect.Effect<Proxy, never, Scope.Sco
       upstream.on("error", drop).on("close", drop)
       client.pipe(upstream).pipe(client)
     })
-    const listening = yield* Effect.acquireRelease(
-      Effect.async<number>((resume) => {
-        server.listen(0, "127.0.0.1", () => {
-          const address = server.address()
-          resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
-        })
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          for (const s of open) s.destroy()
-          server.close(() => resume(Effect.void))
-        }),
-    )
+    const listening = yield* listenScoped(server, open)
     return {
       port: listening,
       url: `ws://127.0.0.1:${listening}`,

@@ -16,6 +16,7 @@ import { runServer, serverLayer } from "../../../src/transports/cli/serve.js"
 import { awaitItem, commandAgent, gitIdentity, story, withPipeline } from "../../support/pipeline.js"
 import { openStore } from "../../support/store.js"
 import { ok } from "../../support/tools.js"
+import { refuseOneWrite } from "../../support/refusedWrites.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 
 const setup = {
@@ -44,27 +45,6 @@ const refuseDeletions = (root: string) =>
       return db
     }),
     (db) => Effect.sync(() => db.close()),
-  )
-
-/**
- * The same, once: the trigger uses up its one refusal as it refuses (a statement that FAILs keeps what it
- * did before, and the Store's lone writes are statements of their own), so the next deletion goes through.
- */
-const refuseOneDeletion = (root: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const db = new Database(join(root, ".huskies", "huskies.db"))
-      db.exec(`CREATE TABLE refusals_left (n INTEGER); INSERT INTO refusals_left VALUES (1);
-        CREATE TRIGGER full_once BEFORE INSERT ON updates
-        WHEN ${deletionOnly} AND EXISTS (SELECT 1 FROM refusals_left)
-        BEGIN DELETE FROM refusals_left; SELECT RAISE(FAIL, 'disk full'); END`)
-      return db
-    }),
-    (db) => Effect.sync(() => db.close()),
-  ).pipe(
-    Effect.map((db) =>
-      Effect.sync(() => (db.prepare("SELECT COUNT(*) AS n FROM refusals_left").get() as { n: number }).n),
-    ),
   )
 
 const find = (children: ReadonlyArray<ChildInfo>, key: string) => children.find((c) => c.key === key)
@@ -106,7 +86,7 @@ describe("serve's supervision tree", () => {
       Effect.gen(function* () {
         const store = yield* Store
         const item = yield* store.create(story("Started by a timer"))
-        const refusalsLeft = yield* refuseOneDeletion(root)
+        const refusalsLeft = yield* refuseOneWrite(root, deletionOnly)
         yield* store.setTimer({ storyId: item.id, kind: "start", at: Date.now(), note: "scheduled start" })
         // The loop crashed on the refused write, the root started it again, and the new loop read the timer
         // again and fired it: the scheduler and the item's story actor did the rest.

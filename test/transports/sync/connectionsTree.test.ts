@@ -4,35 +4,14 @@
 // closed and logged alone while the others go on, and its peer dials again; on a worker the PeerActor's loop
 // is `sync-peer`, and a defect in it is restarted by the tree, which backs off and reconnects.
 import { describe, expect, it } from "@effect/vitest"
-import Database from "better-sqlite3"
 import { Effect, Logger } from "effect"
-import { join } from "node:path"
 import type { ChildInfo } from "../../../src/actors/Supervisor.js"
 import type { MainNodeKey } from "../../../src/transports/sync/PeerActor.js"
+import { refuseOneWrite } from "../../support/refusedWrites.js"
 import { scopedTempDir } from "../../support/tempDir.js"
 import { eventWhere, type MainNode, startMain, startWorker, statusWhere } from "./syncHarness.js"
 
 const story = (name: string) => ({ kind: "story" as const, name, content: `---\nname: ${name}\n---\n` })
-
-/**
- * Makes the main node's database refuse the next state update once (the trigger uses up its one refusal as
- * it refuses), the way a full disk would.
- */
-const refuseOneWrite = (root: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const db = new Database(join(root, ".huskies", "huskies.db"))
-      db.exec(`CREATE TABLE refusals_left (n INTEGER); INSERT INTO refusals_left VALUES (1);
-        CREATE TRIGGER full_once BEFORE INSERT ON updates WHEN EXISTS (SELECT 1 FROM refusals_left)
-        BEGIN DELETE FROM refusals_left; SELECT RAISE(FAIL, 'disk full'); END`)
-      return db
-    }),
-    (db) => Effect.sync(() => db.close()),
-  ).pipe(
-    Effect.map((db) =>
-      Effect.sync(() => (db.prepare("SELECT COUNT(*) AS n FROM refusals_left").get() as { n: number }).n),
-    ),
-  )
 
 const child = (children: ReadonlyArray<ChildInfo>, key: string) => children.find((c) => c.key === key)
 

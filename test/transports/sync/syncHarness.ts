@@ -26,6 +26,7 @@ import {
   type SyncServerOptions,
 } from "../../../src/transports/sync/SyncServer.js"
 import { storeLayer } from "../../support/store.js"
+import { listenScoped } from "../../support/listen.js"
 
 const hour = 60 * 60 * 1000
 
@@ -72,19 +73,7 @@ export const startMain = (root: string, options: SyncServerOptions = {}) =>
       socket.once("close", () => sockets.delete(socket))
       server.route(req, socket, head)
     })
-    const port = yield* Effect.acquireRelease(
-      Effect.async<number>((resume) => {
-        http.listen(0, "127.0.0.1", () => {
-          const address = http.address()
-          resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
-        })
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          for (const socket of sockets) socket.destroy()
-          http.close(() => resume(Effect.void))
-        }),
-    )
+    const port = yield* listenScoped(http, sockets)
     const trust = yield* openTrustDb(nodesDbPath(root))
     return {
       store: node.store,
