@@ -113,8 +113,10 @@ const measure = async (): Promise<{ readonly main: Array<number>; readonly worke
       listening,
     )
     running.push(main)
+    // The token is stdout; what it is for (stderr, for a person) stays out of the bench's output.
     const token = execFileSync(process.execPath, [bin(), "token", "create", join(scratch.dir, "main")], {
       encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
     }).trim()
     const rendezvous = main.url.replace(/^http/, "ws")
     const worker = await startServerProcess(
