@@ -2,10 +2,10 @@
 // newest `historyLimit` kept), persisted apart from the state (Persistence's HistoryLog) and loaded only
 // when first read or written (or synced with a node), so a start never pays for it. Store saves an entry in
 // the row of its change; a peer's history update is saved in a row of its own (storeSync.ts).
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either } from "effect"
 import * as Y from "yjs"
 import { HistoryEntry, historyLimit } from "../domain/History.js"
-import { ProjectionError } from "./docModel.js"
+import { decodeOnce, ProjectionError } from "./docModel.js"
 import { type HistoryLog, PersistError, type PersistenceShape } from "./Persistence.js"
 import { docFromStored } from "./storeFile.js"
 
@@ -50,7 +50,7 @@ export const applyChange = (
   return true
 }
 
-const decodeEntry = Schema.decodeUnknownEither(HistoryEntry)
+const decodeEntry = decodeOnce(HistoryEntry)
 
 /**
  * The item's newest `limit` entries, oldest first; an entry that does not decode is a ProjectionError,
@@ -69,11 +69,11 @@ export const readEntries = (
   const out: Array<HistoryEntry> = []
   const first = Math.max(0, raw.length - limit)
   for (const [offset, value] of raw.slice(first).entries()) {
-    const decoded = decodeEntry(value, { onExcessProperty: "error" })
-    if (Either.isLeft(decoded)) {
-      const detail = ParseResult.TreeFormatter.formatErrorSync(decoded.left)
-      return Either.left(new ProjectionError({ path: `history/${id}/${first + offset}`, detail }))
-    }
+    const decoded = decodeEntry(value)
+    if (Either.isLeft(decoded))
+      return Either.left(
+        new ProjectionError({ path: `history/${id}/${first + offset}`, detail: decoded.left }),
+      )
     out.push(decoded.right)
   }
   return Either.right(out)
