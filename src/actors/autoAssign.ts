@@ -3,7 +3,7 @@
 // them and starts their story actors. The Scheduler runs it on every poke, as serve's `auto-assign` child.
 import { Effect, Either } from "effect"
 import type { NodeId } from "../domain/ExecutionState.js"
-import { planPromotions } from "../domain/promotion.js"
+import { defaultFrontMatterOf, type FrontMatterOf, planPromotions } from "../domain/promotion.js"
 import type { AgentRole } from "../domain/Stage.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type { HuskiesConfig } from "../layers/HuskiesConfig.js"
@@ -30,9 +30,16 @@ export interface AutoAssignOptions {
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
-/** One look; whatever fails is logged, and the next poke looks again. */
-export const autoAssign = (options: AutoAssignOptions): Effect.Effect<void> =>
-  Effect.gen(function* () {
+type FrontMatter = ReturnType<FrontMatterOf>
+
+/**
+ * One look; whatever fails is logged, and the next poke looks again. Each look parses only the documents
+ * that changed since the look before: a look reads every Backlog, Coding and QA item's front matter, and
+ * parsing is some 40 microseconds a document (80 ms a look with 2,000 items in Backlog, on every poke).
+ */
+export const autoAssign = (options: AutoAssignOptions): Effect.Effect<void> => {
+  let parsedBefore = new Map<string, FrontMatter>()
+  return Effect.gen(function* () {
     const { store, claims, slots } = options
     const config = yield* Effect.either(options.config)
     if (Either.isLeft(config)) return yield* Effect.logError(config.left.message)
@@ -50,6 +57,7 @@ export const autoAssign = (options: AutoAssignOptions): Effect.Effect<void> =>
       if (item.stage._tag === "Backlog" || item.stage._tag === "Coding" || item.stage._tag === "Qa")
         contents.set(item.id, yield* store.content(item.id).pipe(Effect.orElseSucceed(() => "")))
     }
+    const parsedNow = new Map<string, FrontMatter>()
     const plan = planPromotions({
       items,
       contents,
@@ -61,7 +69,16 @@ export const autoAssign = (options: AutoAssignOptions): Effect.Effect<void> =>
       defaultQa: config.right.project.defaultQa,
       busy: yield* slots.busy,
       waiting: (yield* slots.waiting).map((w) => w.request),
+      frontMatterOf: (markdown) => {
+        if (markdown === undefined) return undefined
+        if (parsedNow.has(markdown)) return parsedNow.get(markdown)
+        const fm = parsedBefore.has(markdown) ? parsedBefore.get(markdown) : defaultFrontMatterOf(markdown)
+        parsedNow.set(markdown, fm)
+        return fm
+      },
     })
+    // What this look read is what the next one remembers: documents no longer looked at are let go.
+    parsedBefore = parsedNow
     const stages = options.stages
     const runsHere = (id: StoryId) =>
       stages === undefined ||
@@ -78,3 +95,4 @@ export const autoAssign = (options: AutoAssignOptions): Effect.Effect<void> =>
       yield* Either.isRight(started) ? options.spawn(id, false) : claims.ended(id)
     }
   }).pipe(Effect.catchAllCause((cause) => Effect.logError("scheduling failed", cause)))
+}

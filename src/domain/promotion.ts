@@ -6,7 +6,7 @@ import { type AgentRequest, assignAgent, type BusyAgent } from "./assign.js"
 import type { AgentConfig, Concurrency } from "./Config.js"
 import { allMet, compareStoryIds, dependencyStatus } from "./dependencies.js"
 import type { QaMode, Stage } from "./Stage.js"
-import { parseStoryDoc } from "./StoryDoc.js"
+import { parseStoryDoc, type StoryDoc } from "./StoryDoc.js"
 import type { StoryId } from "./StoryId.js"
 import type { Timer } from "./Timer.js"
 import type { WorkItem } from "./WorkItem.js"
@@ -25,6 +25,8 @@ export interface PromotionInput {
   readonly busy: ReadonlyArray<BusyAgent>
   /** Requests already queued for an agent: they go before anything new. */
   readonly waiting: ReadonlyArray<AgentRequest>
+  /** Reads a document's front matter (default: frontMatterOf); a caller may remember earlier reads. */
+  readonly frontMatterOf?: FrontMatterOf
 }
 
 export interface PromotionPlan {
@@ -34,12 +36,16 @@ export interface PromotionPlan {
   readonly start: ReadonlyArray<StoryId>
 }
 
-const frontMatterOf = (markdown: string | undefined) =>
+export type FrontMatterOf = (markdown: string | undefined) => StoryDoc["frontMatter"] | undefined
+
+/** The front matter of a document, or undefined when there is none or it does not parse. */
+export const defaultFrontMatterOf: FrontMatterOf = (markdown) =>
   markdown === undefined
     ? undefined
     : Either.getOrUndefined(Either.map(parseStoryDoc(markdown), (doc) => doc.frontMatter))
 
 export const planPromotions = (input: PromotionInput): PromotionPlan => {
+  const frontMatterOf = input.frontMatterOf ?? defaultFrontMatterOf
   const resume: Array<StoryId> = []
   for (const item of input.items) {
     if (item.stage._tag !== "Coding" && item.stage._tag !== "Qa") continue

@@ -5,7 +5,7 @@ import * as fc from "fast-check"
 import { AgentName } from "../../src/domain/AgentName.js"
 import { assignAgent, type BusyAgent } from "../../src/domain/assign.js"
 import { type AgentConfig, type Concurrency, defaultProjectConfig } from "../../src/domain/Config.js"
-import { planPromotions } from "../../src/domain/promotion.js"
+import { defaultFrontMatterOf, type FrontMatterOf, planPromotions } from "../../src/domain/promotion.js"
 import type { AgentRole } from "../../src/domain/Stage.js"
 import type { StoryId } from "../../src/domain/StoryId.js"
 import { newWorkItem, type WorkItem } from "../../src/domain/WorkItem.js"
@@ -125,6 +125,25 @@ describe("planPromotions", () => {
     const items = [item(3), item(1), item(2)]
     const plan = planPromotions({ ...base, items, contents: new Map(items.map((i) => [i.id, doc()])) })
     expect(plan).toEqual({ resume: [], start: ["1_story_s1", "2_story_s2"] })
+  })
+
+  it("reads front matter through the reader it is given, once a document (auto-assign remembers them)", () => {
+    const items = [item(1), item(2, { _tag: "Coding" }), item(3), item(4, { _tag: "Qa" })]
+    const contents = new Map([
+      ["1_story_s1", doc()],
+      ["2_story_s2", doc("agent: coder-1\n")],
+      ["3_story_s3", doc("depends_on: [1_story_s1]\n")],
+      ["4_story_s4", doc("qa: agent\n")],
+    ])
+    const read: Array<string | undefined> = []
+    const frontMatterOf: FrontMatterOf = (markdown) => {
+      read.push(markdown)
+      return defaultFrontMatterOf(markdown)
+    }
+    expect(planPromotions({ ...base, items, contents, frontMatterOf })).toEqual(
+      planPromotions({ ...base, items, contents }),
+    )
+    expect(new Set(read)).toEqual(new Set(contents.values()))
   })
 
   it("leaves items with unmet dependencies, a scheduled start or an unreadable document in Backlog", () => {
