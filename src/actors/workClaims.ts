@@ -170,16 +170,26 @@ export const makeWorkClaims = (
         const held = new Set<string>()
         // Read once: the config is checked against its files at each read.
         const { claimed } = yield* settings
+        // Every holder in one read of the document, not one read per item: a look asks about all of them.
+        const { claims: holders, errors } = yield* store.claims
+        const at = yield* now
+        const holderOf = new Map<string, Claim>(holders.map((c) => [c.storyId, c]))
+        // An item whose claims do not decode is held by nobody anyone can prove: treated as held, as by
+        // liveHolder (its error's path is claims/<item>[/<node>]).
+        const unreadable = new Set(errors.map((e) => e.path.split("/")[1]))
         for (const item of items) {
           if (!claimedIn(claimed, item.stage._tag)) continue
-          const holder = yield* liveHolder(item.id)
-          if (Option.isNone(holder) || holder.value?.node === store.nodeId) continue
+          if (unreadable.has(item.id)) {
+            held.add(item.id)
+            continue
+          }
+          const holder = holderOf.get(item.id)
+          if (holder === undefined || !isLive(holder, at) || holder.node === store.nodeId) continue
           held.add(item.id)
-          const until = holder.value?.leaseUntil
-          if (until !== undefined)
-            yield* Ref.update(waitingUntil, (soonest) =>
-              soonest === undefined || until < soonest ? until : soonest,
-            )
+          const until = holder.leaseUntil
+          yield* Ref.update(waitingUntil, (soonest) =>
+            soonest === undefined || until < soonest ? until : soonest,
+          )
         }
         return held
       })

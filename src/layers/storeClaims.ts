@@ -59,15 +59,18 @@ const isStoryId = Schema.is(StoryId)
 
 type Entries = ReadonlyMap<NodeId, ClaimEntry>
 
+const noEntries: Either.Either<Entries, ProjectionError> = Either.right(new Map())
+
 /** The decoded entries of `id` (empty when nobody ever claimed it). */
 export const readClaimEntries = (maps: DocMaps, id: string): Either.Either<Entries, ProjectionError> => {
   const raw = maps.claims.get(id)
-  const entries = new Map<NodeId, ClaimEntry>()
-  if (raw === undefined) return Either.right(entries)
+  // Every item carries its claims map from creation: most are empty, and are read on every look.
+  if (raw === undefined || (raw instanceof Y.Map && raw.size === 0)) return noEntries
   if (!(raw instanceof Y.Map))
     return Either.left(
       new ProjectionError({ path: `claims/${id}`, detail: "expected a map of node entries" }),
     )
+  const entries = new Map<NodeId, ClaimEntry>()
   for (const [node, value] of raw as Y.Map<unknown>) {
     const path = `claims/${id}/${node}`
     if (!isNodeId(node)) return Either.left(new ProjectionError({ path, detail: "the key is not a node id" }))
