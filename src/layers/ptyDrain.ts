@@ -1,11 +1,11 @@
 // src/layers/ptyDrain.ts — every byte a process in a PTY printed before it exited reaches its reader. On
 // Linux node-pty learns of the end from the terminal's read failing (EIO once nothing holds the terminal's
-// other side), and that failure destroys Node's stream with whatever it had read but not yet handed on: a
-// process that prints a burst and exits at once loses its last kilobytes (9 runs in 10 of 2,000 quick lines
-// here). So the server holds the other side (the slave) open itself: no read fails while output is still
-// on its way. Once the process has exited (a SIGCHLD, then a look at its state), its output is read until
-// a turn of the event loop brings none, and only then is the slave let go, which lets node-pty see the end
-// and report the exit. Used by Pty.
+// other side), and a process that prints a burst and exits at once loses its last kilobytes on the way
+// (9 runs in 10 of 2,000 quick lines here; a plain blocking read of the same terminal gets every byte, so
+// the kernel keeps them). So the server holds the other side (the slave) open itself: no read fails while
+// output is still on its way. Once the process has exited (a SIGCHLD, then a look at its state), its output
+// is read until a turn of the event loop brings none, and only then is the slave let go, which lets
+// node-pty see the end and report the exit. Used by Pty.
 import { closeSync, constants, openSync } from "node:fs"
 import { isRunning } from "./processTable.js"
 
