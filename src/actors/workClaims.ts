@@ -8,6 +8,7 @@ import type { AgentRole, StageTag } from "../domain/Stage.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import type { Git } from "../layers/Git.js"
+import type { ProjectionError } from "../layers/docModel.js"
 import type { HuskiesConfig } from "../layers/HuskiesConfig.js"
 import { PeerBarrier } from "../layers/PeerBarrier.js"
 import { Project } from "../layers/Project.js"
@@ -62,6 +63,18 @@ export interface WorkClaims extends Pick<ClaimKeeper, "holds" | "kept"> {
 }
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+/**
+ * The item's holder if its lease runs at `at`. An item whose claims do not decode is held by nobody anyone
+ * can prove: treated as held (Some(undefined)), so no node starts it (the Store's claims show the error).
+ */
+const liveAt = (
+  holder: Either.Either<Option.Option<Claim>, ProjectionError>,
+  at: number,
+): Option.Option<Claim | undefined> =>
+  Either.isLeft(holder)
+    ? Option.some(undefined)
+    : (Option.filter(holder.right, (c) => isLive(c, at)) as Option.Option<Claim | undefined>)
 
 export const makeWorkClaims = (
   options: WorkClaimsOptions,
@@ -134,14 +147,7 @@ export const makeWorkClaims = (
     }
     const isClaimed = (stage: StageTag) => Effect.map(settings, ({ claimed }) => claimedIn(claimed, stage))
     const liveHolder = (id: StoryId) =>
-      Effect.gen(function* () {
-        const holder = yield* Effect.either(store.holder(id))
-        const at = yield* now
-        // An item whose claims do not decode is held by nobody anyone can prove: treated as held, so no
-        // node starts it (the projection error is shown by the Store's claims).
-        if (Either.isLeft(holder)) return Option.some<Claim | undefined>(undefined)
-        return Option.filter(holder.right, (c) => isLive(c, at)) as Option.Option<Claim | undefined>
-      })
+      Effect.map(Effect.zip(Effect.either(store.holder(id)), now), ([holder, at]) => liveAt(holder, at))
 
     const before: WorkClaims["before"] = (id, stage) =>
       Effect.flatMap(isClaimed(stage), (claimed) => (claimed ? Effect.asVoid(keeper.claim(id)) : Effect.void))
@@ -170,26 +176,19 @@ export const makeWorkClaims = (
         const held = new Set<string>()
         // Read once: the config is checked against its files at each read.
         const { claimed } = yield* settings
-        // Every holder in one read of the document, not one read per item: a look asks about all of them.
-        const { claims: holders, errors } = yield* store.claims
+        const asked = items.filter((item) => claimedIn(claimed, item.stage._tag)).map((item) => item.id)
+        // One read of the document for all of them: a look asks about every item.
+        const holders = yield* store.holders(asked)
         const at = yield* now
-        const holderOf = new Map<string, Claim>(holders.map((c) => [c.storyId, c]))
-        // An item whose claims do not decode is held by nobody anyone can prove: treated as held, as by
-        // liveHolder (its error's path is claims/<item>[/<node>]).
-        const unreadable = new Set(errors.map((e) => e.path.split("/")[1]))
-        for (const item of items) {
-          if (!claimedIn(claimed, item.stage._tag)) continue
-          if (unreadable.has(item.id)) {
-            held.add(item.id)
-            continue
-          }
-          const holder = holderOf.get(item.id)
-          if (holder === undefined || !isLive(holder, at) || holder.node === store.nodeId) continue
-          held.add(item.id)
-          const until = holder.leaseUntil
-          yield* Ref.update(waitingUntil, (soonest) =>
-            soonest === undefined || until < soonest ? until : soonest,
-          )
+        for (const id of asked) {
+          const holder = liveAt(holders.get(id) ?? Either.right(Option.none()), at)
+          if (Option.isNone(holder) || holder.value?.node === store.nodeId) continue
+          held.add(id)
+          const until = holder.value?.leaseUntil
+          if (until !== undefined)
+            yield* Ref.update(waitingUntil, (soonest) =>
+              soonest === undefined || until < soonest ? until : soonest,
+            )
         }
         return held
       })

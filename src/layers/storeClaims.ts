@@ -40,6 +40,10 @@ export interface ClaimStore {
   readonly release: (id: StoryId) => Effect.Effect<boolean, PersistError>
   /** The item's holder by the rule every replica computes (expired or not: see isLive). */
   readonly holder: (id: StoryId) => Effect.Effect<Option.Option<Claim>, ProjectionError>
+  /** The holders of `ids` in one read of the document, each as `holder` gives it. */
+  readonly holders: (
+    ids: ReadonlyArray<StoryId>,
+  ) => Effect.Effect<ReadonlyMap<StoryId, Either.Either<Option.Option<Claim>, ProjectionError>>>
   /** Every item's holder; an item whose entries do not decode is a ProjectionError, never dropped. */
   readonly claims: Effect.Effect<{
     readonly claims: ReadonlyArray<Claim>
@@ -64,21 +68,22 @@ const noEntries: Either.Either<Entries, ProjectionError> = Either.right(new Map(
 /** The decoded entries of `id` (empty when nobody ever claimed it). */
 export const readClaimEntries = (maps: DocMaps, id: string): Either.Either<Entries, ProjectionError> => {
   const raw = maps.claims.get(id)
-  // Every item carries its claims map from creation: most are empty, and are read on every look.
-  if (raw === undefined || (raw instanceof Y.Map && raw.size === 0)) return noEntries
+  if (raw === undefined) return noEntries
   if (!(raw instanceof Y.Map))
     return Either.left(
       new ProjectionError({ path: `claims/${id}`, detail: "expected a map of node entries" }),
     )
-  const entries = new Map<NodeId, ClaimEntry>()
+  // Every item carries its claims map from creation, most of them empty and read on every look: the map
+  // of entries is made only once there is an entry.
+  let entries: Map<NodeId, ClaimEntry> | undefined
   for (const [node, value] of raw as Y.Map<unknown>) {
     const path = `claims/${id}/${node}`
     if (!isNodeId(node)) return Either.left(new ProjectionError({ path, detail: "the key is not a node id" }))
     const decoded = decodeEntry(value)
     if (Either.isLeft(decoded)) return Either.left(new ProjectionError({ path, detail: decoded.left }))
-    entries.set(node, decoded.right)
+    ;(entries ??= new Map()).set(node, decoded.right)
   }
-  return Either.right(entries)
+  return entries === undefined ? noEntries : Either.right(entries)
 }
 
 /** The holder of `id` as every replica computes it from the same entries. */
@@ -239,6 +244,11 @@ export const claimStore = ({ maps, commit, write, publish, nodeId }: ClaimStoreP
     renew,
     release,
     holder: (id) => Effect.suspend(() => readHolder(maps(), id)),
+    holders: (ids) =>
+      Effect.sync(() => {
+        const doc = maps()
+        return new Map(ids.map((id) => [id, readHolder(doc, id)]))
+      }),
     claims: Effect.sync(() => readClaims(maps())),
   }
 }

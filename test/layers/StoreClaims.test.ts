@@ -2,7 +2,7 @@
 // Clock, ClaimChanged on the bus, another node's entry (written into the log as a peer would) respected,
 // bad entries shown as ProjectionErrors, durable across a restart and deleted with the item.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Queue, TestClock } from "effect"
+import { Effect, Either, Option, Queue, TestClock } from "effect"
 import { join } from "node:path"
 import * as Y from "yjs"
 import type { ClaimEntry } from "../../src/domain/Claim.js"
@@ -204,6 +204,10 @@ describe("Store claims", () => {
           expect(claims.map((c) => c.storyId)).toEqual([ids.good])
           expect(errors.map((e) => e.path)).toEqual([`claims/${ids.bad}/${peer}`])
           expect((yield* Effect.flip(store.holder(ids.bad)))._tag).toBe("ProjectionError")
+          // Asked together, each item answers as it does alone.
+          const together = yield* store.holders([ids.bad, ids.good])
+          expect(Either.isLeft(together.get(ids.bad) ?? Either.right(Option.none()))).toBe(true)
+          expect(together.get(ids.good)).toEqual(Either.right(yield* store.holder(ids.good)))
           expect((yield* Effect.flip(store.claim(ids.bad, lease)))._tag).toBe("ProjectionError")
           expect((yield* store.renew([ids.bad, ids.good], lease)).errors.map((e) => e.path)).toEqual([
             `claims/${ids.bad}/${peer}`,
