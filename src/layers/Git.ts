@@ -12,6 +12,7 @@ import { makeRepo } from "./git/repo.js"
 import { makeSquashTree } from "./git/squashTree.js"
 import { type GitRunnerOptions, makeRunner } from "./git/run.js"
 import { makeWorktrees } from "./git/worktrees.js"
+import { makeWorktreeLock } from "./git/worktreeLock.js"
 
 export type { CommitOptions, Committed } from "./git/changes.js"
 export { fallbackIdentity } from "./git/changes.js"
@@ -39,8 +40,9 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
     const repo = makeRepo(runner)
     const changes = makeChanges(runner, repo)
     const ancestry = makeAncestry(runner, repo)
-    // One lock for every command that adds or removes a worktree: item worktrees and merge workspaces.
-    const worktreeLock = Effect.unsafeMakeSemaphore(1)
+    // One lock for every command that adds or removes a worktree (item worktrees and merge workspaces),
+    // which a fetch that met a half-written one waits on before it tries again.
+    const worktreeLock = makeWorktreeLock()
     return {
       ...repo,
       ...makeWorktrees(runner, repo, worktreeLock),
@@ -49,7 +51,7 @@ export const makeGit = (options: GitRunnerOptions = {}) =>
       ...makeMerge(runner, repo, changes, worktreeLock),
       ...makeSquashTree(runner, repo, changes),
       ...makeAgentSetup(runner),
-      ...makeRemote(runner, repo),
+      ...makeRemote(runner, repo, worktreeLock),
       isMerged: ancestry.isMerged,
       baseContains: ancestry.baseContains,
     } as const

@@ -1,9 +1,11 @@
 // test/layers/GitRemote.test.ts — the Git service's branch exchange with a shared remote, on real
 // repositories: a bare remote and two clones (two nodes). A branch pushed by one is taken up by the other
 // (created, fast-forwarded, also inside its checked-out worktree), diverged work is left alone, and the
-// base is fetched into its remote-tracking ref.
+// base is fetched into its remote-tracking ref. A fetch that meets a worktree being added waits for it.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Git } from "../../src/layers/Git.js"
 import { makeGitRepo, makeTempDir } from "../support/gitRepo.js"
@@ -94,6 +96,55 @@ describe("Git remote branches", () => {
       expect(yield* origin.git("-C", b, "rev-parse", branch)).toBe(ours)
       const refused = yield* Effect.flip(git.pushBranch(b, "origin", branch))
       expect(refused.message).toContain("push")
+    }),
+  )
+
+  // git writes a placeholder HEAD (the null object id) into .git/worktrees/<id> before it points the new
+  // worktree's HEAD at its branch, and a fetch that walks it then fails. That moment lasts microseconds;
+  // a git on PATH that holds the placeholder for 400 ms before running the real add makes it certain.
+  it.scopedLive("a fetch that meets a worktree being added waits for the add and succeeds", () =>
+    Effect.gen(function* () {
+      const { origin, a, b } = yield* setup
+      const made = yield* Effect.provide(Git, Git.layerWith({ env: origin.env })).pipe(
+        Effect.flatMap((git) => git.createWorktree(a, id, "main")),
+      )
+      yield* commitIn(origin.git, made.path, "first")
+      yield* origin.git("-C", a, "push", "--quiet", "origin", branch)
+
+      const bin = (yield* makeTempDir()).dir
+      const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()
+      const placeholder = `$(git rev-parse --git-common-dir)/worktrees/being-added`
+      const script = [
+        "#!/bin/sh",
+        'if [ "$1" = worktree ] && [ "$2" = add ]; then',
+        `  dir="${placeholder.replace("git", realGit)}"`,
+        '  mkdir -p "$dir"',
+        '  echo 0000000000000000000000000000000000000000 > "$dir/HEAD"',
+        '  echo "$PWD/.git/worktrees/being-added/gitdir" > "$dir/gitdir"',
+        '  echo ../.. > "$dir/commondir"',
+        "  sleep 0.4",
+        '  rm -rf "$dir"',
+        "fi",
+        `exec ${realGit} "$@"`,
+      ].join("\n")
+      yield* Effect.promise(() => fs.writeFile(path.join(bin, "git"), script, { mode: 0o755 }))
+      const slowGit = yield* Effect.provide(
+        Git,
+        Git.layerWith({
+          env: { ...origin.env, PATH: `${bin}${path.delimiter}${process.env["PATH"] ?? ""}` },
+        }),
+      )
+
+      const adding = yield* Effect.fork(slowGit.createWorktree(b, "2_story_other", "main"))
+      yield* Effect.sleep("150 millis")
+      expect(yield* Effect.promise(() => fs.readdir(path.join(b, ".git", "worktrees")))).toContain(
+        "being-added",
+      )
+      expect(yield* slowGit.fetchBranch(b, "origin", branch)).toBe(true)
+      expect((yield* Fiber.join(adding)).created).toBe(true)
+      expect(yield* origin.git("-C", b, "rev-parse", `origin/${branch}`)).toBe(
+        yield* origin.git("-C", a, "rev-parse", branch),
+      )
     }),
   )
 })

@@ -10,6 +10,7 @@ import { invalidId } from "./paths.js"
 import { checkRef, deleteWorktreeDir, type makeRepo, pathExists, realPath } from "./repo.js"
 import { makeAncestry } from "./ancestry.js"
 import { commandFailed, type GitRunner } from "./run.js"
+import type { WorktreeLock } from "./worktreeLock.js"
 
 import {
   BaseCheckoutDirty,
@@ -35,9 +36,9 @@ type Changes = ReturnType<typeof makeChanges>
 /** How much of a merge's output a Conflicts result keeps: the end, where the CONFLICT lines are. */
 const outputTailChars = 8000
 
-export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: Effect.Semaphore) => {
+export const makeMerge = (git: GitRunner, repo: Repo, changes: Changes, lock: WorktreeLock) => {
   const { isAncestor } = makeAncestry(git, repo)
-  const serialized = <A, E, R>(effect: Effect.Effect<A, E, R>) => lock.withPermits(1)(effect)
+  const serialized = lock.exclusive
 
   const checkId = (root: string, args: ReadonlyArray<string>, id: string) => {
     const why = invalidId(id)

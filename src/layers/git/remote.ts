@@ -4,6 +4,7 @@
 import { Effect } from "effect"
 import { checkRef, type makeRepo } from "./repo.js"
 import { commandFailed, type GitRunner } from "./run.js"
+import { metHalfWrittenWorktree, type WorktreeLock } from "./worktreeLock.js"
 
 type Repo = ReturnType<typeof makeRepo>
 
@@ -27,10 +28,22 @@ export const trackingRef = (remote: string, branch: string): string => `refs/rem
 const trackingRefspec = (remote: string, branch: string): string =>
   `+refs/heads/${branch}:${trackingRef(remote, branch)}`
 
-export const makeRemote = (git: GitRunner, repo: Repo) => {
-  /** One quiet fetch of `refspecs` from `remote`, without tags; fails with `hint` unless git exits 0. */
-  const fetchRefspecs = (root: string, remote: string, refspecs: ReadonlyArray<string>, hint: string) =>
-    git.ok(root, ["fetch", "--quiet", "--no-tags", "--", remote, ...refspecs], hint)
+export const makeRemote = (git: GitRunner, repo: Repo, lock: WorktreeLock) => {
+  /**
+   * One quiet fetch of `refspecs` from `remote`, without tags; fails with `hint` unless git exits 0.
+   * A fetch walks every worktree's HEAD: one that met a worktree being added runs again, once, where no
+   * add can run beside it (it does not hold the lock the first time, so a slow remote delays no start).
+   */
+  const fetchRefspecs = (root: string, remote: string, refspecs: ReadonlyArray<string>, hint: string) => {
+    const args = ["fetch", "--quiet", "--no-tags", "--", remote, ...refspecs]
+    return Effect.flatMap(git.run(root, args), (first) =>
+      first.code === 0
+        ? Effect.succeed(first)
+        : metHalfWrittenWorktree(first.stderr)
+          ? lock.shared(git.ok(root, args, hint))
+          : Effect.fail(commandFailed(root, args, first, hint)),
+    )
+  }
 
   const baseHint = (remote: string, base: string) =>
     `check that the remote ${remote} is reachable and has the base branch ${base}`

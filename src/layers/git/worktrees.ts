@@ -9,6 +9,7 @@ import { parseStatus, parseWorktreeList, type WorktreeEntry } from "./parse.js"
 import { featureBranchOf, invalidId, worktreePathOf, worktreesFolder } from "./paths.js"
 import { checkRef, deleteWorktreeDir, type makeRepo, pathExists, realPath } from "./repo.js"
 import type { GitRunner } from "./run.js"
+import { makeWorktreeLock, type WorktreeLock } from "./worktreeLock.js"
 
 export interface WorktreeInfo extends WorktreeEntry {
   /** The work item id when the worktree is huskies' own (directly under .huskies/worktrees/). */
@@ -88,12 +89,8 @@ type Repo = ReturnType<typeof makeRepo>
  * other's half-written `.git/worktrees/<id>` records when they run at once ("failed to read
  * .../commondir"), so items starting together would fail. The merge workspaces share it.
  */
-export const makeWorktrees = (
-  git: GitRunner,
-  repo: Repo,
-  lock: Effect.Semaphore = Effect.unsafeMakeSemaphore(1),
-) => {
-  const serialized = <A, E, R>(effect: Effect.Effect<A, E, R>) => lock.withPermits(1)(effect)
+export const makeWorktrees = (git: GitRunner, repo: Repo, lock: WorktreeLock = makeWorktreeLock()) => {
+  const serialized = lock.exclusive
 
   const checkId = (root: string, args: ReadonlyArray<string>, id: string) => {
     const why = invalidId(id)
