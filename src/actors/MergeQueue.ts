@@ -202,6 +202,9 @@ const makeMergeQueue = Effect.gen(function* () {
       )
       if (Either.isLeft(fetched)) yield* Effect.logWarning(fetched.left.message)
       const ready = yield* Effect.either(preflight({ root, base, featureBranch: stage.featureBranch }))
+      // With the fetch failed, what the preflight misses may be what the fetch would have brought (a
+      // remote down, git busy): not the item's fault, so the job waits and the queue fetches again.
+      if (Either.isLeft(ready) && Either.isLeft(fetched)) return yield* pause(job, fetched.left.message)
       if (Either.isLeft(ready)) return yield* fail(id, ready.left.message)
       // Before the squash and the gates, so a paused queue does not run them again and again. Without
       // gates an attempt costs no more than this look, and advanceBase looks again before the base moves.
