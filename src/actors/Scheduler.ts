@@ -288,6 +288,10 @@ const makeScheduler = (options: SchedulerOptions) =>
       })),
     )
     // ---------------------------------------------------------------------------- reacting to the Store
+    const heldHere = (id: StoryId) =>
+      Effect.map(Effect.either(store.holder(id)), (holder) =>
+        Either.isRight(holder) && Option.isSome(holder.right) ? holder.right.value.node === node : false,
+      )
     const onStoreEvent = (event: StoreEvent) =>
       Effect.gen(function* () {
         // A claim given back or taken changes where the item's timers fire.
@@ -318,6 +322,18 @@ const makeScheduler = (options: SchedulerOptions) =>
         // A heartbeat, a merge job or a decision changes nothing the scheduler decides on. A content edit
         // can (depends_on, agent, qa).
         if (event._tag === "ItemChanged" && event.event._tag === "Heartbeat") return
+        // Nor does work starting here: the look that claimed and started it planned everything else, and a
+        // start frees nothing (a look now would only compete with that start for the thread). This node's
+        // own claim (taken, renewed) only keeps other nodes off the item; a claim given back is looked at.
+        const starting =
+          event._tag === "ClaimChanged"
+            ? event.id
+            : event._tag === "ItemChanged" &&
+                (event.event._tag === "Start" || event.event._tag === "AgentStarted")
+              ? event.after.id
+              : undefined
+        if (starting !== undefined && ((yield* actors.isRunning(starting)) || (yield* heldHere(starting))))
+          return
         if (
           event._tag === "MergeJobChanged" ||
           event._tag === "DecisionOpened" ||
