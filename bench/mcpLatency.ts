@@ -101,6 +101,8 @@ const measureTool = async (
 interface ServerNumbers {
   readonly cheap: ToolNumbers
   readonly status: ToolNumbers
+  /** The status answer as served after the calls: both servers must serve the same one. */
+  readonly statusAnswer: string
 }
 
 const measureServer = async (running: Running, statusCall: Call): Promise<ServerNumbers> => {
@@ -110,7 +112,8 @@ const measureServer = async (running: Running, statusCall: Call): Promise<Server
     await warmUp(clients, [cheapCall, statusCall])
     const cheap = await measureTool(running, clients, cheapCall)
     const status = await measureTool(running, clients, statusCall)
-    return { cheap, status }
+    const answer = await clients[0]?.callTool(statusCall)
+    return { cheap, status, statusAnswer: JSON.stringify(answer?.structuredContent) }
   } finally {
     await Promise.all(clients.map((c) => c.close()))
   }
@@ -129,6 +132,10 @@ const { dir, cleanup } = scratchDir()
 try {
   const project = join(dir, "project")
   mkdirSync(join(project, ".huskies"), { recursive: true })
+  // Nothing starts by itself: the item stays as filed, so the bare server's recording of its status is
+  // what huskies answers too (an agent start, failing in a folder that is no git repository, would grow
+  // the item's history and so huskies' answer, by half).
+  writeFileSync(join(project, ".huskies", "project.toml"), "auto_assign = false\n")
   // Another checkout's bin/huskies.js can stand in, to compare builds (before/after a change).
   const huskiesBin = process.env["HUSKIES_BENCH_MCP_HUSKIES_BIN"] ?? join(repoRoot(), "bin", "huskies.js")
   const huskiesArgs = [huskiesBin, "serve", "--port", "0", project]
@@ -180,6 +187,9 @@ try {
     }
   }
 
+  const answers = new Set([...huskiesRuns, ...bareRuns].map((r) => r.statusAnswer))
+  if (answers.size > 1)
+    throw new Error(`the two servers answered status differently:\n${[...answers].join("\n")}`)
   const metrics: Record<string, number | string> = {
     sequentialCalls,
     concurrentCalls,
