@@ -198,7 +198,11 @@ const makeMergeQueue = Effect.gen(function* () {
       }
       // Coded on a worker: the branch is on the nodes' remote (a failure is the preflight's to report).
       const fetched = yield* Effect.either(
-        prepareBranch(root, item.right, store.nodeId, base, { remote: settings.nodes.remote, worker: false }),
+        prepareBranch(root, item.right, store.nodeId, base, {
+          remote: settings.nodes.remote,
+          worker: false,
+          claimants: store.claimants,
+        }),
       )
       if (Either.isLeft(fetched)) yield* Effect.logWarning(fetched.left.message)
       const ready = yield* Effect.either(preflight({ root, base, featureBranch: stage.featureBranch }))

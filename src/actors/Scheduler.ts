@@ -133,6 +133,7 @@ const makeScheduler = (options: SchedulerOptions) =>
       Effect.map(({ project }): NodeBranches => ({
         remote: project.nodes.remote,
         worker: worker !== undefined,
+        claimants: store.claimants,
         ...claims.forBranches(worker?.holds),
       })),
       Effect.orElseSucceed(() => undefined),

@@ -7,6 +7,7 @@ import type { NodeId } from "../domain/ExecutionState.js"
 import type { StoryId } from "../domain/StoryId.js"
 import type { WorkItem } from "../domain/WorkItem.js"
 import { featureBranchOf, Git, type GitError } from "../layers/Git.js"
+import type { ProjectionError } from "../layers/docModel.js"
 
 /** How this node shares branches with the others (the project's `[nodes]` table and its mode). */
 export interface NodeBranches {
@@ -16,6 +17,11 @@ export interface NodeBranches {
   readonly worker: boolean
   /** Whether this node still holds the item (its claim): a node that lost it must not push. */
   readonly holds?: (item: WorkItem) => Effect.Effect<boolean>
+  /**
+   * The main node: every node that ever claimed the item (Store.claimants), to tell whether another may
+   * have pushed its branch. Without it, any item is taken to have been worked on elsewhere.
+   */
+  readonly claimants?: (id: StoryId) => Effect.Effect<ReadonlySet<string>, ProjectionError>
   /** A worker: the fetch started for the item when it was claimed (FetchAhead.take). */
   readonly fetchedAhead?: FetchAhead["take"]
 }
@@ -87,11 +93,18 @@ export const makeFetchAhead = (
     return { start, take, drop } satisfies FetchAhead
   })
 
-/** Whether another node has worked on the item (or its branch was made before this stage). */
-const touchedElsewhere = (item: WorkItem, node: NodeId): boolean =>
-  item.stage._tag === "Qa" ||
-  item.stage._tag === "Merge" ||
-  Object.keys(item.execution).some((other) => other !== node)
+/**
+ * Whether another node may have worked on the item, so pushed its branch: one runs an agent on it now, or
+ * claimed it once (a node claims every stage it works on, and a released claim keeps its entry; a finished
+ * run's execution does not outlive the stage). Claims that do not decode may hide one: yes.
+ */
+const touchedElsewhere = (item: WorkItem, node: NodeId, nodes: NodeBranches): Effect.Effect<boolean> =>
+  Object.keys(item.execution).some((other) => other !== node) || nodes.claimants === undefined
+    ? Effect.succeed(true)
+    : nodes.claimants(item.id).pipe(
+        Effect.map((claimants) => [...claimants].some((other) => other !== node)),
+        Effect.orElseSucceed(() => true),
+      )
 
 /**
  * Gets the item's feature branch ready before a worktree is made or used here: taken up (or fast-forwarded)
@@ -122,8 +135,9 @@ export const prepareBranch = (
         : yield* git.fetchForWork(root, nodes.remote, base, branch)
       : undefined
     // The main node takes the branch up only where another node may have pushed it (see touchedElsewhere),
-    // and only from a remote it has: for an item nobody else touched, git is not asked anything.
-    if (!nodes.worker && !touchedElsewhere(item, node)) return base
+    // and only from a remote it has: for an item nobody else touched, git is not asked anything (a project
+    // with no other node never reaches its remote, a hosted one such as GitHub least of all).
+    if (!nodes.worker && !(yield* touchedElsewhere(item, node, nodes))) return base
     if (fetched === undefined && !(yield* git.hasRemote(root, nodes.remote))) return base
     const adopted = yield* git.adoptRemoteBranch(root, nodes.remote, branch, worktree, fetched !== undefined)
     if (adopted === "diverged")

@@ -40,6 +40,11 @@ export interface ClaimStore {
   readonly release: (id: StoryId) => Effect.Effect<boolean, PersistError>
   /** The item's holder by the rule every replica computes (expired or not: see isLive). */
   readonly holder: (id: StoryId) => Effect.Effect<Option.Option<Claim>, ProjectionError>
+  /**
+   * Every node that ever claimed the item (released entries stay): the nodes that may have worked on it,
+   * so have pushed its branch. An item whose entries do not decode is a ProjectionError.
+   */
+  readonly claimants: (id: StoryId) => Effect.Effect<ReadonlySet<NodeId>, ProjectionError>
   /** The holders of `ids` in one read of the document, each as `holder` gives it. */
   readonly holders: (
     ids: ReadonlyArray<StoryId>,
@@ -244,6 +249,8 @@ export const claimStore = ({ maps, commit, write, publish, nodeId }: ClaimStoreP
     renew,
     release,
     holder: (id) => Effect.suspend(() => readHolder(maps(), id)),
+    claimants: (id) =>
+      Effect.suspend(() => Either.map(readClaimEntries(maps(), id), (entries) => new Set(entries.keys()))),
     holders: (ids) =>
       Effect.sync(() => {
         const doc = maps()

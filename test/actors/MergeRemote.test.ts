@@ -1,13 +1,19 @@
-// test/actors/MergeRemote.test.ts — the merge queue on the main node when an item's branch is on the
-// nodes' remote only (coded on a worker) and that remote cannot be read: the merge waits, saying why,
-// instead of failing the item for a branch it has, and lands once the remote answers.
+// test/actors/MergeRemote.test.ts — the merge queue on the main node and the nodes' remote. An item a
+// worker claimed is merged from the branch it pushed there; when that remote cannot be read, the merge
+// waits, saying why, instead of failing the item for a branch it has, and lands once the remote answers.
+// An item no other node ever claimed is merged as it is here: the remote is not asked.
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Queue } from "effect"
 import * as path from "node:path"
+import * as Y from "yjs"
 import { MergeQueue, MergeQueueLive } from "../../src/actors/MergeQueue.js"
 import type { MergeNews } from "../../src/actors/mergeWaiting.js"
+import { NodeId } from "../../src/domain/ExecutionState.js"
+import type { StoryId } from "../../src/domain/StoryId.js"
+import { docMaps } from "../../src/layers/docModel.js"
 import { Store } from "../../src/layers/Store.js"
-import { makeTempDir } from "../support/gitRepo.js"
+import { writeClaimEntry } from "../../src/layers/storeClaims.js"
+import { makeTempDir, type TempDir } from "../support/gitRepo.js"
 import { commandAgent, story, withPipeline } from "../support/pipeline.js"
 
 const setup = {
@@ -30,9 +36,49 @@ const newsOf = (news: Queue.Dequeue<MergeNews>, id: string, tag: MergeNews["_tag
     Effect.orDie,
   )
 
-describe("a merge whose branch is on an unreachable remote", () => {
+/** A worker's claim on `id`, given back when it pushed its work, as it reaches the main node by sync. */
+const claimedByWorker = (id: StoryId) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const worker = new Y.Doc()
+    Y.applyUpdate(worker, yield* store.diff())
+    const seen = Y.encodeStateVector(worker)
+    writeClaimEntry(docMaps(worker), id, NodeId.make("node-worker"), {
+      epoch: 1,
+      leaseUntil: 2_000,
+      claimedAt: 1_000,
+      released: true,
+    })
+    yield* store.applyRemote(Y.encodeStateAsUpdate(worker, seen), "node-worker")
+    worker.destroy()
+  })
+
+/** A bare remote `origin` of `repo`, holding `branch` with one commit adding `file`; absent from `repo`. */
+const branchOnRemote = (repo: TempDir, branch: string, file: string) =>
+  Effect.gen(function* () {
+    const scratch = yield* makeTempDir()
+    const bare = path.join(scratch.dir, "remote.git")
+    yield* repo.git("init", "--quiet", "--bare", bare)
+    yield* repo.git("checkout", "-q", "-b", branch, "main")
+    yield* repo.write(file, "from a worker\n")
+    yield* repo.git("add", file)
+    yield* repo.git("commit", "-q", "-m", "worker's work")
+    yield* repo.git("push", "--quiet", bare, `${branch}:${branch}`, "main:main")
+    yield* repo.git("checkout", "-q", "main")
+    yield* repo.git("branch", "-q", "-D", branch)
+    return { bare, scratch: scratch.dir }
+  })
+
+const intoMerge = (id: StoryId, branch: string) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    yield* store.apply(id, { _tag: "Start", at: 1 })
+    yield* store.apply(id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa: "none", at: 2 })
+  })
+
+describe("the merge queue and the nodes' remote", () => {
   it.live(
-    "waits, saying why, instead of failing the item, and lands once the remote answers",
+    "a branch a worker pushed to an unreachable remote: the merge waits, saying why, and lands once the remote answers",
     () =>
       withPipeline(setup, ({ repo }) =>
         Effect.gen(function* () {
@@ -41,28 +87,12 @@ describe("a merge whose branch is on an unreachable remote", () => {
           const news = yield* queue.subscribe
           const item = yield* store.create(story("Coded elsewhere"))
           const branch = `feature/story-${item.id}`
-          // The worker's branch, pushed to a bare remote and absent here.
-          const scratch = yield* makeTempDir()
-          const bare = path.join(scratch.dir, "remote.git")
-          yield* repo.git("init", "--quiet", "--bare", bare)
-          yield* repo.git("checkout", "-q", "-b", branch, "main")
-          yield* repo.write("feature.txt", "from a worker\n")
-          yield* repo.git("add", "feature.txt")
-          yield* repo.git("commit", "-q", "-m", "worker's work")
-          yield* repo.git("push", "--quiet", bare, `${branch}:${branch}`, "main:main")
-          yield* repo.git("checkout", "-q", "main")
-          yield* repo.git("branch", "-q", "-D", branch)
-          yield* repo.git("remote", "add", "origin", path.join(scratch.dir, "gone.git"))
+          const { bare, scratch } = yield* branchOnRemote(repo, branch, "feature.txt")
+          yield* repo.git("remote", "add", "origin", path.join(scratch, "gone.git"))
           const before = yield* repo.git("rev-parse", "main")
 
-          yield* store.apply(item.id, { _tag: "Start", at: 1 })
-          yield* store.apply(item.id, {
-            _tag: "GatesPassed",
-            featureBranch: branch,
-            commitsAhead: 1,
-            qa: "none",
-            at: 2,
-          })
+          yield* claimedByWorker(item.id)
+          yield* intoMerge(item.id, branch)
           const paused = yield* newsOf(news, item.id, "Paused")
           expect(paused._tag === "Paused" ? paused.why : "").toContain("origin")
           expect((yield* store.get(item.id)).stage._tag).toBe("Merge")
@@ -73,6 +103,34 @@ describe("a merge whose branch is on an unreachable remote", () => {
           expect((yield* queue.merge(item.id, () => Effect.void))._tag).toBe("Merged")
           expect((yield* store.get(item.id)).stage._tag).toBe("Done")
           expect(yield* repo.git("show", "main:feature.txt")).toBe("from a worker")
+        }),
+      ),
+    60_000,
+  )
+
+  it.live(
+    "an item no other node claimed is merged from its branch here, without asking the remote",
+    () =>
+      withPipeline(setup, ({ repo }) =>
+        Effect.gen(function* () {
+          const store = yield* Store
+          const queue = Context.get(yield* Layer.build(MergeQueueLive), MergeQueue)
+          const item = yield* store.create(story("Coded here"))
+          const branch = `feature/story-${item.id}`
+          // The remote has the branch with a commit this node never made: a fetch would merge it too.
+          const { bare } = yield* branchOnRemote(repo, branch, "remote.txt")
+          yield* repo.git("remote", "add", "origin", bare)
+          yield* repo.git("checkout", "-q", "-b", branch, "main")
+          yield* repo.write("local.txt", "coded here\n")
+          yield* repo.git("add", "local.txt")
+          yield* repo.git("commit", "-q", "-m", "work here")
+          yield* repo.git("checkout", "-q", "main")
+
+          yield* intoMerge(item.id, branch)
+          expect((yield* queue.merge(item.id, () => Effect.void))._tag).toBe("Merged")
+          expect(yield* repo.git("show", "main:local.txt")).toBe("coded here")
+          expect(yield* repo.git("ls-tree", "--name-only", "main")).not.toContain("remote.txt")
+          expect(yield* repo.git("for-each-ref", "refs/remotes/origin")).toBe("")
         }),
       ),
     60_000,
