@@ -3,6 +3,7 @@
 // config edits read at once.
 import { Effect, type Scope } from "effect"
 import type { QaMode } from "../../../src/domain/Stage.js"
+import type { StoryId } from "../../../src/domain/StoryId.js"
 import { HuskiesConfig } from "../../../src/layers/HuskiesConfig.js"
 import { Store } from "../../../src/layers/Store.js"
 import type { ToolTestEnv } from "../../support/tools.js"
@@ -48,8 +49,8 @@ export const featureWork = (repo: TempDir, id: string, commits: number) =>
     }
   })
 
-/** An item whose feature branch has one commit adding `file`, moved on by passing gates with `qa`. */
-export const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMode) =>
+/** An item in Coding whose feature branch has one commit adding `file`. */
+export const codedItem = (repo: TempDir, name: string, file: string) =>
   Effect.gen(function* () {
     const store = yield* Store
     const item = yield* store.create(story(name))
@@ -60,6 +61,25 @@ export const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMo
     yield* repo.git("add", file)
     yield* repo.git("commit", "-q", "-m", name)
     yield* repo.git("checkout", "-q", "main")
-    yield* store.apply(item.id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa, at: 2 })
-    return item.id
+    return { id: item.id, branch }
+  })
+
+/** The coded item moved on by passing its gates with `qa` (to Merge with "none": the queue takes it). */
+export const gatesPassed = (coded: { readonly id: StoryId; readonly branch: string }, qa: QaMode) =>
+  Effect.flatMap(Store, (store) =>
+    store.apply(coded.id, {
+      _tag: "GatesPassed",
+      featureBranch: coded.branch,
+      commitsAhead: 1,
+      qa,
+      at: 2,
+    }),
+  )
+
+/** An item whose feature branch has one commit adding `file`, moved on by passing gates with `qa`. */
+export const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMode) =>
+  Effect.gen(function* () {
+    const coded = yield* codedItem(repo, name, file)
+    yield* gatesPassed(coded, qa)
+    return coded.id
   })

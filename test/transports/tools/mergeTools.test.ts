@@ -8,7 +8,7 @@ import { toolRegistry } from "../../../src/transports/tools/registry.js"
 import { awaitItem, awaitNoMergeJobs, story, withPipeline } from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
 import { eventually, holds } from "../../support/waits.js"
-import { itemWithWork } from "./gitProject.js"
+import { codedItem, gatesPassed, itemWithWork } from "./gitProject.js"
 
 // The gates take a moment, so a second call can find the merge running.
 const setup = {
@@ -115,11 +115,15 @@ describe("merge tools", () => {
     withPipeline(setup, ({ repo }) =>
       Effect.gen(function* () {
         const store = yield* Store
-        const ids = [
-          yield* itemWithWork(repo, "First", "first.txt", "none"),
-          yield* itemWithWork(repo, "Second", "second.txt", "none"),
-          yield* itemWithWork(repo, "Third", "third.txt", "none"),
+        // Every branch first: once an item is in Merge the queue adds its merge workspace, and a git of
+        // the test's own in the same repository meanwhile can read that half-written worktree record.
+        const coded = [
+          yield* codedItem(repo, "First", "first.txt"),
+          yield* codedItem(repo, "Second", "second.txt"),
+          yield* codedItem(repo, "Third", "third.txt"),
         ]
+        for (const item of coded) yield* gatesPassed(item, "none")
+        const ids = coded.map((item) => item.id)
         // Each item's job is queued as its move to Merge is seen.
         yield* eventually(
           "three merge jobs",
