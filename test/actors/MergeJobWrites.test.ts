@@ -13,17 +13,10 @@ import type { MergeNews } from "../../src/actors/mergeWaiting.js"
 import type { StoryId } from "../../src/domain/StoryId.js"
 import { Project } from "../../src/layers/Project.js"
 import { Store } from "../../src/layers/Store.js"
-import { commandAgent, story, withPipeline } from "../support/pipeline.js"
+import { mergeQueueByTest, story, withPipeline } from "../support/pipeline.js"
 import type { TempDir } from "../support/gitRepo.js"
 
-const setup = {
-  projectToml: `base_branch = "main"\ndefault_qa = "none"\n`,
-  agentsToml: commandAgent("coder-1", "coder", "coder.sh"),
-  scripts: { "coder.sh": "#!/bin/sh\n" },
-  autoAssign: false,
-  // Built by each test, so it can subscribe to the queue's news before anything merges.
-  mergeQueue: false,
-}
+const setup = mergeQueueByTest
 
 /**
  * A second connection to the server's own database that makes it refuse the writes `when` matches (an SQL

@@ -14,16 +14,9 @@ import { docMaps } from "../../src/layers/docModel.js"
 import { Store } from "../../src/layers/Store.js"
 import { writeClaimEntry } from "../../src/layers/storeClaims.js"
 import { makeTempDir, type TempDir } from "../support/gitRepo.js"
-import { commandAgent, story, withPipeline } from "../support/pipeline.js"
+import { mergeQueueByTest, story, withPipeline } from "../support/pipeline.js"
 
-const setup = {
-  projectToml: `base_branch = "main"\ndefault_qa = "none"\n`,
-  agentsToml: commandAgent("coder-1", "coder", "coder.sh"),
-  scripts: { "coder.sh": "#!/bin/sh\n" },
-  autoAssign: false,
-  // Built by the test, so it can subscribe to the queue's news before anything merges.
-  mergeQueue: false,
-}
+const setup = mergeQueueByTest
 
 const newsOf = (news: Queue.Dequeue<MergeNews>, id: string, tag: MergeNews["_tag"]) =>
   Effect.gen(function* () {

@@ -44,6 +44,18 @@ export interface PipelineProject {
 export const commandAgent = (name: string, stage: "coder" | "qa" | "mergemaster", script: string): string =>
   `[[agent]]\nname = "${name}"\nstage = "${stage}"\nruntime = "command"\ncommand = ["{{scripts}}/${script}"]\n`
 
+/**
+ * Items move only as the test moves them (QA none), and the merge queue is left to the test to build, so
+ * it can subscribe to the queue's news before anything merges.
+ */
+export const mergeQueueByTest: PipelineSetup = {
+  projectToml: `base_branch = "main"\ndefault_qa = "none"\n`,
+  agentsToml: commandAgent("coder-1", "coder", "coder.sh"),
+  scripts: { "coder.sh": "#!/bin/sh\n" },
+  autoAssign: false,
+  mergeQueue: false,
+}
+
 /** Shell lines that give a script's git commits an author. */
 export const gitIdentity =
   "export GIT_AUTHOR_NAME=agent GIT_AUTHOR_EMAIL=agent@huskies.invalid GIT_COMMITTER_NAME=agent GIT_COMMITTER_EMAIL=agent@huskies.invalid"
