@@ -35,6 +35,7 @@ import { storeCommit } from "./storeCommit.js"
 import { historyDocument } from "./storeHistory.js"
 import { type CommittedUpdate, type SyncSurface, syncSurface } from "./storeSync.js"
 import type { ContentEdit, CreateItem, SetTimer, StoreEvent } from "./storeTypes.js"
+import { textCache } from "./textCache.js"
 
 export { ContentConflict, ContentEditError, ItemNotFound, TimerRefused } from "./storeErrors.js"
 
@@ -112,6 +113,7 @@ export const makeStore = (options: StoreOptions = {}) =>
     // waits for the disk; nothing acts on it before it is there (events follow the disk, peers too).
     let doc = initial.doc
     let maps = docMaps(doc)
+    let readText = textCache(doc)
     let highestNumber = trackHighestNumber(maps)
     let sinceSnapshot = initial.stored.tail.length
     let lastSeq = initial.stored.lastSeq
@@ -138,6 +140,7 @@ export const makeStore = (options: StoreOptions = {}) =>
           doc.destroy()
           doc = fresh
           maps = docMaps(fresh)
+          readText = textCache(fresh)
           highestNumber = trackHighestNumber(maps)
           sinceSnapshot = stored.tail.length
           lastSeq = stored.lastSeq
@@ -227,7 +230,7 @@ export const makeStore = (options: StoreOptions = {}) =>
       writeNow((): Either.Either<void, ItemNotFound | ContentEditError | ContentConflict> => {
         const text = maps.content.get(id)
         if (text === undefined || !maps.items.has(id)) return Either.left(new ItemNotFound({ id }))
-        const current = edit._tag === "Replace" ? text.toString() : ""
+        const current = edit._tag === "Replace" ? readText(text) : ""
         if (edit._tag === "Replace" && edit.expected !== undefined && edit.expected !== current) {
           return Either.left(new ContentConflict({ id }))
         }
@@ -338,7 +341,7 @@ export const makeStore = (options: StoreOptions = {}) =>
       content: (id) =>
         Effect.suspend(() => {
           const text = maps.content.get(id)
-          return text === undefined ? Effect.fail(new ItemNotFound({ id })) : Effect.succeed(text.toString())
+          return text === undefined ? Effect.fail(new ItemNotFound({ id })) : Effect.succeed(readText(text))
         }),
       history: (id) =>
         write(
