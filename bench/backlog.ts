@@ -13,6 +13,10 @@ import { startServerProcess, stopServerProcess } from "./serverProcess.js"
 
 const backlog = Number(process.env["HUSKIES_BENCH_BACKLOG_ITEMS"] ?? 2000)
 const filings = Number(process.env["HUSKIES_BENCH_BACKLOG_FILINGS"] ?? 30)
+/** Extra node flags for the huskies server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const serverFlags = (process.env["HUSKIES_BENCH_BACKLOG_SERVER_FLAGS"] ?? "")
+  .split(" ")
+  .filter((f) => f !== "")
 /** Between filings, so that each is looked at on its own (auto-assign folds pokes that queue up). */
 const spacingMillis = 50
 
@@ -44,6 +48,7 @@ const measure = async (root: string): Promise<number> => {
   const running = await startServerProcess(
     [join(repoRoot(), "bin", "huskies.js"), "serve", "--port", "0", root],
     /huskies listening on (http:\/\/\S+)/,
+    serverFlags,
   )
   try {
     const client = new Client({ name: "bench", version: "1.0.0" })
