@@ -4,17 +4,14 @@
 // land later), and a job clear that is refused is retried until it takes.
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Context, Effect, Layer, Option, Queue } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import * as Y from "yjs"
 import { MergeQueue, MergeQueueLive } from "../../src/actors/MergeQueue.js"
-import type { MergeNews } from "../../src/actors/mergeWaiting.js"
-import type { StoryId } from "../../src/domain/StoryId.js"
 import { Project } from "../../src/layers/Project.js"
 import { Store } from "../../src/layers/Store.js"
-import { mergeQueueByTest, story, withPipeline } from "../support/pipeline.js"
-import type { TempDir } from "../support/gitRepo.js"
+import { awaitNews, codedItem, gatesPassed, mergeQueueByTest, withPipeline } from "../support/pipeline.js"
 
 const setup = mergeQueueByTest
 
@@ -49,43 +46,6 @@ const refuseWrites = (root: string, when: string) =>
     },
   )
 
-/** An item in Coding whose feature branch has one commit adding `feature.txt`, made without any agent. */
-const codedItem = (repo: TempDir, name: string) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const item = yield* store.create(story(name))
-    yield* store.apply(item.id, { _tag: "Start", at: 1 })
-    const branch = `feature/story-${item.id}`
-    yield* repo.git("checkout", "-q", "-b", branch, "main")
-    yield* repo.write("feature.txt", `${name}\n`)
-    yield* repo.git("add", "feature.txt")
-    yield* repo.git("commit", "-q", "-m", name)
-    yield* repo.git("checkout", "-q", "main")
-    return { id: item.id, branch }
-  })
-
-const toMerge = (id: StoryId, branch: string) =>
-  Effect.flatMap(Store, (store) =>
-    store.apply(id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa: "none", at: 2 }),
-  )
-
-/** The first piece of news about `id` that `pick` takes. */
-const awaitNews = <A>(
-  news: Queue.Dequeue<MergeNews>,
-  id: string,
-  pick: (n: MergeNews) => A | undefined,
-): Effect.Effect<A> =>
-  Effect.gen(function* () {
-    for (;;) {
-      const n = yield* Queue.take(news)
-      const picked = n.storyId === id ? pick(n) : undefined
-      if (picked !== undefined) return picked
-    }
-  }).pipe(
-    Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`no news of ${id}`) }),
-    Effect.orDie,
-  )
-
 describe("merge job writes the database refuses", () => {
   it.live(
     "a job that cannot be marked running is not merged: the queue waits, saying why, and merges once writes are taken",
@@ -95,11 +55,11 @@ describe("merge job writes the database refuses", () => {
           const store = yield* Store
           const queue = Context.get(yield* Layer.build(MergeQueueLive), MergeQueue)
           const news = yield* queue.subscribe
-          const { id, branch } = yield* codedItem(repo, "Marked first")
+          const { id, branch } = yield* codedItem(repo, "Marked first", "feature.txt")
           const before = yield* repo.git("rev-parse", "main")
           // Only the job's `running` mark: every other write (the move to Merge, the queued job) is taken.
           const disk = yield* refuseWrites(root, "instr(NEW.data, CAST('running' AS BLOB)) > 0")
-          yield* toMerge(id, branch)
+          yield* gatesPassed({ id, branch }, "none")
 
           const why = yield* awaitNews(news, id, (n) => (n._tag === "Paused" ? n.why : undefined))
           expect(why).toContain("could not be marked running")
@@ -137,7 +97,7 @@ describe("merge job writes the database refuses", () => {
           const store = yield* Store
           const queue = Context.get(yield* Layer.build(MergeQueueLive), MergeQueue)
           const news = yield* queue.subscribe
-          const { id, branch } = yield* codedItem(repo, "Recorded first")
+          const { id, branch } = yield* codedItem(repo, "Recorded first", "feature.txt")
           const before = yield* repo.git("rev-parse", "main")
           // Only the running job's write that adds the squash commit (its `commit` key): without it a crash
           // after main moved could not be told from a merge that never happened.
@@ -145,7 +105,7 @@ describe("merge job writes the database refuses", () => {
             root,
             "instr(NEW.data, CAST('running' AS BLOB)) > 0 AND instr(NEW.data, CAST('commit' AS BLOB)) > 0",
           )
-          yield* toMerge(id, branch)
+          yield* gatesPassed({ id, branch }, "none")
 
           const why = yield* awaitNews(news, id, (n) => (n._tag === "Paused" ? n.why : undefined))
           expect(why).toContain("could not be recorded")
@@ -177,7 +137,7 @@ describe("merge job writes the database refuses", () => {
       withPipeline(setup, ({ root, repo }) =>
         Effect.gen(function* () {
           const store = yield* Store
-          const { id, branch } = yield* codedItem(repo, "Waits for a fix")
+          const { id, branch } = yield* codedItem(repo, "Waits for a fix", "feature.txt")
           // What a failed attempt handed to a mergemaster leaves: a job of this boot waiting for the fix,
           // which nothing but the item leaving Merge clears (the queue passes it by).
           yield* store.setMergeJob({
@@ -188,7 +148,7 @@ describe("merge job writes the database refuses", () => {
             failures: 1,
             lastFailure: "a conflict",
           })
-          yield* toMerge(id, branch)
+          yield* gatesPassed({ id, branch }, "none")
           const queue = Context.get(yield* Layer.build(MergeQueueLive), MergeQueue)
           const news = yield* queue.subscribe
           // A Yjs update whose first byte (its count of clients with new structs) is 0 only deletes: here,

@@ -3,31 +3,19 @@
 // waits, saying why, instead of failing the item for a branch it has, and lands once the remote answers.
 // An item no other node ever claimed is merged as it is here: the remote is not asked.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Queue } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as path from "node:path"
 import * as Y from "yjs"
 import { MergeQueue, MergeQueueLive } from "../../src/actors/MergeQueue.js"
-import type { MergeNews } from "../../src/actors/mergeWaiting.js"
 import { NodeId } from "../../src/domain/ExecutionState.js"
 import type { StoryId } from "../../src/domain/StoryId.js"
 import { docMaps } from "../../src/layers/docModel.js"
 import { Store } from "../../src/layers/Store.js"
 import { writeClaimEntry } from "../../src/layers/storeClaims.js"
 import { makeTempDir, type TempDir } from "../support/gitRepo.js"
-import { mergeQueueByTest, story, withPipeline } from "../support/pipeline.js"
+import { awaitNews, gatesPassed, mergeQueueByTest, story, withPipeline } from "../support/pipeline.js"
 
 const setup = mergeQueueByTest
-
-const newsOf = (news: Queue.Dequeue<MergeNews>, id: string, tag: MergeNews["_tag"]) =>
-  Effect.gen(function* () {
-    for (;;) {
-      const n = yield* Queue.take(news)
-      if (n.storyId === id && n._tag === tag) return n
-    }
-  }).pipe(
-    Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`no ${tag} news of ${id}`) }),
-    Effect.orDie,
-  )
 
 /** A worker's claim on `id`, given back when it pushed its work, as it reaches the main node by sync. */
 const claimedByWorker = (id: StoryId) =>
@@ -63,11 +51,9 @@ const branchOnRemote = (repo: TempDir, branch: string, file: string) =>
   })
 
 const intoMerge = (id: StoryId, branch: string) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    yield* store.apply(id, { _tag: "Start", at: 1 })
-    yield* store.apply(id, { _tag: "GatesPassed", featureBranch: branch, commitsAhead: 1, qa: "none", at: 2 })
-  })
+  Effect.flatMap(Store, (store) => store.apply(id, { _tag: "Start", at: 1 })).pipe(
+    Effect.zipRight(gatesPassed({ id, branch }, "none")),
+  )
 
 describe("the merge queue and the nodes' remote", () => {
   it.live(
@@ -86,8 +72,8 @@ describe("the merge queue and the nodes' remote", () => {
 
           yield* claimedByWorker(item.id)
           yield* intoMerge(item.id, branch)
-          const paused = yield* newsOf(news, item.id, "Paused")
-          expect(paused._tag === "Paused" ? paused.why : "").toContain("origin")
+          const why = yield* awaitNews(news, item.id, (n) => (n._tag === "Paused" ? n.why : undefined))
+          expect(why).toContain("origin")
           expect((yield* store.get(item.id)).stage._tag).toBe("Merge")
           expect((yield* store.mergeJobs).jobs).toMatchObject([{ storyId: item.id, state: "queued" }])
           expect(yield* repo.git("rev-parse", "main")).toBe(before)

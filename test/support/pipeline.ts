@@ -1,11 +1,13 @@
 // test/support/pipeline.ts — a real huskies server (in-process, ephemeral port) on a real git repository
 // with `command` agents written as small scripts, for tests of the whole coder -> gates -> QA loop.
 import { StoryId } from "../../src/domain/StoryId.js"
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, Queue, type Scope } from "effect"
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
+import type { MergeNews } from "../../src/actors/mergeWaiting.js"
+import type { QaMode } from "../../src/domain/Stage.js"
 import type { WorkItem } from "../../src/domain/WorkItem.js"
 import { LogsLive } from "../../src/layers/Logs.js"
 import { Store } from "../../src/layers/Store.js"
@@ -184,3 +186,47 @@ export const openGate = (root: string) =>
     mkdirSync(join(root, ".huskies", "worktrees"), { recursive: true })
     writeFileSync(join(root, ".huskies", "worktrees", "go"), "")
   })
+
+/** An item in Coding whose feature branch has one commit adding `file`. */
+export const codedItem = (repo: TempDir, name: string, file: string) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const item = yield* store.create(story(name))
+    yield* store.apply(item.id, { _tag: "Start", at: 1 })
+    const branch = `feature/story-${item.id}`
+    yield* repo.git("checkout", "-q", "-b", branch, "main")
+    yield* repo.write(file, `${name}\n`)
+    yield* repo.git("add", file)
+    yield* repo.git("commit", "-q", "-m", name)
+    yield* repo.git("checkout", "-q", "main")
+    return { id: item.id, branch }
+  })
+
+/** The coded item moved on by passing its gates with `qa` (to Merge with "none": the queue takes it). */
+export const gatesPassed = (coded: { readonly id: StoryId; readonly branch: string }, qa: QaMode) =>
+  Effect.flatMap(Store, (store) =>
+    store.apply(coded.id, {
+      _tag: "GatesPassed",
+      featureBranch: coded.branch,
+      commitsAhead: 1,
+      qa,
+      at: 2,
+    }),
+  )
+
+/** The first piece of the merge queue's news about `id` that `pick` takes (30 s at most). */
+export const awaitNews = <A>(
+  news: Queue.Dequeue<MergeNews>,
+  id: string,
+  pick: (n: MergeNews) => A | undefined,
+): Effect.Effect<A> =>
+  Effect.gen(function* () {
+    for (;;) {
+      const n = yield* Queue.take(news)
+      const picked = n.storyId === id ? pick(n) : undefined
+      if (picked !== undefined) return picked
+    }
+  }).pipe(
+    Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error(`no news of ${id}`) }),
+    Effect.orDie,
+  )

@@ -3,12 +3,10 @@
 // config edits read at once.
 import { Effect, type Scope } from "effect"
 import type { QaMode } from "../../../src/domain/Stage.js"
-import type { StoryId } from "../../../src/domain/StoryId.js"
 import { HuskiesConfig } from "../../../src/layers/HuskiesConfig.js"
-import { Store } from "../../../src/layers/Store.js"
 import type { ToolTestEnv } from "../../support/tools.js"
 import { makeGitRepo, type TempDir } from "../../support/gitRepo.js"
-import { story } from "../../support/pipeline.js"
+import { codedItem, gatesPassed } from "../../support/pipeline.js"
 import { toolLayer } from "../../support/tools.js"
 
 /** Runs `program` with the tools on a fresh repository (one commit on main) as the project root. */
@@ -48,33 +46,6 @@ export const featureWork = (repo: TempDir, id: string, commits: number) =>
       yield* repo.git("-C", worktree, "commit", "--quiet", "-m", `work ${i}`)
     }
   })
-
-/** An item in Coding whose feature branch has one commit adding `file`. */
-export const codedItem = (repo: TempDir, name: string, file: string) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const item = yield* store.create(story(name))
-    yield* store.apply(item.id, { _tag: "Start", at: 1 })
-    const branch = `feature/story-${item.id}`
-    yield* repo.git("checkout", "-q", "-b", branch, "main")
-    yield* repo.write(file, `${name}\n`)
-    yield* repo.git("add", file)
-    yield* repo.git("commit", "-q", "-m", name)
-    yield* repo.git("checkout", "-q", "main")
-    return { id: item.id, branch }
-  })
-
-/** The coded item moved on by passing its gates with `qa` (to Merge with "none": the queue takes it). */
-export const gatesPassed = (coded: { readonly id: StoryId; readonly branch: string }, qa: QaMode) =>
-  Effect.flatMap(Store, (store) =>
-    store.apply(coded.id, {
-      _tag: "GatesPassed",
-      featureBranch: coded.branch,
-      commitsAhead: 1,
-      qa,
-      at: 2,
-    }),
-  )
 
 /** An item whose feature branch has one commit adding `file`, moved on by passing gates with `qa`. */
 export const itemWithWork = (repo: TempDir, name: string, file: string, qa: QaMode) =>

@@ -5,10 +5,17 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Store } from "../../../src/layers/Store.js"
 import { toolRegistry } from "../../../src/transports/tools/registry.js"
-import { awaitItem, awaitNoMergeJobs, story, withPipeline } from "../../support/pipeline.js"
+import {
+  awaitItem,
+  awaitNoMergeJobs,
+  codedItem,
+  gatesPassed,
+  story,
+  withPipeline,
+} from "../../support/pipeline.js"
 import { err, ok } from "../../support/tools.js"
 import { eventually, holds } from "../../support/waits.js"
-import { codedItem, gatesPassed, itemWithWork } from "./gitProject.js"
+import { itemWithWork } from "./gitProject.js"
 
 // The gates take a moment, so a second call can find the merge running.
 const setup = {
