@@ -196,7 +196,7 @@ const makeMergeQueue = Effect.gen(function* () {
         if (Either.isLeft(onBase)) return yield* pause(job, onBase.left.message)
         if (onBase.right) return yield* finishLanded(id, base, job.commit)
       }
-      // Coded on a worker: the branch is on the nodes' remote (a failure is the preflight's to report).
+      // Coded on a worker: the branch is on the nodes' remote (taken up here only for such an item).
       const fetched = yield* Effect.either(
         prepareBranch(root, item.right, store.nodeId, base, {
           remote: settings.nodes.remote,
