@@ -38,47 +38,54 @@ export const readableEntry = (line: string): ReadonlyArray<string> => {
 
 const toTerminal = (lines: ReadonlyArray<string>): string => lines.map((l) => `${l}\r\n`).join("")
 
-/** Reads a log from a byte offset onwards, whole lines only, skipping ahead past `maxBehind`. */
+/** The log's length in bytes now; 0 when there is none yet. */
+const sizeOf = async (path: string): Promise<number> => (await stat(path).catch(() => undefined))?.size ?? 0
+
+/**
+ * Reads a log from a byte offset onwards, whole lines only, skipping ahead past `maxBehind`; given `upTo`,
+ * no further than that many bytes into the file.
+ */
 const reader = (path: string) => {
   let offset = 0
-  return Effect.promise(async (): Promise<string> => {
-    const size = (await stat(path).catch(() => undefined))?.size ?? 0
-    let skipped = ""
-    if (size - offset > maxBehind) {
-      const from = size - maxBehind
-      skipped = `\r\n[… ${from - offset} bytes of output not shown …]\r\n`
-      offset = from
-    }
-    if (size <= offset) return skipped
-    const handle = await open(path, "r")
-    try {
-      const length = Math.min(chunkBytes, size - offset)
-      const buffer = Buffer.alloc(length)
-      const { bytesRead } = await handle.read(buffer, 0, length, offset)
-      const text = buffer.subarray(0, bytesRead).toString("utf8")
-      const lastNewline = text.lastIndexOf("\n")
-      if (lastNewline < 0) {
-        if (bytesRead < chunkBytes) return skipped
-        // One line longer than a whole chunk: step over it rather than wait for ever on its end.
-        offset += bytesRead
-        return `${skipped}[… part of a line too long to show …]\r\n`
+  return (upTo = Infinity) =>
+    Effect.promise(async (): Promise<string> => {
+      const size = Math.min(await sizeOf(path), upTo)
+      let skipped = ""
+      if (size - offset > maxBehind) {
+        const from = size - maxBehind
+        skipped = `\r\n[… ${from - offset} bytes of output not shown …]\r\n`
+        offset = from
       }
-      const whole = text.slice(0, lastNewline + 1)
-      // A skip may land mid-line: what comes before the first newline is a fragment.
-      const start = skipped !== "" ? whole.indexOf("\n") + 1 : 0
-      offset += Buffer.byteLength(whole)
-      return skipped + toTerminal(whole.slice(start).split("\n").flatMap(readableEntry))
-    } finally {
-      await handle.close()
-    }
-  })
+      if (size <= offset) return skipped
+      const handle = await open(path, "r")
+      try {
+        const length = Math.min(chunkBytes, size - offset)
+        const buffer = Buffer.alloc(length)
+        const { bytesRead } = await handle.read(buffer, 0, length, offset)
+        const text = buffer.subarray(0, bytesRead).toString("utf8")
+        const lastNewline = text.lastIndexOf("\n")
+        if (lastNewline < 0) {
+          if (bytesRead < chunkBytes) return skipped
+          // One line longer than a whole chunk: step over it rather than wait for ever on its end.
+          offset += bytesRead
+          return `${skipped}[… part of a line too long to show …]\r\n`
+        }
+        const whole = text.slice(0, lastNewline + 1)
+        // A skip may land mid-line: what comes before the first newline is a fragment.
+        const start = skipped !== "" ? whole.indexOf("\n") + 1 : 0
+        offset += Buffer.byteLength(whole)
+        return skipped + toTerminal(whole.slice(start).split("\n").flatMap(readableEntry))
+      } finally {
+        await handle.close()
+      }
+    })
 }
 
 /** A finished session: its log as Scrollback, then Ended. */
 export const pastSession = (path: string, outcome: Outcome | undefined): Stream.Stream<TerminalChunk> => {
   const read = reader(path)
   const chunks = Stream.repeatEffectOption(
-    Effect.flatMap(read, (text) => (text === "" ? Effect.fail(Option.none()) : Effect.succeed(text))),
+    Effect.flatMap(read(), (text) => (text === "" ? Effect.fail(Option.none()) : Effect.succeed(text))),
   )
   return Stream.concat(
     Stream.map(chunks, (text): TerminalChunk => ({ _tag: "Scrollback", text })),
@@ -104,18 +111,25 @@ export const liveSession = (
       const end = yield* Deferred.make<Outcome | undefined>()
       yield* Effect.forkScoped(Effect.flatMap(ended, (outcome) => Deferred.succeed(end, outcome)))
       const read = reader(path)
+      // What the log held when the watch began is Scrollback; what is appended after, Output, even when it
+      // lands before the scrollback is read.
+      const attachedAt = yield* Effect.promise(() => sizeOf(path))
       let scrollback = true
       let finished = false
       const next: Effect.Effect<TerminalChunk, Option.Option<never>> = Effect.gen(function* () {
         for (;;) {
           if (finished) return yield* Effect.fail(Option.none())
-          const text = yield* read
-          if (text !== "") return { _tag: scrollback ? "Scrollback" : "Output", text } as const
-          scrollback = false
+          if (scrollback) {
+            const text = yield* read(attachedAt)
+            if (text !== "") return { _tag: "Scrollback", text } as const
+            scrollback = false
+          }
+          const text = yield* read()
+          if (text !== "") return { _tag: "Output", text } as const
           const outcome = yield* Deferred.poll(end)
           if (Option.isSome(outcome)) {
             // Read to the end once more: the last lines may have landed with the exit.
-            const rest = yield* read
+            const rest = yield* read()
             if (rest !== "") return { _tag: "Output", text: rest } as const
             finished = true
             const result = yield* outcome.value

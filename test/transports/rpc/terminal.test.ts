@@ -2,7 +2,7 @@
 // appended while it is watched arrive as Output and the end as Ended; a log too long to send whole is
 // sent in bounded chunks, its middle skipped with a marker saying how much.
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Queue, Stream } from "effect"
+import { Chunk, Deferred, Effect, Stream } from "effect"
 import { appendFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { liveSession, pastSession } from "../../../src/transports/rpc/terminal.js"
@@ -20,24 +20,21 @@ describe("the terminal stream of a session log", () => {
       writeFileSync(path, JSON.stringify({ type: "session_start", agent: "coder-1", session: 1 }) + "\n")
       appendFileSync(path, textLine("before"))
       const ended = yield* Deferred.make<"succeeded" | undefined>()
-      const chunks = yield* Queue.unbounded<{ readonly _tag: string; readonly text?: string }>()
-      yield* liveSession(path, Deferred.await(ended)).pipe(
-        Stream.runForEach((c) => Queue.offer(chunks, c)),
-        Effect.forkScoped,
-      )
-      const take = Queue.take(chunks).pipe(Effect.timeout("5 seconds"), Effect.orDie)
-      const first = yield* take
-      expect(first).toEqual({ _tag: "Scrollback", text: "── coder-1 session 1 ──\r\nbefore\r\n" })
+      // Pulled one chunk at a time, so what is appended between two pulls is read by the second.
+      const pull = yield* Stream.toPull(liveSession(path, Deferred.await(ended)))
+      const take = pull.pipe(Effect.map(Chunk.toReadonlyArray), Effect.timeout("5 seconds"), Effect.orDie)
+      expect(yield* take).toEqual([{ _tag: "Scrollback", text: "── coder-1 session 1 ──\r\nbefore\r\n" }])
 
-      // Half a line is not shown until its end is written.
+      // Appended after the watch began, before the scrollback was all read: Output, not Scrollback. Half a
+      // line is not shown until its end is written.
       appendFileSync(path, textLine("during").slice(0, 10))
       appendFileSync(path, textLine("during").slice(10))
-      expect(yield* take).toEqual({ _tag: "Output", text: "during\r\n" })
+      expect(yield* take).toEqual([{ _tag: "Output", text: "during\r\n" }])
 
       appendFileSync(path, textLine("last words"))
       yield* Deferred.succeed(ended, "succeeded")
       const rest: Array<{ readonly _tag: string; readonly text?: string }> = []
-      while (rest.at(-1)?._tag !== "Ended") rest.push(yield* take)
+      while (rest.at(-1)?._tag !== "Ended") rest.push(...(yield* take))
       expect(textOf(rest)).toBe("last words\r\n")
       expect(rest.at(-1)).toEqual({ _tag: "Ended", outcome: "succeeded" })
     }),
