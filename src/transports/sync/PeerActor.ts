@@ -5,7 +5,7 @@
 // trust, ends it (retrying cannot help). Its status says whether it is connected, when it last synced and
 // how far behind it may be. Used by the worker mode (`huskies agent --rendezvous`), where its loop is the child
 // `sync-peer` of serve's tree: a defect in it is restarted there, and the restarted loop backs off first.
-import { NodeSocket } from "@effect/platform-node"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Socket from "@effect/platform/Socket"
 import {
   Clock,

@@ -3,7 +3,7 @@
 // no document byte before Welcome), then speaks y-websocket sync and awareness; any other client the access
 // guard admitted gets plain y-websocket, read-only. One session per connection: under serve's tree each is a
 // temporary child of the `sync` supervisor, and its failure or defect closes that connection only (logged).
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as Socket from "@effect/platform/Socket"
 import {
