@@ -55,7 +55,7 @@ const readCache = (file) => {
 }
 
 /**
- * A full garbage collection, when `v8Flags` expose it: what starting leaves behind (compiling 4 MB of
+ * A full garbage collection, when `v8Flags` expose it: what starting leaves behind (compiling the
  * source, building the layers) is otherwise held until the old generation next fills.
  */
 export const collectGarbage = () => {

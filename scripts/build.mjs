@@ -55,6 +55,10 @@ if (esbuild !== undefined) {
       format: "cjs",
       target: "node20",
       sourcemap: true,
+      // Minified: V8 keeps the whole source in memory for the server's life (functions compile lazily from
+      // it), 6.5 MB as written against 2.4 MB minified. Names are kept: stack traces and errors still read.
+      minify: true,
+      keepNames: true,
       // Native addons load their .node files relative to their own package.
       // The chat SDKs load only when bot.toml enables their platform (dynamic import): left out of the
       // bundle, a server without chat neither reads nor compiles them at start.
@@ -69,7 +73,7 @@ if (esbuild !== undefined) {
       define: { "import.meta.url": "__huskiesModuleUrl" },
       // The build id names the code cache of this build (see bin/bundleScript.js); strict as ES modules are.
       // The bundle is already the function bin/huskies.js calls as Node calls a module: compiling the file's
-      // text as it is keeps one copy of 4 MB of source in memory instead of the text and a wrapped copy.
+      // text as it is keeps one copy of the source in memory instead of the text and a wrapped copy.
       banner: {
         js: [
           `// huskies build ${build}`,
@@ -90,7 +94,7 @@ if (esbuild !== undefined) {
   const map = output(".cjs.map")
   if (code === undefined || map === undefined) throw new Error("esbuild wrote no bundle")
   // esbuild escapes what is not ASCII in strings and regular expressions, not in the comments it keeps:
-  // one such character makes V8 hold all 4 MB of source in two bytes a character, for the server's life.
+  // one such character makes V8 hold all of the source in two bytes a character, for the server's life.
   const text = code.text.replace(/[^\p{ASCII}]/gu, (c) => `\\u{${c.codePointAt(0)?.toString(16)}}`)
   mkdirSync("dist", { recursive: true })
   // The seed code cache, from compiling alone; a server replaces it with a fuller one once started.
