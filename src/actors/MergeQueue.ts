@@ -4,7 +4,7 @@
 // the item becomes Done and its worktree and branch go. A conflict or failing gates go to a mergemaster
 // (mergeFixers.ts), then the merge runs again, up to `[merge] attempts`. Jobs live in the Store, stamped
 // with the boot that runs them; every job write is retried until it takes (mergeJobs.ts).
-import { Deferred, Effect, Either, Layer, Option, PubSub, Queue, Ref } from "effect"
+import { Deferred, Effect, Either, Layer, Option, PubSub, Ref } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import type { StoryId } from "../domain/StoryId.js"
 import { describeStage } from "../domain/transition.js"
@@ -19,7 +19,7 @@ import { attemptMerge, baseProblem, preflight, removeWorkspace, squashMessage } 
 import { isFixable, JobNotMarked } from "./mergeErrors.js"
 import { persistently, requeueStaleJobs, withoutBoot } from "./mergeJobs.js"
 import { failureBytes, makeFixers } from "./mergeFixers.js"
-import { type MergeMessage, mergeActor } from "./mergeActor.js"
+import { followMoves, type MergeMessage, mergeActor, type RunOutcome } from "./mergeActor.js"
 import { ServeTree } from "./rootSupervisor.js"
 import { sweepDone } from "./doneSweep.js"
 import { Agents } from "./Scheduler.js"
@@ -208,7 +208,8 @@ const makeMergeQueue = Effect.gen(function* () {
       const ready = yield* Effect.either(preflight({ root, base, featureBranch: stage.featureBranch }))
       // With the fetch failed, what the preflight misses may be what the fetch would have brought (a
       // remote down, git busy): not the item's fault, so the job waits and the queue fetches again.
-      if (Either.isLeft(ready) && Either.isLeft(fetched)) return yield* pause(job, fetched.left.message)
+      if (Either.isLeft(ready) && Either.isLeft(fetched))
+        return yield* pause(job, fetched.left.message, "item")
       if (Either.isLeft(ready)) return yield* fail(id, ready.left.message)
       // Before the squash and the gates, so a paused queue does not run them again and again. Without
       // gates an attempt costs no more than this look, and advanceBase looks again before the base moves.
@@ -269,21 +270,25 @@ const makeMergeQueue = Effect.gen(function* () {
       )
     }).pipe(Effect.ensuring(Ref.set(current, Option.none())), Effect.annotateLogs({ storyId: job.storyId }))
 
-  /** Not the item's fault: its job keeps its place, merges wait, and the queue looks again later. */
-  const pause = (job: MergeJob, why: string) =>
+  /** Not the item's fault: its job keeps its place and is tried again later. Merges wait meanwhile, or with
+   * `scope` "item" (its branch could not be fetched) only this one does. */
+  const pause = (job: MergeJob, why: string, scope: "queue" | "item" = "queue") =>
     Effect.gen(function* () {
       const before = yield* Ref.get(paused)
-      if (Option.isNone(before) || before.value.why !== why) yield* Effect.logWarning(`merges wait: ${why}`)
-      yield* Ref.set(
-        paused,
-        Option.some({ why, since: Option.isSome(before) ? before.value.since : yield* now }),
-      )
+      if (scope === "item") yield* Effect.logWarning(`the merge of ${job.storyId} waits: ${why}`)
+      else if (Option.isNone(before) || before.value.why !== why)
+        yield* Effect.logWarning(`merges wait: ${why}`)
+      if (scope === "queue")
+        yield* Ref.set(
+          paused,
+          Option.some({ why, since: Option.isSome(before) ? before.value.since : yield* now }),
+        )
       yield* PubSub.publish(news, { _tag: "Paused", storyId: job.storyId, why })
       // Back to queued when it was marked running: retried, or a restart would take it for one it killed.
       const stored = yield* jobOf(job.storyId)
       if (Option.isSome(stored) && (stored.value.state !== "queued" || stored.value.boot !== undefined))
         yield* writeJob(withoutBoot({ ...job, state: "queued" }))
-      return "paused" as const
+      return scope === "item" ? ("waiting" as const) : ("paused" as const)
     })
 
   // ------------------------------------------------------------------------------------------ the API
@@ -346,10 +351,11 @@ const makeMergeQueue = Effect.gen(function* () {
       self: Deferred.await(actor),
       enqueue,
       dropIdleJob,
-      nextJob: Effect.map(store.mergeJobs, (r) =>
-        // Jobs waiting for a mergemaster's fix keep their place but do not hold up the ones behind them.
-        Option.fromNullable(r.jobs.find((j) => j.state !== "fixing")),
-      ),
+      nextJob: (skip) =>
+        Effect.map(store.mergeJobs, (r) =>
+          // Jobs waiting for a mergemaster's fix or a fetch keep their place but hold up none behind them.
+          Option.fromNullable(r.jobs.find((j) => j.state !== "fixing" && !skip.has(j.storyId))),
+        ),
       runJob: (job) =>
         runJob(job).pipe(
           Effect.provideService(Store, store),
@@ -361,7 +367,7 @@ const makeMergeQueue = Effect.gen(function* () {
               Effect.zipRight(fail(job.storyId, "huskies failed while merging: see server_logs")),
             ),
           ),
-          Effect.map((ran) => ran === "paused"),
+          Effect.map((ran): RunOutcome => (ran === "paused" || ran === "waiting" ? ran : "over")),
         ),
       pauseRetryMillis,
     }),
@@ -369,18 +375,7 @@ const makeMergeQueue = Effect.gen(function* () {
   yield* Deferred.succeed(actor, self)
   yield* tree.loop(
     "merge-moves",
-    Effect.forever(
-      Effect.flatMap(Queue.take(changes), (event) => {
-        if (event._tag !== "ItemChanged") return Effect.void
-        const [was, is] = [event.before.stage._tag, event.after.stage._tag]
-        const storyId = event.after.id
-        if (is === "Merge" && was !== "Merge") return askEnqueue(storyId, false)
-        // Moved out by a person: a job waiting its turn or a fix has nothing left to do.
-        if (was === "Merge" && is !== "Merge")
-          return self.tell({ _tag: "Drop", storyId }).pipe(Effect.catchTag("ActorStopped", () => Effect.void))
-        return Effect.void
-      }),
-    ),
+    followMoves(changes, (id) => askEnqueue(id, false), self),
   )
   yield* tree.loop("done-sweep", sweepDone(store, readConfig))
   return {

@@ -1,37 +1,50 @@
 // src/actors/mergeActor.ts — the merge actor's mailbox and loop: one fiber takes the queue's messages
-// (queue a job, drop one, look again after a pause, the running merge ended) one at a time, so job writes
-// never race each other, and runs one merge at a time in a child fiber that tells it when it ends. Built by
-// MergeQueue, which gives it the job operations and the merge itself and starts it under serve's tree.
-import { Deferred, Effect, Option, Schema, type Scope } from "effect"
+// (queue a job, drop one, look again after a pause or an item's wait, the running merge ended) one at a
+// time, so job writes never race each other, and runs one merge at a time in a child fiber that tells it
+// when it ends; and the loop that tells it of items entering and leaving Merge. Built by MergeQueue, which
+// gives it the job operations and the merge itself and starts both under serve's tree.
+import { Deferred, Effect, Option, Queue, Schema, type Scope } from "effect"
 import type { MergeJob } from "../domain/MergeJob.js"
 import * as Actor from "./Actor.js"
 import { StoryId } from "../domain/StoryId.js"
+import type { StoreEvent } from "../layers/storeTypes.js"
 
-/** The merge actor's mailbox: jobs to queue or drop, a look again after a pause, and its merge's end. */
+/**
+ * How a merge run ended: over (landed, failed, or waiting for a fix), `paused` (merges wait: a cause that
+ * is no item's, such as a config file that cannot be read) or `waiting` (this item waits: its branch
+ * could not be fetched; the jobs behind it go on).
+ */
+export const RunOutcome = Schema.Literal("over", "paused", "waiting")
+export type RunOutcome = typeof RunOutcome.Type
+
+/** The merge actor's mailbox: jobs to queue or drop, a look again after a pause or a wait, its merge's end. */
 export const MergeMessage = Schema.Union(
   Schema.TaggedStruct("Enqueue", { storyId: StoryId, now: Schema.Boolean, reply: Actor.Reply<void>() }),
   Schema.TaggedStruct("Drop", { storyId: StoryId }),
   Schema.TaggedStruct("Wake", {}),
-  Schema.TaggedStruct("Ended", { storyId: StoryId, paused: Schema.Boolean }),
+  Schema.TaggedStruct("Retry", { storyId: StoryId }),
+  Schema.TaggedStruct("Ended", { storyId: StoryId, outcome: RunOutcome }),
 )
 export type MergeMessage = typeof MergeMessage.Type
 
-/** The item being merged now, if any. */
+/** The item being merged now, if any, and the items waiting to be tried again (skipped meanwhile). */
 interface MergeActorState {
   readonly running: string | undefined
+  readonly waiting: ReadonlySet<string>
 }
 
-const idle: MergeActorState = { running: undefined }
+const without = (set: ReadonlySet<string>, id: string): ReadonlySet<string> =>
+  set.has(id) ? new Set([...set].filter((s) => s !== id)) : set
 
 export interface MergeActorContext {
   /** The actor's own ref (for its merge fiber and timers to message it). */
   readonly self: Effect.Effect<Actor.ActorRef<MergeMessage>>
   readonly enqueue: (storyId: StoryId, options: { readonly now?: boolean }) => Effect.Effect<void>
   readonly dropIdleJob: (storyId: StoryId) => Effect.Effect<void>
-  /** The job whose merge is next, if any. */
-  readonly nextJob: Effect.Effect<Option.Option<MergeJob>>
-  /** Runs the job's merge to its end; true when it paused (not the item's fault: merges wait). */
-  readonly runJob: (job: MergeJob) => Effect.Effect<boolean>
+  /** The job whose merge is next, if any, passing over the jobs of `skip`. */
+  readonly nextJob: (skip: ReadonlySet<string>) => Effect.Effect<Option.Option<MergeJob>>
+  /** Runs the job's merge to its end. */
+  readonly runJob: (job: MergeJob) => Effect.Effect<RunOutcome>
   readonly pauseRetryMillis: number
 }
 
@@ -45,41 +58,59 @@ export const mergeActor = (ctx: MergeActorContext) => {
     )
 
   /** Runs the next job's merge in a fiber of the actor, which hears of its end (Ended). */
-  const startNext = Effect.gen(function* () {
-    const next = yield* nextJob
-    if (Option.isNone(next)) return idle
-    const storyId = next.value.storyId
-    yield* runJob(next.value).pipe(
-      Effect.flatMap((paused) => tellSelf({ _tag: "Ended", storyId, paused })),
-      Effect.forkScoped,
-    )
-    return { running: storyId } satisfies MergeActorState
-  })
+  const startNext = (waiting: ReadonlySet<string>) =>
+    Effect.gen(function* () {
+      const next = yield* nextJob(waiting)
+      if (Option.isNone(next)) return { running: undefined, waiting } satisfies MergeActorState
+      const storyId = next.value.storyId
+      yield* runJob(next.value).pipe(
+        Effect.flatMap((outcome) => tellSelf({ _tag: "Ended", storyId, outcome })),
+        Effect.forkScoped,
+      )
+      return { running: storyId, waiting } satisfies MergeActorState
+    })
 
   const receive = (
     state: MergeActorState,
     msg: MergeMessage,
   ): Effect.Effect<MergeActorState, never, Scope.Scope> =>
     Effect.gen(function* () {
+      let waiting = state.waiting
+      let running = state.running
       switch (msg._tag) {
         case "Enqueue":
           yield* enqueue(msg.storyId, { now: msg.now })
+          // Asked to merge it now: a job waiting to be tried again is tried with the next start.
+          if (msg.now) waiting = without(waiting, msg.storyId)
           yield* Deferred.succeed(msg.reply, undefined)
           break
         case "Drop":
           // The merge running now sees the move itself, before the base moves.
           if (state.running !== msg.storyId) yield* dropIdleJob(msg.storyId)
-          return state
+          return { running, waiting: without(waiting, msg.storyId) }
         case "Ended":
-          if (!msg.paused) break
-          // Not the item's fault: merges wait, and the queue looks again later (or when asked to merge).
-          yield* tellSelf({ _tag: "Wake" }).pipe(Effect.delay(pauseRetryMillis), Effect.forkScoped)
-          return idle
+          running = undefined
+          if (msg.outcome === "paused") {
+            // Not the item's fault: merges wait, and the queue looks again later (or when asked to merge).
+            yield* tellSelf({ _tag: "Wake" }).pipe(Effect.delay(pauseRetryMillis), Effect.forkScoped)
+            return { running, waiting }
+          }
+          if (msg.outcome === "waiting") {
+            // Only this item waits: the jobs behind it go on, and it is tried again later, first in line.
+            waiting = new Set([...waiting, msg.storyId])
+            yield* tellSelf({ _tag: "Retry", storyId: msg.storyId }).pipe(
+              Effect.delay(pauseRetryMillis),
+              Effect.forkScoped,
+            )
+          }
+          break
+        case "Retry":
+          waiting = without(waiting, msg.storyId)
+          break
         case "Wake":
           break
       }
-      const ready = msg._tag === "Ended" ? idle : state
-      return ready.running === undefined ? yield* startNext : ready
+      return running === undefined ? yield* startNext(waiting) : { running, waiting }
     }).pipe(
       // The queue outlives any one message: a defect here is logged, and the state stays as it was.
       Effect.catchAllCause((cause) =>
@@ -93,9 +124,28 @@ export const mergeActor = (ctx: MergeActorContext) => {
       self.tell({ _tag: "Wake" }).pipe(
         // Its own mailbox, open and empty while it starts: an ActorStopped here would be a bug.
         Effect.orDie,
-        Effect.as(idle),
+        Effect.as<MergeActorState>({ running: undefined, waiting: new Set() }),
       ),
     receive,
     mailboxSize: 1024,
   })
 }
+
+/** Queues the merge of each item that enters Merge; drops the job of one a person moved out of it. */
+export const followMoves = (
+  changes: Queue.Dequeue<StoreEvent>,
+  enqueue: (storyId: StoryId) => Effect.Effect<void>,
+  self: Actor.ActorRef<MergeMessage>,
+) =>
+  Effect.forever(
+    Effect.flatMap(Queue.take(changes), (event) => {
+      if (event._tag !== "ItemChanged") return Effect.void
+      const [was, is] = [event.before.stage._tag, event.after.stage._tag]
+      const storyId = event.after.id
+      if (is === "Merge" && was !== "Merge") return enqueue(storyId)
+      // Moved out by a person: a job waiting its turn or a fix has nothing left to do.
+      if (was === "Merge" && is !== "Merge")
+        return self.tell({ _tag: "Drop", storyId }).pipe(Effect.catchTag("ActorStopped", () => Effect.void))
+      return Effect.void
+    }),
+  )

@@ -1,9 +1,10 @@
 // test/actors/MergeRemote.test.ts — the merge queue on the main node and the nodes' remote. An item a
-// worker claimed is merged from the branch it pushed there; when that remote cannot be read, the merge
-// waits, saying why, instead of failing the item for a branch it has, and lands once the remote answers.
+// worker claimed is merged from the branch it pushed there; when that remote cannot be read, its merge
+// waits, saying why, instead of failing the item for a branch it has, while the items queued behind it
+// merge; it lands once the remote answers.
 // An item no other node ever claimed is merged as it is here: the remote is not asked.
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import * as path from "node:path"
 import * as Y from "yjs"
 import { MergeQueue, MergeQueueLive } from "../../src/actors/MergeQueue.js"
@@ -57,7 +58,7 @@ const intoMerge = (id: StoryId, branch: string) =>
 
 describe("the merge queue and the nodes' remote", () => {
   it.live(
-    "a branch a worker pushed to an unreachable remote: the merge waits, saying why, and lands once the remote answers",
+    "a branch a worker pushed to an unreachable remote: its merge waits, saying why, the next one lands, and it lands once the remote answers",
     () =>
       withPipeline(setup, ({ repo }) =>
         Effect.gen(function* () {
@@ -77,6 +78,20 @@ describe("the merge queue and the nodes' remote", () => {
           expect((yield* store.get(item.id)).stage._tag).toBe("Merge")
           expect((yield* store.mergeJobs).jobs).toMatchObject([{ storyId: item.id, state: "queued" }])
           expect(yield* repo.git("rev-parse", "main")).toBe(before)
+
+          // Queued behind it and coded here: it does not wait for the remote.
+          const next = yield* store.create(story("Coded here"))
+          const nextBranch = `feature/story-${next.id}`
+          yield* repo.git("checkout", "-q", "-b", nextBranch, "main")
+          yield* repo.write("local.txt", "coded here\n")
+          yield* repo.git("add", "local.txt")
+          yield* repo.git("commit", "-q", "-m", "work here")
+          yield* repo.git("checkout", "-q", "main")
+          yield* intoMerge(next.id, nextBranch)
+          expect((yield* queue.merge(next.id, () => Effect.void))._tag).toBe("Merged")
+          expect(yield* repo.git("show", "main:local.txt")).toBe("coded here")
+          expect((yield* store.get(item.id)).stage._tag).toBe("Merge")
+          expect(Option.isNone(yield* queue.paused)).toBe(true)
 
           yield* repo.git("remote", "set-url", "origin", bare)
           expect((yield* queue.merge(item.id, () => Effect.void))._tag).toBe("Merged")
