@@ -51,6 +51,16 @@ const branchOnRemote = (repo: TempDir, branch: string, file: string) =>
     return { bare, scratch: scratch.dir }
   })
 
+/** `branch` in `repo` with one commit adding local.txt, made on this node; main stays checked out. */
+const branchHere = (repo: TempDir, branch: string) =>
+  Effect.gen(function* () {
+    yield* repo.git("checkout", "-q", "-b", branch, "main")
+    yield* repo.write("local.txt", "coded here\n")
+    yield* repo.git("add", "local.txt")
+    yield* repo.git("commit", "-q", "-m", "work here")
+    yield* repo.git("checkout", "-q", "main")
+  })
+
 const intoMerge = (id: StoryId, branch: string) =>
   Effect.flatMap(Store, (store) => store.apply(id, { _tag: "Start", at: 1 })).pipe(
     Effect.zipRight(gatesPassed({ id, branch }, "none")),
@@ -82,11 +92,7 @@ describe("the merge queue and the nodes' remote", () => {
           // Queued behind it and coded here: it does not wait for the remote.
           const next = yield* store.create(story("Coded here"))
           const nextBranch = `feature/story-${next.id}`
-          yield* repo.git("checkout", "-q", "-b", nextBranch, "main")
-          yield* repo.write("local.txt", "coded here\n")
-          yield* repo.git("add", "local.txt")
-          yield* repo.git("commit", "-q", "-m", "work here")
-          yield* repo.git("checkout", "-q", "main")
+          yield* branchHere(repo, nextBranch)
           yield* intoMerge(next.id, nextBranch)
           expect((yield* queue.merge(next.id, () => Effect.void))._tag).toBe("Merged")
           expect(yield* repo.git("show", "main:local.txt")).toBe("coded here")
@@ -114,11 +120,7 @@ describe("the merge queue and the nodes' remote", () => {
           // The remote has the branch with a commit this node never made: a fetch would merge it too.
           const { bare } = yield* branchOnRemote(repo, branch, "remote.txt")
           yield* repo.git("remote", "add", "origin", bare)
-          yield* repo.git("checkout", "-q", "-b", branch, "main")
-          yield* repo.write("local.txt", "coded here\n")
-          yield* repo.git("add", "local.txt")
-          yield* repo.git("commit", "-q", "-m", "work here")
-          yield* repo.git("checkout", "-q", "main")
+          yield* branchHere(repo, branch)
 
           yield* intoMerge(item.id, branch)
           expect((yield* queue.merge(item.id, () => Effect.void))._tag).toBe("Merged")
