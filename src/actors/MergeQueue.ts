@@ -15,7 +15,7 @@ import { Project } from "../layers/Project.js"
 import { Store } from "../layers/Store.js"
 import { fitText } from "../layers/runtimes/Runtime.js"
 import type * as Actor from "./Actor.js"
-import { attemptMerge, baseProblem, preflight, removeWorkspace, squashMessage } from "./mergeAttempt.js"
+import { attemptMerge, baseProblem, preflight, squashMessage, tidyLandedMerge } from "./mergeAttempt.js"
 import { isFixable, JobNotMarked } from "./mergeErrors.js"
 import { persistently, requeueStaleJobs, withoutBoot } from "./mergeJobs.js"
 import { failureBytes, makeFixers } from "./mergeFixers.js"
@@ -30,6 +30,7 @@ import {
   type MergeNews,
   MergeRefused,
   type MergeResult,
+  makeWaitingJobs,
   waitForEnd,
   waitForNews,
 } from "./mergeWaiting.js"
@@ -56,6 +57,7 @@ const makeMergeQueue = Effect.gen(function* () {
   const news = yield* PubSub.unbounded<MergeNews>()
   const current = yield* Ref.make(Option.none<CurrentMerge>())
   const paused = yield* Ref.make(Option.none<{ readonly why: string; readonly since: number }>())
+  const waiting = yield* makeWaitingJobs
   // Held by a merge attempt and by reportFailure, so a failure is never recorded under a landing merge.
   const attemptLock = yield* Effect.makeSemaphore(1)
   const readConfig = (yield* HuskiesConfig).get
@@ -68,6 +70,7 @@ const makeMergeQueue = Effect.gen(function* () {
   // clears. An ItemNotFound means the item was deleted, and Store.delete removed its job with it.
   const clearJob = (id: StoryId) =>
     persistently(`clearing the merge job of ${id}`, store.clearMergeJob(id)).pipe(
+      Effect.zipRight(waiting.clear(id)),
       Effect.zipRight(PubSub.publish(news, { _tag: "Cleared", storyId: id })),
       Effect.asVoid,
     )
@@ -163,20 +166,7 @@ const makeMergeQueue = Effect.gen(function* () {
   /** A merge that moved the base before the server died: it landed, only the bookkeeping is missing. Its
    * own commit must be on the base: the same change landed some other way is not this merge. */
   const finishLanded = (id: StoryId, base: string, commit: string) =>
-    Effect.gen(function* () {
-      // Killed between moving the base and updating the checkouts of it: finish that too.
-      const caughtUp = yield* git
-        .catchUpCheckouts(root, base, `${commit}^`, commit)
-        .pipe(
-          Effect.catchAll((e) =>
-            Effect.as(Effect.logWarning(`checkouts of ${base} not brought up to date: ${e.message}`), []),
-          ),
-        )
-      for (const path of caughtUp) yield* Effect.logInfo(`${path} brought to ${commit.slice(0, 12)}`)
-      // The killed attempt's workspace (every other attempt removes its own).
-      yield* removeWorkspace(root, id)
-      return yield* landed(id, commit)
-    })
+    Effect.zipRight(tidyLandedMerge(root, id, base, commit), landed(id, commit))
 
   const runJob = (job: MergeJob) =>
     Effect.gen(function* () {
@@ -210,6 +200,7 @@ const makeMergeQueue = Effect.gen(function* () {
       // remote down, git busy): not the item's fault, so the job waits and the queue fetches again.
       if (Either.isLeft(ready) && Either.isLeft(fetched))
         return yield* pause(job, fetched.left.message, "item")
+      yield* waiting.clear(id)
       if (Either.isLeft(ready)) return yield* fail(id, ready.left.message)
       // Before the squash and the gates, so a paused queue does not run them again and again. Without
       // gates an attempt costs no more than this look, and advanceBase looks again before the base moves.
@@ -275,9 +266,14 @@ const makeMergeQueue = Effect.gen(function* () {
   const pause = (job: MergeJob, why: string, scope: "queue" | "item" = "queue") =>
     Effect.gen(function* () {
       const before = yield* Ref.get(paused)
-      if (scope === "item") yield* Effect.logWarning(`the merge of ${job.storyId} waits: ${why}`)
-      else if (Option.isNone(before) || before.value.why !== why)
-        yield* Effect.logWarning(`merges wait: ${why}`)
+      const known =
+        scope === "item"
+          ? yield* waiting.set(job.storyId, why, yield* now)
+          : Option.isSome(before) && before.value.why === why
+      if (!known)
+        yield* Effect.logWarning(
+          `${scope === "item" ? `the merge of ${job.storyId} waits` : "merges wait"}: ${why}`,
+        )
       if (scope === "queue")
         yield* Ref.set(
           paused,
@@ -382,6 +378,7 @@ const makeMergeQueue = Effect.gen(function* () {
     jobs: Effect.map(store.mergeJobs, (r) => r.jobs),
     current: Ref.get(current),
     paused: Ref.get(paused),
+    waiting: waiting.view,
     merge,
     reportFailure,
     subscribe: PubSub.subscribe(news),

@@ -35,7 +35,7 @@ export type NodesWatch = Pick<
 >
 
 /** The merge queue's state, when this server runs one. */
-export type MergesWatch = Pick<MergeQueueShape, "jobs" | "current" | "paused">
+export type MergesWatch = Pick<MergeQueueShape, "jobs" | "current" | "paused" | "waiting">
 
 export interface PipelineViewShape extends Pick<
   StoreShape,
@@ -103,7 +103,12 @@ export const ActivityViewLive = Layer.effect(
         running: (id) => Effect.map(agents.handle(id), Option.map(watch)),
         awaitRun: agents.awaitRun,
       },
-      merges: Option.map(merges, (q) => ({ jobs: q.jobs, current: q.current, paused: q.paused })),
+      merges: Option.map(merges, (q) => ({
+        jobs: q.jobs,
+        current: q.current,
+        paused: q.paused,
+        waiting: q.waiting,
+      })),
       nodes: Option.map(remote, (r) => ({
         nodes: r.nodes,
         agents: r.agents,

@@ -1,7 +1,8 @@
 // src/actors/mergeAttempt.ts — one merge attempt of one item, as the merge queue runs it: the preflight
 // (a branch with commits to merge, a base free to move), the squash in a merge workspace at the base tip,
 // the gates there and the compare-and-swap of the base. Lands (the squash commit) or fails with why
-// (mergeErrors.ts); never changes the item (MergeQueue does).
+// (mergeErrors.ts); never changes the item (MergeQueue does). Also what a merge killed after it landed left
+// undone on disk.
 import { Effect, Either } from "effect"
 import { join } from "node:path"
 import { parseStoryDoc } from "../domain/StoryDoc.js"
@@ -97,6 +98,23 @@ export const removeWorkspace = (root: string, id: string) =>
       .removeMergeWorkspace(root, id)
       .pipe(Effect.catchAll((e) => Effect.logWarning(`merge workspace of ${id} not removed: ${e.message}`))),
   )
+
+/**
+ * What a merge killed after it moved the base left undone: the checkouts of the base brought to its commit,
+ * and its merge workspace removed (every other attempt removes its own). The bookkeeping is the queue's.
+ */
+export const tidyLandedMerge = (root: string, id: string, base: string, commit: string) =>
+  Effect.gen(function* () {
+    const caughtUp = yield* Effect.flatMap(Git, (git) =>
+      git.catchUpCheckouts(root, base, `${commit}^`, commit),
+    ).pipe(
+      Effect.catchAll((e) =>
+        Effect.as(Effect.logWarning(`checkouts of ${base} not brought up to date: ${e.message}`), []),
+      ),
+    )
+    for (const path of caughtUp) yield* Effect.logInfo(`${path} brought to ${commit.slice(0, 12)}`)
+    yield* removeWorkspace(root, id)
+  })
 
 /** One attempt on the current base tip: the squash commit once the base is at it. */
 export const attemptMerge = (spec: AttemptSpec) =>

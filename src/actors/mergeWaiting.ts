@@ -13,6 +13,28 @@ export type MergeResult =
   | { readonly _tag: "Merged"; readonly commit: string; readonly item: WorkItem }
   | { readonly _tag: "Failed"; readonly why: string; readonly next: string; readonly item?: WorkItem }
 
+/** Why each job that waits alone does, since when: set when its merge waits, dropped when it runs on. */
+export const makeWaitingJobs = Effect.sync(() => {
+  let waiting: ReadonlyMap<string, { readonly why: string; readonly since: number }> = new Map()
+  return {
+    view: Effect.sync(() => waiting),
+    /** Records that `id` waits; true when it already waited for the same reason (said before). */
+    set: (id: string, why: string, now: number) =>
+      Effect.sync(() => {
+        const before = waiting.get(id)
+        waiting = new Map(waiting).set(id, { why, since: before?.since ?? now })
+        return before?.why === why
+      }),
+    clear: (id: string) =>
+      Effect.sync(() => {
+        if (!waiting.has(id)) return
+        const next = new Map(waiting)
+        next.delete(id)
+        waiting = next
+      }),
+  }
+})
+
 /** The job being merged now, for get_merge_status and the board. */
 export interface CurrentMerge {
   readonly storyId: StoryId
@@ -35,6 +57,8 @@ export interface MergeQueueShape {
   readonly current: Effect.Effect<Option.Option<CurrentMerge>>
   /** Why merges wait, when they do for a reason outside any item (a dirty checkout of the base). */
   readonly paused: Effect.Effect<Option.Option<{ readonly why: string; readonly since: number }>>
+  /** Jobs that wait alone, keeping their place (their branch could not be fetched): why, and since when. */
+  readonly waiting: Effect.Effect<ReadonlyMap<string, { readonly why: string; readonly since: number }>>
   /** Queues the item's merge, or joins the queued or running one, and waits for that attempt to end. */
   readonly merge: (
     storyId: StoryId,

@@ -98,11 +98,14 @@ describe("the merge queue and the nodes' remote", () => {
           expect(yield* repo.git("show", "main:local.txt")).toBe("coded here")
           expect((yield* store.get(item.id)).stage._tag).toBe("Merge")
           expect(Option.isNone(yield* queue.paused)).toBe(true)
+          // Shown as waiting alone, with why (list_merge_queue, get_merge_status and the chat's queue read it).
+          expect((yield* queue.waiting).get(item.id)?.why).toBe(why)
 
           yield* repo.git("remote", "set-url", "origin", bare)
           expect((yield* queue.merge(item.id, () => Effect.void))._tag).toBe("Merged")
           expect((yield* store.get(item.id)).stage._tag).toBe("Done")
           expect(yield* repo.git("show", "main:feature.txt")).toBe("from a worker")
+          expect((yield* queue.waiting).size).toBe(0)
         }),
       ),
     60_000,

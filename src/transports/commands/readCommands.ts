@@ -204,7 +204,8 @@ export const queueReply = Effect.map(mergeQueueView, (queue) => {
       j.failed_attempts === 0
         ? ""
         : `; ${j.failed_attempts} failed attempt${j.failed_attempts === 1 ? "" : "s"}`
-    return `${j.story_id}: ${state}${failures}${j.last_failure === null ? "" : ` (${j.last_failure})`}`
+    const waits = j.waiting === null ? "" : `; waits since ${iso(j.waiting.since)}: ${j.waiting.why}`
+    return `${j.story_id}: ${state}${failures}${waits}${j.last_failure === null ? "" : ` (${j.last_failure})`}`
   })
   const lines = [...running, ...paused, ...jobs]
   return lines.length === 0 ? head : [head, bullets(lines)].join("\n")

@@ -22,9 +22,14 @@ const JobView = Schema.Struct({
   failed_attempts: Schema.Number,
   enqueued_at: Schema.Number,
   last_failure: Schema.NullOr(Schema.String),
+  /** A queued job that waits alone, keeping its place (its branch could not be fetched): why, since when. */
+  waiting: Schema.NullOr(Schema.Struct({ why: Schema.String, since: Schema.Number })),
 })
 
-const jobViews = (jobs: ReadonlyArray<MergeJob>) => {
+const jobViews = (
+  jobs: ReadonlyArray<MergeJob>,
+  waiting: ReadonlyMap<string, { readonly why: string; readonly since: number }>,
+) => {
   const inLine = jobs.filter((j) => j.state !== "fixing")
   return jobs.map((j) => ({
     story_id: j.storyId,
@@ -33,6 +38,7 @@ const jobViews = (jobs: ReadonlyArray<MergeJob>) => {
     failed_attempts: j.failures ?? 0,
     enqueued_at: j.enqueuedAt,
     last_failure: j.lastFailure ?? null,
+    waiting: waiting.get(j.storyId) ?? null,
   }))
 }
 
@@ -89,7 +95,7 @@ export const mergeAgentWork = defineTool({
 export const getMergeStatus = defineTool({
   name: "get_merge_status",
   description:
-    "Where an item's merge is: its stage, its merge job (queued with its position, running with the current step, or fixing: waiting for a mergemaster's fix), the merge attempts used so far (attempts: failed ones, 0 without a job) out of the limit ([merge] attempts, attempts_limit), and the last failure. Does not block; to wait for a merge, call merge_agent_work instead of polling this.",
+    "Where an item's merge is: its stage, its merge job (queued with its position, and why it waits if its branch could not be fetched; running with the current step; or fixing: waiting for a mergemaster's fix), the merge attempts used so far (attempts: failed ones, 0 without a job) out of the limit ([merge] attempts, attempts_limit), and the last failure. Does not block; to wait for a merge, call merge_agent_work instead of polling this.",
   input: { story_id: StoryIdParam },
   output: Schema.Struct({
     story_id: Schema.String,
@@ -107,7 +113,7 @@ export const getMergeStatus = defineTool({
       const id = yield* requireId(story_id)
       const item = yield* (yield* PipelineView).get(id)
       const merges = yield* queue
-      const job = jobViews(yield* merges.jobs).find((j) => j.story_id === id) ?? null
+      const job = jobViews(yield* merges.jobs, yield* merges.waiting).find((j) => j.story_id === id) ?? null
       const current = Option.filter(yield* merges.current, (c) => c.storyId === id)
       return {
         story_id: id,
@@ -130,7 +136,7 @@ export const mergeQueueView = Effect.gen(function* () {
   return {
     running: currentView(yield* merges.current),
     paused: pausedView(yield* merges.paused),
-    jobs: jobViews(yield* merges.jobs),
+    jobs: jobViews(yield* merges.jobs, yield* merges.waiting),
   }
 })
 
@@ -139,7 +145,7 @@ export type MergeQueueView = Effect.Effect.Success<typeof mergeQueueView>
 export const listMergeQueue = defineTool({
   name: "list_merge_queue",
   description:
-    "The project's merge queue, oldest first: each job's item, state (queued, running, fixing), position and failed attempts; what the running merge is doing now; and why merges wait, if they do (paused: e.g. the base branch is checked out with uncommitted changes). Merges run one at a time. Does not block.",
+    "The project's merge queue, oldest first: each job's item, state (queued, running, fixing), position, failed attempts and why it waits alone, if it does (waiting: its branch could not be fetched from the nodes' remote; the jobs behind it go on); what the running merge is doing now; and why merges wait, if they do (paused: e.g. the base branch is checked out with uncommitted changes). Merges run one at a time. Does not block.",
   input: {},
   output: Schema.Struct({ running: CurrentView, paused: PausedView, jobs: Schema.Array(JobView) }),
   run: () => mergeQueueView,
