@@ -35,7 +35,7 @@ export type NodesWatch = Pick<
 >
 
 /** The merge queue's state, when this server runs one. */
-export type MergesWatch = Pick<MergeQueueShape, "jobs" | "current" | "paused" | "waiting">
+export type MergesWatch = Pick<MergeQueueShape, "jobs" | "current" | "paused" | "waiting" | "subscribe">
 
 export interface PipelineViewShape extends Pick<
   StoreShape,
@@ -108,6 +108,7 @@ export const ActivityViewLive = Layer.effect(
         current: q.current,
         paused: q.paused,
         waiting: q.waiting,
+        subscribe: q.subscribe,
       })),
       nodes: Option.map(remote, (r) => ({
         nodes: r.nodes,

@@ -15,17 +15,17 @@ export type MergeResult =
 
 /** Why each job that waits alone does, since when: set when its merge waits, dropped when it runs on. */
 export const makeWaitingJobs = Effect.sync(() => {
-  let waiting: ReadonlyMap<string, { readonly why: string; readonly since: number }> = new Map()
+  let waiting: ReadonlyMap<StoryId, { readonly why: string; readonly since: number }> = new Map()
   return {
     view: Effect.sync(() => waiting),
     /** Records that `id` waits; true when it already waited for the same reason (said before). */
-    set: (id: string, why: string, now: number) =>
+    set: (id: StoryId, why: string, now: number) =>
       Effect.sync(() => {
         const before = waiting.get(id)
         waiting = new Map(waiting).set(id, { why, since: before?.since ?? now })
         return before?.why === why
       }),
-    clear: (id: string) =>
+    clear: (id: StoryId) =>
       Effect.sync(() => {
         if (!waiting.has(id)) return
         const next = new Map(waiting)
@@ -58,7 +58,7 @@ export interface MergeQueueShape {
   /** Why merges wait, when they do for a reason outside any item (a dirty checkout of the base). */
   readonly paused: Effect.Effect<Option.Option<{ readonly why: string; readonly since: number }>>
   /** Jobs that wait alone, keeping their place (their branch could not be fetched): why, and since when. */
-  readonly waiting: Effect.Effect<ReadonlyMap<string, { readonly why: string; readonly since: number }>>
+  readonly waiting: Effect.Effect<ReadonlyMap<StoryId, { readonly why: string; readonly since: number }>>
   /** Queues the item's merge, or joins the queued or running one, and waits for that attempt to end. */
   readonly merge: (
     storyId: StoryId,

@@ -58,6 +58,10 @@ export type MergeCurrent = typeof MergeCurrent.Type
 export const MergePaused = Schema.Struct({ why: Schema.String, since: Millis })
 export type MergePaused = typeof MergePaused.Type
 
+/** A queued job that waits alone, keeping its place (its branch could not be fetched): why, since when. */
+export const MergeWaiting = Schema.Struct({ storyId: StoryId, why: Schema.String, since: Millis })
+export type MergeWaiting = typeof MergeWaiting.Type
+
 export const Snapshot = Schema.TaggedStruct("Snapshot", {
   cursor: Cursor,
   version: Schema.Int,
@@ -73,6 +77,8 @@ export const Snapshot = Schema.TaggedStruct("Snapshot", {
   mergeCurrent: Schema.optional(MergeCurrent),
   /** Absent when merges are not paused. */
   mergePaused: Schema.optional(MergePaused),
+  /** Absent when no job waits alone. */
+  mergeWaiting: Schema.optional(Schema.Array(MergeWaiting)),
 })
 export type Snapshot = typeof Snapshot.Type
 
@@ -81,12 +87,14 @@ export const CardChanged = Schema.TaggedStruct("CardChanged", { cursor: Cursor, 
 export const CardRemoved = Schema.TaggedStruct("CardRemoved", { cursor: Cursor, id: StoryId })
 /** A decision opened or answered: the decision as it now is. */
 export const DecisionChanged = Schema.TaggedStruct("DecisionChanged", { cursor: Cursor, decision: Decision })
-/** The queue as it now is: its jobs, the merge running and its step, and why merges wait if they do. */
+/** The queue as it now is: its jobs, the merge running and its step, why merges wait if they do, and the
+ * jobs that wait alone. */
 export const MergeQueueChanged = Schema.TaggedStruct("MergeQueueChanged", {
   cursor: Cursor,
   jobs: Schema.Array(MergeJob),
   mergeCurrent: Schema.optional(MergeCurrent),
   mergePaused: Schema.optional(MergePaused),
+  mergeWaiting: Schema.optional(Schema.Array(MergeWaiting)),
 })
 /** Sent once after the Snapshot or the replay of a resume: the client is caught up and live from here. */
 export const Live = Schema.TaggedStruct("Live", { cursor: Cursor })

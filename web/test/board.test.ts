@@ -49,6 +49,22 @@ describe("applyMessage", () => {
     expect([...again.cards.keys()]).toEqual(["3_story_item_3"])
   })
 
+  it("keeps the merge queue's jobs that wait alone, with why, until a message says they no longer do", () => {
+    const storyId = "1_story_item_1" as Card["id"]
+    const s = apply([
+      snapshot([card(1, { _tag: "Backlog" })], 1),
+      {
+        _tag: "MergeQueueChanged",
+        cursor: at(2),
+        jobs: [{ storyId, state: "queued", enqueuedAt: 5 }],
+        mergeWaiting: [{ storyId, why: "the nodes' remote origin could not be read", since: 6 }],
+      },
+    ])
+    expect(s.mergeWaiting).toEqual([{ storyId, why: "the nodes' remote origin could not be read", since: 6 }])
+    const after = applyMessage(s, { _tag: "MergeQueueChanged", cursor: at(3), jobs: [] })
+    expect(after.mergeWaiting).toEqual([])
+  })
+
   it("ignores a message at or before its cursor (a replay overlapping what it has)", () => {
     const s = apply([
       snapshot([], 0),

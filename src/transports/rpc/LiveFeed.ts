@@ -113,9 +113,11 @@ const make = (options: LiveFeedOptions) =>
       if (Option.isNone(merges)) return {}
       const current = yield* merges.value.current
       const paused = yield* merges.value.paused
+      const waiting = [...(yield* merges.value.waiting)].map(([storyId, w]) => ({ storyId, ...w }))
       return {
         ...(Option.isSome(current) ? { mergeCurrent: current.value } : {}),
         ...(Option.isSome(paused) ? { mergePaused: paused.value } : {}),
+        ...(waiting.length > 0 ? { mergeWaiting: waiting } : {}),
       }
     })
 
@@ -190,6 +192,33 @@ const make = (options: LiveFeedOptions) =>
       withComponent("rpc"),
       Effect.forkScoped,
     )
+
+    // A pause or a job's wait starts without a job write: the queue's news says it, and the board is told.
+    if (Option.isSome(merges))
+      yield* Effect.gen(function* () {
+        const news = yield* merges.value.subscribe
+        for (;;) {
+          if ((yield* Queue.take(news))._tag !== "Paused") continue
+          yield* lock.withPermits(1)(
+            Effect.if(watched, {
+              onTrue: () =>
+                Effect.flatMap(Effect.all([view.mergeJobs, mergeState]), ([{ jobs }, state]) =>
+                  publish({ _tag: "MergeQueueChanged", jobs, ...state }),
+                ),
+              // As a skipped change: a client that comes back gets a snapshot, not a replay without it.
+              onFalse: () =>
+                Effect.sync(() => {
+                  seq += 1
+                  ring.length = 0
+                }),
+            }),
+          )
+        }
+      }).pipe(
+        Effect.catchAllCause((cause) => Effect.logError("the board's merge news stopped", cause)),
+        withComponent("rpc"),
+        Effect.forkScoped,
+      )
 
     // The first board of a large project would otherwise read every open item's markdown itself.
     yield* view.list.pipe(

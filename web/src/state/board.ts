@@ -3,7 +3,14 @@
 // BoardStore around it lets React subscribe (useSyncExternalStore) and batches renders to frames.
 import type { Decision } from "../../../src/domain/Decision.js"
 import type { MergeJob } from "../../../src/domain/MergeJob.js"
-import type { BoardMessage, Card, Cursor, MergeCurrent, MergePaused } from "../../../src/protocol/uiRpcs.js"
+import type {
+  BoardMessage,
+  Card,
+  Cursor,
+  MergeCurrent,
+  MergePaused,
+  MergeWaiting,
+} from "../../../src/protocol/uiRpcs.js"
 
 export type Connection = "connecting" | "live" | "reconnecting"
 
@@ -17,6 +24,8 @@ export interface BoardState {
   readonly mergeQueue: ReadonlyArray<MergeJob>
   readonly mergeCurrent: MergeCurrent | undefined
   readonly mergePaused: MergePaused | undefined
+  /** Jobs that wait alone (their branch could not be fetched), with why. */
+  readonly mergeWaiting: ReadonlyArray<MergeWaiting>
   readonly connection: Connection
   /** Set when the server speaks another protocol version: the page must reload. */
   readonly stale: boolean
@@ -32,6 +41,7 @@ export const emptyBoard: BoardState = {
   mergeQueue: [],
   mergeCurrent: undefined,
   mergePaused: undefined,
+  mergeWaiting: [],
   connection: "connecting",
   stale: false,
 }
@@ -53,6 +63,7 @@ export const applyMessage = (state: BoardState, message: BoardMessage): BoardSta
       mergeQueue: message.mergeQueue,
       mergeCurrent: message.mergeCurrent,
       mergePaused: message.mergePaused,
+      mergeWaiting: message.mergeWaiting ?? [],
     }
   }
   const seen = state.cursor
@@ -84,6 +95,7 @@ export const applyMessage = (state: BoardState, message: BoardMessage): BoardSta
         mergeQueue: message.jobs,
         mergeCurrent: message.mergeCurrent,
         mergePaused: message.mergePaused,
+        mergeWaiting: message.mergeWaiting ?? [],
       }
   }
 }

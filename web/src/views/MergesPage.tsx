@@ -1,6 +1,8 @@
 // web/src/views/MergesPage.tsx — the merge queue, live from the board feed: each job's state, the step
-// of the merge running now, failures handed to the mergemaster, and why merges wait when they are paused.
+// of the merge running now (or why a job waits alone), failures handed to the mergemaster, and why merges
+// wait when they are paused.
 import type { MergeJob } from "../../../src/domain/MergeJob.js"
+import type { MergeWaiting } from "../../../src/protocol/uiRpcs.js"
 import { href } from "../state/route.js"
 import { useBoard } from "../state/useBoard.js"
 import { ago, dateTime } from "./format.js"
@@ -15,9 +17,15 @@ const stateText: Record<MergeJob["state"], string> = {
   fixing: "mergemaster fixing",
 }
 
+/** Why the job waits alone, if it does: shown where a running merge shows its step. */
+const waitText = (waiting: ReadonlyArray<MergeWaiting>, storyId: string): string => {
+  const w = waiting.find((x) => x.storyId === storyId)
+  return w === undefined ? "" : `waits since ${dateTime(w.since)}: ${w.why}`
+}
+
 export const MergesPage = (_: PageProps) => {
   const board = useBoard()
-  const { mergeQueue: jobs, mergeCurrent: current, mergePaused: paused } = board
+  const { mergeQueue: jobs, mergeCurrent: current, mergePaused: paused, mergeWaiting: waiting } = board
   // Refreshes the "since" texts only; the queue itself arrives with the board feed.
   const now = useNow(10_000, current !== undefined || paused !== undefined)
   return (
@@ -51,7 +59,7 @@ export const MergesPage = (_: PageProps) => {
                     </a>
                   </th>
                   <td className={`job job-${job.state}`}>{stateText[job.state]}</td>
-                  <td>{current?.storyId === job.storyId ? current.step : ""}</td>
+                  <td>{current?.storyId === job.storyId ? current.step : waitText(waiting, job.storyId)}</td>
                   <td>{dateTime(job.enqueuedAt)}</td>
                   <td>{job.failures ?? 0}</td>
                   <td>
