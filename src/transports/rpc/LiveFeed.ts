@@ -121,6 +121,12 @@ const make = (options: LiveFeedOptions) =>
       }
     })
 
+    /** The merge queue as it is now, for the board. */
+    const queueChanged = Effect.gen(function* () {
+      const jobs = (yield* view.mergeJobs).jobs
+      return { _tag: "MergeQueueChanged", jobs, ...(yield* mergeState) } satisfies Unnumbered
+    })
+
     const currentDecision = (decision: Decision) =>
       Effect.map(decisions.list, ({ decisions }) => decisions.find((d) => d.id === decision.id) ?? decision)
 
@@ -148,21 +154,11 @@ const make = (options: LiveFeedOptions) =>
             return [{ _tag: "CardRemoved", id: event.id }, ...others]
           }
           case "MergeJobChanged":
-            return [{ _tag: "MergeQueueChanged", jobs: (yield* view.mergeJobs).jobs, ...(yield* mergeState) }]
+            return [yield* queueChanged]
           case "DecisionOpened":
           case "DecisionAnswered":
             return [{ _tag: "DecisionChanged", decision: yield* currentDecision(event.decision) }]
         }
-      })
-
-    // Nobody to tell: the caches still forget what changed, and the numbering leaves a gap that no cursor
-    // can be replayed across (the ring is emptied, seq moves on), so whoever comes next gets a Snapshot.
-    const skip = (event: StoreEvent) =>
-      Effect.sync(() => {
-        if (event._tag === "ItemCreated") source.forget(event.item.id)
-        else if (event._tag === "ContentChanged" || event._tag === "ItemDeleted") source.forget(event.id)
-        seq += 1
-        ring.length = 0
       })
 
     const watched = Effect.map(
@@ -170,21 +166,34 @@ const make = (options: LiveFeedOptions) =>
       (now) => watching > 0 || now - lastLeftAt <= resumeWindow,
     )
 
+    /**
+     * Numbers and sends `messages` while someone watches (or may resume). Nobody to tell: `forget` lets the
+     * caches drop what changed, and the numbering leaves a gap that no cursor can be replayed across (the
+     * ring is emptied, seq moves on), so whoever comes next gets a Snapshot.
+     */
+    const send = (messages: Effect.Effect<ReadonlyArray<Unnumbered>>, forget: () => void = () => undefined) =>
+      lock.withPermits(1)(
+        Effect.if(watched, {
+          onTrue: () => Effect.flatMap(messages, (ms) => Effect.forEach(ms, publish, { discard: true })),
+          onFalse: () =>
+            Effect.sync(() => {
+              forget()
+              seq += 1
+              ring.length = 0
+            }),
+        }),
+      )
+
+    const forgetCard = (event: StoreEvent) => () => {
+      if (event._tag === "ItemCreated") source.forget(event.item.id)
+      else if (event._tag === "ContentChanged" || event._tag === "ItemDeleted") source.forget(event.id)
+    }
+
     // A bug in reading one change loses that change's messages (logged), not the feed of every client.
     const onEvent = (event: StoreEvent) =>
-      lock
-        .withPermits(1)(
-          Effect.if(watched, {
-            onTrue: () =>
-              Effect.flatMap(messagesOf(event), (messages) =>
-                Effect.forEach(messages, publish, { discard: true }),
-              ),
-            onFalse: () => skip(event),
-          }),
-        )
-        .pipe(
-          Effect.catchAllDefect((defect) => Effect.logError(`board change ${event._tag} not sent`, defect)),
-        )
+      send(messagesOf(event), forgetCard(event)).pipe(
+        Effect.catchAllDefect((defect) => Effect.logError(`board change ${event._tag} not sent`, defect)),
+      )
 
     yield* view.changes.pipe(
       Stream.runForEach(onEvent),
@@ -197,23 +206,8 @@ const make = (options: LiveFeedOptions) =>
     if (Option.isSome(merges))
       yield* Effect.gen(function* () {
         const news = yield* merges.value.subscribe
-        for (;;) {
-          if ((yield* Queue.take(news))._tag !== "Paused") continue
-          yield* lock.withPermits(1)(
-            Effect.if(watched, {
-              onTrue: () =>
-                Effect.flatMap(Effect.all([view.mergeJobs, mergeState]), ([{ jobs }, state]) =>
-                  publish({ _tag: "MergeQueueChanged", jobs, ...state }),
-                ),
-              // As a skipped change: a client that comes back gets a snapshot, not a replay without it.
-              onFalse: () =>
-                Effect.sync(() => {
-                  seq += 1
-                  ring.length = 0
-                }),
-            }),
-          )
-        }
+        for (;;)
+          if ((yield* Queue.take(news))._tag === "Paused") yield* send(Effect.map(queueChanged, (m) => [m]))
       }).pipe(
         Effect.catchAllCause((cause) => Effect.logError("the board's merge news stopped", cause)),
         withComponent("rpc"),
