@@ -82,10 +82,12 @@ const makeMergeQueue = Effect.gen(function* () {
     )
 
   /** Queues the item's merge. An existing job keeps its place and what it recorded; with `now`, a job
-   * waiting for a mergemaster's fix is due again at once (the fix is committed, or the session ended). */
+   * waiting for a mergemaster's fix or for its branch is due again at once (the fix is committed, or the
+   * session ended, or someone asks for the merge). */
   const enqueue = (id: StoryId, options: { readonly now?: boolean } = {}) =>
     Effect.gen(function* () {
       const job = yield* jobOf(id)
+      if (options.now === true) yield* waiting.dueNow(id)
       if (Option.isNone(job))
         yield* writeJob({ storyId: id as StoryId, state: "queued", enqueuedAt: yield* now })
       else if (options.now === true && job.value.state === "fixing")
@@ -268,7 +270,7 @@ const makeMergeQueue = Effect.gen(function* () {
       const before = yield* Ref.get(paused)
       const known =
         scope === "item"
-          ? yield* waiting.set(job.storyId, why, yield* now)
+          ? yield* waiting.set(job.storyId, why, yield* now, (yield* now) + pauseRetryMillis)
           : Option.isSome(before) && before.value.why === why
       if (!known)
         yield* Effect.logWarning(
@@ -347,11 +349,12 @@ const makeMergeQueue = Effect.gen(function* () {
       self: Deferred.await(actor),
       enqueue,
       dropIdleJob,
-      nextJob: (skip) =>
-        Effect.map(store.mergeJobs, (r) =>
-          // Jobs waiting for a mergemaster's fix or a fetch keep their place but hold up none behind them.
-          Option.fromNullable(r.jobs.find((j) => j.state !== "fixing" && !skip.has(j.storyId))),
-        ),
+      nextJob: Effect.gen(function* () {
+        const notDue = yield* waiting.notDue(yield* now)
+        // Jobs waiting for a mergemaster's fix or a fetch keep their place but hold up none behind them.
+        const jobs = (yield* store.mergeJobs).jobs
+        return Option.fromNullable(jobs.find((j) => j.state !== "fixing" && !notDue.has(j.storyId)))
+      }),
       runJob: (job) =>
         runJob(job).pipe(
           Effect.provideService(Store, store),

@@ -1,5 +1,5 @@
 // src/actors/mergeActor.ts — the merge actor's mailbox and loop: one fiber takes the queue's messages
-// (queue a job, drop one, look again after a pause or an item's wait, the running merge ended) one at a
+// (queue a job, drop one, look again after a pause or a job's wait, the running merge ended) one at a
 // time, so job writes never race each other, and runs one merge at a time in a child fiber that tells it
 // when it ends; and the loop that tells it of items entering and leaving Merge. Built by MergeQueue, which
 // gives it the job operations and the merge itself and starts both under serve's tree.
@@ -22,27 +22,24 @@ export const MergeMessage = Schema.Union(
   Schema.TaggedStruct("Enqueue", { storyId: StoryId, now: Schema.Boolean, reply: Actor.Reply<void>() }),
   Schema.TaggedStruct("Drop", { storyId: StoryId }),
   Schema.TaggedStruct("Wake", {}),
-  Schema.TaggedStruct("Retry", { storyId: StoryId }),
   Schema.TaggedStruct("Ended", { storyId: StoryId, outcome: RunOutcome }),
 )
 export type MergeMessage = typeof MergeMessage.Type
 
-/** The item being merged now, if any, and the items waiting to be tried again (skipped meanwhile). */
+/** The item being merged now, if any. */
 interface MergeActorState {
   readonly running: string | undefined
-  readonly waiting: ReadonlySet<string>
 }
 
-const without = (set: ReadonlySet<string>, id: string): ReadonlySet<string> =>
-  set.has(id) ? new Set([...set].filter((s) => s !== id)) : set
+const idle: MergeActorState = { running: undefined }
 
 export interface MergeActorContext {
   /** The actor's own ref (for its merge fiber and timers to message it). */
   readonly self: Effect.Effect<Actor.ActorRef<MergeMessage>>
   readonly enqueue: (storyId: StoryId, options: { readonly now?: boolean }) => Effect.Effect<void>
   readonly dropIdleJob: (storyId: StoryId) => Effect.Effect<void>
-  /** The job whose merge is next, if any, passing over the jobs of `skip`. */
-  readonly nextJob: (skip: ReadonlySet<string>) => Effect.Effect<Option.Option<MergeJob>>
+  /** The job whose merge is next, if any (a job waiting alone is passed over until it is due again). */
+  readonly nextJob: Effect.Effect<Option.Option<MergeJob>>
   /** Runs the job's merge to its end. */
   readonly runJob: (job: MergeJob) => Effect.Effect<RunOutcome>
   readonly pauseRetryMillis: number
@@ -58,59 +55,43 @@ export const mergeActor = (ctx: MergeActorContext) => {
     )
 
   /** Runs the next job's merge in a fiber of the actor, which hears of its end (Ended). */
-  const startNext = (waiting: ReadonlySet<string>) =>
-    Effect.gen(function* () {
-      const next = yield* nextJob(waiting)
-      if (Option.isNone(next)) return { running: undefined, waiting } satisfies MergeActorState
-      const storyId = next.value.storyId
-      yield* runJob(next.value).pipe(
-        Effect.flatMap((outcome) => tellSelf({ _tag: "Ended", storyId, outcome })),
-        Effect.forkScoped,
-      )
-      return { running: storyId, waiting } satisfies MergeActorState
-    })
+  const startNext = Effect.gen(function* () {
+    const next = yield* nextJob
+    if (Option.isNone(next)) return idle
+    const storyId = next.value.storyId
+    yield* runJob(next.value).pipe(
+      Effect.flatMap((outcome) => tellSelf({ _tag: "Ended", storyId, outcome })),
+      Effect.forkScoped,
+    )
+    return { running: storyId } satisfies MergeActorState
+  })
 
   const receive = (
     state: MergeActorState,
     msg: MergeMessage,
   ): Effect.Effect<MergeActorState, never, Scope.Scope> =>
     Effect.gen(function* () {
-      let waiting = state.waiting
-      let running = state.running
       switch (msg._tag) {
         case "Enqueue":
           yield* enqueue(msg.storyId, { now: msg.now })
-          // Asked to merge it now: a job waiting to be tried again is tried with the next start.
-          if (msg.now) waiting = without(waiting, msg.storyId)
           yield* Deferred.succeed(msg.reply, undefined)
           break
         case "Drop":
           // The merge running now sees the move itself, before the base moves.
           if (state.running !== msg.storyId) yield* dropIdleJob(msg.storyId)
-          return { running, waiting: without(waiting, msg.storyId) }
+          return state
         case "Ended":
-          running = undefined
-          if (msg.outcome === "paused") {
-            // Not the item's fault: merges wait, and the queue looks again later (or when asked to merge).
-            yield* tellSelf({ _tag: "Wake" }).pipe(Effect.delay(pauseRetryMillis), Effect.forkScoped)
-            return { running, waiting }
-          }
-          if (msg.outcome === "waiting") {
-            // Only this item waits: the jobs behind it go on, and it is tried again later, first in line.
-            waiting = new Set([...waiting, msg.storyId])
-            yield* tellSelf({ _tag: "Retry", storyId: msg.storyId }).pipe(
-              Effect.delay(pauseRetryMillis),
-              Effect.forkScoped,
-            )
-          }
-          break
-        case "Retry":
-          waiting = without(waiting, msg.storyId)
+          if (msg.outcome === "over") break
+          // Not the item's fault: the queue looks again later (or when asked to merge). A pause holds every
+          // merge until then; a job that waits alone is passed over until then, and the next one starts now.
+          yield* tellSelf({ _tag: "Wake" }).pipe(Effect.delay(pauseRetryMillis), Effect.forkScoped)
+          if (msg.outcome === "paused") return idle
           break
         case "Wake":
           break
       }
-      return running === undefined ? yield* startNext(waiting) : { running, waiting }
+      const ready = msg._tag === "Ended" ? idle : state
+      return ready.running === undefined ? yield* startNext : ready
     }).pipe(
       // The queue outlives any one message: a defect here is logged, and the state stays as it was.
       Effect.catchAllCause((cause) =>
@@ -124,7 +105,7 @@ export const mergeActor = (ctx: MergeActorContext) => {
       self.tell({ _tag: "Wake" }).pipe(
         // Its own mailbox, open and empty while it starts: an ActorStopped here would be a bug.
         Effect.orDie,
-        Effect.as<MergeActorState>({ running: undefined, waiting: new Set() }),
+        Effect.as(idle),
       ),
     receive,
     mailboxSize: 1024,

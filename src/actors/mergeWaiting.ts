@@ -13,24 +13,44 @@ export type MergeResult =
   | { readonly _tag: "Merged"; readonly commit: string; readonly item: WorkItem }
   | { readonly _tag: "Failed"; readonly why: string; readonly next: string; readonly item?: WorkItem }
 
-/** Why each job that waits alone does, since when: set when its merge waits, dropped when it runs on. */
+/**
+ * The jobs that wait alone: why, since when, and when they are due again (passed over until then). Set
+ * when a job's merge waits, dropped when it runs on or its job goes.
+ */
 export const makeWaitingJobs = Effect.sync(() => {
-  let waiting: ReadonlyMap<StoryId, { readonly why: string; readonly since: number }> = new Map()
+  type Wait = { readonly why: string; readonly since: number; readonly dueAt: number }
+  let waiting: ReadonlyMap<StoryId, Wait> = new Map()
+  const update = (id: StoryId, wait: Wait | undefined) => {
+    const next = new Map(waiting)
+    if (wait === undefined) next.delete(id)
+    else next.set(id, wait)
+    waiting = next
+  }
   return {
-    view: Effect.sync(() => waiting),
-    /** Records that `id` waits; true when it already waited for the same reason (said before). */
-    set: (id: StoryId, why: string, now: number) =>
+    /** Why and since when, by job. */
+    view: Effect.sync(
+      (): ReadonlyMap<StoryId, { readonly why: string; readonly since: number }> =>
+        new Map([...waiting].map(([id, w]) => [id, { why: w.why, since: w.since }])),
+    ),
+    /** The jobs not yet due again at `now`. */
+    notDue: (now: number) =>
+      Effect.sync(() => new Set([...waiting].filter(([, w]) => w.dueAt > now).map(([id]) => id))),
+    /** Records that `id` waits until `dueAt`; true when it already waited for the same reason (said before). */
+    set: (id: StoryId, why: string, now: number, dueAt: number) =>
       Effect.sync(() => {
         const before = waiting.get(id)
-        waiting = new Map(waiting).set(id, { why, since: before?.since ?? now })
+        update(id, { why, since: before?.since ?? now, dueAt })
         return before?.why === why
+      }),
+    /** Due again at once (asked to merge it now); it still waits, for its reason, until it runs on. */
+    dueNow: (id: StoryId) =>
+      Effect.sync(() => {
+        const before = waiting.get(id)
+        if (before !== undefined) update(id, { ...before, dueAt: 0 })
       }),
     clear: (id: StoryId) =>
       Effect.sync(() => {
-        if (!waiting.has(id)) return
-        const next = new Map(waiting)
-        next.delete(id)
-        waiting = next
+        if (waiting.has(id)) update(id, undefined)
       }),
   }
 })
