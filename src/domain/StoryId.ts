@@ -32,7 +32,8 @@ export const parseStoryId = (id: StoryId): StoryIdParts => {
   return { number: Number(m[1]), kind: m[2] as ItemKind, slug: m[3] as string }
 }
 
-export const isStoryId = Schema.is(StoryId)
+/** Whether `id` is a valid id: the pattern StoryId decodes with, tested without a parse. */
+export const isStoryId = (id: unknown): id is StoryId => typeof id === "string" && storyIdPattern.test(id)
 
 const maxSlugLength = 60
 

@@ -196,28 +196,40 @@ const withoutFinishedRuns = (item: WorkItem): WorkItem => ({
 const noCommits = (branch: string) =>
   `${branch} has no commits ahead of the base branch, so there is nothing to merge: check that the agent committed its work on that branch`
 
-/** A short human description of a stage, used in error messages and status lines. */
-export const describeStage = (stage: Stage): string =>
-  Match.value(stage).pipe(
-    Match.tagsExhaustive({
-      Backlog: () => "Backlog",
-      Coding: () => "Coding",
-      Qa: () => "QA",
-      Merge: (s) =>
-        `Merge (${s.featureBranch}, ${s.commitsAhead} commit${s.commitsAhead === 1 ? "" : "s"} ahead)`,
-      Done: (s) => `Done (${s.mergeCommit.slice(0, 12)})`,
-      Archived: (s) => `Archived (${describeReason(s.reason)})`,
-    }),
-  )
+/**
+ * A short human description of a stage, used in error messages and status lines. A switch, not a Match:
+ * it runs for every item in every status answer, and a Match builds its matcher on each call.
+ */
+export const describeStage = (stage: Stage): string => {
+  switch (stage._tag) {
+    case "Backlog":
+      return "Backlog"
+    case "Coding":
+      return "Coding"
+    case "Qa":
+      return "QA"
+    case "Merge":
+      return `Merge (${stage.featureBranch}, ${stage.commitsAhead} commit${stage.commitsAhead === 1 ? "" : "s"} ahead)`
+    case "Done":
+      return `Done (${stage.mergeCommit.slice(0, 12)})`
+    case "Archived":
+      return `Archived (${describeReason(stage.reason)})`
+  }
+}
 
-export const describeReason = (reason: ArchiveReason): string =>
-  Match.value(reason).pipe(
-    Match.tagsExhaustive({
-      Blocked: (r) => `blocked: ${r.why}`,
-      MergeFailed: (r) => `merge failed: ${r.why}`,
-      ReviewHold: () => "on review hold",
-      Abandoned: () => "abandoned",
-      Superseded: (r) => `superseded by ${r.by}`,
-      Completed: () => "completed",
-    }),
-  )
+export const describeReason = (reason: ArchiveReason): string => {
+  switch (reason._tag) {
+    case "Blocked":
+      return `blocked: ${reason.why}`
+    case "MergeFailed":
+      return `merge failed: ${reason.why}`
+    case "ReviewHold":
+      return "on review hold"
+    case "Abandoned":
+      return "abandoned"
+    case "Superseded":
+      return `superseded by ${reason.by}`
+    case "Completed":
+      return "completed"
+  }
+}
