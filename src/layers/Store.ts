@@ -344,11 +344,14 @@ export const makeStore = (options: StoreOptions = {}) =>
           return text === undefined ? Effect.fail(new ItemNotFound({ id })) : Effect.succeed(readText(text))
         }),
       history: (id) =>
-        write(
-          Effect.gen(function* () {
-            if (!maps.items.has(id)) return yield* new ItemNotFound({ id })
-            return yield* history.read(id)
-          }),
+        Effect.suspend(
+          (): Effect.Effect<ReadonlyArray<HistoryEntry>, ItemNotFound | ProjectionError | PersistError> => {
+            if (!maps.items.has(id)) return Effect.fail(new ItemNotFound({ id }))
+            // Loaded: read as the state is, without the lock; else loaded under it first.
+            const loaded = history.readLoaded(id)
+            if (loaded === undefined) return write(history.read(id))
+            return Either.isRight(loaded) ? Effect.succeed(loaded.right) : Effect.fail(loaded.left)
+          },
         ),
       list: Effect.sync(() => readAllItems(maps)),
       setTimer,

@@ -103,8 +103,9 @@ const loadFrom = (log: HistoryLog) =>
 
 /**
  * The history document of one Store. Every call runs under the Store's write lock (reads too: the load
- * shares the database connection with writes), so the document is loaded at most once at a time. Its
- * changes are saved by the Store's group commit (storeCommit.ts), beside the state's.
+ * shares the database connection with writes), so the document is loaded at most once at a time; only
+ * `readLoaded`, which never loads, needs none. Its changes are saved by the Store's group commit
+ * (storeCommit.ts), beside the state's.
  */
 export const historyDocument = (persistence: PersistenceShape, compactEvery: number) => {
   let loaded: Loaded | undefined
@@ -174,10 +175,17 @@ export const historyDocument = (persistence: PersistenceShape, compactEvery: num
       return Either.isRight(entries) ? Effect.succeed(entries.right) : Effect.fail(entries.left)
     })
 
+  /**
+   * `read` without the load, once the document is loaded (undefined until then): what is in memory, as the
+   * state's reads see it, so it needs no lock (loading shares the database connection; reading does not).
+   */
+  const readLoaded = (id: string): Either.Either<ReadonlyArray<HistoryEntry>, ProjectionError> | undefined =>
+    loaded === undefined ? undefined : readEntries(loaded.entries, id)
+
   /** The loaded document (loading it), for the sync surface's state vector and diffs; never to be written. */
   const document = Effect.map(load, (h) => h.doc)
 
-  return { ready: Effect.asVoid(load), stage, due, compact, read, forget, document } as const
+  return { ready: Effect.asVoid(load), stage, due, compact, read, readLoaded, forget, document } as const
 }
 
 export type HistoryDocument = ReturnType<typeof historyDocument>

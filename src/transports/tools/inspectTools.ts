@@ -3,24 +3,36 @@
 import { Effect, Either, Option, Schema } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { describeDependencies } from "../../domain/dependencies.js"
+import { type DependencyStatus, describeDependencies } from "../../domain/dependencies.js"
 import { HistoryEntry } from "../../domain/History.js"
 import { todos } from "../../domain/StoryDoc.js"
 import { buildInfo } from "../../layers/BuildInfo.js"
 import { Git, type GitError } from "../../layers/Git.js"
 import { LogBuffer } from "../../layers/Logs.js"
 import { Project } from "../../layers/Project.js"
-import { ActivityView, PipelineView } from "../../actors/PipelineView.js"
-import { dependenciesOf, loadItem, requireId, stageView, StoryIdParam } from "./itemAccess.js"
+import { ActivityView, PipelineView, type PipelineViewShape } from "../../actors/PipelineView.js"
+import type { StoryId } from "../../domain/StoryId.js"
+import {
+  dependenciesIn,
+  type ItemWithDoc,
+  readItem,
+  requireId,
+  stageView,
+  StoryIdParam,
+} from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
 const Json = Schema.Unknown
 
 /** The item's worktree, if one exists: branch, last commit and uncommitted changes. */
-const worktreeState = (root: string, id: string) =>
-  Effect.gen(function* () {
+export const worktreeState = (root: string, id: string) =>
+  Effect.suspend(() => {
     const dir = join(root, ".huskies", "worktrees", id)
-    if (!existsSync(dir)) return Option.none()
+    return existsSync(dir) ? worktreeLooks(dir) : Effect.succeed(Option.none())
+  })
+
+const worktreeLooks = (dir: string) =>
+  Effect.gen(function* () {
     const git = yield* Git
     // A worktree git cannot read is reported as such rather than failing the whole status.
     const describe = <A>(effect: Effect.Effect<A, GitError>) =>
@@ -47,33 +59,44 @@ const worktreeState = (root: string, id: string) =>
     })
   })
 
+/** What `itemStatus` says of an item read with its dependencies: no reads of its own. */
+const statusFacts = (loaded: ItemWithDoc, deps: ReadonlyArray<DependencyStatus>) => {
+  const doc = Either.getOrUndefined(loaded.doc)
+  return {
+    story_id: loaded.item.id,
+    kind: loaded.item.kind,
+    name: doc?.frontMatter.name ?? "(content does not parse)",
+    stage: stageView(loaded.item.stage),
+    attempts: loaded.item.attempts,
+    ...(loaded.item.feedback === undefined ? {} : { feedback: loaded.item.feedback }),
+    execution: loaded.item.execution,
+    dependencies: deps.map((d) => ({ ...d, met: d._tag === "Met" })),
+    dependencies_summary: describeDependencies(deps),
+    todos: doc === undefined ? [] : todos(doc),
+    content: loaded.content,
+    ...(Either.isLeft(loaded.doc) ? { content_error: loaded.doc.left.message } : {}),
+    created_at: new Date(loaded.item.createdAt).toISOString(),
+    updated_at: new Date(loaded.item.updatedAt).toISOString(),
+  }
+}
+
+/** The item `id` with its parsed markdown and its dependencies (each with whether it is met). */
+const readWithDependencies = (view: PipelineViewShape, id: StoryId) =>
+  Effect.flatMap(readItem(view, id), (loaded) =>
+    Either.match(loaded.doc, {
+      onLeft: () => Effect.succeed(statusFacts(loaded, [])),
+      onRight: (doc) => Effect.map(dependenciesIn(view, doc), (deps) => statusFacts(loaded, deps)),
+    }),
+  )
+
 /**
  * What the Store knows of one item: stage, execution, dependencies and whether each is met, unchecked
  * criteria and its markdown. The status tool adds the worktree; the chat command `status n` writes it out.
  */
 export const itemStatus = (story_id: string) =>
-  Effect.gen(function* () {
-    yield* requireId(story_id)
-    const loaded = yield* loadItem(story_id)
-    const doc = Either.getOrUndefined(loaded.doc)
-    const deps = doc === undefined ? [] : yield* dependenciesOf(doc)
-    return {
-      story_id: loaded.item.id,
-      kind: loaded.item.kind,
-      name: doc?.frontMatter.name ?? "(content does not parse)",
-      stage: stageView(loaded.item.stage),
-      attempts: loaded.item.attempts,
-      ...(loaded.item.feedback === undefined ? {} : { feedback: loaded.item.feedback }),
-      execution: loaded.item.execution,
-      dependencies: deps.map((d) => ({ ...d, met: d._tag === "Met" })),
-      dependencies_summary: describeDependencies(deps),
-      todos: doc === undefined ? [] : todos(doc),
-      content: loaded.content,
-      ...(Either.isLeft(loaded.doc) ? { content_error: loaded.doc.left.message } : {}),
-      created_at: new Date(loaded.item.createdAt).toISOString(),
-      updated_at: new Date(loaded.item.updatedAt).toISOString(),
-    }
-  })
+  Effect.flatMap(requireId(story_id), (id) =>
+    Effect.flatMap(PipelineView, (view) => readWithDependencies(view, id)),
+  )
 
 export type ItemStatus = Effect.Effect.Success<ReturnType<typeof itemStatus>>
 
@@ -112,11 +135,13 @@ export const status = defineTool({
   }),
   run: ({ story_id }) =>
     Effect.gen(function* () {
-      const facts = yield* itemStatus(story_id)
-      const worktree = yield* worktreeState((yield* Project).root, story_id)
-      const history = yield* (yield* PipelineView).history(facts.story_id)
+      const id = yield* requireId(story_id)
+      const view = yield* PipelineView
+      const facts = yield* readWithDependencies(view, id)
+      const worktree = yield* worktreeState((yield* Project).root, id)
+      const history = yield* view.history(id)
       const nodes = (yield* ActivityView).nodes
-      const remote = Option.isSome(nodes) ? yield* nodes.value.runningOn(facts.story_id) : Option.none()
+      const remote = Option.isSome(nodes) ? yield* nodes.value.runningOn(id) : Option.none()
       return {
         ...facts,
         worktree: Option.getOrNull(worktree),

@@ -9,7 +9,7 @@ import { parseStoryDoc, type StoryDoc } from "../../domain/StoryDoc.js"
 import { isStoryId, StoryId } from "../../domain/StoryId.js"
 import { describeStage } from "../../domain/transition.js"
 import type { WorkItem } from "../../domain/WorkItem.js"
-import { PipelineView } from "../../actors/PipelineView.js"
+import { PipelineView, type PipelineViewShape } from "../../actors/PipelineView.js"
 import { ToolFailure } from "./Tool.js"
 
 export interface ItemWithDoc {
@@ -35,14 +35,16 @@ export const requireId = (id: string): Effect.Effect<StoryId, ToolFailure> =>
         }),
       )
 
+/** The item `id` from `view`, with its markdown parsed. */
+export const readItem = (view: PipelineViewShape, id: StoryId) =>
+  Effect.zipWith(view.get(id), view.content(id), (item, content): ItemWithDoc => ({
+    item,
+    content,
+    doc: parseStoryDoc(content),
+  }))
+
 export const loadItem = (id: string) =>
-  Effect.gen(function* () {
-    const storyId = yield* requireId(id)
-    const view = yield* PipelineView
-    const item = yield* view.get(storyId)
-    const content = yield* view.content(storyId)
-    return { item, content, doc: parseStoryDoc(content) } satisfies ItemWithDoc
-  })
+  Effect.flatMap(requireId(id), (storyId) => Effect.flatMap(PipelineView, (view) => readItem(view, storyId)))
 
 /** The item's parsed markdown, or a failure saying why it does not parse. */
 export const loadDoc = (id: string) =>
@@ -60,15 +62,23 @@ export const loadDoc = (id: string) =>
     return { ...loaded, doc }
   })
 
+/** Dependencies of `doc` with whether each is met, against every item in `view` (read only if it has any). */
+export const dependenciesIn = (
+  view: PipelineViewShape,
+  doc: StoryDoc,
+): Effect.Effect<ReadonlyArray<DependencyStatus>> =>
+  doc.frontMatter.dependsOn.length === 0
+    ? Effect.succeed([])
+    : Effect.map(view.list, ({ items }) =>
+        dependencyStatus(
+          doc.frontMatter.dependsOn,
+          new Map<StoryId, Stage>(items.map((i) => [i.id, i.stage])),
+        ),
+      )
+
 /** Dependencies of `doc` with whether each is met, against every item in the Store. */
 export const dependenciesOf = (doc: StoryDoc) =>
-  Effect.gen(function* () {
-    if (doc.frontMatter.dependsOn.length === 0) return [] as ReadonlyArray<DependencyStatus>
-    const view = yield* PipelineView
-    const { items } = yield* view.list
-    const stages = new Map<StoryId, Stage>(items.map((i) => [i.id, i.stage]))
-    return dependencyStatus(doc.frontMatter.dependsOn, stages)
-  })
+  Effect.flatMap(PipelineView, (view) => dependenciesIn(view, doc))
 
 export const stageView = (stage: Stage) => ({ ...stage, summary: describeStage(stage) })
 
