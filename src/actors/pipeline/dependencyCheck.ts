@@ -1,7 +1,13 @@
 // src/actors/pipeline/dependencyCheck.ts — the check every change to an item's depends_on passes
 // (create, edit, set_dependencies): known ids only, no self-dependency, no new cycle.
 import { Effect, Either } from "effect"
-import { dependencyStatus, describeCycle, findCycles, isMet } from "../../domain/dependencies.js"
+import {
+  type DependencyStatus,
+  dependencyStatus,
+  describeCycle,
+  findCycles,
+  isMet,
+} from "../../domain/dependencies.js"
 import type { Stage } from "../../domain/Stage.js"
 import { parseStoryDoc } from "../../domain/StoryDoc.js"
 import type { StoryId } from "../../domain/StoryId.js"
@@ -10,13 +16,19 @@ import { EditRefused } from "./errors.js"
 
 type Reader = Pick<StoreShape, "list" | "content">
 
-/** Every dependency with whether it is met, against every item in the Store (none missing is checked). */
-export const dependenciesOf = (store: Reader, dependsOn: ReadonlyArray<StoryId>) =>
-  Effect.gen(function* () {
-    if (dependsOn.length === 0) return []
-    const { items } = yield* store.list
-    return dependencyStatus(dependsOn, new Map<StoryId, Stage>(items.map((i) => [i.id, i.stage])))
-  })
+/**
+ * Every dependency with whether it is met, against every item in the Store (none missing is checked);
+ * the items are listed only when there are dependencies. Read by the command layer and the read views.
+ */
+export const dependenciesOf = (
+  store: Pick<Reader, "list">,
+  dependsOn: ReadonlyArray<StoryId>,
+): Effect.Effect<ReadonlyArray<DependencyStatus>> =>
+  dependsOn.length === 0
+    ? Effect.succeed([])
+    : Effect.map(store.list, ({ items }) =>
+        dependencyStatus(dependsOn, new Map<StoryId, Stage>(items.map((i) => [i.id, i.stage]))),
+      )
 
 /**
  * Whether `id` may depend on exactly `dependsOn`: every id exists, `id` is not among them, and the

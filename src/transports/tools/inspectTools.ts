@@ -10,22 +10,16 @@ import { buildInfo } from "../../layers/BuildInfo.js"
 import { Git, type GitError } from "../../layers/Git.js"
 import { LogBuffer } from "../../layers/Logs.js"
 import { Project } from "../../layers/Project.js"
+import { dependenciesOf } from "../../actors/pipeline/dependencyCheck.js"
 import { ActivityView, PipelineView, type PipelineViewShape } from "../../actors/PipelineView.js"
 import type { StoryId } from "../../domain/StoryId.js"
-import {
-  dependenciesIn,
-  type ItemWithDoc,
-  readItem,
-  requireId,
-  stageView,
-  StoryIdParam,
-} from "./itemAccess.js"
+import { type ItemWithDoc, readItem, requireId, stageView, StoryIdParam } from "./itemAccess.js"
 import { defineTool } from "./Tool.js"
 
 const Json = Schema.Unknown
 
 /** The item's worktree, if one exists: branch, last commit and uncommitted changes. */
-export const worktreeState = (root: string, id: string) =>
+const worktreeState = (root: string, id: string) =>
   Effect.suspend(() => {
     const dir = join(root, ".huskies", "worktrees", id)
     return existsSync(dir) ? worktreeLooks(dir) : Effect.succeed(Option.none())
@@ -85,7 +79,8 @@ const readWithDependencies = (view: PipelineViewShape, id: StoryId) =>
   Effect.flatMap(readItem(view, id), (loaded) =>
     Either.match(loaded.doc, {
       onLeft: () => Effect.succeed(statusFacts(loaded, [])),
-      onRight: (doc) => Effect.map(dependenciesIn(view, doc), (deps) => statusFacts(loaded, deps)),
+      onRight: (doc) =>
+        Effect.map(dependenciesOf(view, doc.frontMatter.dependsOn), (deps) => statusFacts(loaded, deps)),
     }),
   )
 

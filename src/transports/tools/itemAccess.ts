@@ -2,7 +2,6 @@
 // through the PipelineView, the parameters every item tool takes, and the JSON views tools return.
 import { Effect, Either, Schema } from "effect"
 import { AgentName } from "../../domain/AgentName.js"
-import { dependencyStatus, type DependencyStatus } from "../../domain/dependencies.js"
 import { type StageName, stageNameOf, stageNames, stageTagNamed } from "../../domain/moveRoutes.js"
 import type { Stage, StageTag } from "../../domain/Stage.js"
 import { parseStoryDoc, type StoryDoc } from "../../domain/StoryDoc.js"
@@ -61,24 +60,6 @@ export const loadDoc = (id: string) =>
     })
     return { ...loaded, doc }
   })
-
-/** Dependencies of `doc` with whether each is met, against every item in `view` (read only if it has any). */
-export const dependenciesIn = (
-  view: PipelineViewShape,
-  doc: StoryDoc,
-): Effect.Effect<ReadonlyArray<DependencyStatus>> =>
-  doc.frontMatter.dependsOn.length === 0
-    ? Effect.succeed([])
-    : Effect.map(view.list, ({ items }) =>
-        dependencyStatus(
-          doc.frontMatter.dependsOn,
-          new Map<StoryId, Stage>(items.map((i) => [i.id, i.stage])),
-        ),
-      )
-
-/** Dependencies of `doc` with whether each is met, against every item in the Store. */
-export const dependenciesOf = (doc: StoryDoc) =>
-  Effect.flatMap(PipelineView, (view) => dependenciesIn(view, doc))
 
 export const stageView = (stage: Stage) => ({ ...stage, summary: describeStage(stage) })
 
