@@ -15,6 +15,7 @@ import { Store } from "../../src/layers/Store.js"
 import { writeClaimEntry } from "../../src/layers/storeClaims.js"
 import { makeTempDir, type TempDir } from "../support/gitRepo.js"
 import { awaitNews, gatesPassed, mergeQueueByTest, story, withPipeline } from "../support/pipeline.js"
+import { awaitStore, holds } from "../support/waits.js"
 
 const setup = mergeQueueByTest
 
@@ -101,6 +102,13 @@ describe("the merge queue and the nodes' remote", () => {
           // Shown as waiting alone, with why (list_merge_queue, get_merge_status and the chat's queue read it).
           expect((yield* queue.waiting).get(item.id)?.why).toBe(why)
 
+          // The queue tidies a landed merge after answering (its worktree and branch go, and deleting a
+          // branch rewrites .git/config), then clears its job: changing the remote before that could meet
+          // git's lock on the config file.
+          yield* awaitStore(
+            `${next.id}'s merge job to be cleared`,
+            Effect.map(store.mergeJobs, ({ jobs }) => holds(!jobs.some((j) => j.storyId === next.id))),
+          )
           yield* repo.git("remote", "set-url", "origin", bare)
           expect((yield* queue.merge(item.id, () => Effect.void))._tag).toBe("Merged")
           expect((yield* store.get(item.id)).stage._tag).toBe("Done")
