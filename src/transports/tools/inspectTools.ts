@@ -76,13 +76,10 @@ const statusFacts = (loaded: ItemWithDoc, deps: ReadonlyArray<DependencyStatus>)
 
 /** The item `id` with its parsed markdown and its dependencies (each with whether it is met). */
 const readWithDependencies = (view: PipelineViewShape, id: StoryId) =>
-  Effect.flatMap(readItem(view, id), (loaded) =>
-    Either.match(loaded.doc, {
-      onLeft: () => Effect.succeed(statusFacts(loaded, [])),
-      onRight: (doc) =>
-        Effect.map(dependenciesOf(view, doc.frontMatter.dependsOn), (deps) => statusFacts(loaded, deps)),
-    }),
-  )
+  Effect.flatMap(readItem(view, id), (loaded) => {
+    const dependsOn = Either.getOrUndefined(loaded.doc)?.frontMatter.dependsOn ?? []
+    return Effect.map(dependenciesOf(view, dependsOn), (deps) => statusFacts(loaded, deps))
+  })
 
 /**
  * What the Store knows of one item: stage, execution, dependencies and whether each is met, unchecked
@@ -130,11 +127,10 @@ export const status = defineTool({
   }),
   run: ({ story_id }) =>
     Effect.gen(function* () {
-      const id = yield* requireId(story_id)
-      const view = yield* PipelineView
-      const facts = yield* readWithDependencies(view, id)
+      const facts = yield* itemStatus(story_id)
+      const id = facts.story_id
       const worktree = yield* worktreeState((yield* Project).root, id)
-      const history = yield* view.history(id)
+      const history = yield* (yield* PipelineView).history(id)
       const nodes = (yield* ActivityView).nodes
       const remote = Option.isSome(nodes) ? yield* nodes.value.runningOn(id) : Option.none()
       return {
