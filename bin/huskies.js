@@ -6,7 +6,13 @@ import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { setTimeout } from "node:timers"
 import { fileURLToPath } from "node:url"
-import { capYoungGeneration, collectGarbage, compileBundle, writeCache } from "./bundleScript.js"
+import {
+  capYoungGeneration,
+  collectGarbage,
+  collectOnMainThread,
+  compileBundle,
+  writeCache,
+} from "./bundleScript.js"
 
 const bundle = fileURLToPath(new URL("../dist/huskies.cjs", import.meta.url))
 const modules = new URL("../dist/src/main.js", import.meta.url)
@@ -28,18 +34,23 @@ const runBundle = () => {
   const { script, files, cachedFrom } = compileBundle(bundle, readFileSync(bundle, "utf8"))
   const module = { exports: {} }
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle))
+  const writesCache = files !== undefined && cachedFrom !== "full"
   setTimeout(() => {
     collectGarbage()
     // Started: the young generation may grow again, to 2 MiB a half rather than 16.
     capYoungGeneration(youngGenerationMiB)
+    // The cache, when there is one to write, is made under the flags it was read under (see servingFlags).
+    if (!writesCache) collectOnMainThread()
   }, settleAfterMillis).unref()
-  if (files === undefined || cachedFrom === "full") return
+  if (!writesCache) return
   const timer = setTimeout(() => {
     try {
       writeCache(script, files.full)
       collectGarbage()
     } catch {
       // A read-only install keeps starting from the seed cache (or none): slower, never wrong.
+    } finally {
+      collectOnMainThread()
     }
   }, cacheAfterMillis)
   timer.unref()
