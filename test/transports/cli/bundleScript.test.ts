@@ -1,6 +1,7 @@
 // test/transports/cli/bundleScript.test.ts — bin/bundleScript.js, which bin/huskies.js and the build use:
 // a code cache made by one process is taken by the next (the V8 flags it sets before compiling match
-// the cache's), and a bundle of either shape (wrapped by the build, or not) runs as a module.
+// the cache's), a bundle of either shape (wrapped by the build, or not) runs as a module, and a started
+// server's garbage collection can be moved to the main thread.
 import { describe, expect, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
 import { existsSync, writeFileSync } from "node:fs"
@@ -84,4 +85,48 @@ describe("bin/bundleScript.js", () => {
       expect(JSON.parse(out)).toBeNull()
       expect(existsSync(join(dir, "bundle.cjs.cache"))).toBe(false)
     }))
+
+  // CPU from /proc/self/task, in clock ticks: main thread and the threads beside it, over a run that makes
+  // much short-lived garbage and some that lives a while (scavenges and full collections).
+  const collectorThreads = (onMainThread: boolean): { main: number; others: number } => {
+    const program = `
+      import { readdirSync, readFileSync } from "node:fs"
+      import { collectOnMainThread } from ${JSON.stringify(bundleScript)}
+      const ticks = () => new Map(readdirSync("/proc/self/task").map((t) => [t,
+        readFileSync("/proc/self/task/" + t + "/stat", "utf8").split(") ")[1].split(" ").slice(11, 13)
+          .reduce((a, b) => a + Number(b), 0)]))
+      if (${JSON.stringify(onMainThread)}) collectOnMainThread()
+      const before = ticks()
+      const kept = []
+      for (let round = 0; round < 12; round++) {
+        const batch = []
+        for (let i = 0; i < 200000; i++) batch.push({ i, s: String(i) })
+        kept.push(batch.slice(0, 20000))
+        if (kept.length > 10) kept.shift()
+      }
+      let main = 0
+      let others = 0
+      for (const [t, after] of ticks()) {
+        const spent = after - (before.get(t) ?? 0)
+        if (Number(t) === process.pid) main += spent
+        else others += spent
+      }
+      console.log(JSON.stringify({ main, others }))
+    `
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", program], { encoding: "utf8" })
+    return JSON.parse(out) as { main: number; others: number }
+  }
+
+  // Per-thread CPU is read from /proc: where there is none (not Linux) there is nothing to measure it by.
+  it.skipIf(!existsSync("/proc/self/task"))(
+    "once started, the collector's helper threads idle: V8 takes the serving flags without aborting",
+    () => {
+      // Without them, the helpers take a large share of the collector's work (what the flags save).
+      const helped = collectorThreads(false)
+      expect(helped.others).toBeGreaterThan(helped.main / 8)
+      const alone = collectorThreads(true)
+      expect(alone.main).toBeGreaterThan(0)
+      expect(alone.others).toBeLessThan(alone.main / 16)
+    },
+  )
 })
