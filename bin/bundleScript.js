@@ -30,9 +30,9 @@ export const v8Flags = [
  * Flags for a server that has started: the collector then works on the main thread alone. Its helper
  * threads (parallel scavenges, concurrent marking and sweeping) shorten pauses that are about a millisecond
  * once the young generation is capped, but cost more CPU than they take off the main thread: per MCP
- * `status` call the threads beside the main one took 255 µs with them and 160 µs without (that rest is
- * TurboFan), the main thread took no longer, and the process used about 9% less CPU; 20 agents at once ran
- * with the same CPU and peak RSS. While starting they help: with them off from the first line, a start took
+ * `status` call the threads beside the main one took 240-255 µs with them and 145-160 µs without (that
+ * rest is TurboFan), the main thread's own time did not grow measurably, and the process used about 9% less
+ * CPU; 20 agents at once ran with the same CPU and peak RSS. While starting they help: with them off from the first line, a start took
  * 190-320 ms longer and held 15 MiB more. Set after the code cache is written, because V8 keys a cache to
  * the flags in force when it is made. `--single-threaded-gc` itself cannot be set once V8 runs (V8 aborts:
  * its implications are not applied), nor can `--no-parallel-marking`, so the other parts go one by one.
