@@ -28,14 +28,13 @@ export const v8Flags = [
 
 /**
  * Flags for a server that has started: the collector then works on the main thread alone. Its helper
- * threads (parallel scavenges, concurrent marking and sweeping) shorten pauses that are about a millisecond
- * once the young generation is capped, but cost more CPU than they take off the main thread: per MCP
- * `status` call the threads beside the main one took 240-255 µs with them and 145-160 µs without (that
- * rest is TurboFan), the main thread's own time did not grow measurably, and the process used about 9% less
- * CPU; 20 agents at once ran with the same CPU and peak RSS. While starting they help: with them off from the first line, a start took
- * 190-320 ms longer and held 15 MiB more. Set after the code cache is written, because V8 keys a cache to
- * the flags in force when it is made. `--single-threaded-gc` itself cannot be set once V8 runs (V8 aborts:
- * its implications are not applied), nor can `--no-parallel-marking`, so the other parts go one by one.
+ * threads (parallel scavenges, concurrent marking and sweeping) shorten pauses of about a millisecond once
+ * the young generation is capped, but cost more CPU than they save: per MCP `status` call the other threads
+ * took 240-255 µs with them and 145-160 µs without (the rest is TurboFan), the main thread no more, and the
+ * process about 9% less CPU in all; 20 agents at once kept their CPU and peak RSS. While starting, the
+ * helpers pay off (off from the first line: starts 190-320 ms slower, 15 MiB more held), so the flags come
+ * after the start, and after the code cache is written: V8 keys a cache to the flags it is made under.
+ * `--single-threaded-gc` and `--no-parallel-marking` abort V8 when set at run time, hence the parts below.
  */
 export const servingFlags = [
   "--no-parallel-scavenge",
