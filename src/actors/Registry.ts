@@ -30,6 +30,11 @@ export interface Registry<Msg extends Actor.Message, K extends string = string> 
   readonly register: (key: K, ref: Actor.ActorRef<Msg>) => Effect.Effect<void, ActorAlreadyExists>
   /** The live actor under `key`; an absent or ended actor is ActorNotFound, never a dead ref. */
   readonly lookup: (key: K) => Effect.Effect<Actor.ActorRef<Msg>, ActorNotFound>
+  /**
+   * `lookup` as an Option, for callers to whom absence is an answer (is it running?): no error is made,
+   * and an error's stack trace is the dearest part of asking on every event.
+   */
+  readonly find: (key: K) => Effect.Effect<Option.Option<Actor.ActorRef<Msg>>>
   /** Keys of the actors that are running now. */
   readonly keys: Effect.Effect<ReadonlyArray<K>>
 }
@@ -90,9 +95,11 @@ export const make = <Msg extends Actor.Message, K extends string = string>(): Ef
 
     const register = (key: K, ref: Actor.ActorRef<Msg>) => Effect.asVoid(claim(key, Effect.succeed(ref)))
 
+    const find = (key: K): Effect.Effect<Option.Option<Actor.ActorRef<Msg>>> =>
+      Effect.flatMap(SynchronizedRef.get(entries), (map) => liveEntry(map, key))
+
     const lookup = (key: K): Effect.Effect<Actor.ActorRef<Msg>, ActorNotFound> =>
-      SynchronizedRef.get(entries).pipe(
-        Effect.flatMap((map) => liveEntry(map, key)),
+      find(key).pipe(
         Effect.flatMap(
           Option.match({
             onNone: () => Effect.fail(new ActorNotFound({ key })),
@@ -109,5 +116,5 @@ export const make = <Msg extends Actor.Message, K extends string = string>(): Ef
       ),
     )
 
-    return { spawn, register, lookup, keys } satisfies Registry<Msg, K>
+    return { spawn, register, lookup, find, keys } satisfies Registry<Msg, K>
   })

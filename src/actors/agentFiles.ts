@@ -3,8 +3,8 @@
 // the usage ledger that get_token_usage aggregates; git work goes through the Git service. Used by AgentActor.
 import { Effect, Either } from "effect"
 import { Buffer } from "node:buffer"
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
-import { access, constants, mkdir, open, stat, writeFile } from "node:fs/promises"
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from "node:fs"
+import { access, constants, open, stat } from "node:fs/promises"
 import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import type { AgentRuntime } from "../domain/Config.js"
 import type { AgentRole } from "../domain/Stage.js"
@@ -140,14 +140,20 @@ export const resolveProgram = (
 ): Either.Either<ResolvedProgram, string> =>
   Effect.runSync(resolveWith(blockingProbe)(command, cwd, env, shipped))
 
-/** Writes the files a launch needs (creating their directories); fails with a sentence naming the file. */
+/**
+ * Writes the files a launch needs (creating their directories); fails with a sentence naming the file.
+ * Synchronously: a prompt of a few kilobytes into the worktree takes microseconds, where the promise
+ * versions cost a thread-pool round trip per call on the agent start path.
+ */
 export const writeLaunchFiles = (files: ReadonlyArray<LaunchFile>): Effect.Effect<void, string> =>
   Effect.forEach(
     files,
     (file) =>
-      Effect.tryPromise({
-        try: () =>
-          mkdir(dirname(file.path), { recursive: true }).then(() => writeFile(file.path, file.content)),
+      Effect.try({
+        try: () => {
+          mkdirSync(dirname(file.path), { recursive: true })
+          writeFileSync(file.path, file.content)
+        },
         catch: (e) => `could not write ${file.path}: ${describeError(e)}`,
       }),
     { discard: true },

@@ -97,7 +97,7 @@ export const makeStoryActors = (
           )
         })
 
-    const lookup = (id: StoryId) => Effect.option(registry.lookup(id))
+    const lookup = (id: StoryId) => registry.find(id)
 
     const spawn: StoryActors["spawn"] = (id, work, restart) =>
       Effect.gen(function* () {

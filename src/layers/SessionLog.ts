@@ -2,17 +2,11 @@
 // `.huskies/logs/<id>/<agent>-<n>.jsonl`, one JSON object per line, appended as it happens (a crash loses at
 // most the lines of the write under way). AgentActor writes it; get_agent_log and sessions.ts read past sessions.
 import { Clock, Context, Effect, Either, Option, Ref, Schema, type Scope } from "effect"
-import { existsSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs"
-import { type FileHandle, open, readdir, readFile, stat } from "node:fs/promises"
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs"
+import { open, readdir, readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
-import { privateFileMode } from "./privateFiles.js"
-import {
-  describeParseError,
-  ensurePrivateDirAsync,
-  errorText,
-  logUnreadable,
-  UnreadableRecord,
-} from "./recordFiles.js"
+import { ensurePrivateDir, privateFileMode } from "./privateFiles.js"
+import { describeParseError, errorText, logUnreadable, UnreadableRecord } from "./recordFiles.js"
 import { agentNameShape, isAgentNameText } from "../domain/AgentName.js"
 import { isStoryId } from "../domain/StoryId.js"
 
@@ -173,6 +167,23 @@ const list = (root: string, id: string): Effect.Effect<ReadonlyArray<SessionLogF
   })
 }
 
+/** The highest session number of `agent` among the logs in `dir` (0 when it has none): names only, blocking. */
+const sessionsOf = (dir: string, agent: string): number => {
+  let names: ReadonlyArray<string>
+  try {
+    names = readdirSync(dir)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0
+    throw e
+  }
+  let max = 0
+  for (const name of names) {
+    const m = logName.exec(name)
+    if (m !== null && m[1] === agent) max = Math.max(max, Number(m[2]))
+  }
+  return max
+}
+
 const logged = (decoded: DecodedLines) =>
   Effect.as(Effect.forEach(decoded.unreadable, logUnreadable, { discard: true }), decoded.entries)
 
@@ -217,31 +228,35 @@ const openNext = (
         detail: `the agent name ${JSON.stringify(agent)} or the item id ${JSON.stringify(id)} is not a plain file name (expected an agent name of ${agentNameShape}, and an id like 12_story_add_login)`,
       })
     }
-    yield* Effect.tryPromise({ try: () => ensurePrivateDirAsync(dir), catch: fail(dir) })
-    const previous = (yield* list(root, id)).filter((f) => f.agent === agent)
-    const first = previous.reduce((max, f) => Math.max(max, f.session), 0) + 1
+    // Made and opened synchronously: a directory, a listing of a few names and an exclusive create, each
+    // microseconds on a local disk, where promises cost a thread-pool round trip each on the agent start
+    // path.
+    yield* Effect.try({ try: () => ensurePrivateDir(dir), catch: fail(dir) })
+    const first = (yield* Effect.try({ try: () => sessionsOf(dir, agent), catch: fail(dir) })) + 1
     // Created exclusively ("ax"): two runs opening at once cannot both take the same number.
-    const claim = async (): Promise<{ readonly session: number; readonly handle: FileHandle }> => {
+    const claim = (): { readonly session: number; readonly path: string; readonly fd: number } => {
       for (let session = first; ; session++) {
+        const path = join(dir, `${agent}-${session}.jsonl`)
         try {
-          return {
-            session,
-            handle: await open(join(dir, `${agent}-${session}.jsonl`), "ax", privateFileMode),
-          }
+          return { session, path, fd: openSync(path, "ax", privateFileMode) }
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== "EEXIST" || session > first + 100) throw e
         }
       }
     }
-    const { session, path, handle } = yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () => claim().then((c) => ({ ...c, path: join(dir, `${agent}-${c.session}.jsonl`) })),
-        catch: fail(dir),
-      }),
-      // Close waits for pending writes; a failure here can lose nothing the writer has not reported.
-      (opened) => Effect.promise(() => opened.handle.close().catch(() => undefined)),
+    const { session, path, fd } = yield* Effect.acquireRelease(
+      Effect.try({ try: claim, catch: fail(dir) }),
+      // Writes are synchronous, so none is pending; a failure to close loses nothing already written.
+      (opened) =>
+        Effect.sync(() => {
+          try {
+            closeSync(opened.fd)
+          } catch {
+            // Nothing to do: the descriptor is gone either way, and every line was written before.
+          }
+        }),
     )
-    const writer = yield* appender(path, handle)
+    const writer = yield* appender(path, fd)
     yield* writer.append({ type: "session_start", agent, session, storyId: id })
     return { path, session, ...writer } satisfies SessionLogWriter
   })
@@ -259,7 +274,7 @@ const appendAll = (fd: number, bytes: Buffer) => {
  * interleave, so lines stay in order. A failed write fails its append and every later one. On release the
  * end marker is written, and only then does the file close.
  */
-const appender = (path: string, handle: FileHandle) =>
+const appender = (path: string, fd: number) =>
   Effect.gen(function* () {
     const broken = yield* Ref.make(Option.none<SessionLogError>())
     const line = (now: number, entry: Readonly<Record<string, unknown>>) =>
@@ -272,7 +287,7 @@ const appender = (path: string, handle: FileHandle) =>
         const now = yield* Clock.currentTimeMillis
         let chunk = ""
         for (const entry of entries) chunk += line(now, entry)
-        yield* Effect.try({ try: () => appendAll(handle.fd, Buffer.from(chunk)), catch: fail(path) }).pipe(
+        yield* Effect.try({ try: () => appendAll(fd, Buffer.from(chunk)), catch: fail(path) }).pipe(
           Effect.tapError((e) => Ref.set(broken, Option.some(e))),
         )
       })

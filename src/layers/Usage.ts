@@ -2,16 +2,11 @@
 // finished run, appended by AgentActor, append-only; a bad line logged and skipped), read whole or from an offset
 // (the board's card costs), and its aggregation by item, agent, model and day for the get_token_usage tool.
 import { Context, Effect, Either, Schema } from "effect"
-import { appendFile, open, readFile } from "node:fs/promises"
+import { appendFileSync } from "node:fs"
+import { open, readFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
-import { privateWrite } from "./privateFiles.js"
-import {
-  describeParseError,
-  ensurePrivateDirAsync,
-  errorText,
-  logUnreadable,
-  UnreadableRecord,
-} from "./recordFiles.js"
+import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
+import { describeParseError, errorText, logUnreadable, UnreadableRecord } from "./recordFiles.js"
 
 export class UsageLedgerError extends Schema.TaggedError<UsageLedgerError>()("UsageLedgerError", {
   path: Schema.String,
@@ -117,8 +112,13 @@ const ledgerOnDisk = {
     return Effect.gen(function* () {
       // Checked before anything is written: a record that would not read back must not reach the file.
       const line = yield* Effect.try({ try: () => encodeLine(record), catch: failure(path) })
-      yield* Effect.tryPromise({
-        try: () => ensurePrivateDirAsync(dirname(path)).then(() => appendFile(path, line, privateWrite)),
+      // One short line, appended synchronously (at the end of a run): microseconds, where the promise
+      // versions cost three thread-pool round trips.
+      yield* Effect.try({
+        try: () => {
+          ensurePrivateDir(dirname(path))
+          appendFileSync(path, line, privateWrite)
+        },
         catch: failure(path),
       })
     })

@@ -1,6 +1,7 @@
 // src/layers/recordFiles.ts — what huskies' own record files under `.huskies/` share (pid records, session
 // logs, the usage ledger): the error for a record that does not decode, the warning it is logged as, and
-// private directories made without blocking. Used by AgentPids, SessionLog and Usage.
+// private directories made without blocking (for the chat agents' launch files). Used by AgentPids,
+// SessionLog, Usage and the chat agents.
 import { Effect, ParseResult, Schema } from "effect"
 import { chmod, mkdir } from "node:fs/promises"
 import { privateDirMode } from "./privateFiles.js"

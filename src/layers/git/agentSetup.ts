@@ -2,7 +2,7 @@
 // huskies' launch files out of its commits (the repository's shared exclude file) and tells whether its git
 // knows who commits. Used by AgentActor, through agentFiles.
 import { Clock, Effect, Option } from "effect"
-import { appendFile, mkdir, readFile, stat } from "node:fs/promises"
+import { appendFileSync, mkdirSync, readFileSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { refused } from "./GitError.js"
 import type { GitEnv, GitRunner } from "./run.js"
@@ -17,23 +17,30 @@ const identityInputs = /^(GIT_.*|EMAIL|HOME|XDG_CONFIG_HOME|USER|LOGNAME)$/
 /**
  * The repository's common git directory for `worktree`, read the way git finds it (`.git` a directory, or
  * a file naming the worktree's git dir, whose `commondir` names the shared one); None when the layout is
- * anything else, and git is asked instead.
+ * anything else, and git is asked instead. Read synchronously, as the exclude file below: a few small
+ * local files, each a few microseconds, where a promise costs a thread-pool round trip on the agent start
+ * path.
  */
-const commonDirOf = (worktree: string): Promise<Option.Option<string>> =>
-  (async () => {
+const commonDirOf = (worktree: string): Option.Option<string> => {
+  try {
     const dotGit = join(worktree, ".git")
-    const kind = await stat(dotGit)
-    if (kind.isDirectory()) return Option.some(dotGit)
-    const pointer = /^gitdir: (.+)$/m.exec(await readFile(dotGit, "utf8"))?.[1]?.trim()
+    if (statSync(dotGit).isDirectory()) return Option.some(dotGit)
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1]?.trim()
     if (pointer === undefined) return Option.none()
     const gitDir = resolve(worktree, pointer)
-    const common = await readFile(join(gitDir, "commondir"), "utf8").catch(() => undefined)
+    let common: string | undefined
+    try {
+      common = readFileSync(join(gitDir, "commondir"), "utf8")
+    } catch {
+      common = undefined
+    }
     return Option.some(common === undefined ? gitDir : resolve(gitDir, common.trim()))
-  })().catch(() => Option.none())
+  } catch {
+    return Option.none()
+  }
+}
 
 export const makeAgentSetup = (git: GitRunner) => {
-  // Two agents of one repository share its exclude file: one read-then-append at a time.
-  const excludeLock = Effect.unsafeMakeSemaphore(1)
   // When each worktree-and-environment last had a committer; owned by this service, read and written
   // in one synchronous step each, so no two fibers interleave on it.
   const committerKnownAt = new Map<string, number>()
@@ -52,7 +59,7 @@ export const makeAgentSetup = (git: GitRunner) => {
     // An environment that points git elsewhere is git's to resolve; otherwise the files say it, no process.
     const redirected =
       env !== undefined && Object.keys(env).some((k) => k === "GIT_DIR" || k === "GIT_COMMON_DIR")
-    const known = redirected ? Option.none<string>() : yield* Effect.promise(() => commonDirOf(worktree))
+    const known = redirected ? Option.none<string>() : yield* Effect.sync(() => commonDirOf(worktree))
     const commonDir = Option.isSome(known)
       ? known.value
       : resolve(
@@ -65,18 +72,23 @@ export const makeAgentSetup = (git: GitRunner) => {
           )).stdout.trim(),
         )
     const exclude = join(commonDir, "info", "exclude")
-    yield* Effect.tryPromise({
-      try: async () => {
-        await mkdir(dirname(exclude), { recursive: true })
-        const existing = await readFile(exclude, "utf8").catch((e: unknown) => {
-          if ((e as NodeJS.ErrnoException).code === "ENOENT") return ""
-          throw e
-        })
+    // Two agents of one repository share its exclude file: read and appended in one synchronous step, so
+    // two starts cannot interleave between the read and the append.
+    yield* Effect.try({
+      try: () => {
+        mkdirSync(dirname(exclude), { recursive: true })
+        let existing: string
+        try {
+          existing = readFileSync(exclude, "utf8")
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e
+          existing = ""
+        }
         const present = new Set(existing.split("\n").map((line) => line.trim()))
         const missing = paths.filter((path) => !present.has(path))
         if (missing.length === 0) return
         const separator = existing === "" || existing.endsWith("\n") ? "" : "\n"
-        await appendFile(exclude, separator + missing.map((path) => `${path}\n`).join(""))
+        appendFileSync(exclude, separator + missing.map((path) => `${path}\n`).join(""))
       },
       catch: (e) =>
         refused(
@@ -86,7 +98,7 @@ export const makeAgentSetup = (git: GitRunner) => {
           `could not update ${exclude}: ${e instanceof Error ? e.message : String(e)}`,
           "check the permissions of the repository's .git/info directory",
         ),
-    }).pipe(excludeLock.withPermits(1))
+    })
   })
 
   /**
@@ -97,7 +109,7 @@ export const makeAgentSetup = (git: GitRunner) => {
   const knowsCommitter = Effect.fn("Git.knowsCommitter")(function* (worktree: string, env: GitEnv) {
     // The repository (its config is shared by its worktrees) and what git reads to name the committer:
     // two agents of one repository differing in anything else get one answer.
-    const repository = Option.getOrElse(yield* Effect.promise(() => commonDirOf(worktree)), () => worktree)
+    const repository = Option.getOrElse(yield* Effect.sync(() => commonDirOf(worktree)), () => worktree)
     const inputs = Object.entries(env).filter(([name]) => identityInputs.test(name))
     const key = JSON.stringify([repository, inputs.sort()])
     const now = yield* Clock.currentTimeMillis

@@ -2,6 +2,7 @@
 // on feature/story-<id>. Create (idempotent, reusing the branch), list, remove, and the startup cleanup of
 // worktrees no active item owns. Nothing here touches a worktree outside .huskies/worktrees/.
 import { Effect } from "effect"
+import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { refused, stderrHeadline } from "./GitError.js"
@@ -56,25 +57,32 @@ export interface OrphanCleanup {
 /**
  * Whether git may hold a record of a worktree at `target`, read from the repository's own records on disk
  * (no git process): false only when `<root>/.git` is a directory whose worktrees/ has no record pointing
- * there. Anything unusual (a `.git` file, an unreadable record) says it may, so git is asked.
+ * there. Anything unusual (a `.git` file, an unreadable record) says it may, so git is asked. The records
+ * are a line each, read synchronously (see repo.ts): one start reads every record.
  */
 const mayHaveRecord = (root: string, target: string): Effect.Effect<boolean> =>
-  Effect.promise(async () => {
+  Effect.sync(() => {
     const gitDir = path.join(root, ".git")
-    const isDir = await fs.stat(gitDir).then(
-      (st) => st.isDirectory(),
-      () => false,
-    )
-    if (!isDir) return true
+    const read = <A>(look: () => A): A | undefined => {
+      try {
+        return look()
+      } catch {
+        return undefined
+      }
+    }
+    if (read(() => statSync(gitDir).isDirectory()) !== true) return true
     const records = path.join(gitDir, "worktrees")
-    const names = await fs
-      .readdir(records)
-      .catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? [] : undefined))
-    if (names === undefined) return true
-    const parent = await fs.realpath(path.dirname(target)).catch(() => path.dirname(target))
+    let names: ReadonlyArray<string>
+    try {
+      names = readdirSync(records)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return true
+      names = []
+    }
+    const parent = read(() => realpathSync.native(path.dirname(target))) ?? path.dirname(target)
     const wanted = [path.join(target, ".git"), path.join(parent, path.basename(target), ".git")]
     for (const name of names) {
-      const pointer = await fs.readFile(path.join(records, name, "gitdir"), "utf8").catch(() => undefined)
+      const pointer = read(() => readFileSync(path.join(records, name, "gitdir"), "utf8"))
       // Unreadable, or relative (worktree.useRelativePaths): git is the one to say where it points.
       if (pointer === undefined || !path.isAbsolute(pointer.trim()) || wanted.includes(pointer.trim()))
         return true
