@@ -28,7 +28,8 @@ const gitEnv = {
 
 /**
  * A coder that leaves a grandchild which ignores SIGHUP and stays in the agent's session (the
- * kind a server killed outright cannot stop), records its pid, works a little and commits its file.
+ * kind a server killed outright cannot stop), records its pid, works a little and commits its file,
+ * unless a run before it (killed with its server) already did, as a real coder would find.
  */
 const coder = (pidFile: string) => `#!/bin/sh
 set -e
@@ -36,7 +37,8 @@ nohup sh -c 'echo $$ >> ${pidFile}; exec sleep 300' >/dev/null 2>&1 &
 sleep 0.$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 ))
 echo "$HUSKIES_STORY_ID" > "f-$HUSKIES_STORY_ID.txt"
 git add "f-$HUSKIES_STORY_ID.txt"
-git commit -q -m "work on $HUSKIES_STORY_ID"
+# A run killed after its commit runs again on the same branch: the work is there, and it ends well.
+git diff --cached --quiet || git commit -q -m "work on $HUSKIES_STORY_ID"
 `
 
 const setUpProject = () => {
