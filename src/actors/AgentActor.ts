@@ -130,6 +130,9 @@ export const startAgent = (
         cwd: spec.worktree,
         env,
         graceMillis: spec.graceMillis ?? defaultGraceMillis,
+        // On disk before the agent runs, and until the tree is killed: a server that dies by SIGKILL at
+        // any moment leaves a record to reap, or nothing running.
+        beforeStart: (pid) => recordAgentPid(spec.root, storyId, agent.name, pid),
       }).pipe(
         Scope.extend(ptyScope),
         Effect.mapError((e) => startError(e.message)),
@@ -148,9 +151,6 @@ export const startAgent = (
         }),
       ),
     )
-
-    // On disk until the tree is killed, so a server that dies by SIGKILL leaves a record to reap.
-    yield* recordAgentPid(spec.root, storyId, agent.name, pty.pid)
 
     const heartbeatMillis = spec.heartbeatMillis ?? 30_000
     const state = yield* Ref.make<RunState>({

@@ -1,6 +1,7 @@
 // src/layers/Pty.ts — agent processes in a pseudo-terminal, owned by a Scope: when the scope closes
 // (stop, crash, interruption, server shutdown) the whole process group and session are killed,
-// so no agent or anything it started outlives its owner. Used by AgentActor.
+// so no agent or anything it started outlives its owner; and a program can be held until its pid is
+// recorded, so a server killed outright leaves it recorded or not started. Used by AgentActor.
 import { Deferred, Effect, Queue, Schema, type Scope } from "effect"
 import * as pty from "node-pty"
 import { isRunning, processTree } from "./processTable.js"
@@ -32,7 +33,16 @@ export interface PtySpec {
   readonly rows?: number
   /** How long a SIGTERM'd process gets before SIGKILL. */
   readonly graceMillis?: number
+  /**
+   * Done with the child's pid before its program starts (its pid record): until then the child waits in a
+   * shell reading one line from its terminal, and a server killed meanwhile leaves nothing running (the
+   * read ends without a line, and the shell exits instead of starting the program).
+   */
+  readonly beforeStart?: (pid: number) => Effect.Effect<void>
 }
+
+/** Waits for one line on the terminal, then becomes the program (same pid); without a line, exits. */
+export const waitForGo = 'IFS= read -r _ && exec "$0" "$@"'
 
 export interface PtyProcess {
   readonly pid: number
@@ -99,15 +109,20 @@ export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError
     Effect.gen(function* () {
       const output = yield* Queue.unbounded<string>()
       const exit = yield* Deferred.make<PtyExit>()
+      const gated = spec.beforeStart !== undefined
       const term = yield* Effect.try({
         try: () =>
-          pty.spawn(spec.command, [...spec.args], {
-            name: "xterm-256color",
-            cols: spec.cols ?? 200,
-            rows: spec.rows ?? 50,
-            cwd: spec.cwd,
-            env: { ...spec.env },
-          }),
+          pty.spawn(
+            gated ? "/bin/sh" : spec.command,
+            gated ? ["-c", waitForGo, spec.command, ...spec.args] : [...spec.args],
+            {
+              name: "xterm-256color",
+              cols: spec.cols ?? 200,
+              rows: spec.rows ?? 50,
+              cwd: spec.cwd,
+              env: { ...spec.env },
+            },
+          ),
         catch: (e) =>
           new PtySpawnError({ command: spec.command, detail: e instanceof Error ? e.message : String(e) }),
       })
@@ -126,6 +141,11 @@ export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError
         output,
         exit,
         write: (data: string) => Effect.sync(() => term.write(data)),
+      }
+      if (spec.beforeStart !== undefined) {
+        yield* spec.beforeStart(term.pid)
+        // The go line: the terminal echoes it, so the output starts with an empty line (readers skip it).
+        term.write("\n")
       }
       return { proc, held }
     }),
