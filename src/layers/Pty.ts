@@ -109,20 +109,20 @@ export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError
     Effect.gen(function* () {
       const output = yield* Queue.unbounded<string>()
       const exit = yield* Deferred.make<PtyExit>()
-      const gated = spec.beforeStart !== undefined
+      // Gated: a shell waits for the go line, then becomes the program (see waitForGo).
+      const [program, args] =
+        spec.beforeStart === undefined
+          ? [spec.command, [...spec.args]]
+          : ["/bin/sh", ["-c", waitForGo, spec.command, ...spec.args]]
       const term = yield* Effect.try({
         try: () =>
-          pty.spawn(
-            gated ? "/bin/sh" : spec.command,
-            gated ? ["-c", waitForGo, spec.command, ...spec.args] : [...spec.args],
-            {
-              name: "xterm-256color",
-              cols: spec.cols ?? 200,
-              rows: spec.rows ?? 50,
-              cwd: spec.cwd,
-              env: { ...spec.env },
-            },
-          ),
+          pty.spawn(program, args, {
+            name: "xterm-256color",
+            cols: spec.cols ?? 200,
+            rows: spec.rows ?? 50,
+            cwd: spec.cwd,
+            env: { ...spec.env },
+          }),
         catch: (e) =>
           new PtySpawnError({ command: spec.command, detail: e instanceof Error ? e.message : String(e) }),
       })

@@ -2,7 +2,7 @@
 // on feature/story-<id>. Create (idempotent, reusing the branch), list, remove, and the startup cleanup of
 // worktrees no active item owns. Nothing here touches a worktree outside .huskies/worktrees/.
 import { Effect } from "effect"
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs"
+import { readdirSync, readFileSync, statSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { refused, stderrHeadline } from "./GitError.js"
@@ -61,34 +61,35 @@ export interface OrphanCleanup {
  * are a line each, read synchronously (see repo.ts): one start reads every record.
  */
 const mayHaveRecord = (root: string, target: string): Effect.Effect<boolean> =>
-  Effect.sync(() => {
-    const gitDir = path.join(root, ".git")
-    const read = <A>(look: () => A): A | undefined => {
-      try {
-        return look()
-      } catch {
-        return undefined
+  Effect.flatMap(realPath(path.dirname(target)), (parent) =>
+    Effect.sync(() => {
+      const gitDir = path.join(root, ".git")
+      const read = <A>(look: () => A): A | undefined => {
+        try {
+          return look()
+        } catch {
+          return undefined
+        }
       }
-    }
-    if (read(() => statSync(gitDir).isDirectory()) !== true) return true
-    const records = path.join(gitDir, "worktrees")
-    let names: ReadonlyArray<string>
-    try {
-      names = readdirSync(records)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return true
-      names = []
-    }
-    const parent = read(() => realpathSync.native(path.dirname(target))) ?? path.dirname(target)
-    const wanted = [path.join(target, ".git"), path.join(parent, path.basename(target), ".git")]
-    for (const name of names) {
-      const pointer = read(() => readFileSync(path.join(records, name, "gitdir"), "utf8"))
-      // Unreadable, or relative (worktree.useRelativePaths): git is the one to say where it points.
-      if (pointer === undefined || !path.isAbsolute(pointer.trim()) || wanted.includes(pointer.trim()))
-        return true
-    }
-    return false
-  })
+      if (read(() => statSync(gitDir).isDirectory()) !== true) return true
+      const records = path.join(gitDir, "worktrees")
+      let names: ReadonlyArray<string>
+      try {
+        names = readdirSync(records)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") return true
+        names = []
+      }
+      const wanted = [path.join(target, ".git"), path.join(parent, path.basename(target), ".git")]
+      for (const name of names) {
+        const pointer = read(() => readFileSync(path.join(records, name, "gitdir"), "utf8"))
+        // Unreadable, or relative (worktree.useRelativePaths): git is the one to say where it points.
+        if (pointer === undefined || !path.isAbsolute(pointer.trim()) || wanted.includes(pointer.trim()))
+          return true
+      }
+      return false
+    }),
+  )
 
 type Repo = ReturnType<typeof makeRepo>
 
