@@ -117,6 +117,31 @@ describe("bin/bundleScript.js", () => {
     return JSON.parse(out) as { main: number; others: number }
   }
 
+  it("the young generation grows to its cap, and collections are watched only until it is there", () => {
+    // Started as bin/huskies.js starts the bundle (no growth), then capped at 2 MiB a half, then garbage
+    // made in bursts with the event loop turning between them, as a server's would.
+    const program = `
+      import v8 from "node:v8"
+      import { capYoungGeneration, compileBundle } from ${JSON.stringify(bundleScript)}
+      compileBundle("none.cjs", "")
+      const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 1048576
+      const before = young()
+      const watching = capYoungGeneration(2)
+      const watchedAtFirst = watching()
+      let largest = 0
+      for (let burst = 0; burst < 100; burst++) {
+        const made = []
+        for (let i = 0; i < 20000; i++) made.push({ i })
+        globalThis.kept = made.slice(0, 2000)
+        await new Promise((resolve) => setImmediate(resolve))
+        largest = Math.max(largest, young())
+      }
+      console.log(JSON.stringify({ before, watchedAtFirst, largest, watchedAtEnd: watching() }))
+    `
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", program], { encoding: "utf8" })
+    expect(JSON.parse(out)).toEqual({ before: 1, watchedAtFirst: true, largest: 4, watchedAtEnd: false })
+  })
+
   // Per-thread CPU is read from /proc: where there is none (not Linux) there is nothing to measure it by.
   it.skipIf(!existsSync("/proc/self/task"))(
     "once started, the collector's helper threads idle: V8 takes the serving flags without aborting",
