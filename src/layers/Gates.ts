@@ -1,14 +1,16 @@
 // src/layers/Gates.ts — runs a project's gate command (tests, lint, build) in a worktree: with a
 // timeout, output streamed to a log file and only a bounded tail kept in memory (so even 100 MB of
-// output cannot deadlock a pipe or fill memory), and the whole process group killed on timeout or
-// interruption. Used by StoryActor after a coder exits, by the merge queue, by run_tests/run_lint/
-// run_build, and (with `argv`, no shell) by run_command.
+// output cannot deadlock a pipe or fill memory), the whole process group killed on timeout or
+// interruption, and a recorded run's command started only once its pid record is written. Used by
+// StoryActor after a coder exits, by the merge queue, by run_tests/run_lint/run_build, and (with `argv`,
+// no shell) by run_command.
 import { Effect, Schema } from "effect"
 import { spawn } from "node:child_process"
 import { createWriteStream } from "node:fs"
 import { dirname } from "node:path"
 import { ensurePrivateDir, privateWrite } from "./privateFiles.js"
 import { removePidRecord, writePidRecord } from "./AgentPids.js"
+import { gated } from "./goLine.js"
 import { processTree } from "./processTable.js"
 
 export class GateSpawnError extends Schema.TaggedError<GateSpawnError>()("GateSpawnError", {
@@ -36,8 +38,14 @@ export interface GateSpec {
   readonly tailBytes?: number
   /** Changes to the server's environment for the command; `undefined` removes a variable. */
   readonly env?: Readonly<Record<string, string | undefined>>
-  /** Record the process under this name while it runs, so a server killed meanwhile has it reaped. */
+  /**
+   * Record the process under this name while it runs, so a server killed meanwhile has it reaped. The
+   * command then starts only once the record is written (goLine.ts): a server killed in between leaves
+   * nothing running.
+   */
   readonly pidRecord?: { readonly root: string; readonly storyId: string; readonly name: string }
+  /** Done with the child's pid after its record is written and before the command starts (tests). */
+  readonly beforeStart?: (pid: number) => void
 }
 
 export interface GateResult {
@@ -108,14 +116,17 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
         : Effect.logWarning(`the gate's log ${spec.logPath} could not be written: ${logProblem}`),
     )
     // detached: the command leads a new process group, so a timeout kills everything it started.
-    const [program, ...args] = spec.argv ?? ["sh", "-c", spec.command]
+    const [command, ...commandArgs] = spec.argv ?? ["sh", "-c", spec.command]
+    const record = spec.pidRecord
+    const waits = record !== undefined || spec.beforeStart !== undefined
+    const [program, args] = waits ? gated(command, commandArgs) : [command, commandArgs]
     const child = spawn(program, args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env, CI: "true" },
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      // Closed right after the go line (or at once): the command reads nothing from it, as from /dev/null.
+      stdio: ["pipe", "pipe", "pipe"],
     })
-    const record = spec.pidRecord
     const forgetPid = () => {
       if (record === undefined) return
       try {
@@ -131,6 +142,10 @@ export const runGate = (spec: GateSpec): Effect.Effect<GateResult, GateSpawnErro
         // Without it only a SIGKILL'd server's gate goes unreaped.
       }
     }
+    if (waits && child.pid !== undefined) spec.beforeStart?.(child.pid)
+    // The go line, when the child waits for one. A child that died first closed the pipe: nothing to tell.
+    child.stdin.on("error", () => undefined)
+    child.stdin.end(waits ? "\n" : undefined)
     let timedOut = false
     let settled = false
     // The command leads its own session and group (detached calls setsid): the group, the session and

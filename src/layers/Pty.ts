@@ -4,6 +4,7 @@
 // recorded, so a server killed outright leaves it recorded or not started. Used by AgentActor.
 import { Deferred, Effect, Queue, Schema, type Scope } from "effect"
 import * as pty from "node-pty"
+import { gated } from "./goLine.js"
 import { isRunning, processTree } from "./processTable.js"
 import { type HeldTerminal, holdTerminal } from "./ptyDrain.js"
 import { waitAtMost } from "./waitAtMost.js"
@@ -40,9 +41,6 @@ export interface PtySpec {
    */
   readonly beforeStart?: (pid: number) => Effect.Effect<void>
 }
-
-/** Waits for one line on the terminal, then becomes the program (same pid); without a line, exits. */
-export const waitForGo = 'IFS= read -r _ && exec "$0" "$@"'
 
 export interface PtyProcess {
   readonly pid: number
@@ -109,14 +107,12 @@ export const spawnPty = (spec: PtySpec): Effect.Effect<PtyProcess, PtySpawnError
     Effect.gen(function* () {
       const output = yield* Queue.unbounded<string>()
       const exit = yield* Deferred.make<PtyExit>()
-      // Gated: a shell waits for the go line, then becomes the program (see waitForGo).
+      // Gated: a shell waits for the go line on its terminal, then becomes the program (goLine.ts).
       const [program, args] =
-        spec.beforeStart === undefined
-          ? [spec.command, [...spec.args]]
-          : ["/bin/sh", ["-c", waitForGo, spec.command, ...spec.args]]
+        spec.beforeStart === undefined ? [spec.command, spec.args] : gated(spec.command, spec.args)
       const term = yield* Effect.try({
         try: () =>
-          pty.spawn(program, args, {
+          pty.spawn(program, [...args], {
             name: "xterm-256color",
             cols: spec.cols ?? 200,
             rows: spec.rows ?? 50,

@@ -7,7 +7,8 @@ import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
-import { isRunning, spawnPty, waitForGo } from "../../src/layers/Pty.js"
+import { waitForGo } from "../../src/layers/goLine.js"
+import { isRunning, spawnPty } from "../../src/layers/Pty.js"
 import { tempDir } from "../support/tempDir.js"
 
 const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TERM: "xterm-256color" }
