@@ -3,14 +3,11 @@
 // nothing running, not even the command it was about to start.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { runGate } from "../../src/layers/Gates.js"
-import { waitForGo } from "../../src/layers/goLine.js"
-import { isRunning } from "../../src/layers/Pty.js"
+import { killServerBeforeGo } from "../support/gatedChild.js"
 import { scopedTempDir } from "../support/tempDir.js"
-import { eventually, holds } from "../support/waits.js"
 
 /** Blocks the thread, as a slow record write would: nothing else in this process runs meanwhile. */
 const blockFor = (millis: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, millis)
@@ -47,35 +44,15 @@ describe("a gate's start", () => {
     Effect.gen(function* () {
       const dir = yield* scopedTempDir
       const marker = join(dir, "ran")
-      // The "server": a node process that starts a gated child as runGate does (its own session, the go
-      // line awaited on a stdin pipe) and never sends the line.
-      const server = spawn(
-        process.execPath,
-        [
-          "-e",
-          `const { spawn } = require("node:child_process");
-           const child = spawn("/bin/sh", ["-c", process.argv[1], "sh", "-c", "echo ran > " + process.argv[2]],
-             { detached: true, stdio: ["pipe", "ignore", "ignore"] });
-           console.log(child.pid);
-           setInterval(() => {}, 1000);`,
-          waitForGo,
-          marker,
-        ],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      )
-      const pid = yield* Effect.promise(
-        () =>
-          new Promise<number>((resolve) =>
-            server.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim()))),
-          ),
-      )
-      expect(isRunning(pid)).toBe(true)
-      server.kill("SIGKILL")
-      // The pipe's writer gone, the waiting shell reads no line and exits.
-      yield* eventually(
-        `the gated shell ${pid} to exit`,
-        Effect.sync(() => holds(!isRunning(pid))),
-        { millis: 5_000 },
+      // The "server" starts a gated child as runGate does (its own session, the go line awaited on a stdin
+      // pipe) and never sends the line: its pipe closed, the waiting shell reads no line and exits.
+      yield* killServerBeforeGo(
+        `const { spawn } = require("node:child_process");
+         const child = spawn("/bin/sh", ["-c", process.argv[1], "sh", "-c", "echo ran > " + process.argv[2]],
+           { detached: true, stdio: ["pipe", "ignore", "ignore"] });
+         console.log(child.pid);
+         setInterval(() => {}, 1000);`,
+        marker,
       )
       yield* Effect.sleep("200 millis")
       expect(existsSync(marker)).toBe(false)

@@ -3,12 +3,11 @@
 // leaves nothing running, not even the program it was about to start.
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
-import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
-import { waitForGo } from "../../src/layers/goLine.js"
 import { isRunning, spawnPty } from "../../src/layers/Pty.js"
+import { killServerBeforeGo } from "../support/gatedChild.js"
 import { tempDir } from "../support/tempDir.js"
 
 const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", TERM: "xterm-256color" }
@@ -51,32 +50,17 @@ describe("spawnPty's beforeStart", () => {
         const { dir, cleanup } = tempDir()
         yield* Effect.addFinalizer(() => Effect.sync(cleanup))
         const marker = join(dir, "ran")
-        // The "server": a node process that spawns the gated child in a PTY and never sends the go line.
+        // The "server" spawns the gated child in a PTY and never sends the go line: its terminal gone,
+        // the waiting shell reads no line and exits.
         const ptyModule = createRequire(import.meta.url).resolve("node-pty")
-        const server = spawn(
-          process.execPath,
-          [
-            "-e",
-            `const pty = require(${JSON.stringify(ptyModule)});
+        yield* killServerBeforeGo(
+          `const pty = require(${JSON.stringify(ptyModule)});
            const t = pty.spawn("/bin/sh", ["-c", process.argv[1], "bash", "-c", "echo ran > " + process.argv[2]], { cwd: "/", env: process.env });
            console.log(t.pid);
            setInterval(() => {}, 1000);`,
-            waitForGo,
-            marker,
-          ],
-          { stdio: ["ignore", "pipe", "inherit"], env },
+          marker,
+          env,
         )
-        const pid = yield* Effect.promise(
-          () =>
-            new Promise<number>((resolve) =>
-              server.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim()))),
-            ),
-        )
-        expect(isRunning(pid)).toBe(true)
-        server.kill("SIGKILL")
-        // Its terminal gone, the waiting shell reads no line and exits.
-        for (let i = 0; i < 100 && isRunning(pid); i++) yield* Effect.sleep("50 millis")
-        expect(isRunning(pid)).toBe(false)
         yield* Effect.sleep("200 millis")
         expect(existsSync(marker)).toBe(false)
       }).pipe(Effect.scoped),
