@@ -119,7 +119,8 @@ export const spawnIn = <Msg extends Message, State, E, R>(
   Effect.gen(function* () {
     const key = options.key ?? "actor"
     const onExit = options.onExit
-    const stoppedError = new ActorStopped({ key })
+    // Made when a message finds the actor gone, not with every actor: an error captures its stack.
+    const stoppedError = Effect.failSync(() => new ActorStopped({ key }))
     const mailbox = yield* Queue.bounded<Msg>(spec.mailboxSize)
     const done = yield* Deferred.make<ActorExit>()
     const fiberHandle = yield* Deferred.make<Fiber.RuntimeFiber<void, unknown>>()
@@ -132,7 +133,7 @@ export const spawnIn = <Msg extends Message, State, E, R>(
       Queue.offer(mailbox, msg).pipe(
         Effect.asVoid,
         Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause) ? Effect.fail(stoppedError) : Effect.failCause(cause),
+          Cause.isInterruptedOnly(cause) ? stoppedError : Effect.failCause(cause),
         ),
       )
 
@@ -147,7 +148,7 @@ export const spawnIn = <Msg extends Message, State, E, R>(
           Effect.zipRight(Deferred.poll(reply)),
           Effect.flatMap(
             Option.match({
-              onNone: (): Effect.Effect<A, E2 | ActorStopped> => Effect.fail(stoppedError),
+              onNone: (): Effect.Effect<A, E2 | ActorStopped> => stoppedError,
               onSome: (answer) => answer,
             }),
           ),
