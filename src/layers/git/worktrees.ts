@@ -60,36 +60,39 @@ export interface OrphanCleanup {
  * there. Anything unusual (a `.git` file, an unreadable record) says it may, so git is asked. The records
  * are a line each, read synchronously (see repo.ts): one start reads every record.
  */
+/** `look`'s answer, or undefined when it throws (a file that is not there or cannot be read). */
+const attempt = <A>(look: () => A): A | undefined => {
+  try {
+    return look()
+  } catch {
+    return undefined
+  }
+}
+
 const mayHaveRecord = (root: string, target: string): Effect.Effect<boolean> =>
-  Effect.flatMap(realPath(path.dirname(target)), (parent) =>
-    Effect.sync(() => {
-      const gitDir = path.join(root, ".git")
-      const read = <A>(look: () => A): A | undefined => {
-        try {
-          return look()
-        } catch {
-          return undefined
-        }
-      }
-      if (read(() => statSync(gitDir).isDirectory()) !== true) return true
-      const records = path.join(gitDir, "worktrees")
-      let names: ReadonlyArray<string>
-      try {
-        names = readdirSync(records)
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") return true
-        names = []
-      }
-      const wanted = [path.join(target, ".git"), path.join(parent, path.basename(target), ".git")]
-      for (const name of names) {
-        const pointer = read(() => readFileSync(path.join(records, name, "gitdir"), "utf8"))
-        // Unreadable, or relative (worktree.useRelativePaths): git is the one to say where it points.
-        if (pointer === undefined || !path.isAbsolute(pointer.trim()) || wanted.includes(pointer.trim()))
-          return true
-      }
-      return false
-    }),
-  )
+  Effect.gen(function* () {
+    const gitDir = path.join(root, ".git")
+    if (attempt(() => statSync(gitDir).isDirectory()) !== true) return true
+    const records = path.join(gitDir, "worktrees")
+    let names: ReadonlyArray<string>
+    try {
+      names = readdirSync(records)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return true
+      names = []
+    }
+    // No record at all (a project's first worktree): the target's real path is not needed.
+    if (names.length === 0) return false
+    const parent = yield* realPath(path.dirname(target))
+    const wanted = [path.join(target, ".git"), path.join(parent, path.basename(target), ".git")]
+    for (const name of names) {
+      const pointer = attempt(() => readFileSync(path.join(records, name, "gitdir"), "utf8"))
+      // Unreadable, or relative (worktree.useRelativePaths): git is the one to say where it points.
+      if (pointer === undefined || !path.isAbsolute(pointer.trim()) || wanted.includes(pointer.trim()))
+        return true
+    }
+    return false
+  })
 
 type Repo = ReturnType<typeof makeRepo>
 
