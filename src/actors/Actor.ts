@@ -120,7 +120,7 @@ export const spawnIn = <Msg extends Message, State, E, R>(
     const key = options.key ?? "actor"
     const onExit = options.onExit
     // Made when a message finds the actor gone, not with every actor: an error captures its stack.
-    const stoppedError = Effect.failSync(() => new ActorStopped({ key }))
+    const failStopped = Effect.failSync(() => new ActorStopped({ key }))
     const mailbox = yield* Queue.bounded<Msg>(spec.mailboxSize)
     const done = yield* Deferred.make<ActorExit>()
     const fiberHandle = yield* Deferred.make<Fiber.RuntimeFiber<void, unknown>>()
@@ -133,7 +133,7 @@ export const spawnIn = <Msg extends Message, State, E, R>(
       Queue.offer(mailbox, msg).pipe(
         Effect.asVoid,
         Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause) ? stoppedError : Effect.failCause(cause),
+          Cause.isInterruptedOnly(cause) ? failStopped : Effect.failCause(cause),
         ),
       )
 
@@ -148,7 +148,7 @@ export const spawnIn = <Msg extends Message, State, E, R>(
           Effect.zipRight(Deferred.poll(reply)),
           Effect.flatMap(
             Option.match({
-              onNone: (): Effect.Effect<A, E2 | ActorStopped> => stoppedError,
+              onNone: (): Effect.Effect<A, E2 | ActorStopped> => failStopped,
               onSome: (answer) => answer,
             }),
           ),
