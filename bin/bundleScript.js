@@ -116,15 +116,19 @@ export const capYoungGeneration = (semiSpaceMiB) => {
   const atCap = () =>
     (v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0) >= cap
   let watch
+  /** Sets the growth factor for where the young generation is; true once it is at the cap. */
   const steer = () => {
-    if (!atCap()) return setGrowth(2)
+    if (!atCap()) {
+      setGrowth(2)
+      return false
+    }
     setGrowth(1)
     watch?.disconnect()
     watch = undefined
+    return true
   }
   const look = () => {
-    steer()
-    if (watch !== undefined || atCap()) return
+    if (steer() || watch !== undefined) return
     watch = new PerformanceObserver(steer)
     watch.observe({ entryTypes: ["gc"] })
   }
